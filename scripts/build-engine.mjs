@@ -1,1 +1,27 @@
-console.log("build placeholder")
+// Bundles the engine's entry points (CLI and worker threads) into dist/ with esbuild.
+// Runs on `npm install` (prepare) so `npx ts-engine` works right after `npm ci`.
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const started = Date.now();
+await build({
+  absWorkingDir: root,
+  entryPoints: {
+    cli: 'engine/cli/entry.ts',
+    'analysis-worker': 'engine/analysis/worker.ts',
+    'replay-worker': 'engine/parallel/worker.ts',
+  },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+console.log(`ts-engine: engine built into dist/ in ${Date.now() - started} ms`);

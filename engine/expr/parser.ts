@@ -98,7 +98,7 @@ export function parseBody(src: string, from = 0, to = src.length): Expr {
 
   const unexpected = (t: Token, expected: string): never => {
     const what = t.kind === 'eof' ? 'end of expression' : `'${src.slice(t.from, t.to)}'`;
-    throw new EngineError('IncorrectExpression', `Incorrect expression: expected ${expected} but found ${what} at column ${t.from + 1}`, {
+    throw new EngineError('IncorrectExpression', `Incorrect expression: expected ${expected} but found ${what}`, {
       from: t.from,
       to: Math.max(t.to, t.from + 1),
     });

@@ -70,7 +70,7 @@ export function tokenize(src: string, start = 0, end = src.length): Token[] {
         i++;
       }
       if (!closed) {
-        throw new EngineError('IncorrectExpression', `Incorrect expression: unterminated string literal starting at column ${from + 1}`, { from, to: end });
+        throw new EngineError('IncorrectExpression', `Incorrect expression: unterminated string literal starting`, { from, to: end });
       }
       tokens.push({ kind: 'string', from, to: i, text });
       continue;
@@ -81,7 +81,7 @@ export function tokenize(src: string, start = 0, end = src.length): Token[] {
     }
     throw new EngineError(
       'IncorrectExpression',
-      `Incorrect expression: unexpected character ${describeChar(src[i]!)} at column ${from + 1}`,
+      `Incorrect expression: unexpected character ${describeChar(src[i]!)}`,
       { from, to: from + 1 },
     );
   }
@@ -110,7 +110,7 @@ function scanNumber(src: string, i: number, end: number, tokens: Token[]): numbe
     }
   }
   if (intDigits === 0 && fracDigits === 0) {
-    throw new EngineError('IncorrectExpression', `Incorrect expression: malformed number at column ${from + 1}`, { from, to: Math.max(i, from + 1) });
+    throw new EngineError('IncorrectExpression', `Incorrect expression: malformed number`, { from, to: Math.max(i, from + 1) });
   }
   if (i < end && (src.charCodeAt(i) | 0x20) === 101) {
     let j = i + 1;
@@ -122,7 +122,7 @@ function scanNumber(src: string, i: number, end: number, tokens: Token[]): numbe
       expDigits++;
     }
     if (expDigits === 0) {
-      throw new EngineError('IncorrectExpression', `Incorrect expression: malformed exponent at column ${i + 1}`, { from, to: j });
+      throw new EngineError('IncorrectExpression', `Incorrect expression: malformed exponent`, { from, to: j });
     }
     i = j;
     isFloat = true;

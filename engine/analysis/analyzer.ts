@@ -1,0 +1,119 @@
+/**
+ * Runs the configured analyses after every window's outputs are confirmed
+ * (10.1): per aggregate row, per rule in order. Built-ins run here; user
+ * modules run in a worker with a time limit. A failing module is reported
+ * loudly and the pipeline goes on.
+ */
+import type { FieldType, Value } from '../types.js';
+import type { AnalysisConfig } from '../config/model.js';
+import type { PipelinePlan } from '../pipeline/plan.js';
+import type { ClosedWindow } from '../pipeline/processor.js';
+import type { AlertMessage, UserAnalysis } from '../extensions/types.js';
+import type { Alert, AlertSink } from '../alerts/alert-sink.js';
+import { BUILTIN_ANALYSIS_CLASSES } from './builtin.js';
+import { RecordHistory, type HistorySource } from './history.js';
+import { UserAnalysisHost } from './user-host.js';
+import type { WorkerModuleSpec } from './worker.js';
+import { pyTuple } from '../values/python.js';
+
+export interface AnalyzerStats {
+  records: number;
+  lookups: number;
+  alerts: number;
+  failures: number;
+}
+
+export class Analyzer {
+  private readonly builtins = new Map<number, UserAnalysis>();
+  private readonly host: UserAnalysisHost | undefined;
+  private readonly keyFields: string[];
+  private readonly keyTypes: FieldType[];
+  private readonly valueNames: string[];
+  private readonly valueTypes: Map<string, FieldType>;
+  readonly stats: AnalyzerStats = { records: 0, lookups: 0, alerts: 0, failures: 0 };
+
+  constructor(
+    plan: PipelinePlan,
+    private readonly cfg: AnalysisConfig,
+    private readonly history: HistorySource,
+    private readonly sinks: AlertSink[],
+    private readonly hooks: { warn(msg: string): void; onAlert?(a: Alert): void },
+  ) {
+    const agg = plan.aggregation;
+    this.keyFields = agg.keys.map((k) => k.name);
+    this.keyTypes = agg.keys.map((k) => k.type);
+    this.valueNames = agg.values.map((v) => v.name);
+    this.valueTypes = new Map(agg.values.map((v) => [v.name, v.type]));
+    const userSpecs: WorkerModuleSpec[] = [];
+    for (const rule of cfg.rules) {
+      if (rule.builtin) this.builtins.set(rule.index, new BUILTIN_ANALYSIS_CLASSES[rule.module]!(rule.options, rule.name));
+      else {
+        const extFile = plan.extensions.analysisFiles.get(rule.module);
+        userSpecs.push({
+          index: rule.index,
+          file: extFile ?? rule.module,
+          exportName: extFile ? rule.module : rule.exportName,
+          name: rule.name,
+          options: rule.options,
+        });
+      }
+    }
+    if (userSpecs.length > 0) this.host = new UserAnalysisHost(userSpecs, cfg.timeoutMs);
+  }
+
+  async open(): Promise<void> {
+    await this.history.open();
+    for (const s of this.sinks) await s.open();
+    await this.host?.open();
+  }
+
+  private toAlert(m: AlertMessage, w: ClosedWindow): Alert {
+    const p = m.param;
+    return {
+      module: m.module,
+      timeMs: w.endMs,
+      key: (p.key as Value[] | null) ?? null,
+      keyFields: this.keyFields,
+      keyTypes: this.keyTypes,
+      field: p.field,
+      value: p.value,
+      valueType: this.valueTypes.get(p.field),
+      lowerBound: Number(p.lower_bound),
+      upperBound: Number(p.upper_bound),
+    };
+  }
+
+  async analyze(w: ClosedWindow, batchMs: number): Promise<void> {
+    const accuracyMs = Math.round(this.cfg.accuracySec * 1000);
+    for (const g of w.groups) {
+      this.stats.records++;
+      const values: Record<string, Value> = {};
+      for (let i = 0; i < this.valueNames.length; i++) values[this.valueNames[i]!] = g.acc[i]!;
+      const record = new RecordHistory(values, g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs);
+      const send = async (m: AlertMessage) => {
+        const alert = this.toAlert(m, w);
+        this.stats.alerts++;
+        for (const s of this.sinks) await s.send(alert);
+        this.hooks.onAlert?.(alert);
+      };
+      for (const rule of this.cfg.rules) {
+        try {
+          const builtin = this.builtins.get(rule.index);
+          if (builtin) await builtin.analysis(record, { send });
+          else await this.host!.call(rule.index, record, send);
+        } catch (e) {
+          this.stats.failures++;
+          const key = g.key ? ` key=${pyTuple(g.key, this.keyTypes)}` : '';
+          this.hooks.warn(`analysis ${rule.name} (${rule.module}) failed for window ending ${new Date(w.endMs).toISOString()}${key}: ${(e as Error).message.split('\n')[0]}; its alerts for this row are lost`);
+        }
+      }
+      this.stats.lookups += record.lookups;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.host?.close();
+    for (const s of this.sinks) await s.close();
+    await this.history.close();
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * History for analysis (10.2 with D-24, D-26, D-28, 15.1): index n targets
+ * `window_end − n × batchDuration`, accepting a stored point within ± accuracy,
+ * closest first; lookups are cached per record.
+ */
+import type { Value } from '../types.js';
+import type { HistoryAccessor, HistoryPoint } from '../extensions/types.js';
+
+export interface HistoryQuery {
+  keyFields: string[];
+  key: Value[] | null;
+  targetMs: number;
+  toleranceMs: number;
+}
+
+/** One file per implementation (sqlite, influx). */
+export interface HistorySource {
+  readonly description: string;
+  open(): Promise<void>;
+  /** the stored point closest to targetMs within ± toleranceMs for this key, or undefined */
+  lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined>;
+  close(): Promise<void>;
+}
+
+export class RecordHistory implements HistoryAccessor {
+  private readonly cache = new Map<number, Promise<HistoryPoint>>();
+  lookups = 0;
+
+  constructor(
+    private readonly values: Record<string, Value>,
+    private readonly key: Value[] | null,
+    private readonly keyFields: string[],
+    private readonly source: HistorySource,
+    readonly windowEndMs: number,
+    private readonly batchMs: number,
+    private readonly accuracyMs: number,
+  ) {}
+
+  current(): HistoryPoint & { key: Value[] | null } {
+    return { ...this.values, key: this.key };
+  }
+
+  get(n: number): Promise<HistoryPoint> {
+    if (!Number.isInteger(n) || n < 0) return Promise.reject(new Error(`history index must be a non-negative integer, got ${n}`));
+    if (n === 0) return Promise.resolve(this.current());
+    return this.at(n * this.batchMs);
+  }
+
+  /** the point `offsetMs` before this window's end (the legacy time_delta form uses arbitrary offsets) */
+  at(offsetMs: number): Promise<HistoryPoint> {
+    let p = this.cache.get(offsetMs);
+    if (!p) {
+      this.lookups++;
+      p = this.source
+        .lookup({ keyFields: this.keyFields, key: this.key, targetMs: this.windowEndMs - offsetMs, toleranceMs: this.accuracyMs })
+        .then((r): HistoryPoint => (r ? { ...r, key: this.key } : {}));
+      this.cache.set(offsetMs, p);
+    }
+    return p;
+  }
+}

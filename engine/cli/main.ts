@@ -1,0 +1,58 @@
+/**
+ * `ts-engine` — the headless runner (15.3):
+ *   ts-engine run <config.json>     exit 0 finished, 1 runtime failure, 2 invalid config, 130 Ctrl-C
+ *   ts-engine check <config.json>   exit 0 "OK", 2 with one diagnostic per line on stderr
+ *   ts-engine eval [--structure f] [--row line] [--sep c] [--config f] [--] <expr>
+ */
+import { runCommand } from './run.js';
+import { checkCommand } from './check.js';
+import { evalCommand } from './eval.js';
+import { UsageError } from './args.js';
+
+export const USAGE = `Usage:
+  ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--progress | --no-progress]
+  ts-engine check <config.json>
+  ts-engine eval [--structure <file>] [--row <line>] [--sep <c>] [--config <file>] [--] <expr>
+  ts-engine produce <file.csv> --brokers <host:port,…> --topic <name> [--rate <rows/s>] [--key-field <n>]
+  ts-engine export <config.json> <out-dir>
+`;
+
+type Command = (args: string[]) => Promise<number>;
+
+const extraCommands: Record<string, () => Promise<Command>> = {
+  produce: async () => (await import('./produce.js')).produceCommand,
+  export: async () => (await import('./export.js')).exportCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'run':
+        return await runCommand(rest);
+      case 'check':
+        return await checkCommand(rest);
+      case 'eval':
+        return await evalCommand(rest);
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(USAGE);
+        return 0;
+      case '--version':
+        process.stdout.write('ts-engine 0.1.0\n');
+        return 0;
+      default:
+        if (cmd !== undefined && extraCommands[cmd]) return await (await extraCommands[cmd]!())(rest);
+        process.stderr.write(cmd === undefined ? `Invalid amount of arguments\n${USAGE}` : `unknown command '${cmd}'\n${USAGE}`);
+        return 1;
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n${USAGE}`);
+      return 1;
+    }
+    process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,39 @@
+/** Human-facing rendering of diagnostics and run summaries on stderr. */
+import path from 'node:path';
+import type { Diagnostic } from '../errors.js';
+import { formatDiagnostic } from '../errors.js';
+import type { RunStats } from '../pipeline/runner.js';
+
+export function displayPath(file: string): string {
+  if (!path.isAbsolute(file)) return file;
+  const rel = path.relative(process.cwd(), file);
+  return rel.startsWith('..') ? file : rel;
+}
+
+export function printDiagnostics(diags: Diagnostic[], out: NodeJS.WritableStream = process.stderr): void {
+  const sorted = [...diags].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'warning' ? -1 : 1));
+  for (const d of sorted) out.write(formatDiagnostic({ ...d, file: displayPath(d.file) }) + '\n');
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export function progressLine(s: RunStats): string {
+  const pct = s.fraction !== null ? ` ${(s.fraction * 100).toFixed(1)}%` : '';
+  return `rows ${fmt(s.rowsRead)}  ${fmt(s.rowsPerSec)} rows/s  windows ${fmt(s.windowsClosed)}  errors ${fmt(s.rowErrors)}${s.lateRows ? ` (late ${fmt(s.lateRows)})` : ''}${pct}`;
+}
+
+export function summary(s: RunStats): string {
+  const lines = [
+    `${s.state === 'finished' ? 'finished' : s.state}: ${fmt(s.rowsRead)} rows read in ${(s.elapsedMs / 1000).toFixed(2)} s (${fmt(s.rowsPerSec)} rows/s), ${fmt(s.rowsOk)} aggregated, ${fmt(s.windowsClosed)} windows closed, ${fmt(s.aggregateRows)} aggregate rows`,
+  ];
+  if (s.rowErrors > 0) {
+    const reasons = Object.entries(s.errorsByReason)
+      .sort((a, b) => b[1] - a[1])
+      .map(([r, n]) => `${r}: ${fmt(n)}`)
+      .join(', ');
+    lines.push(`row errors: ${fmt(s.rowErrors)} (${reasons}); ${s.deadLetters ? `kept in ${s.deadLetters}` : 'not kept (no SQLite store; use --dead-letter <file.jsonl>)'}`);
+  } else lines.push('row errors: 0');
+  if (s.analysis) lines.push(`analysis: ${fmt(s.analysis.records)} records, ${fmt(s.analysis.lookups)} history lookups, ${fmt(s.analysis.alerts)} alerts${s.analysis.failures ? `, ${fmt(s.analysis.failures)} module failures` : ''}`);
+  if (s.error) lines.push(`error: ${s.error}`);
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,98 @@
+/** `ts-engine run`: validate everything, then run; progress and the summary go to stderr. */
+import { checkConfig } from '../pipeline/plan.js';
+import { Runner, RunFailure } from '../pipeline/runner.js';
+import { parseArgs, UsageError } from './args.js';
+import { displayPath, printDiagnostics, progressLine, summary } from './report.js';
+
+const MAX_ROW_ERROR_LINES = 10;
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const { positionals, options } = parseArgs(argv, ['dead-letter', 'speed', 'workers'], ['progress', 'no-progress', 'quiet']);
+  if (positionals.length !== 1) throw new UsageError('Invalid amount of arguments: run takes exactly one config file');
+  const speedOpt = options.get('speed');
+  const speed = speedOpt === undefined ? undefined : Number(speedOpt);
+  if (speed !== undefined && (!Number.isFinite(speed) || speed < 0)) throw new UsageError('--speed must be a number ≥ 0 (0 = as fast as possible)');
+  const workersOpt = options.get('workers');
+  const workers = workersOpt === undefined ? 1 : workersOpt === 'auto' ? 0 : Number(workersOpt);
+  if (!Number.isInteger(workers) || workers < 0) throw new UsageError('--workers must be a positive integer or "auto"');
+
+  const outcome = await checkConfig(positionals[0]!);
+  printDiagnostics(outcome.diagnostics);
+  if (!outcome.plan) return 2;
+  const plan = outcome.plan;
+
+  const err = process.stderr;
+  const showProgress = options.has('progress') || (!options.has('no-progress') && !options.has('quiet') && err.isTTY === true);
+  let rowErrorLines = 0;
+  let progressShown = false;
+  const clearProgress = () => {
+    if (progressShown) err.write('\r\x1b[K');
+    progressShown = false;
+  };
+  const warn = (m: string) => {
+    clearProgress();
+    err.write(`warning: ${m}\n`);
+  };
+
+  if (workers !== 1) {
+    const { runParallelReplay, parallelUnsupportedReason } = await import('../parallel/replay.js');
+    const why = parallelUnsupportedReason(plan);
+    if (why) warn(`--workers ignored: ${why}`);
+    else {
+      try {
+        const stats = await runParallelReplay(plan, { workers: workers === 0 ? undefined : workers, warn, deadLetterPath: options.get('dead-letter') as string | undefined });
+        err.write(summary(stats));
+        return 0;
+      } catch (e) {
+        err.write(`error: ${(e as Error).message}\n`);
+        return 1;
+      }
+    }
+  }
+
+  const runner = new Runner(plan, {
+    speed,
+    warn,
+    deadLetterPath: options.get('dead-letter') as string | undefined,
+    progressIntervalMs: 500,
+    onProgress: showProgress
+      ? (s) => {
+          if (s.state !== 'running') return;
+          err.write(`\r\x1b[K${progressLine(s)}`);
+          progressShown = true;
+        }
+      : undefined,
+    onRowError: (d) => {
+      if (options.has('quiet')) return;
+      if (rowErrorLines < MAX_ROW_ERROR_LINES) {
+        const p = d.position;
+        warn(`row error at ${displayPath(p.source)}${p.line !== undefined ? `:${p.line}` : ''}${p.offset !== undefined ? ` (partition ${p.partition}, offset ${p.offset})` : ''}: ${d.message}`);
+      } else if (rowErrorLines === MAX_ROW_ERROR_LINES) warn('further row errors are counted and dead-lettered; see the summary');
+      rowErrorLines++;
+    },
+  });
+
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    warn('You terminated execution. Flushing open windows… (Ctrl-C again to abort)');
+    runner.stop();
+  };
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+  try {
+    const stats = await runner.run();
+    clearProgress();
+    err.write(summary(stats));
+    return interrupted ? 130 : 0;
+  } catch (e) {
+    clearProgress();
+    err.write(summary(runner.stats()));
+    if (!(e instanceof RunFailure)) err.write(`${(e as Error).stack}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * Type-checks transformation entries against the input schema and compiles the
+ * whole list into ONE generated JS function `(r, o) => void` that reads parsed
+ * input values from `r` (indexed by data-structure slot) and writes the
+ * transformed row into `o`.
+ */
+import { EngineError } from '../errors.js';
+import type { Column, FieldType, InputField, Value } from '../types.js';
+import type { Expr, TransformEntry } from './ast.js';
+import { BUILTIN_MAP, CONFIG_FUNCTION, type ArgInfo, type FunctionDef } from './functions.js';
+import { parseEntry } from './parser.js';
+import { runtime } from './runtime.js';
+
+/** Resolves `config('a.b.c')`; returns undefined when the path does not exist. */
+export type ConfigLookup = (path: string) => { value: unknown; isInteger: boolean } | undefined;
+
+export interface CompileOptions {
+  functions?: ReadonlyMap<string, FunctionDef>;
+  configLookup?: ConfigLookup;
+  /** implementations that extension FunctionDefs reference as `x[i]` */
+  extensionImpls?: readonly unknown[];
+}
+
+export interface CompiledTransform {
+  entries: TransformEntry[];
+  columns: Column[];
+  /** data-structure slots the expressions read */
+  usedSlots: number[];
+  run: (r: Value[], o: Value[]) => void;
+  source: string;
+}
+
+export interface EntryError {
+  index: number;
+  error: EngineError;
+}
+
+interface Ctx {
+  fields: Map<string, { slot: number; type: FieldType }>;
+  functions: ReadonlyMap<string, FunctionDef>;
+  configLookup?: ConfigLookup;
+  consts: unknown[];
+  used: Set<number>;
+}
+
+interface Typed {
+  type: FieldType;
+  code: string;
+}
+
+function constRef(ctx: Ctx, v: unknown): string {
+  if (typeof v === 'boolean') return String(v);
+  if (typeof v === 'number' && Number.isFinite(v) && !Object.is(v, -0)) return v < 0 ? `(${v})` : String(v);
+  ctx.consts.push(v);
+  return `k[${ctx.consts.length - 1}]`;
+}
+
+function literalValue(ctx: Ctx, value: unknown, isInteger: boolean, path: string, node: Expr): Typed {
+  switch (typeof value) {
+    case 'number':
+      return { type: isInteger ? 'LongType' : 'DoubleType', code: constRef(ctx, value) };
+    case 'bigint':
+      return { type: 'LongType', code: constRef(ctx, value) };
+    case 'boolean':
+      return { type: 'BooleanType', code: constRef(ctx, value) };
+    case 'string':
+      return { type: 'StringType', code: constRef(ctx, value) };
+    default: {
+      const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : 'an object';
+      throw new EngineError('ConfigError', `config('${path}') is ${what}; only numbers, strings and booleans can be used`, node);
+    }
+  }
+}
+
+function compileExpr(node: Expr, ctx: Ctx): Typed {
+  switch (node.kind) {
+    case 'field': {
+      const f = ctx.fields.get(node.name);
+      if (!f) throw new EngineError('FieldNotExists', `Field with name '${node.name}' does not exists`, node);
+      ctx.used.add(f.slot);
+      return { type: f.type, code: `r[${f.slot}]` };
+    }
+    case 'literal':
+      return { type: node.type, code: constRef(ctx, node.value) };
+    case 'call': {
+      const fn = ctx.functions.get(node.name);
+      if (!fn) throw new EngineError('OperationNotSupportedError', `Operation '${node.name}' is not supported.`, node.nameSpan);
+      if (node.args.length !== fn.arity) {
+        throw new EngineError(
+          'IncorrectArgumentsAmountForOperationError',
+          `Operation '${node.name}' expects ${fn.arity} argument${fn.arity === 1 ? '' : 's'}, got ${node.args.length}.`,
+          node,
+        );
+      }
+      if (node.name === CONFIG_FUNCTION && fn === BUILTIN_MAP.get(CONFIG_FUNCTION)) {
+        const arg = node.args[0]!;
+        if (arg.kind !== 'literal' || arg.type !== 'StringType') {
+          throw new EngineError('IncorrectArgumentTypeForOperationError', `config expects a string literal path such as config('input.options.port')`, arg);
+        }
+        const path = arg.value as string;
+        const found = ctx.configLookup?.(path);
+        if (!found) throw new EngineError('ConfigError', `config('${path}'): no value at path '${path}' in the config file`, arg);
+        return literalValue(ctx, found.value, found.isInteger, path, arg);
+      }
+      const args: ArgInfo[] = [];
+      const code: string[] = [];
+      for (const a of node.args) {
+        const t = compileExpr(a, ctx);
+        args.push({ type: t.type, node: a });
+        code.push(t.code);
+      }
+      const type = fn.resultType(args);
+      return { type, code: fn.emit(code, args, type) };
+    }
+  }
+}
+
+export function compileTransformations(
+  texts: readonly string[],
+  input: readonly InputField[],
+  options: CompileOptions = {},
+): { transform?: CompiledTransform; errors: EntryError[] } {
+  const fields = new Map<string, { slot: number; type: FieldType }>();
+  input.forEach((f, slot) => fields.set(f.name, { slot, type: f.type }));
+  const ctx: Ctx = { fields, functions: options.functions ?? BUILTIN_MAP, configLookup: options.configLookup, consts: [], used: new Set() };
+  const errors: EntryError[] = [];
+  const entries: TransformEntry[] = [];
+  const columns: Column[] = [];
+  const lines: string[] = [];
+  texts.forEach((text, index) => {
+    try {
+      const entry = parseEntry(text);
+      const typed = compileExpr(entry.body, ctx);
+      entries.push(entry);
+      columns.push({ name: entry.name, type: typed.type });
+      lines.push(`o[${columns.length - 1}] = ${typed.code};`);
+    } catch (e) {
+      if (e instanceof EngineError) errors.push({ index, error: e });
+      else throw e;
+    }
+  });
+  if (errors.length > 0) return { errors };
+  const source = lines.join('\n');
+  const factory = new Function('h', 'k', 'x', `"use strict";\nreturn function transform(r, o) {\n${source}\n};`);
+  const run = factory(runtime, ctx.consts, options.extensionImpls ?? []) as CompiledTransform['run'];
+  return { transform: { entries, columns, usedSlots: [...ctx.used].sort((a, b) => a - b), run, source }, errors };
+}
+
+/** Compile a single body (the `eval` command). */
+export function compileBody(
+  text: string,
+  input: readonly InputField[],
+  options: CompileOptions = {},
+): { type: FieldType; run: (r: Value[]) => Value; usedSlots: number[] } {
+  const r = compileTransformations([`v: ${text}`], input, options);
+  if (r.errors.length > 0) {
+    const err = r.errors[0]!.error;
+    // shift spans back to the body text ("v: " prefix)
+    if (err.from !== undefined) err.from = Math.max(0, err.from - 3);
+    if (err.to !== undefined) err.to = Math.max(0, err.to - 3);
+    throw err;
+  }
+  const t = r.transform!;
+  const out: Value[] = [null];
+  return {
+    type: t.columns[0]!.type,
+    usedSlots: t.usedSlots,
+    run: (row) => {
+      t.run(row, out);
+      return out[0]!;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/** Run-time helpers referenced by generated transformation code as `h.<name>`. */
+import { RowError } from '../errors.js';
+import type { FieldType, Value } from '../types.js';
+import { isFloatingType, isIntegerType } from '../types.js';
+import {
+  doubleToInt,
+  ffloordiv,
+  fmod,
+  iadd,
+  ifloordiv,
+  imod,
+  imul,
+  isub,
+  normBig,
+  parseFloatText,
+  parseIntText,
+  toDouble,
+  truediv,
+  truthy,
+} from '../values/numeric.js';
+import { pyFloat, pyStrRepr } from '../values/python.js';
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+function truncate(s: string, n: number | bigint): string {
+  const len = typeof n === 'bigint' ? Number(n) : n;
+  if (!SURROGATE.test(s)) return s.slice(0, len);
+  // Python slices by code point
+  return Array.from(s).slice(0, len).join('');
+}
+
+function strToInt(s: string, fn: string): number | bigint {
+  const v = parseIntText(s);
+  if (v === undefined) throw new RowError('bad cast', `${fn}: invalid literal for int() with base 10: ${pyStrRepr(s)}`);
+  return v;
+}
+
+function strToDouble(s: string, fn: string): number {
+  const v = parseFloatText(s);
+  if (v === undefined) throw new RowError('bad cast', `${fn}: could not convert string to float: ${pyStrRepr(s)}`);
+  return v;
+}
+
+/** Brings a user function's result to the representation its declared type implies. */
+function normResult(v: unknown, type: FieldType, fn: string): Value {
+  if (isIntegerType(type)) {
+    if (typeof v === 'bigint') return normBig(v);
+    if (typeof v === 'number' && Number.isInteger(v)) return v === 0 ? 0 : v;
+    if (typeof v === 'boolean') return v ? 1 : 0;
+  } else if (isFloatingType(type)) {
+    if (typeof v === 'number') return v;
+    if (typeof v === 'bigint') return Number(v);
+    if (typeof v === 'boolean') return v ? 1 : 0;
+  } else if (type === 'BooleanType') {
+    if (typeof v === 'boolean') return v;
+  } else if (typeof v === 'string') return v;
+  throw new RowError('bad result', `${fn} returned ${typeof v === 'string' ? pyStrRepr(v) : String(v)}, which is not a ${type}`);
+}
+
+export const runtime = {
+  iadd,
+  isub,
+  imul,
+  imod,
+  ifloordiv,
+  fmod,
+  ffloordiv,
+  truediv,
+  toDouble,
+  truthy,
+  pyFloat,
+  doubleToInt,
+  truncate,
+  strToInt,
+  strToDouble,
+  normResult,
+  and: (a: unknown, b: unknown) => truthy(a) && truthy(b),
+  or: (a: unknown, b: unknown) => truthy(a) || truthy(b),
+};
+export type Runtime = typeof runtime;

@@ -1,0 +1,51 @@
+/** The extension contract of Section 11.2, for user JS/TS modules. */
+import type { FieldType, Value } from '../types.js';
+
+export interface TransformFunction {
+  name: string;
+  arity: number;
+  params?: (FieldType | 'numeric' | 'any')[];
+  returns?: FieldType | 'promote' | 'arg0';
+  resultType?(argTypes: FieldType[]): FieldType;
+  apply(...args: Value[]): Value;
+  doc?: string;
+}
+
+export interface AggregateFunction {
+  name: string;
+  accepts: FieldType[];
+  resultType?(input: FieldType): FieldType;
+  combine(a: Value, b: Value): Value;
+  doc?: string;
+}
+
+/** A history point: column values plus `key` (and `time` in epoch ns for stored points). */
+export type HistoryPoint = { [field: string]: Value | Value[] | null };
+
+export interface HistoryAccessor {
+  current(): HistoryPoint & { key: Value[] | null };
+  /** n ≥ 1: the stored point n windows back for the same key, or {} */
+  get(n: number): Promise<HistoryPoint>;
+}
+
+export interface AlertMessage {
+  module: string;
+  timestamp: number;
+  param: { key: Value[] | null; field: string; lower_bound: number; upper_bound: number; value: Value };
+}
+
+export interface AlertSender {
+  send(message: AlertMessage): Promise<void>;
+}
+
+export interface UserAnalysis {
+  analysis(history: HistoryAccessor, alerts: AlertSender): void | Promise<void>;
+}
+
+export type AnalysisClass = new (options: unknown, name: string) => UserAnalysis;
+
+export interface ExtensionModule {
+  transformFunctions?: TransformFunction[];
+  aggregateFunctions?: AggregateFunction[];
+  analyses?: Record<string, AnalysisClass>;
+}

@@ -1,0 +1,2 @@
+/** Placeholder until multi-core replay lands (issue 5). */
+export {};

@@ -1,0 +1,228 @@
+/**
+ * The synchronous heart of a run: one row in → parse → (late check) →
+ * transform → fold into its window's group map → close windows the watermark
+ * has passed. No I/O and no clock reads here: the runner feeds rows and time,
+ * and drains closed windows, so the same code runs in the main thread, in
+ * replay workers and in previews.
+ */
+import { RowError } from '../errors.js';
+import type { Value } from '../types.js';
+import type { Group, GroupMap } from '../aggregate/groups.js';
+import type { PipelinePlan } from './plan.js';
+import { compileRowParser, type RowParser } from './row-parser.js';
+import { timeToMsFn, windowStart } from '../window/time.js';
+
+export type TimeMode = 'event' | 'processing' | 'whole';
+
+export interface ClosedWindow {
+  startMs: number;
+  endMs: number;
+  groups: Group[];
+}
+
+export interface RowFailure {
+  reason: string;
+  message: string;
+  field?: string;
+}
+
+export interface ProcessorOptions {
+  /** event time: rows of windows ending at or before this are late from the start (parallel replay ranges) */
+  initialWatermarkMs?: number;
+  /** keep the transformed rows (previews) */
+  keepRows?: boolean;
+}
+
+export function timeModeOf(plan: PipelinePlan): TimeMode {
+  const inp = plan.config.input;
+  if (inp.timeField !== undefined) return 'event';
+  if (inp.source.type === 'kafka' || inp.rate !== undefined) return 'processing';
+  return 'whole';
+}
+
+export class Processor {
+  readonly mode: TimeMode;
+  readonly durMs: number;
+  private readonly latenessMs: number;
+  private readonly parse: RowParser;
+  private readonly transform: (r: Value[], o: Value[]) => void;
+  private readonly add: (m: GroupMap, o: readonly Value[]) => void;
+  private readonly toMs: (v: Value) => number;
+  private readonly timeSlot: number;
+  private readonly r: Value[];
+  private readonly o: Value[];
+  /** open windows by start ms */
+  readonly open = new Map<number, GroupMap>();
+  /** smallest end among open windows (event time), to make the close check O(1) per row */
+  private minOpenEnd = Infinity;
+  maxEventMs = -Infinity;
+  watermarkMs: number;
+  /** processing time: start of the earliest window not yet closed */
+  private nextStart: number | undefined;
+  /** windows closed and not yet drained, in time order */
+  closed: ClosedWindow[] = [];
+  rowsOk = 0;
+  lateRows = 0;
+  failed = 0;
+  /** the failure of the last processRow call that returned false */
+  lastFailure: RowFailure | undefined;
+  keptRows: Value[][] | undefined;
+  /** window start of the last row accepted */
+  lastWindowStart = 0;
+
+  constructor(
+    readonly plan: PipelinePlan,
+    options: ProcessorOptions = {},
+  ) {
+    const inp = plan.config.input;
+    this.mode = timeModeOf(plan);
+    this.durMs = Math.round(inp.batchDurationSec * 1000);
+    this.latenessMs = Math.round(inp.allowedLatenessSec * 1000);
+    this.parse = compileRowParser(inp.fields, plan.parseSlots, inp.sep);
+    this.transform = plan.transform.run;
+    this.add = plan.groups.add;
+    this.toMs = timeToMsFn(inp.timeUnit);
+    this.timeSlot = plan.timeSlot ?? -1;
+    this.r = new Array(inp.fields.length).fill(null);
+    this.o = new Array(plan.transform.columns.length).fill(null);
+    this.watermarkMs = options.initialWatermarkMs ?? -Infinity;
+    if (options.keepRows) this.keptRows = [];
+  }
+
+  private fail(reason: string, message: string, field?: string): false {
+    this.failed++;
+    this.lastFailure = { reason, message, field };
+    return false;
+  }
+
+  /**
+   * Event time or whole-input: processes one line. Processing time: `nowMs` is
+   * the time the row was received. Returns false when the row failed (see lastFailure).
+   */
+  processRow(line: string, nowMs = 0): boolean {
+    const r = this.r;
+    try {
+      this.parse(line, r);
+    } catch (e) {
+      if (e instanceof RowError) return this.fail(e.reason, e.message, e.field);
+      throw e;
+    }
+    let start: number;
+    if (this.mode === 'event') {
+      const t = this.toMs(r[this.timeSlot]!);
+      if (t !== t || t === Infinity || t === -Infinity) return this.fail('bad event time', `event time ${String(r[this.timeSlot])} is not a finite number`);
+      start = windowStart(t, this.durMs);
+      if (start + this.durMs <= this.watermarkMs) {
+        this.lateRows++;
+        return this.fail('late', `late row: its window [${new Date(start).toISOString()}, ${new Date(start + this.durMs).toISOString()}) closed at watermark ${new Date(this.watermarkMs).toISOString()}`);
+      }
+      if (!this.evaluate(start)) return false;
+      if (t > this.maxEventMs) {
+        this.maxEventMs = t;
+        const wm = t - this.latenessMs;
+        if (wm > this.watermarkMs) {
+          this.watermarkMs = wm;
+          if (wm >= this.minOpenEnd) this.closeUpTo(wm);
+        }
+      }
+      return true;
+    }
+    if (this.mode === 'processing') {
+      start = windowStart(nowMs, this.durMs);
+      if (this.nextStart === undefined) this.nextStart = start;
+      else if (start > this.nextStart) this.advanceTo(nowMs);
+      else if (start < this.nextStart) start = this.nextStart; // never into a window already closed
+      return this.evaluate(start);
+    }
+    return this.evaluate(0);
+  }
+
+  private evaluate(start: number): boolean {
+    const o = this.o;
+    try {
+      this.transform(this.r, o);
+    } catch (e) {
+      if (e instanceof RowError) return this.fail(e.reason, e.message, e.field);
+      throw e;
+    }
+    let m = this.open.get(start);
+    if (m === undefined) {
+      m = new Map();
+      this.open.set(start, m);
+      const end = start + this.durMs;
+      if (end < this.minOpenEnd) this.minOpenEnd = end;
+    }
+    this.add(m, o);
+    this.lastWindowStart = start;
+    if (this.keptRows) this.keptRows.push(o.slice());
+    this.rowsOk++;
+    return true;
+  }
+
+  /** Event time: close every open window whose end ≤ wm, in time order. */
+  private closeUpTo(wm: number): void {
+    const starts = [...this.open.keys()].sort((a, b) => a - b);
+    let minEnd = Infinity;
+    for (const s of starts) {
+      const end = s + this.durMs;
+      if (end <= wm) this.emit(s, end);
+      else if (end < minEnd) minEnd = end;
+    }
+    this.minOpenEnd = minEnd;
+  }
+
+  private emit(start: number, end: number): void {
+    const m = this.open.get(start);
+    this.open.delete(start);
+    this.closed.push({ startMs: start, endMs: end, groups: m ? [...m.values()] : [] });
+  }
+
+  /** Processing time: close every window that ended at or before `nowMs`, empty ones included. */
+  advanceTo(nowMs: number): void {
+    if (this.mode !== 'processing') return;
+    if (this.nextStart === undefined) {
+      this.nextStart = windowStart(nowMs, this.durMs);
+      return;
+    }
+    while (this.nextStart + this.durMs <= nowMs) {
+      this.emit(this.nextStart, this.nextStart + this.durMs);
+      this.nextStart += this.durMs;
+    }
+  }
+
+  /** Processing time: the run starts now (so an idle first window still closes). */
+  startAt(nowMs: number): void {
+    if (this.mode === 'processing' && this.nextStart === undefined) this.nextStart = windowStart(nowMs, this.durMs);
+  }
+
+  /** End of a finite input: close every open window in time order. `nowMs` stamps a whole-input window. */
+  finish(runStartMs = 0, nowMs = 0): void {
+    if (this.mode === 'whole') {
+      const m = this.open.get(0);
+      this.open.delete(0);
+      if (m) this.closed.push({ startMs: runStartMs, endMs: nowMs, groups: [...m.values()] });
+      return;
+    }
+    if (this.mode === 'processing') {
+      // the current window closes early at end of input, with its nominal bounds
+      if (this.nextStart !== undefined) {
+        for (const s of [...this.open.keys()].sort((a, b) => a - b)) this.emit(s, s + this.durMs);
+      }
+      return;
+    }
+    const starts = [...this.open.keys()].sort((a, b) => a - b);
+    for (const s of starts) this.emit(s, s + this.durMs);
+    this.minOpenEnd = Infinity;
+  }
+
+  drain(): ClosedWindow[] {
+    const c = this.closed;
+    this.closed = [];
+    return c;
+  }
+
+  /** Open windows as partial aggregates (parallel replay hands these to the merger). */
+  openPartials(): ClosedWindow[] {
+    return [...this.open.entries()].sort((a, b) => a[0] - b[0]).map(([s, m]) => ({ startMs: s, endMs: s + this.durMs, groups: [...m.values()] }));
+  }
+}

@@ -1,0 +1,419 @@
+/**
+ * Drives one run: source → Processor → outputs (config order, each window once,
+ * D-30) → analysis → commit. Pull-based, so a slow output pauses the input
+ * (back-pressure) instead of buffering. Controls for the workbench: pause,
+ * resume, step one window, stop; event-time replays can be paced (`speed`).
+ */
+import { randomUUID } from 'node:crypto';
+import type { PipelinePlan } from './plan.js';
+import { Processor, type ClosedWindow } from './processor.js';
+import type { Sink, SinkContext, ConnectionStatus } from '../sinks/sink.js';
+import type { Source, LineBatch } from '../sources/source.js';
+import { rowShape } from '../sinks/format.js';
+import { SqliteStores } from '../store/sqlite-store.js';
+import { systemClock, type Clock } from '../window/clock.js';
+import { JsonlDeadLetters, SqliteDeadLetters, type DeadLetter, type DeadLetterStore } from './dead-letters.js';
+import { createAlertSink, createHistory, createSink, createSource, type ComponentEnv } from './components.js';
+import { Analyzer, type AnalyzerStats } from '../analysis/analyzer.js';
+import type { Alert } from '../alerts/alert-sink.js';
+
+export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
+
+export interface RunStats {
+  runId: string;
+  state: RunState;
+  rowsRead: number;
+  rowsOk: number;
+  rowErrors: number;
+  lateRows: number;
+  errorsByReason: Record<string, number>;
+  windowsClosed: number;
+  aggregateRows: number;
+  alerts: number;
+  analysis?: AnalyzerStats;
+  elapsedMs: number;
+  rowsPerSec: number;
+  fraction: number | null;
+  deadLetters: string | null;
+  connections: ConnectionStatus[];
+  error?: string;
+}
+
+export interface RunnerOptions {
+  clock?: Clock;
+  stdout?: NodeJS.WritableStream;
+  warn?: (message: string) => void;
+  /** JSONL dead-letter file when the config has no SQLite store */
+  deadLetterPath?: string;
+  /** replaces the configured source (tests, workbench uploads) */
+  source?: Source;
+  /** false disables every output, alert sink and dead-letter store (previews) */
+  outputs?: boolean;
+  /** overrides input.options.speed */
+  speed?: number;
+  runId?: string;
+  onWindow?(w: ClosedWindow): void;
+  onAlert?(a: Alert): void;
+  onRowError?(d: DeadLetter): void;
+  onProgress?(s: RunStats): void;
+  progressIntervalMs?: number;
+  /** start paused (workbench "step" from the beginning) */
+  startPaused?: boolean;
+}
+
+export class RunFailure extends Error {
+  override name = 'RunFailure';
+}
+
+export class Runner {
+  readonly runId: string;
+  private readonly clock: Clock;
+  private readonly processor: Processor;
+  private readonly stores = new SqliteStores();
+  private readonly env: ComponentEnv;
+  private sinks: Sink[] = [];
+  private source: Source | undefined;
+  private deadLetters: DeadLetterStore | undefined;
+  private analyzer: Analyzer | undefined;
+  private state: RunState = 'starting';
+  private error: string | undefined;
+  private rowsRead = 0;
+  private readonly errorsByReason: Record<string, number> = {};
+  private windowsClosed = 0;
+  private aggregateRows = 0;
+  private alerts = 0;
+  private startedAt = 0;
+  private lastProgressAt = 0;
+  private paused: boolean;
+  private stepping = false;
+  private stopRequested = false;
+  private wake: (() => void) | undefined;
+  private speed: number;
+  private paceStartWall = 0;
+  private paceStartEvent = NaN;
+  /** committable sources: per open window start → partition → smallest offset in it */
+  private readonly windowOffsets = new Map<number, Map<number, bigint>>();
+  private readonly lastOffset = new Map<number, bigint>();
+
+  constructor(
+    readonly plan: PipelinePlan,
+    private readonly options: RunnerOptions = {},
+  ) {
+    this.runId = options.runId ?? randomUUID();
+    this.clock = options.clock ?? systemClock;
+    this.processor = new Processor(plan);
+    this.speed = options.speed ?? plan.config.input.speed;
+    this.paused = !!options.startPaused;
+    this.env = {
+      stores: this.stores,
+      clock: this.clock,
+      stdout: options.stdout ?? process.stdout,
+      warn: options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)),
+    };
+  }
+
+  // ---- controls ------------------------------------------------------------
+
+  pause(): void {
+    if (this.state === 'running') this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+    this.stepping = false;
+    this.wake?.();
+  }
+  /** process until one more window closes, then pause */
+  step(): void {
+    this.stepping = true;
+    this.paused = false;
+    this.wake?.();
+  }
+  stop(): void {
+    this.stopRequested = true;
+    this.paused = false;
+    this.wake?.();
+  }
+  setSpeed(speed: number): void {
+    this.speed = speed;
+    this.paceStartEvent = NaN;
+  }
+
+  stats(): RunStats {
+    const elapsedMs = Math.max(0, (this.state === 'starting' ? this.startedAt : this.clock.now()) - this.startedAt);
+    const p = this.processor;
+    const connections = [
+      ...(this.source?.status ? [this.source.status()] : []),
+      ...this.sinks.flatMap((s) => (s.status ? [s.status()] : [])),
+    ];
+    return {
+      runId: this.runId,
+      state: this.paused && this.state === 'running' ? 'paused' : this.state,
+      rowsRead: this.rowsRead,
+      rowsOk: p.rowsOk,
+      rowErrors: p.failed,
+      lateRows: p.lateRows,
+      errorsByReason: { ...this.errorsByReason },
+      windowsClosed: this.windowsClosed,
+      aggregateRows: this.aggregateRows,
+      alerts: this.alerts,
+      analysis: this.analyzer ? { ...this.analyzer.stats } : undefined,
+      elapsedMs,
+      rowsPerSec: elapsedMs > 0 ? (this.rowsRead * 1000) / elapsedMs : 0,
+      fraction: this.source?.progress() ?? null,
+      deadLetters: this.deadLetters?.description ?? null,
+      connections,
+      error: this.error,
+    };
+  }
+
+  // ---- lifecycle ------------------------------------------------------------
+
+  private async open(): Promise<void> {
+    const cfg = this.plan.config;
+    const outputsOn = this.options.outputs !== false;
+    const ctx: SinkContext = {
+      shape: rowShape(this.plan.aggregation),
+      keyed: this.plan.aggregation.operation === 'reduceByKey',
+      stdout: this.env.stdout,
+      stores: this.stores,
+      warn: this.env.warn,
+    };
+    if (outputsOn) {
+      for (const out of cfg.outputs) {
+        const sink = await createSink(out, ctx);
+        await sink.open();
+        this.sinks.push(sink);
+      }
+      const store = cfg.outputs.find((o) => o.method === 'sqlite' && o.main) ?? cfg.outputs.find((o) => o.method === 'sqlite');
+      if (this.options.deadLetterPath) this.deadLetters = new JsonlDeadLetters(this.options.deadLetterPath);
+      else if (store && store.method === 'sqlite') this.deadLetters = new SqliteDeadLetters(this.stores.acquire(store.path), store.path, this.runId, () => this.clock.now());
+      if (cfg.analysis) {
+        const history = await createHistory(cfg.analysis.history, this.env);
+        const alertSinks = [];
+        for (const a of cfg.analysis.alerts) alertSinks.push(await createAlertSink(a, this.env));
+        this.analyzer = new Analyzer(this.plan, cfg.analysis, history, alertSinks, {
+          warn: this.env.warn,
+          onAlert: (a) => {
+            this.alerts++;
+            this.options.onAlert?.(a);
+          },
+        });
+        await this.analyzer.open();
+      }
+    }
+    this.source = this.options.source ?? (await createSource(cfg.input, this.env));
+    await this.source.open();
+  }
+
+  private async closeAll(): Promise<void> {
+    const errors: string[] = [];
+    const attempt = async (f: () => unknown) => {
+      try {
+        await f();
+      } catch (e) {
+        errors.push((e as Error).message);
+      }
+    };
+    await attempt(() => this.source?.close());
+    for (const s of this.sinks) await attempt(() => s.close());
+    await attempt(() => this.analyzer?.close());
+    await attempt(() => this.deadLetters?.close());
+    this.stores.closeAll();
+    if (errors.length > 0 && !this.error) this.env.warn(`while closing: ${errors.join('; ')}`);
+  }
+
+  /** Runs to the end of a finite input (or until stop()); resolves with the final stats. */
+  async run(): Promise<RunStats> {
+    this.startedAt = this.clock.now();
+    try {
+      await this.open();
+      this.state = 'running';
+      this.processor.startAt(this.clock.now());
+      this.emitProgress(true);
+      await this.loop();
+      this.state = 'stopping';
+      this.processor.finish(this.startedAt, this.clock.now());
+      await this.emitClosed();
+      await this.commit();
+      this.checkErrorRate(true);
+      this.state = 'finished';
+    } catch (e) {
+      this.state = 'failed';
+      this.error = e instanceof RunFailure ? e.message : (e as Error).message;
+      await this.closeAll();
+      this.emitProgress(true);
+      throw e;
+    }
+    await this.closeAll();
+    this.emitProgress(true);
+    return this.stats();
+  }
+
+  private async waitWhilePaused(): Promise<void> {
+    while (this.paused && !this.stopRequested) {
+      this.emitProgress(true);
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
+    }
+  }
+
+  private async loop(): Promise<void> {
+    const source = this.source!;
+    for (;;) {
+      await this.waitWhilePaused();
+      if (this.stopRequested) return;
+      const batch = await source.next();
+      if (batch === null) return;
+      await this.processBatch(batch);
+      if (this.processor.mode === 'processing') this.processor.advanceTo(this.clock.now());
+      await this.emitClosed();
+      await this.commit();
+      this.checkErrorRate(false);
+      this.emitProgress(false);
+    }
+  }
+
+  private async processBatch(batch: LineBatch): Promise<void> {
+    const p = this.processor;
+    const lines = batch.lines;
+    const track = batch.offsets !== undefined && batch.partition !== undefined;
+    const processing = p.mode === 'processing';
+    const rate = this.plan.config.input.rate;
+    const eventPaced = p.mode === 'event';
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      this.rowsRead++;
+      const ok = p.processRow(line, processing ? this.clock.now() : 0);
+      if (!ok) this.rowFailed(batch, i, line);
+      if (track) {
+        if (ok) this.trackOffset(batch.partition!, BigInt(batch.offsets![i]!));
+        else this.noteOffset(batch, i);
+      }
+
+      // pacing (event-time speed, csv rate) and the step/pause/stop controls act between rows
+      if (processing && rate !== undefined) await this.paceRate(rate);
+      else if (eventPaced && this.speed > 0 && ok) await this.paceEvent();
+      if (this.stepping && p.closed.length > 0) {
+        this.stepping = false;
+        this.paused = true;
+      }
+      if (this.paused || this.stopRequested) {
+        await this.emitClosed();
+        if (this.stopRequested) return;
+        await this.waitWhilePaused();
+        if (this.stopRequested) return;
+      }
+    }
+  }
+
+  private noteOffset(batch: LineBatch, i: number): void {
+    const off = BigInt(batch.offsets![i]!);
+    const part = batch.partition!;
+    const last = this.lastOffset.get(part);
+    if (last === undefined || off > last) this.lastOffset.set(part, off);
+  }
+
+  private trackOffset(partition: number, offset: bigint): void {
+    const start = this.processor.lastWindowStart;
+    let m = this.windowOffsets.get(start);
+    if (!m) this.windowOffsets.set(start, (m = new Map()));
+    const cur = m.get(partition);
+    if (cur === undefined || offset < cur) m.set(partition, offset);
+    const last = this.lastOffset.get(partition);
+    if (last === undefined || offset > last) this.lastOffset.set(partition, offset);
+  }
+
+  private async paceEvent(): Promise<void> {
+    const t = this.processor.maxEventMs;
+    const now = this.clock.now();
+    if (this.paceStartEvent !== this.paceStartEvent) {
+      this.paceStartEvent = t;
+      this.paceStartWall = now;
+      return;
+    }
+    const target = this.paceStartWall + (t - this.paceStartEvent) / this.speed;
+    if (target - now > 5) {
+      await this.emitClosed();
+      this.emitProgress(false);
+      await this.clock.sleep(target - now);
+    }
+  }
+
+  private paceRows = 0;
+  private async paceRate(rate: number): Promise<void> {
+    if (this.paceRows === 0) this.paceStartWall = this.clock.now();
+    this.paceRows++;
+    const target = this.paceStartWall + (this.paceRows * 1000) / rate;
+    const now = this.clock.now();
+    if (target - now > 5) {
+      this.processor.advanceTo(now);
+      await this.emitClosed();
+      this.emitProgress(false);
+      await this.clock.sleep(target - now);
+      this.processor.advanceTo(this.clock.now());
+    }
+  }
+
+  private rowFailed(batch: LineBatch, i: number, raw: string): void {
+    const f = this.processor.lastFailure!;
+    this.errorsByReason[f.reason] = (this.errorsByReason[f.reason] ?? 0) + 1;
+    const d: DeadLetter = { position: batch.position(i), reason: f.reason, message: f.message, raw };
+    this.deadLetters?.add(d);
+    this.options.onRowError?.(d);
+    if (this.plan.config.onError === 'fail' && f.reason !== 'late') {
+      const pos = d.position;
+      throw new RunFailure(`row error at ${pos.source}${pos.line !== undefined ? `:${pos.line}` : ''}${pos.offset !== undefined ? ` offset ${pos.offset}` : ''}: ${f.message} (processing.on_error is "fail")`);
+    }
+  }
+
+  private checkErrorRate(final: boolean): void {
+    const max = this.plan.config.input.maxErrorRate;
+    if (max === undefined) return;
+    const failed = this.processor.failed;
+    if (!final && this.rowsRead < 1000) return;
+    if (this.rowsRead > 0 && failed / this.rowsRead > max) {
+      throw new RunFailure(`row error rate ${(failed / this.rowsRead).toFixed(4)} (${failed} of ${this.rowsRead} rows) exceeds input.options.max_error_rate ${max}`);
+    }
+  }
+
+  /** Writes every closed window to each output in config order, then runs analysis (D-30: computed once). */
+  private async emitClosed(): Promise<void> {
+    const closed = this.processor.drain();
+    if (closed.length === 0) return;
+    this.deadLetters?.flush();
+    const batchMs = this.processor.durMs;
+    for (const w of closed) {
+      for (const s of this.sinks) await s.write(w);
+      this.windowsClosed++;
+      this.aggregateRows += w.groups.length;
+      this.windowOffsets.delete(w.startMs);
+      this.options.onWindow?.(w);
+      if (this.analyzer && w.groups.length > 0) await this.analyzer.analyze(w, batchMs);
+    }
+  }
+
+  /** 15.5: commit, per partition, the first offset still held by an open window (or everything read). */
+  private async commit(): Promise<void> {
+    const source = this.source;
+    if (!source?.commit || !source.committable || this.lastOffset.size === 0) return;
+    this.deadLetters?.flush();
+    const safe = new Map<number, string>();
+    for (const [part, last] of this.lastOffset) {
+      let min = last + 1n;
+      for (const m of this.windowOffsets.values()) {
+        const o = m.get(part);
+        if (o !== undefined && o < min) min = o;
+      }
+      safe.set(part, min.toString());
+    }
+    await source.commit(safe);
+  }
+
+  private emitProgress(force: boolean): void {
+    if (!this.options.onProgress) return;
+    const now = this.clock.now();
+    if (!force && now - this.lastProgressAt < (this.options.progressIntervalMs ?? 250)) return;
+    this.lastProgressAt = now;
+    this.options.onProgress(this.stats());
+  }
+}

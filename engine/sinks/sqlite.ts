@@ -1,0 +1,87 @@
+/**
+ * `sqlite` output (15.2): one row per aggregate row, primary key
+ * (window_end, key fields) so a re-run or retry replaces and never duplicates.
+ */
+import type { Value } from '../types.js';
+import type { ClosedWindow } from '../pipeline/processor.js';
+import type { Db } from '../store/sqlite-store.js';
+import { quoteIdent, sqlType, tableColumns } from '../store/sqlite-store.js';
+import type { Sink, SinkContext } from './sink.js';
+import type { Statement } from 'better-sqlite3';
+
+const RESERVED = new Set(['window_start', 'window_end']);
+
+export function toSqlValue(v: Value): number | bigint | string | null {
+  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+}
+
+export class SqliteSink implements Sink {
+  readonly description: string;
+  private db: Db | undefined;
+  private insert: Statement | undefined;
+  private writeWindow: ((w: ClosedWindow) => void) | undefined;
+
+  constructor(
+    private readonly ctx: SinkContext,
+    private readonly file: string,
+    private readonly table: string,
+  ) {
+    this.description = `sqlite ${file} (table ${table})`;
+  }
+
+  async open(): Promise<void> {
+    const { keyNames, keyTypes, valueNames, valueTypes } = this.ctx.shape;
+    const clash = [...keyNames, ...valueNames].find((n) => RESERVED.has(n));
+    if (clash) throw new Error(`sqlite output: column name '${clash}' clashes with the store's own window columns; rename it in the transformation`);
+    const db = this.ctx.stores.acquire(this.file);
+    this.db = db;
+    const cols = [
+      ['window_start', 'INTEGER NOT NULL'],
+      ['window_end', 'INTEGER NOT NULL'],
+      ...keyNames.map((n, i) => [n, sqlType(keyTypes[i]!)]),
+      ...valueNames.map((n, i) => [n, sqlType(valueTypes[i]!)]),
+    ] as [string, string][];
+    const existing = tableColumns(db, this.table);
+    const t = quoteIdent(this.table);
+    if (existing) {
+      const want = cols.map((c) => c[0]).join(', ');
+      const have = existing.map((c) => c.name).join(', ');
+      if (want !== have) {
+        throw new Error(
+          `sqlite output: table ${this.table} in ${this.file} has columns (${have}) but this config writes (${want}); use another "table" or remove the old one`,
+        );
+      }
+    } else {
+      const pk = ['window_end', ...keyNames].map(quoteIdent).join(', ');
+      db.exec(`CREATE TABLE ${t} (${cols.map(([n, ty]) => `${quoteIdent(n)} ${ty}`).join(', ')}, PRIMARY KEY (${pk}))`);
+    }
+    const names = cols.map((c) => quoteIdent(c[0]));
+    const conflict = ['window_end', ...keyNames].map(quoteIdent).join(', ');
+    const updates = cols.filter((c) => c[0] !== 'window_end' && !keyNames.includes(c[0])).map((c) => `${quoteIdent(c[0])} = excluded.${quoteIdent(c[0])}`);
+    this.insert = db.prepare(
+      `INSERT INTO ${t} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ON CONFLICT(${conflict}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
+    );
+    const insert = this.insert;
+    const nk = keyNames.length;
+    const nv = valueNames.length;
+    const params: (number | bigint | string | null)[] = new Array(2 + nk + nv);
+    this.writeWindow = db.transaction((w: ClosedWindow) => {
+      params[0] = w.startMs;
+      params[1] = w.endMs;
+      for (const g of w.groups) {
+        for (let i = 0; i < nk; i++) params[2 + i] = toSqlValue(g.key![i]!);
+        for (let i = 0; i < nv; i++) params[2 + nk + i] = toSqlValue(g.acc[i]!);
+        insert.run(params);
+      }
+    });
+  }
+
+  async write(w: ClosedWindow): Promise<void> {
+    if (w.groups.length > 0) this.writeWindow!(w);
+  }
+
+  async close(): Promise<void> {
+    if (this.db) this.ctx.stores.release(this.file);
+    this.db = undefined;
+  }
+}
