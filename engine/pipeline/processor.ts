@@ -31,6 +31,8 @@ export interface ProcessorOptions {
   initialWatermarkMs?: number;
   /** keep the transformed rows (previews) */
   keepRows?: boolean;
+  /** previews of live configs put every row into one window */
+  mode?: TimeMode;
 }
 
 export function timeModeOf(plan: PipelinePlan): TimeMode {
@@ -75,7 +77,7 @@ export class Processor {
     options: ProcessorOptions = {},
   ) {
     const inp = plan.config.input;
-    this.mode = timeModeOf(plan);
+    this.mode = options.mode ?? timeModeOf(plan);
     this.durMs = Math.round(inp.batchDurationSec * 1000);
     this.latenessMs = Math.round(inp.allowedLatenessSec * 1000);
     this.parse = compileRowParser(inp.fields, plan.parseSlots, inp.sep);

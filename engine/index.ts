@@ -1,0 +1,171 @@
+/**
+ * The engine's public facade: what the CLI, the workbench's API handlers and
+ * tests use. Everything returned here is plain data (see facade-types.ts).
+ */
+import fs from 'node:fs';
+import type { Value } from './types.js';
+import type { CellValue, CheckResult, PipelineSummary, PreviewResult, RowErrorEvent, WindowResult, AlertEvent } from './facade-types.js';
+import { checkConfig, nodeIO, type PipelinePlan } from './pipeline/plan.js';
+import type { ConfigIO } from './config/validate.js';
+import { Processor, timeModeOf, type ClosedWindow } from './pipeline/processor.js';
+import { sortedGroups } from './sinks/format.js';
+import { BUILTINS } from './expr/functions.js';
+import { BUILTIN_AGGREGATES } from './aggregate/functions.js';
+import type { Alert } from './alerts/alert-sink.js';
+import type { DeadLetter } from './pipeline/dead-letters.js';
+
+export * from './facade-types.js';
+export type { Diagnostic } from './errors.js';
+export { formatDiagnostic } from './errors.js';
+export { configJsonSchema, dataStructureJsonSchema } from './config/schema.js';
+export { checkConfig, nodeIO, type PipelinePlan } from './pipeline/plan.js';
+export type { ConfigIO } from './config/validate.js';
+export { Runner, type RunStats, type RunnerOptions } from './pipeline/runner.js';
+export type { ClosedWindow } from './pipeline/processor.js';
+export type { Alert } from './alerts/alert-sink.js';
+export type { DeadLetter } from './pipeline/dead-letters.js';
+export { VirtualClock, systemClock, type Clock } from './window/clock.js';
+
+export function toCell(v: Value): CellValue {
+  return typeof v === 'bigint' ? { big: v.toString() } : v;
+}
+
+export function summarize(plan: PipelinePlan): PipelineSummary {
+  const cfg = plan.config;
+  return {
+    inputFields: cfg.input.fields.map((f) => ({ name: f.name, type: f.type, index: f.index })),
+    transformed: plan.transform.columns.map((c) => ({ name: c.name, type: c.type })),
+    operation: plan.aggregation.operation,
+    keyFields: plan.aggregation.keys.map((k) => k.name),
+    aggregated: plan.aggregation.values.map((v) => ({ name: v.name, type: v.type, fn: v.fn.name })),
+    batchDurationSec: cfg.input.batchDurationSec,
+    timeMode: (() => {
+      const m = timeModeOf(plan);
+      return m === 'whole' ? 'whole-file' : m;
+    })(),
+    outputs: cfg.outputs.map((o) => ({
+      method: o.method,
+      main: o.main,
+      description: o.method === 'sqlite' ? `${o.path} (${o.table})` : o.method === 'influx' ? `${o.connection.url} ${o.connection.database ?? o.connection.bucket}/${o.connection.measurement}` : `stdout (${o.format})`,
+    })),
+    analyses: cfg.analysis?.rules.map((r) => ({ module: r.module, name: r.name })) ?? [],
+  };
+}
+
+/** `ts-engine check` as data: diagnostics for editor markers, and a summary for completion. */
+export async function check(configPath: string, configText?: string, io: ConfigIO = nodeIO): Promise<CheckResult & { plan?: PipelinePlan }> {
+  const outcome = await checkConfig(configPath, configText, io);
+  const ok = !outcome.diagnostics.some((d) => d.severity === 'error');
+  return { ok, diagnostics: outcome.diagnostics, summary: outcome.plan ? summarize(outcome.plan) : undefined, plan: outcome.plan };
+}
+
+export function toWindowResult(w: ClosedWindow, plan: PipelinePlan): WindowResult {
+  const keys = plan.aggregation.keys.map((k) => k.name);
+  const names = plan.aggregation.values.map((v) => v.name);
+  return {
+    windowStart: w.startMs,
+    windowEnd: w.endMs,
+    rows: sortedGroups(w.groups).map((g) => ({
+      key: g.key === null ? null : Object.fromEntries(keys.map((k, i) => [k, toCell(g.key![i]!)])),
+      values: Object.fromEntries(names.map((n, i) => [n, toCell(g.acc[i]!)])),
+    })),
+  };
+}
+
+export function toAlertEvent(a: Alert): AlertEvent {
+  return {
+    module: a.module,
+    time: a.timeMs,
+    key: a.key === null ? null : a.key.map(toCell),
+    keyFields: a.keyFields,
+    field: a.field,
+    value: toCell(a.value),
+    lowerBound: a.lowerBound,
+    upperBound: a.upperBound,
+  };
+}
+
+export function toRowErrorEvent(d: DeadLetter): RowErrorEvent {
+  return { ...d.position, reason: d.reason, message: d.message, raw: d.raw };
+}
+
+/** First `maxRows` non-empty lines of a file (header skipped when asked), read without loading the whole file. */
+export function readHeadLines(file: string, maxRows: number, header = false): string[] {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 16);
+    let text = '';
+    const lines: string[] = [];
+    let pos = 0;
+    let skipped = !header;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos);
+      pos += n;
+      text += buf.toString('utf8', 0, n);
+      let nl: number;
+      while ((nl = text.indexOf('\n')) >= 0 || (n === 0 && text.length > 0)) {
+        const end = nl >= 0 ? nl : text.length;
+        const line = text.slice(0, end).replace(/\r$/, '');
+        text = nl >= 0 ? text.slice(nl + 1) : '';
+        if (!skipped) skipped = true;
+        else if (line.length > 0) lines.push(line);
+        if (lines.length >= maxRows) return lines;
+      }
+      if (n === 0) return lines;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Runs the first rows of the input through a compiled plan with every output
+ * off (Arroyo/Vector playground style): transformed rows, windows, row errors.
+ */
+export function preview(plan: PipelinePlan, opts: { lines?: string[]; maxRows?: number } = {}): PreviewResult {
+  const started = performance.now();
+  const maxRows = opts.maxRows ?? 1000;
+  const input = plan.config.input;
+  let lines = opts.lines;
+  if (!lines) {
+    const src = input.source;
+    lines = src.type === 'csv' && src.path !== '-' && fs.existsSync(src.path) ? readHeadLines(src.path, maxRows, src.header) : [];
+  }
+  lines = lines.slice(0, maxRows);
+  const mode = timeModeOf(plan) === 'event' ? 'event' : 'whole';
+  const p = new Processor(plan, { keepRows: true, mode });
+  const rowErrors: RowErrorEvent[] = [];
+  const source = input.source.type === 'csv' ? input.source.path : input.source.topic;
+  for (let i = 0; i < lines.length; i++) {
+    if (!p.processRow(lines[i]!)) {
+      const f = p.lastFailure!;
+      rowErrors.push({ source, line: i + 1, reason: f.reason, message: f.message, raw: lines[i]! });
+    }
+  }
+  p.finish(0, 0);
+  const windows = p.drain().map((w) => toWindowResult(w, plan));
+  return {
+    columns: plan.transform.columns.map((c) => ({ name: c.name, type: c.type })),
+    rows: p.keptRows!.map((r) => r.map(toCell)),
+    windows,
+    rowErrors,
+    rowsRead: lines.length,
+    elapsedMs: performance.now() - started,
+  };
+}
+
+export interface FunctionInfo {
+  name: string;
+  arity: number;
+  signature: string;
+  doc: string;
+}
+
+/** Built-in (and, given a plan, extension) functions for completion and hover docs. */
+export function listFunctions(plan?: PipelinePlan): { transform: FunctionInfo[]; aggregate: { name: string; doc: string; accepts: readonly string[] }[] } {
+  const transform = [...(plan ? plan.extensions.functions.values() : BUILTINS)]
+    .filter((f) => f.name !== '_')
+    .map((f) => ({ name: f.name, arity: f.arity, signature: f.signature, doc: f.doc }));
+  const aggregate = [...(plan ? plan.extensions.aggregates.values() : BUILTIN_AGGREGATES)].map((a) => ({ name: a.name, doc: a.doc, accepts: a.accepts }));
+  return { transform, aggregate };
+}
