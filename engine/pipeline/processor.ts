@@ -7,9 +7,9 @@
  */
 import { RowError } from '../errors.js';
 import type { Value } from '../types.js';
-import type { Group, GroupMap } from '../aggregate/groups.js';
+import { newWindowGroups, type Group, type WindowGroups } from '../aggregate/groups.js';
 import type { PipelinePlan } from './plan.js';
-import { compileRowParser, type RowParser } from './row-parser.js';
+import { compileByteRowParser, compileRowParser, type ByteRowParser, type RowParser } from './row-parser.js';
 import { timeToMsFn, windowStart } from '../window/time.js';
 
 export type TimeMode = 'event' | 'processing' | 'whole';
@@ -47,14 +47,16 @@ export class Processor {
   readonly durMs: number;
   private readonly latenessMs: number;
   private readonly parse: RowParser;
+  /** set when the separator is one ASCII byte: rows can be parsed straight from bytes */
+  readonly parseBytes: ByteRowParser | undefined;
   private readonly transform: (r: Value[], o: Value[]) => void;
-  private readonly add: (m: GroupMap, o: readonly Value[]) => void;
+  private readonly add: (w: WindowGroups, o: readonly Value[]) => void;
   private readonly toMs: (v: Value) => number;
   private readonly timeSlot: number;
   private readonly r: Value[];
   private readonly o: Value[];
   /** open windows by start ms */
-  readonly open = new Map<number, GroupMap>();
+  readonly open = new Map<number, WindowGroups>();
   /** smallest end among open windows (event time), to make the close check O(1) per row */
   private minOpenEnd = Infinity;
   maxEventMs = -Infinity;
@@ -69,6 +71,9 @@ export class Processor {
   /** the failure of the last processRow call that returned false */
   lastFailure: RowFailure | undefined;
   keptRows: Value[][] | undefined;
+  /** the window of the previous row: consecutive rows mostly share one */
+  private curStart = NaN;
+  private curGroups: WindowGroups | undefined;
   /** window start of the last row accepted */
   lastWindowStart = 0;
 
@@ -81,6 +86,8 @@ export class Processor {
     this.durMs = Math.round(inp.batchDurationSec * 1000);
     this.latenessMs = Math.round(inp.allowedLatenessSec * 1000);
     this.parse = compileRowParser(inp.fields, plan.parseSlots, inp.sep);
+    const sepCode = inp.sep.charCodeAt(0);
+    this.parseBytes = inp.sep.length === 1 && sepCode < 0x80 ? compileByteRowParser(inp.fields, plan.parseSlots, sepCode) : undefined;
     this.transform = plan.transform.run;
     this.add = plan.groups.add;
     this.toMs = timeToMsFn(inp.timeUnit);
@@ -102,13 +109,28 @@ export class Processor {
    * the time the row was received. Returns false when the row failed (see lastFailure).
    */
   processRow(line: string, nowMs = 0): boolean {
-    const r = this.r;
     try {
-      this.parse(line, r);
+      this.parse(line, this.r);
     } catch (e) {
       if (e instanceof RowError) return this.fail(e.reason, e.message, e.field);
       throw e;
     }
+    return this.accept(nowMs);
+  }
+
+  /** processRow over bytes [start, end) of `buf` (only when parseBytes is set). */
+  processBytes(buf: Uint8Array, start: number, end: number, nowMs = 0): boolean {
+    try {
+      this.parseBytes!(buf, start, end, this.r);
+    } catch (e) {
+      if (e instanceof RowError) return this.fail(e.reason, e.message, e.field);
+      throw e;
+    }
+    return this.accept(nowMs);
+  }
+
+  private accept(nowMs: number): boolean {
+    const r = this.r;
     let start: number;
     if (this.mode === 'event') {
       const t = this.toMs(r[this.timeSlot]!);
@@ -147,13 +169,15 @@ export class Processor {
       if (e instanceof RowError) return this.fail(e.reason, e.message, e.field);
       throw e;
     }
-    let m = this.open.get(start);
+    let m = start === this.curStart ? this.curGroups : this.open.get(start);
     if (m === undefined) {
-      m = new Map();
+      m = newWindowGroups();
       this.open.set(start, m);
       const end = start + this.durMs;
       if (end < this.minOpenEnd) this.minOpenEnd = end;
     }
+    this.curStart = start;
+    this.curGroups = m;
     this.add(m, o);
     this.lastWindowStart = start;
     if (this.keptRows) this.keptRows.push(o.slice());
@@ -174,9 +198,10 @@ export class Processor {
   }
 
   private emit(start: number, end: number): void {
+    if (start === this.curStart) this.curStart = NaN;
     const m = this.open.get(start);
     this.open.delete(start);
-    this.closed.push({ startMs: start, endMs: end, groups: m ? [...m.values()] : [] });
+    this.closed.push({ startMs: start, endMs: end, groups: m ? m.list : [] });
   }
 
   /** Processing time: close every window that ended at or before `nowMs`, empty ones included. */
@@ -199,10 +224,11 @@ export class Processor {
 
   /** End of a finite input: close every open window in time order. `nowMs` stamps a whole-input window. */
   finish(runStartMs = 0, nowMs = 0): void {
+    this.curStart = NaN;
     if (this.mode === 'whole') {
       const m = this.open.get(0);
       this.open.delete(0);
-      if (m) this.closed.push({ startMs: runStartMs, endMs: nowMs, groups: [...m.values()] });
+      if (m) this.closed.push({ startMs: runStartMs, endMs: nowMs, groups: m.list });
       return;
     }
     if (this.mode === 'processing') {
@@ -225,6 +251,6 @@ export class Processor {
 
   /** Open windows as partial aggregates (parallel replay hands these to the merger). */
   openPartials(): ClosedWindow[] {
-    return [...this.open.entries()].sort((a, b) => a[0] - b[0]).map(([s, m]) => ({ startMs: s, endMs: s + this.durMs, groups: [...m.values()] }));
+    return [...this.open.entries()].sort((a, b) => a[0] - b[0]).map(([s, m]) => ({ startMs: s, endMs: s + this.durMs, groups: m.list }));
   }
 }

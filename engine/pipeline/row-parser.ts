@@ -1,65 +1,91 @@
 /**
  * Splits a line on the configured separator and converts only the columns the
- * pipeline reads, scanning with indexOf (no regex, no full split per row).
+ * pipeline reads. The parser is generated per data structure: indexOf scans,
+ * numbers parsed straight from the line (no slice, no regex per field).
  */
 import { RowError } from '../errors.js';
 import type { FieldType, InputField, Value } from '../types.js';
-import { parseBoolText, parseFloatText, parseIntText } from '../values/numeric.js';
+import { bytesText, parseBoolText, parseFloatBytes, parseFloatRange, parseIntBytes, parseIntText, stringBytes } from '../values/numeric.js';
 import { pyStrRepr } from '../values/python.js';
 
 export type RowParser = (line: string, r: Value[]) => void;
+/** the same over bytes [start, end) of a buffer */
+export type ByteRowParser = (buf: Uint8Array, start: number, end: number, r: Value[]) => void;
 
-type Converter = (line: string, start: number, end: number) => Value | undefined;
+const CONVERT: Record<FieldType, string> = {
+  StringType: 'line.slice(s, e)',
+  IntegerType: 'P.int(line, s, e)',
+  LongType: 'P.int(line, s, e)',
+  ShortType: 'P.int(line, s, e)',
+  ByteType: 'P.int(line, s, e)',
+  FloatType: 'P.float(line, s, e)',
+  DoubleType: 'P.float(line, s, e)',
+  BooleanType: 'P.bool(line.slice(s, e))',
+};
 
-function converter(type: FieldType): Converter {
-  switch (type) {
-    case 'StringType':
-      return (l, s, e) => l.slice(s, e);
-    case 'IntegerType':
-    case 'LongType':
-    case 'ShortType':
-    case 'ByteType':
-      return (l, s, e) => parseIntText(l, s, e);
-    case 'FloatType':
-    case 'DoubleType':
-      return (l, s, e) => parseFloatText(l.slice(s, e));
-    case 'BooleanType':
-      return (l, s, e) => parseBoolText(l.slice(s, e));
-  }
-}
+const helpers = {
+  int: parseIntText,
+  float: parseFloatRange,
+  bool: parseBoolText,
+  tooFew(field: InputField, maxIndex: number, got: number): never {
+    throw new RowError('too few columns', `expected at least ${maxIndex + 1} columns, got ${got}`, field.name);
+  },
+  badBytes(field: InputField, buf: Uint8Array, s: number, e: number): never {
+    return helpers.bad(field, bytesText(buf, s, e), 0, e - s);
+  },
+  bad(field: InputField, line: string, s: number, e: number): never {
+    throw new RowError(`bad ${field.type}`, `field '${field.name}' (column ${field.index + 1}): ${pyStrRepr(line.slice(s, e))} is not a valid ${field.type}`, field.name);
+  },
+};
 
 export function compileRowParser(fields: readonly InputField[], slots: readonly number[], sep: string): RowParser {
   // (column, slot) pairs in column order; one column may feed several slots (duplicate indexes)
-  const wanted = slots.map((slot) => ({ slot, field: fields[slot]!, convert: converter(fields[slot]!.type) })).sort((a, b) => a.field.index - b.field.index || a.slot - b.slot);
-  const n = wanted.length;
-  const sepLen = sep.length;
-  const maxIndex = n > 0 ? wanted[n - 1]!.field.index : -1;
-  const cols = wanted.map((w) => w.field.index);
-  const slotOf = wanted.map((w) => w.slot);
-  const convs = wanted.map((w) => w.convert);
-
-  return (line, r) => {
-    let col = 0;
-    let start = 0;
-    let end = sepLen === 1 ? line.indexOf(sep) : line.indexOf(sep, 0);
-    if (end < 0) end = line.length;
-    for (let i = 0; i < n; i++) {
-      const target = cols[i]!;
-      while (col < target) {
-        if (end >= line.length) {
-          throw new RowError('too few columns', `expected at least ${maxIndex + 1} columns, got ${col + 1}`, wanted[i]!.field.name);
-        }
-        start = end + sepLen;
-        end = line.indexOf(sep, start);
-        if (end < 0) end = line.length;
-        col++;
-      }
-      const v = convs[i]!(line, start, end);
-      if (v === undefined) {
-        const f = wanted[i]!.field;
-        throw new RowError(`bad ${f.type}`, `field '${f.name}' (column ${f.index + 1}): ${pyStrRepr(line.slice(start, end))} is not a valid ${f.type}`, f.name);
-      }
-      r[slotOf[i]!] = v;
+  const wanted = slots.map((slot) => ({ slot, field: fields[slot]! })).sort((a, b) => a.field.index - b.field.index || a.slot - b.slot);
+  const maxIndex = wanted.length > 0 ? wanted[wanted.length - 1]!.field.index : -1;
+  const L = sep.length;
+  let code = `let s = 0, e = line.indexOf(SEP); if (e < 0) e = line.length;\nlet v;\n`;
+  let col = 0;
+  wanted.forEach((w, i) => {
+    while (col < w.field.index) {
+      code += `if (e >= line.length) P.tooFew(F[${i}], ${maxIndex}, ${col + 1});\ns = e + ${L}; e = line.indexOf(SEP, s); if (e < 0) e = line.length;\n`;
+      col++;
     }
-  };
+    const isString = w.field.type === 'StringType';
+    code += isString ? `r[${w.slot}] = ${CONVERT[w.field.type]};\n` : `v = ${CONVERT[w.field.type]}; if (v === undefined) P.bad(F[${i}], line, s, e); r[${w.slot}] = v;\n`;
+  });
+  const factory = new Function('P', 'F', 'SEP', `"use strict";\nreturn function parseRow(line, r) {\n${code}};`);
+  return factory(helpers, wanted.map((w) => w.field), sep) as RowParser;
+}
+
+const BYTE_CONVERT: Record<FieldType, string> = {
+  StringType: 'P.str(b, s, e)',
+  IntegerType: 'P.intB(b, s, e)',
+  LongType: 'P.intB(b, s, e)',
+  ShortType: 'P.intB(b, s, e)',
+  ByteType: 'P.intB(b, s, e)',
+  FloatType: 'P.floatB(b, s, e)',
+  DoubleType: 'P.floatB(b, s, e)',
+  BooleanType: 'P.bool(P.text(b, s, e))',
+};
+
+const byteHelpers = { ...helpers, str: stringBytes, intB: parseIntBytes, floatB: parseFloatBytes, text: bytesText };
+
+/** Byte-level parser for a single-byte separator: fields are scanned in JS, no string per line. */
+export function compileByteRowParser(fields: readonly InputField[], slots: readonly number[], sepByte: number): ByteRowParser {
+  const wanted = slots.map((slot) => ({ slot, field: fields[slot]! })).sort((a, b) => a.field.index - b.field.index || a.slot - b.slot);
+  const maxIndex = wanted.length > 0 ? wanted[wanted.length - 1]!.field.index : -1;
+  // e = end of the current field; s = its start
+  const scan = `e = s; while (e < end && b[e] !== ${sepByte}) e++;\n`;
+  let code = `let s = start, e, v;\n${scan}`;
+  let col = 0;
+  wanted.forEach((w, i) => {
+    while (col < w.field.index) {
+      code += `if (e >= end) P.tooFew(F[${i}], ${maxIndex}, ${col + 1});\ns = e + 1; ${scan}`;
+      col++;
+    }
+    const isString = w.field.type === 'StringType';
+    code += isString ? `r[${w.slot}] = ${BYTE_CONVERT[w.field.type]};\n` : `v = ${BYTE_CONVERT[w.field.type]}; if (v === undefined) P.badBytes(F[${i}], b, s, e); r[${w.slot}] = v;\n`;
+  });
+  const factory = new Function('P', 'F', `"use strict";\nreturn function parseRowBytes(b, start, end, r) {\n${code}};`);
+  return factory(byteHelpers, wanted.map((w) => w.field)) as ByteRowParser;
 }

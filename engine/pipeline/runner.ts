@@ -275,16 +275,17 @@ export class Runner {
 
   private async processBatch(batch: LineBatch): Promise<void> {
     const p = this.processor;
-    const lines = batch.lines;
     const track = batch.offsets !== undefined && batch.partition !== undefined;
     const processing = p.mode === 'processing';
     const rate = this.plan.config.input.rate;
     const eventPaced = p.mode === 'event';
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!;
+    const { buf, starts, ends, lines } = batch;
+    const bytes = buf !== undefined && p.parseBytes !== undefined;
+    for (let i = 0; i < batch.count; i++) {
       this.rowsRead++;
-      const ok = p.processRow(line, processing ? this.clock.now() : 0);
-      if (!ok) this.rowFailed(batch, i, line);
+      const now = processing ? this.clock.now() : 0;
+      const ok = bytes ? p.processBytes(buf!, starts![i]!, ends![i]!, now) : p.processRow(lines ? lines[i]! : batch.text(i), now);
+      if (!ok) this.rowFailed(batch, i, batch.text(i));
       if (track) {
         if (ok) this.trackOffset(batch.partition!, BigInt(batch.offsets![i]!));
         else this.noteOffset(batch, i);

@@ -7,7 +7,6 @@ import type { ClosedWindow } from '../pipeline/processor.js';
 import type { Db } from '../store/sqlite-store.js';
 import { quoteIdent, sqlType, tableColumns } from '../store/sqlite-store.js';
 import type { Sink, SinkContext } from './sink.js';
-import type { Statement } from 'better-sqlite3';
 
 const RESERVED = new Set(['window_start', 'window_end']);
 
@@ -18,7 +17,6 @@ export function toSqlValue(v: Value): number | bigint | string | null {
 export class SqliteSink implements Sink {
   readonly description: string;
   private db: Db | undefined;
-  private insert: Statement | undefined;
   private writeWindow: ((w: ClosedWindow) => void) | undefined;
 
   constructor(
@@ -58,21 +56,32 @@ export class SqliteSink implements Sink {
     const names = cols.map((c) => quoteIdent(c[0]));
     const conflict = ['window_end', ...keyNames].map(quoteIdent).join(', ');
     const updates = cols.filter((c) => c[0] !== 'window_end' && !keyNames.includes(c[0])).map((c) => `${quoteIdent(c[0])} = excluded.${quoteIdent(c[0])}`);
-    this.insert = db.prepare(
-      `INSERT INTO ${t} (${names.join(', ')}) VALUES (${names.map(() => '?').join(', ')}) ON CONFLICT(${conflict}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
-    );
-    const insert = this.insert;
+    const tuple = `(${names.map(() => '?').join(', ')})`;
+    const upsert = (rows: number) =>
+      db.prepare(
+        `INSERT INTO ${t} (${names.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')} ON CONFLICT(${conflict}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
+      );
+    // many rows per statement: one statement execution per ROWS_PER_STATEMENT groups
+    const width = cols.length;
+    const ROWS_PER_STATEMENT = Math.max(1, Math.min(64, Math.floor(999 / width)));
+    const one = upsert(1);
+    const many = upsert(ROWS_PER_STATEMENT);
     const nk = keyNames.length;
     const nv = valueNames.length;
-    const params: (number | bigint | string | null)[] = new Array(2 + nk + nv);
+    const params: (number | bigint | string | null)[] = new Array(width * ROWS_PER_STATEMENT);
     this.writeWindow = db.transaction((w: ClosedWindow) => {
-      params[0] = w.startMs;
-      params[1] = w.endMs;
+      let n = 0;
       for (const g of w.groups) {
-        for (let i = 0; i < nk; i++) params[2 + i] = toSqlValue(g.key![i]!);
-        for (let i = 0; i < nv; i++) params[2 + nk + i] = toSqlValue(g.acc[i]!);
-        insert.run(params);
+        params[n++] = w.startMs;
+        params[n++] = w.endMs;
+        for (let i = 0; i < nk; i++) params[n++] = toSqlValue(g.key![i]!);
+        for (let i = 0; i < nv; i++) params[n++] = toSqlValue(g.acc[i]!);
+        if (n === params.length) {
+          many.run(params);
+          n = 0;
+        }
       }
+      for (let i = 0; i < n; i += width) one.run(params.slice(i, i + width));
     });
   }
 

@@ -1,13 +1,28 @@
 /** The input interface: one implementation per file (csv, kafka). Pull-based, so back-pressure is natural. */
 import type { SourcePosition } from '../types.js';
 
+/**
+ * A batch of input lines, either as strings (`lines`) or as byte ranges of one
+ * buffer (`buf`, `starts`, `ends`: the CSV replay path never builds a string
+ * per line). The batch is only valid until the next `next()` call.
+ */
 export interface LineBatch {
-  lines: string[];
+  count: number;
+  lines?: string[];
+  buf?: Uint8Array;
+  starts?: Int32Array;
+  ends?: Int32Array;
+  /** the text of line i (dead letters, string parsing) */
+  text(i: number): string;
   /** where line i came from (dead letters, error messages) */
   position(i: number): SourcePosition;
-  /** for committable sources: partition of every line of the batch, and each line's offset */
+  /** committable sources: the partition of every line of the batch, and each line's offset */
   partition?: number;
   offsets?: string[];
+}
+
+export function stringBatch(lines: string[], position: (i: number) => SourcePosition, extra: Partial<LineBatch> = {}): LineBatch {
+  return { count: lines.length, lines, text: (i) => lines[i]!, position, ...extra };
 }
 
 export interface Source {
@@ -15,7 +30,7 @@ export interface Source {
   /** true when the source needs `commit` after outputs confirmed (Kafka) */
   readonly committable: boolean;
   open(): Promise<void>;
-  /** next batch, or null at the end of a finite input; live sources wait for data (and return [] batches to let time advance) */
+  /** next batch, or null at the end of a finite input; live sources wait for data (and return empty batches to let time advance) */
   next(): Promise<LineBatch | null>;
   /** fraction read, when the total is known */
   progress(): number | null;

@@ -31,10 +31,26 @@ export function iadd(a: Int | boolean, b: Int | boolean): Int {
     const r = a + b;
     if (r <= MAX_SAFE && r >= MIN_SAFE) return r;
   }
+  return iaddSlow(asInt(a), asInt(b));
+}
+
+function iaddSlow(a: Int, b: Int): Int {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const r = a + b;
+    if (r <= MAX_SAFE && r >= MIN_SAFE) return r;
+  }
   return normBig(big(a) + big(b));
 }
 
 export function isub(a: Int | boolean, b: Int | boolean): Int {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const r = a - b;
+    if (r <= MAX_SAFE && r >= MIN_SAFE) return r;
+  }
+  return isubSlow(asInt(a), asInt(b));
+}
+
+function isubSlow(a: Int, b: Int): Int {
   if (typeof a === 'number' && typeof b === 'number') {
     const r = a - b;
     if (r <= MAX_SAFE && r >= MIN_SAFE) return r;
@@ -46,6 +62,14 @@ export function imul(a: Int | boolean, b: Int | boolean): Int {
   if (typeof a === 'number' && typeof b === 'number') {
     const r = a * b;
     if (r <= MAX_SAFE && r >= MIN_SAFE) return r === 0 ? 0 : r; // no -0 for integers
+  }
+  return imulSlow(asInt(a), asInt(b));
+}
+
+function imulSlow(a: Int, b: Int): Int {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const r = a * b;
+    if (r <= MAX_SAFE && r >= MIN_SAFE) return r === 0 ? 0 : r;
   }
   return normBig(big(a) * big(b));
 }
@@ -197,6 +221,43 @@ const SPECIAL_FLOATS: Record<string, number> = {
   '-nan': NaN,
 };
 
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const MANTISSA_LIMIT = 900719925474099; // m * 10 + 9 stays below 2^53
+
+/**
+ * `float(text[start:end])` without slicing for the common plain decimal form:
+ * an exact integer mantissa below 2^53 divided by an exact power of ten (≤ 1e22)
+ * is correctly rounded by IEEE division (Clinger's fast path), so the result is
+ * identical to Number(); anything else takes the general path.
+ */
+export function parseFloatRange(s: string, start: number, end: number): number | undefined {
+  let i = start;
+  let neg = false;
+  let c = s.charCodeAt(i);
+  if (c === 45 || c === 43) {
+    neg = c === 45;
+    i++;
+  }
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < end; i++) {
+    c = s.charCodeAt(i);
+    const d = c - 48;
+    if (d >= 0 && d <= 9) {
+      if (m > MANTISSA_LIMIT) return parseFloatText(s.slice(start, end));
+      m = m * 10 + d;
+      digits++;
+      if (frac >= 0) frac++;
+    } else if (c === 46 && frac < 0) frac = 0;
+    else return parseFloatText(s.slice(start, end));
+  }
+  if (digits === 0) return parseFloatText(s.slice(start, end));
+  if (frac > 22) return parseFloatText(s.slice(start, end));
+  const v = frac > 0 ? m / POW10[frac]! : m;
+  return neg ? -v : v;
+}
+
 /** Python `float(text)`: decimal and exponent forms, inf/nan, surrounding whitespace. */
 export function parseFloatText(s: string): number | undefined {
   const v = +s;
@@ -230,4 +291,78 @@ export function parseBoolText(s: string): boolean | undefined {
     default:
       return undefined;
   }
+}
+
+// ---- byte-level parsing (CSV replay reads bytes; strings are made only for string fields) ----
+
+const DECODER = new TextDecoder();
+
+/** UTF-8 text of bytes [start, end). */
+export function bytesText(buf: Uint8Array, start: number, end: number): string {
+  return DECODER.decode(buf.subarray(start, end));
+}
+
+/** parseIntText over bytes. */
+export function parseIntBytes(buf: Uint8Array, start: number, end: number): Int | undefined {
+  let i = start;
+  let neg = false;
+  let c = buf[i]!;
+  if (c === 45 || c === 43) {
+    neg = c === 45;
+    i++;
+  }
+  const n = end - i;
+  if (n <= 0 || n > 15) return parseIntText(bytesText(buf, start, end));
+  let v = 0;
+  for (; i < end; i++) {
+    const d = buf[i]! - 48;
+    if (d < 0 || d > 9) return parseIntText(bytesText(buf, start, end));
+    v = v * 10 + d;
+  }
+  return neg ? (v === 0 ? 0 : -v) : v;
+}
+
+/** parseFloatRange over bytes (same exact fast path). */
+export function parseFloatBytes(buf: Uint8Array, start: number, end: number): number | undefined {
+  let i = start;
+  let neg = false;
+  let c = buf[i]!;
+  if (c === 45 || c === 43) {
+    neg = c === 45;
+    i++;
+  }
+  let m = 0;
+  let digits = 0;
+  let frac = -1;
+  for (; i < end; i++) {
+    c = buf[i]!;
+    const d = c - 48;
+    if (d >= 0 && d <= 9) {
+      if (m > MANTISSA_LIMIT) return parseFloatText(bytesText(buf, start, end));
+      m = m * 10 + d;
+      digits++;
+      if (frac >= 0) frac++;
+    } else if (c === 46 && frac < 0) frac = 0;
+    else return parseFloatText(bytesText(buf, start, end));
+  }
+  if (digits === 0 || frac > 22) return parseFloatText(bytesText(buf, start, end));
+  const v = frac > 0 ? m / POW10[frac]! : m;
+  return neg ? -v : v;
+}
+
+/** A string field: ASCII bytes become a one-byte string directly, anything else is decoded as UTF-8. */
+export function stringBytes(buf: Uint8Array, start: number, end: number): string {
+  const n = end - start;
+  if (n <= 16) {
+    let s = '';
+    for (let i = start; i < end; i++) {
+      const c = buf[i]!;
+      if (c >= 0x80) return bytesText(buf, start, end);
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  for (let i = start; i < end; i++) if (buf[i]! >= 0x80) return bytesText(buf, start, end);
+  const latin1 = (buf as unknown as { latin1Slice?: (s: number, e: number) => string }).latin1Slice;
+  return latin1 ? latin1.call(buf, start, end) : bytesText(buf, start, end);
 }
