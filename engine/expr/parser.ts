@@ -30,12 +30,18 @@ function trimRange(src: string, from: number, to: number): [number, number] {
   return [from, to];
 }
 
-/** Reference-compatible check of bracket balance outside string literals. */
+/**
+ * Reference-compatible check of bracket balance outside string literals. Like
+ * the reference (5.2), a call-shaped body `name( … )` is counted inside its
+ * argument list, so `add((1,2)` reports 1 open and 0 close brackets.
+ */
 function checkBrackets(src: string, from: number, to: number): void {
   let open = 0;
   let close = 0;
   let quote = 0;
-  for (let i = from; i < to; i++) {
+  const call = /^[A-Za-z_][A-Za-z0-9_]*\s*\(/.exec(src.slice(from, to));
+  const [lo, hi] = call && to - from > call[0].length && src.charCodeAt(to - 1) === 41 ? [from + call[0].length, to - 1] : [from, to];
+  for (let i = lo; i < hi; i++) {
     const c = src.charCodeAt(i);
     if (quote) {
       if (c === 92) i++;
@@ -44,6 +50,8 @@ function checkBrackets(src: string, from: number, to: number): void {
     else if (c === 40) open++;
     else if (c === 41) close++;
   }
+  // an unterminated string literal: the tokenizer reports it at its position
+  if (quote) return;
   if (open !== close) {
     throw new EngineError('IncorrectExpression', `Incorrect expression: ${open} open brackets and ${close} close brackets `, { from, to });
   }
