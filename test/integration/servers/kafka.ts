@@ -1,0 +1,310 @@
+// A real Apache Kafka broker for integration tests: one KRaft node
+// (process.roles=broker,controller, no ZooKeeper) run from the jars on Maven
+// Central with the machine's Java 17. Everything binds 127.0.0.1.
+//
+//   const kafka = await startKafka();          // ~8 s on 2 cores
+//   new Kafka({ brokers: kafka.brokers });     // kafkajs
+//   await kafka.kill(); await kafka.start();   // crash + restart, data kept
+//   await kafka.stop();                        // graceful, removes the temp dir
+//
+// Jars: test/integration/.servers/kafka-libs/ (git-ignored), fetched with
+// `mvn dependency:copy-dependencies` from ./kafka/pom.xml by
+// .ci/install-servers.sh, or by ensureKafkaLibs() on first use.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import {
+  LogBuffer,
+  REPO_ROOT,
+  SERVERS_DIR,
+  freePorts,
+  killHard,
+  makeTempDir,
+  removeTempDir,
+  runChecked,
+  spawnManaged,
+  terminate,
+  waitUntil,
+  type Managed,
+} from './proc.js';
+
+export interface KafkaServer {
+  /** ['127.0.0.1:<port>'] — pass to kafkajs `new Kafka({ brokers })`. */
+  readonly brokers: string[];
+  /** Client (PLAINTEXT) port. */
+  readonly port: number;
+  /** KRaft controller port (internal). */
+  readonly controllerPort: number;
+  /** Temp folder holding server.properties and the data dir (log.dirs). */
+  readonly dir: string;
+  readonly clusterId: string;
+  /** Kafka version of the jars (from kafka/pom.xml). */
+  readonly version: string;
+  /** (Re)starts the broker on the same ports and data dir; no-op if running. */
+  start(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM, SIGKILL after 30 s). Removes the temp dir
+   * unless `keepData` is set (then `start()` can bring it back). Idempotent;
+   * also the way to clean up after `kill()`.
+   */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
+  /** SIGKILL (crash); data dir kept so `start()` recovers from it. */
+  kill(): Promise<void>;
+  /** The broker's stdout+stderr (last 4 MB), across restarts. */
+  logs(): string;
+  /** Milliseconds the last start took until a kafkajs admin connection worked. */
+  readonly lastStartMs: number;
+}
+
+export interface StartKafkaOptions {
+  /** Client port; a free one is picked when omitted. */
+  port?: number;
+  /** Max heap (default '512m'). */
+  heap?: string;
+  /** Readiness time-out per start, ms (default 90 000). */
+  startTimeoutMs?: number;
+  /**
+   * JVM tuning options; replace the default ['-XX:TieredStopAtLevel=1',
+   * '-XX:+UseSerialGC'] (C1 only + serial GC: starts ~2 s faster on 2 cores,
+   * plenty for test traffic). Heap is set by `heap`.
+   */
+  jvmOptions?: string[];
+  /** Extra server.properties lines (key → value); override the defaults. */
+  properties?: Record<string, string | number | boolean>;
+}
+
+export const KAFKA_POM = resolve(REPO_ROOT, 'test', 'integration', 'servers', 'kafka', 'pom.xml');
+export const KAFKA_LIBS_DIR = process.env.TS_ENGINE_KAFKA_LIBS ?? resolve(SERVERS_DIR, 'kafka-libs');
+
+/** The Kafka version pinned in kafka/pom.xml. */
+export function kafkaVersion(): string {
+  const m = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(KAFKA_POM, 'utf8'));
+  if (!m) throw new Error(`no <kafka.version> in ${KAFKA_POM}`);
+  return m[1]!.trim();
+}
+
+/**
+ * The jars are complete when `<libs>/.complete` holds the pom's Kafka
+ * version (written last by this function and by .ci/install-servers.sh).
+ */
+export function kafkaLibsReady(dir = KAFKA_LIBS_DIR): boolean {
+  const marker = join(dir, '.complete');
+  return existsSync(marker) && readFileSync(marker, 'utf8').trim() === kafkaVersion();
+}
+
+/** Fetches the Kafka jars with Maven unless already there. Returns the libs dir. */
+export async function ensureKafkaLibs(): Promise<string> {
+  const dir = KAFKA_LIBS_DIR;
+  if (kafkaLibsReady(dir)) return dir;
+  const version = kafkaVersion();
+  // Fetch into a private sibling dir, then rename, so concurrent test
+  // processes never see a half-filled folder.
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await runChecked(
+      'mvn',
+      ['-q', '-B', '-f', KAFKA_POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`],
+      { what: `fetching Kafka ${version} jars (mvn; run .ci/install-servers.sh to do this up front)` },
+    );
+    if (!existsSync(join(tmp, `kafka_2.13-${version}.jar`))) {
+      throw new Error(`mvn finished but ${tmp} has no kafka_2.13-${version}.jar`);
+    }
+    writeFileSync(join(tmp, '.complete'), `${version}\n`);
+    if (kafkaLibsReady(dir)) return dir; // someone else won the race
+    if (existsSync(dir)) {
+      const old = `${dir}.old-${process.pid}`;
+      renameSync(dir, old);
+      rmSync(old, { recursive: true, force: true });
+    }
+    renameSync(tmp, dir);
+    return dir;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+function javaBin(): string {
+  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+}
+
+const LOG4J2 = `# written by test/integration/servers/kafka.ts
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+# the full config dumps are long and say nothing a test needs
+logger.config.name = org.apache.kafka.common.config.AbstractConfig
+logger.config.level = WARN
+logger.appinfo.name = org.apache.kafka.common.utils.AppInfoParser
+logger.appinfo.level = WARN
+`;
+
+function serverProperties(p: { port: number; controllerPort: number; dataDir: string; extra?: StartKafkaOptions['properties'] }): string {
+  const props: Record<string, string | number | boolean> = {
+    'process.roles': 'broker,controller',
+    'node.id': 1,
+    'controller.quorum.voters': `1@127.0.0.1:${p.controllerPort}`,
+    listeners: `PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${p.port}`,
+    'controller.listener.names': 'CONTROLLER',
+    'inter.broker.listener.name': 'PLAINTEXT',
+    'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'log.dirs': p.dataDir,
+    'num.partitions': 1,
+    'default.replication.factor': 1,
+    'min.insync.replicas': 1,
+    'offsets.topic.replication.factor': 1,
+    'offsets.topic.num.partitions': 1,
+    'transaction.state.log.replication.factor': 1,
+    'transaction.state.log.min.isr': 1,
+    'transaction.state.log.num.partitions': 1,
+    'share.coordinator.state.topic.replication.factor': 1,
+    'share.coordinator.state.topic.min.isr': 1,
+    'group.initial.rebalance.delay.ms': 0,
+    'auto.create.topics.enable': true,
+    'delete.topic.enable': true,
+    // small and quick for tests. After a kill -9 the restarted broker can
+    // register only once the controller has expired the dead incarnation's
+    // session (default 9 s): keep that short.
+    'broker.heartbeat.interval.ms': 500,
+    'broker.session.timeout.ms': 2500,
+    'log.segment.bytes': 16 * 1024 * 1024,
+    'num.network.threads': 2,
+    'num.io.threads': 2,
+    'num.recovery.threads.per.data.dir': 1,
+    'log.cleaner.dedupe.buffer.size': 2 * 1024 * 1024,
+    ...p.extra,
+  };
+  return (
+    '# written by test/integration/servers/kafka.ts\n' +
+    Object.entries(props)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join('\n') +
+    '\n'
+  );
+}
+
+async function kafkaAnswers(brokers: string[]): Promise<boolean> {
+  const kafka = new Kafka({
+    clientId: 'ts-engine-harness-probe',
+    brokers,
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 3000,
+    retry: { retries: 0 },
+  });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const c = await admin.describeCluster();
+    return c.brokers.length > 0 && c.controller !== null;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Formats storage in a fresh temp dir and starts a single-node KRaft broker. */
+export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaServer> {
+  const libs = await ensureKafkaLibs();
+  const version = kafkaVersion();
+  const cp = join(libs, '*');
+  const [p1, p2] = await freePorts(2);
+  const port = opts.port ?? p1!;
+  const controllerPort = p2 === port ? p1! : p2!;
+  const dir = makeTempDir('ts-engine-kafka-');
+  const dataDir = join(dir, 'data');
+  const propsFile = join(dir, 'server.properties');
+  const log4jFile = join(dir, 'log4j2.properties');
+  writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, extra: opts.properties }));
+  writeFileSync(log4jFile, LOG4J2);
+  // Kafka's Uuid.toString: url-safe base64 of 16 bytes, no padding.
+  const clusterId = randomBytes(16).toString('base64url');
+  const jvmCommon = [`-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${join(dir, 'logs')}`, '-Djava.awt.headless=true'];
+
+  const log = new LogBuffer();
+  try {
+    const out = await runChecked(
+      javaBin(),
+      ['-Xmx256m', ...jvmCommon, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile],
+      { what: 'kafka storage format' },
+    );
+    log.append(`[harness] storage format:\n${out}\n`);
+  } catch (e) {
+    removeTempDir(dir);
+    throw e;
+  }
+
+  const brokers = [`127.0.0.1:${port}`];
+  let proc: Managed | undefined;
+  let removed = false;
+  let starts = 0;
+  let lastStartMs = 0;
+
+  const start = async (): Promise<void> => {
+    if (removed) throw new Error('kafka: start() after stop() removed the data dir (use stop({ keepData: true }))');
+    if (proc?.isRunning()) return;
+    const t0 = Date.now();
+    starts += 1;
+    log.append(`\n[harness] ===== start #${starts} (port ${port}, controller ${controllerPort}) =====\n`);
+    proc = spawnManaged(
+      javaBin(),
+      [
+        `-Xmx${opts.heap ?? '512m'}`,
+        '-Xms64m',
+        '-XX:+ExitOnOutOfMemoryError',
+        ...jvmCommon,
+        `-Dts-engine.harness=kafka:${dir}`,
+        ...(opts.jvmOptions ?? ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC']),
+        '-cp',
+        cp,
+        'kafka.Kafka',
+        propsFile,
+      ],
+      { cwd: dir, log },
+    );
+    const p = proc;
+    try {
+      await waitUntil('kafka', p, log, () => kafkaAnswers(brokers), opts.startTimeoutMs ?? 90_000, 250);
+    } catch (e) {
+      await killHard(p);
+      throw e;
+    }
+    lastStartMs = Date.now() - t0;
+  };
+
+  const server: KafkaServer = {
+    brokers,
+    port,
+    controllerPort,
+    dir,
+    clusterId,
+    version,
+    get lastStartMs() {
+      return lastStartMs;
+    },
+    start,
+    async stop(o) {
+      if (proc) await terminate(proc, 30_000);
+      if (!o?.keepData && !removed) {
+        removed = true;
+        removeTempDir(dir);
+      }
+    },
+    async kill() {
+      if (proc) await killHard(proc);
+    },
+    logs: () => log.text(),
+  };
+
+  try {
+    await start();
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return server;
+}
