@@ -103,7 +103,8 @@ function ordering(name: string, sym: string, doc: string): FunctionDef {
       comparableOrder(name, args, false);
       return 'BooleanType';
     },
-    emit: (c) => `(${c[0]} ${sym} ${c[1]})`,
+    // strings order by code point as in Python; JS `<` compares UTF-16 code units (wrong above U+FFFF)
+    emit: (c, args) => (args[0]!.type === 'StringType' ? `(h.strcmp(${c[0]}, ${c[1]}) ${sym} 0)` : `(${c[0]} ${sym} ${c[1]})`),
   };
 }
 

@@ -29,6 +29,24 @@ function truncate(s: string, n: number | bigint): string {
   return Array.from(s).slice(0, len).join('');
 }
 
+/** Python string ordering (by code point): negative, 0 or positive. */
+function strcmp(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x !== y) {
+      // surrogates (U+D800–U+DFFF) encode code points above U+FFFF, which sort after U+E000–U+FFFF
+      if (x >= 0xd800 && y >= 0xd800) {
+        x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+        y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+      }
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}
+
 function strToInt(s: string, fn: string): number | bigint {
   const v = parseIntText(s);
   if (v === undefined) throw new RowError('bad cast', `${fn}: invalid literal for int() with base 10: ${pyStrRepr(s)}`);
@@ -71,6 +89,7 @@ export const runtime = {
   pyFloat,
   doubleToInt,
   truncate,
+  strcmp,
   strToInt,
   strToDouble,
   normResult,
