@@ -1,6 +1,6 @@
 /** `ts-engine run`: validate everything, then run; progress and the summary go to stderr. */
 import { checkConfig } from '../pipeline/plan.js';
-import { Runner, RunFailure } from '../pipeline/runner.js';
+import { Runner, RunFailure, type RunnerOptions, type RunStats } from '../pipeline/runner.js';
 import { parseArgs, UsageError } from './args.js';
 import { displayPath, printDiagnostics, progressLine, summary } from './report.js';
 
@@ -34,23 +34,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     err.write(`warning: ${m}\n`);
   };
 
-  if (workers !== 1) {
-    const { runParallelReplay, parallelUnsupportedReason } = await import('../parallel/replay.js');
-    const why = parallelUnsupportedReason(plan);
-    if (why) warn(`--workers ignored: ${why}`);
-    else {
-      try {
-        const stats = await runParallelReplay(plan, { workers: workers === 0 ? undefined : workers, warn, deadLetterPath: options.get('dead-letter') as string | undefined });
-        err.write(summary(stats));
-        return 0;
-      } catch (e) {
-        err.write(`error: ${(e as Error).message}\n`);
-        return 1;
-      }
-    }
-  }
-
-  const runner = new Runner(plan, {
+  const runnerOptions: RunnerOptions = {
     speed,
     warn,
     deadLetterPath: options.get('dead-letter') as string | undefined,
@@ -70,7 +54,19 @@ export async function runCommand(argv: string[]): Promise<number> {
       } else if (rowErrorLines === MAX_ROW_ERROR_LINES) warn('further row errors are counted and dead-lettered; see the summary');
       rowErrorLines++;
     },
-  });
+  };
+  let runner: Runner;
+  let run: () => Promise<RunStats>;
+  const parallel = workers !== 1 ? await import('../parallel/replay.js') : undefined;
+  const why = parallel?.parallelUnsupportedReason(plan);
+  if (why) warn(`--workers ignored: ${why}; running on one thread`);
+  if (parallel && !why) {
+    ({ runner, run } = parallel.parallelReplay(plan, { ...runnerOptions, workers: workers === 0 ? undefined : workers }));
+  } else {
+    const r = new Runner(plan, runnerOptions);
+    runner = r;
+    run = () => r.run();
+  }
 
   let interrupted = false;
   const onSigint = () => {
@@ -82,7 +78,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   process.on('SIGTERM', onSigint);
   try {
-    const stats = await runner.run();
+    const stats = await run();
     clearProgress();
     err.write(summary(stats));
     return interrupted ? 130 : 0;

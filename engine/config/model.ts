@@ -98,6 +98,8 @@ export interface AnalysisConfig {
 export interface PipelineConfig {
   configPath: string;
   configDir: string;
+  /** the config text that was validated (workers recompile from it) */
+  text: string;
   raw: Record<string, unknown>;
   input: InputConfig;
   outputs: OutputConfig[];

@@ -193,6 +193,7 @@ class Validator {
     return {
       configPath: absConfig,
       configDir: this.configDir,
+      text: this.doc.text,
       raw: root,
       input,
       outputs,

@@ -1,11 +1,223 @@
-/** Placeholder until multi-core replay lands (issue 5). */
+/**
+ * Multi-core replay of a CSV file: the file is cut into byte ranges at line
+ * starts; worker threads build partial aggregates per range; this thread
+ * merges them in file order with the aggregate functions (monoids: Spark's
+ * map-side combine) and writes windows through the normal outputs and analysis.
+ * Results are identical to a sequential run:
+ *  - a window is final once the merged watermark has passed its end;
+ *  - a range whose rows fall into windows the earlier ranges already closed
+ *    (out-of-order data across a boundary) is re-run with that watermark, so
+ *    exactly the rows a sequential run calls late are dead-lettered.
+ * Memory is bounded by the ranges in flight, not by the file size.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import type { PipelinePlan } from '../pipeline/plan.js';
-import type { RunStats } from '../pipeline/runner.js';
+import { Runner, type RunnerOptions, type RunStats, type WindowDriverContext } from '../pipeline/runner.js';
+import { timeModeOf, type ClosedWindow } from '../pipeline/processor.js';
+import { newWindowGroups, type WindowGroups } from '../aggregate/groups.js';
+import { workerScript } from '../paths.js';
+import type { ChunkResult, ChunkTask, WorkerReply } from './protocol.js';
 
-export function parallelUnsupportedReason(_plan: PipelinePlan): string | undefined {
-  return 'multi-core replay is not available in this build yet';
+export function parallelUnsupportedReason(plan: PipelinePlan): string | undefined {
+  const inp = plan.config.input;
+  if (inp.source.type !== 'csv') return 'only CSV file replays can be split across workers';
+  if (inp.source.path === '-') return 'standard input cannot be split across workers';
+  const mode = timeModeOf(plan);
+  if (mode === 'processing') return 'paced (rate) input uses processing time, which is sequential';
+  if (inp.speed > 0) return 'a paced replay (speed > 0) is sequential';
+  return undefined;
 }
 
-export async function runParallelReplay(_plan: PipelinePlan, _opts: { workers?: number; warn(m: string): void; deadLetterPath?: string }): Promise<RunStats> {
-  throw new Error('multi-core replay is not available in this build yet');
+export interface ParallelOptions extends RunnerOptions {
+  workers?: number;
+  /** bytes per range (default: size / (8 × workers), between 1 MiB and 32 MiB) */
+  chunkBytes?: number;
+}
+
+/** Range boundaries at line starts. */
+export function chunkBoundaries(file: string, chunkBytes: number): { start: number; end: number }[] {
+  const size = fs.statSync(file).size;
+  const fd = fs.openSync(file, 'r');
+  const cuts = [0];
+  try {
+    const probe = Buffer.allocUnsafe(1 << 16);
+    let offset = chunkBytes;
+    while (offset < size) {
+      let pos = offset;
+      let found = -1;
+      while (pos < size) {
+        const n = fs.readSync(fd, probe, 0, probe.length, pos);
+        if (n <= 0) break;
+        const nl = probe.subarray(0, n).indexOf(10);
+        if (nl >= 0) {
+          found = pos + nl + 1;
+          break;
+        }
+        pos += n;
+      }
+      if (found < 0 || found >= size) break;
+      if (found > cuts[cuts.length - 1]!) cuts.push(found);
+      offset = found + chunkBytes;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  cuts.push(size);
+  const ranges = [];
+  for (let i = 0; i + 1 < cuts.length; i++) if (cuts[i + 1]! > cuts[i]!) ranges.push({ start: cuts[i]!, end: cuts[i + 1]! });
+  if (ranges.length === 0) ranges.push({ start: 0, end: size });
+  return ranges;
+}
+
+/** A Runner whose windows come from replay workers; call `run()` on the result. */
+export function parallelReplay(plan: PipelinePlan, opts: ParallelOptions = {}): { runner: Runner; run(): Promise<RunStats> } {
+  const why = parallelUnsupportedReason(plan);
+  if (why) throw new Error(why);
+  const runner = new Runner(plan, opts);
+  return { runner, run: () => runner.runWith((ctx) => coordinate(plan, opts, ctx)) };
+}
+
+async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: WindowDriverContext): Promise<void> {
+  const src = plan.config.input.source;
+  if (src.type !== 'csv') throw new Error('unreachable');
+  const size = fs.statSync(src.path).size;
+  const workers = Math.max(1, opts.workers ?? os.availableParallelism());
+  const chunkBytes = opts.chunkBytes ?? Math.min(32 << 20, Math.max(1 << 20, Math.ceil(size / (workers * 8))));
+  const ranges = chunkBoundaries(src.path, chunkBytes);
+  const mode = timeModeOf(plan);
+  const latenessMs = Math.round(plan.config.input.allowedLatenessSec * 1000);
+  const merge = plan.groups.merge;
+  const durMs = Math.round(plan.config.input.batchDurationSec * 1000);
+
+  // ---- worker pool: tasks run in file order, at most `inFlightLimit` results wait for merging
+  const pool = Array.from({ length: Math.min(workers, ranges.length) }, () => new Worker(workerScript('replay-worker'), { workerData: { configPath: plan.config.configPath, configText: plan.config.text } }));
+  const idle = [...pool];
+  const results = new Map<number, ChunkResult>();
+  const waiting = new Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>();
+  const queue: ChunkTask[] = [];
+  let failure: Error | undefined;
+  const inFlightLimit = workers * 2;
+  let nextToDispatch = 0;
+  let nextToMerge = 0;
+
+  const settle = (r: WorkerReply) => {
+    const w = waiting.get(r.index);
+    if (r.type === 'error') {
+      const e = new Error(`replay worker failed on range ${r.index}: ${r.message}`);
+      if (w) w.reject(e);
+      else failure ??= e;
+      return;
+    }
+    if (w) {
+      waiting.delete(r.index);
+      w.resolve(r);
+    } else results.set(r.index, r);
+  };
+  const pump = () => {
+    while (idle.length > 0) {
+      let task = queue.shift();
+      if (!task && nextToDispatch < ranges.length && nextToDispatch - nextToMerge < inFlightLimit && !ctx.stopRequested()) {
+        const r = ranges[nextToDispatch]!;
+        task = { index: nextToDispatch++, start: r.start, end: r.end, initialWatermarkMs: null };
+      }
+      if (!task) return;
+      const w = idle.pop()!;
+      w.once('message', (m: WorkerReply) => {
+        idle.push(w);
+        settle(m);
+        pump();
+      });
+      w.postMessage(task);
+    }
+  };
+  for (const w of pool) {
+    w.on('error', (e) => {
+      failure ??= e;
+      for (const x of waiting.values()) x.reject(e);
+      waiting.clear();
+    });
+  }
+  const run = (task: ChunkTask): Promise<ChunkResult> =>
+    new Promise((resolve, reject) => {
+      waiting.set(task.index, { resolve, reject });
+      queue.unshift(task);
+      pump();
+    });
+  const resultOf = (index: number): Promise<ChunkResult> => {
+    const r = results.get(index);
+    if (r) {
+      results.delete(index);
+      return Promise.resolve(r);
+    }
+    return new Promise((resolve, reject) => waiting.set(index, { resolve, reject }));
+  };
+
+  // ---- merge in file order
+  const pending = new Map<number, WindowGroups>();
+  let maxEventMs = -Infinity;
+  let firstLine = 1;
+  let bytesMerged = 0;
+  let reruns = 0;
+  const foldIn = (windows: ClosedWindow[]) => {
+    for (const w of windows) {
+      let g = pending.get(w.startMs);
+      if (!g) pending.set(w.startMs, (g = newWindowGroups()));
+      for (const group of w.groups) merge(g, group);
+    }
+  };
+  const takeWindows = (upToEnd: number): ClosedWindow[] => {
+    const starts = [...pending.keys()].filter((s) => s + durMs <= upToEnd).sort((a, b) => a - b);
+    return starts.map((s) => {
+      const g = pending.get(s)!;
+      pending.delete(s);
+      return { startMs: s, endMs: s + durMs, groups: g.list };
+    });
+  };
+
+  try {
+    pump();
+    while (nextToMerge < ranges.length && !ctx.stopRequested()) {
+      if (failure) throw failure;
+      let r = await resultOf(nextToMerge);
+      if (mode === 'event') {
+        const wmBefore = maxEventMs - latenessMs;
+        const touchesClosed = (ws: ClosedWindow[]) => ws.some((w) => w.endMs <= wmBefore);
+        if (touchesClosed(r.closed) || touchesClosed(r.partial)) {
+          // out-of-order rows across the boundary: re-run the range knowing what is already closed
+          const range = ranges[nextToMerge]!;
+          reruns++;
+          r = await run({ index: nextToMerge, start: range.start, end: range.end, initialWatermarkMs: wmBefore });
+        }
+      }
+      ctx.addCounts({ rowsRead: r.rowsRead, rowsOk: r.rowsOk, failed: r.failed, late: r.late });
+      for (const d of r.deadLetters) ctx.rowFailed({ position: { source: src.path, line: firstLine - 1 + d.line }, reason: d.reason, message: d.message, raw: d.raw });
+      firstLine += r.lines;
+      foldIn(r.closed);
+      foldIn(r.partial);
+      if (r.maxEventMs > maxEventMs) maxEventMs = r.maxEventMs;
+      bytesMerged += ranges[nextToMerge]!.end - ranges[nextToMerge]!.start;
+      ctx.setFraction(size > 0 ? bytesMerged / size : 1);
+      nextToMerge++;
+      pump();
+      if (mode === 'event') {
+        const ready = takeWindows(maxEventMs - latenessMs);
+        if (ready.length > 0) await ctx.deliver(ready);
+      }
+    }
+    // end of input (or stop): every open window closes, in time order
+    if (mode === 'whole') {
+      const g = pending.get(0);
+      if (g) await ctx.deliver([{ startMs: ctx.startedAt, endMs: ctx.now(), groups: g.list }]);
+    } else {
+      const rest = takeWindows(Infinity);
+      if (rest.length > 0) await ctx.deliver(rest);
+    }
+    if (reruns > 0) {
+      opts.warn?.(`${reruns} of ${ranges.length} ranges were re-run because rows arrived later than allowed_lateness across range boundaries (the late rows are dead-lettered exactly as in a one-worker run)`);
+    }
+  } finally {
+    await Promise.all(pool.map((w) => w.terminate()));
+  }
 }

@@ -1,2 +1,68 @@
-/** Placeholder until multi-core replay lands (issue 5). */
-export {};
+/**
+ * Replay worker: processes one byte range ("chunk") of a CSV file with the
+ * same Processor as a sequential run and hands back partial aggregates —
+ * windows it closed itself and the windows still open at the chunk's end.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { checkConfig, type PipelinePlan } from '../pipeline/plan.js';
+import { Processor } from '../pipeline/processor.js';
+import { CsvSource } from '../sources/csv.js';
+import type { ChunkResult, ChunkTask } from './protocol.js';
+
+const { configPath, configText } = workerData as { configPath: string; configText: string };
+let planPromise: Promise<PipelinePlan> | undefined;
+
+function plan(): Promise<PipelinePlan> {
+  planPromise ??= checkConfig(configPath, configText).then((o) => {
+    if (!o.plan) throw new Error(`config does not compile in the replay worker: ${o.diagnostics.map((d) => d.message).join('; ')}`);
+    return o.plan;
+  });
+  return planPromise;
+}
+
+async function processChunk(task: ChunkTask): Promise<ChunkResult> {
+  const p = await plan();
+  const src = p.config.input.source;
+  if (src.type !== 'csv') throw new Error('replay workers only read CSV files');
+  const source = new CsvSource({ path: src.path, header: src.header && task.start === 0, range: { start: task.start, end: task.end, firstLine: 1 } });
+  await source.open();
+  const proc = new Processor(p, { initialWatermarkMs: task.initialWatermarkMs ?? undefined });
+  const deadLetters: ChunkResult['deadLetters'] = [];
+  let rowsRead = 0;
+  try {
+    for (let batch = await source.next(); batch !== null; batch = await source.next()) {
+      const { buf, starts, ends } = batch;
+      const bytes = buf !== undefined && proc.parseBytes !== undefined;
+      for (let i = 0; i < batch.count; i++) {
+        rowsRead++;
+        const ok = bytes ? proc.processBytes(buf!, starts![i]!, ends![i]!) : proc.processRow(batch.text(i));
+        if (!ok) {
+          const f = proc.lastFailure!;
+          deadLetters.push({ line: batch.position(i).line!, reason: f.reason, message: f.message, raw: batch.text(i) });
+        }
+      }
+    }
+  } finally {
+    await source.close();
+  }
+  return {
+    type: 'result',
+    index: task.index,
+    closed: proc.drain(),
+    partial: proc.openPartials(),
+    lines: source.linesRead,
+    rowsRead,
+    rowsOk: proc.rowsOk,
+    failed: proc.failed,
+    late: proc.lateRows,
+    maxEventMs: proc.maxEventMs,
+    deadLetters,
+  };
+}
+
+parentPort!.on('message', (task: ChunkTask) => {
+  processChunk(task).then(
+    (r) => parentPort!.postMessage(r),
+    (e) => parentPort!.postMessage({ type: 'error', index: task.index, message: (e as Error).stack ?? String(e) }),
+  );
+});

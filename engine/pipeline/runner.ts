@@ -61,6 +61,17 @@ export interface RunnerOptions {
   startPaused?: boolean;
 }
 
+export interface WindowDriverContext {
+  /** closed windows in time order: written to every output, then analysed */
+  deliver(windows: ClosedWindow[]): Promise<void>;
+  rowFailed(d: DeadLetter): void;
+  addCounts(c: { rowsRead: number; rowsOk: number; failed: number; late: number }): void;
+  setFraction(f: number): void;
+  stopRequested(): boolean;
+  now(): number;
+  startedAt: number;
+}
+
 export class RunFailure extends Error {
   override name = 'RunFailure';
 }
@@ -91,6 +102,9 @@ export class Runner {
   private speed: number;
   private paceStartWall = 0;
   private paceStartEvent = NaN;
+  /** counts reported by an external window driver (multi-core replay) */
+  private readonly external = { rowsOk: 0, failed: 0, late: 0 };
+  private externalFraction: number | undefined;
   /** committable sources: per open window start → partition → smallest offset in it */
   private readonly windowOffsets = new Map<number, Map<number, bigint>>();
   private readonly lastOffset = new Map<number, bigint>();
@@ -149,9 +163,9 @@ export class Runner {
       runId: this.runId,
       state: this.paused && this.state === 'running' ? 'paused' : this.state,
       rowsRead: this.rowsRead,
-      rowsOk: p.rowsOk,
-      rowErrors: p.failed,
-      lateRows: p.lateRows,
+      rowsOk: p.rowsOk + this.external.rowsOk,
+      rowErrors: p.failed + this.external.failed,
+      lateRows: p.lateRows + this.external.late,
       errorsByReason: { ...this.errorsByReason },
       windowsClosed: this.windowsClosed,
       aggregateRows: this.aggregateRows,
@@ -159,7 +173,7 @@ export class Runner {
       analysis: this.analyzer ? { ...this.analyzer.stats } : undefined,
       elapsedMs,
       rowsPerSec: elapsedMs > 0 ? (this.rowsRead * 1000) / elapsedMs : 0,
-      fraction: this.source?.progress() ?? null,
+      fraction: this.externalFraction ?? this.source?.progress() ?? null,
       deadLetters: this.deadLetters?.description ?? null,
       connections,
       error: this.error,
@@ -168,7 +182,7 @@ export class Runner {
 
   // ---- lifecycle ------------------------------------------------------------
 
-  private async open(): Promise<void> {
+  private async open(openSource: boolean): Promise<void> {
     const cfg = this.plan.config;
     const outputsOn = this.options.outputs !== false;
     const ctx: SinkContext = {
@@ -201,6 +215,7 @@ export class Runner {
         await this.analyzer.open();
       }
     }
+    if (!openSource) return;
     this.source = this.options.source ?? (await createSource(cfg.input, this.env));
     await this.source.open();
   }
@@ -224,10 +239,7 @@ export class Runner {
 
   /** Runs to the end of a finite input (or until stop()); resolves with the final stats. */
   async run(): Promise<RunStats> {
-    this.startedAt = this.clock.now();
-    try {
-      await this.open();
-      this.state = 'running';
+    return this.lifecycle(true, async () => {
       this.processor.startAt(this.clock.now());
       this.emitProgress(true);
       await this.loop();
@@ -235,6 +247,45 @@ export class Runner {
       this.processor.finish(this.startedAt, this.clock.now());
       await this.emitClosed();
       await this.commit();
+    });
+  }
+
+  /**
+   * Runs with windows produced elsewhere (multi-core replay): outputs, dead
+   * letters, analysis and stats work as in run(), the driver supplies windows.
+   */
+  async runWith(driver: (ctx: WindowDriverContext) => Promise<void>): Promise<RunStats> {
+    return this.lifecycle(false, async () => {
+      this.emitProgress(true);
+      await driver({
+        deliver: async (windows) => {
+          this.processor.closed.push(...windows);
+          await this.emitClosed();
+          this.checkErrorRate(false);
+          this.emitProgress(false);
+        },
+        rowFailed: (d) => this.recordRowError(d),
+        addCounts: (c) => {
+          this.rowsRead += c.rowsRead;
+          this.external.rowsOk += c.rowsOk;
+          this.external.failed += c.failed;
+          this.external.late += c.late;
+        },
+        setFraction: (f) => (this.externalFraction = f),
+        stopRequested: () => this.stopRequested,
+        now: () => this.clock.now(),
+        startedAt: this.startedAt,
+      });
+      this.state = 'stopping';
+    });
+  }
+
+  private async lifecycle(openSource: boolean, body: () => Promise<void>): Promise<RunStats> {
+    this.startedAt = this.clock.now();
+    try {
+      await this.open(openSource);
+      this.state = 'running';
+      await body();
       this.checkErrorRate(true);
       this.state = 'finished';
     } catch (e) {
@@ -357,8 +408,12 @@ export class Runner {
 
   private rowFailed(batch: LineBatch, i: number, raw: string): void {
     const f = this.processor.lastFailure!;
+    this.recordRowError({ position: batch.position(i), reason: f.reason, message: f.message, raw });
+  }
+
+  private recordRowError(f: DeadLetter): void {
+    const d = f;
     this.errorsByReason[f.reason] = (this.errorsByReason[f.reason] ?? 0) + 1;
-    const d: DeadLetter = { position: batch.position(i), reason: f.reason, message: f.message, raw };
     this.deadLetters?.add(d);
     this.options.onRowError?.(d);
     if (this.plan.config.onError === 'fail' && f.reason !== 'late') {
@@ -370,7 +425,7 @@ export class Runner {
   private checkErrorRate(final: boolean): void {
     const max = this.plan.config.input.maxErrorRate;
     if (max === undefined) return;
-    const failed = this.processor.failed;
+    const failed = this.processor.failed + this.external.failed;
     if (!final && this.rowsRead < 1000) return;
     if (this.rowsRead > 0 && failed / this.rowsRead > max) {
       throw new RunFailure(`row error rate ${(failed / this.rowsRead).toFixed(4)} (${failed} of ${this.rowsRead} rows) exceeds input.options.max_error_rate ${max}`);

@@ -164,6 +164,11 @@ export class CsvSource implements Source {
     };
   }
 
+  /** lines seen so far (blank and header lines included) */
+  get linesRead(): number {
+    return this.lineNo - (this.opts.range ? this.opts.range.firstLine - 1 : 0);
+  }
+
   progress(): number | null {
     if (this.stdinIter) return null;
     const total = this.end - this.rangeStart;

@@ -1,0 +1,31 @@
+/** Messages between the replay coordinator and its workers. */
+import type { ClosedWindow } from '../pipeline/processor.js';
+
+export interface ChunkTask {
+  index: number;
+  /** byte range [start, end), start at a line start */
+  start: number;
+  end: number;
+  /** event time: windows ending at or before this are closed before the chunk starts (re-runs only) */
+  initialWatermarkMs: number | null;
+}
+
+export interface ChunkResult {
+  type: 'result';
+  index: number;
+  /** windows the chunk closed itself, in time order */
+  closed: ClosedWindow[];
+  /** windows still open at the chunk's end (partial aggregates) */
+  partial: ClosedWindow[];
+  /** lines in the chunk (blank and header lines included), to number lines of later chunks */
+  lines: number;
+  rowsRead: number;
+  rowsOk: number;
+  failed: number;
+  late: number;
+  maxEventMs: number;
+  /** failed rows, with their line number inside the chunk */
+  deadLetters: { line: number; reason: string; message: string; raw: string }[];
+}
+
+export type WorkerReply = ChunkResult | { type: 'error'; index: number; message: string };
