@@ -222,7 +222,7 @@ const SPECIAL_FLOATS: Record<string, number> = {
 };
 
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
-const MANTISSA_LIMIT = 900719925474099; // m * 10 + 9 stays below 2^53
+const MANTISSA_LIMIT = 900719925474098; // m * 10 + 9 stays below 2^53 (900719925474099 * 10 + 9 does not)
 
 /**
  * `float(text[start:end])` without slicing for the common plain decimal form:
