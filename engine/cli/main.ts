@@ -15,11 +15,21 @@ export const USAGE = `Usage:
   ts-engine eval [--structure <file>] [--row <line>] [--sep <c>] [--config <file>] [--] <expr>
   ts-engine produce <file.csv> --brokers <host:port,…> --topic <name> [--rate <rows/s>] [--key-field <n>]
   ts-engine export <config.json> <out-dir>
+  ts-engine schema [config | data-structure]     print the JSON Schema (for editors)
 `;
 
 type Command = (args: string[]) => Promise<number>;
 
+const schemaCommand: Command = async (args) => {
+  const { configJsonSchema, dataStructureJsonSchema } = await import('../config/schema.js');
+  const which = args[0] ?? 'config';
+  if (which !== 'config' && which !== 'data-structure') throw new UsageError('schema takes "config" or "data-structure"');
+  process.stdout.write(JSON.stringify(which === 'config' ? configJsonSchema : dataStructureJsonSchema, null, 2) + '\n');
+  return 0;
+};
+
 const extraCommands: Record<string, () => Promise<Command>> = {
+  schema: async () => schemaCommand,
   produce: async () => (await import('./produce.js')).produceCommand,
   export: async () => (await import('./export.js')).exportCommand,
 };
