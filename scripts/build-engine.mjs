@@ -10,6 +10,7 @@ await build({
   absWorkingDir: root,
   entryPoints: {
     cli: 'engine/cli/entry.ts',
+    engine: 'engine/index.ts',
     'analysis-worker': 'engine/analysis/worker.ts',
     'replay-worker': 'engine/parallel/worker.ts',
   },
