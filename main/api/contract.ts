@@ -1,0 +1,206 @@
+/**
+ * The ONE contract between the workbench UI and its back end (Electron main
+ * process or the web-mode server). Plain data only: every type here crosses
+ * IPC, HTTP and WebSocket unchanged. The renderer imports this file for types
+ * (and the channel-name constants below), never engine code or Node modules.
+ */
+import type {
+  AlertEvent,
+  CellValue,
+  CheckResult,
+  ColumnInfo,
+  PipelineSummary,
+  PreviewResult,
+  RowErrorEvent,
+  RunProgress,
+  WindowResult,
+} from '../../engine/facade-types.js';
+import type { Diagnostic } from '../../engine/errors.js';
+
+export type { AlertEvent, CellValue, CheckResult, ColumnInfo, Diagnostic, PipelineSummary, PreviewResult, RowErrorEvent, RunProgress, WindowResult };
+
+/** A built-in or extension transformation function, for completion and hover. */
+export interface FunctionInfo {
+  name: string;
+  arity: number;
+  signature: string;
+  doc: string;
+}
+
+export interface FunctionCatalog {
+  transform: FunctionInfo[];
+  aggregate: { name: string; doc: string; accepts: readonly string[] }[];
+}
+
+export type FileKind = 'config' | 'data-structure' | 'module' | 'data' | 'other';
+
+export interface ProjectFile {
+  /** path relative to the project folder, with forward slashes */
+  path: string;
+  kind: FileKind;
+  size: number;
+}
+
+export interface ProjectInfo {
+  /** absolute folder */
+  dir: string;
+  name: string;
+  /** relative path of the config file (config.json) */
+  configFile: string;
+  /** relative path of the data-structure file named by the config, when it can be read */
+  dataStructureFile?: string;
+  /** CSV input file named by the config (relative), when it is a file */
+  dataFile?: string;
+  files: ProjectFile[];
+}
+
+export interface AppInfo {
+  version: string;
+  mode: 'electron' | 'web';
+  samples: { name: string; description: string }[];
+  recent: string[];
+  /** project to open at start (web mode started on a folder) */
+  initialProject?: string;
+  /** where new projects made from samples go by default */
+  projectsHome: string;
+}
+
+export interface FileText {
+  text: string;
+  mtimeMs: number;
+}
+
+/** Editor buffers not saved yet, by project-relative path: checks and previews see them instead of the disk. */
+export type Overlay = Record<string, string>;
+
+export interface PreviewResponse {
+  check: CheckResult;
+  preview?: PreviewResult;
+  /** total time in the back end, ms */
+  elapsedMs: number;
+}
+
+export interface RunStartArgs {
+  dir: string;
+  /** event-time replay speed: 1, 10, … or 0 = as fast as possible */
+  speed?: number;
+  startPaused?: boolean;
+}
+
+export interface RunInfo {
+  runId: string;
+  summary: PipelineSummary;
+}
+
+export interface HistoryResult {
+  /** the store read, e.g. "data/sensors.db (points)"; absent when the config has no sqlite output */
+  source?: string;
+  summary?: PipelineSummary;
+  windows: WindowResult[];
+  alerts: AlertEvent[];
+  /** true when more windows exist than were returned */
+  truncated: boolean;
+}
+
+export interface ExportResult {
+  outDir: string;
+  /** files written, relative to outDir */
+  files: string[];
+  /** human-readable warnings (dropped keys, kept keys without reference equivalent) */
+  warnings: string[];
+  /** JSON paths removed from the config */
+  dropped: string[];
+  /** secrets replaced: JSON path → placeholder */
+  secrets: Record<string, string>;
+}
+
+export interface DirListing {
+  path: string;
+  parent: string | null;
+  entries: { name: string; dir: boolean }[];
+}
+
+export interface Handlers {
+  'app.info': (a: Record<string, never>) => Promise<AppInfo>;
+  'schema.get': (a: Record<string, never>) => Promise<{ config: object; dataStructure: object }>;
+  'functions.list': (a: { dir?: string }) => Promise<FunctionCatalog>;
+  'fs.listDir': (a: { path?: string }) => Promise<DirListing>;
+  'project.open': (a: { dir: string }) => Promise<ProjectInfo>;
+  'project.fromSample': (a: { sample: string; dir: string }) => Promise<ProjectInfo>;
+  'project.recent': (a: Record<string, never>) => Promise<string[]>;
+  'file.read': (a: { dir: string; path: string }) => Promise<FileText>;
+  'file.write': (a: { dir: string; path: string; text: string }) => Promise<{ mtimeMs: number }>;
+  'config.check': (a: { dir: string; overlay?: Overlay }) => Promise<CheckResult>;
+  'config.preview': (a: { dir: string; overlay?: Overlay; maxRows?: number }) => Promise<PreviewResponse>;
+  'run.start': (a: RunStartArgs) => Promise<RunInfo>;
+  'run.pause': (a: Record<string, never>) => Promise<void>;
+  'run.resume': (a: Record<string, never>) => Promise<void>;
+  'run.step': (a: Record<string, never>) => Promise<void>;
+  'run.stop': (a: Record<string, never>) => Promise<void>;
+  'run.setSpeed': (a: { speed: number }) => Promise<void>;
+  'run.status': (a: Record<string, never>) => Promise<(RunProgress & { runId: string }) | null>;
+  'history.load': (a: { dir: string; maxWindows?: number }) => Promise<HistoryResult>;
+  'export.write': (a: { dir: string; outDir: string }) => Promise<ExportResult>;
+}
+
+/** Live results of a run, batched (at "max" speed thousands of windows a second close). */
+export interface Events {
+  'run.progress': RunProgress & { runId: string };
+  'run.windows': { runId: string; windows: WindowResult[] };
+  'run.alerts': { runId: string; alerts: AlertEvent[] };
+  'run.rowErrors': { runId: string; errors: RowErrorEvent[] };
+  'run.finished': { runId: string; state: 'finished' | 'failed'; error?: string; progress: RunProgress; warnings: string[] };
+}
+
+export type HandlerName = keyof Handlers;
+export type EventName = keyof Events;
+export type ArgsOf<K extends HandlerName> = Parameters<Handlers[K]>[0];
+export type ResultOf<K extends HandlerName> = Awaited<ReturnType<Handlers[K]>>;
+
+/** Every handler name, for registering IPC handlers and HTTP routes (checked against Handlers below). */
+export const HANDLER_NAMES = [
+  'app.info',
+  'schema.get',
+  'functions.list',
+  'fs.listDir',
+  'project.open',
+  'project.fromSample',
+  'project.recent',
+  'file.read',
+  'file.write',
+  'config.check',
+  'config.preview',
+  'run.start',
+  'run.pause',
+  'run.resume',
+  'run.step',
+  'run.stop',
+  'run.setSpeed',
+  'run.status',
+  'history.load',
+  'export.write',
+] as const satisfies readonly HandlerName[];
+
+export const EVENT_NAMES = ['run.progress', 'run.windows', 'run.alerts', 'run.rowErrors', 'run.finished'] as const satisfies readonly EventName[];
+
+// compile-time: the name lists cover the interfaces exactly
+type Missing<A, B> = Exclude<A, B>;
+const _handlersComplete: [Missing<HandlerName, (typeof HANDLER_NAMES)[number]>] extends [never] ? true : never = true;
+const _eventsComplete: [Missing<EventName, (typeof EVENT_NAMES)[number]>] extends [never] ? true : never = true;
+void _handlersComplete;
+void _eventsComplete;
+
+/** IPC channel names shared by main/index.ts and main/preload.ts (Electron): one per handler, one for events. */
+export const IPC = {
+  handler: (name: HandlerName) => `api:${name}`,
+  event: 'ts-engine:event',
+} as const;
+
+/** What every transport carries back: a handler's result, or its error message (same shape over IPC and HTTP). */
+export type Reply<T> = { result: T } | { error: string };
+
+/** What `window.tsEngine` (preload) and the web transport both offer. */
+export interface Transport {
+  invoke<K extends HandlerName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>>;
+  on<E extends EventName>(event: E, cb: (payload: Events[E]) => void): () => void;
+}

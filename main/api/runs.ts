@@ -1,0 +1,140 @@
+/**
+ * One replay at a time: an engine Runner over the config on disk (outputs on),
+ * its hook results batched into events every `flushMs` (at "max" speed
+ * thousands of windows close per second; one message each would swamp IPC and
+ * WebSocket alike).
+ */
+import { Writable } from 'node:stream';
+import { Runner, toAlertEvent, toRowErrorEvent, toWindowResult, type Alert, type PipelinePlan, type RunStats } from '../../engine/index.js';
+import { SqliteAlertSink } from '../../engine/alerts/sqlite.js';
+import { SqliteStores } from '../../engine/store/sqlite-store.js';
+import type { AlertEvent, Events, RowErrorEvent, RunProgress, WindowResult } from './contract.js';
+import { alertsTableOf } from './history.js';
+
+export type Emit = <E extends keyof Events>(event: E, payload: Events[E]) => void;
+
+/** Row errors sent to the UI per run (all are counted, and dead-lettered by the engine). */
+const MAX_ROW_ERRORS_SENT = 1000;
+
+export function toProgress(s: RunStats): RunProgress & { runId: string } {
+  return {
+    runId: s.runId,
+    state: s.state,
+    rowsRead: s.rowsRead,
+    rowsPerSec: s.rowsPerSec,
+    windowsClosed: s.windowsClosed,
+    rowErrors: s.rowErrors,
+    lateRows: s.lateRows,
+    fraction: s.fraction,
+    connections: s.connections.map((c) => ({ name: c.name, status: c.status, detail: c.detail })),
+    error: s.error,
+  };
+}
+
+const discard = () => new Writable({ write: (_c, _e, cb) => cb() });
+
+export class ActiveRun {
+  readonly runner: Runner;
+  readonly done: Promise<void>;
+  private windows: WindowResult[] = [];
+  private alerts: AlertEvent[] = [];
+  private rowErrors: RowErrorEvent[] = [];
+  private rowErrorsSent = 0;
+  private timer: NodeJS.Timeout;
+  private alertStore: { stores: SqliteStores; sink: SqliteAlertSink } | undefined;
+  readonly warnings: string[] = [];
+  finished = false;
+
+  constructor(
+    readonly plan: PipelinePlan,
+    private readonly emit: Emit,
+    opts: { speed?: number; startPaused?: boolean; flushMs?: number },
+  ) {
+    this.runner = new Runner(plan, {
+      stdout: discard(),
+      warn: (m) => this.warnings.push(m),
+      speed: opts.speed,
+      startPaused: opts.startPaused,
+      progressIntervalMs: 200,
+      onWindow: (w) => this.windows.push(toWindowResult(w, plan)),
+      onAlert: (a) => this.onAlert(a),
+      onRowError: (d) => {
+        if (this.rowErrorsSent++ < MAX_ROW_ERRORS_SENT) this.rowErrors.push(toRowErrorEvent(d));
+      },
+      onProgress: (s) => {
+        this.flush();
+        this.emit('run.progress', toProgress(s));
+      },
+    });
+    this.timer = setInterval(() => this.flush(), opts.flushMs ?? 100);
+    this.done = this.start();
+  }
+
+  get runId(): string {
+    return this.runner.runId;
+  }
+
+  /**
+   * Alerts reach the UI through the hook; when the config keeps no alerts table
+   * of its own, the workbench records them in the store's `alerts` table (same
+   * schema as the sqlite alert sink) so reopening the project shows them.
+   */
+  private onAlert(a: Alert): void {
+    this.alerts.push(toAlertEvent(a));
+    void this.alertStore?.sink.send(a).catch((e: Error) => this.warnings.push(`recording alert: ${e.message}`));
+  }
+
+  private async start(): Promise<void> {
+    const at = alertsTableOf(this.plan);
+    if (at && !at.configured && this.plan.config.analysis) {
+      const stores = new SqliteStores();
+      const sink = new SqliteAlertSink(stores, at.path, at.table, () => Date.now());
+      try {
+        await sink.open();
+        this.alertStore = { stores, sink };
+      } catch (e) {
+        this.warnings.push(`cannot record alerts in ${at.path}: ${(e as Error).message}`);
+        stores.closeAll();
+      }
+    }
+    let error: string | undefined;
+    try {
+      await this.runner.run();
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    clearInterval(this.timer);
+    this.flush();
+    if (this.alertStore) {
+      await this.alertStore.sink.close();
+      this.alertStore.stores.closeAll();
+    }
+    this.finished = true;
+    const progress = toProgress(this.runner.stats());
+    this.emit('run.progress', progress);
+    this.emit('run.finished', { runId: this.runId, state: error ? 'failed' : 'finished', error: error ?? progress.error, progress, warnings: this.warnings });
+  }
+
+  flush(): void {
+    const runId = this.runId;
+    if (this.windows.length > 0) {
+      const windows = this.windows;
+      this.windows = [];
+      this.emit('run.windows', { runId, windows });
+    }
+    if (this.alerts.length > 0) {
+      const alerts = this.alerts;
+      this.alerts = [];
+      this.emit('run.alerts', { runId, alerts });
+    }
+    if (this.rowErrors.length > 0) {
+      const errors = this.rowErrors;
+      this.rowErrors = [];
+      this.emit('run.rowErrors', { runId, errors });
+    }
+  }
+
+  status(): RunProgress & { runId: string } {
+    return toProgress(this.runner.stats());
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Electron main process: one window (context isolation, no Node integration,
+ * sandboxed renderer, strict CSP) and one IPC handler per contract name, each
+ * forwarding to the same handler map the web-mode server serves
+ * (main/api/handlers.ts, tested under plain Node). Nothing else lives here.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import { HANDLER_NAMES, IPC, type Events } from './api/contract.js';
+import { createHandlers } from './api/handlers.js';
+import { projectsHome, rendererDir, samplesDir, stateDir } from './paths.js';
+import { contentSecurityPolicyElectron } from './csp.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const devUrl = process.env.ELECTRON_RENDERER_URL;
+let win: BrowserWindow | undefined;
+
+const handlers = createHandlers({
+  mode: 'electron',
+  samplesDir: samplesDir(),
+  stateDir: stateDir(),
+  projectsHome: projectsHome(),
+  initialProject: process.argv.find((a, i) => i > 0 && process.argv[i - 1] === '--project'),
+  emit: <E extends keyof Events>(event: E, payload: Events[E]) => {
+    if (win && !win.isDestroyed()) win.webContents.send(IPC.event, event, payload);
+  },
+});
+
+/** Only our own page may call the API. */
+const trusted = (url: string | undefined) => !!url && (url.startsWith('file://') || (!!devUrl && url.startsWith(devUrl)));
+
+for (const name of HANDLER_NAMES) {
+  ipcMain.handle(IPC.handler(name), async (event, args) => {
+    if (!trusted(event.senderFrame?.url)) return { error: 'untrusted sender' };
+    try {
+      const result = await (handlers[name] as (a: unknown) => Promise<unknown>)(args ?? {});
+      return { result: result ?? null };
+    } catch (e) {
+      return { error: (e as Error).message };
+    }
+  });
+}
+
+function createWindow(): void {
+  win = new BrowserWindow({
+    width: 1440,
+    height: 900,
+    show: false,
+    title: 'ts-engine workbench',
+    autoHideMenuBar: true,
+    webPreferences: {
+      preload: path.join(here, '../preload/preload.cjs'),
+      contextIsolation: true,
+      nodeIntegration: false,
+      sandbox: true,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win?.show());
+  win.webContents.on('will-navigate', (e, url) => {
+    if (!trusted(url)) e.preventDefault();
+  });
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    if (/^https?:\/\//.test(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+  if (devUrl) void win.loadURL(devUrl);
+  else void win.loadFile(path.join(rendererDir(), 'index.html'));
+}
+
+app.whenReady().then(() => {
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [contentSecurityPolicyElectron(!!devUrl)] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});
+
+app.on('window-all-closed', () => {
+  void handlers.dispose().finally(() => app.quit());
+});
