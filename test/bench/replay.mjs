@@ -19,6 +19,7 @@
 // --quick runs only the 1 M-row files. --repeat N keeps the run with the median rows/s.
 
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -31,6 +32,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "../..");
 const DATA = join(HERE, "data");
 const VENV_PY = join(HERE, ".venv/bin/python");
+const GENERATOR = join(ROOT, "samples/generate-sensors.mjs");
 const NCPU = cpus().length;
 const LOAD_AT_START = loadavg().map((x) => Math.round(x * 100) / 100); // other work on the machine skews timings
 const node = (script) => [process.execPath, join(HERE, "peers", script)];
@@ -74,7 +76,9 @@ const USAGE =
 async function ensureFile(f) {
   const path = join(DATA, f.name);
   const metaPath = path + ".meta.json";
-  const wanted = JSON.stringify(f.gen);
+  // regenerate when the options or the generator's source changed
+  const generator = createHash("sha1").update(readFileSync(GENERATOR)).digest("hex").slice(0, 12);
+  const wanted = JSON.stringify({ ...f.gen, generator });
   if (existsSync(path) && existsSync(metaPath) && readFileSync(metaPath, "utf8").trim() === wanted) return path;
   mkdirSync(DATA, { recursive: true });
   process.stderr.write(`generating ${relative(ROOT, path)} ${wanted} ...\n`);
@@ -90,6 +94,7 @@ function runPeer(peer, file, timeoutSec) {
   return new Promise((resolveRun) => {
     const why = peer.check?.();
     if (why) return resolveRun({ status: "failed", reason: why });
+    const load1AtStart = Math.round(loadavg()[0] * 100) / 100; // 1-minute load average when the run starts
     const tmp = mkdtempSync(join(tmpdir(), "bench-run-"));
     const outFile = join(tmp, "result.json");
     const argv = [...peer.cmd.slice(1), ...peer.args, "--file", file, "--out", outFile];
@@ -151,7 +156,15 @@ function runPeer(peer, file, timeoutSec) {
           reason: `${signal ? `signal ${signal}` : `exit code ${code}`}${last ? `: ${last}` : line ? "" : " (no result line)"}`,
         });
       }
-      resolveRun({ status: "ok", ...line, reportedPeer: line.peer, treePeakRssMB, wallSeconds, fullChecksum: full?.checksum ?? null });
+      resolveRun({
+        status: "ok",
+        ...line,
+        reportedPeer: line.peer,
+        treePeakRssMB,
+        wallSeconds,
+        load1AtStart,
+        fullChecksum: full?.checksum ?? null,
+      });
     });
   });
 }
