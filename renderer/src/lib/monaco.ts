@@ -91,14 +91,24 @@ function stringPlace(model: monaco.editor.ITextModel, position: monaco.Position)
   return undefined;
 }
 
+/** The identifier around a position (JSON's own word pattern would take "gt(rotation_speed" as one word). */
+function identAt(model: monaco.editor.ITextModel, position: monaco.Position): { word: string; startColumn: number; endColumn: number } {
+  const line = model.getLineContent(position.lineNumber);
+  let s = position.column - 1;
+  let e = s;
+  while (s > 0 && /\w/.test(line[s - 1]!)) s--;
+  while (e < line.length && /\w/.test(line[e]!)) e++;
+  return { word: line.slice(s, e), startColumn: s + 1, endColumn: e + 1 };
+}
+
 monaco.languages.registerCompletionItemProvider('json', {
   triggerCharacters: ['(', ',', ' ', ':'],
   provideCompletionItems(model, position) {
     if (!isConfigModel(model)) return { suggestions: [] };
     const place = stringPlace(model, position);
     if (!place) return { suggestions: [] };
-    const word = model.getWordUntilPosition(position);
-    const range = new monaco.Range(position.lineNumber, word.startColumn, position.lineNumber, word.endColumn);
+    const word = identAt(model, position);
+    const range = new monaco.Range(position.lineNumber, word.startColumn, position.lineNumber, position.column);
     const { summary, functions } = completionContext;
     const K = monaco.languages.CompletionItemKind;
     const suggestions: monaco.languages.CompletionItem[] = [];
@@ -158,8 +168,8 @@ monaco.languages.registerHoverProvider('json', {
     if (!isConfigModel(model)) return null;
     const place = stringPlace(model, position);
     if (!place) return null;
-    const word = model.getWordAtPosition(position);
-    if (!word) return null;
+    const word = identAt(model, position);
+    if (!word.word) return null;
     const range = new monaco.Range(position.lineNumber, word.startColumn, position.lineNumber, word.endColumn);
     const { summary, functions } = completionContext;
     const fn = functions?.transform.find((f) => f.name === word.word);

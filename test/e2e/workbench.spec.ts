@@ -1,0 +1,240 @@
+/**
+ * The workbench as a person uses it, in Chromium against web mode: open a
+ * sample, break the config and see the marker at the right line, fix it,
+ * replay the CSV and watch the chart and alerts, control the replay, reopen
+ * and see history, export and read the exported config back.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Page } from '@playwright/test';
+import { expect, lineOf, shot, startWorkbench, stopWorkbench, test } from './fixtures.js';
+
+async function openWorkbench(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await expect(page.getByTestId('editor-tab').filter({ hasText: 'config.json' })).toBeVisible();
+  await expect(page.getByTestId('problems-summary')).toContainText('0 errors');
+}
+
+/** Puts the cursor at the end of the first editor line containing `text`. */
+async function cursorAtEndOf(page: Page, text: string): Promise<void> {
+  const line = page.getByTestId('editor').locator('.view-line', { hasText: text }).first();
+  await line.click();
+  await page.keyboard.press('End');
+}
+
+test('open a sample from the start screen: preview tables fill', async ({ page, errors }) => {
+  void errors;
+  const w = await startWorkbench({ openProject: false });
+  try {
+    await page.goto(w.url);
+    await expect(page.getByRole('heading', { name: 'ts-engine workbench' })).toBeVisible();
+    await page.getByTestId('sample-sensors').click();
+    const target = path.join(w.tmp, 'projects', 'my-sensors');
+    await page.getByTestId('sample-dir').fill(target);
+    await shot(page, '01-start-screen');
+    await page.getByTestId('create-from-sample').click();
+    await expect(page.getByTestId('project-name')).toHaveText('my-sensors');
+    await expect(page.getByTestId('problems-summary')).toContainText('0 errors');
+    // preview: first 1000 rows through the config, outputs off
+    await expect(page.getByTestId('preview-meta')).toContainText('First 1,000 rows');
+    await expect(page.getByTestId('preview-aggregates').locator('tbody tr').first()).toBeVisible();
+    await expect(page.getByTestId('preview-rows').locator('thead')).toContainText('rpm_max');
+    expect(fs.existsSync(path.join(target, 'config.json'))).toBe(true);
+    expect(fs.existsSync(path.join(target, 'data', 'sensors.db')), 'preview writes no output').toBe(false);
+    // the token left the address bar; the page keeps working
+    expect(page.url()).not.toContain('token=');
+    await shot(page, '02-preview');
+  } finally {
+    await stopWorkbench(w);
+  }
+});
+
+test('an error shows as a marker at its line and in the problems list; fixing it clears both', async ({ page, wb, errors }) => {
+  void errors;
+  await openWorkbench(page, wb.url);
+  const configFile = path.join(wb.project, 'config.json');
+  const expectedLine = lineOf(configFile, 'rpm_max: rotation_speed');
+
+  // "rpm_max: rotation_speed" → "rpm_max: rotation_spe"
+  await cursorAtEndOf(page, 'rpm_max: rotation_speed');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('Backspace');
+
+  const problem = page.getByTestId('problem').filter({ hasText: 'rotation_spe' });
+  await expect(problem).toContainText(`config.json:${expectedLine}:`);
+  await expect(problem).toContainText('FieldNotExists');
+  await expect(page.getByTestId('problems-summary')).toContainText('1 error');
+
+  // the squiggle sits on that line of the editor
+  const squiggle = page.getByTestId('editor').locator('.squiggly-error').first();
+  await expect(squiggle).toBeVisible();
+  const lineBox = await page.getByTestId('editor').locator('.view-line', { hasText: 'rpm_max: rotation_spe' }).first().boundingBox();
+  const sqBox = await squiggle.boundingBox();
+  expect(Math.abs(sqBox!.y + sqBox!.height / 2 - (lineBox!.y + lineBox!.height / 2))).toBeLessThan(lineBox!.height);
+  await expect(page.getByTestId('preview-meta')).toContainText('showing the last valid preview');
+  await shot(page, '03-error-marker');
+
+  // the problems list jumps to the place
+  await page.getByTestId('editor-tab').filter({ hasText: 'data_structure.json' }).locator('button').first().click();
+  await problem.click();
+  await expect(page.getByTestId('editor-tab').filter({ hasText: 'config.json' })).toHaveAttribute('aria-selected', 'true');
+
+  // fix it: type the two letters back
+  await cursorAtEndOf(page, 'rpm_max: rotation_spe');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.type('ed');
+  await expect(page.getByTestId('problems-summary')).toContainText('0 errors');
+  await expect(page.getByTestId('editor').locator('.squiggly-error')).toHaveCount(0);
+  await expect(page.getByTestId('preview-meta')).not.toContainText('last valid preview');
+
+  // auto-save: the disk is the truth
+  await expect.poll(() => fs.readFileSync(configFile, 'utf8').includes('"rpm_max: rotation_speed"'), { timeout: 10_000 }).toBe(true);
+});
+
+test('Ctrl+S saves, Ctrl+Enter previews (auto-save off)', async ({ page, wb, errors }) => {
+  void errors;
+  await openWorkbench(page, wb.url);
+  await page.getByLabel('auto-save').uncheck();
+  const configFile = path.join(wb.project, 'config.json');
+  await cursorAtEndOf(page, '"batchDuration": 10');
+  await page.keyboard.press('ArrowLeft'); // before the comma
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.type('20');
+  await expect(page.getByTestId('editor-tab').filter({ hasText: 'config.json ●' })).toBeVisible();
+  await page.keyboard.press('Control+Enter');
+  await expect(page.getByTestId('preview-meta')).toContainText('3 windows');
+  expect(fs.readFileSync(configFile, 'utf8')).toContain('"batchDuration": 10');
+  await page.keyboard.press('Control+s');
+  await expect(page.getByTestId('editor-tab').filter({ hasText: 'config.json ●' })).toHaveCount(0);
+  expect(fs.readFileSync(configFile, 'utf8')).toContain('"batchDuration": 20');
+});
+
+test('replay: the chart draws, alerts appear, history is shown when the project is reopened', async ({ page, wb, errors }) => {
+  void errors;
+  await openWorkbench(page, wb.url);
+  await page.getByTestId('run-speed').selectOption({ label: 'max' });
+  await page.getByTestId('run-start').click();
+  await expect(page.getByTestId('run-state')).toHaveText('finished', { timeout: 60_000 });
+  await expect(page.getByTestId('run-progress')).toContainText('18,000 rows');
+  await expect(page.getByTestId('windows-closed')).toHaveText('90 windows');
+
+  // one chart per aggregated column, drawn
+  const charts = page.getByTestId('chart');
+  await expect(charts).toHaveCount(6);
+  const chart = page.locator('[data-testid="chart"][data-column="rpm_max"]');
+  await expect(chart.locator('.u-legend')).toContainText('gear.t3');
+  const painted = await chart.locator('canvas').evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+    return n;
+  });
+  expect(painted).toBeGreaterThan(2000);
+  await expect(page.getByTestId('tab-alerts')).not.toContainText(/Alerts\s*0$/);
+  await shot(page, '04-chart-after-replay');
+
+  await page.getByTestId('tab-alerts').click();
+  const rows = page.getByTestId('alert-row');
+  await expect(rows.first()).toBeVisible();
+  expect(await rows.count()).toBeGreaterThan(10);
+  await expect(page.getByTestId('alerts-panel')).toContainText('Simple1');
+  await expect(page.getByTestId('alerts-panel')).toContainText('rpm_max');
+  await shot(page, '05-alerts');
+
+  await page.getByTestId('tab-windows').click();
+  await expect(page.getByTestId('windows-table').locator('tbody tr').first()).toBeVisible();
+  await shot(page, '06-windows');
+
+  // the store holds the run: reopening shows it as history
+  expect(fs.existsSync(path.join(wb.project, 'data', 'sensors.db'))).toBe(true);
+  await page.goto(wb.url);
+  await expect(page.getByTestId('run-progress')).toContainText('history from data/sensors.db (points): 90 windows');
+  await page.getByTestId('tab-chart').click();
+  await expect(page.getByTestId('chart')).toHaveCount(6);
+  await expect(page.getByTestId('tab-alerts')).not.toContainText(/Alerts\s*0$/);
+});
+
+test('replay controls: pause, step one window, resume, stop with Esc', async ({ page, wb, errors }) => {
+  void errors;
+  await openWorkbench(page, wb.url);
+  await page.getByTestId('run-speed').selectOption({ label: '10x' });
+  await page.getByTestId('run-start').click();
+  await expect(page.getByTestId('run-state')).toHaveText('running');
+  await expect.poll(async () => parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0'), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+  await page.getByTestId('run-pause').click();
+  await expect(page.getByTestId('run-state')).toHaveText('paused');
+  const before = parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0');
+  await page.waitForTimeout(1500);
+  expect(parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0'), 'nothing closes while paused').toBe(before);
+  await page.getByTestId('run-step').click();
+  await expect(page.getByTestId('windows-closed')).toHaveText(`${before + 1} windows`, { timeout: 20_000 });
+  await expect(page.getByTestId('run-state')).toHaveText('paused');
+  await page.getByTestId('run-resume').click();
+  await expect(page.getByTestId('run-state')).toHaveText('running');
+  await page.getByTestId('run-speed').selectOption({ label: '1x' });
+  await page.locator('body').click({ position: { x: 5, y: 880 } });
+  await page.keyboard.press('Escape');
+  await expect(page.getByTestId('run-state')).toHaveText('finished', { timeout: 20_000 });
+  await shot(page, '07-stopped-run');
+});
+
+test('bad rows are listed with their line and reason', async ({ page, wb, errors }) => {
+  void errors;
+  const csv = path.join(wb.project, 'data', 'sensors.csv');
+  const lines = fs.readFileSync(csv, 'utf8').split('\n');
+  lines[4] = '1700000000,5,fan.t1,not-a-number,51.48,oops,440.52';
+  lines[9] = '1700000000,10';
+  fs.writeFileSync(csv, lines.join('\n'));
+  await openWorkbench(page, wb.url);
+  await page.getByTestId('run-speed').selectOption({ label: 'max' });
+  await page.getByTestId('run-start').click();
+  await expect(page.getByTestId('run-state')).toHaveText('finished', { timeout: 60_000 });
+  await expect(page.getByTestId('tab-errors')).toContainText('2');
+  await page.getByTestId('tab-errors').click();
+  const table = page.getByTestId('row-errors');
+  await expect(table.locator('tbody tr')).toHaveCount(2);
+  await expect(table.locator('tbody tr').first()).toContainText('5');
+  await expect(table.locator('tbody tr').nth(1)).toContainText('10');
+  await shot(page, '08-bad-rows');
+});
+
+test('export for production writes the reference config and lists what was dropped', async ({ page, wb, errors }) => {
+  void errors;
+  await openWorkbench(page, wb.url);
+  await page.getByTestId('export-open').click();
+  const out = path.join(wb.tmp, 'export');
+  await page.getByTestId('export-dir').fill(out);
+  await page.getByTestId('export-run').click();
+  await expect(page.getByTestId('export-result')).toContainText('Wrote 2 files');
+  await expect(page.getByTestId('export-warnings')).toContainText('dropped input.options.time_field');
+  await expect(page.getByTestId('export-warnings')).toContainText('dropped outputs[0]');
+  await shot(page, '09-export');
+
+  const exported = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+  expect(exported.input.options.time_field).toBeUndefined();
+  expect(exported.input.options.time_unit).toBeUndefined();
+  expect(exported.outputs).toEqual([{ method: 'stdout' }]);
+  expect(exported.processing).toEqual(JSON.parse(fs.readFileSync(path.join(wb.project, 'config.json'), 'utf8')).processing);
+  expect(fs.readFileSync(path.join(out, 'data_structure.json'), 'utf8')).toBe(fs.readFileSync(path.join(wb.project, 'data_structure.json'), 'utf8'));
+});
+
+test('completion inside transformation strings offers fields and functions', async ({ page, wb, errors }) => {
+  void errors;
+  await openWorkbench(page, wb.url);
+  // a new last entry after "speed_gt: …": the editor closes the quote itself
+  await cursorAtEndOf(page, 'speed_gt: gt(rotation_speed, 4000)');
+  await page.keyboard.type(', "x: mu');
+  await page.keyboard.press('Control+Space');
+  const suggest = page.locator('.suggest-widget');
+  await expect(suggest).toBeVisible();
+  await expect(suggest).toContainText('mul');
+  await page.keyboard.press('Escape');
+  await page.keyboard.type('l(torq');
+  await page.keyboard.press('Control+Space');
+  await expect(suggest).toContainText('torque');
+  await shot(page, '10-completion');
+});
