@@ -2,7 +2,7 @@
 // Benchmark driver: replays generated sensor files through every peer and compares them.
 //
 //   node test/bench/replay.mjs [--quick] [--peers a,b,...] [--files 1m,10m,100k] [--repeat N]
-//                              [--timeout SECONDS] [--results FILE]
+//                              [--repeat-slow] [--timeout SECONDS] [--results FILE]
 //
 // * Generates (if missing or generated with other options) the files in test/bench/data/ with
 //   samples/generate-sensors.mjs: sensors-1m.csv (1 M rows, 20 sensors at 1 Hz), sensors-10m.csv
@@ -16,7 +16,8 @@
 // * Prints one table per file (rows/s, peak RSS, ratios against `ts-engine-1`, or against
 //   `minimal-loop` when ts-engine-1 has no result) and writes test/bench/results/latest.json.
 // * A peer that fails is reported as "failed: <reason>" and the run goes on.
-// --quick runs only the 1 M-row files. --repeat N keeps the run with the median rows/s.
+// --quick runs only the 1 M-row files. --repeat N keeps the run with the median rows/s (peers
+// marked `slow`, the PySpark ones, run once unless --repeat-slow is given).
 
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -49,12 +50,14 @@ export const PEERS = [
     name: "pyspark-1",
     cmd: [VENV_PY, join(HERE, "peers/pyspark_rdd.py")],
     args: ["--master", "local[1]"],
+    slow: true,
     check: () => (existsSync(VENV_PY) ? null : "no test/bench/.venv (run bash test/bench/peers/setup-pyspark.sh)"),
   },
   {
     name: "pyspark-all",
     cmd: [VENV_PY, join(HERE, "peers/pyspark_rdd.py")],
     args: ["--master", "local[*]"],
+    slow: true,
     check: () => (existsSync(VENV_PY) ? null : "no test/bench/.venv (run bash test/bench/peers/setup-pyspark.sh)"),
   },
 ];
@@ -71,7 +74,7 @@ export const FILES = [
 ];
 
 const USAGE =
-  "usage: node test/bench/replay.mjs [--quick] [--peers a,b] [--files 1m,10m,100k] [--repeat N] [--timeout SECONDS] [--results FILE]";
+  "usage: node test/bench/replay.mjs [--quick] [--peers a,b] [--files 1m,10m,100k] [--repeat N] [--repeat-slow] [--timeout SECONDS] [--results FILE]";
 
 async function ensureFile(f) {
   const path = join(DATA, f.name);
@@ -187,7 +190,15 @@ function table(headers, rows) {
 async function main() {
   const args = parseArgs(
     process.argv.slice(2),
-    { quick: "bool", peers: "string", files: "string", repeat: "int", timeout: "int", results: "string" },
+    {
+      quick: "bool",
+      peers: "string",
+      files: "string",
+      repeat: "int",
+      "repeat-slow": "bool",
+      timeout: "int",
+      results: "string",
+    },
     USAGE,
   );
   const peers = args.peers ? args.peers.split(",").map((n) => {
@@ -214,8 +225,9 @@ async function main() {
     const fileResults = [];
     for (const p of peers) {
       const runs = [];
-      for (let i = 0; i < repeat; i++) {
-        process.stderr.write(`  ${p.name}${repeat > 1 ? ` #${i + 1}` : ""} ... `);
+      const times = p.slow && !args["repeat-slow"] ? 1 : repeat;
+      for (let i = 0; i < times; i++) {
+        process.stderr.write(`  ${p.name}${times > 1 ? ` #${i + 1}` : ""} ... `);
         const r = await runPeer(p, path, timeout);
         process.stderr.write(r.status === "ok" ? `${fmtInt(r.rowsPerSec)} rows/s, ${r.peakRssMB} MB\n` : `failed: ${r.reason}\n`);
         runs.push(r);
