@@ -92,6 +92,8 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
     outputs = [outputs];
     warnings.push('outputs: a single object became a one-element array (the reference needs an array)');
   }
+  /** original output index → its index in the exported outputs */
+  const keptIndex = new Map<number, number>();
   if (Array.isArray(outputs)) {
     const kept: unknown[] = [];
     outputs.forEach((o, i) => {
@@ -112,6 +114,7 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
         }
         if (Object.keys(oo).length === 0 && o.method === 'stdout') delete o.options;
       }
+      keptIndex.set(i, kept.length);
       kept.push(o);
     });
     if (kept.length === 0) warnings.push('outputs: nothing left for the reference (add a stdout or influx output)');
@@ -132,9 +135,16 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
     // history: the reference needs analysis.historical with influx_options
     const h = an.historical;
     if (h === undefined) {
-      const mainInflux = (Array.isArray(raw.outputs) ? raw.outputs : [raw.outputs]).find((o) => isObj(o) && o.main === true && o.method === 'influx') as Obj | undefined;
+      const rawOutputs = Array.isArray(raw.outputs) ? raw.outputs : [raw.outputs];
+      const mainIndex = rawOutputs.findIndex((o) => isObj(o) && o.main === true && o.method === 'influx');
+      const mainInflux = rawOutputs[mainIndex] as Obj | undefined;
       if (mainInflux && isObj(mainInflux.options) && isObj(mainInflux.options.influx)) {
-        an.historical = { method: 'influx', influx_options: structuredClone(mainInflux.options.influx) };
+        const conn = structuredClone(mainInflux.options.influx);
+        // the same secret as the output's: one environment variable, not two
+        for (const k of SECRET_KEYS) {
+          if (typeof conn[k] === 'string') conn[k] = '${' + envNameFor(`outputs[${keptIndex.get(mainIndex) ?? mainIndex}].options.influx.${k}`) + '}';
+        }
+        an.historical = { method: 'influx', influx_options: conn };
         warnings.push('added analysis.historical from the influx output marked "main" (the reference does not read "main")');
       } else {
         warnings.push('analysis.historical is missing: the reference needs an influx history (ts-engine used the sqlite "main" output)');

@@ -11,6 +11,7 @@ import { HANDLER_NAMES, IPC, type Events } from './api/contract.js';
 import { createHandlers } from './api/handlers.js';
 import { projectsHome, rendererDir, samplesDir, stateDir } from './paths.js';
 import { contentSecurityPolicyElectron } from './csp.js';
+import { initialProject } from './startup.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const devUrl = process.env.ELECTRON_RENDERER_URL;
@@ -21,7 +22,7 @@ const handlers = createHandlers({
   samplesDir: samplesDir(),
   stateDir: stateDir(),
   projectsHome: projectsHome(),
-  initialProject: process.argv.find((a, i) => i > 0 && process.argv[i - 1] === '--project'),
+  initialProject: initialProject(process.argv),
   emit: <E extends keyof Events>(event: E, payload: Events[E]) => {
     if (win && !win.isDestroyed()) win.webContents.send(IPC.event, event, payload);
   },

@@ -1,0 +1,105 @@
+// Web mode's transport (main/web-server.ts): 127.0.0.1 only, token on every request, same contract as IPC.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { WebSocket } from 'ws';
+import { EventHub, startWebServer, type WebServer } from '../../../main/web-server.js';
+import type { Handlers } from '../../../main/api/contract.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-web-'));
+fs.writeFileSync(path.join(tmp, 'index.html'), '<!doctype html><title>wb</title>');
+fs.mkdirSync(path.join(tmp, 'assets'));
+fs.writeFileSync(path.join(tmp, 'assets', 'a.js'), 'console.log(1)');
+fs.writeFileSync(path.join(os.tmpdir(), 'ts-web-secret.txt'), 'secret');
+
+const hub = new EventHub();
+const handlers = {
+  'app.info': async () => ({ version: '0', mode: 'web', samples: [], recent: [], projectsHome: '/x' }),
+  'run.pause': async () => {
+    throw new Error('no run in progress');
+  },
+} as unknown as Handlers;
+
+let server: WebServer;
+beforeAll(async () => {
+  server = await startWebServer({ handlers, hub, rendererDir: tmp, token: 'tok123' });
+});
+afterAll(async () => {
+  await server.close();
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+function request(p: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+  return new Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }>((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port: server.port, path: p, method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode!, body, headers: res.headers }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+const api = (name: string, args: unknown, headers: Record<string, string> = {}) =>
+  request(`/api/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ts-engine-token': 'tok123', ...headers }, body: JSON.stringify(args) });
+
+describe('web mode server', () => {
+  it('prints a loopback URL with the token', () => {
+    expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=tok123`);
+  });
+
+  it('refuses requests without the token, or with a wrong one', async () => {
+    expect((await request('/')).status).toBe(401);
+    expect((await request('/?token=nope')).status).toBe(401);
+    expect((await api('app.info', {}, { 'x-ts-engine-token': 'nope' })).status).toBe(401);
+  });
+
+  it('serves the page with a strict CSP and a cookie for its assets', async () => {
+    const r = await request('/?token=tok123');
+    expect(r.status).toBe(200);
+    expect(r.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(r.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    const cookie = String(r.headers['set-cookie']).split(';')[0]!;
+    expect(cookie).toBe('ts_engine_token=tok123');
+    const a = await request('/assets/a.js', { headers: { cookie } });
+    expect(a.status).toBe(200);
+    expect(a.headers['content-type']).toContain('javascript');
+    expect((await request('/assets/../../ts-web-secret.txt?token=tok123')).status).toBe(404);
+  });
+
+  it('rejects another Host (DNS rebinding)', async () => {
+    const r = await request('/?token=tok123', { headers: { host: `evil.example:${server.port}` } });
+    expect(r.status).toBe(421);
+  });
+
+  it('answers POST /api/<name> with {result} or {error}', async () => {
+    const ok = await api('app.info', {});
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body)).toEqual({ result: { version: '0', mode: 'web', samples: [], recent: [], projectsHome: '/x' } });
+    const err = await api('run.pause', {});
+    expect(err.status).toBe(400);
+    expect(JSON.parse(err.body)).toEqual({ error: 'no run in progress' });
+    expect((await api('no.such', {})).status).toBe(404);
+    expect((await api('app.info', {}, { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await request('/api/app.info?token=tok123')).status).toBe(405);
+  });
+
+  it('streams events over the WebSocket to token holders only', async () => {
+    const bad = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=nope`);
+    await new Promise<void>((resolve) => bad.on('error', () => resolve()));
+    const foreign = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=tok123`, { origin: 'http://evil.example' });
+    await new Promise<void>((resolve) => foreign.on('error', () => resolve()));
+
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events?token=tok123`, { origin: `http://127.0.0.1:${server.port}` });
+    await new Promise<void>((resolve, reject) => {
+      ws.on('open', () => resolve());
+      ws.on('error', reject);
+    });
+    const got = new Promise<unknown>((resolve) => ws.on('message', (m) => resolve(JSON.parse(String(m)))));
+    hub.emit('run.alerts', { runId: 'r1', alerts: [] });
+    expect(await got).toEqual({ event: 'run.alerts', payload: { runId: 'r1', alerts: [] } });
+    ws.close();
+  });
+});
