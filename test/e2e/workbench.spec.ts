@@ -18,7 +18,8 @@ async function openWorkbench(page: Page, url: string): Promise<void> {
 /** Puts the cursor at the end of the first editor line containing `text`. */
 async function cursorAtEndOf(page: Page, text: string): Promise<void> {
   const line = page.getByTestId('editor').locator('.view-line', { hasText: text }).first();
-  await line.click();
+  // click near the start of the text: a line element is as wide as the widest line
+  await line.click({ position: { x: 4, y: 4 } });
   await page.keyboard.press('End');
 }
 
@@ -127,8 +128,11 @@ test('replay: the chart draws, alerts appear, history is shown when the project 
   await expect(charts).toHaveCount(6);
   const chart = page.locator('[data-testid="chart"][data-column="rpm_max"]');
   await expect(chart.locator('.u-legend')).toContainText('gear.t3');
-  const painted = await chart.locator('canvas').evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+  // count painted pixels (the root tsconfig has no DOM types: describe the canvas here)
+  type Canvas = { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+  const painted = await chart.locator('canvas').evaluate((el) => {
+    const c = el as unknown as Canvas;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
     let n = 0;
     for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
     return n;
@@ -237,4 +241,28 @@ test('completion inside transformation strings offers fields and functions', asy
   await page.keyboard.press('Control+Space');
   await expect(suggest).toContainText('torque');
   await shot(page, '10-completion');
+});
+
+test('hover docs for functions inside transformation strings; the dark theme follows the system', async ({ page, wb, errors }) => {
+  void errors;
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await openWorkbench(page, wb.url);
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await expect(page.getByTestId('editor').locator('.monaco-editor.vs-dark')).toBeVisible();
+  // the text's own span (a .view-line is as wide as the widest line)
+  const line = page.getByTestId('editor').locator('.view-line', { hasText: 'speed_lt: lt(rotation_speed, 1000)' }).first().locator(':scope > span');
+  await expect(line).toBeVisible();
+  const box = (await line.boundingBox())!;
+  const text = (await line.textContent())!;
+  // a monospace font: hover over the "t" of the function name lt
+  const charW = box.width / text.length;
+  const x = box.x + charW * (text.indexOf('lt(rotation') + 1.5);
+  await page.mouse.move(x - 30, box.y + box.height / 2);
+  await page.mouse.move(x, box.y + box.height / 2, { steps: 5 });
+  const hover = page.locator('.monaco-hover').filter({ hasText: 'lt(' });
+  await expect(hover.first()).toBeVisible();
+  await expect(hover.first()).toContainText('BooleanType');
+  await shot(page, '11-dark-hover');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
 });
