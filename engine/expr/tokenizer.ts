@@ -70,7 +70,7 @@ export function tokenize(src: string, start = 0, end = src.length): Token[] {
         i++;
       }
       if (!closed) {
-        throw new EngineError('IncorrectExpression', `Incorrect expression: unterminated string literal starting`, { from, to: end });
+        throw new EngineError('IncorrectExpression', `Incorrect expression: unterminated string literal (no closing ${quote === 39 ? '"\'"' : "'\"'"})`, { from, to: end });
       }
       tokens.push({ kind: 'string', from, to: i, text });
       continue;
