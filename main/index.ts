@@ -5,15 +5,14 @@
  * (main/api/handlers.ts, tested under plain Node). Nothing else lives here.
  */
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
 import { HANDLER_NAMES, IPC, type Events } from './api/contract.js';
 import { createHandlers } from './api/handlers.js';
-import { projectsHome, rendererDir, samplesDir, stateDir } from './paths.js';
+import { appRoot, projectsHome, rendererDir, samplesDir, stateDir } from './paths.js';
 import { contentSecurityPolicyElectron } from './csp.js';
 import { initialProject } from './startup.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const devUrl = process.env.ELECTRON_RENDERER_URL;
 let win: BrowserWindow | undefined;
 
@@ -28,8 +27,9 @@ const handlers = createHandlers({
   },
 });
 
-/** Only our own page may call the API. */
-const trusted = (url: string | undefined) => !!url && (url.startsWith('file://') || (!!devUrl && url.startsWith(devUrl)));
+/** Only our own page may call the API (and the window may only show it). */
+const ownPage = pathToFileURL(rendererDir()).href + '/';
+const trusted = (url: string | undefined) => !!url && (url.startsWith(ownPage) || (!!devUrl && url.startsWith(devUrl)));
 
 for (const name of HANDLER_NAMES) {
   ipcMain.handle(IPC.handler(name), async (event, args) => {
@@ -51,7 +51,7 @@ function createWindow(): void {
     title: 'ts-engine workbench',
     autoHideMenuBar: true,
     webPreferences: {
-      preload: path.join(here, '../preload/preload.cjs'),
+      preload: path.join(appRoot(), 'out/preload/preload.cjs'),
       contextIsolation: true,
       nodeIntegration: false,
       sandbox: true,

@@ -245,3 +245,27 @@ describe('row errors reach the UI with their line and reason', () => {
     expect(t.got['run.finished'][0]!.progress.rowErrors).toBe(1);
   });
 });
+
+describe('the netflow sample (reduce: no key)', () => {
+  const t = setup();
+  afterAll(async () => {
+    await t.h.dispose();
+    fs.rmSync(t.tmp, { recursive: true, force: true });
+  });
+
+  it('previews and replays', async () => {
+    const dir = path.join(t.tmp, 'net');
+    await t.h['project.fromSample']({ sample: 'netflow', dir });
+    const p = await t.h['config.preview']({ dir });
+    expect(p.check.ok).toBe(true);
+    expect(p.check.summary!.operation).toBe('reduce');
+    expect(p.preview!.windows.length).toBeGreaterThan(0);
+    expect(p.preview!.windows[0]!.rows[0]!.key).toBeNull();
+    await t.h['run.start']({ dir, speed: 0 });
+    await t.until(() => t.got['run.finished'].length > 0);
+    expect(t.got['run.finished'][0]!.state).toBe('finished');
+    const hist = await t.h['history.load']({ dir });
+    expect(hist.windows.length).toBe(t.got['run.windows'].flatMap((b) => b.windows).length);
+    expect(hist.windows[0]!.rows[0]!.key).toBeNull();
+  });
+});
