@@ -35,6 +35,16 @@ export interface ValidationResult {
   structureDoc?: ParsedJson;
   /** sink of the config file, for the compile step to add diagnostics */
   sink: DiagnosticSink;
+  /**
+   * What validated even though other sections did not: enough to compile the
+   * transformations and rules, so `check` reports their errors in the same pass.
+   */
+  partial?: {
+    fields?: InputField[];
+    processing?: { transformation: string[]; operation: 'reduce' | 'reduceByKey'; rules: string[] };
+    extensions?: string[];
+    raw: Record<string, unknown>;
+  };
   structureSink?: DiagnosticSink;
 }
 
@@ -97,12 +107,15 @@ export function validateConfig(configPath: string, configText: string, io: Confi
     structureDoc: v.structureDoc,
     sink,
     structureSink: v.structureSink,
+    partial: v.partial,
   };
 }
 
 class Validator {
   structureSink?: DiagnosticSink;
   structureDoc?: ParsedJson;
+  partial?: ValidationResult['partial'];
+  private fields?: InputField[];
 
   constructor(
     readonly sink: DiagnosticSink,
@@ -187,7 +200,10 @@ class Validator {
     const outputs = this.outputs(root);
     const processing = this.processing(root);
     const databases = this.databases(root);
+    const errorsBefore = this.sink.diagnostics.filter((d) => d.severity === 'error').length;
     const extensions = this.extensions(root);
+    const extensionsOk = this.sink.diagnostics.filter((d) => d.severity === 'error').length === errorsBefore;
+    this.partial = { fields: this.fields, processing, extensions: extensionsOk ? extensions : undefined, raw: root };
     const analysis = root.analysis === undefined ? undefined : this.analysis(root, outputs ?? [], input);
     if (!input || !outputs || !processing) return undefined;
     return {
@@ -357,6 +373,7 @@ class Validator {
     const parsed = parseDataStructure(text, abs);
     this.structureSink = parsed.sink;
     this.structureDoc = parsed.doc;
+    this.fields = parsed.fields;
     return parsed.fields;
   }
 

@@ -12,6 +12,7 @@ import { compileGroupOps, type GroupOps } from '../aggregate/groups.js';
 import { emptyExtensions, loadExtensions, importUserModule, type LoadedExtensions } from '../extensions/load.js';
 import { validateConfig, type ConfigIO, type ValidationResult } from '../config/validate.js';
 import type { PipelineConfig } from '../config/model.js';
+import type { InputField } from '../types.js';
 import type { ParsedJson } from '../config/json.js';
 import type { DiagnosticSink } from '../config/diagnostics.js';
 import { expectedExportName, pickAnalysisClass } from '../analysis/modules.js';
@@ -79,7 +80,15 @@ export async function checkConfig(configPath: string, configText?: string, io: C
   const validation = validateConfig(configPath, text, io);
   const sink = validation.sink;
   const config = validation.config;
-  if (!config) return { diagnostics: validation.diagnostics, validation };
+  if (!config) {
+    // report transformation and rule errors in the same pass as the config-level ones
+    const part = validation.partial;
+    if (part?.fields && part.processing && part.extensions) {
+      const extensions = part.extensions.length > 0 ? await loadExtensions(part.extensions) : emptyExtensions();
+      if (extensions.errors.length === 0) compileCore(part.fields, part.processing, validation.configDoc, part.raw, sink, extensions);
+    }
+    return { diagnostics: [...sink.diagnostics, ...(validation.structureSink?.diagnostics ?? [])], validation };
+  }
 
   const extensions = config.extensions.length > 0 ? await loadExtensions(config.extensions) : emptyExtensions();
   for (const e of extensions.errors) sink.report(`extensions[${e.moduleIndex}]`, 'ImportError', e.message);
@@ -91,11 +100,18 @@ export async function checkConfig(configPath: string, configText?: string, io: C
   return { plan: ok ? plan : undefined, diagnostics, validation };
 }
 
-export function compilePlan(config: PipelineConfig, doc: ParsedJson | undefined, sink: DiagnosticSink, extensions: LoadedExtensions): PipelinePlan | undefined {
-  const fields = config.input.fields;
-  const { transform, errors } = compileTransformations(config.transformation, fields, {
+/** Transformations, then (if they compile) the aggregation plan; every problem goes to `sink`. */
+function compileCore(
+  fields: InputField[],
+  processing: { transformation: string[]; operation: 'reduce' | 'reduceByKey'; rules: string[] },
+  doc: ParsedJson | undefined,
+  raw: Record<string, unknown>,
+  sink: DiagnosticSink,
+  extensions: LoadedExtensions,
+): { transform: CompiledTransform; aggregation: AggregationPlan } | undefined {
+  const { transform, errors } = compileTransformations(processing.transformation, fields, {
     functions: extensions.functions,
-    configLookup: configLookupFor(doc, config.raw),
+    configLookup: configLookupFor(doc, raw),
     extensionImpls: extensions.transformImpls,
   });
   for (const { index, error } of errors) {
@@ -117,11 +133,19 @@ export function compilePlan(config: PipelineConfig, doc: ParsedJson | undefined,
   });
   if (duplicates) return undefined;
 
-  const { plan: aggregation, errors: ruleErrors } = planAggregation(config.operation, config.rules, transform.columns, extensions.aggregates);
+  const { plan: aggregation, errors: ruleErrors } = planAggregation(processing.operation, processing.rules, transform.columns, extensions.aggregates);
   for (const { ruleIndex, error } of ruleErrors) {
     sink.report(ruleIndex >= 0 ? `processing.aggregations.rule[${ruleIndex}]` : 'processing.aggregations.rule', error.errorClass, error.message);
   }
   if (!aggregation) return undefined;
+  return { transform, aggregation };
+}
+
+export function compilePlan(config: PipelineConfig, doc: ParsedJson | undefined, sink: DiagnosticSink, extensions: LoadedExtensions): PipelinePlan | undefined {
+  const fields = config.input.fields;
+  const core = compileCore(fields, { transformation: config.transformation, operation: config.operation, rules: config.rules }, doc, config.raw, sink, extensions);
+  if (!core) return undefined;
+  const { transform, aggregation } = core;
 
   const timeSlot = config.input.timeField !== undefined ? fields.findIndex((f) => f.name === config.input.timeField) : undefined;
   const slots = new Set(transform.usedSlots);

@@ -99,6 +99,7 @@ export class Runner {
   private stepping = false;
   private stopRequested = false;
   private wake: (() => void) | undefined;
+  private onStop: (() => void) | undefined;
   private speed: number;
   private paceStartWall = 0;
   private paceStartEvent = NaN;
@@ -146,6 +147,7 @@ export class Runner {
     this.stopRequested = true;
     this.paused = false;
     this.wake?.();
+    this.onStop?.();
   }
   setSpeed(speed: number): void {
     this.speed = speed;
@@ -313,7 +315,11 @@ export class Runner {
     for (;;) {
       await this.waitWhilePaused();
       if (this.stopRequested) return;
-      const batch = await source.next();
+      // a source waiting for data (stdin, an idle topic) must not hold up a stop
+      const stopped = new Promise<null>((resolve) => (this.onStop = () => resolve(null)));
+      const batch = this.stopRequested ? null : await Promise.race([source.next(), stopped]);
+      this.onStop = undefined;
+      if (this.stopRequested) return;
       if (batch === null) return;
       await this.processBatch(batch);
       if (this.processor.mode === 'processing') this.processor.advanceTo(this.clock.now());

@@ -55,8 +55,10 @@ describe('D-01: every problem at once, each at its JSON path and position', () =
       'outputs[0].method': 'UnsupportedOutputFormat',
       'analysis.historical.method': 'ConfigError',
       'analysis.alert.method': 'ConfigError',
+      'processing.transformation[0]': 'FieldNotExists',
     });
-    // transformations are compiled only after the config itself validated
+    // transformations are compiled in the same pass, so every error is reported at once
+    expectAt(errors.find((e) => e.path === 'processing.transformation[0]')!, text, 'nope');
     const bogus = errors.find((e) => e.path === 'outputs[0].method')!;
     expect(bogus.message).toContain('Format bogus not supported');
     expectAt(bogus, text, '"bogus"');
