@@ -23,6 +23,25 @@ async function cursorAtEndOf(page: Page, text: string): Promise<void> {
   await page.keyboard.press('End');
 }
 
+/**
+ * Moves the mouse onto `word` (plus `into` characters) of the editor line containing `lineText`.
+ * Measured in one step in the page: Monaco re-renders lines at any time (markers, themes).
+ */
+async function hoverWord(page: Page, lineText: string, word: string, into: number): Promise<void> {
+  const at = page.getByTestId('editor').locator('.view-line', { hasText: lineText }).first().locator(':scope > span');
+  const p = await at.evaluate(
+    (el, [w, k]) => {
+      const r = el.getBoundingClientRect();
+      const text = el.textContent ?? '';
+      // a monospace font: characters are equally wide
+      return { x: r.x + (r.width / text.length) * (text.indexOf(w as string) + (k as number)), y: r.y + r.height / 2 };
+    },
+    [word, into + 0.5],
+  );
+  await page.mouse.move(p.x - 40, p.y - 60);
+  await page.mouse.move(p.x, p.y, { steps: 8 });
+}
+
 test('open a sample from the start screen: preview tables fill', async ({ page, errors }) => {
   void errors;
   const w = await startWorkbench({ openProject: false });
@@ -249,20 +268,19 @@ test('hover docs for functions inside transformation strings; the dark theme fol
   await openWorkbench(page, wb.url);
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
   await expect(page.getByTestId('editor').locator('.monaco-editor.vs-dark')).toBeVisible();
-  // the text's own span (a .view-line is as wide as the widest line)
-  const line = page.getByTestId('editor').locator('.view-line', { hasText: 'speed_lt: lt(rotation_speed, 1000)' }).first().locator(':scope > span');
-  await expect(line).toBeVisible();
-  const box = (await line.boundingBox())!;
-  const text = (await line.textContent())!;
-  // a monospace font: hover over the "t" of the function name lt
-  const charW = box.width / text.length;
-  const x = box.x + charW * (text.indexOf('lt(rotation') + 1.5);
-  await page.mouse.move(x - 30, box.y + box.height / 2);
-  await page.mouse.move(x, box.y + box.height / 2, { steps: 5 });
   const hover = page.locator('.monaco-hover').filter({ hasText: 'lt(' });
-  await expect(hover.first()).toBeVisible();
+  await expect(async () => {
+    await hoverWord(page, 'speed_lt: lt(rotation_speed, 1000)', 'lt(rotation', 1);
+    await expect(hover.first()).toBeVisible({ timeout: 2000 });
+  }).toPass({ timeout: 20_000 });
   await expect(hover.first()).toContainText('BooleanType');
   await shot(page, '11-dark-hover');
+
+  // JSON Schema hover docs on config keys
+  await expect(async () => {
+    await hoverWord(page, '"batchDuration": 10', 'batchDuration', 3);
+    await expect(page.locator('.monaco-hover').filter({ hasText: 'Window length in seconds' }).first()).toBeVisible({ timeout: 2000 });
+  }).toPass({ timeout: 20_000 });
   await page.emulateMedia({ colorScheme: 'light' });
   await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
 });
