@@ -178,5 +178,11 @@ export class CsvSource implements Source {
   async close(): Promise<void> {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
+    if (this.stdinIter) {
+      // a stop while stdin is still open: release it so the process can exit
+      const stream = (this.opts.stdin ?? process.stdin) as NodeJS.ReadableStream & { destroy?: () => void };
+      this.stdinIter = undefined;
+      stream.destroy?.();
+    }
   }
 }

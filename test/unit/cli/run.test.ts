@@ -123,4 +123,32 @@ describe('exit codes and streams', () => {
     // the open window was flushed with exactly the rows read
     expect(stdout).toBe(`{"window_start": "2018-04-15T13:46:40.000Z", "window_end": "2018-04-15T13:48:20.000Z", "key": {"sensor_id": 1}, "values": {"n": ${read}.0}}\n`);
   }, 20_000);
+
+  it('130 on Ctrl-C while waiting for more standard input: the rows read so far are flushed', async () => {
+    const dir = project({
+      transformation: ['sensor_id', 'n: rotation_speed'],
+      rule: ['key: sensor_id', 'sum(n)'],
+      options: { path: '-', time_field: 'timestamp', batchDuration: 100 },
+      outputs: [{ method: 'stdout', options: { format: 'jsonl' } }],
+    });
+    const child = spawn(process.execPath, [CLI, 'run', 'config.json'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdin.write('1523800000,1,a,0,0,1,0\n1523800001,1,a,0,0,2,0\n1523800002,1,a,0,0,3,0\n');
+    // stdin stays open: the run is waiting for data when it is interrupted
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => {
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      child.on('close', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/finished: 3 rows read/);
+    expect(stdout).toBe('{"window_start": "2018-04-15T13:46:40.000Z", "window_end": "2018-04-15T13:48:20.000Z", "key": {"sensor_id": 1}, "values": {"n": 6.0}}\n');
+  }, 20_000);
 });
