@@ -46,6 +46,7 @@ export default defineConfig({
       outDir: path.join(root, 'out/renderer'),
       emptyOutDir: true,
       chunkSizeWarningLimit: 8000,
+      minify: true,
       rolldownOptions: { input: path.join(root, 'renderer/index.html') },
     },
   },

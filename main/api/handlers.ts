@@ -53,6 +53,9 @@ function relDiagnostics(dir: string, diags: Diagnostic[]): Diagnostic[] {
   });
 }
 
+/** `~/x` typed in a path field means the home folder. */
+const expandHome = (p: string) => (p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p);
+
 function configFileOf(dir: string): string {
   const f = findConfigFile(dir);
   if (!f) throw new Error(`${dir} has no config file`);
@@ -104,7 +107,7 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     },
 
     async 'fs.listDir'({ path: p }) {
-      const abs = path.resolve(p && p.length > 0 ? p : os.homedir());
+      const abs = path.resolve(p && p.length > 0 ? expandHome(p) : os.homedir());
       const entries = fs
         .readdirSync(abs, { withFileTypes: true })
         .filter((e) => !e.name.startsWith('.'))
@@ -115,7 +118,7 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     },
 
     async 'project.open'({ dir }) {
-      const info = openProject(dir);
+      const info = openProject(expandHome(dir));
       recent.add(info.dir);
       return info;
     },
@@ -123,7 +126,7 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     async 'project.fromSample'({ sample, dir }) {
       const samples = listSamples(opts.samplesDir);
       if (!samples.some((s) => s.name === sample)) throw new Error(`unknown sample ${JSON.stringify(sample)} (have: ${samples.map((s) => s.name).join(', ')})`);
-      const dest = path.resolve(dir);
+      const dest = path.resolve(expandHome(dir));
       copySample(path.join(opts.samplesDir, sample), dest);
       const info = openProject(dest);
       recent.add(info.dir);
@@ -205,7 +208,7 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
       const { result } = await checkProject(dir);
       const errors = result.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length > 0) throw new Error(`the config on disk is invalid (${errors.length} error${errors.length > 1 ? 's' : ''}); fix it before exporting: ${errors[0]!.file}:${errors[0]!.line}:${errors[0]!.column}: ${errors[0]!.message}`);
-      const r = exportProject(path.join(path.resolve(dir), configFileOf(path.resolve(dir))), outDir);
+      const r = exportProject(path.join(path.resolve(dir), configFileOf(path.resolve(dir))), path.resolve(expandHome(outDir)));
       return { outDir: r.outDir, files: r.files, warnings: r.warnings, dropped: r.dropped, secrets: r.secrets };
     },
 
