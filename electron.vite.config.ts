@@ -1,6 +1,7 @@
 /**
  * Builds the workbench into out/:
  *   out/main/index.js       Electron main process (main/index.ts)
+ *   out/main/api-host.js    its engine side, a plain Node child process (main/api-host.ts)
  *   out/main/web-main.js    web mode under plain Node (main/web-main.ts; imports no Electron)
  *   out/preload/preload.cjs preload (sandboxed, so CommonJS)
  *   out/renderer/           the Svelte + Monaco page, shared by both modes
@@ -20,7 +21,11 @@ export default defineConfig({
     build: {
       outDir: 'out/main',
       rolldownOptions: {
-        input: { index: path.join(root, 'main/index.ts'), 'web-main': path.join(root, 'main/web-main.ts') },
+        input: {
+          index: path.join(root, 'main/index.ts'),
+          'api-host': path.join(root, 'main/api-host.ts'),
+          'web-main': path.join(root, 'main/web-main.ts'),
+        },
         output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js' },
       },
     },

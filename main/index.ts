@@ -2,29 +2,24 @@
  * Electron main process: one window (context isolation, no Node integration,
  * sandboxed renderer, strict CSP) and one IPC handler per contract name, each
  * forwarding to the same handler map the web-mode server serves
- * (main/api/handlers.ts, tested under plain Node). Nothing else lives here.
+ * (main/api/handlers.ts, tested under plain Node). The handlers run in a plain
+ * Node child process (main/api-host.ts): the engine's native module
+ * (better-sqlite3) is built for Node by `npm install`, not for Electron.
+ * Nothing else lives here.
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
 import { HANDLER_NAMES, IPC, type Events } from './api/contract.js';
-import { createHandlers } from './api/handlers.js';
-import { appRoot, projectsHome, rendererDir, samplesDir, stateDir } from './paths.js';
+import { appRoot, rendererDir } from './paths.js';
 import { contentSecurityPolicyElectron } from './csp.js';
-import { initialProject } from './startup.js';
+import { startApiHost } from './host-process.js';
 
 const devUrl = process.env.ELECTRON_RENDERER_URL;
 let win: BrowserWindow | undefined;
 
-const handlers = createHandlers({
-  mode: 'electron',
-  samplesDir: samplesDir(),
-  stateDir: stateDir(),
-  projectsHome: projectsHome(),
-  initialProject: initialProject(process.argv),
-  emit: <E extends keyof Events>(event: E, payload: Events[E]) => {
-    if (win && !win.isDestroyed()) win.webContents.send(IPC.event, event, payload);
-  },
+const handlers = startApiHost(process.argv.slice(1), <E extends keyof Events>(event: E, payload: Events[E]) => {
+  if (win && !win.isDestroyed()) win.webContents.send(IPC.event, event, payload);
 });
 
 /** Only our own page may call the API (and the window may only show it). */

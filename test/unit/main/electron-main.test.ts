@@ -72,6 +72,24 @@ const fake = vi.hoisted(() => {
 });
 
 vi.mock('electron', () => fake.module);
+// the engine host runs in this process, behind the same message channel the real child process uses
+vi.mock('../../../main/host-process.js', async () => {
+  const { createHandlers } = await import('../../../main/api/handlers.js');
+  const { serveHandlers, remoteHandlers } = await import('../../../main/api/host.js');
+  const { samplesDir } = await import('../../../main/paths.js');
+  type Msg = import('../../../main/api/host.js').HostMessage;
+  return {
+    startApiHost: (_argv: string[], onEvent: (e: never, p: never) => void) => {
+      const toHost: ((m: Msg) => void)[] = [];
+      const toMain: ((m: Msg) => void)[] = [];
+      const clone = (m: Msg) => JSON.parse(JSON.stringify(m)) as Msg;
+      const handlers = createHandlers({ mode: 'electron', samplesDir: samplesDir(), stateDir: process.env.TS_ENGINE_STATE_DIR!, emit: (event, payload) => toMain.forEach((f) => f(clone({ type: 'event', event, payload }))) });
+      serveHandlers(handlers, { send: (m) => setImmediate(() => toMain.forEach((f) => f(clone(m)))), onMessage: (cb) => toHost.push(cb) });
+      const remote = remoteHandlers({ send: (m) => setImmediate(() => toHost.forEach((f) => f(clone(m)))), onMessage: (cb) => toMain.push(cb) }, onEvent as never);
+      return Object.assign(remote, { dispose: () => handlers.dispose() });
+    },
+  };
+});
 
 beforeAll(async () => {
   process.env.TS_ENGINE_STATE_DIR = state;
