@@ -1,16 +1,66 @@
-/** Placeholder until InfluxDB history lands (issue 4). */
+/**
+ * History read back from InfluxDB (10.2 with D-26, D-27, D-28, 15.1): the
+ * points of the record's series within target ± accuracy (numeric epoch-ns
+ * bounds, quoted identifiers, escaped tag values), the one closest to the
+ * target wins (a tie goes to the later one, like the SQLite history). Returns
+ * the stored fields and tags and `time` (ns, bigint). The v1 form speaks
+ * InfluxQL on /query, the v2 form Flux through the client library.
+ */
 import type { InfluxConnection } from '../config/model.js';
 import type { Value } from '../types.js';
 import type { HistoryQuery, HistorySource } from './history.js';
+import { EngineError } from '../errors.js';
+import { influxClient, isRetriable, msToNs, tagFilter, type InfluxClient, type TagFilter } from '../live/influx.js';
+import { withRetries } from '../live/backoff.js';
 
 export class InfluxHistory implements HistorySource {
-  readonly description = 'influx history';
-  constructor(_conn: InfluxConnection, _opts: { warn(m: string): void }) {}
+  readonly description: string;
+  private client: InfluxClient | undefined;
+  queries = 0;
+
+  constructor(
+    private readonly conn: InfluxConnection,
+    private readonly opts: { warn(m: string): void },
+  ) {
+    this.description = `influx ${conn.url} ${conn.kind === 'v1' ? `database ${conn.database}` : `bucket ${conn.bucket}`} (measurement ${conn.measurement})`;
+  }
+
   async open(): Promise<void> {
-    throw new Error('InfluxDB history is not available in this build yet');
+    const client = influxClient(this.conn);
+    try {
+      await withRetries(() => client.ping(), { maxRetries: 3, retriable: isRetriable });
+    } catch (e) {
+      throw new EngineError('InfluxConnectError', `InfluxDB error: cannot connect to ${this.conn.url} for analysis history: ${(e as Error).message}`);
+    }
+    this.client = client;
   }
-  async lookup(_q: HistoryQuery): Promise<Record<string, Value> | undefined> {
-    return undefined;
+
+  async lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined> {
+    const target = msToNs(q.targetMs);
+    const tol = msToNs(q.toleranceMs);
+    const tags: TagFilter[] = q.key ? q.keyFields.map((k, i) => tagFilter(k, q.key![i]!)) : [];
+    this.queries++;
+    // a short outage should not cost the record its analysis
+    const rows = await withRetries(() => this.client!.history({ measurement: this.conn.measurement, fromNs: target - tol, toNs: target + tol, tags }), {
+      maxRetries: 2,
+      retriable: isRetriable,
+      minMs: 250,
+    });
+    let best: Record<string, Value> | undefined;
+    let bestD = 0n;
+    for (const r of rows) {
+      const t = r.time as bigint;
+      const d = t > target ? t - target : target - t;
+      if (!best || d < bestD || (d === bestD && t > (best.time as bigint))) {
+        best = r;
+        bestD = d;
+      }
+    }
+    return best;
   }
-  async close(): Promise<void> {}
+
+  async close(): Promise<void> {
+    await this.client?.close();
+    this.client = undefined;
+  }
 }

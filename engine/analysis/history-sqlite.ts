@@ -25,6 +25,11 @@ export class SqliteHistory implements HistorySource {
   private statement(keyFields: string[]): Statement | undefined {
     if (this.stmt && this.stmtKeyCount === keyFields.length) return this.stmt;
     if (!tableColumns(this.db!, this.table)) return undefined; // nothing stored yet
+    if (keyFields.length > 0) {
+      // the primary key leads with window_end; lookups are by key first, then a narrow time range
+      const idx = quoteIdent(`${this.table}_history_lookup`);
+      this.db!.exec(`CREATE INDEX IF NOT EXISTS ${idx} ON ${quoteIdent(this.table)} (${[...keyFields, 'window_end'].map(quoteIdent).join(', ')})`);
+    }
     const where = keyFields.map((k) => ` AND ${quoteIdent(k)} = ?`).join('');
     this.stmt = this.db!.prepare(
       `SELECT * FROM ${quoteIdent(this.table)} WHERE window_end BETWEEN ? AND ?${where} ORDER BY ABS(window_end - ?) ASC, window_end DESC LIMIT 1`,

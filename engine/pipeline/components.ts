@@ -30,7 +30,7 @@ export async function createSource(input: InputConfig, env: ComponentEnv): Promi
   const s = input.source;
   if (s.type === 'csv') return new CsvSource({ path: s.path, header: s.header });
   const { KafkaSource } = await import('../sources/kafka.js');
-  return new KafkaSource(s, { warn: env.warn, pollMs: env.pollMs ?? 200 });
+  return new KafkaSource(s, { warn: env.warn, pollMs: env.pollMs ?? 200, input });
 }
 
 export async function createSink(out: OutputConfig, ctx: SinkContext): Promise<Sink> {

@@ -16,6 +16,33 @@ import { JsonlDeadLetters, SqliteDeadLetters, type DeadLetter, type DeadLetterSt
 import { createAlertSink, createHistory, createSink, createSource, type ComponentEnv } from './components.js';
 import { Analyzer, type AnalyzerStats } from '../analysis/analyzer.js';
 import type { Alert } from '../alerts/alert-sink.js';
+import { RecentWindowsHistory } from '../analysis/history-recent.js';
+import type { AnalysisConfig, HistoryConfig, OutputConfig } from '../config/model.js';
+
+/** True when analysis reads history from an output this run writes (then recent windows can be served from memory). */
+function historyIsOwnOutput(h: HistoryConfig, outputs: OutputConfig[]): boolean {
+  return outputs.some((o) => {
+    if (h.method === 'sqlite' && o.method === 'sqlite') return o.path === h.path && o.table === h.table;
+    if (h.method === 'influx' && o.method === 'influx') {
+      const a = h.connection;
+      const b = o.connection;
+      return a.url === b.url && a.measurement === b.measurement && (a.database ?? a.bucket) === (b.database ?? b.bucket);
+    }
+    return false;
+  });
+}
+
+/** How many windows back the configured analyses look (user modules: a generous default). */
+function maxLookbackWindows(a: AnalysisConfig): number {
+  let n = 1;
+  for (const r of a.rules) {
+    const o = r.options as Record<string, unknown>;
+    if (r.module === 'SimpleAnalysis') n = Math.max(n, Number(o.batch_number) || 1);
+    else if (r.module === 'AverageAnalysis') n = Math.max(n, Number(o.num_average) || 1);
+    else if (!r.builtin) n = Math.max(n, 32);
+  }
+  return n;
+}
 
 export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
 
@@ -86,6 +113,8 @@ export class Runner {
   private source: Source | undefined;
   private deadLetters: DeadLetterStore | undefined;
   private analyzer: Analyzer | undefined;
+  /** recent windows of the output analysis reads history from */
+  private recent: RecentWindowsHistory | undefined;
   private state: RunState = 'starting';
   private error: string | undefined;
   private rowsRead = 0;
@@ -204,7 +233,18 @@ export class Runner {
       if (this.options.deadLetterPath) this.deadLetters = new JsonlDeadLetters(this.options.deadLetterPath);
       else if (store && store.method === 'sqlite') this.deadLetters = new SqliteDeadLetters(this.stores.acquire(store.path), store.path, this.runId, () => this.clock.now());
       if (cfg.analysis) {
-        const history = await createHistory(cfg.analysis.history, this.env);
+        let history = await createHistory(cfg.analysis.history, this.env);
+        if (historyIsOwnOutput(cfg.analysis.history, cfg.outputs)) {
+          const batchMs = this.processor.durMs;
+          this.recent = new RecentWindowsHistory(
+            history,
+            this.plan.aggregation.keys.map((k) => k.name),
+            this.plan.aggregation.values.map((v) => v.name),
+            maxLookbackWindows(cfg.analysis) * batchMs,
+            batchMs,
+          );
+          history = this.recent;
+        }
         const alertSinks = [];
         for (const a of cfg.analysis.alerts) alertSinks.push(await createAlertSink(a, this.env));
         this.analyzer = new Analyzer(this.plan, cfg.analysis, history, alertSinks, {
@@ -450,6 +490,7 @@ export class Runner {
       this.aggregateRows += w.groups.length;
       this.windowOffsets.delete(w.startMs);
       this.options.onWindow?.(w);
+      this.recent?.observe(w);
       if (this.analyzer && w.groups.length > 0) await this.analyzer.analyze(w, batchMs);
     }
   }
