@@ -1,0 +1,56 @@
+// Recent windows of the run's own output answer exact history hits from memory; everything else asks the store.
+import { describe, expect, it } from 'vitest';
+import { RecentWindowsHistory } from '../../../engine/analysis/history-recent.js';
+import type { HistoryQuery, HistorySource } from '../../../engine/analysis/history.js';
+import type { Value } from '../../../engine/types.js';
+
+class RecordingSource implements HistorySource {
+  readonly description = 'store';
+  queries: HistoryQuery[] = [];
+  constructor(private readonly answer: Record<string, Value> | undefined) {}
+  async open() {}
+  async close() {}
+  async lookup(q: HistoryQuery) {
+    this.queries.push(q);
+    return this.answer;
+  }
+}
+
+const window = (endMs: number, groups: { key: Value[]; acc: Value[] }[]) => ({ startMs: endMs - 10_000, endMs, groups });
+
+describe('RecentWindowsHistory', () => {
+  it('serves an exact (window_end, key) hit as the store would return it, booleans as 0/1', async () => {
+    const store = new RecordingSource(undefined);
+    const h = new RecentWindowsHistory(store, ['sid', 'stype'], ['n', 'flag'], 60_000, 10_000);
+    h.observe(window(20_000, [{ key: [5, 'a'], acc: [3, true] }]));
+    const r = await h.lookup({ keyFields: ['sid', 'stype'], key: [5, 'a'], targetMs: 20_000, toleranceMs: 2000 });
+    expect(r).toEqual({ window_start: 10_000, window_end: 20_000, sid: 5, stype: 'a', n: 3, flag: 1, time: 20_000_000_000n });
+    expect(store.queries).toEqual([]);
+    expect(h.hits).toBe(1);
+  });
+
+  it('asks the store for another key, a non-exact target, and windows older than the look-back', async () => {
+    const stored = { n: 99 };
+    const store = new RecordingSource(stored);
+    const h = new RecentWindowsHistory(store, ['sid'], ['n'], 20_000, 10_000);
+    h.observe(window(20_000, [{ key: [5], acc: [3] }]));
+    expect(await h.lookup({ keyFields: ['sid'], key: [6], targetMs: 20_000, toleranceMs: 0 })).toBe(stored);
+    expect(await h.lookup({ keyFields: ['sid'], key: [5], targetMs: 21_000, toleranceMs: 2000 })).toBe(stored);
+    for (const end of [30_000, 40_000, 50_000, 60_000]) h.observe(window(end, [{ key: [5], acc: [end] }]));
+    expect(await h.lookup({ keyFields: ['sid'], key: [5], targetMs: 20_000, toleranceMs: 0 })).toBe(stored);
+    expect((await h.lookup({ keyFields: ['sid'], key: [5], targetMs: 50_000, toleranceMs: 0 }))?.n).toBe(50_000);
+    expect(store.queries.map((q) => [q.key, q.targetMs])).toEqual([
+      [[6], 20_000],
+      [[5], 21_000],
+      [[5], 20_000],
+    ]);
+  });
+
+  it('keys of different types do not collide (1 vs "1")', async () => {
+    const store = new RecordingSource(undefined);
+    const h = new RecentWindowsHistory(store, ['k'], ['n'], 60_000, 10_000);
+    h.observe(window(20_000, [{ key: [1], acc: [1] }, { key: ['1'], acc: [2] }]));
+    expect((await h.lookup({ keyFields: ['k'], key: ['1'], targetMs: 20_000, toleranceMs: 0 }))?.n).toBe(2);
+    expect((await h.lookup({ keyFields: ['k'], key: [1], targetMs: 20_000, toleranceMs: 0 }))?.n).toBe(1);
+  });
+});
