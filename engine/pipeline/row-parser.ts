@@ -38,9 +38,31 @@ const helpers = {
   },
 };
 
+interface ColumnStep {
+  field: InputField;
+  /** row slot to fill, or -1: the column is only checked against its declared type */
+  slot: number;
+}
+
+/**
+ * Every declared column in column order: the ones the pipeline reads are
+ * converted into their slots, the others are still checked, so a row with a
+ * bad value in any declared column is a row error (Section 4, D-10, 15.4).
+ */
+function columnPlan(fields: readonly InputField[], slots: readonly number[]): ColumnStep[] {
+  const used = new Set(slots);
+  return fields.map((field, slot) => ({ field, slot: used.has(slot) ? slot : -1 })).sort((a, b) => a.field.index - b.field.index || a.slot - b.slot);
+}
+
+function fieldCode(w: ColumnStep, i: number, convert: string, bad: string): string {
+  const badCall = bad.replace('${i}', String(i));
+  if (w.field.type === 'StringType') return w.slot >= 0 ? `r[${w.slot}] = ${convert};\n` : '';
+  return `v = ${convert}; if (v === undefined) ${badCall};${w.slot >= 0 ? ` r[${w.slot}] = v;` : ''}\n`;
+}
+
 export function compileRowParser(fields: readonly InputField[], slots: readonly number[], sep: string): RowParser {
   // (column, slot) pairs in column order; one column may feed several slots (duplicate indexes)
-  const wanted = slots.map((slot) => ({ slot, field: fields[slot]! })).sort((a, b) => a.field.index - b.field.index || a.slot - b.slot);
+  const wanted = columnPlan(fields, slots);
   const maxIndex = wanted.length > 0 ? wanted[wanted.length - 1]!.field.index : -1;
   const L = sep.length;
   let code = `let s = 0, e = line.indexOf(SEP); if (e < 0) e = line.length;\nlet v;\n`;
@@ -50,8 +72,7 @@ export function compileRowParser(fields: readonly InputField[], slots: readonly 
       code += `if (e >= line.length) P.tooFew(F[${i}], ${maxIndex}, ${col + 1});\ns = e + ${L}; e = line.indexOf(SEP, s); if (e < 0) e = line.length;\n`;
       col++;
     }
-    const isString = w.field.type === 'StringType';
-    code += isString ? `r[${w.slot}] = ${CONVERT[w.field.type]};\n` : `v = ${CONVERT[w.field.type]}; if (v === undefined) P.bad(F[${i}], line, s, e); r[${w.slot}] = v;\n`;
+    code += fieldCode(w, i, CONVERT[w.field.type], 'P.bad(F[${i}], line, s, e)');
   });
   const factory = new Function('P', 'F', 'SEP', `"use strict";\nreturn function parseRow(line, r) {\n${code}};`);
   return factory(helpers, wanted.map((w) => w.field), sep) as RowParser;
@@ -72,7 +93,7 @@ const byteHelpers = { ...helpers, str: stringBytes, intB: parseIntBytes, floatB:
 
 /** Byte-level parser for a single-byte separator: fields are scanned in JS, no string per line. */
 export function compileByteRowParser(fields: readonly InputField[], slots: readonly number[], sepByte: number): ByteRowParser {
-  const wanted = slots.map((slot) => ({ slot, field: fields[slot]! })).sort((a, b) => a.field.index - b.field.index || a.slot - b.slot);
+  const wanted = columnPlan(fields, slots);
   const maxIndex = wanted.length > 0 ? wanted[wanted.length - 1]!.field.index : -1;
   // e = end of the current field; s = its start
   const scan = `e = s; while (e < end && b[e] !== ${sepByte}) e++;\n`;
@@ -83,8 +104,7 @@ export function compileByteRowParser(fields: readonly InputField[], slots: reado
       code += `if (e >= end) P.tooFew(F[${i}], ${maxIndex}, ${col + 1});\ns = e + 1; ${scan}`;
       col++;
     }
-    const isString = w.field.type === 'StringType';
-    code += isString ? `r[${w.slot}] = ${BYTE_CONVERT[w.field.type]};\n` : `v = ${BYTE_CONVERT[w.field.type]}; if (v === undefined) P.badBytes(F[${i}], b, s, e); r[${w.slot}] = v;\n`;
+    code += fieldCode(w, i, BYTE_CONVERT[w.field.type], 'P.badBytes(F[${i}], b, s, e)');
   });
   const factory = new Function('P', 'F', `"use strict";\nreturn function parseRowBytes(b, start, end, r) {\n${code}};`);
   return factory(byteHelpers, wanted.map((w) => w.field)) as ByteRowParser;

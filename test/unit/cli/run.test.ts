@@ -72,7 +72,8 @@ describe('exit codes and streams', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toBe("---------------------------\n((5, 'seal.t1'), 2, 900.0, 2500.0, 3400.0, 1, 0)\n((72, 'seal.t2'), 1, 4100.0, 4100.0, 4100.0, 0, 1)\n");
     expect(r.stderr).toContain("warning: row error at data/rows.csv:4: field 'timestamp' (column 1): 'garbage' is not a valid LongType");
-    expect(r.stderr).toContain("warning: row error at data/rows.csv:5: field 'rotation_speed' (column 6): 'abc' is not a valid DoubleType");
+    // every declared column is checked, in column order: 'x' in pressure (unused by the config) is the first bad value
+    expect(r.stderr).toContain("warning: row error at data/rows.csv:5: field 'pressure' (column 4): 'x' is not a valid DoubleType");
     expect(r.stderr).toMatch(/row errors: 2 \((bad LongType: 1, bad DoubleType: 1|bad DoubleType: 1, bad LongType: 1)\); kept in dead\.jsonl/);
   });
   it('1 for usage errors, with the usage text', () => {

@@ -202,12 +202,13 @@ describe('bad data (15.4, D-09, D-10)', () => {
     const dl = path.join(dir, 'dead.jsonl');
     const r = await run(plan, { deadLetterPath: dl });
     expect(r.stdout).toBe('---------------------------\n((1,), 20.0)\n');
-    expect(r.stats.errorsByReason).toEqual({ 'division by zero': 1, 'too few columns': 1, 'bad LongType': 1 });
+    // 'garbage' fails at its first declared column (timestamp), before the column count matters
+    expect(r.stats.errorsByReason).toEqual({ 'division by zero': 1, 'bad LongType': 2 });
     expect([r.stats.rowsRead, r.stats.rowsOk, r.stats.rowErrors]).toEqual([5, 2, 3]);
     const letters = fs.readFileSync(dl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(letters.map((d) => [path.basename(d.source), d.line, d.reason, d.raw])).toEqual([
       ['data.csv', 2, 'division by zero', '1,1,a,0,0,10,0'],
-      ['data.csv', 3, 'too few columns', 'garbage'],
+      ['data.csv', 3, 'bad LongType', 'garbage'],
       ['data.csv', 4, 'bad LongType', '1,x,a,0,0,10,2'],
     ]);
     expect(letters[2].message).toBe("field 'sensor_id' (column 2): 'x' is not a valid LongType");
@@ -221,9 +222,15 @@ describe('bad data (15.4, D-09, D-10)', () => {
     db.close();
     expect(got).toEqual([
       { line: 2, reason: 'division by zero', raw: '1,1,a,0,0,10,0' },
-      { line: 3, reason: 'too few columns', raw: 'garbage' },
+      { line: 3, reason: 'bad LongType', raw: 'garbage' },
       { line: 4, reason: 'bad LongType', raw: '1,x,a,0,0,10,2' },
     ]);
+  });
+  it('every declared column is checked, also those the config does not read; too few columns is its own reason', async () => {
+    const { plan } = await setup(parts, ['1,1,a,0,0,10,2', '1,1,a,notanumber,0,10,2', '1,1,a,0,0,10']);
+    const r = await run(plan);
+    expect(r.stats.errorsByReason).toEqual({ 'bad DoubleType': 1, 'too few columns': 1 });
+    expect(r.stdout).toBe('---------------------------\n((1,), 5.0)\n');
   });
   it('processing.on_error "fail" stops the run at the first row error', async () => {
     const { plan } = await setup({ ...parts, processingExtra: { on_error: 'fail' } }, rows);
