@@ -6,12 +6,18 @@
 //     test/integration/.servers/bin/influxd-1.8 — the v1 API plus the v2
 //     compatibility API: /api/v2/write?bucket=db/rp and Flux on
 //     /api/v2/query (`[http] flux-enabled = true`), token `username:password`.
+//   version '2.7': InfluxDB OSS 2.7.12 built from source by
+//     `./build-influxd.sh 2.7` into .servers/bin/influxd-2.7 — the real v2
+//     server: set up on first start (POST /api/v2/setup) with an org, a
+//     bucket, a user and an operator token; /api/v2/write, Flux /api/v2/query.
 //
-//   const influx = await startInflux();                 // ~0.5 s
-//   const v2 = await startInflux({ version: '1.8', auth: { username: 'admin', password: 'pw' } });
-//   v2.token  // 'admin:pw' for @influxdata/influxdb-client
+//   const influx = await startInflux();                 // ~0.1 s
+//   const v18 = await startInflux({ version: '1.8', auth: { username: 'admin', password: 'pw' } });
+//   v18.token  // 'admin:pw' for @influxdata/influxdb-client
+//   const v27 = await startInflux({ version: '2.7' });  // v27.org, v27.bucket, v27.token
 //   await influx.kill(); await influx.start();          // crash + restart, data kept
 //   await influx.stop();                                // graceful, removes the temp dir
+import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
@@ -29,7 +35,7 @@ import {
   type Managed,
 } from './proc.js';
 
-export type InfluxVersion = '1.6' | '1.8';
+export type InfluxVersion = '1.6' | '1.8' | '2.7';
 
 export interface InfluxServer {
   /** 'http://127.0.0.1:<port>' */
@@ -38,15 +44,19 @@ export interface InfluxServer {
   readonly version: InfluxVersion;
   /** The influxd binary that runs. */
   readonly binary: string;
-  /** Temp folder holding influxdb.conf and meta/, data/, wal/. */
+  /** Temp folder holding the config (1.x) and all data. */
   readonly dir: string;
-  /** Set when started with `auth`. */
+  /** 1.x: set when started with `auth`. 2.7: the user made by the setup. */
   readonly auth?: { username: string; password: string };
   /**
-   * Token for the v2 compatibility API (@influxdata/influxdb-client):
-   * `username:password` with auth; any string works without auth.
+   * Token for @influxdata/influxdb-client. 1.8: `username:password` with
+   * auth, any string without. 2.7: the operator token of the setup.
    */
   readonly token: string;
+  /** 2.7: the organization made by the setup ('ts-engine'); 1.x: '-' (ignored). */
+  readonly org: string;
+  /** 2.7: the bucket made by the setup ('default'); 1.x: undefined (use 'db/rp'). */
+  readonly bucket?: string;
   /** (Re)starts influxd on the same port and data dirs; no-op if running. */
   start(): Promise<void>;
   /**
@@ -58,25 +68,34 @@ export interface InfluxServer {
   kill(): Promise<void>;
   /** influxd's stdout+stderr (last 4 MB), across restarts. */
   logs(): string;
-  /** Milliseconds the last start took until /ping answered 204. */
+  /** Milliseconds the last start took until /ping answered 204 (2.7: /health 200). */
   readonly lastStartMs: number;
 }
 
 export interface StartInfluxOptions {
-  /** '1.6' (Debian package, default) or '1.8' (built from source). */
+  /** '1.6' (Debian package, default), '1.8' or '2.7' (built from source). */
   version?: InfluxVersion;
   /** HTTP port; a free one is picked when omitted. */
   port?: number;
   /**
-   * Turn on `[http] auth-enabled` and create this admin user right after the
-   * first start (InfluxDB allows that one unauthenticated CREATE USER).
+   * 1.x: turn on `[http] auth-enabled` and create this admin user right after
+   * the first start (InfluxDB allows that one unauthenticated CREATE USER).
+   * 2.7: the user of the initial setup (default harness / harness-password;
+   * 2.x always needs auth).
    */
   auth?: { username: string; password: string };
+  /** 2.7 setup: organization (default 'ts-engine'). */
+  org?: string;
+  /** 2.7 setup: bucket (default 'default'). */
+  bucket?: string;
+  /** 2.7 setup: operator token (default: random). */
+  token?: string;
   /** Readiness time-out per start, ms (default 30 000). */
   startTimeoutMs?: number;
 }
 
 export const INFLUXD_18_BIN = process.env.TS_ENGINE_INFLUXD_18 ?? resolve(SERVERS_DIR, 'bin', 'influxd-1.8');
+export const INFLUXD_27_BIN = process.env.TS_ENGINE_INFLUXD_27 ?? resolve(SERVERS_DIR, 'bin', 'influxd-2.7');
 export const BUILD_INFLUXD_SCRIPT = resolve(REPO_ROOT, 'test', 'integration', 'servers', 'build-influxd.sh');
 
 function findOnPath(name: string): string | undefined {
@@ -86,7 +105,7 @@ function findOnPath(name: string): string | undefined {
   return undefined;
 }
 
-/** Path of the influxd binary for a version; builds 1.8 if it is missing. */
+/** Path of the influxd binary for a version; builds 1.8 / 2.7 if missing. */
 export async function ensureInfluxd(version: InfluxVersion): Promise<string> {
   if (version === '1.6') {
     const bin = process.env.TS_ENGINE_INFLUXD ?? (existsSync('/usr/bin/influxd') ? '/usr/bin/influxd' : findOnPath('influxd'));
@@ -95,18 +114,21 @@ export async function ensureInfluxd(version: InfluxVersion): Promise<string> {
     }
     return bin;
   }
-  if (!existsSync(INFLUXD_18_BIN)) {
-    // ~2-3 min on 2 cores with an empty Go module cache.
-    await runChecked('bash', [BUILD_INFLUXD_SCRIPT], { what: 'building influxd 1.8 (test/integration/servers/build-influxd.sh)' });
+  const bin = version === '1.8' ? INFLUXD_18_BIN : INFLUXD_27_BIN;
+  if (!existsSync(bin)) {
+    // 1.8: ~2 min on 2 cores with empty Go caches; 2.7: see INFLUXDB-V2.md.
+    await runChecked('bash', [BUILD_INFLUXD_SCRIPT, version], {
+      what: `building influxd ${version} (test/integration/servers/build-influxd.sh ${version})`,
+    });
   }
-  return INFLUXD_18_BIN;
+  return bin;
 }
 
 function q(s: string): string {
   return JSON.stringify(s); // TOML basic strings accept JSON string escapes
 }
 
-function influxConf(p: { version: InfluxVersion; dir: string; port: number; rpcPort: number; auth: boolean }): string {
+function influxConf(p: { version: '1.6' | '1.8'; dir: string; port: number; rpcPort: number; auth: boolean }): string {
   const loopback = (port: number) => q(`127.0.0.1:${port}`);
   const v18 = p.version === '1.8';
   // No phoning home: upstream 1.8 reads `reporting-disabled`; Debian's 1.6
@@ -183,13 +205,13 @@ ${v18 ? '' : '\n[ifql]\n  enabled = false\n  bind-address = "127.0.0.1:0"\n'}
 `;
 }
 
-async function ping(url: string): Promise<boolean> {
+async function answers(url: string, path: string, status: number): Promise<boolean> {
   const ctl = new AbortController();
   const t = setTimeout(() => ctl.abort(), 1000);
   try {
-    const r = await fetch(`${url}/ping`, { signal: ctl.signal });
+    const r = await fetch(`${url}${path}`, { signal: ctl.signal });
     await r.arrayBuffer();
-    return r.status === 204;
+    return r.status === status;
   } finally {
     clearTimeout(t);
   }
@@ -198,15 +220,46 @@ async function ping(url: string): Promise<boolean> {
 /** Starts influxd with its own config and data dirs in a fresh temp dir. */
 export async function startInflux(opts: StartInfluxOptions = {}): Promise<InfluxServer> {
   const version = opts.version ?? '1.6';
+  const v2 = version === '2.7';
   const binary = await ensureInfluxd(version);
   const [p1, p2] = await freePorts(2);
   const port = opts.port ?? p1!;
   const rpcPort = p2 === port ? p1! : p2!;
   const dir = makeTempDir(`ts-engine-influx-${version}-`);
-  const confFile = join(dir, 'influxdb.conf');
-  writeFileSync(confFile, influxConf({ version, dir, port, rpcPort, auth: !!opts.auth }));
-
   const url = `http://127.0.0.1:${port}`;
+
+  let args: string[];
+  if (v2) {
+    // 2.x takes flags; it has no other listener than HTTP.
+    args = [
+      `--http-bind-address=127.0.0.1:${port}`,
+      `--bolt-path=${join(dir, 'influxd.bolt')}`,
+      `--engine-path=${join(dir, 'engine')}`,
+      `--sqlite-path=${join(dir, 'influxd.sqlite')}`,
+      '--reporting-disabled',
+      '--pprof-disabled',
+      '--ui-disabled',
+      '--log-level=info',
+      '--storage-wal-fsync-delay=0s',
+    ];
+  } else {
+    const confFile = join(dir, 'influxdb.conf');
+    writeFileSync(confFile, influxConf({ version, dir, port, rpcPort, auth: !!opts.auth }));
+    args = ['run', '-config', confFile];
+  }
+  // The caller's INFLUXDB_* (1.x) / INFLUXD_* (2.x) variables would override
+  // the config; 2.x would also read a config file named by INFLUXD_CONFIG_PATH.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_') && !k.startsWith('INFLUXD_')));
+
+  const auth = v2 ? (opts.auth ?? { username: 'harness', password: 'harness-password' }) : opts.auth;
+  const org = v2 ? (opts.org ?? 'ts-engine') : '-';
+  const bucket = v2 ? (opts.bucket ?? 'default') : undefined;
+  const token = v2
+    ? (opts.token ?? `harness-${randomBytes(24).toString('hex')}`)
+    : auth
+      ? `${auth.username}:${auth.password}`
+      : 'no-auth:no-auth';
+
   const log = new LogBuffer();
   let proc: Managed | undefined;
   let removed = false;
@@ -218,13 +271,18 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
     if (proc?.isRunning()) return;
     const t0 = Date.now();
     starts += 1;
-    log.append(`\n[harness] ===== start #${starts} (${binary}, port ${port}, rpc ${rpcPort}) =====\n`);
-    // INFLUXDB_* variables of the caller would override the config file.
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('INFLUXDB_')));
-    proc = spawnManaged(binary, ['run', '-config', confFile], { cwd: dir, env, log });
+    log.append(`\n[harness] ===== start #${starts} (${binary}, port ${port}${v2 ? '' : `, rpc ${rpcPort}`}) =====\n`);
+    proc = spawnManaged(binary, args, { cwd: dir, env, log });
     const p = proc;
     try {
-      await waitUntil(`influxd ${version}`, p, log, () => ping(url), opts.startTimeoutMs ?? 30_000, 100);
+      await waitUntil(
+        `influxd ${version}`,
+        p,
+        log,
+        () => (v2 ? answers(url, '/health', 200) : answers(url, '/ping', 204)),
+        opts.startTimeoutMs ?? 30_000,
+        100,
+      );
     } catch (e) {
       await killHard(p);
       throw e;
@@ -238,8 +296,10 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
     version,
     binary,
     dir,
-    auth: opts.auth,
-    token: opts.auth ? `${opts.auth.username}:${opts.auth.password}` : 'no-auth:no-auth',
+    auth,
+    token,
+    org,
+    bucket,
     get lastStartMs() {
       return lastStartMs;
     },
@@ -259,9 +319,17 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
 
   try {
     await start();
-    if (opts.auth) {
+    if (v2) {
+      const r = await fetch(`${url}/api/v2/setup`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: auth!.username, password: auth!.password, org, bucket, token }),
+      });
+      const text = await r.text();
+      if (r.status !== 201) throw new Error(`influx 2.7: setup failed: ${r.status} ${text}`);
+    } else if (auth) {
       const body = new URLSearchParams({
-        q: `CREATE USER ${JSON.stringify(opts.auth.username)} WITH PASSWORD '${opts.auth.password.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' WITH ALL PRIVILEGES`,
+        q: `CREATE USER ${JSON.stringify(auth.username)} WITH PASSWORD '${auth.password.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}' WITH ALL PRIVILEGES`,
       });
       const r = await fetch(`${url}/query`, { method: 'POST', body });
       const text = await r.text();

@@ -53,7 +53,10 @@ export interface KafkaServer {
   kill(): Promise<void>;
   /** The broker's stdout+stderr (last 4 MB), across restarts. */
   logs(): string;
-  /** Milliseconds the last start took until a kafkajs admin connection worked. */
+  /**
+   * Milliseconds the last start took until kafkajs's admin saw the broker
+   * and (after a restart) the group coordinator had loaded the offsets.
+   */
   readonly lastStartMs: number;
 }
 
@@ -201,7 +204,14 @@ async function kafkaAnswers(brokers: string[]): Promise<boolean> {
   try {
     await admin.connect();
     const c = await admin.describeCluster();
-    return c.brokers.length > 0 && c.controller !== null;
+    if (c.brokers.length === 0 || c.controller === null) return false;
+    // After a restart the group coordinator first reloads __consumer_offsets
+    // and answers COORDINATOR_LOAD_IN_PROGRESS meanwhile (which kafkajs's
+    // admin does not retry): ready means committed offsets can be read.
+    if ((await admin.listTopics()).includes('__consumer_offsets')) {
+      await admin.fetchOffsets({ groupId: 'ts-engine-harness-probe', topics: [] });
+    }
+    return true;
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
