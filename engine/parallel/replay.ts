@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import type { PipelinePlan } from '../pipeline/plan.js';
 import { Runner, type RunnerOptions, type RunStats, type WindowDriverContext } from '../pipeline/runner.js';
 import { timeModeOf, type ClosedWindow } from '../pipeline/processor.js';
-import { newWindowGroups, type WindowGroups } from '../aggregate/groups.js';
+import { newWindowGroups, type Group, type WindowGroups } from '../aggregate/groups.js';
 import { workerScript } from '../paths.js';
 import type { ChunkResult, ChunkTask, WorkerReply } from './protocol.js';
 
@@ -155,24 +155,34 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
   };
 
   // ---- merge in file order
-  const pending = new Map<number, WindowGroups>();
+  // A window seen in one range only is taken over as is; only windows that span
+  // a range boundary (one or two per range) are merged group by group.
+  const pending = new Map<number, { groups: Group[]; index?: WindowGroups }>();
   let maxEventMs = -Infinity;
   let firstLine = 1;
   let bytesMerged = 0;
   let reruns = 0;
   const foldIn = (windows: ClosedWindow[]) => {
     for (const w of windows) {
-      let g = pending.get(w.startMs);
-      if (!g) pending.set(w.startMs, (g = newWindowGroups()));
-      for (const group of w.groups) merge(g, group);
+      const p = pending.get(w.startMs);
+      if (!p) {
+        pending.set(w.startMs, { groups: w.groups });
+        continue;
+      }
+      if (!p.index) {
+        p.index = newWindowGroups();
+        for (const g of p.groups) merge(p.index, g);
+      }
+      for (const g of w.groups) merge(p.index, g);
+      p.groups = p.index.list;
     }
   };
   const takeWindows = (upToEnd: number): ClosedWindow[] => {
     const starts = [...pending.keys()].filter((s) => s + durMs <= upToEnd).sort((a, b) => a - b);
     return starts.map((s) => {
-      const g = pending.get(s)!;
+      const p = pending.get(s)!;
       pending.delete(s);
-      return { startMs: s, endMs: s + durMs, groups: g.list };
+      return { startMs: s, endMs: s + durMs, groups: p.groups };
     });
   };
 
@@ -208,8 +218,8 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
     }
     // end of input (or stop): every open window closes, in time order
     if (mode === 'whole') {
-      const g = pending.get(0);
-      if (g) await ctx.deliver([{ startMs: ctx.startedAt, endMs: ctx.now(), groups: g.list }]);
+      const p = pending.get(0);
+      if (p) await ctx.deliver([{ startMs: ctx.startedAt, endMs: ctx.now(), groups: p.groups }]);
     } else {
       const rest = takeWindows(Infinity);
       if (rest.length > 0) await ctx.deliver(rest);
