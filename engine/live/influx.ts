@@ -286,7 +286,7 @@ export class InfluxError extends Error {
 }
 
 export function isRetriable(e: unknown): boolean {
-  return e instanceof InfluxError ? e.retriable : true;
+  return e instanceof InfluxError && e.retriable;
 }
 
 function networkError(url: string, e: unknown): InfluxError {
@@ -335,6 +335,8 @@ export interface InfluxClient {
 
 export interface InfluxClientOptions {
   timeoutMs?: number;
+  /** most lines one write() gets (v2: the client's buffer must never flush on its own) */
+  batchSize?: number;
 }
 
 export function influxClient(conn: InfluxConnection, o: InfluxClientOptions = {}): InfluxClient {
@@ -445,6 +447,7 @@ export class InfluxV2 implements InfluxClient {
   private writeApi: WriteApi | undefined;
   private queryApi: QueryApi | undefined;
   private readonly timeoutMs: number;
+  private readonly batchSize: number;
 
   constructor(
     private readonly conn: InfluxConnection,
@@ -453,6 +456,7 @@ export class InfluxV2 implements InfluxClient {
     this.url = conn.url;
     this.target = conn.bucket!;
     this.timeoutMs = o.timeoutMs ?? 15_000;
+    this.batchSize = o.batchSize ?? 5000;
     this.client = new InfluxDB({ url: conn.url, token: conn.token, timeout: this.timeoutMs });
   }
 
@@ -481,7 +485,7 @@ export class InfluxV2 implements InfluxClient {
   private writer(): WriteApi {
     // our own batches and retries: one request per flush, no background retry buffer
     this.writeApi ??= this.client.getWriteApi(this.conn.org ?? '-', this.conn.bucket!, 'ns', {
-      batchSize: Number.MAX_SAFE_INTEGER,
+      batchSize: this.batchSize + 1,
       maxBatchBytes: Number.MAX_SAFE_INTEGER,
       flushInterval: 0,
       maxRetries: 0,
@@ -493,9 +497,10 @@ export class InfluxV2 implements InfluxClient {
 
   async write(lines: string[]): Promise<{ partial?: string }> {
     if (lines.length === 0) return {};
+    if (lines.length > this.batchSize) throw new Error(`influx client: ${lines.length} lines in one write, more than the batch size ${this.batchSize}`);
     const w = this.writer();
-    w.writeRecords(lines);
     try {
+      w.writeRecords(lines);
       await w.flush();
     } catch (e) {
       throw this.wrap(`InfluxDB write to bucket ${this.target}`, e);

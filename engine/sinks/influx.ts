@@ -51,7 +51,7 @@ export class InfluxSink implements Sink {
     const clash = [...keyNames, ...valueNames].find((n) => RESERVED.has(n));
     if (clash) throw new EngineError('OutputError', `influx output: column name '${clash}' is reserved by InfluxDB; rename it in the transformation`);
     const conn = this.out.connection;
-    const client = influxClient(conn);
+    const client = influxClient(conn, { batchSize: this.out.batchSize });
     this.client = client;
     this.state = 'connecting';
     this.detail = `connecting to ${conn.url}`;

@@ -1,0 +1,291 @@
+// InfluxDB output (9.2, D-28, D-29, D-39, 15.5) and InfluxDB history (10.2, D-26, D-27, 15.1)
+// against real influxd servers started by the harness: 1.6 (v1 API, the reference's form),
+// 1.8 built from source (the v2 form through /api/v2/write and Flux), and 2.7 when it was built.
+import fs from 'node:fs';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INFLUXD_18_BIN, INFLUXD_27_BIN, startInflux, type InfluxServer } from './servers/influx.js';
+import { comparable, expectedSensorRows, removeTempDirs, runCli, sensorConfig, sensorLines, sleep, sqliteRows, tempDir, waitFor, writeJson, type Row } from './live-helpers.js';
+import { InfluxV1, influxClient, type InfluxClient } from '../../engine/live/influx.js';
+import { InfluxHistory } from '../../engine/analysis/history-influx.js';
+import type { InfluxConnection } from '../../engine/config/model.js';
+import { checkConfig } from '../../engine/pipeline/plan.js';
+import { Runner } from '../../engine/pipeline/runner.js';
+
+const MIN = 60_000;
+const LINES = sensorLines(3000); // 20 sensors, 150 s: 15 windows of 10 s
+const ADMIN = { username: 'admin', password: "p'w\\d" };
+
+/** every point of the measurement, keyed like the SQLite rows */
+async function influxPoints(client: InfluxClient, measurement = 'points'): Promise<Row[]> {
+  const rows = await client.history({ measurement, fromNs: 0n, toNs: 4_000_000_000_000_000_000n, tags: [] });
+  return rows
+    .map((r) => ({ ...r }))
+    .sort((a, b) => (a.time === b.time ? Number(a.sensor_id) - Number(b.sensor_id) : (a.time as bigint) < (b.time as bigint) ? -1 : 1));
+}
+
+/** the SQLite row as InfluxDB stores it: tags as text, window end as time (ns) */
+function asInflux(r: Row): Row {
+  return {
+    time: BigInt(r.window_end as number) * 1_000_000n,
+    sensor_id: String(r.sensor_id),
+    sensor_type: r.sensor_type,
+    counter: r.counter,
+    rpm_min: r.rpm_min,
+    rpm_max: r.rpm_max,
+    rpm_sum: Math.round((r.rpm_sum as number) * 1e6) / 1e6,
+    speed_lt: r.speed_lt,
+    speed_gt: r.speed_gt,
+  };
+}
+function roundSum(r: Row): Row {
+  return { ...r, rpm_sum: Math.round((r.rpm_sum as number) * 1e6) / 1e6 };
+}
+
+describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', () => {
+  let influx: InfluxServer;
+  let dir: string;
+  let conn: InfluxConnection;
+  let expected: Row[];
+
+  beforeAll(async () => {
+    influx = await startInflux({ version: '1.6', auth: ADMIN });
+    dir = tempDir();
+    expected = await expectedSensorRows(dir, LINES);
+    conn = { kind: 'v1', url: influx.url, username: ADMIN.username, password: ADMIN.password, database: 'live', measurement: 'points' };
+  }, 5 * MIN);
+  afterAll(async () => {
+    await influx?.stop();
+    removeTempDirs();
+  }, 2 * MIN);
+
+  const influxOutput = (database: string, extra: Record<string, unknown> = {}) => ({
+    method: 'influx',
+    options: { influx: { host: '127.0.0.1', port: influx.port, username: ADMIN.username, password: ADMIN.password, database, measurement: 'points' }, ...extra },
+  });
+
+  it('writes every aggregate row once: key fields as tags, integer and float fields, the window end (ns) as time; creates the database; a re-run replaces', async () => {
+    const cfg = writeJson(
+      path.join(dir, 'v1.json'),
+      sensorConfig({ input_type: 'csv', options: { path: path.join(dir, 'expected.csv'), batchDuration: 10, time_field: 'timestamp' } }, [influxOutput('live', { batch_size: 70 })]),
+    );
+    for (let i = 0; i < 2; i++) {
+      const r = runCli(['run', cfg, '--no-progress']);
+      expect(await r.exited, r.stderr()).toBe(0);
+    }
+    const client = new InfluxV1(conn);
+    const got = await influxPoints(client);
+    expect(got.length).toBe(expected.length); // 300 points: the second run replaced the first
+    expect(got.map(roundSum)).toEqual(expected.map(asInflux));
+    // integers as integer fields, doubles as float fields, key fields as tags
+    const keys = await client.query('SHOW FIELD KEYS FROM "points"', { db: 'live' });
+    const types = Object.fromEntries(keys.results![0]!.series![0]!.values.map((v) => [v[0], v[1]]));
+    expect(types).toEqual({ counter: 'integer', rpm_min: 'float', rpm_max: 'float', rpm_sum: 'float', speed_lt: 'integer', speed_gt: 'integer' });
+    const tags = await client.query('SHOW TAG KEYS FROM "points"', { db: 'live' });
+    expect(tags.results![0]!.series![0]!.values.map((v) => v[0])).toEqual(['sensor_id', 'sensor_type']);
+  });
+
+  it('D-39: an integer outside signed 64 bits is a row error (warned, not written); the rest of the window is written, int64 extremes exactly', async () => {
+    const ds = writeJson(path.join(dir, 'big-ds.json'), { k: { index: 0, type: 'StringType' }, v: { index: 1, type: 'LongType' } });
+    const csv = path.join(dir, 'big.csv');
+    fs.writeFileSync(csv, ['over,9223372036854775807', 'over,1', 'max,9223372036854775807', 'min,-9223372036854775808', 'small,42', ''].join('\n'));
+    const cfg = writeJson(path.join(dir, 'big.json'), {
+      input: { input_type: 'csv', data_structure: ds, options: { path: csv } },
+      outputs: [{ method: 'influx', options: { influx: { host: '127.0.0.1', port: influx.port, username: ADMIN.username, password: ADMIN.password, database: 'big', measurement: 'm' } } }],
+      processing: { transformation: ['k', 'v'], aggregations: { operation_type: 'reduceByKey', rule: ['key: k', 'sum(v)'] } },
+      databases: {},
+    });
+    const r = runCli(['run', cfg, '--no-progress']);
+    expect(await r.exited, r.stderr()).toBe(0);
+    expect(r.stderr()).toMatch(/1 aggregate row\(s\) of the window .* not written \(row error\), e\.g\. key=\('over',\): v = 9223372036854775808 is outside the signed 64-bit range/);
+    const got = await new InfluxV1({ ...conn, database: 'big', measurement: 'm' }).history({ measurement: 'm', fromNs: 0n, toNs: 4_000_000_000_000_000_000n, tags: [] });
+    const byKey = Object.fromEntries(got.map((x) => [x.k, x.v]));
+    expect(byKey).toEqual({ max: 9223372036854775807n, min: -9223372036854775808n, small: 42 });
+  });
+
+  it('history: the point closest to the target within ± accuracy (bounds included, a tie goes to the later one), escaped tag values (D-27), fields + tags + time in ns', async () => {
+    const db = 'hist';
+    const client = new InfluxV1({ ...conn, database: db, measurement: "odd \"meas\", m" });
+    await client.ensureDatabase();
+    const T = 1_700_000_100_000; // ms
+    const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+    const nasty = ["it's", 'back\\slash', 'a"b', 'x,y=z w', "end\\'"];
+    const lines: string[] = [];
+    for (const name of nasty) {
+      const tag = name.replace(/([,= ])/g, '\\$1');
+      lines.push(`odd\\ "meas"\\,\\ m,name=${tag},n=5 v=1.5,c=1i ${ns(T - 3000)}`);
+      lines.push(`odd\\ "meas"\\,\\ m,name=${tag},n=5 v=2.5,c=2i ${ns(T - 1000) + 1n}`);
+      lines.push(`odd\\ "meas"\\,\\ m,name=${tag},n=5 v=3.5,c=3i ${ns(T + 2000)}`);
+      lines.push(`odd\\ "meas"\\,\\ m,name=${tag},n=6 v=9.5,c=9i ${ns(T)}`); // another series
+    }
+    await client.write(lines);
+    const hist = new InfluxHistory({ ...conn, database: db, measurement: "odd \"meas\", m" }, { warn: () => undefined });
+    await hist.open();
+    try {
+      for (const name of nasty) {
+        const q = { keyFields: ['name', 'n'], key: [name, 5], targetMs: T, toleranceMs: 2000 };
+        expect(await hist.lookup(q), name).toEqual({ name, n: '5', v: 2.5, c: 2, time: ns(T - 1000) + 1n });
+        // bounds inclusive: T + 0.6 s ± 1.4 s reaches the point at +2 s exactly, not the one at -1 s
+        expect(await hist.lookup({ ...q, targetMs: T + 600, toleranceMs: 1400 }), name).toEqual({ name, n: '5', v: 3.5, c: 3, time: ns(T + 2000) });
+        expect(await hist.lookup({ ...q, toleranceMs: 500 }), name).toBeUndefined();
+        // -3 s is 1 ns closer to T - 2 s than -1 s + 1 ns: distances in ns, not rounded
+        expect((await hist.lookup({ ...q, targetMs: T - 2000, toleranceMs: 1001 }))?.v).toBe(1.5);
+      }
+      // exact tie: equal distance to both points picks the later one
+      await client.write([`odd\\ "meas"\\,\\ m,name=tie,n=1 v=1 ${ns(T - 1000)}`, `odd\\ "meas"\\,\\ m,name=tie,n=1 v=2 ${ns(T + 1000)}`]);
+      expect((await hist.lookup({ keyFields: ['name', 'n'], key: ['tie', 1], targetMs: T, toleranceMs: 1000 }))?.v).toBe(2);
+      // a double key 5.0 is stored as the tag "5.0" (Python str), an integer key 5 as "5": both found
+      await client.write([`odd\\ "meas"\\,\\ m,name=dbl,n=5.0 v=7 ${ns(T)}`]);
+      expect((await hist.lookup({ keyFields: ['name', 'n'], key: ['dbl', 5], targetMs: T, toleranceMs: 0 }))?.v).toBe(7);
+      expect(hist.queries).toBeGreaterThan(10);
+    } finally {
+      await hist.close();
+    }
+  });
+
+  it('analysis with history read from InfluxDB raises the same alerts as with history from SQLite', async () => {
+    // the first test stored these windows in database "live"
+    const csv = path.join(dir, 'expected.csv');
+    const analysis = (historical?: unknown) => ({
+      ...(historical ? { historical } : {}),
+      alert: { method: 'stdout', format: 'jsonl' },
+      accuracy: 2,
+      rule: [
+        { module: 'SimpleAnalysis', name: 'Simple1', options: { deviation: { rpm_max: 20 }, batch_number: 1 } },
+        { module: 'AverageAnalysis', name: 'Avg3', options: { deviation: { rpm_sum: 15 }, num_average: 3 } },
+      ],
+    });
+    const input = { input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp' } };
+    const a = writeJson(path.join(dir, 'an-sqlite.json'), sensorConfig(input, [{ method: 'sqlite', main: true, options: { path: path.join(dir, 'an.db') } }], { analysis: analysis() }));
+    const b = writeJson(
+      path.join(dir, 'an-influx.json'),
+      sensorConfig(input, [{ method: 'stdout', options: { format: 'jsonl' } }], {
+        analysis: analysis({ method: 'influx', influx_options: { host: '127.0.0.1', port: influx.port, username: ADMIN.username, password: ADMIN.password, database: 'live', measurement: 'points' } }),
+      }),
+    );
+    const ra = runCli(['run', a, '--no-progress']);
+    const rb = runCli(['run', b, '--no-progress']);
+    expect(await ra.exited, ra.stderr()).toBe(0);
+    expect(await rb.exited, rb.stderr()).toBe(0);
+    const alerts = (out: string) => out.split('\n').filter((l) => l.startsWith('{"module"')).sort();
+    expect(alerts(ra.stdout()).length).toBeGreaterThan(5);
+    expect(alerts(rb.stdout())).toEqual(alerts(ra.stdout()));
+    expect(rb.stderr()).toMatch(/analysis: 300 records, [1-9][\d,]* history lookups/);
+  });
+
+  it('InfluxDB killed mid-run and started again: writes are retried with backoff while the input waits, and every window arrives exactly once', async () => {
+    const text = fs.readFileSync(path.join(dir, 'expected.csv'), 'utf8');
+    const csv = path.join(dir, 'paced.csv');
+    fs.writeFileSync(csv, text);
+    const cfgFile = writeJson(
+      path.join(dir, 'outage.json'),
+      sensorConfig({ input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp', speed: 15 } }, [influxOutput('outage', { max_retries: 30 })]),
+    );
+    const outcome = await checkConfig(cfgFile);
+    expect(outcome.plan, JSON.stringify(outcome.diagnostics)).toBeDefined();
+    let windows = 0;
+    const warnings: string[] = [];
+    const runner = new Runner(outcome.plan!, { warn: (m) => warnings.push(m), onWindow: () => windows++ });
+    const seen = new Set<string>();
+    const poll = setInterval(() => {
+      for (const c of runner.stats().connections) seen.add(c.status);
+    }, 50);
+    const done = runner.run();
+    try {
+      await waitFor(() => windows >= 3, 60_000, '3 windows written');
+      await influx.kill();
+      await sleep(2500);
+      const during = windows;
+      await sleep(1500);
+      expect(windows - during).toBeLessThanOrEqual(1); // the input waits for the output (back-pressure)
+      await influx.start();
+      const stats = await done;
+      expect(stats.state).toBe('finished');
+      expect(stats.windowsClosed).toBe(15);
+    } finally {
+      clearInterval(poll);
+    }
+    expect(seen.has('retrying')).toBe(true);
+    expect(warnings.join('\n')).toMatch(/influx output: cannot reach InfluxDB at .*: connection refused; retry \d+\/30/);
+    const got = await influxPoints(new InfluxV1({ ...conn, database: 'outage' }));
+    expect(got.length).toBe(expected.length);
+    expect(got.map(roundSum)).toEqual(expected.map(asInflux));
+  });
+});
+
+// ---------------------------------------------------------------- v2 form --
+
+async function v2Suite(name: string, start: () => Promise<{ server: InfluxServer; conn: (measurement: string) => InfluxConnection; prepare?(): Promise<void> }>) {
+  describe(name, () => {
+    let server: InfluxServer;
+    let conn: (m: string) => InfluxConnection;
+    let dir: string;
+    let expected: Row[];
+
+    beforeAll(async () => {
+      const s = await start();
+      server = s.server;
+      conn = s.conn;
+      await s.prepare?.();
+      dir = tempDir();
+      expected = await expectedSensorRows(dir, LINES);
+    }, 10 * MIN);
+    afterAll(async () => {
+      await server?.stop();
+      removeTempDirs();
+    }, 2 * MIN);
+
+    it('writes through @influxdata/influxdb-client (token, org, bucket) and reads history back with Flux', async () => {
+      const c = conn('points');
+      const cfg = writeJson(
+        path.join(dir, 'v2.json'),
+        sensorConfig({ input_type: 'csv', options: { path: path.join(dir, 'expected.csv'), batchDuration: 10, time_field: 'timestamp' } }, [
+          { method: 'influx', options: { influx: { url: c.url, token: c.token, org: c.org, bucket: c.bucket, measurement: 'points' }, batch_size: 100 } },
+        ]),
+      );
+      const r = runCli(['run', cfg, '--no-progress']);
+      expect(await r.exited, r.stderr()).toBe(0);
+      const client = influxClient(c);
+      const got = await influxPoints(client);
+      expect(got.map(roundSum)).toEqual(expected.map(asInflux));
+      const hist = new InfluxHistory(c, { warn: () => undefined });
+      await hist.open();
+      try {
+        const row = expected[expected.length - 25]!;
+        const p = await hist.lookup({ keyFields: ['sensor_id', 'sensor_type'], key: [row.sensor_id as number, row.sensor_type as string], targetMs: (row.window_end as number) + 1500, toleranceMs: 2000 });
+        expect(p && roundSum(p)).toEqual(asInflux(row));
+        expect(await hist.lookup({ keyFields: ['sensor_id', 'sensor_type'], key: [row.sensor_id as number, "no'such"], targetMs: row.window_end as number, toleranceMs: 2000 })).toBeUndefined();
+      } finally {
+        await hist.close();
+        await client.close();
+      }
+    });
+  });
+}
+
+void v2Suite('v2 form (url + token + org + bucket) against influxd 1.8 built from source (/api/v2/write, Flux on /api/v2/query)', async () => {
+  const auth = { username: 'v2user', password: 'v2-pass' };
+  const server = await startInflux({ version: '1.8', auth });
+  return {
+    server,
+    conn: (measurement) => ({ kind: 'v2', url: server.url, token: server.token, org: '-', bucket: 'live/autogen', measurement }),
+    // a 1.x bucket is database/retention-policy: the database must exist (created here with the v1 API)
+    prepare: async () => {
+      await new InfluxV1({ kind: 'v1', url: server.url, username: auth.username, password: auth.password, database: 'live', measurement: 'points' }).ensureDatabase();
+    },
+  };
+});
+
+if (existsSync(INFLUXD_27_BIN)) {
+  void v2Suite('v2 form against InfluxDB OSS 2.7 built from source', async () => {
+    const server = await startInflux({ version: '2.7' });
+    return { server, conn: (measurement) => ({ kind: 'v2', url: server.url, token: server.token, org: server.org, bucket: server.bucket!, measurement }) };
+  });
+} else {
+  describe.skip(`v2 form against InfluxDB OSS 2.7 (not built: ${INFLUXD_27_BIN})`, () => {
+    it('skipped', () => undefined);
+  });
+}
+
+void existsSync(INFLUXD_18_BIN);
