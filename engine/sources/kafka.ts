@@ -44,10 +44,15 @@ export interface KafkaSourceOptions {
   joinTimeoutMs?: number;
   /** kafkajs consumer session timeout (default 10 s) */
   sessionTimeoutMs?: number;
+  /** most bytes one fetch brings per partition (default 1 MiB): with maxQueuedPerPartition, the memory bound */
+  maxBytesPerPartition?: number;
 }
 
 interface Chunk {
   msgs: KafkaMessage[];
+  /** the fetch round that brought it, and when */
+  round: number;
+  at: number;
   /** event time (ms) per message, merge mode only */
   times?: Float64Array;
   i: number;
@@ -89,6 +94,8 @@ export class KafkaSource implements Source {
   private joined = false;
   private joinWaiters: { resolve(): void; reject(e: Error): void }[] = [];
   private rr = 0;
+  /** fetch requests started: once round k + 2 starts, every batch of response k + 1 is queued */
+  private rounds = 0;
   private readonly maxPerPart: number;
   private readonly maxBatch: number;
   private readonly holdMs: number;
@@ -149,8 +156,8 @@ export class KafkaSource implements Source {
       rebalanceTimeout: Math.max(sessionTimeout, 20_000),
       heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
       maxWaitTimeInMs: Math.min(500, Math.max(50, this.opts.pollMs)),
-      maxBytesPerPartition: 1 << 20,
-      maxBytes: 8 << 20,
+      maxBytesPerPartition: this.opts.maxBytesPerPartition ?? 1 << 20,
+      maxBytes: Math.max(8 << 20, this.opts.maxBytesPerPartition ?? 0),
       allowAutoTopicCreation: true,
     });
     this.consumer = consumer;
@@ -169,6 +176,9 @@ export class KafkaSource implements Source {
         this.setStatus('down', kafkaCause(error));
         this.fail(kafkaConnectError(cfg.brokers, what, error));
       }
+    });
+    consumer.on(ev.FETCH_START, () => {
+      this.rounds++;
     });
     consumer.on(ev.FETCH, () => {
       if (this.state !== 'ok' && this.joined && !this.closing) this.setStatus('ok', this.okDetail());
@@ -249,6 +259,11 @@ export class KafkaSource implements Source {
     return { name: `kafka ${this.cfg.topic} @ ${this.cfg.brokers.join(',')}`, status: this.state, detail };
   }
 
+  /** messages fetched and not yet handed to the runner */
+  get queued(): number {
+    return this.totalQueued;
+  }
+
   /** partitions currently assigned to this process */
   assignment(): number[] {
     return [...this.assigned].sort((a, b) => a - b);
@@ -319,7 +334,7 @@ export class KafkaSource implements Source {
       msgs.push(m);
     }
     if (msgs.length > 0) {
-      const chunk: Chunk = { msgs, i: 0 };
+      const chunk: Chunk = { msgs, i: 0, round: this.rounds, at: Date.now() };
       if (this.eventTime) {
         const times = new Float64Array(msgs.length);
         for (let i = 0; i < msgs.length; i++) {
@@ -385,7 +400,13 @@ export class KafkaSource implements Source {
     return this.emit(p, this.parts.get(p)!, Infinity);
   }
 
-  /** Event time: the partition with the oldest head, up to the oldest time another partition may still deliver. */
+  /**
+   * Event time: the partition with the oldest head, up to the oldest time another partition may
+   * still deliver. A partition with nothing queued holds the others back (at most holdMs): until
+   * the fetch after the one that brought the head has been queued (a burst of new rows reaches the
+   * partitions one batch after the other), and longer while it is known to lag or has not had its
+   * first batch yet.
+   */
   private takeMerged(): LineBatch | undefined {
     const now = Date.now();
     let best = -1;
@@ -401,17 +422,21 @@ export class KafkaSource implements Source {
       }
     }
     if (best < 0) return undefined;
+    const head = this.parts.get(best)!.chunks[0]!;
+    const settled = this.rounds >= head.round + 2 || now - head.at > this.holdMs;
     let limit = Infinity;
     for (const p of this.assigned) {
       if (p === best) continue;
       const st = this.parts.get(p)!;
       let t: number;
       if (st.queued > 0) t = st.chunks[0]!.times![st.chunks[0]!.i]!;
-      else if (st.seen ? st.caughtUp || now - st.emptySince > this.holdMs : now - st.assignedAt > this.holdMs) t = Infinity;
-      else t = st.frontier; // a backlog not fetched yet: its next row is at least this old
+      else if (!settled) t = st.frontier;
+      else if (!st.seen) t = now - st.assignedAt > this.holdMs ? Infinity : st.frontier;
+      else if (!st.caughtUp) t = now - st.emptySince > this.holdMs ? Infinity : st.frontier;
+      else t = Infinity;
       if (t < limit) limit = t;
     }
-    if (bestT > limit) return undefined; // wait for the lagging partition (at most holdMs)
+    if (bestT > limit) return undefined; // wait for the other partition (bounded by holdMs)
     return this.emit(best, this.parts.get(best)!, limit);
   }
 

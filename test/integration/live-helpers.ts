@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Kafka, Partitioners, logLevel } from 'kafkajs';
+// @ts-expect-error -- plain ESM script without type declarations
 import { sensorChunks } from '../../samples/generate-sensors.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -29,7 +30,7 @@ export function removeTempDirs(): void {
 
 /** Generated sensor rows (samples/generate-sensors.mjs): 20 sensors at 1 Hz from 1 700 000 000 s. */
 export function sensorLines(rows: number, opts: Record<string, unknown> = {}): string[] {
-  const text = Buffer.concat([...sensorChunks({ rows, ...opts })]).toString('utf8');
+  const text = Buffer.concat([...(sensorChunks({ rows, ...opts }) as Iterable<Buffer>)]).toString('utf8');
   return text.split('\n').filter((l: string) => l.length > 0);
 }
 
@@ -164,12 +165,12 @@ export async function createTopic(brokers: string[], topic: string, partitions: 
 }
 
 /** Sends lines keyed by the sensor id (column 1), so one sensor stays on one partition. */
-export async function sendLines(brokers: string[], topic: string, lines: string[], keyed = true): Promise<void> {
+export async function sendLines(brokers: string[], topic: string, lines: string[], keyed = true, perRequest = 2000): Promise<void> {
   const producer = kafkaClient(brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
-    for (let i = 0; i < lines.length; i += 2000) {
-      await producer.send({ topic, acks: -1, messages: lines.slice(i, i + 2000).map((l) => ({ key: keyed ? l.split(',')[1]! : null, value: l })) });
+    for (let i = 0; i < lines.length; i += perRequest) {
+      await producer.send({ topic, acks: -1, messages: lines.slice(i, i + perRequest).map((l) => ({ key: keyed ? l.split(',')[1]! : null, value: l })) });
     }
   } finally {
     await producer.disconnect();

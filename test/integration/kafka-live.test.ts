@@ -1,0 +1,346 @@
+// The Kafka input (2.1, D-31, 15.1, 15.5), the Kafka alert sink (10.6) and `ts-engine produce`
+// against one real Apache Kafka broker (KRaft) started by the harness for this file; the
+// back-pressure test adds a real influxd 1.6. Crash, restart and scale-out tests compare the
+// stored aggregates with a CSV replay of the same rows.
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { AssignerProtocol } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKafka, type KafkaServer } from './servers/kafka.js';
+import { startInflux } from './servers/influx.js';
+import { freePorts } from './servers/proc.js';
+import {
+  SENSOR_STRUCTURE,
+  comparable,
+  committedOffsets,
+  createTopic,
+  expectedSensorRows,
+  kafkaClient,
+  readTopic,
+  removeTempDirs,
+  runCli,
+  sendLines,
+  sensorConfig,
+  sensorLines,
+  sleep,
+  sqliteRows,
+  tempDir,
+  waitFor,
+  writeJson,
+  type Row,
+} from './live-helpers.js';
+import { checkConfig } from '../../engine/pipeline/plan.js';
+import { Runner } from '../../engine/pipeline/runner.js';
+import { KafkaSource } from '../../engine/sources/kafka.js';
+import { InfluxV1 } from '../../engine/live/influx.js';
+
+const MIN = 60_000;
+const LINES = sensorLines(3000); // 20 sensors at 1 Hz for 150 s: 15 windows of 10 s, 200 rows each
+const sum = (o: Record<number, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+
+describe('Kafka input, Kafka alerts and ts-engine produce against a real broker', () => {
+  let kafka: KafkaServer;
+  let dir: string;
+  let expected: Row[];
+  let csv: string;
+
+  beforeAll(async () => {
+    kafka = await startKafka();
+    dir = tempDir();
+    expected = await expectedSensorRows(dir, LINES);
+    csv = path.join(dir, 'expected.csv');
+  }, 10 * MIN);
+  afterAll(async () => {
+    await kafka?.stop();
+    removeTempDirs();
+  }, 2 * MIN);
+
+  const kafkaInput = (topic: string, group: string, extra: Record<string, unknown> = {}) => ({
+    input_type: 'kafka',
+    options: { brokers: kafka.brokers, topic, consumer_group: group, from_beginning: true, batchDuration: 10, time_field: 'timestamp', ...extra },
+  });
+  const sqliteOut = (file: string) => [{ method: 'sqlite', options: { path: file, table: 'points' } }];
+
+  it('produce keys messages by a field (one key, one partition); run reads the topic under event time into SQLite exactly like a CSV replay; Ctrl-C exits 130 after committing what is complete', async () => {
+    const p = runCli(['produce', csv, '--brokers', kafka.brokers.join(','), '--topic', 'sensors', '--partitions', '3', '--key-field', 'sensor_id', '--structure', SENSOR_STRUCTURE]);
+    expect(await p.exited, p.stderr()).toBe(0);
+    expect(p.stderr()).toMatch(/^sent 3,000 messages to topic sensors in [\d.]+ s \([\d,]+ msgs\/s\)\n$/);
+    const msgs = await readTopic(kafka.brokers, 'sensors', 3000);
+    expect(msgs.map((m) => m.value).sort()).toEqual([...LINES].sort());
+    const partitionOf = new Map<string, Set<number>>();
+    for (const m of msgs) {
+      expect(m.key).toBe(m.value.split(',')[1]);
+      partitionOf.set(m.key!, (partitionOf.get(m.key!) ?? new Set()).add(m.partition));
+    }
+    expect(partitionOf.size).toBe(20);
+    for (const parts of partitionOf.values()) expect(parts.size).toBe(1);
+    expect(new Set(msgs.map((m) => m.partition)).size).toBe(3);
+    // the key by column index gives the same keys
+    const one = path.join(dir, 'one.csv');
+    fs.writeFileSync(one, LINES.slice(0, 5).join('\n') + '\n');
+    const p2 = runCli(['produce', one, '--brokers', kafka.brokers[0]!, '--topic', 'by-index', '--key-field', '1,2']);
+    expect(await p2.exited, p2.stderr()).toBe(0);
+    expect((await readTopic(kafka.brokers, 'by-index', 5)).map((m) => m.key)).toEqual(LINES.slice(0, 5).map((l) => l.split(',').slice(1, 3).join(',')));
+
+    const db = path.join(dir, 'e2e.db');
+    const cfg = writeJson(path.join(dir, 'e2e.json'), sensorConfig(kafkaInput('sensors', 'g-e2e'), sqliteOut(db)));
+    const run = runCli(['run', cfg, '--progress']);
+    await run.waitFor(() => run.rowsRead() >= 3000, 90_000, 'all 3000 rows read');
+    run.child.kill('SIGINT');
+    expect(await run.exited, run.stderr()).toBe(130);
+    expect(run.stderr()).toMatch(/finished: 3,000 rows read .* 15 windows closed, 300 aggregate rows/);
+    expect(comparable(sqliteRows(db))).toEqual(comparable(expected));
+    // 15.5 + event time: the last window was flushed by the stop, incomplete as far as the run
+    // knows, so its 200 rows stay uncommitted and are read again by the next run
+    expect(sum(await committedOffsets(kafka.brokers, 'g-e2e', 'sensors'))).toBe(2800);
+    const again = runCli(['run', cfg, '--progress']);
+    await again.waitFor(() => again.rowsRead() >= 200, 90_000, 'the last window read again');
+    await sleep(1500);
+    again.child.kill('SIGINT');
+    expect(await again.exited, again.stderr()).toBe(130);
+    expect(again.stderr()).toMatch(/finished: 200 rows read .* 1 windows closed, 20 aggregate rows/);
+    expect(comparable(sqliteRows(db))).toEqual(comparable(expected));
+  });
+
+  it('the engine killed (SIGKILL) mid-stream and restarted: nothing is lost and the stored aggregates are the same', async () => {
+    await createTopic(kafka.brokers, 'crash', 2);
+    await sendLines(kafka.brokers, 'crash', LINES.slice(0, 1700));
+    const db = path.join(dir, 'crash.db');
+    const cfg = writeJson(path.join(dir, 'crash.json'), sensorConfig(kafkaInput('crash', 'g-crash'), sqliteOut(db)));
+    const first = runCli(['run', cfg, '--progress']);
+    await first.waitFor(() => first.rowsRead() >= 1700, 90_000, 'the first 1700 rows read');
+    await waitFor(async () => sum(await committedOffsets(kafka.brokers, 'g-crash', 'crash')) >= 1400, 20_000, 'commits of the closed windows');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    const committed = sum(await committedOffsets(kafka.brokers, 'g-crash', 'crash'));
+    // windows still open at the crash (1600-1700 at least) were not committed
+    expect(committed).toBeGreaterThanOrEqual(1400);
+    expect(committed).toBeLessThanOrEqual(1600);
+    await sendLines(kafka.brokers, 'crash', LINES.slice(1700));
+    const second = runCli(['run', cfg, '--progress']);
+    await second.waitFor(() => second.rowsRead() >= 3000 - committed, 90_000, 'the rest read after the restart');
+    second.child.kill('SIGINT');
+    expect(await second.exited, second.stderr()).toBe(130);
+    expect(comparable(sqliteRows(db))).toEqual(comparable(expected));
+  });
+
+  it('the broker killed (kill -9) and restarted mid-run: the run reconnects and goes on; the output is complete and nothing is counted twice', async () => {
+    await createTopic(kafka.brokers, 'restart', 3);
+    await sendLines(kafka.brokers, 'restart', LINES.slice(0, 1500));
+    const db = path.join(dir, 'restart.db');
+    const outcome = await checkConfig(writeJson(path.join(dir, 'restart.json'), sensorConfig(kafkaInput('restart', 'g-restart'), sqliteOut(db))));
+    expect(outcome.plan, JSON.stringify(outcome.diagnostics)).toBeDefined();
+    const warnings: string[] = [];
+    const runner = new Runner(outcome.plan!, { warn: (m) => warnings.push(m) });
+    const seen: string[] = [];
+    const poll = setInterval(() => {
+      const s = runner.stats().connections[0]?.status;
+      if (s && seen[seen.length - 1] !== s) seen.push(s);
+    }, 50);
+    const done = runner.run();
+    try {
+      await waitFor(() => runner.stats().rowsRead >= 1500, 90_000, 'the first half read');
+      await kafka.kill();
+      await waitFor(() => seen.includes('retrying') || seen.includes('connecting'), 60_000, 'the source noticing the broker is gone');
+      await kafka.start();
+      await sendLines(kafka.brokers, 'restart', LINES.slice(1500));
+      await waitFor(() => runner.stats().rowsRead >= 3000, 120_000, 'the second half read after the restart');
+      await sleep(1000);
+      expect(runner.stats().connections[0]?.status).toBe('ok');
+      runner.stop();
+      const stats = await done;
+      expect(stats.rowsRead).toBe(3000); // re-fetched messages were recognised, not counted again
+      expect(stats.lateRows).toBe(0);
+    } finally {
+      clearInterval(poll);
+      runner.stop();
+    }
+    expect(seen[0]).toBe('ok');
+    expect(seen[seen.length - 1]).toBe('ok');
+    expect(comparable(sqliteRows(db))).toEqual(comparable(expected));
+  });
+
+  it('processing time by default: windows close on the wall clock (empty ones too) and every row counts once', async () => {
+    await createTopic(kafka.brokers, 'ptime', 2);
+    const outcome = await checkConfig(
+      writeJson(
+        path.join(dir, 'ptime.json'),
+        sensorConfig({ input_type: 'kafka', options: { brokers: kafka.brokers, topic: 'ptime', consumer_group: 'g-ptime', batchDuration: 1 } }, [
+          { method: 'sqlite', options: { path: path.join(dir, 'ptime.db') } },
+          { method: 'stdout' },
+        ]),
+      ),
+    );
+    expect(outcome.plan, JSON.stringify(outcome.diagnostics)).toBeDefined();
+    let out = '';
+    const stdout = new Writable({
+      write(chunk, _enc, cb) {
+        out += chunk;
+        cb();
+      },
+    });
+    const ends: number[] = [];
+    const runner = new Runner(outcome.plan!, { stdout, warn: () => undefined, onWindow: (w) => ends.push(w.endMs) });
+    const done = runner.run();
+    const t0 = Date.now();
+    await waitFor(() => runner.stats().connections[0]?.status === 'ok', 60_000, 'joined');
+    await sendLines(kafka.brokers, 'ptime', LINES.slice(0, 300));
+    await sleep(2500); // at least one empty window
+    await sendLines(kafka.brokers, 'ptime', LINES.slice(300, 600));
+    await waitFor(() => runner.stats().rowsRead >= 600, 30_000, '600 rows');
+    await sleep(1200);
+    runner.stop();
+    const stats = await done;
+    expect(stats.rowsRead).toBe(600);
+    const rows = sqliteRows(path.join(dir, 'ptime.db'));
+    expect(rows.reduce((s, r) => s + (r.counter as number), 0)).toBe(600);
+    for (const e of ends) expect(e % 1000).toBe(0);
+    expect(Math.min(...ends)).toBeGreaterThanOrEqual(Math.floor(t0 / 1000) * 1000);
+    expect(ends.length).toBeGreaterThanOrEqual(4);
+    const blocks = out.split('---------------------------\n').slice(1);
+    expect(blocks.length).toBe(ends.length);
+    expect(blocks.some((b) => b === '')).toBe(true); // an empty window prints only its separator
+  });
+
+  it('two `ts-engine run` processes in one consumer group split the partitions; with a topic keyed by the aggregation key each writes the correct aggregates of its own keys', async () => {
+    await createTopic(kafka.brokers, 'scale', 4);
+    const dbs = [path.join(dir, 'scale-a.db'), path.join(dir, 'scale-b.db')];
+    const runs = dbs.map((db, i) => runCli(['run', writeJson(path.join(dir, `scale-${i}.json`), sensorConfig(kafkaInput('scale', 'g-scale'), sqliteOut(db))), '--progress']));
+    const admin = kafkaClient(kafka.brokers).admin();
+    await admin.connect();
+    try {
+      await waitFor(
+        async () => {
+          const g = (await admin.describeGroups(['g-scale'])).groups[0]!;
+          if (g.state !== 'Stable' || g.members.length !== 2) return false;
+          return g.members.every((m) => (AssignerProtocol.MemberAssignment.decode(m.memberAssignment)?.assignment.scale?.length ?? 0) === 2);
+        },
+        90_000,
+        'both members with two partitions each',
+        250,
+      );
+    } finally {
+      await admin.disconnect();
+    }
+    await sendLines(kafka.brokers, 'scale', LINES); // keyed by sensor_id
+    await waitFor(() => runs[0]!.rowsRead() + runs[1]!.rowsRead() >= 3000, 90_000, 'all rows read by the two processes');
+    for (const r of runs) r.child.kill('SIGINT');
+    for (const r of runs) expect(await r.exited, r.stderr()).toBe(130);
+    const [a, b] = dbs.map((d) => sqliteRows(d));
+    expect(a!.length).toBeGreaterThan(0);
+    expect(b!.length).toBeGreaterThan(0);
+    const keysA = new Set(a!.map((r) => r.sensor_id));
+    for (const r of b!) expect(keysA.has(r.sensor_id)).toBe(false);
+    const union = [...a!, ...b!].sort((x, y) => (x.window_end as number) - (y.window_end as number) || (x.sensor_id as number) - (y.sensor_id as number));
+    expect(comparable(union)).toEqual(comparable(expected));
+  });
+
+  it('Kafka alert sink: one message per alert, the JSON the reference sends, keyed by the aggregation key', async () => {
+    const cfg = writeJson(
+      path.join(dir, 'alerts.json'),
+      sensorConfig({ input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp' } }, [{ method: 'sqlite', main: true, options: { path: path.join(dir, 'alerts.db') } }], {
+        analysis: {
+          alert: [
+            { method: 'kafka', option: { brokers: kafka.brokers, topic: 'alerts' } },
+            { method: 'stdout', format: 'jsonl' },
+          ],
+          accuracy: 2,
+          rule: [{ module: 'SimpleAnalysis', name: 'Simple1', options: { deviation: { rpm_max: 3 }, batch_number: 1 } }],
+        },
+      }),
+    );
+    const r = runCli(['run', cfg, '--no-progress']);
+    expect(await r.exited, r.stderr()).toBe(0);
+    const local = r.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { module: string; time: string; key: unknown[]; field: string; value: number; lower_bound: number; upper_bound: number });
+    expect(local.length).toBeGreaterThan(3);
+    const msgs = await readTopic(kafka.brokers, 'alerts', local.length);
+    expect(msgs.length).toBe(local.length);
+    for (const m of msgs) {
+      expect(m.value).toMatch(
+        /^\{"AnalysisModule": "Simple1", "timestamp": \d+\.0, "param": \{"key": \[\d+, "[a-z]+\.t\d"\], "field": "rpm_max", "lower_bound": -?[\d.e+-]+, "upper_bound": [\d.e+-]+, "value": [\d.e+-]+\}\}$/,
+      );
+      const v = JSON.parse(m.value) as { timestamp: number; param: { key: unknown[] } };
+      expect(m.key).toBe(JSON.stringify(v.param.key).replace(/,/g, ', '));
+    }
+    const fromKafka = msgs.map((m) => JSON.parse(m.value) as { AnalysisModule: string; timestamp: number; param: { key: unknown[]; field: string; value: number; lower_bound: number; upper_bound: number } });
+    const norm = (x: { module: string; ms: number; key: unknown[]; field: string; value: number; lo: number; hi: number }) => JSON.stringify(x);
+    expect(fromKafka.map((a) => norm({ module: a.AnalysisModule, ms: a.timestamp * 1000, key: a.param.key, field: a.param.field, value: a.param.value, lo: a.param.lower_bound, hi: a.param.upper_bound })).sort()).toEqual(
+      local.map((a) => norm({ module: a.module, ms: Date.parse(a.time), key: a.key, field: a.field, value: a.value, lo: a.lower_bound, hi: a.upper_bound })).sort(),
+    );
+  });
+
+  it('a broker that does not answer at start: KafkaConnectError naming the address, exit 1 (run and produce)', async () => {
+    const [port] = await freePorts(1);
+    const cfg = writeJson(
+      path.join(dir, 'down.json'),
+      sensorConfig({ input_type: 'kafka', options: { brokers: [`127.0.0.1:${port}`], topic: 't', consumer_group: 'g', batchDuration: 10 } }, sqliteOut(path.join(dir, 'down.db'))),
+    );
+    const t0 = Date.now();
+    const r = runCli(['run', cfg, '--no-progress']);
+    expect(await r.exited).toBe(1);
+    expect(Date.now() - t0).toBeLessThan(20_000);
+    expect(r.stderr()).toContain(`KafkaConnectError: Kafka error: Connection refused: brokers=127.0.0.1:${port} consumer_group=g topic=t`);
+    // the reference's server + port form: accepted with a warning, same error
+    const ref = writeJson(
+      path.join(dir, 'down-ref.json'),
+      sensorConfig({ input_type: 'kafka', options: { server: '127.0.0.1', port, topic: 't', consumer_group: 'g', batchDuration: 10 } }, sqliteOut(path.join(dir, 'down.db'))),
+    );
+    const r2 = runCli(['run', ref, '--no-progress']);
+    expect(await r2.exited).toBe(1);
+    expect(r2.stderr()).toMatch(/warning: .*server \+ port is the reference's ZooKeeper form/);
+    expect(r2.stderr()).toContain(`Kafka error: Connection refused: brokers=127.0.0.1:${port}`);
+    const p = runCli(['produce', csv, '--brokers', `127.0.0.1:${port}`, '--topic', 't']);
+    expect(await p.exited).toBe(1);
+    expect(p.stderr()).toContain(`KafkaConnectError: Kafka error: Connection refused: brokers=127.0.0.1:${port} topic=t`);
+  });
+
+  it('InfluxDB down: writes retried while the Kafka source stops fetching (partitions paused, memory bounded); afterwards every window arrives once', async () => {
+    const influx = await startInflux({ version: '1.6' });
+    try {
+      await createTopic(kafka.brokers, 'bp', 1);
+      const cfgFile = writeJson(
+        path.join(dir, 'bp.json'),
+        sensorConfig(kafkaInput('bp', 'g-bp'), [{ method: 'influx', options: { influx: { host: '127.0.0.1', port: influx.port, database: 'bp', measurement: 'points' }, max_retries: 40 } }]),
+      );
+      const outcome = await checkConfig(cfgFile);
+      expect(outcome.plan, JSON.stringify(outcome.diagnostics)).toBeDefined();
+      const source = new KafkaSource(outcome.plan!.config.input.source as never, {
+        warn: () => undefined,
+        pollMs: 200,
+        input: outcome.plan!.config.input,
+        maxQueuedPerPartition: 100,
+        maxBatch: 50,
+        maxBytesPerPartition: 8 * 1024,
+      });
+      const runner = new Runner(outcome.plan!, { source, warn: () => undefined });
+      const done = runner.run();
+      await waitFor(() => source.status().status === 'ok', 60_000, 'joined');
+      await influx.kill();
+      await sendLines(kafka.brokers, 'bp', LINES, true, 100); // small record batches: a fetch returns at least one whole batch
+      let maxQueued = 0;
+      const t0 = Date.now();
+      while (Date.now() - t0 < 4000) {
+        maxQueued = Math.max(maxQueued, source.queued);
+        await sleep(50);
+      }
+      const sink = runner.stats().connections.find((c) => c.name.startsWith('influx'))!;
+      expect(sink.status).toBe('retrying');
+      expect(source.status().detail).toMatch(/paused \[0\] \(waiting for the outputs\)/);
+      // 100 queued + at most one fetch of 8 KiB (~150 rows) in flight: far from the 3000 sent
+      expect(maxQueued).toBeLessThan(400);
+      expect(runner.stats().rowsRead).toBeLessThan(1000);
+      await influx.start();
+      await waitFor(() => runner.stats().rowsRead >= 3000, 120_000, 'every row read after InfluxDB came back');
+      await sleep(500);
+      runner.stop();
+      const stats = await done;
+      expect(stats.rowsRead).toBe(3000);
+      const got = await new InfluxV1({ kind: 'v1', url: influx.url, database: 'bp', measurement: 'points' }).history({ measurement: 'points', fromNs: 0n, toNs: 4_000_000_000_000_000_000n, tags: [] });
+      expect(got.length).toBe(300);
+      expect(got.reduce((s, p) => s + (p.counter as number), 0)).toBe(3000);
+    } finally {
+      await influx.stop();
+    }
+  });
+});
