@@ -107,7 +107,7 @@ export class Runner {
   readonly runId: string;
   private readonly clock: Clock;
   private readonly processor: Processor;
-  private readonly stores = new SqliteStores();
+  private readonly stores: SqliteStores;
   private readonly env: ComponentEnv;
   private sinks: Sink[] = [];
   private source: Source | undefined;
@@ -145,6 +145,7 @@ export class Runner {
   ) {
     this.runId = options.runId ?? randomUUID();
     this.clock = options.clock ?? systemClock;
+    this.stores = new SqliteStores(() => this.clock.now());
     this.processor = new Processor(plan);
     this.speed = options.speed ?? plan.config.input.speed;
     this.paused = !!options.startPaused;
@@ -347,6 +348,7 @@ export class Runner {
   }
 
   private async waitWhilePaused(): Promise<void> {
+    if (this.paused) this.stores.flush(); // a paused run shows everything it wrote
     while (this.paused && !this.stopRequested) {
       this.emitProgress(true);
       await new Promise<void>((resolve) => (this.wake = resolve));
@@ -497,6 +499,7 @@ export class Runner {
       this.recent?.observe(w);
       if (this.analyzer && w.groups.length > 0) await this.analyzer.analyze(w, batchMs);
     }
+    this.stores.flushIfDue();
   }
 
   /** 15.5: commit, per partition, the first offset still held by an open window (or everything read). */
@@ -504,6 +507,7 @@ export class Runner {
     const source = this.source;
     if (!source?.commit || !source.committable || this.lastOffset.size === 0) return;
     this.deadLetters?.flush();
+    this.stores.flush();
     const safe = new Map<number, string>();
     for (const [part, last] of this.lastOffset) {
       let min = last + 1n;

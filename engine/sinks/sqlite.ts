@@ -61,32 +61,35 @@ export class SqliteSink implements Sink {
       db.prepare(
         `INSERT INTO ${t} (${names.join(', ')}) VALUES ${Array(rows).fill(tuple).join(', ')} ON CONFLICT(${conflict}) DO ${updates.length ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
       );
-    // many rows per statement: one statement execution per ROWS_PER_STATEMENT groups
+    // many rows per statement: one execution per window for typical windows, per 64 rows for big ones
     const width = cols.length;
     const ROWS_PER_STATEMENT = Math.max(1, Math.min(64, Math.floor(999 / width)));
-    const one = upsert(1);
-    const many = upsert(ROWS_PER_STATEMENT);
+    const statements: ReturnType<typeof upsert>[] = [];
+    const statementFor = (rows: number) => (statements[rows] ??= upsert(rows));
     const nk = keyNames.length;
     const nv = valueNames.length;
-    const params: (number | bigint | string | null)[] = new Array(width * ROWS_PER_STATEMENT);
-    this.writeWindow = db.transaction((w: ClosedWindow) => {
-      let n = 0;
-      for (const g of w.groups) {
-        params[n++] = w.startMs;
-        params[n++] = w.endMs;
-        for (let i = 0; i < nk; i++) params[n++] = toSqlValue(g.key![i]!);
-        for (let i = 0; i < nv; i++) params[n++] = toSqlValue(g.acc[i]!);
-        if (n === params.length) {
-          many.run(params);
-          n = 0;
+    const buffers: (number | bigint | string | null)[][] = [];
+    const bufferFor = (rows: number) => (buffers[rows] ??= new Array(rows * width));
+    this.writeWindow = (w: ClosedWindow) => {
+      const groups = w.groups;
+      for (let first = 0; first < groups.length; first += ROWS_PER_STATEMENT) {
+        const rows = Math.min(ROWS_PER_STATEMENT, groups.length - first);
+        const params = bufferFor(rows);
+        let n = 0;
+        for (let r = first; r < first + rows; r++) {
+          const g = groups[r]!;
+          params[n++] = w.startMs;
+          params[n++] = w.endMs;
+          for (let i = 0; i < nk; i++) params[n++] = toSqlValue(g.key![i]!);
+          for (let i = 0; i < nv; i++) params[n++] = toSqlValue(g.acc[i]!);
         }
+        statementFor(rows).run(params);
       }
-      for (let i = 0; i < n; i += width) one.run(params.slice(i, i + width));
-    });
+    };
   }
 
   async write(w: ClosedWindow): Promise<void> {
-    if (w.groups.length > 0) this.writeWindow!(w);
+    if (w.groups.length > 0) this.ctx.stores.batch(this.db!, () => this.writeWindow!(w));
   }
 
   async close(): Promise<void> {

@@ -323,27 +323,18 @@ export class KafkaSource implements Source {
     const p = batch.partition;
     if (!this.assigned.has(p)) return; // stale batch of a revoked partition
     const st = this.part(p);
-    const msgs: KafkaMessage[] = [];
+    const all = batch.messages;
+    // offsets grow within a batch: only a batch starting before `fetched` (a re-fetch) needs a look per message
+    let first = 0;
     const from = st.fetched;
-    for (const m of batch.messages) {
-      if (from !== undefined && BigInt(m.offset) < from) {
-        this.skippedDuplicates++;
-        continue;
-      }
-      if (m.value === null) continue; // a tombstone carries no row
-      msgs.push(m);
+    if (from !== undefined && all.length > 0 && BigInt(all[0]!.offset) < from) {
+      while (first < all.length && BigInt(all[first]!.offset) < from) first++;
+      this.skippedDuplicates += first;
     }
+    let msgs = first === 0 ? all : all.slice(first);
+    if (msgs.some((m) => m.value === null)) msgs = msgs.filter((m) => m.value !== null); // a tombstone carries no row
     if (msgs.length > 0) {
-      const chunk: Chunk = { msgs, i: 0, round: this.rounds, at: Date.now() };
-      if (this.eventTime) {
-        const times = new Float64Array(msgs.length);
-        for (let i = 0; i < msgs.length; i++) {
-          const v = msgs[i]!.value!;
-          times[i] = this.eventTime(v, 0, v.length);
-        }
-        chunk.times = times;
-      }
-      st.chunks.push(chunk);
+      st.chunks.push({ msgs, i: 0, round: this.rounds, at: Date.now() });
       st.queued += msgs.length;
       this.totalQueued += msgs.length;
     }
@@ -390,7 +381,7 @@ export class KafkaSource implements Source {
   /** the next batch to hand on, or undefined when nothing may go yet */
   private take(): LineBatch | undefined {
     if (this.totalQueued === 0) return undefined;
-    return this.eventTime ? this.takeMerged() : this.takeRoundRobin();
+    return this.eventTime && this.assigned.size > 1 ? this.takeMerged() : this.takeRoundRobin();
   }
 
   private takeRoundRobin(): LineBatch | undefined {
@@ -407,6 +398,20 @@ export class KafkaSource implements Source {
    * partitions one batch after the other), and longer while it is known to lag or has not had its
    * first batch yet.
    */
+  private headTime(st: Part): number {
+    const c = st.chunks[0]!;
+    if (!c.times) {
+      // computed when first needed: a single partition never needs them
+      const times = new Float64Array(c.msgs.length);
+      for (let i = 0; i < c.msgs.length; i++) {
+        const v = c.msgs[i]!.value!;
+        times[i] = this.eventTime!(v, 0, v.length);
+      }
+      c.times = times;
+    }
+    return c.times[c.i]!;
+  }
+
   private takeMerged(): LineBatch | undefined {
     const now = Date.now();
     let best = -1;
@@ -414,8 +419,7 @@ export class KafkaSource implements Source {
     for (const p of this.assigned) {
       const st = this.parts.get(p);
       if (!st || st.queued === 0) continue;
-      const c = st.chunks[0]!;
-      const t = c.times![c.i]!;
+      const t = this.headTime(st);
       if (best < 0 || t < bestT) {
         best = p;
         bestT = t;
@@ -429,7 +433,7 @@ export class KafkaSource implements Source {
       if (p === best) continue;
       const st = this.parts.get(p)!;
       let t: number;
-      if (st.queued > 0) t = st.chunks[0]!.times![st.chunks[0]!.i]!;
+      if (st.queued > 0) t = this.headTime(st);
       else if (!settled) t = st.frontier;
       else if (!st.seen) t = now - st.assignedAt > this.holdMs ? Infinity : st.frontier;
       else if (!st.caughtUp) t = now - st.emptySince > this.holdMs ? Infinity : st.frontier;
@@ -589,18 +593,22 @@ export function buildBatch(topic: string, partition: number, msgs: KafkaMessage[
     offsets[count] = offset;
     count++;
   };
+  let nextNl = -2;
+  let prevStart = -1;
   for (let i = 0; i < n; i++) {
     const m = msgs[start + i]!;
     const s0 = base[i]!;
     let e = s0 + m.value!.length;
     while (e > s0 && (buf[e - 1] === NL || buf[e - 1] === CR)) e--;
-    let s = s0;
-    let k = s0;
-    while (k < e && buf[k] !== NL) k++;
-    if (k === e) {
-      push(s, e, m.offset); // the usual case: one line
+    // one native search serves many values: the next newline found is kept until passed
+    if (s0 < prevStart || (nextNl !== -1 && nextNl < s0)) nextNl = buf.indexOf(NL, s0);
+    prevStart = s0;
+    if (nextNl === -1 || nextNl >= e) {
+      push(s0, e, m.offset); // the usual case: one line
       continue;
     }
+    let s = s0;
+    let k = nextNl;
     for (;;) {
       let le = k;
       if (le > s && buf[le - 1] === CR) le--;
@@ -643,7 +651,25 @@ export function eventTimeReader(index: number, sep: string, unit: 's' | 'ms' | '
     }
     let fe = fs;
     while (fe < e && b[fe] !== one && b[fe] !== NL && b[fe] !== CR) fe++;
-    return toMs(bytesText(b, fs, fe));
+    // plain decimal digits (the usual epoch value) without a string
+    let i = fs;
+    const neg = b[i] === 45;
+    if (neg) i++;
+    let v = 0;
+    let digits = 0;
+    let scale = 1;
+    let dot = false;
+    for (; i < fe; i++) {
+      const c = b[i]!;
+      if (c >= 48 && c <= 57) {
+        v = v * 10 + (c - 48);
+        digits++;
+        if (dot) scale *= 10;
+      } else if (c === 46 && !dot) dot = true;
+      else return toMs(bytesText(b, fs, fe));
+    }
+    if (digits === 0 || digits > 15) return toMs(bytesText(b, fs, fe));
+    return ((neg ? -v : v) / scale) * mul;
   };
 }
 

@@ -34,8 +34,40 @@ export function openDatabase(file: string, readonly = false): Db {
   return db;
 }
 
+/**
+ * The SQLite handles of one pipeline. Writes go into a batch transaction that
+ * spans several windows (one commit per window would cost more than the rows
+ * themselves); it is committed when it gets old (`flushIfDue`), before source
+ * offsets are committed, on pause and at the end (`flush`).
+ */
 export class SqliteStores {
   private readonly dbs = new Map<string, { db: Db; refs: number }>();
+  private readonly inBatch = new Set<Db>();
+  private batchSince: number | undefined;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Runs `write` inside the current batch transaction of `db`, opening one if needed. */
+  batch(db: Db, write: () => void): void {
+    if (!db.inTransaction) {
+      db.exec('BEGIN');
+      this.inBatch.add(db);
+      this.batchSince ??= this.now();
+    }
+    write();
+  }
+
+  /** Commits every open batch: what was written is durable and visible to other readers. */
+  flush(): void {
+    for (const db of this.inBatch) if (db.open && db.inTransaction) db.exec('COMMIT');
+    this.inBatch.clear();
+    this.batchSince = undefined;
+  }
+
+  /** Commits when the open batch is older than `maxAgeMs`. */
+  flushIfDue(maxAgeMs = 250): void {
+    if (this.batchSince !== undefined && this.now() - this.batchSince >= maxAgeMs) this.flush();
+  }
 
   acquire(file: string): Db {
     const abs = path.resolve(file);
@@ -53,12 +85,15 @@ export class SqliteStores {
     const e = this.dbs.get(abs);
     if (!e) return;
     if (--e.refs <= 0) {
+      if (e.db.inTransaction) e.db.exec('COMMIT');
+      this.inBatch.delete(e.db);
       e.db.close();
       this.dbs.delete(abs);
     }
   }
 
   closeAll(): void {
+    this.flush();
     for (const e of this.dbs.values()) e.db.close();
     this.dbs.clear();
   }
