@@ -86,6 +86,12 @@ export interface RunnerOptions {
   progressIntervalMs?: number;
   /** start paused (workbench "step" from the beginning) */
   startPaused?: boolean;
+  /**
+   * Also keep alerts in an `alerts` table of the main SQLite store when the
+   * config has no sqlite alert sink (the workbench shows them when a project
+   * is reopened). Written through the run's own connection and batch.
+   */
+  recordAlertsInStore?: boolean;
 }
 
 export interface WindowDriverContext {
@@ -248,6 +254,9 @@ export class Runner {
         }
         const alertSinks = [];
         for (const a of cfg.analysis.alerts) alertSinks.push(await createAlertSink(a, this.env));
+        if (this.options.recordAlertsInStore && store?.method === 'sqlite' && !cfg.analysis.alerts.some((a) => a.method === 'sqlite')) {
+          alertSinks.push(await createAlertSink({ method: 'sqlite', path: store.path, table: 'alerts' }, this.env));
+        }
         this.analyzer = new Analyzer(this.plan, cfg.analysis, history, alertSinks, {
           warn: this.env.warn,
           onAlert: (a) => {
@@ -384,14 +393,20 @@ export class Runner {
     const eventPaced = p.mode === 'event';
     const { buf, starts, ends, lines } = batch;
     const bytes = buf !== undefined && p.parseBytes !== undefined;
+    // offsets grow within a batch (one partition): a window's smallest offset in it is that of its
+    // first row, so offsets are tracked when the row's window changes, and the last one at the end
+    let tracked = NaN;
     for (let i = 0; i < batch.count; i++) {
       this.rowsRead++;
       const now = processing ? this.clock.now() : 0;
       const ok = bytes ? p.processBytes(buf!, starts![i]!, ends![i]!, now) : p.processRow(lines ? lines[i]! : batch.text(i), now);
       if (!ok) this.rowFailed(batch, i, batch.text(i));
       if (track) {
-        if (ok) this.trackOffset(batch.partition!, BigInt(batch.offsets![i]!));
-        else this.noteOffset(batch, i);
+        if (!ok) this.noteOffset(batch, i);
+        else if (p.lastWindowStart !== tracked) {
+          this.trackOffset(batch.partition!, BigInt(batch.offsets![i]!));
+          tracked = p.lastWindowStart;
+        }
       }
 
       // pacing (event-time speed, csv rate) and the step/pause/stop controls act between rows
@@ -402,12 +417,15 @@ export class Runner {
         this.paused = true;
       }
       if (this.paused || this.stopRequested) {
+        if (track) this.noteOffset(batch, i);
+        tracked = NaN;
         await this.emitClosed();
         if (this.stopRequested) return;
         await this.waitWhilePaused();
         if (this.stopRequested) return;
       }
     }
+    if (track && batch.count > 0) this.noteOffset(batch, batch.count - 1);
   }
 
   private noteOffset(batch: LineBatch, i: number): void {

@@ -6,10 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import { Runner, toAlertEvent, toRowErrorEvent, toWindowResult, type Alert, type PipelinePlan, type RunStats } from '../../engine/index.js';
-import { SqliteAlertSink } from '../../engine/alerts/sqlite.js';
-import { SqliteStores } from '../../engine/store/sqlite-store.js';
 import type { AlertEvent, Events, RowErrorEvent, RunProgress, WindowResult } from './contract.js';
-import { alertsTableOf } from './history.js';
 
 export type Emit = <E extends keyof Events>(event: E, payload: Events[E]) => void;
 
@@ -41,7 +38,6 @@ export class ActiveRun {
   private rowErrors: RowErrorEvent[] = [];
   private rowErrorsSent = 0;
   private timer: NodeJS.Timeout;
-  private alertStore: { stores: SqliteStores; sink: SqliteAlertSink } | undefined;
   readonly warnings: string[] = [];
   finished = false;
 
@@ -55,6 +51,9 @@ export class ActiveRun {
       warn: (m) => this.warnings.push(m),
       speed: opts.speed,
       startPaused: opts.startPaused,
+      // alerts are kept in the store's `alerts` table even when the config has no sqlite alert sink,
+      // so reopening the project shows them (same schema as the sqlite alert sink)
+      recordAlertsInStore: true,
       progressIntervalMs: 200,
       onWindow: (w) => this.windows.push(toWindowResult(w, plan)),
       onAlert: (a) => this.onAlert(a),
@@ -74,29 +73,11 @@ export class ActiveRun {
     return this.runner.runId;
   }
 
-  /**
-   * Alerts reach the UI through the hook; when the config keeps no alerts table
-   * of its own, the workbench records them in the store's `alerts` table (same
-   * schema as the sqlite alert sink) so reopening the project shows them.
-   */
   private onAlert(a: Alert): void {
     this.alerts.push(toAlertEvent(a));
-    void this.alertStore?.sink.send(a).catch((e: Error) => this.warnings.push(`recording alert: ${e.message}`));
   }
 
   private async start(): Promise<void> {
-    const at = alertsTableOf(this.plan);
-    if (at && !at.configured && this.plan.config.analysis) {
-      const stores = new SqliteStores();
-      const sink = new SqliteAlertSink(stores, at.path, at.table, () => Date.now());
-      try {
-        await sink.open();
-        this.alertStore = { stores, sink };
-      } catch (e) {
-        this.warnings.push(`cannot record alerts in ${at.path}: ${(e as Error).message}`);
-        stores.closeAll();
-      }
-    }
     let error: string | undefined;
     try {
       await this.runner.run();
@@ -105,10 +86,6 @@ export class ActiveRun {
     }
     clearInterval(this.timer);
     this.flush();
-    if (this.alertStore) {
-      await this.alertStore.sink.close();
-      this.alertStore.stores.closeAll();
-    }
     this.finished = true;
     const progress = toProgress(this.runner.stats());
     this.emit('run.progress', progress);
