@@ -51,7 +51,7 @@ export class SqliteSink implements Sink {
       }
     } else {
       const pk = ['window_end', ...keyNames].map(quoteIdent).join(', ');
-      db.exec(`CREATE TABLE ${t} (${cols.map(([n, ty]) => `${quoteIdent(n)} ${ty}`).join(', ')}, PRIMARY KEY (${pk}))`);
+      db.exec(`CREATE TABLE ${t} (${cols.map(([n, ty]) => `${quoteIdent(n)} ${ty}`).join(', ')}, PRIMARY KEY (${pk})) WITHOUT ROWID`);
     }
     const names = cols.map((c) => quoteIdent(c[0]));
     const conflict = ['window_end', ...keyNames].map(quoteIdent).join(', ');
