@@ -11,6 +11,7 @@ import { startKafka, type KafkaServer } from './servers/kafka.js';
 import { startInflux } from './servers/influx.js';
 import { freePorts } from './servers/proc.js';
 import {
+  ROOT,
   SENSOR_STRUCTURE,
   comparable,
   committedOffsets,
@@ -293,6 +294,45 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     const p = runCli(['produce', csv, '--brokers', `127.0.0.1:${port}`, '--topic', 't']);
     expect(await p.exited).toBe(1);
     expect(p.stderr()).toContain(`KafkaConnectError: Kafka error: Connection refused: brokers=127.0.0.1:${port} topic=t`);
+  });
+
+  it('samples/sensors/config-influx.json, the production setup: rows from Kafka, aggregates into InfluxDB, history read back from InfluxDB, alerts to a Kafka topic', async () => {
+    const influx = await startInflux({ version: '1.6', auth: { username: 'root', password: 'root' } });
+    try {
+      await createTopic(kafka.brokers, 'sensors-prod', 2);
+      await sendLines(kafka.brokers, 'sensors-prod', LINES);
+      const sample = JSON.parse(fs.readFileSync(path.join(ROOT, 'samples/sensors/config-influx.json'), 'utf8'));
+      const port = influx.port;
+      sample.input.data_structure = SENSOR_STRUCTURE;
+      Object.assign(sample.input.options, { brokers: kafka.brokers, topic: 'sensors-prod' });
+      Object.assign(sample.outputs[0].options.influx, { host: '127.0.0.1', port });
+      Object.assign(sample.analysis.historical.influx_options, { host: '127.0.0.1', port });
+      Object.assign(sample.analysis.alert.option, { brokers: kafka.brokers, topic: 'prod-alerts' });
+      const run = runCli(['run', writeJson(path.join(dir, 'prod.json'), sample), '--progress']);
+      // the same analysis over a CSV replay with SQLite history: the alerts to expect
+      const ref = sensorConfig({ input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp' } }, [{ method: 'sqlite', main: true, options: { path: path.join(dir, 'prod-ref.db') } }], {
+        analysis: { ...sample.analysis, historical: undefined, alert: { method: 'stdout', format: 'jsonl' } },
+      });
+      const r = runCli(['run', writeJson(path.join(dir, 'prod-ref.json'), ref), '--no-progress']);
+      expect(await r.exited, r.stderr()).toBe(0);
+      const want = r.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { module: string; time: string; key: unknown[]; field: string; value: number });
+      expect(want.length).toBeGreaterThan(0);
+
+      await run.waitFor(() => run.rowsRead() >= 3000, 90_000, 'all rows read');
+      run.child.kill('SIGINT');
+      expect(await run.exited, run.stderr()).toBe(130);
+      expect(run.stderr()).toMatch(/analysis: 300 records, [\d,]+ history lookups, [\d,]+ alerts/);
+      const got = await new InfluxV1({ kind: 'v1', url: influx.url, username: 'root', password: 'root', database: 'sensors', measurement: 'points' }).history({ measurement: 'points', fromNs: 0n, toNs: 4_000_000_000_000_000_000n, tags: [] });
+      expect(got.length).toBe(300);
+      expect(got.reduce((s, p) => s + (p.counter as number), 0)).toBe(3000);
+      const alerts = await readTopic(kafka.brokers, 'prod-alerts', want.length);
+      const key = (a: { module: string; ms: number; key: unknown; field: string; value: number }) => JSON.stringify([a.module, a.ms, a.key, a.field, a.value]);
+      expect(alerts.map((m) => JSON.parse(m.value)).map((a) => key({ module: a.AnalysisModule, ms: a.timestamp * 1000, key: a.param.key, field: a.param.field, value: a.param.value })).sort()).toEqual(
+        want.map((a) => key({ module: a.module, ms: Date.parse(a.time), key: a.key, field: a.field, value: a.value })).sort(),
+      );
+    } finally {
+      await influx.stop();
+    }
   });
 
   it('InfluxDB down: writes retried while the Kafka source stops fetching (partitions paused, memory bounded); afterwards every window arrives once', async () => {
