@@ -21,8 +21,10 @@ export interface KafkaClientOptions {
   connectionTimeout?: number;
   requestTimeout?: number;
   retry?: KafkaConfig['retry'];
-  /** kafkajs log entries to report: default WARN and above */
+  /** kafkajs log entries to report: default ERROR */
   level?: logLevel;
+  /** every kafkajs ERROR entry (connection status) */
+  onError?(message: string): void;
 }
 
 /** Messages kafkajs logs at ERROR on every reconnect attempt; the connection status says the same. */
@@ -43,9 +45,10 @@ export function createKafka(conn: KafkaConnection, o: KafkaClientOptions): Kafka
     logCreator:
       () =>
       ({ level: l, log }) => {
-        if (l > level) return;
         const { message, broker, error } = log as { message: string; broker?: string; error?: string };
         const text = `${message}${error && !message.includes(error) ? `: ${error}` : ''}${broker ? ` (broker ${broker})` : ''}`;
+        if (l === logLevel.ERROR) o.onError?.(text);
+        if (l > level) return;
         const routine = ROUTINE.some((r) => r.test(message));
         throttle.say(routine ? 'routine' : message, `kafka: ${text}`);
       },

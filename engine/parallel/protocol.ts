@@ -1,5 +1,5 @@
 /** Messages between the replay coordinator and its workers. */
-import type { ClosedWindow } from '../pipeline/processor.js';
+import type { FlatWindowData } from './flat-window.js';
 
 export interface ChunkTask {
   index: number;
@@ -14,9 +14,9 @@ export interface ChunkResult {
   type: 'result';
   index: number;
   /** windows the chunk closed itself, in time order */
-  closed: ClosedWindow[];
+  closed: FlatWindowData[];
   /** windows still open at the chunk's end (partial aggregates) */
-  partial: ClosedWindow[];
+  partial: FlatWindowData[];
   /** lines in the chunk (blank and header lines included), to number lines of later chunks */
   lines: number;
   rowsRead: number;

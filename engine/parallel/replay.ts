@@ -16,7 +16,8 @@ import { Worker } from 'node:worker_threads';
 import type { PipelinePlan } from '../pipeline/plan.js';
 import { Runner, type RunnerOptions, type RunStats, type WindowDriverContext } from '../pipeline/runner.js';
 import { timeModeOf, type ClosedWindow } from '../pipeline/processor.js';
-import { newWindowGroups, type Group, type WindowGroups } from '../aggregate/groups.js';
+import { newWindowGroups, type WindowGroups } from '../aggregate/groups.js';
+import { FlatWindow, type FlatWindowData } from './flat-window.js';
 import { workerScript } from '../paths.js';
 import type { ChunkResult, ChunkTask, WorkerReply } from './protocol.js';
 
@@ -157,24 +158,27 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
   // ---- merge in file order
   // A window seen in one range only is taken over as is; only windows that span
   // a range boundary (one or two per range) are merged group by group.
-  const pending = new Map<number, { groups: Group[]; index?: WindowGroups }>();
+  const pending = new Map<number, { window: ClosedWindow; index?: WindowGroups }>();
   let maxEventMs = -Infinity;
   let firstLine = 1;
   let bytesMerged = 0;
   let reruns = 0;
-  const foldIn = (windows: ClosedWindow[]) => {
-    for (const w of windows) {
+  const nKeys = plan.aggregation.keys.length;
+  const nValues = plan.aggregation.values.length;
+  const foldIn = (windows: FlatWindowData[]) => {
+    for (const data of windows) {
+      const w = new FlatWindow(data, nKeys, nValues);
       const p = pending.get(w.startMs);
       if (!p) {
-        pending.set(w.startMs, { groups: w.groups });
+        pending.set(w.startMs, { window: w });
         continue;
       }
       if (!p.index) {
         p.index = newWindowGroups();
-        for (const g of p.groups) merge(p.index, g);
+        for (const g of p.window.groups) merge(p.index, g);
       }
       for (const g of w.groups) merge(p.index, g);
-      p.groups = p.index.list;
+      p.window = { startMs: w.startMs, endMs: w.startMs + durMs, groups: p.index.list };
     }
   };
   const takeWindows = (upToEnd: number): ClosedWindow[] => {
@@ -182,7 +186,7 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
     return starts.map((s) => {
       const p = pending.get(s)!;
       pending.delete(s);
-      return { startMs: s, endMs: s + durMs, groups: p.groups };
+      return p.window;
     });
   };
 
@@ -193,7 +197,7 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
       let r = await resultOf(nextToMerge);
       if (mode === 'event') {
         const wmBefore = maxEventMs - latenessMs;
-        const touchesClosed = (ws: ClosedWindow[]) => ws.some((w) => w.endMs <= wmBefore);
+        const touchesClosed = (ws: FlatWindowData[]) => ws.some((w) => w.endMs <= wmBefore);
         if (touchesClosed(r.closed) || touchesClosed(r.partial)) {
           // out-of-order rows across the boundary: re-run the range knowing what is already closed
           const range = ranges[nextToMerge]!;
@@ -219,7 +223,7 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
     // end of input (or stop): every open window closes, in time order
     if (mode === 'whole') {
       const p = pending.get(0);
-      if (p) await ctx.deliver([{ startMs: ctx.startedAt, endMs: ctx.now(), groups: p.groups }]);
+      if (p) await ctx.deliver([{ startMs: ctx.startedAt, endMs: ctx.now(), groups: p.window.groups }]);
     } else {
       const rest = takeWindows(Infinity);
       if (rest.length > 0) await ctx.deliver(rest);

@@ -8,6 +8,7 @@ import { checkConfig, type PipelinePlan } from '../pipeline/plan.js';
 import { Processor } from '../pipeline/processor.js';
 import { CsvSource } from '../sources/csv.js';
 import type { ChunkResult, ChunkTask } from './protocol.js';
+import { flatten } from './flat-window.js';
 
 const { configPath, configText } = workerData as { configPath: string; configText: string };
 let planPromise: Promise<PipelinePlan> | undefined;
@@ -45,11 +46,13 @@ async function processChunk(task: ChunkTask): Promise<ChunkResult> {
   } finally {
     await source.close();
   }
+  const nKeys = p.aggregation.keys.length;
+  const nValues = p.aggregation.values.length;
   return {
     type: 'result',
     index: task.index,
-    closed: proc.drain(),
-    partial: proc.openPartials(),
+    closed: proc.drain().map((w) => flatten(w, nKeys, nValues)),
+    partial: proc.openPartials().map((w) => flatten(w, nKeys, nValues)),
     lines: source.linesRead,
     rowsRead,
     rowsOk: proc.rowsOk,

@@ -18,6 +18,12 @@ export interface ClosedWindow {
   startMs: number;
   endMs: number;
   groups: Group[];
+  /** number of groups, when known without building `groups` (flat windows from replay workers) */
+  readonly count?: number;
+}
+
+export function groupCount(w: ClosedWindow): number {
+  return w.count ?? w.groups.length;
 }
 
 export interface RowFailure {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PipelinePlan } from './plan.js';
-import { Processor, type ClosedWindow } from './processor.js';
+import { Processor, groupCount, type ClosedWindow } from './processor.js';
 import type { Sink, SinkContext, ConnectionStatus } from '../sinks/sink.js';
 import type { Source, LineBatch } from '../sources/source.js';
 import { rowShape } from '../sinks/format.js';
@@ -511,11 +511,11 @@ export class Runner {
     for (const w of closed) {
       for (const s of this.sinks) await s.write(w);
       this.windowsClosed++;
-      this.aggregateRows += w.groups.length;
+      this.aggregateRows += groupCount(w);
       this.windowOffsets.delete(w.startMs);
       this.options.onWindow?.(w);
       this.recent?.observe(w);
-      if (this.analyzer && w.groups.length > 0) await this.analyzer.analyze(w, batchMs);
+      if (this.analyzer && groupCount(w) > 0) await this.analyzer.analyze(w, batchMs);
     }
     this.stores.flushIfDue();
   }

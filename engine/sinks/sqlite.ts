@@ -3,7 +3,8 @@
  * (window_end, key fields) so a re-run or retry replaces and never duplicates.
  */
 import type { Value } from '../types.js';
-import type { ClosedWindow } from '../pipeline/processor.js';
+import { groupCount, type ClosedWindow } from '../pipeline/processor.js';
+import { isFlatWindow, type FlatWindow } from '../parallel/flat-window.js';
 import type { Db } from '../store/sqlite-store.js';
 import { quoteIdent, sqlType, tableColumns } from '../store/sqlite-store.js';
 import type { Sink, SinkContext } from './sink.js';
@@ -70,7 +71,23 @@ export class SqliteSink implements Sink {
     const nv = valueNames.length;
     const buffers: (number | bigint | string | null)[][] = [];
     const bufferFor = (rows: number) => (buffers[rows] ??= new Array(rows * width));
+    const writeFlat = (w: FlatWindow) => {
+      const { count, keys, accs } = w.data;
+      for (let first = 0; first < count; first += ROWS_PER_STATEMENT) {
+        const rows = Math.min(ROWS_PER_STATEMENT, count - first);
+        const params = bufferFor(rows);
+        let n = 0;
+        for (let r = first; r < first + rows; r++) {
+          params[n++] = w.startMs;
+          params[n++] = w.endMs;
+          for (let i = 0; i < nk; i++) params[n++] = toSqlValue(keys[r * nk + i]!);
+          for (let i = 0; i < nv; i++) params[n++] = toSqlValue(accs[r * nv + i]!);
+        }
+        statementFor(rows).run(params);
+      }
+    };
     this.writeWindow = (w: ClosedWindow) => {
+      if (isFlatWindow(w)) return writeFlat(w);
       const groups = w.groups;
       for (let first = 0; first < groups.length; first += ROWS_PER_STATEMENT) {
         const rows = Math.min(ROWS_PER_STATEMENT, groups.length - first);
@@ -89,7 +106,7 @@ export class SqliteSink implements Sink {
   }
 
   async write(w: ClosedWindow): Promise<void> {
-    if (w.groups.length > 0) this.ctx.stores.batch(this.db!, () => this.writeWindow!(w));
+    if (groupCount(w) > 0) this.ctx.stores.batch(this.db!, () => this.writeWindow!(w));
   }
 
   async close(): Promise<void> {

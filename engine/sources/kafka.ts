@@ -148,12 +148,17 @@ export class KafkaSource implements Source {
     this.kafka = createKafka(cfg, {
       warn: this.opts.warn,
       retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 },
+      // connection trouble shows in the status until the next fetch succeeds
+      onError: (m) => {
+        if (!this.closing && /connect|ECONNREFUSED|ECONNRESET|coordinator|timed? ?out|not available|leader/i.test(m)) this.setStatus('retrying', m);
+      },
     });
     const sessionTimeout = this.opts.sessionTimeoutMs ?? 10_000;
     const consumer = this.kafka.consumer({
       groupId: cfg.consumerGroup,
       sessionTimeout,
-      rebalanceTimeout: Math.max(sessionTimeout, 20_000),
+      // eachBatch never blocks: a member that does not re-join within the session timeout is gone
+      rebalanceTimeout: sessionTimeout,
       heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
       maxWaitTimeInMs: Math.min(500, Math.max(50, this.opts.pollMs)),
       maxBytesPerPartition: this.opts.maxBytesPerPartition ?? 1 << 20,
@@ -182,6 +187,9 @@ export class KafkaSource implements Source {
     });
     consumer.on(ev.FETCH, () => {
       if (this.state !== 'ok' && this.joined && !this.closing) this.setStatus('ok', this.okDetail());
+    });
+    consumer.on(ev.REQUEST_TIMEOUT, (e) => {
+      if (!this.closing) this.setStatus('retrying', `request to broker ${e.payload.broker} timed out`);
     });
 
     try {
