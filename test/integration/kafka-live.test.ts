@@ -142,8 +142,9 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     const done = runner.run();
     try {
       await waitFor(() => runner.stats().rowsRead >= 1500, 90_000, 'the first half read');
+      seen.length = 0;
       await kafka.kill();
-      await waitFor(() => seen.includes('retrying') || seen.includes('connecting'), 60_000, 'the source noticing the broker is gone');
+      await waitFor(() => seen.includes('retrying'), 60_000, 'the source noticing the broker is gone');
       await kafka.start();
       await sendLines(kafka.brokers, 'restart', LINES.slice(1500));
       await waitFor(() => runner.stats().rowsRead >= 3000, 120_000, 'the second half read after the restart');
@@ -157,7 +158,7 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
       clearInterval(poll);
       runner.stop();
     }
-    expect(seen[0]).toBe('ok');
+    expect(seen).toContain('retrying');
     expect(seen[seen.length - 1]).toBe('ok');
     expect(comparable(sqliteRows(db))).toEqual(comparable(expected));
   });
@@ -190,7 +191,7 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     await sleep(2500); // at least one empty window
     await sendLines(kafka.brokers, 'ptime', LINES.slice(300, 600));
     await waitFor(() => runner.stats().rowsRead >= 600, 30_000, '600 rows');
-    await sleep(1200);
+    await sleep(2100); // ≥ 4.6 s since the join: at least 4 windows of 1 s closed on the clock
     runner.stop();
     const stats = await done;
     expect(stats.rowsRead).toBe(600);
