@@ -21,6 +21,9 @@ import { FlatWindow, type FlatWindowData } from './flat-window.js';
 import { workerScript } from '../paths.js';
 import type { ChunkResult, ChunkTask, WorkerReply } from './protocol.js';
 
+/** bytes per range: big enough that per-range costs vanish, small enough to keep memory low */
+const CHUNK_BYTES = 8 << 20;
+
 export function parallelUnsupportedReason(plan: PipelinePlan): string | undefined {
   const inp = plan.config.input;
   if (inp.source.type !== 'csv') return 'only CSV file replays can be split across workers';
@@ -33,7 +36,7 @@ export function parallelUnsupportedReason(plan: PipelinePlan): string | undefine
 
 export interface ParallelOptions extends RunnerOptions {
   workers?: number;
-  /** bytes per range (default: size / (8 × workers), between 1 MiB and 32 MiB) */
+  /** bytes per range (default 8 MiB, less for small files so every worker gets work) */
   chunkBytes?: number;
 }
 
@@ -85,7 +88,8 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
   if (src.type !== 'csv') throw new Error('unreachable');
   const size = fs.statSync(src.path).size;
   const workers = Math.max(1, opts.workers ?? os.availableParallelism());
-  const chunkBytes = opts.chunkBytes ?? Math.min(32 << 20, Math.max(1 << 20, Math.ceil(size / (workers * 8))));
+  // a fixed range size keeps memory independent of the file size (ranges in flight × range size)
+  const chunkBytes = opts.chunkBytes ?? Math.max(1 << 20, Math.min(CHUNK_BYTES, Math.ceil(size / (workers * 4))));
   const ranges = chunkBoundaries(src.path, chunkBytes);
   const mode = timeModeOf(plan);
   const latenessMs = Math.round(plan.config.input.allowedLatenessSec * 1000);
@@ -93,7 +97,11 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
   const durMs = Math.round(plan.config.input.batchDurationSec * 1000);
 
   // ---- worker pool: tasks run in file order, at most `inFlightLimit` results wait for merging
-  const pool = Array.from({ length: Math.min(workers, ranges.length) }, () => new Worker(workerScript('replay-worker'), { workerData: { configPath: plan.config.configPath, configText: plan.config.text } }));
+  const pool = Array.from({ length: Math.min(workers, ranges.length) }, () => new Worker(workerScript('replay-worker'), {
+        workerData: { configPath: plan.config.configPath, configText: plan.config.text },
+        // rows are short-lived garbage: a small young generation keeps memory flat (see cli/entry.ts)
+        resourceLimits: { maxYoungGenerationSizeMb: 6 },
+      }));
   const idle = [...pool];
   const results = new Map<number, ChunkResult>();
   const waiting = new Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>();
