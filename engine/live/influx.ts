@@ -401,7 +401,8 @@ export class InfluxV1 implements InfluxClient {
       await this.query(`CREATE DATABASE ${influxIdent(this.conn.database!)}`);
       return true;
     } catch (e) {
-      if (e instanceof InfluxError && (e.status === 401 || e.status === 403 || /authoriz|privilege/i.test(e.message))) return false;
+      // no admin rights, or a server whose v1 API has no DDL (2.x, 3.x): the database may well exist
+      if (e instanceof InfluxError && !e.retriable && e.status !== 401) return false;
       throw e;
     }
   }

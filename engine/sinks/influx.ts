@@ -60,7 +60,7 @@ export class InfluxSink implements Sink {
         async () => {
           await client.ping();
           if (conn.kind === 'v1' && !(await client.ensureDatabase())) {
-            this.ctx.warn(`influx output: not allowed to create database ${conn.database} at ${conn.url}; assuming it exists`);
+            this.ctx.warn(`influx output: could not create database ${conn.database} at ${conn.url} (no admin rights, or no DDL on this server); assuming it exists`);
           }
         },
         {
