@@ -47,7 +47,7 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
   let csv: string;
 
   beforeAll(async () => {
-    kafka = await startKafka();
+    kafka = await startKafka({ saslPlain: { alice: 'alice-secret' } }); // a SASL/PLAIN listener beside the plain one
     dir = tempDir();
     expected = await expectedSensorRows(dir, LINES);
     csv = path.join(dir, 'expected.csv');
@@ -295,6 +295,27 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     const p = runCli(['produce', csv, '--brokers', `127.0.0.1:${port}`, '--topic', 't']);
     expect(await p.exited).toBe(1);
     expect(p.stderr()).toContain(`KafkaConnectError: Kafka error: Connection refused: brokers=127.0.0.1:${port} topic=t`);
+  });
+
+  it('SASL (PLAIN): the input authenticates with options.sasl; a wrong password is a KafkaConnectError', async () => {
+    await createTopic(kafka.brokers, 'sasl', 1);
+    await sendLines(kafka.brokers, 'sasl', LINES.slice(0, 600));
+    const cfg = (password: string, name: string) =>
+      writeJson(
+        path.join(dir, `${name}.json`),
+        sensorConfig(
+          { input_type: 'kafka', options: { brokers: kafka.saslBrokers, topic: 'sasl', consumer_group: `g-${name}`, from_beginning: true, batchDuration: 10, time_field: 'timestamp', sasl: { mechanism: 'plain', username: 'alice', password } } },
+          sqliteOut(path.join(dir, `${name}.db`)),
+        ),
+      );
+    const run = runCli(['run', cfg('alice-secret', 'sasl-ok'), '--progress']);
+    await run.waitFor(() => run.rowsRead() >= 600, 60_000, '600 rows over SASL');
+    run.child.kill('SIGINT');
+    expect(await run.exited, run.stderr()).toBe(130);
+    expect(comparable(sqliteRows(path.join(dir, 'sasl-ok.db')))).toEqual(comparable(expected.filter((r) => (r.window_end as number) <= 1_700_000_030_000)));
+    const bad = runCli(['run', cfg('wrong', 'sasl-bad'), '--no-progress']);
+    expect(await bad.exited).toBe(1);
+    expect(bad.stderr()).toMatch(new RegExp(`KafkaConnectError: Kafka error: Connection refused: brokers=${kafka.saslBrokers![0]!.replace(/\./g, '\\.')} consumer_group=g-sasl-bad topic=sasl \\(.*SASL PLAIN authentication failed`));
   });
 
   it('samples/sensors/config-influx.json, the production setup: rows from Kafka, aggregates into InfluxDB, history read back from InfluxDB, alerts to a Kafka topic', async () => {

@@ -75,6 +75,8 @@ export interface StartKafkaOptions {
   jvmOptions?: string[];
   /** Extra server.properties lines (key → value); override the defaults. */
   properties?: Record<string, string | number | boolean>;
+  /** Adds a SASL_PLAINTEXT listener (mechanism PLAIN) accepting these users (name → password). */
+  saslPlain?: Record<string, string>;
 }
 
 export const KAFKA_POM = resolve(REPO_ROOT, 'test', 'integration', 'servers', 'kafka', 'pom.xml');
@@ -146,7 +148,19 @@ logger.appinfo.name = org.apache.kafka.common.utils.AppInfoParser
 logger.appinfo.level = WARN
 `;
 
-function serverProperties(p: { port: number; controllerPort: number; dataDir: string; extra?: StartKafkaOptions['properties'] }): string {
+function serverProperties(p: { port: number; controllerPort: number; dataDir: string; extra?: StartKafkaOptions['properties']; sasl?: { port: number; users: Record<string, string> } }): string {
+  const sasl = p.sasl;
+  const saslProps: Record<string, string> = sasl
+    ? {
+        listeners: `PLAINTEXT://127.0.0.1:${p.port},CONTROLLER://127.0.0.1:${p.controllerPort},SASL_PLAINTEXT://127.0.0.1:${sasl.port}`,
+        'advertised.listeners': `PLAINTEXT://127.0.0.1:${p.port},SASL_PLAINTEXT://127.0.0.1:${sasl.port}`,
+        'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+        'sasl.enabled.mechanisms': 'PLAIN',
+        'listener.name.sasl_plaintext.plain.sasl.jaas.config': `org.apache.kafka.common.security.plain.PlainLoginModule required ${Object.entries(sasl.users)
+          .map(([u, pw]) => `user_${u}="${pw}"`)
+          .join(' ')};`,
+      }
+    : {};
   const props: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': 1,
@@ -180,6 +194,7 @@ function serverProperties(p: { port: number; controllerPort: number; dataDir: st
     'num.io.threads': 2,
     'num.recovery.threads.per.data.dir': 1,
     'log.cleaner.dedupe.buffer.size': 2 * 1024 * 1024,
+    ...saslProps,
     ...p.extra,
   };
   return (
@@ -222,14 +237,15 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
   const libs = await ensureKafkaLibs();
   const version = kafkaVersion();
   const cp = join(libs, '*');
-  const [p1, p2] = await freePorts(2);
+  const [p1, p2, p3] = await freePorts(3);
   const port = opts.port ?? p1!;
   const controllerPort = p2 === port ? p1! : p2!;
+  const saslPort = p3 === port ? p1! : p3!;
   const dir = makeTempDir('ts-engine-kafka-');
   const dataDir = join(dir, 'data');
   const propsFile = join(dir, 'server.properties');
   const log4jFile = join(dir, 'log4j2.properties');
-  writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, extra: opts.properties }));
+  writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, extra: opts.properties, sasl: opts.saslPlain ? { port: saslPort, users: opts.saslPlain } : undefined }));
   writeFileSync(log4jFile, LOG4J2);
   // Kafka's Uuid.toString: url-safe base64 of 16 bytes, no padding.
   const clusterId = randomBytes(16).toString('base64url');
@@ -288,6 +304,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
 
   const server: KafkaServer = {
     brokers,
+    saslBrokers: opts.saslPlain ? [`127.0.0.1:${saslPort}`] : undefined,
     port,
     controllerPort,
     dir,
