@@ -93,12 +93,13 @@ export async function produce(o: ProduceOptions): Promise<{ sent: number; second
     throw kafkaConnectError(o.brokers, { topic: o.topic }, e);
   }
   const kafka = createKafka(conn, { warn: o.warn, retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 5000 } });
-  if (o.partitions !== undefined) {
+  if (o.partitions !== undefined || !topics.includes(o.topic)) {
     const admin = kafka.admin();
     await admin.connect();
     try {
       if (!topics.includes(o.topic)) {
-        await admin.createTopics({ topics: [{ topic: o.topic, numPartitions: o.partitions }], waitForLeaders: true });
+        // the broker's default partition count unless --partitions says otherwise
+        await admin.createTopics({ topics: [{ topic: o.topic, ...(o.partitions !== undefined ? { numPartitions: o.partitions } : {}) }], waitForLeaders: true });
       } else {
         const meta = await admin.fetchTopicMetadata({ topics: [o.topic] });
         const n = meta.topics[0]?.partitions.length ?? 0;
