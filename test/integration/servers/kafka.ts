@@ -58,6 +58,8 @@ export interface KafkaServer {
    * and (after a restart) the group coordinator had loaded the offsets.
    */
   readonly lastStartMs: number;
+  /** With `saslPlain`: the SASL_PLAINTEXT (mechanism PLAIN) listener, beside the plain one. */
+  readonly saslBrokers?: string[];
 }
 
 export interface StartKafkaOptions {
