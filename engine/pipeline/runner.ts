@@ -270,6 +270,9 @@ export class Runner {
     if (!openSource) return;
     this.source = this.options.source ?? (await createSource(cfg.input, this.env));
     await this.source.open();
+    // 15.5: rows read again after a restart whose windows were stored before it are late, not a new window
+    const resume = this.source.resumeWatermarkMs?.();
+    if (resume !== undefined && this.processor.mode === 'event' && resume > this.processor.watermarkMs) this.processor.watermarkMs = resume;
   }
 
   private async closeAll(): Promise<void> {
@@ -535,7 +538,7 @@ export class Runner {
       }
       safe.set(part, min.toString());
     }
-    await source.commit(safe);
+    await source.commit(safe, this.processor.mode === 'event' ? { watermarkMs: this.processor.watermarkMs } : undefined);
   }
 
   private emitProgress(force: boolean): void {

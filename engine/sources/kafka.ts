@@ -109,6 +109,8 @@ export class KafkaSource implements Source {
   private commitTimer: NodeJS.Timeout | undefined;
   private lastCommitAt = 0;
   private commitFailures = 0;
+  private commitWatermark: number | undefined;
+  private resumeWatermark: number | undefined;
   private userPaused = false;
   /** messages skipped because they were queued before (re-fetch after a re-join or restart) */
   skippedDuplicates = 0;
@@ -223,6 +225,33 @@ export class KafkaSource implements Source {
     } finally {
       clearTimeout(timer);
     }
+    if (this.eventTime) await this.readResumeWatermark();
+  }
+
+  /** The watermark committed with the offsets of the partitions this process got (the latest of them). */
+  private async readResumeWatermark(): Promise<void> {
+    const admin = this.kafka!.admin();
+    try {
+      await admin.connect();
+      const r = await admin.fetchOffsets({ groupId: this.cfg.consumerGroup, topics: [this.cfg.topic] });
+      for (const p of r[0]?.partitions ?? []) {
+        if (!this.assigned.has(p.partition) || !p.metadata) continue;
+        try {
+          const wm = (JSON.parse(p.metadata) as { watermarkMs?: unknown }).watermarkMs;
+          if (typeof wm === 'number' && Number.isFinite(wm) && (this.resumeWatermark === undefined || wm > this.resumeWatermark)) this.resumeWatermark = wm;
+        } catch {
+          // metadata of another consumer: not ours
+        }
+      }
+    } catch (e) {
+      this.opts.warn(`kafka: could not read the committed watermark (${kafkaCause(e)}); rows of windows stored before a crash may be aggregated again`);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  }
+
+  resumeWatermarkMs(): number | undefined {
+    return this.resumeWatermark;
   }
 
   async close(): Promise<void> {
@@ -496,7 +525,8 @@ export class KafkaSource implements Source {
 
   // ---- commits (15.5) ----------------------------------------------------------------
 
-  async commit(safe: Map<number, string>): Promise<void> {
+  async commit(safe: Map<number, string>, meta?: { watermarkMs?: number }): Promise<void> {
+    if (meta?.watermarkMs !== undefined && Number.isFinite(meta.watermarkMs)) this.commitWatermark = meta.watermarkMs;
     for (const [p, off] of safe) {
       if (!this.assigned.has(p)) continue; // revoked: the new owner commits it
       const o = BigInt(off);
@@ -534,8 +564,10 @@ export class KafkaSource implements Source {
     this.pendingCommit.clear();
     this.lastCommitAt = Date.now();
     if (batch.length === 0) return;
+    // the event-time watermark goes along: a restart resumes from it (rows of windows stored before are late)
+    const metadata = this.commitWatermark !== undefined ? JSON.stringify({ watermarkMs: this.commitWatermark }) : null;
     try {
-      await this.consumer.commitOffsets(batch.map(([partition, offset]) => ({ topic: this.cfg.topic, partition, offset })));
+      await this.consumer.commitOffsets(batch.map(([partition, offset]) => ({ topic: this.cfg.topic, partition, offset, metadata })));
     } catch (e) {
       // keep them for the next attempt unless newer ones arrived meanwhile
       for (const [p, off] of batch) if (!this.pendingCommit.has(p)) this.pendingCommit.set(p, off);

@@ -34,8 +34,13 @@ export interface Source {
   next(): Promise<LineBatch | null>;
   /** fraction read, when the total is known */
   progress(): number | null;
-  /** commit positions that every output has confirmed: partition → next offset to read */
-  commit?(safe: Map<number, string>): Promise<void>;
+  /**
+   * commit positions that every output has confirmed: partition → next offset to read; under
+   * event time with the watermark of that moment, which a restarted run resumes from
+   */
+  commit?(safe: Map<number, string>, meta?: { watermarkMs?: number }): Promise<void>;
+  /** after open(): the event-time watermark stored with the last commit, if any */
+  resumeWatermarkMs?(): number | undefined;
   /** stop fetching without losing position (workbench pause, back-pressure) */
   pause?(): void;
   resume?(): void;

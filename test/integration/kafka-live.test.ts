@@ -126,6 +126,27 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     expect(comparable(sqliteRows(db))).toEqual(comparable(expected));
   });
 
+  it('out-of-order rows, a crash and a restart: the restarted run resumes from the committed watermark, so rows of windows stored before the crash do not open them again', async () => {
+    const lines = sensorLines(3000, { disorder: 8 }); // timestamps moved back by up to 8 s; lateness 2 s: some rows are late
+    const expectedD = await expectedSensorRows(dir, lines, 'disorder', { allowed_lateness: 2 });
+    await createTopic(kafka.brokers, 'disorder', 1); // one partition: the CSV order, so the same rows are late
+    await sendLines(kafka.brokers, 'disorder', lines.slice(0, 1700), false);
+    const db = path.join(dir, 'disorder.db');
+    const cfg = writeJson(path.join(dir, 'disorder.json'), sensorConfig(kafkaInput('disorder', 'g-disorder', { allowed_lateness: 2 }), sqliteOut(db)));
+    const first = runCli(['run', cfg, '--progress']);
+    await first.waitFor(() => first.rowsRead() >= 1700, 90_000, 'the first 1700 rows read');
+    await waitFor(async () => sum(await committedOffsets(kafka.brokers, 'g-disorder', 'disorder')) >= 1300, 20_000, 'commits of the closed windows');
+    first.child.kill('SIGKILL');
+    await first.exited;
+    await sendLines(kafka.brokers, 'disorder', lines.slice(1700), false);
+    const committed = sum(await committedOffsets(kafka.brokers, 'g-disorder', 'disorder'));
+    const second = runCli(['run', cfg, '--progress']);
+    await second.waitFor(() => second.rowsRead() >= 3000 - committed, 90_000, 'the rest read after the restart');
+    second.child.kill('SIGINT');
+    expect(await second.exited, second.stderr()).toBe(130);
+    expect(comparable(sqliteRows(db))).toEqual(comparable(expectedD));
+  });
+
   it('the broker killed (kill -9) and restarted mid-run: the run reconnects and goes on; the output is complete and nothing is counted twice', async () => {
     await createTopic(kafka.brokers, 'restart', 3);
     await sendLines(kafka.brokers, 'restart', LINES.slice(0, 1500));

@@ -129,13 +129,13 @@ export function sqliteRows(file: string, table = 'points'): Row[] {
 }
 
 /** The aggregates of the sensor config over the given lines, by a CSV replay through the CLI (the reference result). */
-export async function expectedSensorRows(dir: string, lines: string[], name = 'expected'): Promise<Row[]> {
+export async function expectedSensorRows(dir: string, lines: string[], name = 'expected', options: Record<string, unknown> = {}): Promise<Row[]> {
   const csv = path.join(dir, `${name}.csv`);
   fs.writeFileSync(csv, lines.join('\n') + '\n');
   const db = path.join(dir, `${name}.db`);
   const cfg = writeJson(
     path.join(dir, `${name}.json`),
-    sensorConfig({ input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp' } }, [{ method: 'sqlite', options: { path: db, table: 'points' } }]),
+    sensorConfig({ input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp', ...options } }, [{ method: 'sqlite', options: { path: db, table: 'points' } }]),
   );
   const r = runCli(['run', cfg, '--no-progress']);
   const code = await r.exited;
