@@ -22,6 +22,11 @@ class ScriptedKafka implements Source {
   readonly description = 'scripted kafka';
   readonly committable = true;
   commits: Record<number, string>[] = [];
+  watermarks: (number | undefined)[] = [];
+  resumeAt: number | undefined;
+  resumeWatermarkMs(): number | undefined {
+    return this.resumeAt;
+  }
   constructor(
     private readonly steps: Step[],
     private readonly end: 'finite' | (() => void),
@@ -42,8 +47,9 @@ class ScriptedKafka implements Source {
   progress(): number | null {
     return null;
   }
-  async commit(safe: Map<number, string>): Promise<void> {
+  async commit(safe: Map<number, string>, meta?: { watermarkMs?: number }): Promise<void> {
     this.commits.push(Object.fromEntries(safe));
+    this.watermarks.push(meta?.watermarkMs);
   }
   async close(): Promise<void> {}
 }
@@ -122,5 +128,26 @@ describe('offset commits (15.5)', () => {
     await runner.run();
     expect(source.commits[0]).toEqual({ 0: '0' });
     expect(source.commits.at(-1)).toEqual({ 0: '3', 1: '31' });
+  });
+
+  it('event time: the watermark goes with every commit; a restarted run resumes from it (rows of windows stored before are late)', async () => {
+    const p = await plan({ time_field: 'timestamp' });
+    const first = new ScriptedKafka([{ partition: 0, first: 0, lines: [row(1), row(12), row(25)] }], 'finite');
+    await new Runner(p, { source: first, warn: () => undefined }).run();
+    expect(first.watermarks).toEqual([(T0 + 25) * 1000, (T0 + 25) * 1000]);
+    const again = new ScriptedKafka([{ partition: 0, first: 1, lines: [row(12), row(25), row(5)] }], 'finite');
+    again.resumeAt = (T0 + 21) * 1000; // [10, 20) was stored before the restart
+    const late: string[] = [];
+    const stats = await new Runner(p, { source: again, warn: () => undefined, onRowError: (d) => late.push(`${d.reason}@${d.position.offset}`) }).run();
+    expect(late).toEqual(['late@1', 'late@3']);
+    expect(stats.windowsClosed).toBe(1);
+  });
+
+  it('processing time: no watermark is committed', async () => {
+    const p = await plan({});
+    const clock = new VirtualClock(1_000_000_000);
+    const source = new ScriptedKafka([{ partition: 0, first: 0, lines: [row(0)], advanceMs: 1000 }], 'finite', clock);
+    await new Runner(p, { source, clock, warn: () => undefined }).run();
+    expect(source.watermarks.every((w) => w === undefined)).toBe(true);
   });
 });
