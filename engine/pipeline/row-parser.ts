@@ -5,7 +5,7 @@
  */
 import { RowError } from '../errors.js';
 import type { FieldType, InputField, Value } from '../types.js';
-import { bytesText, parseBoolText, parseFloatBytes, parseFloatRange, parseIntBytes, parseIntText, stringBytes } from '../values/numeric.js';
+import { bytesText, parseBoolText, parseFloatBytes, parseFloatRange, parseIntBytes, parseIntText, stringInterner } from '../values/numeric.js';
 import { pyStrRepr } from '../values/python.js';
 
 export type RowParser = (line: string, r: Value[]) => void;
@@ -79,7 +79,7 @@ export function compileRowParser(fields: readonly InputField[], slots: readonly 
 }
 
 const BYTE_CONVERT: Record<FieldType, string> = {
-  StringType: 'P.str(b, s, e)',
+  StringType: 'S[${slot}](b, s, e)',
   IntegerType: 'P.intB(b, s, e)',
   LongType: 'P.intB(b, s, e)',
   ShortType: 'P.intB(b, s, e)',
@@ -89,7 +89,7 @@ const BYTE_CONVERT: Record<FieldType, string> = {
   BooleanType: 'P.bool(P.text(b, s, e))',
 };
 
-const byteHelpers = { ...helpers, str: stringBytes, intB: parseIntBytes, floatB: parseFloatBytes, text: bytesText };
+const byteHelpers = { ...helpers, intB: parseIntBytes, floatB: parseFloatBytes, text: bytesText };
 
 /** Byte-level parser for a single-byte separator: fields are scanned in JS, no string per line. */
 export function compileByteRowParser(fields: readonly InputField[], slots: readonly number[], sepByte: number): ByteRowParser {
@@ -104,8 +104,10 @@ export function compileByteRowParser(fields: readonly InputField[], slots: reado
       code += `if (e >= end) P.tooFew(F[${i}], ${maxIndex}, ${col + 1});\ns = e + 1; ${scan}`;
       col++;
     }
-    code += fieldCode(w, i, BYTE_CONVERT[w.field.type], 'P.badBytes(F[${i}], b, s, e)');
+    code += fieldCode(w, i, BYTE_CONVERT[w.field.type].replace('${slot}', String(w.slot)), 'P.badBytes(F[${i}], b, s, e)');
   });
-  const factory = new Function('P', 'F', `"use strict";\nreturn function parseRowBytes(b, start, end, r) {\n${code}};`);
-  return factory(byteHelpers, wanted.map((w) => w.field)) as ByteRowParser;
+  // one intern table per string column: keys repeat, a new string per row would be garbage
+  const interners = fields.map((f) => (f.type === 'StringType' ? stringInterner() : undefined));
+  const factory = new Function('P', 'F', 'S', `"use strict";\nreturn function parseRowBytes(b, start, end, r) {\n${code}};`);
+  return factory(byteHelpers, wanted.map((w) => w.field), interners) as ByteRowParser;
 }

@@ -366,3 +366,32 @@ export function stringBytes(buf: Uint8Array, start: number, end: number): string
   const latin1 = (buf as unknown as { latin1Slice?: (s: number, e: number) => string }).latin1Slice;
   return latin1 ? latin1.call(buf, start, end) : bytesText(buf, start, end);
 }
+
+/**
+ * A string field read through an intern table: repeated values (keys such as a
+ * sensor type) come back as the same string instead of a new allocation per
+ * row. Bounded: the table is emptied when it grows past `limit` entries.
+ */
+export function stringInterner(limit = 1 << 16): (buf: Uint8Array, start: number, end: number) => string {
+  const table = new Map<number, string>();
+  return (buf, start, end) => {
+    const n = end - start;
+    if (n > 48) return stringBytes(buf, start, end);
+    let h = n;
+    for (let i = start; i < end; i++) {
+      const c = buf[i]!;
+      if (c >= 0x80) return stringBytes(buf, start, end);
+      h = (Math.imul(h, 31) + c) | 0;
+    }
+    const hit = table.get(h);
+    if (hit !== undefined && hit.length === n) {
+      let i = 0;
+      while (i < n && hit.charCodeAt(i) === buf[start + i]) i++;
+      if (i === n) return hit;
+    }
+    const str = stringBytes(buf, start, end);
+    if (table.size >= limit) table.clear();
+    table.set(h, str);
+    return str;
+  };
+}
