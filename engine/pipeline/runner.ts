@@ -484,16 +484,16 @@ export class Runner {
     this.recordRowError({ position: batch.position(i), reason: f.reason, message: f.message, raw });
   }
 
-  private recordRowError(f: DeadLetter): void {
-    const d = f;
-    this.errorsByReason[f.reason] = (this.errorsByReason[f.reason] ?? 0) + 1;
+  private recordRowError(d: DeadLetter): void {
+    this.errorsByReason[d.reason] = (this.errorsByReason[d.reason] ?? 0) + 1;
     this.deadLetters?.add(d);
     this.options.onRowError?.(d);
-    if (this.plan.config.onError === 'fail' && f.reason !== 'late') {
+    if (this.plan.config.onError === 'fail' && d.reason !== 'late') {
       const pos = d.position;
-      throw new RunFailure(`row error at ${pos.source}${pos.line !== undefined ? `:${pos.line}` : ''}${pos.offset !== undefined ? ` offset ${pos.offset}` : ''}: ${f.message} (processing.on_error is "fail")`);
+      throw new RunFailure(`row error at ${pos.source}${pos.line !== undefined ? `:${pos.line}` : ''}${pos.offset !== undefined ? ` offset ${pos.offset}` : ''}: ${d.message} (processing.on_error is "fail")`);
     }
   }
+
 
   private checkErrorRate(final: boolean): void {
     const max = this.plan.config.input.maxErrorRate;
