@@ -21,6 +21,7 @@ import type { AppInfo, CheckResult, Diagnostic, Handlers, Overlay } from './cont
 import { copySample, inside, listSamples, openProject, RecentProjects, toPosix, findConfigFile } from './project.js';
 import { readHistory } from './history.js';
 import { ActiveRun, type Emit } from './runs.js';
+import { Tails, connectionDefaults, listTopics, testInflux, testKafka } from './connections.js';
 
 export interface HandlerOptions {
   mode: AppInfo['mode'];
@@ -76,6 +77,7 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
   const recent = new RecentProjects(path.join(opts.stateDir, 'recent-projects.json'));
   const projectsHome = opts.projectsHome ?? path.join(os.homedir(), 'ts-engine-projects');
   let run: ActiveRun | undefined;
+  const tails = new Tails(opts.emit);
 
   const requireRun = () => {
     if (!run || run.finished) throw new Error('no run in progress');
@@ -170,7 +172,9 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
         const first = result.diagnostics.find((d) => d.severity === 'error');
         throw new Error(`the config on disk is invalid${first ? `: ${first.file}:${first.line}:${first.column}: ${first.message}` : ''}`);
       }
-      run = new ActiveRun(plan, opts.emit, { speed, startPaused });
+      // a live input is never paced: event-time replay speed applies to files only
+      const live = plan.config.input.source.type === 'kafka';
+      run = new ActiveRun(plan, opts.emit, { speed: live ? 0 : speed, startPaused });
       return { runId: run.runId, summary: result.summary };
     },
 
@@ -191,7 +195,8 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     },
     async 'run.setSpeed'({ speed }) {
       if (!(speed >= 0)) throw new Error('speed must be ≥ 0 (0 = as fast as possible)');
-      requireRun().runner.setSpeed(speed);
+      const r = requireRun();
+      if (r.plan.config.input.source.type !== 'kafka') r.runner.setSpeed(speed);
     },
     async 'run.status'() {
       return run ? run.status() : null;
@@ -212,7 +217,37 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
       return { outDir: r.outDir, files: r.files, warnings: r.warnings, dropped: r.dropped, secrets: r.secrets };
     },
 
+    async 'connection.defaults'({ dir, overlay }) {
+      const { plan } = await checkProject(dir, overlay);
+      return connectionDefaults(plan?.config);
+    },
+
+    async 'connection.testKafka'(a) {
+      return testKafka(a);
+    },
+
+    async 'connection.listTopics'(a) {
+      return listTopics(a);
+    },
+
+    async 'connection.tailStart'(a) {
+      return tails.start(a);
+    },
+
+    async 'connection.tailStop'({ tailId }) {
+      await tails.stop(tailId);
+    },
+
+    async 'connection.tailKeepAlive'({ tailId }) {
+      return tails.keepAlive(tailId);
+    },
+
+    async 'connection.testInflux'(a) {
+      return testInflux(a);
+    },
+
     async dispose() {
+      await tails.stopAll();
       if (run && !run.finished) {
         run.runner.stop();
         await run.done;

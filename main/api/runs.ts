@@ -12,6 +12,8 @@ export type Emit = <E extends keyof Events>(event: E, payload: Events[E]) => voi
 
 /** Row errors sent to the UI per run (all are counted, and dead-lettered by the engine). */
 const MAX_ROW_ERRORS_SENT = 1000;
+/** progress of a run with live connections goes out at least this often */
+const HEARTBEAT_MS = 1000;
 
 export function toProgress(s: RunStats): RunProgress & { runId: string } {
   return {
@@ -38,6 +40,7 @@ export class ActiveRun {
   private rowErrors: RowErrorEvent[] = [];
   private rowErrorsSent = 0;
   private timer: NodeJS.Timeout;
+  private lastProgressAt = Date.now();
   readonly warnings: string[] = [];
   finished = false;
 
@@ -62,10 +65,14 @@ export class ActiveRun {
       },
       onProgress: (s) => {
         this.flush();
+        this.lastProgressAt = Date.now();
         this.emit('run.progress', toProgress(s));
       },
     });
-    this.timer = setInterval(() => this.flush(), opts.flushMs ?? 100);
+    this.timer = setInterval(() => {
+      this.flush();
+      this.heartbeat();
+    }, opts.flushMs ?? 100);
     this.done = this.start();
   }
 
@@ -109,6 +116,18 @@ export class ActiveRun {
       this.rowErrors = [];
       this.emit('run.rowErrors', { runId, errors });
     }
+  }
+
+  /**
+   * Live connections change while the runner itself reports nothing (connecting at start, a
+   * broker retrying while paused): their status goes out at least once a second.
+   */
+  private heartbeat(): void {
+    if (this.finished || Date.now() - this.lastProgressAt < HEARTBEAT_MS) return;
+    const s = this.runner.stats();
+    if (s.connections.length === 0) return;
+    this.lastProgressAt = Date.now();
+    this.emit('run.progress', toProgress(s));
   }
 
   status(): RunProgress & { runId: string } {
