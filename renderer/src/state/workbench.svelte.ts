@@ -238,7 +238,11 @@ export class Workbench {
     }
   }
 
-  /** Unsaved buffers, for checks and previews. */
+  /** Unsaved buffers, for checks and previews (and the connection panel's defaults). */
+  unsaved(): Record<string, string> {
+    return this.overlay();
+  }
+
   private overlay(): Record<string, string> {
     const o: Record<string, string> = {};
     for (const [path, d] of this.docs) if (d.model.getAlternativeVersionId() !== d.savedVersion) o[path] = d.model.getValue();

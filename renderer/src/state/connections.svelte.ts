@@ -1,0 +1,274 @@
+/**
+ * The connection panel: Kafka and InfluxDB settings (pre-filled from the open
+ * config, editable), their test results, the topic list and one live tail of
+ * raw messages. The tail lives here, not in the component, so it keeps running
+ * while other tabs are shown; a keep-alive every few seconds tells the back end
+ * the UI is still there (a closed window lets the tail end on its own).
+ */
+import { invoke, on } from '../lib/api';
+import type { ConnectionDefaults, InfluxTestArgs, InfluxTestResult, KafkaConnectionArgs, KafkaTestResult, KafkaTopicList, TailInfo, TailMessage } from '../../../main/api/contract';
+import { wb } from './workbench.svelte';
+
+/** messages kept on screen */
+const TAIL_KEEP = 500;
+const KEEPALIVE_MS = 5000;
+
+export type SaslMechanism = '' | 'plain' | 'scram-sha-256' | 'scram-sha-512';
+
+export class ConnectionsState {
+  defaults = $state.raw<ConnectionDefaults | null>(null);
+  /** project folder the fields were filled for */
+  private filledFor: string | null = null;
+
+  // Kafka
+  brokers = $state('');
+  sasl = $state<SaslMechanism>('');
+  saslUser = $state('');
+  saslPassword = $state('');
+  ssl = $state(false);
+  /** TLS options object of the config (ca, cert, …), kept as given while `ssl` is on */
+  private sslOptions: Record<string, unknown> | undefined;
+  kafkaBusy = $state<'' | 'test' | 'topics'>('');
+  kafkaResult = $state.raw<KafkaTestResult | null>(null);
+  topicList = $state.raw<KafkaTopicList | null>(null);
+  topicsError = $state<string | null>(null);
+
+  // tail
+  tailTopic = $state('');
+  tailFrom = $state<'latest' | 'back'>('back');
+  tailBack = $state(10);
+  tail = $state.raw<TailInfo | null>(null);
+  tailStarting = $state(false);
+  tailRunning = $state(false);
+  tailMessages = $state.raw<TailMessage[]>([]);
+  tailPaused = $state(false);
+  /** arrived while paused: shown on resume */
+  held = $state(0);
+  tailReceived = $state(0);
+  tailSkipped = $state(0);
+  tailNote = $state<string | null>(null);
+  tailError = $state<string | null>(null);
+  private heldMessages: TailMessage[] = [];
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
+
+  // InfluxDB
+  influxApi = $state<'v1' | 'v2'>('v1');
+  influxUrl = $state('');
+  influxUser = $state('');
+  influxPassword = $state('');
+  influxDatabase = $state('');
+  influxToken = $state('');
+  influxOrg = $state('');
+  influxBucket = $state('');
+  influxBusy = $state(false);
+  influxResult = $state.raw<InfluxTestResult | null>(null);
+
+  constructor() {
+    on('connection.tail', (e) => {
+      if (e.tailId !== this.tail?.tailId) return;
+      this.tailReceived = e.received;
+      this.tailSkipped += e.skipped;
+      if (this.tailPaused) {
+        this.heldMessages = [...this.heldMessages, ...e.messages].slice(-TAIL_KEEP);
+        this.held = this.heldMessages.length;
+      } else this.tailMessages = [...this.tailMessages, ...e.messages].slice(-TAIL_KEEP);
+    });
+    on('connection.tailEnded', (e) => {
+      if (e.tailId !== this.tail?.tailId) return;
+      this.ended(
+        e.reason === 'error'
+          ? `ended: ${e.error ?? 'connection failed'}`
+          : e.reason === 'limit'
+            ? `ended after its limit (${e.sent.toLocaleString()} messages shown)`
+            : e.reason === 'idle'
+              ? 'ended (the workbench stopped asking for it)'
+              : 'stopped',
+        e.reason === 'error' ? (e.error ?? null) : null,
+      );
+    });
+    window.addEventListener('pagehide', () => {
+      if (this.tailRunning && this.tail) void invoke('connection.tailStop', { tailId: this.tail.tailId }).catch(() => undefined);
+    });
+  }
+
+  /** Fills the forms from the open config (once per project, or when asked). */
+  async load(force = false): Promise<void> {
+    const p = wb.project;
+    if (!p || (!force && this.filledFor === p.dir)) return;
+    try {
+      const d = await invoke('connection.defaults', { dir: p.dir, overlay: wb.unsaved() });
+      this.defaults = d;
+      this.filledFor = p.dir;
+      if (force || d.kafka) this.fillKafka(d);
+      if (force || d.influx) this.fillInflux(d);
+    } catch (e) {
+      wb.notify('error', `connections: ${(e as Error).message}`);
+    }
+  }
+
+  private fillKafka(d: ConnectionDefaults): void {
+    const k = d.kafka;
+    this.brokers = k?.brokers.join(',') ?? '';
+    this.sasl = (k?.sasl?.mechanism?.toLowerCase() as SaslMechanism | undefined) ?? '';
+    this.saslUser = k?.sasl?.username ?? '';
+    this.saslPassword = k?.sasl?.password ?? '';
+    this.ssl = !!k?.ssl;
+    this.sslOptions = typeof k?.ssl === 'object' ? k.ssl : undefined;
+    if (k?.topic && !this.tailRunning) this.tailTopic = k.topic;
+    this.kafkaResult = null;
+    this.topicList = null;
+    this.topicsError = null;
+  }
+
+  private fillInflux(d: ConnectionDefaults): void {
+    const i = d.influx;
+    this.influxApi = i?.token ? 'v2' : 'v1';
+    this.influxUrl = i?.url ?? '';
+    this.influxUser = i?.username ?? '';
+    this.influxPassword = i?.password ?? '';
+    this.influxDatabase = i?.database ?? '';
+    this.influxToken = i?.token ?? '';
+    this.influxOrg = i?.org ?? '';
+    this.influxBucket = i?.bucket ?? '';
+    this.influxResult = null;
+  }
+
+  /** the topic the config reads (or alerts go to) */
+  get configTopic(): string | undefined {
+    return this.defaults?.kafka?.topic;
+  }
+
+  private kafkaArgs(): KafkaConnectionArgs {
+    return {
+      brokers: this.brokers
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b) => b.length > 0),
+      clientId: this.defaults?.kafka?.clientId,
+      ssl: this.ssl ? (this.sslOptions ?? true) : undefined,
+      sasl: this.sasl ? { mechanism: this.sasl, username: this.saslUser, password: this.saslPassword } : undefined,
+    };
+  }
+
+  async testKafka(): Promise<void> {
+    this.kafkaBusy = 'test';
+    try {
+      this.kafkaResult = await invoke('connection.testKafka', this.kafkaArgs());
+    } catch (e) {
+      this.kafkaResult = { ok: false, address: this.brokers, brokers: [], error: (e as Error).message, elapsedMs: 0 };
+    } finally {
+      this.kafkaBusy = '';
+    }
+  }
+
+  async listTopics(): Promise<void> {
+    this.kafkaBusy = 'topics';
+    this.topicsError = null;
+    try {
+      this.topicList = await invoke('connection.listTopics', this.kafkaArgs());
+    } catch (e) {
+      this.topicList = null;
+      this.topicsError = (e as Error).message;
+    } finally {
+      this.kafkaBusy = '';
+    }
+  }
+
+  // ---- tail -------------------------------------------------------------------------
+
+  async startTail(topic = this.tailTopic): Promise<void> {
+    if (!topic.trim()) return;
+    await this.stopTail();
+    this.tailTopic = topic.trim();
+    this.tailStarting = true;
+    this.tailError = null;
+    this.tailNote = null;
+    this.tailMessages = [];
+    this.heldMessages = [];
+    this.held = 0;
+    this.tailReceived = 0;
+    this.tailSkipped = 0;
+    this.tailPaused = false;
+    try {
+      const info = await invoke('connection.tailStart', { ...this.kafkaArgs(), topic: this.tailTopic, from: this.tailFrom, back: this.tailBack });
+      this.tail = info;
+      this.tailRunning = true;
+      this.keepAlive = setInterval(() => void this.ping(), KEEPALIVE_MS);
+    } catch (e) {
+      this.tail = null;
+      this.tailError = (e as Error).message;
+    } finally {
+      this.tailStarting = false;
+    }
+  }
+
+  private async ping(): Promise<void> {
+    const t = this.tail;
+    if (!t || !this.tailRunning) return;
+    try {
+      const { alive } = await invoke('connection.tailKeepAlive', { tailId: t.tailId });
+      if (!alive && this.tail?.tailId === t.tailId && this.tailRunning) this.ended('ended', null);
+    } catch {
+      /* the back end is restarting: the next ping tells */
+    }
+  }
+
+  private ended(note: string, error: string | null): void {
+    clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
+    this.tailRunning = false;
+    this.tailNote = note;
+    this.tailError = error;
+    if (this.tailPaused) this.resumeTail();
+  }
+
+  async stopTail(): Promise<void> {
+    const t = this.tail;
+    if (!t || !this.tailRunning) return;
+    this.ended('stopped', null);
+    try {
+      await invoke('connection.tailStop', { tailId: t.tailId });
+    } catch (e) {
+      wb.notify('error', `tail: ${(e as Error).message}`);
+    }
+  }
+
+  pauseTail(): void {
+    this.tailPaused = true;
+  }
+
+  resumeTail(): void {
+    this.tailPaused = false;
+    this.tailMessages = [...this.tailMessages, ...this.heldMessages].slice(-TAIL_KEEP);
+    this.heldMessages = [];
+    this.held = 0;
+  }
+
+  clearTail(): void {
+    this.tailMessages = [];
+    this.heldMessages = [];
+    this.held = 0;
+  }
+
+  // ---- InfluxDB ----------------------------------------------------------------------
+
+  private influxArgs(): InfluxTestArgs {
+    const url = this.influxUrl.trim();
+    return this.influxApi === 'v1'
+      ? { url, username: this.influxUser || undefined, password: this.influxPassword || undefined, database: this.influxDatabase || undefined }
+      : { url, token: this.influxToken, org: this.influxOrg || undefined, bucket: this.influxBucket || undefined };
+  }
+
+  async testInflux(): Promise<void> {
+    this.influxBusy = true;
+    try {
+      this.influxResult = await invoke('connection.testInflux', this.influxArgs());
+    } catch (e) {
+      this.influxResult = { ok: false, url: this.influxUrl, api: this.influxApi, warnings: [], error: (e as Error).message, elapsedMs: 0 };
+    } finally {
+      this.influxBusy = false;
+    }
+  }
+}
+
+export const connections = new ConnectionsState();
