@@ -229,6 +229,7 @@ export class Runner {
       stdout: this.env.stdout,
       stores: this.stores,
       warn: this.env.warn,
+      stopping: () => this.stopRequested,
     };
     if (outputsOn) {
       for (const out of cfg.outputs) {

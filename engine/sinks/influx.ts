@@ -12,7 +12,7 @@ import type { ClosedWindow } from '../pipeline/processor.js';
 import type { ConnectionStatus, Sink, SinkContext } from './sink.js';
 import { EngineError } from '../errors.js';
 import { influxClient, isRetriable, windowLines, type InfluxClient } from '../live/influx.js';
-import { Throttle, withRetries, type BackoffOptions } from '../live/backoff.js';
+import { Throttle, realSleep, withRetries, type BackoffOptions } from '../live/backoff.js';
 import { pyTuple } from '../values/python.js';
 
 type InfluxOutput = Extract<OutputConfig, { method: 'influx' }>;
@@ -41,6 +41,18 @@ export class InfluxSink implements Sink {
     this.throttle = new Throttle(ctx.warn, 10_000);
   }
 
+  /** the run is being stopped: retries give up (the window is not written, so its offsets are not committed) */
+  private stopping(): boolean {
+    return this.ctx.stopping?.() === true;
+  }
+
+  /** a backoff wait that ends early when the run is being stopped */
+  private readonly pause = async (ms: number): Promise<void> => {
+    if (this.backoff.sleep) return this.backoff.sleep(ms);
+    const end = Date.now() + ms;
+    for (let left = ms; left > 0 && !this.stopping(); left = end - Date.now()) await realSleep(Math.min(left, 100));
+  };
+
   status(): ConnectionStatus {
     const c = this.out.connection;
     return { name: `influx ${c.url} ${this.client?.target ?? c.database ?? c.bucket}/${c.measurement}`, status: this.state, detail: this.state === 'ok' ? `${this.pointsWritten} points written` : this.detail };
@@ -67,6 +79,8 @@ export class InfluxSink implements Sink {
           maxRetries: Math.min(3, this.out.maxRetries),
           retriable: isRetriable,
           ...this.backoff,
+          sleep: this.pause,
+          aborted: () => this.stopping(),
           onRetry: (n, ms, e) => {
             this.state = 'retrying';
             this.detail = `${(e as Error).message}; attempt ${n + 1} in ${(ms / 1000).toFixed(1)} s`;
@@ -111,6 +125,8 @@ export class InfluxSink implements Sink {
           maxRetries: max,
           retriable: isRetriable,
           ...this.backoff,
+          sleep: this.pause,
+          aborted: () => this.stopping(),
           onRetry: (n, ms, e) => {
             this.retries++;
             this.state = 'retrying';
@@ -125,6 +141,9 @@ export class InfluxSink implements Sink {
     } catch (e) {
       this.state = isRetriable(e) ? 'down' : this.state;
       this.detail = (e as Error).message;
+      if (isRetriable(e) && this.stopping()) {
+        throw new EngineError('OutputError', `influx output: the window ending ${new Date(w.endMs).toISOString()} was not written: the run was stopped while retrying (${(e as Error).message})`);
+      }
       const after = isRetriable(e) ? ` after ${max} retries` : '';
       throw new EngineError('OutputError', `influx output: writing the window ending ${new Date(w.endMs).toISOString()} failed${after}: ${(e as Error).message}`);
     }

@@ -26,4 +26,6 @@ export interface SinkContext {
   /** shared SQLite handles of this pipeline */
   stores: import('../store/sqlite-store.js').SqliteStores;
   warn(message: string): void;
+  /** true once the run is being stopped: a sink retrying a dead server gives up instead of holding up the stop */
+  stopping?(): boolean;
 }

@@ -261,13 +261,21 @@ export class KafkaSource implements Source {
     clearTimeout(this.commitTimer);
     const consumer = this.consumer;
     if (!consumer) return;
+    // broker unreachable (retrying, down): a commit or a clean leave cannot succeed, so a stop does not wait long for them
+    const reachable = this.state === 'ok' || this.state === 'connecting';
     try {
-      await this.commitInFlight;
-      await withTimeout(this.flushCommits(), 15_000, 'final offset commit');
+      await withTimeout(
+        (async () => {
+          await this.commitInFlight;
+          await this.flushCommits();
+        })(),
+        reachable ? 15_000 : 3000,
+        'final offset commit',
+      );
     } catch (e) {
       this.opts.warn(`kafka: final offset commit failed (${kafkaCause(e)}); the uncommitted messages are read again next time`);
     }
-    await withTimeout(consumer.disconnect(), 20_000, 'kafka disconnect').catch((e) => this.opts.warn(`kafka: ${kafkaCause(e)}`));
+    await withTimeout(consumer.disconnect(), reachable ? 20_000 : 3000, 'kafka disconnect').catch((e) => this.opts.warn(`kafka: ${kafkaCause(e)}`));
     this.consumer = undefined;
     this.setStatus('down', 'closed');
   }

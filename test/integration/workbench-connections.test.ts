@@ -337,4 +337,89 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     expect(fin.error).toMatch(new RegExp(`KafkaConnectError|Connection refused: brokers=127\\.0\\.0\\.1:${dead}`));
     expect(fin.progress.connections).toEqual([expect.objectContaining({ name: `kafka sensors @ 127.0.0.1:${dead}`, status: 'down' })]);
   });
+  it('faults show as run.progress connection status: InfluxDB killed → the output "retrying" while the run waits, back → "ok"; the broker killed → the source "retrying", back → "ok"', async () => {
+    await createTopic(kafka.brokers, 'conn-faults', 1);
+    const lines = sensorLines(1200);
+    await sendLines(kafka.brokers, 'conn-faults', lines.slice(0, 400));
+    const p = project('faults', (c) => {
+      c.input.options.brokers = kafka.brokers;
+      c.input.options.topic = 'conn-faults';
+      c.input.options.consumer_group = 'conn-faults-run';
+      c.outputs = [{ method: 'influx', main: true, options: { influx: { host: '127.0.0.1', port: influx16.port, username: 'admin', password: 'pw', database: 'faults', measurement: 'points' }, max_retries: 100 } }];
+      delete c.analysis;
+    });
+    const { runId } = await h['run.start']({ dir: p });
+    const mine = () => rec.list('run.progress').filter((e) => e.runId === runId);
+    const status = (prefix: string) => () => mine().map((e) => e.connections.find((c) => c.name.startsWith(prefix))?.status);
+    const kafkaStatus = status('kafka conn-faults');
+    const influxStatus = status('influx');
+    const seen = (f: () => (string | undefined)[], s: string, from = 0) => f().slice(from).includes(s);
+    await waitFor(() => mine().some((e) => e.windowsClosed >= 1) && mine().at(-1)!.connections.every((c) => c.status === 'ok'), 60_000, 'both connections ok and a window written');
+    expect(mine().at(-1)!.connections.map((c) => c.name)).toEqual([`kafka conn-faults @ ${kafka.brokers[0]}`, `influx ${influx16.url} faults/points`]);
+
+    await influx16.kill();
+    let mark = mine().length;
+    await sendLines(kafka.brokers, 'conn-faults', lines.slice(400, 800));
+    await waitFor(() => seen(influxStatus, 'retrying', mark), 30_000, 'the influx output retrying');
+    const retrying = mine().slice(mark).find((e) => e.connections.some((c) => c.status === 'retrying'))!;
+    expect(retrying.connections.find((c) => c.name.startsWith('influx'))!.detail).toMatch(new RegExp(`cannot reach InfluxDB at ${influx16.url}: connection refused; retry \\d+/100`));
+    await influx16.start();
+    mark = mine().length;
+    await waitFor(() => seen(influxStatus, 'ok', mark), 60_000, 'the influx output ok again');
+
+    await kafka.kill();
+    mark = mine().length;
+    await waitFor(() => seen(kafkaStatus, 'retrying', mark), 60_000, 'the kafka source retrying');
+    await kafka.start();
+    await sendLines(kafka.brokers, 'conn-faults', lines.slice(800));
+    mark = mine().length;
+    await waitFor(() => mine().at(-1)!.rowsRead >= 1200 && seen(kafkaStatus, 'ok', mark), 120_000, 'every row read with the source ok again');
+    await h['run.stop']({});
+    const fin = rec.list('run.finished').find((e) => e.runId === runId)!;
+    expect(fin.state).toBe('finished');
+    expect(fin.progress.rowsRead).toBe(1200);
+  });
+  it('run.stop during an outage returns within seconds: InfluxDB down → the retries give up, the window is not written (failed, named); the broker down → a short final commit and leave', async () => {
+    const lines = sensorLines(800);
+    await createTopic(kafka.brokers, 'conn-stop-a', 1);
+    await sendLines(kafka.brokers, 'conn-stop-a', lines.slice(0, 400));
+    const a = project('stop-influx', (c) => {
+      c.input.options.brokers = kafka.brokers;
+      c.input.options.topic = 'conn-stop-a';
+      c.input.options.consumer_group = 'conn-stop-a';
+      c.outputs = [{ method: 'influx', options: { influx: { host: '127.0.0.1', port: influx16.port, username: 'admin', password: 'pw', database: 'stop', measurement: 'points' } } }];
+      delete c.analysis;
+    });
+    const progressOf = (runId: string) => rec.list('run.progress').filter((e) => e.runId === runId);
+    const first = await h['run.start']({ dir: a });
+    await waitFor(() => progressOf(first.runId).some((e) => e.windowsClosed >= 1), 30_000, 'a window written');
+    await influx16.kill();
+    await sendLines(kafka.brokers, 'conn-stop-a', lines.slice(400));
+    await waitFor(() => progressOf(first.runId).some((e) => e.connections.some((c) => c.status === 'retrying')), 30_000, 'the influx output retrying');
+    let t0 = Date.now();
+    await h['run.stop']({});
+    expect(Date.now() - t0).toBeLessThan(3000); // the default 10 retries would hold the stop for about a minute
+    const failed = rec.list('run.finished').find((e) => e.runId === first.runId)!;
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(new RegExp(`^influx output: the window ending \\S+ was not written: the run was stopped while retrying \\(cannot reach InfluxDB at ${influx16.url}: connection refused\\)$`));
+    await influx16.start();
+
+    await createTopic(kafka.brokers, 'conn-stop-k', 1);
+    await sendLines(kafka.brokers, 'conn-stop-k', lines.slice(0, 400));
+    const k = project('stop-kafka', (c) => {
+      c.input.options.brokers = kafka.brokers;
+      c.input.options.topic = 'conn-stop-k';
+      c.input.options.consumer_group = 'conn-stop-k';
+      delete c.analysis;
+    });
+    const second = await h['run.start']({ dir: k });
+    await waitFor(() => progressOf(second.runId).some((e) => e.windowsClosed >= 1), 30_000, 'a window closed');
+    await kafka.kill();
+    await waitFor(() => progressOf(second.runId).some((e) => e.connections.some((c) => c.status === 'retrying')), 60_000, 'the source retrying');
+    t0 = Date.now();
+    await h['run.stop']({});
+    expect(Date.now() - t0).toBeLessThan(8000); // was 20 s (the disconnect time limit)
+    expect(rec.list('run.finished').find((e) => e.runId === second.runId)).toMatchObject({ state: 'finished' });
+    await kafka.start();
+  });
 });
