@@ -5,6 +5,7 @@
  * while other tabs are shown; a keep-alive every few seconds tells the back end
  * the UI is still there (a closed window lets the tail end on its own).
  */
+import { untrack } from 'svelte';
 import { invoke, on } from '../lib/api';
 import type { ConnectionDefaults, InfluxTestArgs, InfluxTestResult, KafkaConnectionArgs, KafkaTestResult, KafkaTopicList, TailInfo, TailMessage } from '../../../main/api/contract';
 import { wb } from './workbench.svelte';
@@ -85,6 +86,18 @@ export class ConnectionsState {
               : 'stopped',
         e.reason === 'error' ? (e.error ?? null) : null,
       );
+    });
+    // another project (or none): its settings are read afresh, a running tail ends
+    $effect.root(() => {
+      $effect(() => {
+        const dir = wb.project?.dir ?? null;
+        untrack(() => {
+          if (dir === this.filledFor) return;
+          this.filledFor = null;
+          this.defaults = null;
+          void this.stopTail();
+        });
+      });
     });
     window.addEventListener('pagehide', () => {
       if (this.tailRunning && this.tail) void invoke('connection.tailStop', { tailId: this.tail.tailId }).catch(() => undefined);
