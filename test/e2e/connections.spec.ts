@@ -38,6 +38,13 @@ test('connections: test Kafka, list and tail a topic, test InfluxDB, start a liv
   await page.getByTestId('tab-connections').click();
   await expect(page.getByTestId('kafka-brokers')).toHaveValue(kafka.brokers[0]!);
 
+  // a wrong address: a clear error, quickly; "from config" puts the config's brokers back
+  await page.getByTestId('kafka-brokers').fill('127.0.0.1:1');
+  await page.getByTestId('kafka-test').click();
+  await expect(page.getByTestId('kafka-result')).toContainText('✗ cannot connect to Kafka at 127.0.0.1:1: connection refused', { timeout: 5000 });
+  await page.getByRole('button', { name: 'from config' }).click();
+  await expect(page.getByTestId('kafka-brokers')).toHaveValue(kafka.brokers[0]!);
+
   // test the connection
   await page.getByTestId('kafka-test').click();
   await expect(page.getByTestId('kafka-result')).toContainText(`✓ connected to ${kafka.brokers[0]}`);
@@ -57,6 +64,15 @@ test('connections: test Kafka, list and tail a topic, test InfluxDB, start a liv
   await expect(page.getByTestId('tail-lines')).toContainText(LINES[1219]!);
   await expect(page.getByTestId('tail-status')).toContainText('tailing');
 
+  // paused: what arrives is held back, and shown on resume
+  await page.getByTestId('tail-pause').click();
+  await sendLines(kafka.brokers, 'sensors', LINES.slice(1220, 1225));
+  await expect(page.getByTestId('tail-resume')).toHaveText('▶ Resume (5)');
+  await expect(page.getByTestId('tail-message')).toHaveCount(40);
+  await page.getByTestId('tail-resume').click();
+  await expect(page.getByTestId('tail-message')).toHaveCount(45);
+  await expect(page.getByTestId('tail-lines')).toContainText(LINES[1224]!);
+
   // InfluxDB (typed in: this config has no influx output)
   await page.getByTestId('influx-url').fill(influx.url);
   await page.getByTestId('influx-test').click();
@@ -73,12 +89,12 @@ test('connections: test Kafka, list and tail a topic, test InfluxDB, start a liv
   await expect(kafkaStatus).toHaveAttribute('data-status', 'ok');
   await expect(kafkaStatus).toContainText(`kafka sensors @ ${kafka.brokers[0]}`);
   await expect(page.getByTestId('windows-closed')).toHaveText(/^[5-9] windows$/);
-  await expect(page.getByTestId('run-progress')).toContainText('1,220 rows');
+  await expect(page.getByTestId('run-progress')).toContainText('1,225 rows');
   await shot(page, '13-live-run');
 
   // the panel shows the same status with its detail, and stops the run
   await page.getByTestId('tab-connections').click();
-  await expect(page.getByTestId('live-progress')).toContainText('running · 1,220 rows');
+  await expect(page.getByTestId('live-progress')).toContainText('running · 1,225 rows');
   await expect(page.getByTestId('connections-panel').getByTestId('connection-status')).toContainText('group ts-engine-sensors, partitions [0, 1]');
   await page.getByTestId('live-stop').click();
   await expect(page.getByTestId('run-state')).toHaveText('finished');
