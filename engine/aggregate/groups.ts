@@ -5,7 +5,7 @@
  * `merge` folds a partial group from another worker in (aggregates are monoids:
  * Spark's map-side combine), so memory is keys × open windows, never rows.
  */
-import type { FieldType, Value } from '../types.js';
+import type { Value } from '../types.js';
 import { runtime } from '../expr/runtime.js';
 import type { AggregationPlan } from './rules.js';
 
@@ -77,9 +77,4 @@ return {
 };`;
   const ops = new Function('h', 'x', source)(runtime, extensions) as Omit<GroupOps, 'source'>;
   return { ...ops, source };
-}
-
-/** Result types of the emitted row: key types then aggregated types. */
-export function outputTypes(plan: AggregationPlan): { keyTypes: FieldType[]; valueTypes: FieldType[] } {
-  return { keyTypes: plan.keys.map((k) => k.type), valueTypes: plan.values.map((v) => v.type) };
 }

@@ -9,7 +9,7 @@ import type { Diagnostic } from '../errors.js';
 import type { FieldType, InputField } from '../types.js';
 import { ALL_TYPES, PARSEABLE_TYPES, isNumericType } from '../types.js';
 import { DiagnosticSink } from './diagnostics.js';
-import { JsonSyntaxError, lineCol, parseJsonWithLocations, type ParsedJson } from './json.js';
+import { JsonSyntaxError, lineCol, lineStartsOf, parseJsonWithLocations, type ParsedJson } from './json.js';
 import type {
   AlertSinkConfig,
   AnalysisConfig,
@@ -67,7 +67,7 @@ export function parseDoc(text: string, file: string): { doc?: ParsedJson; sink: 
   } catch (e) {
     const sink = new DiagnosticSink(file, undefined);
     if (e instanceof JsonSyntaxError) {
-      const lc = lineCol(parseJsonLines(text), e.offset);
+      const lc = lineCol(lineStartsOf(text), e.offset);
       sink.diagnostics.push({
         file,
         line: lc.line,
@@ -83,12 +83,6 @@ export function parseDoc(text: string, file: string): { doc?: ParsedJson; sink: 
     }
     throw e;
   }
-}
-
-function parseJsonLines(text: string): number[] {
-  const starts = [0];
-  for (let k = 0; k < text.length; k++) if (text.charCodeAt(k) === 10) starts.push(k + 1);
-  return starts;
 }
 
 /** Validates a config given its text; `io` reads the data-structure file and checks referenced files. */
