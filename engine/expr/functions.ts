@@ -81,16 +81,16 @@ function modulo(name: string, doc: string): FunctionDef {
   };
 }
 
-function comparableOrder(name: string, args: ArgInfo[], allowMixedEquality: boolean): void {
-  const [a, b] = args as [ArgInfo, ArgInfo];
-  const aStr = a.type === 'StringType';
-  const bStr = b.type === 'StringType';
-  if (aStr !== bStr && !allowMixedEquality) {
-    typeError(
-      `${name} compares ${a.type} with ${b.type}: both arguments must be numeric/boolean or both strings`,
-      aStr ? a.node : b.node,
-    );
-  }
+/** Result type of a comparison (D-42): both arguments numeric/boolean, or both strings. */
+function comparisonResult(name: string): (args: ArgInfo[]) => FieldType {
+  return (args) => {
+    const [a, b] = args as [ArgInfo, ArgInfo];
+    const aStr = a.type === 'StringType';
+    if (aStr !== (b.type === 'StringType')) {
+      typeError(`${name} compares ${a.type} with ${b.type}: both arguments must be numeric/boolean or both strings`, aStr ? a.node : b.node);
+    }
+    return 'BooleanType';
+  };
 }
 
 function ordering(name: string, sym: string, doc: string): FunctionDef {
@@ -99,10 +99,7 @@ function ordering(name: string, sym: string, doc: string): FunctionDef {
     arity: 2,
     signature: `${name}(a, b) → BooleanType   (both numeric/boolean, or both strings)`,
     doc,
-    resultType: (args) => {
-      comparableOrder(name, args, false);
-      return 'BooleanType';
-    },
+    resultType: comparisonResult(name),
     // strings order by code point as in Python; JS `<` compares UTF-16 code units (wrong above U+FFFF)
     emit: (c, args) => (args[0]!.type === 'StringType' ? `(h.strcmp(${c[0]}, ${c[1]}) ${sym} 0)` : `(${c[0]} ${sym} ${c[1]})`),
   };
@@ -114,10 +111,7 @@ function equality(name: string, negate: boolean, doc: string): FunctionDef {
     arity: 2,
     signature: `${name}(a, b) → BooleanType   (both numeric/boolean, or both strings)`,
     doc,
-    resultType: (args) => {
-      comparableOrder(name, args, false);
-      return 'BooleanType';
-    },
+    resultType: comparisonResult(name),
     // loose equality is Python's for numbers, bigints and booleans (1 == 1.0 == True); strings compare exactly
     emit: (c, args) => {
       const op = args[0]!.type === 'StringType' ? (negate ? '!==' : '===') : negate ? '!=' : '==';
