@@ -17,7 +17,7 @@ import type { PipelinePlan } from '../pipeline/plan.js';
 import { Runner, type RunnerOptions, type RunStats, type WindowDriverContext } from '../pipeline/runner.js';
 import { timeModeOf, type ClosedWindow } from '../pipeline/processor.js';
 import { newWindowGroups, type WindowGroups } from '../aggregate/groups.js';
-import { FlatWindow, type FlatWindowData } from './flat-window.js';
+import { FlatWindow, type FlatWindowData } from '../pipeline/flat-window.js';
 import { workerScript } from '../paths.js';
 import type { ChunkResult, ChunkTask, WorkerReply } from './protocol.js';
 

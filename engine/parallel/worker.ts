@@ -8,7 +8,7 @@ import { checkConfig, type PipelinePlan } from '../pipeline/plan.js';
 import { Processor } from '../pipeline/processor.js';
 import { CsvSource } from '../sources/csv.js';
 import type { ChunkResult, ChunkTask } from './protocol.js';
-import { flatten } from './flat-window.js';
+import { flatten } from '../pipeline/flat-window.js';
 
 const { configPath, configText } = workerData as { configPath: string; configText: string };
 let planPromise: Promise<PipelinePlan> | undefined;

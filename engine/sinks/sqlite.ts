@@ -4,7 +4,7 @@
  */
 import type { Value } from '../types.js';
 import { groupCount, type ClosedWindow } from '../pipeline/processor.js';
-import { isFlatWindow, type FlatWindow } from '../parallel/flat-window.js';
+import { isFlatWindow, type FlatWindow } from '../pipeline/flat-window.js';
 import type { Db } from '../store/sqlite-store.js';
 import { quoteIdent, sqlType, tableColumns } from '../store/sqlite-store.js';
 import type { Sink, SinkContext } from './sink.js';

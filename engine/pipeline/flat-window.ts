@@ -1,12 +1,12 @@
 /**
- * Windows as they cross from a replay worker to the merger: flat arrays of
+ * A closed window as flat arrays (how windows cross from a replay worker to the merger):
  * primitives (and a Float64Array when every aggregate is a plain number)
  * instead of one object per group, which is far cheaper to clone and to
  * collect. Group objects are only built when something asks for them.
  */
 import type { Value } from '../types.js';
 import type { Group } from '../aggregate/groups.js';
-import type { ClosedWindow } from '../pipeline/processor.js';
+import type { ClosedWindow } from './processor.js';
 
 export interface FlatWindowData {
   startMs: number;
