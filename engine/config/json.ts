@@ -138,7 +138,8 @@ export function parseJsonWithLocations(text: string): ParsedJson {
           i++;
           const childPath = pathKey(path, key);
           if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key "${key}"`, ks);
-          obj[key] = parseValue(childPath, ks, ke);
+          // defineProperty, not assignment: a "__proto__" key is data, never the object's prototype
+          Object.defineProperty(obj, key, { value: parseValue(childPath, ks, ke), enumerable: true, writable: true, configurable: true });
           ws();
           if (text[i] === ',') {
             i++;

@@ -87,6 +87,18 @@ describe('strict syntax with positioned errors', () => {
     expect(e.offset).toBe(offset);
   });
 
+  it('keeps a "__proto__" key as an own property and never sets the prototype', () => {
+    const d = parseJsonWithLocations('{"__proto__": {"polluted": 1}, "a": {"__proto__": null}}');
+    const v = d.value as Record<string, unknown>;
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(Object.keys(v)).toEqual(['__proto__', 'a']);
+    expect(Object.getOwnPropertyDescriptor(v, '__proto__')!.value).toEqual({ polluted: 1 });
+    expect((v as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(Object.keys(v.a as object)).toEqual(['__proto__']);
+    expect(v).toStrictEqual(JSON.parse('{"__proto__": {"polluted": 1}, "a": {"__proto__": null}}'));
+    expect(d.locs.has('["__proto__"]') || d.locs.has('__proto__')).toBe(true);
+  });
+
   it('agrees with JSON.parse on random JSON values (property)', () => {
     fc.assert(
       fc.property(fc.jsonValue(), fc.constantFrom(0, 2), (v, indent) => {
