@@ -80,6 +80,11 @@ export function formatDiagnostic(d: Diagnostic): string {
 export class ConfigInvalidError extends Error {
   override name = 'ConfigInvalidError';
   constructor(readonly diagnostics: Diagnostic[]) {
-    super(diagnostics.filter((d) => d.severity === 'error').map(formatDiagnostic).join('\n'));
+    super(
+      diagnostics
+        .filter((d) => d.severity === 'error')
+        .map(formatDiagnostic)
+        .join('\n'),
+    );
   }
 }

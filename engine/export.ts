@@ -38,7 +38,10 @@ export function envNameFor(jsonPath: string): string {
     .split('.')
     .filter((s) => s !== '' && s !== 'options' && s !== 'option')
     .map((s) => (s === 'influx_options' || s === 'sqlite_options' ? s.replace('_options', '') : s));
-  return ['TS_ENGINE', ...segs].join('_').toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  return ['TS_ENGINE', ...segs]
+    .join('_')
+    .toUpperCase()
+    .replace(/[^A-Z0-9_]/g, '_');
 }
 
 function brokerToServerPort(b: unknown): { server: string; port: number } | undefined {
@@ -71,7 +74,8 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
       for (const k of INPUT_ONLY) drop(opts, k, `input.options.${k}`, 'ts-engine only (no reference equivalent)');
       if (Array.isArray(opts.brokers)) {
         const first = brokerToServerPort(opts.brokers[0]);
-        if (opts.brokers.length > 1) warnings.push(`input.options.brokers: the reference takes one server; kept only the first broker ${JSON.stringify(opts.brokers[0])}`);
+        if (opts.brokers.length > 1)
+          warnings.push(`input.options.brokers: the reference takes one server; kept only the first broker ${JSON.stringify(opts.brokers[0])}`);
         delete opts.brokers;
         dropped.push('input.options.brokers');
         if (first && opts.server === undefined) {
@@ -210,7 +214,9 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
           warnings.push(`analysis.rule[${i}].option renamed to options (the reference spelling)`);
         }
         if (isObj(r) && typeof r.module === 'string' && isModulePath(r.module)) {
-          warnings.push(`analysis.rule[${i}].module ${JSON.stringify(r.module)} is a ts-engine (JavaScript) module: port it to a Python class analysis/<Name>.py for the reference`);
+          warnings.push(
+            `analysis.rule[${i}].module ${JSON.stringify(r.module)} is a ts-engine (JavaScript) module: port it to a Python class analysis/<Name>.py for the reference`,
+          );
         }
       });
     }
@@ -232,7 +238,11 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
   };
   walk(cfg, '');
   if (Object.keys(secrets).length > 0) {
-    warnings.push(`replaced secrets by environment placeholders: ${Object.entries(secrets).map(([p, e]) => `${p} → ${e}`).join(', ')}`);
+    warnings.push(
+      `replaced secrets by environment placeholders: ${Object.entries(secrets)
+        .map(([p, e]) => `${p} → ${e}`)
+        .join(', ')}`,
+    );
   }
   return { config: cfg, dropped, warnings, secrets };
 }

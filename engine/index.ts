@@ -46,7 +46,12 @@ export function summarize(plan: PipelinePlan): PipelineSummary {
     outputs: cfg.outputs.map((o) => ({
       method: o.method,
       main: o.main,
-      description: o.method === 'sqlite' ? `${o.path} (${o.table})` : o.method === 'influx' ? `${o.connection.url} ${o.connection.database ?? o.connection.bucket}/${o.connection.measurement}` : `stdout (${o.format})`,
+      description:
+        o.method === 'sqlite'
+          ? `${o.path} (${o.table})`
+          : o.method === 'influx'
+            ? `${o.connection.url} ${o.connection.database ?? o.connection.bucket}/${o.connection.measurement}`
+            : `stdout (${o.format})`,
     })),
     analyses: cfg.analysis?.rules.map((r) => ({ module: r.module, name: r.name })) ?? [],
   };

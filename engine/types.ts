@@ -7,40 +7,17 @@
  *   integer kinds (Byte/Short/Integer/Long) → `number` when safe, `bigint` beyond ±2^53 (D-39)
  *   Float/Double → `number`;  Boolean → `boolean`;  String → `string`.
  */
-export type FieldType =
-  | 'BooleanType'
-  | 'ByteType'
-  | 'ShortType'
-  | 'IntegerType'
-  | 'LongType'
-  | 'FloatType'
-  | 'DoubleType'
-  | 'StringType';
+export type FieldType = 'BooleanType' | 'ByteType' | 'ShortType' | 'IntegerType' | 'LongType' | 'FloatType' | 'DoubleType' | 'StringType';
 
 export type Value = number | bigint | boolean | string | null;
 
 /** Numeric promotion order of Section 5.4, narrowest first. */
-export const PROMOTION_ORDER: readonly FieldType[] = [
-  'BooleanType',
-  'ByteType',
-  'ShortType',
-  'IntegerType',
-  'LongType',
-  'FloatType',
-  'DoubleType',
-];
+export const PROMOTION_ORDER: readonly FieldType[] = ['BooleanType', 'ByteType', 'ShortType', 'IntegerType', 'LongType', 'FloatType', 'DoubleType'];
 
 export const ALL_TYPES: readonly FieldType[] = [...PROMOTION_ORDER, 'StringType'];
 
 /** Types the row parser can convert (D-14). */
-export const PARSEABLE_TYPES: readonly FieldType[] = [
-  'StringType',
-  'IntegerType',
-  'LongType',
-  'FloatType',
-  'DoubleType',
-  'BooleanType',
-];
+export const PARSEABLE_TYPES: readonly FieldType[] = ['StringType', 'IntegerType', 'LongType', 'FloatType', 'DoubleType', 'BooleanType'];
 
 export function isIntegerType(t: FieldType): boolean {
   return t === 'ByteType' || t === 'ShortType' || t === 'IntegerType' || t === 'LongType';

@@ -22,7 +22,14 @@ declare module 'electron' {
       title?: string;
       backgroundColor?: string;
       autoHideMenuBar?: boolean;
-      webPreferences?: { preload?: string; contextIsolation?: boolean; nodeIntegration?: boolean; sandbox?: boolean; webSecurity?: boolean; spellcheck?: boolean };
+      webPreferences?: {
+        preload?: string;
+        contextIsolation?: boolean;
+        nodeIntegration?: boolean;
+        sandbox?: boolean;
+        webSecurity?: boolean;
+        spellcheck?: boolean;
+      };
     });
     static getAllWindows(): BrowserWindow[];
     webContents: WebContents;
@@ -54,7 +61,9 @@ declare module 'electron' {
   const session: {
     defaultSession: {
       webRequest: {
-        onHeadersReceived(listener: (details: { responseHeaders?: Record<string, string[]> }, callback: (r: { responseHeaders?: Record<string, string[]> }) => void) => void): void;
+        onHeadersReceived(
+          listener: (details: { responseHeaders?: Record<string, string[]> }, callback: (r: { responseHeaders?: Record<string, string[]> }) => void) => void,
+        ): void;
       };
       setPermissionRequestHandler(handler: (wc: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
     };

@@ -23,11 +23,11 @@
 //
 // The same `--seed` and options always give byte-identical output.
 
-import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { realpathSync } from "node:fs";
+import { createWriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { realpathSync } from 'node:fs';
 
 export const DEFAULTS = Object.freeze({
   rows: 18000,
@@ -39,7 +39,7 @@ export const DEFAULTS = Object.freeze({
   seed: 42,
 });
 
-const TYPE_FAMILIES = ["seal", "pump", "fan", "valve", "motor", "compressor", "bearing", "gear"];
+const TYPE_FAMILIES = ['seal', 'pump', 'fan', 'valve', 'motor', 'compressor', 'bearing', 'gear'];
 
 /** Stable sensor type for an id (independent of the seed and of the other options). */
 export function sensorType(id) {
@@ -71,14 +71,14 @@ function normalizeOptions(opts = {}) {
     }
     return n;
   };
-  const rows = num("rows", o.rows, { int: true, min: 0 });
-  const sensors = num("sensors", o.sensors, { int: true, min: 1 });
-  const start = num("start", o.start, { int: true });
-  const rate = o.rate === undefined || o.rate === null ? sensors : num("rate", o.rate, { min: Number.MIN_VALUE });
-  const anomalies = num("anomalies", o.anomalies, { min: 0 });
+  const rows = num('rows', o.rows, { int: true, min: 0 });
+  const sensors = num('sensors', o.sensors, { int: true, min: 1 });
+  const start = num('start', o.start, { int: true });
+  const rate = o.rate === undefined || o.rate === null ? sensors : num('rate', o.rate, { min: Number.MIN_VALUE });
+  const anomalies = num('anomalies', o.anomalies, { min: 0 });
   if (anomalies >= 1) throw new RangeError(`generate-sensors: --anomalies must be < 1, got ${anomalies}`);
-  const disorder = num("disorder", o.disorder, { int: true, min: 0 });
-  const seed = num("seed", o.seed, { int: true });
+  const disorder = num('disorder', o.disorder, { int: true, min: 0 });
+  const seed = num('seed', o.seed, { int: true });
   return { rows, sensors, start, rate, anomalies, disorder, seed, out: o.out };
 }
 
@@ -122,7 +122,7 @@ export function* sensorChunks(opts = {}, chunkBytes = 1 << 20) {
   const driftStep = 0.004 / Math.sqrt(Math.max(reportsPerSec, 1e-9) * 60); // ~0.4%/min random walk
   const TWO_PI_DAY = (2 * Math.PI) / 86400;
 
-  const typeBytes = types.map((t) => Buffer.from(t, "latin1"));
+  const typeBytes = types.map((t) => Buffer.from(t, 'latin1'));
   const LINE_MAX = 256;
   let buf = Buffer.allocUnsafe(chunkBytes + LINE_MAX);
   let pos = 0;
@@ -238,9 +238,9 @@ export async function generateSensors(opts = {}) {
   const o = normalizeOptions(opts);
   let stream;
   let ownStream = false;
-  if (o.out === undefined || o.out === null || o.out === "-") {
+  if (o.out === undefined || o.out === null || o.out === '-') {
     stream = process.stdout;
-  } else if (typeof o.out === "string") {
+  } else if (typeof o.out === 'string') {
     await mkdir(dirname(resolve(o.out)), { recursive: true });
     stream = createWriteStream(o.out, { highWaterMark: 1 << 22 });
     ownStream = true;
@@ -253,7 +253,7 @@ export async function generateSensors(opts = {}) {
   const onError = (e) => {
     failed = e;
   };
-  stream.on("error", onError);
+  stream.on('error', onError);
   try {
     for (const chunk of sensorChunks(o)) {
       if (failed) throw failed;
@@ -261,28 +261,28 @@ export async function generateSensors(opts = {}) {
       if (!stream.write(chunk)) {
         await new Promise((res, rej) => {
           const done = () => {
-            stream.off("drain", done);
-            stream.off("error", fail);
+            stream.off('drain', done);
+            stream.off('error', fail);
             res();
           };
           const fail = (e) => {
-            stream.off("drain", done);
+            stream.off('drain', done);
             rej(e);
           };
-          stream.on("drain", done);
-          stream.once("error", fail);
+          stream.on('drain', done);
+          stream.once('error', fail);
         });
       }
     }
     if (ownStream) {
       await new Promise((res, rej) => {
-        stream.once("error", rej);
+        stream.once('error', rej);
         stream.end(res);
       });
     }
     if (failed) throw failed;
   } finally {
-    stream.off("error", onError);
+    stream.off('error', onError);
   }
   const lastIdx = o.rows - 1;
   return {
@@ -298,10 +298,10 @@ export async function generateSensors(opts = {}) {
 
 function parseArgs(argv) {
   const opts = {};
-  const known = new Set(["rows", "sensors", "start", "rate", "out", "anomalies", "disorder", "seed"]);
+  const known = new Set(['rows', 'sensors', 'start', 'rate', 'out', 'anomalies', 'disorder', 'seed']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "-h" || a === "--help") {
+    if (a === '-h' || a === '--help') {
       opts.help = true;
       continue;
     }
@@ -340,14 +340,14 @@ if (isMain()) {
     process.exit(2);
   }
   if (opts.help) {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(USAGE + '\n');
   } else {
-    process.stdout.on("error", (e) => {
-      if (e.code === "EPIPE") process.exit(0);
+    process.stdout.on('error', (e) => {
+      if (e.code === 'EPIPE') process.exit(0);
     });
     generateSensors(opts).then(
       (r) => {
-        if (opts.out && opts.out !== "-") {
+        if (opts.out && opts.out !== '-') {
           process.stderr.write(
             `generate-sensors: ${r.rows} rows, ${r.sensors} sensors, ts ${r.firstTs}..${r.lastTs}, ` +
               `${(r.bytes / 1e6).toFixed(1)} MB in ${r.seconds.toFixed(2)} s -> ${opts.out}\n`,

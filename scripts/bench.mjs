@@ -15,7 +15,10 @@ if (existsSync(path.join(root, 'test/bench/peers/setup-pyspark.sh')) && !args.in
   // best effort: the PySpark peers are skipped (and reported as failed) when the venv cannot be made
   spawnSync('bash', [path.join(root, 'test/bench/peers/setup-pyspark.sh')], { stdio: 'inherit', cwd: root });
 }
-const replay = run('test/bench/replay.mjs', args.filter((a) => a !== '--no-pyspark'));
+const replay = run(
+  'test/bench/replay.mjs',
+  args.filter((a) => a !== '--no-pyspark'),
+);
 if (replay.status !== 0) process.exit(replay.status ?? 1);
 
 const preview = spawnSync(node, [path.join(root, 'test/bench/preview.mjs'), '--json'], { cwd: root, encoding: 'utf8' });
@@ -24,7 +27,9 @@ if (preview.status !== 0) {
   process.exit(1);
 }
 const previewResult = JSON.parse(preview.stdout.trim().split('\n').pop());
-console.log(`\npreview of ${previewResult.rows} rows after an edit: median ${previewResult.medianMs} ms (p90 ${previewResult.p90Ms} ms) over ${previewResult.edits} edits`);
+console.log(
+  `\npreview of ${previewResult.rows} rows after an edit: median ${previewResult.medianMs} ms (p90 ${previewResult.p90Ms} ms) over ${previewResult.edits} edits`,
+);
 
 const latestPath = path.join(root, 'test/bench/results/latest.json');
 const latest = JSON.parse(readFileSync(latestPath, 'utf8'));

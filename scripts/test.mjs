@@ -5,6 +5,7 @@ import fs from 'node:fs';
 
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const steps = [
+  ['lint and format', [npx, 'biome', 'check', '--error-on-warnings', '.']],
   ['type check', [npx, 'tsc', '--noEmit', '-p', 'tsconfig.json']],
   ['unit + integration tests', [npx, 'vitest', 'run']],
 ];

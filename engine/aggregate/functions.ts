@@ -29,8 +29,7 @@ export const BUILTIN_AGGREGATES: readonly AggregateDef[] = [
     doc: 'Sum of the column over the group. Booleans count true as 1 (IntegerType result).',
     resultType: boolToInt,
     init: (v, t) => (t === 'BooleanType' ? `(${v} ? 1 : 0)` : v),
-    combine: (a, b, t) =>
-      t === 'BooleanType' ? `${a} = h.iadd(${a}, ${b} ? 1 : 0);` : isIntegerType(t) ? `${a} = h.iadd(${a}, ${b});` : `${a} += ${b};`,
+    combine: (a, b, t) => (t === 'BooleanType' ? `${a} = h.iadd(${a}, ${b} ? 1 : 0);` : isIntegerType(t) ? `${a} = h.iadd(${a}, ${b});` : `${a} += ${b};`),
   },
   {
     name: 'mul',
@@ -38,8 +37,7 @@ export const BUILTIN_AGGREGATES: readonly AggregateDef[] = [
     doc: 'Product of the column over the group. Booleans count true as 1 (IntegerType result).',
     resultType: boolToInt,
     init: (v, t) => (t === 'BooleanType' ? `(${v} ? 1 : 0)` : v),
-    combine: (a, b, t) =>
-      t === 'BooleanType' ? `${a} = h.imul(${a}, ${b} ? 1 : 0);` : isIntegerType(t) ? `${a} = h.imul(${a}, ${b});` : `${a} *= ${b};`,
+    combine: (a, b, t) => (t === 'BooleanType' ? `${a} = h.imul(${a}, ${b} ? 1 : 0);` : isIntegerType(t) ? `${a} = h.imul(${a}, ${b});` : `${a} *= ${b};`),
   },
   {
     name: 'max',

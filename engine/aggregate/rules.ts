@@ -66,13 +66,15 @@ export function planAggregation(
     const key = KEY_RE.exec(rule);
     if (key) {
       const text = key[1]!;
-      if (operation === 'reduce') return fail(`Error: Error in the field ${rule.trim()}. Perhaps a parenthesis is missing or semicolon (reduce takes no key; use reduceByKey)`);
+      if (operation === 'reduce')
+        return fail(`Error: Error in the field ${rule.trim()}. Perhaps a parenthesis is missing or semicolon (reduce takes no key; use reduceByKey)`);
       if (keyFields) return fail(`Key field is not unique in rule ${pyStrRepr(list)}.`);
       const open = text.split('(').length - 1;
       const close = text.split(')').length - 1;
       if (open !== close) return fail(`Error: The number of opening and closing parentheses does not match ${pyStrRepr(text.trim())}.`);
       const names = text.replace(/[()\s]/g, '').split(',');
-      if (names.some((n) => n.length === 0)) return fail(`Error: Error in the field ${rule.trim()}. Perhaps a parenthesis is missing or semicolon (empty key field name)`);
+      if (names.some((n) => n.length === 0))
+        return fail(`Error: Error in the field ${rule.trim()}. Perhaps a parenthesis is missing or semicolon (empty key field name)`);
       const dup = names.find((n, i) => names.indexOf(n) !== i);
       if (dup) return fail(`Key field '${dup}' is listed twice in ${rule.trim()}`);
       keyFields = names;
@@ -87,7 +89,11 @@ export function planAggregation(
     const found = rule.match(AGG_ANY) ?? [];
     if (found.length > 1) {
       const leftover = rule.replace(AGG_ANY, '').trim();
-      return fail(leftover.length === 0 ? `Error: Error in the rule ${list}. Perhaps a semicolon is missing.` : `Error: Error in the rule ${pyStrRepr(list)}. Perhaps a semicolon is missing.`);
+      return fail(
+        leftover.length === 0
+          ? `Error: Error in the rule ${list}. Perhaps a semicolon is missing.`
+          : `Error: Error in the rule ${pyStrRepr(list)}. Perhaps a semicolon is missing.`,
+      );
     }
     return fail(`Error: Error in the rule ${pyStrRepr(list)}. Perhaps a semicolon is missing.`);
   });

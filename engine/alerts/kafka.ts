@@ -85,7 +85,11 @@ export class KafkaAlertSink implements AlertSink {
   }
 
   status(): ConnectionStatus {
-    return { name: `kafka alerts ${this.cfg.topic} @ ${this.cfg.brokers.join(',')}`, status: this.state, detail: this.state === 'ok' ? `${this.sent} alerts sent` : this.detail };
+    return {
+      name: `kafka alerts ${this.cfg.topic} @ ${this.cfg.brokers.join(',')}`,
+      status: this.state,
+      detail: this.state === 'ok' ? `${this.sent} alerts sent` : this.detail,
+    };
   }
 
   async open(): Promise<void> {

@@ -28,8 +28,20 @@ export class SqliteAlertSink implements AlertSink {
     );
   }
   async send(a: Alert): Promise<void> {
-    const numeric = typeof a.value === 'number' ? a.value : typeof a.value === 'bigint' ? Number(a.value) : typeof a.value === 'boolean' ? (a.value ? 1 : 0) : null;
-    this.insert!.run(a.timeMs, a.module, alertKeyText(a), a.field, numeric, pyRepr(a.value, a.valueType), a.lowerBound, a.upperBound, JSON.stringify(a.keyFields), this.now());
+    const numeric =
+      typeof a.value === 'number' ? a.value : typeof a.value === 'bigint' ? Number(a.value) : typeof a.value === 'boolean' ? (a.value ? 1 : 0) : null;
+    this.insert!.run(
+      a.timeMs,
+      a.module,
+      alertKeyText(a),
+      a.field,
+      numeric,
+      pyRepr(a.value, a.valueType),
+      a.lowerBound,
+      a.upperBound,
+      JSON.stringify(a.keyFields),
+      this.now(),
+    );
   }
   async close(): Promise<void> {
     if (this.insert) this.stores.release(this.file);

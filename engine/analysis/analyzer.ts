@@ -104,7 +104,9 @@ export class Analyzer {
         } catch (e) {
           this.stats.failures++;
           const key = g.key ? ` key=${pyTuple(g.key, this.keyTypes)}` : '';
-          this.hooks.warn(`analysis ${rule.name} (${rule.module}) failed for window ending ${new Date(w.endMs).toISOString()}${key}: ${(e as Error).message.split('\n')[0]}; its alerts for this row are lost`);
+          this.hooks.warn(
+            `analysis ${rule.name} (${rule.module}) failed for window ending ${new Date(w.endMs).toISOString()}${key}: ${(e as Error).message.split('\n')[0]}; its alerts for this row are lost`,
+          );
         }
       }
       this.stats.lookups += record.lookups;

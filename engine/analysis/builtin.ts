@@ -23,14 +23,7 @@ interface DeviationOptions {
   deviation: Record<string, number>;
 }
 
-async function check(
-  name: string,
-  history: HistoryAccessor,
-  alerts: AlertSender,
-  field: string,
-  base: number,
-  pct: number,
-): Promise<void> {
+async function check(name: string, history: HistoryAccessor, alerts: AlertSender, field: string, base: number, pct: number): Promise<void> {
   const current = history.current();
   const v = current[field];
   const x = num(v);

@@ -20,7 +20,7 @@ export class InfluxHistory implements HistorySource {
 
   constructor(
     private readonly conn: InfluxConnection,
-    private readonly opts: { warn(m: string): void },
+    _opts: { warn(m: string): void },
   ) {
     this.description = `influx ${conn.url} ${conn.kind === 'v1' ? `database ${conn.database}` : `bucket ${conn.bucket}`} (measurement ${conn.measurement})`;
   }

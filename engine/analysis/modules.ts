@@ -8,7 +8,11 @@ export function expectedExportName(file: string, exportName?: string): string {
 }
 
 /** The class a user analysis module provides: `<export>` / file base name, `default`, or the only entry of `analyses`. */
-export function pickAnalysisClass(mod: Record<string, unknown>, file: string, exportName?: string): (new (o: unknown, n: string) => { analysis: unknown }) | undefined {
+export function pickAnalysisClass(
+  mod: Record<string, unknown>,
+  file: string,
+  exportName?: string,
+): (new (o: unknown, n: string) => { analysis: unknown }) | undefined {
   const isClass = (c: unknown) => typeof c === 'function' && typeof (c as { prototype?: { analysis?: unknown } }).prototype?.analysis === 'function';
   const name = expectedExportName(file, exportName);
   const analyses = isObj(mod.analyses) ? mod.analyses : {};

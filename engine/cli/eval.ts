@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError, RowError } from '../errors.js';
 import type { InputField, Value } from '../types.js';
-import { compileBody } from '../expr/compile.js';
+import { compileBody, type ConfigLookup } from '../expr/compile.js';
 import { parseDataStructure, parseDoc } from '../config/validate.js';
 import { configLookupFor } from '../pipeline/plan.js';
 import { compileRowParser } from '../pipeline/row-parser.js';
@@ -37,7 +37,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     }
     fields = parsed.fields;
   }
-  let lookup;
+  let lookup: ConfigLookup | undefined;
   const configFile = options.get('config') as string | undefined;
   if (configFile !== undefined) {
     const { doc, sink } = parseDoc(readOrFail(configFile, 'config'), path.resolve(configFile));
@@ -48,7 +48,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     lookup = configLookupFor(doc, doc.value);
   }
 
-  let compiled;
+  let compiled: ReturnType<typeof compileBody>;
   try {
     compiled = compileBody(expr, fields, { configLookup: lookup });
   } catch (e) {

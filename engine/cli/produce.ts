@@ -38,7 +38,10 @@ export interface ProduceOptions {
 }
 
 function keyIndexes(spec: string, structurePath: string | undefined): number[] {
-  const names = spec.split(',').map((s) => s.trim()).filter(Boolean);
+  const names = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (names.length === 0) throw new UsageError('--key-field needs a field index or name');
   let fields: { name: string; index: number }[] | undefined;
   return names.map((n) => {
@@ -74,7 +77,7 @@ async function* lines(file: string): AsyncGenerator<Buffer[]> {
     rest = p < buf.length ? Buffer.from(buf.subarray(p)) : undefined;
     if (out.length) yield out;
   }
-  if (rest && rest.length) yield [rest];
+  if (rest?.length) yield [rest];
 }
 
 function fieldText(line: Buffer, sep: Buffer, indexes: number[]): string {
@@ -99,7 +102,10 @@ export async function produce(o: ProduceOptions): Promise<{ sent: number; second
     try {
       if (!topics.includes(o.topic)) {
         // the broker's default partition count unless --partitions says otherwise
-        await admin.createTopics({ topics: [{ topic: o.topic, ...(o.partitions !== undefined ? { numPartitions: o.partitions } : {}) }], waitForLeaders: true });
+        await admin.createTopics({
+          topics: [{ topic: o.topic, ...(o.partitions !== undefined ? { numPartitions: o.partitions } : {}) }],
+          waitForLeaders: true,
+        });
       } else {
         const meta = await admin.fetchTopicMetadata({ topics: [o.topic] });
         const n = meta.topics[0]?.partitions.length ?? 0;
@@ -161,20 +167,28 @@ export async function produce(o: ProduceOptions): Promise<{ sent: number; second
 }
 
 export async function produceCommand(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgs(argv, ['brokers', 'topic', 'rate', 'key-field', 'structure', 'sep', 'partitions', 'batch', 'acks', 'client-id'], ['header', 'quiet']);
+  const { positionals, options } = parseArgs(
+    argv,
+    ['brokers', 'topic', 'rate', 'key-field', 'structure', 'sep', 'partitions', 'batch', 'acks', 'client-id'],
+    ['header', 'quiet'],
+  );
   if (positionals.length !== 1) throw new UsageError('produce takes exactly one CSV file (or - for standard input)');
   const file = positionals[0]!;
   const brokersOpt = options.get('brokers');
   const topic = options.get('topic');
   if (typeof brokersOpt !== 'string' || brokersOpt.trim() === '') throw new UsageError('produce needs --brokers <host:port>[,<host:port>…]');
   if (typeof topic !== 'string' || topic === '') throw new UsageError('produce needs --topic <name>');
-  const brokers = brokersOpt.split(',').map((b) => b.trim()).filter(Boolean);
+  const brokers = brokersOpt
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
   for (const b of brokers) if (!/^[^\s:]+:\d+$/.test(b)) throw new UsageError(`--brokers: '${b}' is not host:port`);
   const num = (name: string, min: number, integer: boolean): number | undefined => {
     const v = options.get(name);
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${String(v)}`);
+    if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n)))
+      throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${String(v)}`);
     return n;
   };
   const rate = num('rate', Number.MIN_VALUE, false);
@@ -224,7 +238,9 @@ export async function produceCommand(argv: string[]): Promise<number> {
       },
     });
     if (!quiet && err.isTTY) err.write('\r\x1b[K');
-    err.write(`sent ${r.sent.toLocaleString('en-US')} messages to topic ${topic} in ${r.seconds.toFixed(2)} s (${Math.round(r.sent / Math.max(r.seconds, 1e-3)).toLocaleString('en-US')} msgs/s)\n`);
+    err.write(
+      `sent ${r.sent.toLocaleString('en-US')} messages to topic ${topic} in ${r.seconds.toFixed(2)} s (${Math.round(r.sent / Math.max(r.seconds, 1e-3)).toLocaleString('en-US')} msgs/s)\n`,
+    );
     return stop ? 130 : 0;
   } catch (e) {
     err.write(`${(e as Error).name === 'KafkaConnectError' ? 'KafkaConnectError: ' : 'error: '}${(e as Error).message}\n`);

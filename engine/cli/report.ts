@@ -31,9 +31,14 @@ export function summary(s: RunStats): string {
       .sort((a, b) => b[1] - a[1])
       .map(([r, n]) => `${r}: ${fmt(n)}`)
       .join(', ');
-    lines.push(`row errors: ${fmt(s.rowErrors)} (${reasons}); ${s.deadLetters ? `kept in ${s.deadLetters}` : 'not kept (no SQLite store; use --dead-letter <file.jsonl>)'}`);
+    lines.push(
+      `row errors: ${fmt(s.rowErrors)} (${reasons}); ${s.deadLetters ? `kept in ${s.deadLetters}` : 'not kept (no SQLite store; use --dead-letter <file.jsonl>)'}`,
+    );
   } else lines.push('row errors: 0');
-  if (s.analysis) lines.push(`analysis: ${fmt(s.analysis.records)} records, ${fmt(s.analysis.lookups)} history lookups, ${fmt(s.analysis.alerts)} alerts${s.analysis.failures ? `, ${fmt(s.analysis.failures)} module failures` : ''}`);
+  if (s.analysis)
+    lines.push(
+      `analysis: ${fmt(s.analysis.records)} records, ${fmt(s.analysis.lookups)} history lookups, ${fmt(s.analysis.alerts)} alerts${s.analysis.failures ? `, ${fmt(s.analysis.failures)} module failures` : ''}`,
+    );
   if (s.error) lines.push(`error: ${s.error}`);
   return lines.join('\n') + '\n';
 }

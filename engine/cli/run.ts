@@ -50,7 +50,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       if (options.has('quiet')) return;
       if (rowErrorLines < MAX_ROW_ERROR_LINES) {
         const p = d.position;
-        warn(`row error at ${displayPath(p.source)}${p.line !== undefined ? `:${p.line}` : ''}${p.offset !== undefined ? ` (partition ${p.partition}, offset ${p.offset})` : ''}: ${d.message}`);
+        warn(
+          `row error at ${displayPath(p.source)}${p.line !== undefined ? `:${p.line}` : ''}${p.offset !== undefined ? ` (partition ${p.partition}, offset ${p.offset})` : ''}: ${d.message}`,
+        );
       } else if (rowErrorLines === MAX_ROW_ERROR_LINES) warn('further row errors are counted and dead-lettered; see the summary');
       rowErrorLines++;
     },

@@ -51,7 +51,7 @@ export class DiagnosticSink {
           end = loc.keyEnd!;
         } else {
           start = loc.start;
-          end = p === path ? loc.end : loc.keyEnd ?? loc.start + 1;
+          end = p === path ? loc.end : (loc.keyEnd ?? loc.start + 1);
           if (p !== path && loc.keyStart !== undefined) start = loc.keyStart;
         }
       }

@@ -56,7 +56,7 @@ export function parseJsonWithLocations(text: string): ParsedJson {
   const fail = (msg: string, at = i): never => {
     throw new JsonSyntaxError(msg, at);
   };
-  const describe = () => (i >= n ? 'end of file' : `'${text[i]}'`);
+  const describeHere = () => (i >= n ? 'end of file' : `'${text[i]}'`);
 
   const parseString = (): { value: string; charMap?: number[] } => {
     const start = i;
@@ -79,14 +79,30 @@ export function parseJsonWithLocations(text: string): ParsedJson {
         const e = text[i + 1];
         let decoded: string;
         switch (e) {
-          case '"': decoded = '"'; break;
-          case '\\': decoded = '\\'; break;
-          case '/': decoded = '/'; break;
-          case 'b': decoded = '\b'; break;
-          case 'f': decoded = '\f'; break;
-          case 'n': decoded = '\n'; break;
-          case 'r': decoded = '\r'; break;
-          case 't': decoded = '\t'; break;
+          case '"':
+            decoded = '"';
+            break;
+          case '\\':
+            decoded = '\\';
+            break;
+          case '/':
+            decoded = '/';
+            break;
+          case 'b':
+            decoded = '\b';
+            break;
+          case 'f':
+            decoded = '\f';
+            break;
+          case 'n':
+            decoded = '\n';
+            break;
+          case 'r':
+            decoded = '\r';
+            break;
+          case 't':
+            decoded = '\t';
+            break;
           case 'u': {
             const hex = text.slice(i + 2, i + 6);
             if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape in string');
@@ -129,15 +145,15 @@ export function parseJsonWithLocations(text: string): ParsedJson {
       else {
         for (;;) {
           ws();
-          if (text[i] !== '"') fail(`expected a property name in double quotes but found ${describe()}`);
+          if (text[i] !== '"') fail(`expected a property name in double quotes but found ${describeHere()}`);
           const ks = i;
           const { value: key } = parseString();
           const ke = i;
           ws();
-          if (text[i] !== ':') fail(`expected ':' after property name but found ${describe()}`);
+          if (text[i] !== ':') fail(`expected ':' after property name but found ${describeHere()}`);
           i++;
           const childPath = pathKey(path, key);
-          if (Object.prototype.hasOwnProperty.call(obj, key)) fail(`duplicate key "${key}"`, ks);
+          if (Object.hasOwn(obj, key)) fail(`duplicate key "${key}"`, ks);
           // defineProperty, not assignment: a "__proto__" key is data, never the object's prototype
           Object.defineProperty(obj, key, { value: parseValue(childPath, ks, ke), enumerable: true, writable: true, configurable: true });
           ws();
@@ -151,7 +167,7 @@ export function parseJsonWithLocations(text: string): ParsedJson {
             i++;
             break;
           }
-          fail(`expected ',' or '}' but found ${describe()}`);
+          fail(`expected ',' or '}' but found ${describeHere()}`);
         }
       }
       value = obj;
@@ -174,7 +190,7 @@ export function parseJsonWithLocations(text: string): ParsedJson {
             i++;
             break;
           }
-          fail(`expected ',' or ']' but found ${describe()}`);
+          fail(`expected ',' or ']' but found ${describeHere()}`);
         }
       }
       value = arr;
@@ -198,7 +214,7 @@ export function parseJsonWithLocations(text: string): ParsedJson {
       i += m![0].length;
       value = Number(m![0]);
     } else {
-      fail(`unexpected ${describe()}`);
+      fail(`unexpected ${describeHere()}`);
     }
     loc.end = i;
     return value;
@@ -206,7 +222,7 @@ export function parseJsonWithLocations(text: string): ParsedJson {
 
   const value = parseValue('');
   ws();
-  if (i < n) fail(`unexpected ${describe()} after the end of the JSON value`);
+  if (i < n) fail(`unexpected ${describeHere()} after the end of the JSON value`);
   return { value, text, locs, lineStarts: lineStartsOf(text) };
 }
 

@@ -67,14 +67,19 @@ export type OutputConfig =
       index: number;
     };
 
-export type HistoryConfig =
-  | { method: 'sqlite'; path: string; table: string }
-  | { method: 'influx'; connection: InfluxConnection };
+export type HistoryConfig = { method: 'sqlite'; path: string; table: string } | { method: 'influx'; connection: InfluxConnection };
 
 export type AlertSinkConfig =
   | { method: 'stdout'; format: 'reference' | 'jsonl'; timezone: 'utc' | 'local' }
   | { method: 'sqlite'; path: string; table: string }
-  | { method: 'kafka'; brokers: string[]; topic: string; clientId: string; ssl?: boolean | Record<string, unknown>; sasl?: { mechanism: string; username: string; password: string } };
+  | {
+      method: 'kafka';
+      brokers: string[];
+      topic: string;
+      clientId: string;
+      ssl?: boolean | Record<string, unknown>;
+      sasl?: { mechanism: string; username: string; password: string };
+    };
 
 export interface AnalysisRuleConfig {
   /** built-in name (SimpleAnalysis, AverageAnalysis, Analysis for time_delta) or a resolved module path */

@@ -61,7 +61,7 @@ export const configJsonSchema = {
         data_structure: str('Path of the data-structure JSON file, relative to this config file.'),
         options: {
           type: 'object',
-          description: 'Input options. Unknown keys are kept (config(\'input.options.x\') can read them) with a warning.',
+          description: "Input options. Unknown keys are kept (config('input.options.x') can read them) with a warning.",
           properties: {
             path: str('csv: the file to read, relative to the config file; "-" reads standard input.'),
             header: bool('csv: skip the first line.'),
@@ -69,7 +69,9 @@ export const configJsonSchema = {
             batchDuration: num('Window length in seconds. csv without time_field and rate: 0 or absent = one window for the whole file.', { minimum: 0 }),
             time_field: str('Event time: a numeric field of the data structure holding the row time.'),
             time_unit: { enum: ['s', 'ms', 'us', 'ns'], description: 'Unit of time_field (default s).' },
-            allowed_lateness: num('Event time: seconds a window stays open after the watermark passes its end (default 0). Later rows are dead-lettered.', { minimum: 0 }),
+            allowed_lateness: num('Event time: seconds a window stays open after the watermark passes its end (default 0). Later rows are dead-lettered.', {
+              minimum: 0,
+            }),
             rate: num('csv: pace rows at this many rows per second, with processing-time windows.', { exclusiveMinimum: 0 }),
             speed: num('Event-time replay pacing: 1 = as fast as the event times say, 10 = ten times faster, 0 = as fast as possible.', { minimum: 0 }),
             max_error_rate: num('Stop the run (exit 1) when the fraction of bad rows exceeds this (0–1).', { minimum: 0, maximum: 1 }),
@@ -107,7 +109,8 @@ export const configJsonSchema = {
             rule: {
               type: 'array',
               items: { type: 'string' },
-              description: 'Aggregates "sum(col)", "mul(col)", "min(col)", "max(col)" and, for reduceByKey, one "key: (col1, col2)". Every transformed column must be used exactly once.',
+              description:
+                'Aggregates "sum(col)", "mul(col)", "min(col)", "max(col)" and, for reduceByKey, one "key: (col1, col2)". Every transformed column must be used exactly once.',
             },
           },
         },
@@ -204,7 +207,15 @@ export const configJsonSchema = {
         option: {
           type: 'object',
           description: 'kafka: brokers (or server + port) and topic; sqlite: path and table (default alerts, in the main store).',
-          properties: { brokers, server: str('Broker host.'), port: { type: 'integer' }, topic: str('Topic.'), path: str('SQLite file.'), table: str('Table.'), sasl },
+          properties: {
+            brokers,
+            server: str('Broker host.'),
+            port: { type: 'integer' },
+            topic: str('Topic.'),
+            path: str('SQLite file.'),
+            table: str('Table.'),
+            sasl,
+          },
         },
         options: { type: 'object', description: 'Alternative spelling of option.' },
       },

@@ -141,7 +141,12 @@ class Validator {
     return v;
   }
 
-  private num(o: Obj, key: string, p: string, opts: { required?: boolean; min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {}): number | undefined {
+  private num(
+    o: Obj,
+    key: string,
+    p: string,
+    opts: { required?: boolean; min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean } = {},
+  ): number | undefined {
     const v = o[key];
     if (v === undefined) {
       if (opts.required) this.err(`${p}.${key}`, `missing required key '${key}' in ${p}`);
@@ -235,22 +240,36 @@ class Validator {
     let kind: 'csv' | 'kafka' | undefined;
     if (type === 'csv' || type === 'kafka') kind = type;
     else if (type === undefined) this.err('input.input_type', `missing required key 'input_type' in input ("csv" or "kafka")`, 'InputError');
-    else this.err('input.input_type', `Error: input_type ${JSON.stringify(type)} unsuported input format (supported: "csv", "kafka"). ReadFactory cannot create Executable`, 'InputError');
+    else
+      this.err(
+        'input.input_type',
+        `Error: input_type ${JSON.stringify(type)} unsuported input format (supported: "csv", "kafka"). ReadFactory cannot create Executable`,
+        'InputError',
+      );
 
     const fields = this.dataStructure(inp);
     const options = inp.options;
     if (!isObj(options)) {
-      this.err('input.options', options === undefined ? `missing required key 'options' in input` : `input.options must be an object, got ${typeName(options)}`, 'InputError');
+      this.err(
+        'input.options',
+        options === undefined ? `missing required key 'options' in input` : `input.options must be an object, got ${typeName(options)}`,
+        'InputError',
+      );
       return undefined;
     }
     const p = 'input.options';
     const known = new Set([...INPUT_OPTION_KEYS.common, ...(kind ? INPUT_OPTION_KEYS[kind] : [])]);
     for (const key of Object.keys(options)) {
       if (!known.has(key)) {
-        this.sink.report(`${p}.${key}`, 'ConfigError', `unknown key '${key}' in input.options is kept (config('input.options.${key}') can read it) but not used by the ${kind ?? 'input'} source`, {
-          onKey: true,
-          severity: 'warning',
-        });
+        this.sink.report(
+          `${p}.${key}`,
+          'ConfigError',
+          `unknown key '${key}' in input.options is kept (config('input.options.${key}') can read it) but not used by the ${kind ?? 'input'} source`,
+          {
+            onKey: true,
+            severity: 'warning',
+          },
+        );
       }
     }
     const sep = options.sep === undefined ? ',' : this.str(options, 'sep', p, false);
@@ -264,7 +283,12 @@ class Validator {
 
     if (timeField !== undefined && fields) {
       const f = fields.find((x) => x.name === timeField);
-      if (!f) this.err(`${p}.time_field`, `time_field '${timeField}' is not a field of the data structure (${fields.map((x) => x.name).join(', ')})`, 'FieldNotExists');
+      if (!f)
+        this.err(
+          `${p}.time_field`,
+          `time_field '${timeField}' is not a field of the data structure (${fields.map((x) => x.name).join(', ')})`,
+          'FieldNotExists',
+        );
       else if (!isNumericType(f.type)) this.err(`${p}.time_field`, `time_field '${timeField}' must be numeric (epoch ${timeUnit}), but it is ${f.type}`);
     }
     if (timeField !== undefined && (batchDuration === undefined || batchDuration === 0)) {
@@ -273,7 +297,8 @@ class Validator {
     if (rate !== undefined && (batchDuration === undefined || batchDuration === 0)) {
       this.err(`${p}.batchDuration`, `paced csv input (rate) uses processing-time windows and needs batchDuration > 0 seconds`);
     }
-    if (rate !== undefined && timeField !== undefined) this.warn(`${p}.rate`, `rate is ignored under event time (time_field is set); use speed to pace a replay`);
+    if (rate !== undefined && timeField !== undefined)
+      this.warn(`${p}.rate`, `rate is ignored under event time (time_field is set); use speed to pace a replay`);
     if (options.speed !== undefined && timeField === undefined) this.warn(`${p}.speed`, `speed only paces event-time replays (time_field); it is ignored here`);
 
     let source: InputConfig['source'] | undefined;
@@ -328,7 +353,10 @@ class Validator {
       const server = this.str(o, 'server', p, true);
       const port = this.num(o, 'port', p, { required: true, integer: true, min: 1, max: 65535 });
       if (server === undefined || port === undefined) return undefined;
-      this.warn(`${p}.server`, `${p}.server + port is the reference's ZooKeeper form; ts-engine treats "${server}:${port}" as a single Kafka broker address (use "brokers": ["host:port"])`);
+      this.warn(
+        `${p}.server`,
+        `${p}.server + port is the reference's ZooKeeper form; ts-engine treats "${server}:${port}" as a single Kafka broker address (use "brokers": ["host:port"])`,
+      );
       return [`${server}:${port}`];
     }
     this.err(`${p}.brokers`, `missing required key 'brokers' in ${p} (an array of "host:port" strings)`);
@@ -454,7 +482,12 @@ class Validator {
 
   private influxConnection(o: unknown, p: string): InfluxConnection | undefined {
     if (!isObj(o)) {
-      this.err(p, o === undefined ? `missing required key '${p.split('.').pop()}' (InfluxDB connection: host, port, username, password, database, measurement — or url, token, org, bucket, measurement)` : `${p} must be an object`);
+      this.err(
+        p,
+        o === undefined
+          ? `missing required key '${p.split('.').pop()}' (InfluxDB connection: host, port, username, password, database, measurement — or url, token, org, bucket, measurement)`
+          : `${p} must be an object`,
+      );
       return undefined;
     }
     const measurement = this.str(o, 'measurement', p, true);
@@ -476,7 +509,15 @@ class Validator {
     const rp = this.str(o, 'retention_policy', p, false);
     if (!host || port === undefined || !database || !measurement) return undefined;
     const h = host.replace(/^https?:\/\//, '');
-    return { kind: 'v1', url: `${ssl || host.startsWith('https://') ? 'https' : 'http'}://${h}:${port}`, username, password, database, measurement, retentionPolicy: rp };
+    return {
+      kind: 'v1',
+      url: `${ssl || host.startsWith('https://') ? 'https' : 'http'}://${h}:${port}`,
+      username,
+      password,
+      database,
+      measurement,
+      retentionPolicy: rp,
+    };
   }
 
   // ---- processing --------------------------------------------------------
@@ -491,14 +532,22 @@ class Validator {
     const onError = this.oneOf(pr, 'on_error', 'processing', ['skip', 'fail'], 'skip');
     const agg = pr.aggregations;
     if (!isObj(agg)) {
-      this.err('processing.aggregations', agg === undefined ? `missing required key 'aggregations' in processing ({"operation_type": …, "rule": […]})` : 'processing.aggregations must be an object', 'NotValidAggregationExpression');
+      this.err(
+        'processing.aggregations',
+        agg === undefined
+          ? `missing required key 'aggregations' in processing ({"operation_type": …, "rule": […]})`
+          : 'processing.aggregations must be an object',
+        'NotValidAggregationExpression',
+      );
       return undefined;
     }
     const op = agg.operation_type;
     if (op !== 'reduce' && op !== 'reduceByKey') {
       this.err(
         'processing.aggregations.operation_type',
-        op === undefined ? `missing required key 'operation_type' ("reduce" or "reduceByKey")` : `The operation '${String(op)}' don't support (use "reduce" or "reduceByKey")`,
+        op === undefined
+          ? `missing required key 'operation_type' ("reduce" or "reduceByKey")`
+          : `The operation '${String(op)}' don't support (use "reduce" or "reduceByKey")`,
         'NotValidAggregationExpression',
       );
     }
@@ -515,7 +564,11 @@ class Validator {
     }
     if (!Array.isArray(v)) {
       // D-41: a single string is not iterated character by character
-      this.err(`${p}.${key}`, `${p}.${key} must be an array of strings, got ${typeName(v)}${typeof v === 'string' ? ` (write [${JSON.stringify(v)}])` : ''}`, cls);
+      this.err(
+        `${p}.${key}`,
+        `${p}.${key} must be an array of strings, got ${typeName(v)}${typeof v === 'string' ? ` (write [${JSON.stringify(v)}])` : ''}`,
+        cls,
+      );
       return undefined;
     }
     let ok = true;
@@ -587,7 +640,10 @@ class Validator {
     const accuracy = this.num(an, 'accuracy', p, { required: true, min: 0 });
     const timeoutMs = this.num(an, 'timeout_ms', p, { min: 1 }) ?? 1000;
     if (accuracy !== undefined && input && input.batchDurationSec > 0 && accuracy >= input.batchDurationSec) {
-      this.warn(`${p}.accuracy`, `Current accuracy ${accuracy} is more or equal batch duration ${input.batchDurationSec}. History lookups take the point closest to the target time.`);
+      this.warn(
+        `${p}.accuracy`,
+        `Current accuracy ${accuracy} is more or equal batch duration ${input.batchDurationSec}. History lookups take the point closest to the target time.`,
+      );
     }
     if (input && input.batchDurationSec === 0 && !input.rate) {
       this.warn(p, 'analysis over a single whole-file window has no history to compare with (set batchDuration and time_field)');
@@ -633,7 +689,12 @@ class Validator {
       return file && table ? { method: 'sqlite', path: this.resolve(file), table } : undefined;
     }
     // D-23: an unknown method is a start-up error, not a later crash
-    this.err(`${p}.method`, method === undefined ? `missing required key 'method' in ${p} ("influx" or "sqlite")` : `unknown history method ${JSON.stringify(method)} (use "influx" or "sqlite")`);
+    this.err(
+      `${p}.method`,
+      method === undefined
+        ? `missing required key 'method' in ${p} ("influx" or "sqlite")`
+        : `unknown history method ${JSON.stringify(method)} (use "influx" or "sqlite")`,
+    );
     return undefined;
   }
 
@@ -678,7 +739,7 @@ class Validator {
         let file = this.str(o, 'path', optPath, false);
         if (file === undefined) {
           const store = outputs.find((x) => x.method === 'sqlite' && x.main) ?? outputs.find((x) => x.method === 'sqlite');
-          if (!store || store.method !== 'sqlite') {
+          if (store?.method !== 'sqlite') {
             this.err(`${optPath}.path`, `alert method "sqlite" needs ${optPath}.path (or a sqlite output to share)`);
             return undefined;
           }
@@ -697,7 +758,12 @@ class Validator {
       }
       default:
         // D-23
-        this.err(`${p}.method`, a.method === undefined ? `missing required key 'method' in ${p}` : `unknown alert method ${JSON.stringify(a.method)} (use "stdout", "kafka" or "sqlite")`);
+        this.err(
+          `${p}.method`,
+          a.method === undefined
+            ? `missing required key 'method' in ${p}`
+            : `unknown alert method ${JSON.stringify(a.method)} (use "stdout", "kafka" or "sqlite")`,
+        );
         return undefined;
     }
   }
@@ -707,7 +773,10 @@ class Validator {
     const r = an.rule;
     if (isObj(r) && an.time_delta !== undefined) return this.legacyRule(an, r);
     if (!Array.isArray(r)) {
-      this.err(p, r === undefined ? `missing required key 'rule' in analysis (an array of {module, name, options})` : `${p} must be an array of {module, name, options}`);
+      this.err(
+        p,
+        r === undefined ? `missing required key 'rule' in analysis (an array of {module, name, options})` : `${p} must be an array of {module, name, options}`,
+      );
       return undefined;
     }
     const out: AnalysisRuleConfig[] = [];
@@ -777,7 +846,10 @@ export function parseDataStructure(text: string, file: string): { fields?: Input
   for (const [name, spec] of Object.entries(root)) {
     const p = name;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
-      sink.report(p, 'ConfigError', `field name '${name}' cannot be referenced in expressions (use letters, digits and _)`, { onKey: true, severity: 'warning' });
+      sink.report(p, 'ConfigError', `field name '${name}' cannot be referenced in expressions (use letters, digits and _)`, {
+        onKey: true,
+        severity: 'warning',
+      });
     }
     if (!isObj(spec)) {
       sink.report(p, 'ConfigError', `field '${name}' must be an object {"index": <column>, "type": "<Type>"}`);
@@ -811,6 +883,9 @@ export function parseDataStructure(text: string, file: string): { fields?: Input
   }
   if (!ok) return { sink, doc };
   // stable sort by index (D-13: index is the column position; duplicates name one column twice)
-  const sorted = fields.map((f, i) => ({ f, i })).sort((a, b) => a.f.index - b.f.index || a.i - b.i).map(({ f }) => f);
+  const sorted = fields
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => a.f.index - b.f.index || a.i - b.i)
+    .map(({ f }) => f);
   return { fields: sorted, sink, doc };
 }

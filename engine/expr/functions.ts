@@ -66,7 +66,8 @@ function arithmetic(name: string, sym: '+' | '-' | '*', intHelper: string, doc: 
     signature: `${name}(a: numeric, b: numeric) → promote(a, b)`,
     doc,
     resultType: (args) => promote(name, args, true),
-    emit: (c, args, r) => (isIntegerType(r) ? `h.${intHelper}(${c[0]}, ${c[1]})` : `(${asDouble(c[0]!, args[0]!.type)} ${sym} ${asDouble(c[1]!, args[1]!.type)})`),
+    emit: (c, args, r) =>
+      isIntegerType(r) ? `h.${intHelper}(${c[0]}, ${c[1]})` : `(${asDouble(c[0]!, args[0]!.type)} ${sym} ${asDouble(c[1]!, args[1]!.type)})`,
   };
 }
 
@@ -258,7 +259,11 @@ export const BUILTINS: readonly FunctionDef[] = [
     },
     emit: (c) => `h.truncate(${c[0]}, ${c[1]})`,
   },
-  intCast('long', 'LongType', 'Integer conversion (Python int()): doubles truncate toward zero, booleans give 0/1, strings are parsed; NaN/inf or unparsable text is a row error.'),
+  intCast(
+    'long',
+    'LongType',
+    'Integer conversion (Python int()): doubles truncate toward zero, booleans give 0/1, strings are parsed; NaN/inf or unparsable text is a row error.',
+  ),
   intCast('int', 'IntegerType', 'Same as long (no 32-bit range check).'),
   floatCast('float', 'FloatType', 'Conversion to a double (Python float()); strings are parsed.'),
   floatCast('double', 'DoubleType', 'Same as float, typed DoubleType.'),
@@ -286,7 +291,7 @@ export const BUILTINS: readonly FunctionDef[] = [
     resultType: () => 'StringType', // replaced by the compiler, which resolves the path
     emit: (c) => c[0]!,
   },
-  identity('id', 'Identity: returns its argument, with the argument\'s type.'),
+  identity('id', "Identity: returns its argument, with the argument's type."),
   identity('_', 'Internal identity wrapper of a literal body; callable as _(13).'),
 ];
 

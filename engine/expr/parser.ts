@@ -133,7 +133,7 @@ export function parseBody(src: string, from = 0, to = src.length): Expr {
               const sep = next();
               if (sep.kind === ')') break;
               if (sep.kind !== ',') unexpected(sep, "',' or ')'");
-              if (peek().kind === ')') unexpected(peek(), 'an argument after \',\'');
+              if (peek().kind === ')') unexpected(peek(), "an argument after ','");
             }
           } else next();
           const close = tokens[pos - 1]!;

@@ -70,7 +70,10 @@ export function tokenize(src: string, start = 0, end = src.length): Token[] {
         i++;
       }
       if (!closed) {
-        throw new EngineError('IncorrectExpression', `Incorrect expression: unterminated string literal (no closing ${quote === 39 ? '"\'"' : "'\"'"})`, { from, to: end });
+        throw new EngineError('IncorrectExpression', `Incorrect expression: unterminated string literal (no closing ${quote === 39 ? '"\'"' : "'\"'"})`, {
+          from,
+          to: end,
+        });
       }
       tokens.push({ kind: 'string', from, to: i, text });
       continue;
@@ -79,11 +82,7 @@ export function tokenize(src: string, start = 0, end = src.length): Token[] {
       i = scanNumber(src, i, end, tokens);
       continue;
     }
-    throw new EngineError(
-      'IncorrectExpression',
-      `Incorrect expression: unexpected character ${describeChar(src[i]!)}`,
-      { from, to: from + 1 },
-    );
+    throw new EngineError('IncorrectExpression', `Incorrect expression: unexpected character ${describeChar(src[i]!)}`, { from, to: from + 1 });
   }
   tokens.push({ kind: 'eof', from: end, to: end, text: '' });
   return tokens;

@@ -38,7 +38,16 @@ export async function importUserModule(abs: string): Promise<Record<string, unkn
     const hash = createHash('sha1').update(abs).update(src).digest('hex').slice(0, 12);
     const outFile = path.join(os.tmpdir(), 'ts-engine-modules', `${path.basename(abs).replace(/\.\w+$/, '')}-${hash}.mjs`);
     if (!fs.existsSync(outFile)) {
-      await esbuild.build({ entryPoints: [abs], bundle: true, platform: 'node', format: 'esm', outfile: outFile, packages: 'external', logLevel: 'silent', absWorkingDir: path.dirname(abs) });
+      await esbuild.build({
+        entryPoints: [abs],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        outfile: outFile,
+        packages: 'external',
+        logLevel: 'silent',
+        absWorkingDir: path.dirname(abs),
+      });
     }
     return (await import(pathToFileURL(outFile).href)) as Record<string, unknown>;
   }
@@ -117,7 +126,8 @@ function addTransform(ext: LoadedExtensions, fn: TransformFunction): string | un
       } catch (e) {
         throw new EngineError('IncorrectArgumentTypeForOperationError', `${name}: ${(e as Error).message}`, args[0]?.node);
       }
-      if (!ALL_TYPES.includes(t)) throw new EngineError('IncorrectArgumentTypeForOperationError', `${name}: resultType returned ${JSON.stringify(t)}, not a type`);
+      if (!ALL_TYPES.includes(t))
+        throw new EngineError('IncorrectArgumentTypeForOperationError', `${name}: resultType returned ${JSON.stringify(t)}, not a type`);
       return t;
     }
     fn.params?.forEach((want, i) => {

@@ -112,7 +112,10 @@ export function influxString(s: string): string {
  * numeric time bounds, quoted identifiers, escaped tag values.
  */
 export function historyQuery(o: { measurement: string; database?: string; retentionPolicy?: string; fromNs: bigint; toNs: bigint; tags: TagFilter[] }): string {
-  const from = o.retentionPolicy !== undefined && o.database !== undefined ? `${influxIdent(o.database)}.${influxIdent(o.retentionPolicy)}.${influxIdent(o.measurement)}` : influxIdent(o.measurement);
+  const from =
+    o.retentionPolicy !== undefined && o.database !== undefined
+      ? `${influxIdent(o.database)}.${influxIdent(o.retentionPolicy)}.${influxIdent(o.measurement)}`
+      : influxIdent(o.measurement);
   let q = `SELECT * FROM ${from} WHERE time >= ${o.fromNs} AND time <= ${o.toNs}`;
   for (const [k, vs] of o.tags) {
     const alts = vs.map((v) => `${influxIdent(k)} = ${influxString(v)}`);

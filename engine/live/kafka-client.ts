@@ -77,7 +77,13 @@ export function kafkaConnectError(brokers: string[], what: Record<string, string
 
 /** Fails fast (a few seconds) when no broker answers, instead of kafkajs's long retry schedule. */
 export async function probeBrokers(conn: KafkaConnection, o: { warn(m: string): void; timeoutMs?: number }): Promise<{ topics: string[] }> {
-  const kafka = createKafka(conn, { warn: o.warn, connectionTimeout: 2000, requestTimeout: 5000, retry: { retries: 2, initialRetryTime: 250, maxRetryTime: 1000 }, level: logLevel.NOTHING });
+  const kafka = createKafka(conn, {
+    warn: o.warn,
+    connectionTimeout: 2000,
+    requestTimeout: 5000,
+    retry: { retries: 2, initialRetryTime: 250, maxRetryTime: 1000 },
+    level: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   try {
     await admin.connect();

@@ -97,11 +97,15 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
   const durMs = Math.round(plan.config.input.batchDurationSec * 1000);
 
   // ---- worker pool: tasks run in file order, at most `inFlightLimit` results wait for merging
-  const pool = Array.from({ length: Math.min(workers, ranges.length) }, () => new Worker(workerScript('replay-worker'), {
+  const pool = Array.from(
+    { length: Math.min(workers, ranges.length) },
+    () =>
+      new Worker(workerScript('replay-worker'), {
         workerData: { configPath: plan.config.configPath, configText: plan.config.text },
         // rows are short-lived garbage: a small young generation keeps memory flat (see cli/entry.ts)
         resourceLimits: { maxYoungGenerationSizeMb: 6 },
-      }));
+      }),
+  );
   const idle = [...pool];
   const results = new Map<number, ChunkResult>();
   const waiting = new Map<number, { resolve: (r: ChunkResult) => void; reject: (e: Error) => void }>();
@@ -214,7 +218,8 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
         }
       }
       ctx.addCounts({ rowsRead: r.rowsRead, rowsOk: r.rowsOk, failed: r.failed, late: r.late });
-      for (const d of r.deadLetters) ctx.rowFailed({ position: { source: src.path, line: firstLine - 1 + d.line }, reason: d.reason, message: d.message, raw: d.raw });
+      for (const d of r.deadLetters)
+        ctx.rowFailed({ position: { source: src.path, line: firstLine - 1 + d.line }, reason: d.reason, message: d.message, raw: d.raw });
       firstLine += r.lines;
       foldIn(r.closed);
       foldIn(r.partial);
@@ -237,7 +242,9 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
       if (rest.length > 0) await ctx.deliver(rest);
     }
     if (reruns > 0) {
-      opts.warn?.(`${reruns} of ${ranges.length} ranges were re-run because rows arrived later than allowed_lateness across range boundaries (the late rows are dead-lettered exactly as in a one-worker run)`);
+      opts.warn?.(
+        `${reruns} of ${ranges.length} ranges were re-run because rows arrived later than allowed_lateness across range boundaries (the late rows are dead-lettered exactly as in a one-worker run)`,
+      );
     }
   } finally {
     await Promise.all(pool.map((w) => w.terminate()));

@@ -38,11 +38,23 @@ export class SqliteDeadLetters implements DeadLetterStore {
   ) {
     this.description = `dead_letters table of ${file}`;
     db.exec(DEAD_LETTER_DDL);
-    this.insert = db.prepare('INSERT INTO dead_letters (run_id, recorded_at, source, line, partition, "offset", reason, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insert = db.prepare(
+      'INSERT INTO dead_letters (run_id, recorded_at, source, line, partition, "offset", reason, message, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     this.insertMany = db.transaction((ds: DeadLetter[]) => {
       const t = this.now();
       for (const d of ds) {
-        this.insert.run(this.runId, t, d.position.source, d.position.line ?? null, d.position.partition ?? null, d.position.offset ?? null, d.reason, d.message, d.raw);
+        this.insert.run(
+          this.runId,
+          t,
+          d.position.source,
+          d.position.line ?? null,
+          d.position.partition ?? null,
+          d.position.offset ?? null,
+          d.reason,
+          d.message,
+          d.raw,
+        );
       }
     });
   }

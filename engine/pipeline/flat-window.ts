@@ -75,5 +75,5 @@ export class FlatWindow implements ClosedWindow {
 }
 
 export function isFlatWindow(w: ClosedWindow): w is FlatWindow {
-  return w instanceof FlatWindow && (w as FlatWindow)['built'] === undefined;
+  return w instanceof FlatWindow && (w as unknown as { built: unknown }).built === undefined;
 }

@@ -51,7 +51,7 @@ export function configLookupFor(doc: ParsedJson | undefined, raw: unknown): Conf
   return (p: string) => {
     let cur: unknown = raw;
     for (const seg of p.split('.')) {
-      if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.prototype.hasOwnProperty.call(cur, seg)) return undefined;
+      if (cur === null || typeof cur !== 'object' || Array.isArray(cur) || !Object.hasOwn(cur, seg)) return undefined;
       cur = (cur as Record<string, unknown>)[seg];
     }
     if (typeof cur === 'number') {
@@ -71,7 +71,19 @@ export async function checkConfig(configPath: string, configText?: string, io: C
     const r = io.readFile(path.resolve(configPath));
     if (r instanceof Error) {
       return {
-        diagnostics: [{ file: configPath, line: 1, column: 1, endLine: 1, endColumn: 1, path: '', errorClass: 'ConfigError', message: `cannot read config file: ${r.message}`, severity: 'error' }],
+        diagnostics: [
+          {
+            file: configPath,
+            line: 1,
+            column: 1,
+            endLine: 1,
+            endColumn: 1,
+            path: '',
+            errorClass: 'ConfigError',
+            message: `cannot read config file: ${r.message}`,
+            severity: 'error',
+          },
+        ],
         validation: undefined as never,
       };
     }
@@ -128,7 +140,12 @@ function compileCore(
     const prev = seen.get(e.name);
     if (prev !== undefined) {
       duplicates = true;
-      sink.report(`processing.transformation[${i}]`, 'ConfigError', `duplicate output column '${e.name}' (also produced by processing.transformation[${prev}])`, { span: e.nameSpan });
+      sink.report(
+        `processing.transformation[${i}]`,
+        'ConfigError',
+        `duplicate output column '${e.name}' (also produced by processing.transformation[${prev}])`,
+        { span: e.nameSpan },
+      );
     } else seen.set(e.name, i);
   });
   if (duplicates) return undefined;
@@ -143,7 +160,14 @@ function compileCore(
 
 export function compilePlan(config: PipelineConfig, doc: ParsedJson | undefined, sink: DiagnosticSink, extensions: LoadedExtensions): PipelinePlan | undefined {
   const fields = config.input.fields;
-  const core = compileCore(fields, { transformation: config.transformation, operation: config.operation, rules: config.rules }, doc, config.raw, sink, extensions);
+  const core = compileCore(
+    fields,
+    { transformation: config.transformation, operation: config.operation, rules: config.rules },
+    doc,
+    config.raw,
+    sink,
+    extensions,
+  );
   if (!core) return undefined;
   const { transform, aggregation } = core;
 
@@ -169,20 +193,32 @@ async function checkAnalysisModules(config: PipelineConfig, plan: PipelinePlan, 
   const keys = new Set(plan.aggregation.keys.map((k) => k.name));
   for (const rule of config.analysis!.rules) {
     const p = `analysis.rule[${rule.index}]`;
-    const optPath = isObj(config.raw.analysis) && Array.isArray((config.raw.analysis as Record<string, unknown>).rule) && isObj(((config.raw.analysis as Record<string, unknown>).rule as unknown[])[rule.index]) && (((config.raw.analysis as Record<string, unknown>).rule as Record<string, unknown>[])[rule.index]!.option !== undefined) ? `${p}.option` : `${p}.options`;
+    const optPath =
+      isObj(config.raw.analysis) &&
+      Array.isArray((config.raw.analysis as Record<string, unknown>).rule) &&
+      isObj(((config.raw.analysis as Record<string, unknown>).rule as unknown[])[rule.index]) &&
+      ((config.raw.analysis as Record<string, unknown>).rule as Record<string, unknown>[])[rule.index]!.option !== undefined
+        ? `${p}.option`
+        : `${p}.options`;
     if (rule.builtin) {
       const o = rule.options;
       const dev = o.deviation;
       if (rule.module === 'Analysis') {
         const bad = Object.keys(dev as object).filter((c) => !columns.has(c));
-        if (bad.length > 0) sink.report('analysis.rule', 'UnsupportedAnalysisFormat', `An error in the analysis rule. The field {${bad.map((b) => `'${b}'`).join(', ')}} is not contained in set of fields after aggregation operation`);
+        if (bad.length > 0)
+          sink.report(
+            'analysis.rule',
+            'UnsupportedAnalysisFormat',
+            `An error in the analysis rule. The field {${bad.map((b) => `'${b}'`).join(', ')}} is not contained in set of fields after aggregation operation`,
+          );
         continue;
       }
       if (!isObj(dev) || Object.keys(dev).length === 0) {
         sink.report(`${optPath}.deviation`, 'ConfigError', `${rule.module} needs options.deviation: an object {"<aggregated column>": <percent>, …}`);
       } else {
         for (const [col, pct] of Object.entries(dev)) {
-          if (typeof pct !== 'number' || !Number.isFinite(pct) || pct < 0) sink.report(`${optPath}.deviation.${col}`, 'ConfigError', `deviation for '${col}' must be a non-negative percentage, got ${JSON.stringify(pct)}`);
+          if (typeof pct !== 'number' || !Number.isFinite(pct) || pct < 0)
+            sink.report(`${optPath}.deviation.${col}`, 'ConfigError', `deviation for '${col}' must be a non-negative percentage, got ${JSON.stringify(pct)}`);
           if (!columns.has(col)) {
             sink.report(
               `${optPath}.deviation.${col}`,
@@ -201,17 +237,24 @@ async function checkAnalysisModules(config: PipelineConfig, plan: PipelinePlan, 
     }
     if (ext.analyses.has(rule.module)) continue;
     if (!path.isAbsolute(rule.module)) {
-      sink.report(`${p}.module`, 'ImportError', `Missing required analysis module [${rule.module}]: not a built-in (SimpleAnalysis, AverageAnalysis), not exported by an extension module, and not a path`);
+      sink.report(
+        `${p}.module`,
+        'ImportError',
+        `Missing required analysis module [${rule.module}]: not a built-in (SimpleAnalysis, AverageAnalysis), not exported by an extension module, and not a path`,
+      );
       continue;
     }
     try {
       const mod = await importUserModule(rule.module);
       if (!pickAnalysisClass(mod, rule.module, rule.exportName)) {
-        sink.report(`${p}.module`, 'ImportError', `Missing required analysis module [${rule.module}]: it exports no class with an analysis(history, alerts) method (export class ${expectedExportName(rule.module, rule.exportName)} or a default export)`);
+        sink.report(
+          `${p}.module`,
+          'ImportError',
+          `Missing required analysis module [${rule.module}]: it exports no class with an analysis(history, alerts) method (export class ${expectedExportName(rule.module, rule.exportName)} or a default export)`,
+        );
       }
     } catch (e) {
       sink.report(`${p}.module`, 'ImportError', `Missing required analysis module [${rule.module}]: ${(e as Error).message}`);
     }
   }
 }
-

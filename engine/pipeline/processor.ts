@@ -144,7 +144,10 @@ export class Processor {
       start = windowStart(t, this.durMs);
       if (start + this.durMs <= this.watermarkMs) {
         this.lateRows++;
-        return this.fail('late', `late row: its window [${new Date(start).toISOString()}, ${new Date(start + this.durMs).toISOString()}) closed at watermark ${new Date(this.watermarkMs).toISOString()}`);
+        return this.fail(
+          'late',
+          `late row: its window [${new Date(start).toISOString()}, ${new Date(start + this.durMs).toISOString()}) closed at watermark ${new Date(this.watermarkMs).toISOString()}`,
+        );
       }
       if (!this.evaluate(start)) return false;
       if (t > this.maxEventMs) {

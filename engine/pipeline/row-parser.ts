@@ -34,7 +34,11 @@ const helpers = {
     return helpers.bad(field, bytesText(buf, s, e), 0, e - s);
   },
   bad(field: InputField, line: string, s: number, e: number): never {
-    throw new RowError(`bad ${field.type}`, `field '${field.name}' (column ${field.index + 1}): ${pyStrRepr(line.slice(s, e))} is not a valid ${field.type}`, field.name);
+    throw new RowError(
+      `bad ${field.type}`,
+      `field '${field.name}' (column ${field.index + 1}): ${pyStrRepr(line.slice(s, e))} is not a valid ${field.type}`,
+      field.name,
+    );
   },
 };
 
@@ -75,7 +79,11 @@ export function compileRowParser(fields: readonly InputField[], slots: readonly 
     code += fieldCode(w, i, CONVERT[w.field.type], 'P.bad(F[${i}], line, s, e)');
   });
   const factory = new Function('P', 'F', 'SEP', `"use strict";\nreturn function parseRow(line, r) {\n${code}};`);
-  return factory(helpers, wanted.map((w) => w.field), sep) as RowParser;
+  return factory(
+    helpers,
+    wanted.map((w) => w.field),
+    sep,
+  ) as RowParser;
 }
 
 const BYTE_CONVERT: Record<FieldType, string> = {
@@ -109,5 +117,9 @@ export function compileByteRowParser(fields: readonly InputField[], slots: reado
   // one intern table per string column: keys repeat, a new string per row would be garbage
   const interners = fields.map((f) => (f.type === 'StringType' ? stringInterner() : undefined));
   const factory = new Function('P', 'F', 'S', `"use strict";\nreturn function parseRowBytes(b, start, end, r) {\n${code}};`);
-  return factory(byteHelpers, wanted.map((w) => w.field), interners) as ByteRowParser;
+  return factory(
+    byteHelpers,
+    wanted.map((w) => w.field),
+    interners,
+  ) as ByteRowParser;
 }

@@ -193,10 +193,7 @@ export class Runner {
   stats(): RunStats {
     const elapsedMs = Math.max(0, (this.state === 'starting' ? this.startedAt : this.clock.now()) - this.startedAt);
     const p = this.processor;
-    const connections = [
-      ...(this.source?.status ? [this.source.status()] : []),
-      ...this.sinks.flatMap((s) => (s.status ? [s.status()] : [])),
-    ];
+    const connections = [...(this.source?.status ? [this.source.status()] : []), ...this.sinks.flatMap((s) => (s.status ? [s.status()] : []))];
     return {
       runId: this.runId,
       state: this.paused && this.state === 'running' ? 'paused' : this.state,
@@ -239,7 +236,8 @@ export class Runner {
       }
       const store = cfg.outputs.find((o) => o.method === 'sqlite' && o.main) ?? cfg.outputs.find((o) => o.method === 'sqlite');
       if (this.options.deadLetterPath) this.deadLetters = new JsonlDeadLetters(this.options.deadLetterPath);
-      else if (store && store.method === 'sqlite') this.deadLetters = new SqliteDeadLetters(this.stores.acquire(store.path), store.path, this.runId, () => this.clock.now());
+      else if (store && store.method === 'sqlite')
+        this.deadLetters = new SqliteDeadLetters(this.stores.acquire(store.path), store.path, this.runId, () => this.clock.now());
       if (cfg.analysis) {
         let history = await createHistory(cfg.analysis.history, this.env);
         if (historyIsOwnOutput(cfg.analysis.history, cfg.outputs)) {
@@ -491,10 +489,11 @@ export class Runner {
     this.options.onRowError?.(d);
     if (this.plan.config.onError === 'fail' && d.reason !== 'late') {
       const pos = d.position;
-      throw new RunFailure(`row error at ${pos.source}${pos.line !== undefined ? `:${pos.line}` : ''}${pos.offset !== undefined ? ` offset ${pos.offset}` : ''}: ${d.message} (processing.on_error is "fail")`);
+      throw new RunFailure(
+        `row error at ${pos.source}${pos.line !== undefined ? `:${pos.line}` : ''}${pos.offset !== undefined ? ` offset ${pos.offset}` : ''}: ${d.message} (processing.on_error is "fail")`,
+      );
     }
   }
-
 
   private checkErrorRate(final: boolean): void {
     const max = this.plan.config.input.maxErrorRate;
@@ -502,7 +501,9 @@ export class Runner {
     const failed = this.processor.failed + this.external.failed;
     if (!final && this.rowsRead < 1000) return;
     if (this.rowsRead > 0 && failed / this.rowsRead > max) {
-      throw new RunFailure(`row error rate ${(failed / this.rowsRead).toFixed(4)} (${failed} of ${this.rowsRead} rows) exceeds input.options.max_error_rate ${max}`);
+      throw new RunFailure(
+        `row error rate ${(failed / this.rowsRead).toFixed(4)} (${failed} of ${this.rowsRead} rows) exceeds input.options.max_error_rate ${max}`,
+      );
     }
   }
 

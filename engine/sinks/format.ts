@@ -70,7 +70,7 @@ export function jsonValue(v: Value, t: FieldType): string {
 }
 
 function jsonObject(names: readonly string[], values: readonly Value[], types: readonly FieldType[]): string {
-  const order = names.map((n, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+  const order = names.map((_, i) => i).sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
   return '{' + order.map((i) => JSON.stringify(names[i]) + ': ' + jsonValue(values[i]!, types[i]!)).join(', ') + '}';
 }
 

@@ -55,7 +55,11 @@ export class InfluxSink implements Sink {
 
   status(): ConnectionStatus {
     const c = this.out.connection;
-    return { name: `influx ${c.url} ${this.client?.target ?? c.database ?? c.bucket}/${c.measurement}`, status: this.state, detail: this.state === 'ok' ? `${this.pointsWritten} points written` : this.detail };
+    return {
+      name: `influx ${c.url} ${this.client?.target ?? c.database ?? c.bucket}/${c.measurement}`,
+      status: this.state,
+      detail: this.state === 'ok' ? `${this.pointsWritten} points written` : this.detail,
+    };
   }
 
   async open(): Promise<void> {
@@ -72,7 +76,9 @@ export class InfluxSink implements Sink {
         async () => {
           await client.ping();
           if (conn.kind === 'v1' && !(await client.ensureDatabase())) {
-            this.ctx.warn(`influx output: could not create database ${conn.database} at ${conn.url} (no admin rights, or no DDL on this server); assuming it exists`);
+            this.ctx.warn(
+              `influx output: could not create database ${conn.database} at ${conn.url} (no admin rights, or no DDL on this server); assuming it exists`,
+            );
           }
         },
         {
@@ -90,7 +96,10 @@ export class InfluxSink implements Sink {
     } catch (e) {
       this.state = 'down';
       this.detail = (e as Error).message;
-      throw new EngineError('InfluxConnectError', `InfluxDB error: cannot connect to ${conn.url} (${conn.kind === 'v1' ? `database ${conn.database}` : `bucket ${conn.bucket}`}): ${(e as Error).message}`);
+      throw new EngineError(
+        'InfluxConnectError',
+        `InfluxDB error: cannot connect to ${conn.url} (${conn.kind === 'v1' ? `database ${conn.database}` : `bucket ${conn.bucket}`}): ${(e as Error).message}`,
+      );
     }
     this.state = 'ok';
     this.detail = '';
@@ -142,10 +151,16 @@ export class InfluxSink implements Sink {
       this.state = isRetriable(e) ? 'down' : this.state;
       this.detail = (e as Error).message;
       if (isRetriable(e) && this.stopping()) {
-        throw new EngineError('OutputError', `influx output: the window ending ${new Date(w.endMs).toISOString()} was not written: the run was stopped while retrying (${(e as Error).message})`);
+        throw new EngineError(
+          'OutputError',
+          `influx output: the window ending ${new Date(w.endMs).toISOString()} was not written: the run was stopped while retrying (${(e as Error).message})`,
+        );
       }
       const after = isRetriable(e) ? ` after ${max} retries` : '';
-      throw new EngineError('OutputError', `influx output: writing the window ending ${new Date(w.endMs).toISOString()} failed${after}: ${(e as Error).message}`);
+      throw new EngineError(
+        'OutputError',
+        `influx output: writing the window ending ${new Date(w.endMs).toISOString()} failed${after}: ${(e as Error).message}`,
+      );
     }
     if (this.state !== 'ok') this.ctx.warn(`influx output: ${client.url} answers again`);
     this.state = 'ok';

@@ -83,7 +83,9 @@ export class CsvSource implements Source {
     }
     if (this.pos >= this.end) return 0;
     const want = Math.min(room, this.end - this.pos);
-    const n = await new Promise<number>((resolve, reject) => fs.read(this.fd!, this.buf, this.fill, want, this.pos, (err, bytes) => (err ? reject(err) : resolve(bytes))));
+    const n = await new Promise<number>((resolve, reject) =>
+      fs.read(this.fd!, this.buf, this.fill, want, this.pos, (err, bytes) => (err ? reject(err) : resolve(bytes))),
+    );
     this.pos += n;
     this.fill += n;
     return n;

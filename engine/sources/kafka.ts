@@ -145,7 +145,8 @@ export class KafkaSource implements Source {
       this.setStatus('down', kafkaCause(e));
       throw kafkaConnectError(cfg.brokers, what, e);
     }
-    if (!topics.includes(cfg.topic)) this.opts.warn(`kafka topic '${cfg.topic}' does not exist yet; waiting for it (the broker creates it on first use if auto.create.topics.enable is on)`);
+    if (!topics.includes(cfg.topic))
+      this.opts.warn(`kafka topic '${cfg.topic}' does not exist yet; waiting for it (the broker creates it on first use if auto.create.topics.enable is on)`);
 
     this.kafka = createKafka(cfg, {
       warn: this.opts.warn,

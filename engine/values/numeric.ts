@@ -306,7 +306,7 @@ export function bytesText(buf: Uint8Array, start: number, end: number): string {
 export function parseIntBytes(buf: Uint8Array, start: number, end: number): Int | undefined {
   let i = start;
   let neg = false;
-  let c = buf[i]!;
+  const c = buf[i]!;
   if (c === 45 || c === 43) {
     neg = c === 45;
     i++;

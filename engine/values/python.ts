@@ -94,7 +94,13 @@ export function pyTuple(values: readonly Value[], types: readonly (FieldType | u
 export function pyReprAny(v: unknown): string {
   if (Array.isArray(v)) return '[' + v.map(pyReprAny).join(', ') + ']';
   if (v !== null && typeof v === 'object') {
-    return '{' + Object.entries(v).map(([k, x]) => pyStrRepr(k) + ': ' + pyReprAny(x)).join(', ') + '}';
+    return (
+      '{' +
+      Object.entries(v)
+        .map(([k, x]) => pyStrRepr(k) + ': ' + pyReprAny(x))
+        .join(', ') +
+      '}'
+    );
   }
   return pyRepr(v as Value, undefined);
 }

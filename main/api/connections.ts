@@ -75,7 +75,9 @@ function brokerList(brokers: unknown): string[] {
 }
 
 function kafkaClient(a: KafkaConnectionArgs, brokers: string[], timeoutMs: number, retries = 1): Kafka {
-  const sasl = a.sasl && a.sasl.username ? { mechanism: String(a.sasl.mechanism || 'plain').toLowerCase(), username: a.sasl.username, password: a.sasl.password ?? '' } : undefined;
+  const sasl = a.sasl?.username
+    ? { mechanism: String(a.sasl.mechanism || 'plain').toLowerCase(), username: a.sasl.username, password: a.sasl.password ?? '' }
+    : undefined;
   return createKafka(
     { brokers, clientId: a.clientId || 'ts-engine-workbench', ssl: a.ssl || undefined, sasl },
     {
@@ -284,7 +286,10 @@ class Tail {
     try {
       await deadline(admin.connect(), timeoutMs, limit('connecting'));
       const topics = await deadline(admin.listTopics(), timeoutMs, limit('listing topics'));
-      if (!topics.includes(topic)) throw new ConnectionError(`topic ${JSON.stringify(topic)} does not exist at ${address} (${topics.filter((t) => !t.startsWith('__')).length} topics there)`);
+      if (!topics.includes(topic))
+        throw new ConnectionError(
+          `topic ${JSON.stringify(topic)} does not exist at ${address} (${topics.filter((t) => !t.startsWith('__')).length} topics there)`,
+        );
       const offs = await deadline(admin.fetchTopicOffsets(topic), timeoutMs, limit('reading the offsets'));
       const back = Math.min(1000, Math.max(0, Math.floor(args.back ?? 10)));
       partitions = offs
@@ -415,7 +420,9 @@ export class Tails {
     const timeoutMs = Math.min(30_000, Math.max(500, a.timeoutMs ?? DEFAULT_TIMEOUT_MS));
     const maxMessages = Math.min(50_000, Math.max(1, Math.floor(a.maxMessages ?? 5000)));
     const maxMs = Math.min(3600, Math.max(1, a.maxSeconds ?? 600)) * 1000;
-    const tail = new Tail(this.emit, { ...a, topic: a.topic.trim() }, brokers.join(','), brokers, maxMessages, maxMs, this.idleMs, (t) => this.tails.delete(t.id));
+    const tail = new Tail(this.emit, { ...a, topic: a.topic.trim() }, brokers.join(','), brokers, maxMessages, maxMs, this.idleMs, (t) =>
+      this.tails.delete(t.id),
+    );
     this.tails.set(tail.id, tail);
     try {
       return await tail.start(timeoutMs);
@@ -468,7 +475,8 @@ function unreachable(url: string, e: unknown, timeoutMs: number): string {
   if (find(/TimeoutError|AbortError/)) return `cannot reach InfluxDB at ${url}: no answer within ${timeoutMs / 1000} s`;
   if (find(/ECONNREFUSED/)) return `cannot reach InfluxDB at ${url}: connection refused`;
   if (find(/ENOTFOUND|EAI_AGAIN/)) return `cannot reach InfluxDB at ${url}: host not found`;
-  if (find(/ECONNRESET|EPROTO|certificate|SSL|TLS/i)) return `cannot reach InfluxDB at ${url}: ${find(/ECONNRESET|EPROTO|certificate|SSL|TLS/i)!.message ?? 'connection reset'}`;
+  if (find(/ECONNRESET|EPROTO|certificate|SSL|TLS/i))
+    return `cannot reach InfluxDB at ${url}: ${find(/ECONNRESET|EPROTO|certificate|SSL|TLS/i)!.message ?? 'connection reset'}`;
   const c = chain[chain.length - 1];
   return `cannot reach InfluxDB at ${url}: ${c?.code ?? c?.message ?? String(e)}`;
 }
@@ -550,13 +558,22 @@ export async function testInflux(a: InfluxTestArgs): Promise<InfluxTestResult> {
 
   // 2. credentials, and what there is to write to
   if (api === 'v1') {
-    const conn: InfluxConnection = { kind: 'v1', url, username: a.username || undefined, password: a.password, database: a.database || undefined, measurement: '-' };
+    const conn: InfluxConnection = {
+      kind: 'v1',
+      url,
+      username: a.username || undefined,
+      password: a.password,
+      database: a.database || undefined,
+      measurement: '-',
+    };
     const client = new InfluxV1(conn, { timeoutMs });
     const v1Error = (e: unknown) => {
       if (e instanceof InfluxError && (e.status === 401 || e.status === 403)) {
         return `InfluxDB at ${url}: authentication failed (${a.username ? `user ${a.username}` : 'no user given'}): ${e.message.replace(/^InfluxDB query: /, '')}`;
       }
-      return e instanceof InfluxError && e.status === undefined ? unreachable(url, e, timeoutMs) : `InfluxDB at ${url}: ${(e as Error).message.replace(/^InfluxDB query: /, '')}`;
+      return e instanceof InfluxError && e.status === undefined
+        ? unreachable(url, e, timeoutMs)
+        : `InfluxDB at ${url}: ${(e as Error).message.replace(/^InfluxDB query: /, '')}`;
     };
     try {
       const r = await client.query('SHOW DATABASES');
@@ -603,14 +620,21 @@ export async function testInflux(a: InfluxTestArgs): Promise<InfluxTestResult> {
     } catch {
       /* plain text */
     }
-    if (r.status === 401 || r.status === 403) throw new ConnectionError(`InfluxDB at ${url}: authentication failed (token rejected: HTTP ${r.status}${msg ? `: ${msg}` : ''})`);
-    if (r.status === 404 && /page not found/i.test(msg)) throw new ConnectionError(`InfluxDB at ${url} has no v2 query API (/api/v2/query: HTTP 404); InfluxDB 1.x needs 1.8+ with flux-enabled, or use the v1 form (username, password, database)`);
-    throw new ConnectionError(`InfluxDB at ${url}: HTTP ${r.status}${msg ? `: ${msg}` : ''}${/organi[sz]ation/i.test(msg) && !a.org ? ' (give the organisation)' : ''}`);
+    if (r.status === 401 || r.status === 403)
+      throw new ConnectionError(`InfluxDB at ${url}: authentication failed (token rejected: HTTP ${r.status}${msg ? `: ${msg}` : ''})`);
+    if (r.status === 404 && /page not found/i.test(msg))
+      throw new ConnectionError(
+        `InfluxDB at ${url} has no v2 query API (/api/v2/query: HTTP 404); InfluxDB 1.x needs 1.8+ with flux-enabled, or use the v1 form (username, password, database)`,
+      );
+    throw new ConnectionError(
+      `InfluxDB at ${url}: HTTP ${r.status}${msg ? `: ${msg}` : ''}${/organi[sz]ation/i.test(msg) && !a.org ? ' (give the organisation)' : ''}`,
+    );
   };
   try {
     result.buckets = fluxColumn(await flux('buckets()'), 'name').sort();
     if (a.bucket) {
-      if (!result.buckets.includes(a.bucket)) return done(`bucket ${a.bucket} not found at ${url}${a.org ? ` in organisation ${a.org}` : ''} (the influx output needs it to exist)`);
+      if (!result.buckets.includes(a.bucket))
+        return done(`bucket ${a.bucket} not found at ${url}${a.org ? ` in organisation ${a.org}` : ''} (the influx output needs it to exist)`);
       result.measurements = fluxColumn(await flux(`import "influxdata/influxdb/v1"\nv1.measurements(bucket: ${fluxString(a.bucket)})`), '_value');
     }
   } catch (e) {
@@ -635,7 +659,15 @@ export function connectionDefaults(cfg: PipelineConfig | undefined): ConnectionD
   const src = cfg.input.source;
   const alert = cfg.analysis?.alerts.find((x) => x.method === 'kafka');
   if (src.type === 'kafka') {
-    out.kafka = { brokers: src.brokers, clientId: src.clientId, ssl: src.ssl, sasl: src.sasl as Sasl, topic: src.topic, consumerGroup: src.consumerGroup, from: 'input' };
+    out.kafka = {
+      brokers: src.brokers,
+      clientId: src.clientId,
+      ssl: src.ssl,
+      sasl: src.sasl as Sasl,
+      topic: src.topic,
+      consumerGroup: src.consumerGroup,
+      from: 'input',
+    };
   } else if (alert && alert.method === 'kafka') {
     out.kafka = { brokers: alert.brokers, clientId: alert.clientId, ssl: alert.ssl, sasl: alert.sasl as Sasl, topic: alert.topic, from: 'alerts' };
   }

@@ -335,7 +335,15 @@ export const HANDLER_NAMES = [
   'connection.testInflux',
 ] as const satisfies readonly HandlerName[];
 
-export const EVENT_NAMES = ['run.progress', 'run.windows', 'run.alerts', 'run.rowErrors', 'run.finished', 'connection.tail', 'connection.tailEnded'] as const satisfies readonly EventName[];
+export const EVENT_NAMES = [
+  'run.progress',
+  'run.windows',
+  'run.alerts',
+  'run.rowErrors',
+  'run.finished',
+  'connection.tail',
+  'connection.tailEnded',
+] as const satisfies readonly EventName[];
 
 // compile-time: the name lists cover the interfaces exactly
 type Missing<A, B> = Exclude<A, B>;

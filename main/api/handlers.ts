@@ -6,15 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  check,
-  configJsonSchema,
-  dataStructureJsonSchema,
-  listFunctions,
-  preview,
-  type ConfigIO,
-  type PipelinePlan,
-} from '../../engine/index.js';
+import { check, configJsonSchema, dataStructureJsonSchema, listFunctions, preview, type ConfigIO, type PipelinePlan } from '../../engine/index.js';
 import { nodeIO } from '../../engine/pipeline/plan.js';
 import { exportProject } from '../../engine/export.js';
 import type { AppInfo, CheckResult, Diagnostic, Handlers, Overlay } from './contract.js';
@@ -212,7 +204,10 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     async 'export.write'({ dir, outDir }) {
       const { result } = await checkProject(dir);
       const errors = result.diagnostics.filter((d) => d.severity === 'error');
-      if (errors.length > 0) throw new Error(`the config on disk is invalid (${errors.length} error${errors.length > 1 ? 's' : ''}); fix it before exporting: ${errors[0]!.file}:${errors[0]!.line}:${errors[0]!.column}: ${errors[0]!.message}`);
+      if (errors.length > 0)
+        throw new Error(
+          `the config on disk is invalid (${errors.length} error${errors.length > 1 ? 's' : ''}); fix it before exporting: ${errors[0]!.file}:${errors[0]!.line}:${errors[0]!.column}: ${errors[0]!.message}`,
+        );
       const r = exportProject(path.join(path.resolve(dir), configFileOf(path.resolve(dir))), path.resolve(expandHome(outDir)));
       return { outDir: r.outDir, files: r.files, warnings: r.warnings, dropped: r.dropped, secrets: r.secrets };
     },

@@ -88,7 +88,9 @@ function readWindows(db: Db, table: string, plan: PipelinePlan, maxWindows: numb
 
 function readAlerts(db: Db, table: string, sinceWindowEnd: number): AlertEvent[] {
   if (!tableColumns(db, table)) return [];
-  const rows = db.prepare(`SELECT * FROM ${quoteIdent(table)} WHERE window_end >= ? ORDER BY window_end, module, key, field LIMIT 20000`).all(sinceWindowEnd) as Row[];
+  const rows = db
+    .prepare(`SELECT * FROM ${quoteIdent(table)} WHERE window_end >= ? ORDER BY window_end, module, key, field LIMIT 20000`)
+    .all(sinceWindowEnd) as Row[];
   return rows.map((r) => {
     let key: CellValue[] | null = null;
     let keyFields: string[] = [];

@@ -20,10 +20,10 @@
 // large packets; both make `packets`, `traffic` and `big` move far from their usual level.
 // Timestamps are non-decreasing.
 
-import { createWriteStream, realpathSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createWriteStream, realpathSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const DEFAULTS = Object.freeze({ rows: 10000, start: 1700000000, rate: 5, seed: 7 });
 
@@ -40,15 +40,15 @@ function mulberry32(seed) {
 const INTERNAL = Array.from({ length: 12 }, (_, i) => `192.168.${10 + (i % 3)}.${20 + i * 7}`);
 const SERVICES = [
   // [dst_ip, dst_port, protocol, weight]
-  ["142.250.74.110", 443, 6, 30],
-  ["151.101.1.69", 443, 6, 14],
-  ["104.16.132.229", 443, 6, 12],
-  ["93.184.216.34", 80, 6, 6],
-  ["8.8.8.8", 53, 17, 12],
-  ["1.1.1.1", 53, 17, 8],
-  ["162.159.200.1", 123, 17, 3],
-  ["185.199.108.153", 22, 6, 4],
-  ["10.0.0.5", 0, 1, 2], // ICMP monitoring
+  ['142.250.74.110', 443, 6, 30],
+  ['151.101.1.69', 443, 6, 14],
+  ['104.16.132.229', 443, 6, 12],
+  ['93.184.216.34', 80, 6, 6],
+  ['8.8.8.8', 53, 17, 12],
+  ['1.1.1.1', 53, 17, 8],
+  ['162.159.200.1', 123, 17, 3],
+  ['185.199.108.153', 22, 6, 4],
+  ['10.0.0.5', 0, 1, 2], // ICMP monitoring
 ];
 const SERVICE_WEIGHT = SERVICES.reduce((s, x) => s + x[3], 0);
 
@@ -71,7 +71,7 @@ export function* netflowChunks(opts = {}, chunkChars = 1 << 20) {
   const bulk = [duration * 0.75, duration * 0.75 + 120];
   const victim = INTERNAL[3];
 
-  let chunk = "";
+  let chunk = '';
   let t = 0; // seconds since start, fractional
   for (let i = 0; i < rows; i++) {
     let r = rate * (1 + 0.35 * Math.sin((2 * Math.PI * t) / 1200));
@@ -104,25 +104,31 @@ export function* netflowChunks(opts = {}, chunkChars = 1 << 20) {
       const eph = 32768 + Math.floor(rand() * 28000);
       proto = svc[2];
       if (outbound) {
-        src = host; dst = svc[0]; sport = proto === 1 ? 0 : eph; dport = svc[1];
+        src = host;
+        dst = svc[0];
+        sport = proto === 1 ? 0 : eph;
+        dport = svc[1];
       } else {
-        src = svc[0]; dst = host; sport = svc[1]; dport = proto === 1 ? 0 : eph;
+        src = svc[0];
+        dst = host;
+        sport = svc[1];
+        dport = proto === 1 ? 0 : eph;
       }
       const u = rand();
       if (proto === 17) size = 70 + Math.floor(rand() * (svc[1] === 53 ? 400 : 60));
       else if (proto === 1) size = 84;
       else if (inBulk && !outbound && rand() < 0.8) size = 1500;
-      else if (u < 0.45) size = 52 + Math.floor(rand() * 40); // ACKs
-      else if (u < 0.8) size = 1400 + Math.floor(rand() * 101); // full segments
+      else if (u < 0.45)
+        size = 52 + Math.floor(rand() * 40); // ACKs
+      else if (u < 0.8)
+        size = 1400 + Math.floor(rand() * 101); // full segments
       else size = 200 + Math.floor(rand() * 1000);
       ttl = outbound ? 64 : 48 + Math.floor(rand() * 12);
     }
-    chunk +=
-      start + Math.floor(t) + "," + src + "," + dst + "," + sport + "," + dport + "," + proto + "," +
-      size + "," + sampling + "," + ttl + "\n";
+    chunk += start + Math.floor(t) + ',' + src + ',' + dst + ',' + sport + ',' + dport + ',' + proto + ',' + size + ',' + sampling + ',' + ttl + '\n';
     if (chunk.length >= chunkChars) {
       yield chunk;
-      chunk = "";
+      chunk = '';
     }
   }
   if (chunk.length > 0) yield chunk;
@@ -131,7 +137,7 @@ export function* netflowChunks(opts = {}, chunkChars = 1 << 20) {
 /** Writes the CSV to `opts.out` (path; undefined or "-" = stdout). Resolves to {rows, bytes}. */
 export async function generateNetflow(opts = {}) {
   let stream = process.stdout;
-  const toFile = typeof opts.out === "string" && opts.out !== "-";
+  const toFile = typeof opts.out === 'string' && opts.out !== '-';
   if (toFile) {
     await mkdir(dirname(resolve(opts.out)), { recursive: true });
     stream = createWriteStream(opts.out);
@@ -140,8 +146,8 @@ export async function generateNetflow(opts = {}) {
   let rows = 0;
   for (const chunk of netflowChunks(opts)) {
     bytes += chunk.length;
-    for (let p = chunk.indexOf("\n"); p !== -1; p = chunk.indexOf("\n", p + 1)) rows++;
-    if (!stream.write(chunk)) await new Promise((res) => stream.once("drain", res));
+    for (let p = chunk.indexOf('\n'); p !== -1; p = chunk.indexOf('\n', p + 1)) rows++;
+    if (!stream.write(chunk)) await new Promise((res) => stream.once('drain', res));
   }
   if (toFile) await new Promise((res, rej) => stream.end((e) => (e ? rej(e) : res())));
   return { rows, bytes };
@@ -170,7 +176,7 @@ if (isMain()) {
   }
   generateNetflow(opts).then(
     (r) => {
-      if (opts.out && opts.out !== "-") process.stderr.write(`generate-netflow: ${r.rows} rows, ${r.bytes} bytes -> ${opts.out}\n`);
+      if (opts.out && opts.out !== '-') process.stderr.write(`generate-netflow: ${r.rows} rows, ${r.bytes} bytes -> ${opts.out}\n`);
     },
     (e) => {
       process.stderr.write(`generate-netflow: ${e.message}\n`);

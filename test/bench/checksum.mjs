@@ -20,16 +20,16 @@
 // order). `perWindow` (array sorted by end) is kept in full checksums; summary() drops it for
 // one-line reports.
 
-import { createHash } from "node:crypto";
+import { createHash } from 'node:crypto';
 
 export const RPM_SUM_RTOL = 1e-9;
 
 /** Shortest round-trip decimal of a double, in exponent form; -0 is "0e+0". */
 export function canonDouble(x) {
-  if (Number.isNaN(x)) return "nan";
-  if (x === Infinity) return "inf";
-  if (x === -Infinity) return "-inf";
-  if (x === 0) return "0e+0";
+  if (Number.isNaN(x)) return 'nan';
+  if (x === Infinity) return 'inf';
+  if (x === -Infinity) return '-inf';
+  if (x === 0) return '0e+0';
   return x.toExponential();
 }
 
@@ -48,8 +48,8 @@ function keyWeight(sensorId, sensorType) {
 }
 
 function toInt(v, name) {
-  if (typeof v === "bigint") return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
-  if (typeof v === "boolean") return v ? 1 : 0;
+  if (typeof v === 'bigint') return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
+  if (typeof v === 'boolean') return v ? 1 : 0;
   const n = Number(v);
   if (!Number.isInteger(n)) throw new TypeError(`checksum: ${name} must be an integer, got ${v}`);
   return n;
@@ -64,22 +64,20 @@ export function createChecksumBuilder() {
   const windows = new Map(); // end -> array of rows
   return {
     add(r) {
-      const row = Array.isArray(r)
-        ? r
-        : [r.windowEnd, r.sensorId, r.sensorType, r.counter, r.rpmMin, r.rpmMax, r.rpmSum, r.speedLt, r.speedGt];
-      const end = toInt(row[0], "windowEnd");
+      const row = Array.isArray(r) ? r : [r.windowEnd, r.sensorId, r.sensorType, r.counter, r.rpmMin, r.rpmMax, r.rpmSum, r.speedLt, r.speedGt];
+      const end = toInt(row[0], 'windowEnd');
       const key = String(end);
       let list = windows.get(key);
       if (!list) windows.set(key, (list = []));
       list.push([
-        toInt(row[1], "sensorId"),
+        toInt(row[1], 'sensorId'),
         String(row[2]),
-        toInt(row[3], "counter"),
+        toInt(row[3], 'counter'),
         Number(row[4]),
         Number(row[5]),
         Number(row[6]),
-        toInt(row[7], "speedLt"),
-        toInt(row[8], "speedGt"),
+        toInt(row[7], 'speedLt'),
+        toInt(row[8], 'speedGt'),
       ]);
     },
     finish() {
@@ -89,7 +87,7 @@ export function createChecksumBuilder() {
         return x < y ? -1 : x > y ? 1 : 0;
       });
       const perWindow = [];
-      const total = createHash("sha1");
+      const total = createHash('sha1');
       let groups = 0;
       let rows = 0;
       let rpmSum = 0;
@@ -97,17 +95,17 @@ export function createChecksumBuilder() {
       for (const end of ends) {
         const list = windows.get(end);
         list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
-        const parts = [end, "\n"];
+        const parts = [end, '\n'];
         let wrows = 0;
         let sum = 0;
         let wsum = 0;
         for (const g of list) {
-          parts.push(g[0], "\t", g[1], "\t", g[2], "\t", canonDouble(g[3]), "\t", canonDouble(g[4]), "\t", g[6], "\t", g[7], "\n");
+          parts.push(g[0], '\t', g[1], '\t', g[2], '\t', canonDouble(g[3]), '\t', canonDouble(g[4]), '\t', g[6], '\t', g[7], '\n');
           wrows += Number(g[2]);
           sum += g[5];
           wsum += g[5] * keyWeight(g[0], g[1]);
         }
-        const hash = createHash("sha1").update(parts.join("")).digest("hex").slice(0, 16);
+        const hash = createHash('sha1').update(parts.join('')).digest('hex').slice(0, 16);
         total.update(`${end}:${hash}\n`);
         perWindow.push({ end: Number(end), groups: list.length, rows: wrows, hash, sum, wsum });
         groups += list.length;
@@ -119,7 +117,7 @@ export function createChecksumBuilder() {
         windows: perWindow.length,
         groups,
         rows,
-        hash: total.digest("hex").slice(0, 16),
+        hash: total.digest('hex').slice(0, 16),
         rpmSum,
         rpmWSum,
         perWindow,
@@ -165,7 +163,7 @@ export function compareChecksums(a, b) {
         ? `totals differ in ${field}: ${x} vs ${y}`
         : `window ending ${window} (${new Date(window).toISOString()}) differs in ${field}: ${x} vs ${y}`,
   });
-  if (!a || !b) return diff(null, "checksum", a ? "present" : "missing", b ? "present" : "missing");
+  if (!a || !b) return diff(null, 'checksum', a ? 'present' : 'missing', b ? 'present' : 'missing');
   if (Array.isArray(a.perWindow) && Array.isArray(b.perWindow)) {
     const n = Math.max(a.perWindow.length, b.perWindow.length);
     for (let i = 0; i < n; i++) {
@@ -176,14 +174,14 @@ export function compareChecksums(a, b) {
         const ex = x ? x.end : Infinity;
         const ey = y ? y.end : Infinity;
         const w = Math.min(ex, ey);
-        return diff(w, "presence", ex === w ? "present" : "missing", ey === w ? "present" : "missing");
+        return diff(w, 'presence', ex === w ? 'present' : 'missing', ey === w ? 'present' : 'missing');
       }
-      for (const f of ["groups", "rows", "hash"]) if (x[f] !== y[f]) return diff(x.end, f, x[f], y[f]);
-      for (const f of ["sum", "wsum"]) if (!closeEnough(x[f], y[f])) return diff(x.end, `rpm_sum ${f}`, x[f], y[f]);
+      for (const f of ['groups', 'rows', 'hash']) if (x[f] !== y[f]) return diff(x.end, f, x[f], y[f]);
+      for (const f of ['sum', 'wsum']) if (!closeEnough(x[f], y[f])) return diff(x.end, `rpm_sum ${f}`, x[f], y[f]);
     }
   }
-  for (const f of ["windows", "groups", "rows", "hash"]) if (a[f] !== b[f]) return diff(null, f, a[f], b[f]);
-  for (const f of ["rpmSum", "rpmWSum"]) {
+  for (const f of ['windows', 'groups', 'rows', 'hash']) if (a[f] !== b[f]) return diff(null, f, a[f], b[f]);
+  for (const f of ['rpmSum', 'rpmWSum']) {
     if (!closeEnough(a[f], b[f], RPM_SUM_RTOL * 10)) return diff(null, f, a[f], b[f]);
   }
   return { equal: true };

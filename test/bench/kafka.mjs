@@ -16,25 +16,25 @@
 //                    last window flushed to SQLite and the offsets committed (run() resolved)
 //   Both clocks start before the consumer connects (group join included) and stop at the end.
 // * Prints msgs/s of both and the ratio ts-engine / kafkajs-bare; writes the results as JSON.
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, "../..");
-const require_ = (await import("node:module")).createRequire(import.meta.url);
-const { Kafka, Partitioners, logLevel } = require_("kafkajs");
+const ROOT = resolve(HERE, '../..');
+const require_ = (await import('node:module')).createRequire(import.meta.url);
+const { Kafka, Partitioners, logLevel } = require_('kafkajs');
 
 function args(argv) {
-  const o = { rows: 1_000_000, partitions: 1, repeat: 1, results: join(HERE, "results", "kafka-latest.json") };
+  const o = { rows: 1_000_000, partitions: 1, repeat: 1, results: join(HERE, 'results', 'kafka-latest.json') };
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([\w-]+)(?:=(.*))?$/.exec(argv[i]);
     if (!m) throw new Error(`unknown argument ${argv[i]}`);
     const v = m[2] ?? argv[++i];
-    if (["rows", "partitions", "repeat"].includes(m[1])) o[m[1]] = Number(v);
-    else if (["brokers", "results", "peer", "topic", "config", "group"].includes(m[1])) o[m[1]] = v;
+    if (['rows', 'partitions', 'repeat'].includes(m[1])) o[m[1]] = Number(v);
+    else if (['brokers', 'results', 'peer', 'topic', 'config', 'group'].includes(m[1])) o[m[1]] = v;
     else throw new Error(`unknown argument --${m[1]}`);
   }
   return o;
@@ -45,7 +45,7 @@ const opts = args(process.argv.slice(2));
 // ------------------------------------------------------------------ peers (child processes) --
 
 async function peerBare() {
-  const kafka = new Kafka({ clientId: "bench-bare", brokers: opts.brokers.split(","), logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'bench-bare', brokers: opts.brokers.split(','), logLevel: logLevel.NOTHING });
   const t0 = performance.now();
   const consumer = kafka.consumer({ groupId: opts.group, maxBytesPerPartition: 1 << 20, maxBytes: 8 << 20, maxWaitTimeInMs: 500 });
   await consumer.connect();
@@ -65,11 +65,11 @@ async function peerBare() {
   });
   const seconds = (performance.now() - t0) / 1000;
   await consumer.disconnect();
-  return { peer: "kafkajs-bare", rows: n, seconds, msgsPerSec: n / seconds, bytes, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
+  return { peer: 'kafkajs-bare', rows: n, seconds, msgsPerSec: n / seconds, bytes, peakRssMB: Math.round(process.resourceUsage().maxRSS / 1024) };
 }
 
 async function peerEngine() {
-  const { checkConfig, Runner } = await import(pathToFileURL(join(ROOT, "dist", "engine.mjs")).href);
+  const { checkConfig, Runner } = await import(pathToFileURL(join(ROOT, 'dist', 'engine.mjs')).href);
   const outcome = await checkConfig(opts.config);
   if (!outcome.plan) throw new Error(`config: ${JSON.stringify(outcome.diagnostics)}`);
   const t0 = performance.now();
@@ -78,16 +78,16 @@ async function peerEngine() {
     warn: (m) => process.stderr.write(`warning: ${m}\n`),
     progressIntervalMs: 100,
     onProgress: (s) => {
-      if (s.rowsRead >= opts.rows && s.state === "running") runner.stop();
+      if (s.rowsRead >= opts.rows && s.state === 'running') runner.stop();
     },
   });
   const stats = await runner.run();
   const seconds = (performance.now() - t0) / 1000;
-  const db = new (require_("better-sqlite3"))(JSON.parse(readFileSync(opts.config, "utf8")).outputs[0].options.path, { readonly: true });
-  const stored = db.prepare("SELECT count(*) AS n, sum(counter) AS rows FROM points").get();
+  const db = new (require_('better-sqlite3'))(JSON.parse(readFileSync(opts.config, 'utf8')).outputs[0].options.path, { readonly: true });
+  const stored = db.prepare('SELECT count(*) AS n, sum(counter) AS rows FROM points').get();
   db.close();
   return {
-    peer: "ts-engine",
+    peer: 'ts-engine',
     rows: stats.rowsRead,
     seconds,
     msgsPerSec: stats.rowsRead / seconds,
@@ -101,8 +101,8 @@ async function peerEngine() {
 }
 
 if (opts.peer) {
-  const r = opts.peer === "bare" ? await peerBare() : await peerEngine();
-  process.stdout.write(JSON.stringify(r) + "\n");
+  const r = opts.peer === 'bare' ? await peerBare() : await peerEngine();
+  process.stdout.write(JSON.stringify(r) + '\n');
   process.exit(0);
 }
 
@@ -110,62 +110,72 @@ if (opts.peer) {
 
 function runPeer(peer, extra) {
   return new Promise((resolvePeer, reject) => {
-    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), "--peer", peer, "--rows", String(opts.rows), ...extra], { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.on("close", (code) => (code === 0 ? resolvePeer(JSON.parse(out.trim().split("\n").pop())) : reject(new Error(`${peer} exited ${code}`))));
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--peer', peer, '--rows', String(opts.rows), ...extra], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('close', (code) => (code === 0 ? resolvePeer(JSON.parse(out.trim().split('\n').pop())) : reject(new Error(`${peer} exited ${code}`))));
   });
 }
 
 async function startBroker() {
-  const { build } = await import("esbuild");
+  const { build } = await import('esbuild');
   // the harness finds the repository root three folders above itself
-  const outDir = join(ROOT, ".tmp", "bench", "harness");
+  const outDir = join(ROOT, '.tmp', 'bench', 'harness');
   mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, "kafka.mjs");
-  await build({ entryPoints: [join(ROOT, "test/integration/servers/kafka.ts")], outfile, bundle: true, platform: "node", format: "esm", packages: "external", logLevel: "warning" });
+  const outfile = join(outDir, 'kafka.mjs');
+  await build({
+    entryPoints: [join(ROOT, 'test/integration/servers/kafka.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   const { startKafka } = await import(pathToFileURL(outfile).href);
   const t0 = Date.now();
   const server = await startKafka();
-  console.error(`kafka ${server.version} started in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${server.brokers.join(",")}`);
+  console.error(`kafka ${server.version} started in ${((Date.now() - t0) / 1000).toFixed(1)} s at ${server.brokers.join(',')}`);
   return server;
 }
 
 async function ensureData(rows) {
-  const file = join(HERE, "data", `kafka-sensors-${rows}.csv`);
+  const file = join(HERE, 'data', `kafka-sensors-${rows}.csv`);
   if (!existsSync(file)) {
-    const { generateSensors } = await import(pathToFileURL(join(ROOT, "samples/generate-sensors.mjs")).href);
+    const { generateSensors } = await import(pathToFileURL(join(ROOT, 'samples/generate-sensors.mjs')).href);
     await generateSensors({ rows, out: file });
   }
   return file;
 }
 
 async function produce(brokers, topic, file) {
-  const kafka = new Kafka({ clientId: "bench-produce", brokers, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'bench-produce', brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: opts.partitions }], waitForLeaders: true });
   await admin.disconnect();
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
-  const lines = readFileSync(file, "utf8").split("\n").filter(Boolean);
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   const t0 = performance.now();
   // one request at a time: concurrent requests could be appended out of order (the rows are in event-time order)
   for (let i = 0; i < lines.length; i += 10_000) {
-    const messages = lines.slice(i, i + 10_000).map((l) => ({ key: l.slice(l.indexOf(",") + 1, l.indexOf(",", l.indexOf(",") + 1)), value: l }));
+    const messages = lines.slice(i, i + 10_000).map((l) => ({ key: l.slice(l.indexOf(',') + 1, l.indexOf(',', l.indexOf(',') + 1)), value: l }));
     await producer.send({ topic, acks: 1, messages });
   }
   await producer.disconnect();
   const seconds = (performance.now() - t0) / 1000;
-  console.error(`produced ${lines.length.toLocaleString("en-US")} messages to ${topic} (${opts.partitions} partition(s)) in ${seconds.toFixed(1)} s`);
+  console.error(`produced ${lines.length.toLocaleString('en-US')} messages to ${topic} (${opts.partitions} partition(s)) in ${seconds.toFixed(1)} s`);
   return lines.length;
 }
 
 const load0 = loadavg().map((x) => Math.round(x * 100) / 100);
-if (!existsSync(join(ROOT, "dist", "engine.mjs"))) throw new Error("dist/engine.mjs missing: run npm run build:engine");
+if (!existsSync(join(ROOT, 'dist', 'engine.mjs'))) throw new Error('dist/engine.mjs missing: run npm run build:engine');
 const server = opts.brokers ? undefined : await startBroker();
-const brokers = opts.brokers ? opts.brokers.split(",") : server.brokers;
-const work = mkdtempSync(join(tmpdir(), "ts-engine-kafka-bench-"));
+const brokers = opts.brokers ? opts.brokers.split(',') : server.brokers;
+const work = mkdtempSync(join(tmpdir(), 'ts-engine-kafka-bench-'));
 try {
   const file = await ensureData(opts.rows);
   const topic = `bench-${Date.now()}`;
@@ -173,37 +183,53 @@ try {
   if (count !== opts.rows) throw new Error(`the data file has ${count} rows, not ${opts.rows}`);
   const runs = [];
   for (let r = 0; r < opts.repeat; r++) {
-    const bare = await runPeer("bare", ["--brokers", brokers.join(","), "--topic", topic, "--group", `bare-${r}-${Date.now()}`]);
+    const bare = await runPeer('bare', ['--brokers', brokers.join(','), '--topic', topic, '--group', `bare-${r}-${Date.now()}`]);
     const cfgPath = join(work, `engine-${r}.json`);
     writeFileSync(
       cfgPath,
       JSON.stringify({
         input: {
-          input_type: "kafka",
-          data_structure: join(ROOT, "samples/sensors/data_structure.json"),
-          options: { brokers, topic, consumer_group: `engine-${r}-${Date.now()}`, from_beginning: true, batchDuration: 10, time_field: "timestamp" },
+          input_type: 'kafka',
+          data_structure: join(ROOT, 'samples/sensors/data_structure.json'),
+          options: { brokers, topic, consumer_group: `engine-${r}-${Date.now()}`, from_beginning: true, batchDuration: 10, time_field: 'timestamp' },
         },
-        outputs: [{ method: "sqlite", options: { path: join(work, `engine-${r}.db`), table: "points" } }],
-        processing: JSON.parse(readFileSync(join(ROOT, "samples/sensors/config.json"), "utf8")).processing,
+        outputs: [{ method: 'sqlite', options: { path: join(work, `engine-${r}.db`), table: 'points' } }],
+        processing: JSON.parse(readFileSync(join(ROOT, 'samples/sensors/config.json'), 'utf8')).processing,
         databases: {},
       }),
     );
-    const engine = await runPeer("engine", ["--config", cfgPath]);
-    if (engine.storedCount !== opts.rows || engine.rowErrors !== 0) throw new Error(`ts-engine stored ${engine.storedCount} rows' worth of aggregates (${engine.rowErrors} row errors), not ${opts.rows}`);
+    const engine = await runPeer('engine', ['--config', cfgPath]);
+    if (engine.storedCount !== opts.rows || engine.rowErrors !== 0)
+      throw new Error(`ts-engine stored ${engine.storedCount} rows' worth of aggregates (${engine.rowErrors} row errors), not ${opts.rows}`);
     runs.push({ bare, engine, ratio: engine.msgsPerSec / bare.msgsPerSec });
-    console.error(`run ${r + 1}: kafkajs-bare ${Math.round(bare.msgsPerSec).toLocaleString("en-US")} msgs/s, ts-engine ${Math.round(engine.msgsPerSec).toLocaleString("en-US")} msgs/s`);
+    console.error(
+      `run ${r + 1}: kafkajs-bare ${Math.round(bare.msgsPerSec).toLocaleString('en-US')} msgs/s, ts-engine ${Math.round(engine.msgsPerSec).toLocaleString('en-US')} msgs/s`,
+    );
   }
   runs.sort((a, b) => a.ratio - b.ratio);
   const med = runs[Math.floor(runs.length / 2)];
-  const fmt = (x) => Math.round(x).toLocaleString("en-US").padStart(10);
-  console.log(`Kafka → engine throughput, ${opts.rows.toLocaleString("en-US")} messages, ${opts.partitions} partition(s), ${cpus().length} cores, load ${load0.join(" ")}`);
+  const fmt = (x) => Math.round(x).toLocaleString('en-US').padStart(10);
+  console.log(
+    `Kafka → engine throughput, ${opts.rows.toLocaleString('en-US')} messages, ${opts.partitions} partition(s), ${cpus().length} cores, load ${load0.join(' ')}`,
+  );
   console.log(`  peer            msgs/s     seconds   peak RSS`);
   console.log(`  kafkajs-bare ${fmt(med.bare.msgsPerSec)}  ${med.bare.seconds.toFixed(2).padStart(9)}   ${med.bare.peakRssMB} MB   (reads only)`);
-  console.log(`  ts-engine    ${fmt(med.engine.msgsPerSec)}  ${med.engine.seconds.toFixed(2).padStart(9)}   ${med.engine.peakRssMB} MB   (reads, aggregates ${med.engine.windows} windows into SQLite, commits)`);
+  console.log(
+    `  ts-engine    ${fmt(med.engine.msgsPerSec)}  ${med.engine.seconds.toFixed(2).padStart(9)}   ${med.engine.peakRssMB} MB   (reads, aggregates ${med.engine.windows} windows into SQLite, commits)`,
+  );
   console.log(`  ratio ts-engine / kafkajs-bare: ${med.ratio.toFixed(2)}`);
-  const result = { date: new Date().toISOString(), rows: opts.rows, partitions: opts.partitions, cores: cpus().length, loadAtStart: load0, loadAtEnd: loadavg().map((x) => Math.round(x * 100) / 100), runs, median: med };
+  const result = {
+    date: new Date().toISOString(),
+    rows: opts.rows,
+    partitions: opts.partitions,
+    cores: cpus().length,
+    loadAtStart: load0,
+    loadAtEnd: loadavg().map((x) => Math.round(x * 100) / 100),
+    runs,
+    median: med,
+  };
   mkdirSync(dirname(opts.results), { recursive: true });
-  writeFileSync(opts.results, JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(opts.results, JSON.stringify(result, null, 2) + '\n');
 } finally {
   rmSync(work, { recursive: true, force: true });
   await server?.stop();

@@ -37,6 +37,16 @@ for (let i = 0; i < edits; i++) {
 }
 times.sort((a, b) => a - b);
 const median = times[Math.floor(times.length / 2)];
-const result = { edits, rows, medianMs: +median.toFixed(2), p90Ms: +times[Math.floor(times.length * 0.9)].toFixed(2), maxMs: +times[times.length - 1].toFixed(2), checksum };
+const result = {
+  edits,
+  rows,
+  medianMs: +median.toFixed(2),
+  p90Ms: +times[Math.floor(times.length * 0.9)].toFixed(2),
+  maxMs: +times[times.length - 1].toFixed(2),
+  checksum,
+};
 if (args.includes('--json')) console.log(JSON.stringify(result));
-else console.log(`preview of ${rows} rows after an edit: median ${result.medianMs} ms, p90 ${result.p90Ms} ms, max ${result.maxMs} ms over ${edits} edits (target: median ≤ 50 ms)`);
+else
+  console.log(
+    `preview of ${rows} rows after an edit: median ${result.medianMs} ms, p90 ${result.p90Ms} ms, max ${result.maxMs} ms over ${edits} edits (target: median ≤ 50 ms)`,
+  );

@@ -25,7 +25,11 @@ test.afterAll(async () => {
   await Promise.all([kafka?.stop(), influx?.stop()]);
 });
 
-test('connections: test Kafka, list and tail a topic, test InfluxDB, start a live run with a green connection status, stop it', async ({ page, wb, errors }) => {
+test('connections: test Kafka, list and tail a topic, test InfluxDB, start a live run with a green connection status, stop it', async ({
+  page,
+  wb,
+  errors,
+}) => {
   void errors;
   // the project's config is the Kafka sample, pointed at the test broker
   const text = fs.readFileSync(path.join(wb.project, 'config-kafka.json'), 'utf8').replaceAll('localhost:9092', kafka.brokers[0]!);

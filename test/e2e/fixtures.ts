@@ -91,7 +91,10 @@ export { expect };
 
 /** 1-based line of the first line of a file containing `needle`. */
 export function lineOf(file: string, needle: string): number {
-  const i = fs.readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(needle));
+  const i = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .findIndex((l) => l.includes(needle));
   if (i < 0) throw new Error(`${needle} not in ${file}`);
   return i + 1;
 }

@@ -9,6 +9,9 @@ export default function globalSetup(): void {
   const chromium = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!fs.existsSync(chromium)) throw new Error(`${chromium} is missing: install Debian's Chromium (apt-get install -y chromium)`);
   execFileSync(process.execPath, [path.join(root, 'scripts/build-engine.mjs')], { cwd: root, stdio: 'inherit' });
-  execFileSync(process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [path.join(root, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--logLevel', 'warn'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
   fs.mkdirSync(path.join(root, 'test/e2e/screenshots'), { recursive: true });
 }

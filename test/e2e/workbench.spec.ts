@@ -148,7 +148,11 @@ test('replay: the chart draws, alerts appear, history is shown when the project 
   const chart = page.locator('[data-testid="chart"][data-column="rpm_max"]');
   await expect(chart.locator('.u-legend')).toContainText('gear.t3');
   // count painted pixels (the root tsconfig has no DOM types: describe the canvas here)
-  type Canvas = { width: number; height: number; getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+  type Canvas = {
+    width: number;
+    height: number;
+    getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+  };
   const painted = await chart.locator('canvas').evaluate((el) => {
     const c = el as unknown as Canvas;
     const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
@@ -187,12 +191,12 @@ test('replay controls: pause, step one window, resume, stop with Esc', async ({ 
   await page.getByTestId('run-speed').selectOption({ label: '10x' });
   await page.getByTestId('run-start').click();
   await expect(page.getByTestId('run-state')).toHaveText('running');
-  await expect.poll(async () => parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0'), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+  await expect.poll(async () => parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0', 10), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
   await page.getByTestId('run-pause').click();
   await expect(page.getByTestId('run-state')).toHaveText('paused');
-  const before = parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0');
+  const before = parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0', 10);
   await page.waitForTimeout(1500);
-  expect(parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0'), 'nothing closes while paused').toBe(before);
+  expect(parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0', 10), 'nothing closes while paused').toBe(before);
   await page.getByTestId('run-step').click();
   await expect(page.getByTestId('windows-closed')).toHaveText(`${before + 1} windows`, { timeout: 20_000 });
   await expect(page.getByTestId('run-state')).toHaveText('paused');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INFLUXD_18_BIN, INFLUXD_27_BIN, startInflux, type InfluxServer } from './servers/influx.js';
-import { comparable, expectedSensorRows, removeTempDirs, runCli, sensorConfig, sensorLines, sleep, sqliteRows, tempDir, waitFor, writeJson, type Row } from './live-helpers.js';
+import { expectedSensorRows, removeTempDirs, runCli, sensorConfig, sensorLines, sleep, tempDir, waitFor, writeJson, type Row } from './live-helpers.js';
 import { InfluxV1, influxClient, type InfluxClient } from '../../engine/live/influx.js';
 import { InfluxHistory } from '../../engine/analysis/history-influx.js';
 import type { InfluxConnection } from '../../engine/config/model.js';
@@ -62,13 +62,18 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
 
   const influxOutput = (database: string, extra: Record<string, unknown> = {}) => ({
     method: 'influx',
-    options: { influx: { host: '127.0.0.1', port: influx.port, username: ADMIN.username, password: ADMIN.password, database, measurement: 'points' }, ...extra },
+    options: {
+      influx: { host: '127.0.0.1', port: influx.port, username: ADMIN.username, password: ADMIN.password, database, measurement: 'points' },
+      ...extra,
+    },
   });
 
   it('writes every aggregate row once: key fields as tags, integer and float fields, the window end (ns) as time; creates the database; a re-run replaces', async () => {
     const cfg = writeJson(
       path.join(dir, 'v1.json'),
-      sensorConfig({ input_type: 'csv', options: { path: path.join(dir, 'expected.csv'), batchDuration: 10, time_field: 'timestamp' } }, [influxOutput('live', { batch_size: 70 })]),
+      sensorConfig({ input_type: 'csv', options: { path: path.join(dir, 'expected.csv'), batchDuration: 10, time_field: 'timestamp' } }, [
+        influxOutput('live', { batch_size: 70 }),
+      ]),
     );
     for (let i = 0; i < 2; i++) {
       const r = runCli(['run', cfg, '--no-progress']);
@@ -92,21 +97,33 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
     fs.writeFileSync(csv, ['over,9223372036854775807', 'over,1', 'max,9223372036854775807', 'min,-9223372036854775808', 'small,42', ''].join('\n'));
     const cfg = writeJson(path.join(dir, 'big.json'), {
       input: { input_type: 'csv', data_structure: ds, options: { path: csv } },
-      outputs: [{ method: 'influx', options: { influx: { host: '127.0.0.1', port: influx.port, username: ADMIN.username, password: ADMIN.password, database: 'big', measurement: 'm' } } }],
+      outputs: [
+        {
+          method: 'influx',
+          options: { influx: { host: '127.0.0.1', port: influx.port, username: ADMIN.username, password: ADMIN.password, database: 'big', measurement: 'm' } },
+        },
+      ],
       processing: { transformation: ['k', 'v'], aggregations: { operation_type: 'reduceByKey', rule: ['key: k', 'sum(v)'] } },
       databases: {},
     });
     const r = runCli(['run', cfg, '--no-progress']);
     expect(await r.exited, r.stderr()).toBe(0);
-    expect(r.stderr()).toMatch(/1 aggregate row\(s\) of the window .* not written \(row error\), e\.g\. key=\('over',\): v = 9223372036854775808 is outside the signed 64-bit range/);
-    const got = await new InfluxV1({ ...conn, database: 'big', measurement: 'm' }).history({ measurement: 'm', fromNs: 0n, toNs: 4_000_000_000_000_000_000n, tags: [] });
+    expect(r.stderr()).toMatch(
+      /1 aggregate row\(s\) of the window .* not written \(row error\), e\.g\. key=\('over',\): v = 9223372036854775808 is outside the signed 64-bit range/,
+    );
+    const got = await new InfluxV1({ ...conn, database: 'big', measurement: 'm' }).history({
+      measurement: 'm',
+      fromNs: 0n,
+      toNs: 4_000_000_000_000_000_000n,
+      tags: [],
+    });
     const byKey = Object.fromEntries(got.map((x) => [x.k, x.v]));
     expect(byKey).toEqual({ max: 9223372036854775807n, min: -9223372036854775808n, small: 42 });
   });
 
   it('history: the point closest to the target within ± accuracy (bounds included, a tie goes to the later one), escaped tag values (D-27), fields + tags + time in ns', async () => {
     const db = 'hist';
-    const client = new InfluxV1({ ...conn, database: db, measurement: "odd \"meas\", m" });
+    const client = new InfluxV1({ ...conn, database: db, measurement: 'odd "meas", m' });
     await client.ensureDatabase();
     const T = 1_700_000_100_000; // ms
     const ns = (ms: number) => BigInt(ms) * 1_000_000n;
@@ -120,7 +137,7 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
       lines.push(`odd\\ "meas"\\,\\ m,name=${tag},n=6 v=9.5,c=9i ${ns(T)}`); // another series
     }
     await client.write(lines);
-    const hist = new InfluxHistory({ ...conn, database: db, measurement: "odd \"meas\", m" }, { warn: () => undefined });
+    const hist = new InfluxHistory({ ...conn, database: db, measurement: 'odd "meas", m' }, { warn: () => undefined });
     await hist.open();
     try {
       for (const name of nasty) {
@@ -157,18 +174,28 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
       ],
     });
     const input = { input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp' } };
-    const a = writeJson(path.join(dir, 'an-sqlite.json'), sensorConfig(input, [{ method: 'sqlite', main: true, options: { path: path.join(dir, 'an.db') } }], { analysis: analysis() }));
+    const a = writeJson(
+      path.join(dir, 'an-sqlite.json'),
+      sensorConfig(input, [{ method: 'sqlite', main: true, options: { path: path.join(dir, 'an.db') } }], { analysis: analysis() }),
+    );
     const b = writeJson(
       path.join(dir, 'an-influx.json'),
       sensorConfig(input, [{ method: 'stdout', options: { format: 'jsonl' } }], {
-        analysis: analysis({ method: 'influx', influx_options: { host: '127.0.0.1', port: influx.port, username: ADMIN.username, password: ADMIN.password, database: 'live', measurement: 'points' } }),
+        analysis: analysis({
+          method: 'influx',
+          influx_options: { host: '127.0.0.1', port: influx.port, username: ADMIN.username, password: ADMIN.password, database: 'live', measurement: 'points' },
+        }),
       }),
     );
     const ra = runCli(['run', a, '--no-progress']);
     const rb = runCli(['run', b, '--no-progress']);
     expect(await ra.exited, ra.stderr()).toBe(0);
     expect(await rb.exited, rb.stderr()).toBe(0);
-    const alerts = (out: string) => out.split('\n').filter((l) => l.startsWith('{"module"')).sort();
+    const alerts = (out: string) =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{"module"'))
+        .sort();
     expect(alerts(ra.stdout()).length).toBeGreaterThan(5);
     expect(alerts(rb.stdout())).toEqual(alerts(ra.stdout()));
     expect(rb.stderr()).toMatch(/analysis: 300 records, [1-9][\d,]* history lookups/);
@@ -180,7 +207,9 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
     fs.writeFileSync(csv, text);
     const cfgFile = writeJson(
       path.join(dir, 'outage.json'),
-      sensorConfig({ input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp', speed: 15 } }, [influxOutput('outage', { max_retries: 30 })]),
+      sensorConfig({ input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp', speed: 15 } }, [
+        influxOutput('outage', { max_retries: 30 }),
+      ]),
     );
     const outcome = await checkConfig(cfgFile);
     expect(outcome.plan, JSON.stringify(outcome.diagnostics)).toBeDefined();
@@ -216,7 +245,10 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
 
 // ---------------------------------------------------------------- v2 form --
 
-async function v2Suite(name: string, start: () => Promise<{ server: InfluxServer; conn: (measurement: string) => InfluxConnection; prepare?(): Promise<void> }>) {
+async function v2Suite(
+  name: string,
+  start: () => Promise<{ server: InfluxServer; conn: (measurement: string) => InfluxConnection; prepare?(): Promise<void> }>,
+) {
   describe(name, () => {
     let server: InfluxServer;
     let conn: (m: string) => InfluxConnection;
@@ -253,9 +285,21 @@ async function v2Suite(name: string, start: () => Promise<{ server: InfluxServer
       await hist.open();
       try {
         const row = expected[expected.length - 25]!;
-        const p = await hist.lookup({ keyFields: ['sensor_id', 'sensor_type'], key: [row.sensor_id as number, row.sensor_type as string], targetMs: (row.window_end as number) + 1500, toleranceMs: 2000 });
+        const p = await hist.lookup({
+          keyFields: ['sensor_id', 'sensor_type'],
+          key: [row.sensor_id as number, row.sensor_type as string],
+          targetMs: (row.window_end as number) + 1500,
+          toleranceMs: 2000,
+        });
         expect(p && roundSum(p)).toEqual(asInflux(row));
-        expect(await hist.lookup({ keyFields: ['sensor_id', 'sensor_type'], key: [row.sensor_id as number, "no'such"], targetMs: row.window_end as number, toleranceMs: 2000 })).toBeUndefined();
+        expect(
+          await hist.lookup({
+            keyFields: ['sensor_id', 'sensor_type'],
+            key: [row.sensor_id as number, "no'such"],
+            targetMs: row.window_end as number,
+            toleranceMs: 2000,
+          }),
+        ).toBeUndefined();
       } finally {
         await hist.close();
         await client.close();
@@ -272,7 +316,14 @@ void v2Suite('v2 form (url + token + org + bucket) against influxd 1.8 built fro
     conn: (measurement) => ({ kind: 'v2', url: server.url, token: server.token, org: '-', bucket: 'live/autogen', measurement }),
     // a 1.x bucket is database/retention-policy: the database must exist (created here with the v1 API)
     prepare: async () => {
-      await new InfluxV1({ kind: 'v1', url: server.url, username: auth.username, password: auth.password, database: 'live', measurement: 'points' }).ensureDatabase();
+      await new InfluxV1({
+        kind: 'v1',
+        url: server.url,
+        username: auth.username,
+        password: auth.password,
+        database: 'live',
+        measurement: 'points',
+      }).ensureDatabase();
     },
   };
 });

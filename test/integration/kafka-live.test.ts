@@ -64,7 +64,20 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
   const sqliteOut = (file: string) => [{ method: 'sqlite', options: { path: file, table: 'points' } }];
 
   it('produce keys messages by a field (one key, one partition); run reads the topic under event time into SQLite exactly like a CSV replay; Ctrl-C exits 130 after committing what is complete', async () => {
-    const p = runCli(['produce', csv, '--brokers', kafka.brokers.join(','), '--topic', 'sensors', '--partitions', '3', '--key-field', 'sensor_id', '--structure', SENSOR_STRUCTURE]);
+    const p = runCli([
+      'produce',
+      csv,
+      '--brokers',
+      kafka.brokers.join(','),
+      '--topic',
+      'sensors',
+      '--partitions',
+      '3',
+      '--key-field',
+      'sensor_id',
+      '--structure',
+      SENSOR_STRUCTURE,
+    ]);
     expect(await p.exited, p.stderr()).toBe(0);
     expect(p.stderr()).toMatch(/^sent 3,000 messages to topic sensors in [\d.]+ s \([\d,]+ msgs\/s\)\n$/);
     const msgs = await readTopic(kafka.brokers, 'sensors', 3000);
@@ -229,7 +242,9 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
   it('two `ts-engine run` processes in one consumer group split the partitions; with a topic keyed by the aggregation key each writes the correct aggregates of its own keys', async () => {
     await createTopic(kafka.brokers, 'scale', 4);
     const dbs = [path.join(dir, 'scale-a.db'), path.join(dir, 'scale-b.db')];
-    const runs = dbs.map((db, i) => runCli(['run', writeJson(path.join(dir, `scale-${i}.json`), sensorConfig(kafkaInput('scale', 'g-scale'), sqliteOut(db))), '--progress']));
+    const runs = dbs.map((db, i) =>
+      runCli(['run', writeJson(path.join(dir, `scale-${i}.json`), sensorConfig(kafkaInput('scale', 'g-scale'), sqliteOut(db))), '--progress']),
+    );
     const admin = kafkaClient(kafka.brokers).admin();
     await admin.connect();
     try {
@@ -262,20 +277,28 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
   it('Kafka alert sink: one message per alert, the JSON the reference sends, keyed by the aggregation key', async () => {
     const cfg = writeJson(
       path.join(dir, 'alerts.json'),
-      sensorConfig({ input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp' } }, [{ method: 'sqlite', main: true, options: { path: path.join(dir, 'alerts.db') } }], {
-        analysis: {
-          alert: [
-            { method: 'kafka', option: { brokers: kafka.brokers, topic: 'alerts' } },
-            { method: 'stdout', format: 'jsonl' },
-          ],
-          accuracy: 2,
-          rule: [{ module: 'SimpleAnalysis', name: 'Simple1', options: { deviation: { rpm_max: 3 }, batch_number: 1 } }],
+      sensorConfig(
+        { input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp' } },
+        [{ method: 'sqlite', main: true, options: { path: path.join(dir, 'alerts.db') } }],
+        {
+          analysis: {
+            alert: [
+              { method: 'kafka', option: { brokers: kafka.brokers, topic: 'alerts' } },
+              { method: 'stdout', format: 'jsonl' },
+            ],
+            accuracy: 2,
+            rule: [{ module: 'SimpleAnalysis', name: 'Simple1', options: { deviation: { rpm_max: 3 }, batch_number: 1 } }],
+          },
         },
-      }),
+      ),
     );
     const r = runCli(['run', cfg, '--no-progress']);
     expect(await r.exited, r.stderr()).toBe(0);
-    const local = r.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { module: string; time: string; key: unknown[]; field: string; value: number; lower_bound: number; upper_bound: number });
+    const local = r
+      .stdout()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { module: string; time: string; key: unknown[]; field: string; value: number; lower_bound: number; upper_bound: number });
     expect(local.length).toBeGreaterThan(3);
     const msgs = await readTopic(kafka.brokers, 'alerts', local.length);
     expect(msgs.length).toBe(local.length);
@@ -286,10 +309,33 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
       const v = JSON.parse(m.value) as { timestamp: number; param: { key: unknown[] } };
       expect(m.key).toBe(JSON.stringify(v.param.key).replace(/,/g, ', '));
     }
-    const fromKafka = msgs.map((m) => JSON.parse(m.value) as { AnalysisModule: string; timestamp: number; param: { key: unknown[]; field: string; value: number; lower_bound: number; upper_bound: number } });
+    const fromKafka = msgs.map(
+      (m) =>
+        JSON.parse(m.value) as {
+          AnalysisModule: string;
+          timestamp: number;
+          param: { key: unknown[]; field: string; value: number; lower_bound: number; upper_bound: number };
+        },
+    );
     const norm = (x: { module: string; ms: number; key: unknown[]; field: string; value: number; lo: number; hi: number }) => JSON.stringify(x);
-    expect(fromKafka.map((a) => norm({ module: a.AnalysisModule, ms: a.timestamp * 1000, key: a.param.key, field: a.param.field, value: a.param.value, lo: a.param.lower_bound, hi: a.param.upper_bound })).sort()).toEqual(
-      local.map((a) => norm({ module: a.module, ms: Date.parse(a.time), key: a.key, field: a.field, value: a.value, lo: a.lower_bound, hi: a.upper_bound })).sort(),
+    expect(
+      fromKafka
+        .map((a) =>
+          norm({
+            module: a.AnalysisModule,
+            ms: a.timestamp * 1000,
+            key: a.param.key,
+            field: a.param.field,
+            value: a.param.value,
+            lo: a.param.lower_bound,
+            hi: a.param.upper_bound,
+          }),
+        )
+        .sort(),
+    ).toEqual(
+      local
+        .map((a) => norm({ module: a.module, ms: Date.parse(a.time), key: a.key, field: a.field, value: a.value, lo: a.lower_bound, hi: a.upper_bound }))
+        .sort(),
     );
   });
 
@@ -297,7 +343,10 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     const [port] = await freePorts(1);
     const cfg = writeJson(
       path.join(dir, 'down.json'),
-      sensorConfig({ input_type: 'kafka', options: { brokers: [`127.0.0.1:${port}`], topic: 't', consumer_group: 'g', batchDuration: 10 } }, sqliteOut(path.join(dir, 'down.db'))),
+      sensorConfig(
+        { input_type: 'kafka', options: { brokers: [`127.0.0.1:${port}`], topic: 't', consumer_group: 'g', batchDuration: 10 } },
+        sqliteOut(path.join(dir, 'down.db')),
+      ),
     );
     const t0 = Date.now();
     const r = runCli(['run', cfg, '--no-progress']);
@@ -307,7 +356,10 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     // the reference's server + port form: accepted with a warning, same error
     const ref = writeJson(
       path.join(dir, 'down-ref.json'),
-      sensorConfig({ input_type: 'kafka', options: { server: '127.0.0.1', port, topic: 't', consumer_group: 'g', batchDuration: 10 } }, sqliteOut(path.join(dir, 'down.db'))),
+      sensorConfig(
+        { input_type: 'kafka', options: { server: '127.0.0.1', port, topic: 't', consumer_group: 'g', batchDuration: 10 } },
+        sqliteOut(path.join(dir, 'down.db')),
+      ),
     );
     const r2 = runCli(['run', ref, '--no-progress']);
     expect(await r2.exited).toBe(1);
@@ -325,7 +377,18 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
       writeJson(
         path.join(dir, `${name}.json`),
         sensorConfig(
-          { input_type: 'kafka', options: { brokers: kafka.saslBrokers, topic: 'sasl', consumer_group: `g-${name}`, from_beginning: true, batchDuration: 10, time_field: 'timestamp', sasl: { mechanism: 'plain', username: 'alice', password } } },
+          {
+            input_type: 'kafka',
+            options: {
+              brokers: kafka.saslBrokers,
+              topic: 'sasl',
+              consumer_group: `g-${name}`,
+              from_beginning: true,
+              batchDuration: 10,
+              time_field: 'timestamp',
+              sasl: { mechanism: 'plain', username: 'alice', password },
+            },
+          },
           sqliteOut(path.join(dir, `${name}.db`)),
         ),
       );
@@ -336,7 +399,11 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     expect(comparable(sqliteRows(path.join(dir, 'sasl-ok.db')))).toEqual(comparable(expected.filter((r) => (r.window_end as number) <= 1_700_000_030_000)));
     const bad = runCli(['run', cfg('wrong', 'sasl-bad'), '--no-progress']);
     expect(await bad.exited).toBe(1);
-    expect(bad.stderr()).toMatch(new RegExp(`KafkaConnectError: Kafka error: Connection refused: brokers=${kafka.saslBrokers![0]!.replace(/\./g, '\\.')} consumer_group=g-sasl-bad topic=sasl \\(.*SASL PLAIN authentication failed`));
+    expect(bad.stderr()).toMatch(
+      new RegExp(
+        `KafkaConnectError: Kafka error: Connection refused: brokers=${kafka.saslBrokers![0]!.replace(/\./g, '\\.')} consumer_group=g-sasl-bad topic=sasl \\(.*SASL PLAIN authentication failed`,
+      ),
+    );
   });
 
   it('samples/sensors/config-influx.json, the production setup: rows from Kafka, aggregates into InfluxDB, history read back from InfluxDB, alerts to a Kafka topic', async () => {
@@ -353,26 +420,42 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
       Object.assign(sample.analysis.alert.option, { brokers: kafka.brokers, topic: 'prod-alerts' });
       const run = runCli(['run', writeJson(path.join(dir, 'prod.json'), sample), '--progress']);
       // the same analysis over a CSV replay with SQLite history: the alerts to expect
-      const ref = sensorConfig({ input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp' } }, [{ method: 'sqlite', main: true, options: { path: path.join(dir, 'prod-ref.db') } }], {
-        analysis: { ...sample.analysis, historical: undefined, alert: { method: 'stdout', format: 'jsonl' } },
-      });
+      const ref = sensorConfig(
+        { input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp' } },
+        [{ method: 'sqlite', main: true, options: { path: path.join(dir, 'prod-ref.db') } }],
+        {
+          analysis: { ...sample.analysis, historical: undefined, alert: { method: 'stdout', format: 'jsonl' } },
+        },
+      );
       const r = runCli(['run', writeJson(path.join(dir, 'prod-ref.json'), ref), '--no-progress']);
       expect(await r.exited, r.stderr()).toBe(0);
-      const want = r.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { module: string; time: string; key: unknown[]; field: string; value: number });
+      const want = r
+        .stdout()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { module: string; time: string; key: unknown[]; field: string; value: number });
       expect(want.length).toBeGreaterThan(0);
 
       await run.waitFor(() => run.rowsRead() >= 3000, 90_000, 'all rows read');
       run.child.kill('SIGINT');
       expect(await run.exited, run.stderr()).toBe(130);
       expect(run.stderr()).toMatch(/analysis: 300 records, [\d,]+ history lookups, [\d,]+ alerts/);
-      const got = await new InfluxV1({ kind: 'v1', url: influx.url, username: 'root', password: 'root', database: 'sensors', measurement: 'points' }).history({ measurement: 'points', fromNs: 0n, toNs: 4_000_000_000_000_000_000n, tags: [] });
+      const got = await new InfluxV1({ kind: 'v1', url: influx.url, username: 'root', password: 'root', database: 'sensors', measurement: 'points' }).history({
+        measurement: 'points',
+        fromNs: 0n,
+        toNs: 4_000_000_000_000_000_000n,
+        tags: [],
+      });
       expect(got.length).toBe(300);
       expect(got.reduce((s, p) => s + (p.counter as number), 0)).toBe(3000);
       const alerts = await readTopic(kafka.brokers, 'prod-alerts', want.length);
       const key = (a: { module: string; ms: number; key: unknown; field: string; value: number }) => JSON.stringify([a.module, a.ms, a.key, a.field, a.value]);
-      expect(alerts.map((m) => JSON.parse(m.value)).map((a) => key({ module: a.AnalysisModule, ms: a.timestamp * 1000, key: a.param.key, field: a.param.field, value: a.param.value })).sort()).toEqual(
-        want.map((a) => key({ module: a.module, ms: Date.parse(a.time), key: a.key, field: a.field, value: a.value })).sort(),
-      );
+      expect(
+        alerts
+          .map((m) => JSON.parse(m.value))
+          .map((a) => key({ module: a.AnalysisModule, ms: a.timestamp * 1000, key: a.param.key, field: a.param.field, value: a.param.value }))
+          .sort(),
+      ).toEqual(want.map((a) => key({ module: a.module, ms: Date.parse(a.time), key: a.key, field: a.field, value: a.value })).sort());
     } finally {
       await influx.stop();
     }
@@ -384,7 +467,9 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
       await createTopic(kafka.brokers, 'bp', 1);
       const cfgFile = writeJson(
         path.join(dir, 'bp.json'),
-        sensorConfig(kafkaInput('bp', 'g-bp'), [{ method: 'influx', options: { influx: { host: '127.0.0.1', port: influx.port, database: 'bp', measurement: 'points' }, max_retries: 40 } }]),
+        sensorConfig(kafkaInput('bp', 'g-bp'), [
+          { method: 'influx', options: { influx: { host: '127.0.0.1', port: influx.port, database: 'bp', measurement: 'points' }, max_retries: 40 } },
+        ]),
       );
       const outcome = await checkConfig(cfgFile);
       expect(outcome.plan, JSON.stringify(outcome.diagnostics)).toBeDefined();
@@ -419,7 +504,12 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
       runner.stop();
       const stats = await done;
       expect(stats.rowsRead).toBe(3000);
-      const got = await new InfluxV1({ kind: 'v1', url: influx.url, database: 'bp', measurement: 'points' }).history({ measurement: 'points', fromNs: 0n, toNs: 4_000_000_000_000_000_000n, tags: [] });
+      const got = await new InfluxV1({ kind: 'v1', url: influx.url, database: 'bp', measurement: 'points' }).history({
+        measurement: 'points',
+        fromNs: 0n,
+        toNs: 4_000_000_000_000_000_000n,
+        tags: [],
+      });
       expect(got.length).toBe(300);
       expect(got.reduce((s, p) => s + (p.counter as number), 0)).toBe(3000);
     } finally {

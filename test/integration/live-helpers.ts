@@ -57,7 +57,11 @@ export function writeJson(file: string, value: unknown): string {
 }
 
 /** Config for the generated sensor data with the given input and outputs (and optional analysis). */
-export function sensorConfig(input: { input_type: string; options: Record<string, unknown> }, outputs: unknown[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function sensorConfig(
+  input: { input_type: string; options: Record<string, unknown> },
+  outputs: unknown[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     input: { input_type: input.input_type, data_structure: SENSOR_STRUCTURE, options: input.options },
     outputs,
@@ -135,7 +139,9 @@ export async function expectedSensorRows(dir: string, lines: string[], name = 'e
   const db = path.join(dir, `${name}.db`);
   const cfg = writeJson(
     path.join(dir, `${name}.json`),
-    sensorConfig({ input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp', ...options } }, [{ method: 'sqlite', options: { path: db, table: 'points' } }]),
+    sensorConfig({ input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp', ...options } }, [
+      { method: 'sqlite', options: { path: db, table: 'points' } },
+    ]),
   );
   const r = runCli(['run', cfg, '--no-progress']);
   const code = await r.exited;

@@ -54,7 +54,13 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     ]);
     dir = tempDir('ts-engine-conn-');
     dead = await closedPort();
-    h = createHandlers({ mode: 'web', samplesDir: path.join(ROOT, 'samples'), stateDir: path.join(dir, 'state'), projectsHome: path.join(dir, 'projects'), emit: rec.emit });
+    h = createHandlers({
+      mode: 'web',
+      samplesDir: path.join(ROOT, 'samples'),
+      stateDir: path.join(dir, 'state'),
+      projectsHome: path.join(dir, 'projects'),
+      emit: rec.emit,
+    });
   }, 10 * MIN);
 
   afterAll(async () => {
@@ -79,7 +85,9 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     expect(bad.error).toBe(`cannot connect to Kafka at 127.0.0.1:${dead}: connection refused`);
 
     // an unresolvable host and a malformed address are named as such
-    expect((await h['connection.testKafka']({ brokers: ['no-such-host.invalid:9092'] })).error).toMatch(/^cannot connect to Kafka at no-such-host\.invalid:9092: host not found/);
+    expect((await h['connection.testKafka']({ brokers: ['no-such-host.invalid:9092'] })).error).toMatch(
+      /^cannot connect to Kafka at no-such-host\.invalid:9092: host not found/,
+    );
     expect((await h['connection.testKafka']({ brokers: ['localhost'] })).error).toBe('Kafka broker "localhost" is not host:port');
     expect((await h['connection.testKafka']({ brokers: [] })).error).toMatch(/no Kafka brokers given/);
   });
@@ -110,7 +118,9 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     expect(t.messages).toBe(60);
 
     const t0 = Date.now();
-    await expect(h['connection.listTopics']({ brokers: [`127.0.0.1:${dead}`] })).rejects.toThrow(`cannot connect to Kafka at 127.0.0.1:${dead}: connection refused`);
+    await expect(h['connection.listTopics']({ brokers: [`127.0.0.1:${dead}`] })).rejects.toThrow(
+      `cannot connect to Kafka at 127.0.0.1:${dead}: connection refused`,
+    );
     expect(Date.now() - t0).toBeLessThan(3000);
   });
 
@@ -119,16 +129,25 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     const producer = kafkaClient(kafka.brokers).producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     try {
-      for (const p of [0, 1]) await producer.send({ topic: 'conn-tail', messages: Array.from({ length: 10 }, (_, i) => ({ partition: p, key: `k${p}`, value: `old ${p}-${i}` })) });
+      for (const p of [0, 1])
+        await producer.send({ topic: 'conn-tail', messages: Array.from({ length: 10 }, (_, i) => ({ partition: p, key: `k${p}`, value: `old ${p}-${i}` })) });
       const info = await h['connection.tailStart']({ brokers: kafka.brokers, topic: 'conn-tail', from: 'back', back: 3 });
       expect(info).toMatchObject({ topic: 'conn-tail', address: kafka.brokers[0], maxPerSecond: 200 });
       expect(info.partitions).toEqual([
         { partition: 0, start: '7', high: '10' },
         { partition: 1, start: '7', high: '10' },
       ]);
-      const mine = () => rec.list('connection.tail').filter((e) => e.tailId === info.tailId).flatMap((e) => e.messages);
+      const mine = () =>
+        rec
+          .list('connection.tail')
+          .filter((e) => e.tailId === info.tailId)
+          .flatMap((e) => e.messages);
       await waitFor(() => mine().length >= 6, 20_000, 'the 6 old messages');
-      expect(mine().map((m) => `${m.partition}:${m.offset}:${m.key}:${m.value}`).sort()).toEqual(['0:7:k0:old 0-7', '0:8:k0:old 0-8', '0:9:k0:old 0-9', '1:7:k1:old 1-7', '1:8:k1:old 1-8', '1:9:k1:old 1-9']);
+      expect(
+        mine()
+          .map((m) => `${m.partition}:${m.offset}:${m.key}:${m.value}`)
+          .sort(),
+      ).toEqual(['0:7:k0:old 0-7', '0:8:k0:old 0-8', '0:9:k0:old 0-9', '1:7:k1:old 1-7', '1:8:k1:old 1-8', '1:9:k1:old 1-9']);
 
       const before = Date.now();
       await producer.send({
@@ -205,9 +224,13 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
   });
 
   it('tail errors are clear and quick: an unknown topic, a closed port; a tail nobody keeps alive ends as idle', async () => {
-    await expect(h['connection.tailStart']({ brokers: kafka.brokers, topic: 'no-such-topic' })).rejects.toThrow(`topic "no-such-topic" does not exist at ${kafka.brokers[0]}`);
+    await expect(h['connection.tailStart']({ brokers: kafka.brokers, topic: 'no-such-topic' })).rejects.toThrow(
+      `topic "no-such-topic" does not exist at ${kafka.brokers[0]}`,
+    );
     const t0 = Date.now();
-    await expect(h['connection.tailStart']({ brokers: [`127.0.0.1:${dead}`], topic: 'x' })).rejects.toThrow(`cannot connect to Kafka at 127.0.0.1:${dead}: connection refused`);
+    await expect(h['connection.tailStart']({ brokers: [`127.0.0.1:${dead}`], topic: 'x' })).rejects.toThrow(
+      `cannot connect to Kafka at 127.0.0.1:${dead}: connection refused`,
+    );
     expect(Date.now() - t0).toBeLessThan(3000);
 
     const r = recorder();
@@ -254,7 +277,11 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     expect(v18).toMatchObject({ ok: true, api: 'v2', version: '1.8.10', measurements: ['points'] });
     expect(v18.buckets).toContain('sensors/autogen');
 
-    await fetch(`${influx27.url}/api/v2/write?org=${influx27.org}&bucket=${influx27.bucket}`, { method: 'POST', headers: { authorization: `Token ${influx27.token}` }, body: 'points,sensor_id=1 rpm=5i' });
+    await fetch(`${influx27.url}/api/v2/write?org=${influx27.org}&bucket=${influx27.bucket}`, {
+      method: 'POST',
+      headers: { authorization: `Token ${influx27.token}` },
+      body: 'points,sensor_id=1 rpm=5i',
+    });
     const v27 = await h['connection.testInflux']({ url: influx27.url, token: influx27.token, org: influx27.org, bucket: influx27.bucket });
     expect(v27).toMatchObject({ ok: true, api: 'v2', version: expect.stringMatching(/^2\.7\./), measurements: ['points'] });
     expect(v27.buckets).toContain(influx27.bucket);
@@ -285,8 +312,16 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     expect(d.influx).toBeUndefined();
     const influxText = fs.readFileSync(path.join(p, 'config-influx.json'), 'utf8');
     const d2 = await h['connection.defaults']({ dir: p, overlay: { 'config.json': influxText } });
-    expect(d2).toMatchObject({ liveInput: true, influx: { url: 'http://localhost:8086', username: 'root', password: 'root', database: 'sensors', measurement: 'points', from: 'output' } });
-    const csv = await h['connection.defaults']({ dir: p, overlay: { 'config.json': fs.readFileSync(path.join(p, 'config.json'), 'utf8').replace('"kafka"', '"csv"').replace('"brokers"', '"path": "data/sensors.csv", "x"') } });
+    expect(d2).toMatchObject({
+      liveInput: true,
+      influx: { url: 'http://localhost:8086', username: 'root', password: 'root', database: 'sensors', measurement: 'points', from: 'output' },
+    });
+    const csv = await h['connection.defaults']({
+      dir: p,
+      overlay: {
+        'config.json': fs.readFileSync(path.join(p, 'config.json'), 'utf8').replace('"kafka"', '"csv"').replace('"brokers"', '"path": "data/sensors.csv", "x"'),
+      },
+    });
     expect(csv.liveInput).toBe(false);
   });
 
@@ -309,7 +344,10 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     const src = last.connections.find((c) => c.name.startsWith('kafka conn-live'))!;
     expect(src).toMatchObject({ name: `kafka conn-live @ ${kafka.brokers[0]}`, status: 'ok' });
     expect(src.detail).toMatch(/group conn-live-run, partitions \[0, 1\]/);
-    const windows = rec.list('run.windows').filter((e) => e.runId === runId).flatMap((e) => e.windows);
+    const windows = rec
+      .list('run.windows')
+      .filter((e) => e.runId === runId)
+      .flatMap((e) => e.windows);
     expect(windows.length).toBeGreaterThanOrEqual(5);
     expect(windows[0]!.rows.length).toBe(20);
     // an idle topic keeps the run going; the status keeps coming
@@ -345,7 +383,16 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
       c.input.options.brokers = kafka.brokers;
       c.input.options.topic = 'conn-faults';
       c.input.options.consumer_group = 'conn-faults-run';
-      c.outputs = [{ method: 'influx', main: true, options: { influx: { host: '127.0.0.1', port: influx16.port, username: 'admin', password: 'pw', database: 'faults', measurement: 'points' }, max_retries: 100 } }];
+      c.outputs = [
+        {
+          method: 'influx',
+          main: true,
+          options: {
+            influx: { host: '127.0.0.1', port: influx16.port, username: 'admin', password: 'pw', database: 'faults', measurement: 'points' },
+            max_retries: 100,
+          },
+        },
+      ];
       delete c.analysis;
     });
     const { runId } = await h['run.start']({ dir: p });
@@ -354,15 +401,31 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     const kafkaStatus = status('kafka conn-faults');
     const influxStatus = status('influx');
     const seen = (f: () => (string | undefined)[], s: string, from = 0) => f().slice(from).includes(s);
-    await waitFor(() => mine().some((e) => e.windowsClosed >= 1) && mine().at(-1)!.connections.every((c) => c.status === 'ok'), 60_000, 'both connections ok and a window written');
-    expect(mine().at(-1)!.connections.map((c) => c.name)).toEqual([`kafka conn-faults @ ${kafka.brokers[0]}`, `influx ${influx16.url} faults/points`]);
+    await waitFor(
+      () =>
+        mine().some((e) => e.windowsClosed >= 1) &&
+        mine()
+          .at(-1)!
+          .connections.every((c) => c.status === 'ok'),
+      60_000,
+      'both connections ok and a window written',
+    );
+    expect(
+      mine()
+        .at(-1)!
+        .connections.map((c) => c.name),
+    ).toEqual([`kafka conn-faults @ ${kafka.brokers[0]}`, `influx ${influx16.url} faults/points`]);
 
     await influx16.kill();
     let mark = mine().length;
     await sendLines(kafka.brokers, 'conn-faults', lines.slice(400, 800));
     await waitFor(() => seen(influxStatus, 'retrying', mark), 30_000, 'the influx output retrying');
-    const retrying = mine().slice(mark).find((e) => e.connections.some((c) => c.status === 'retrying'))!;
-    expect(retrying.connections.find((c) => c.name.startsWith('influx'))!.detail).toMatch(new RegExp(`cannot reach InfluxDB at ${influx16.url}: connection refused; retry \\d+/100`));
+    const retrying = mine()
+      .slice(mark)
+      .find((e) => e.connections.some((c) => c.status === 'retrying'))!;
+    expect(retrying.connections.find((c) => c.name.startsWith('influx'))!.detail).toMatch(
+      new RegExp(`cannot reach InfluxDB at ${influx16.url}: connection refused; retry \\d+/100`),
+    );
     await influx16.start();
     mark = mine().length;
     await waitFor(() => seen(influxStatus, 'ok', mark), 60_000, 'the influx output ok again');
@@ -387,7 +450,12 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
       c.input.options.brokers = kafka.brokers;
       c.input.options.topic = 'conn-stop-a';
       c.input.options.consumer_group = 'conn-stop-a';
-      c.outputs = [{ method: 'influx', options: { influx: { host: '127.0.0.1', port: influx16.port, username: 'admin', password: 'pw', database: 'stop', measurement: 'points' } } }];
+      c.outputs = [
+        {
+          method: 'influx',
+          options: { influx: { host: '127.0.0.1', port: influx16.port, username: 'admin', password: 'pw', database: 'stop', measurement: 'points' } },
+        },
+      ];
       delete c.analysis;
     });
     const progressOf = (runId: string) => rec.list('run.progress').filter((e) => e.runId === runId);
@@ -401,7 +469,11 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     expect(Date.now() - t0).toBeLessThan(3000); // the default 10 retries would hold the stop for about a minute
     const failed = rec.list('run.finished').find((e) => e.runId === first.runId)!;
     expect(failed.state).toBe('failed');
-    expect(failed.error).toMatch(new RegExp(`^influx output: the window ending \\S+ was not written: the run was stopped while retrying \\(cannot reach InfluxDB at ${influx16.url}: connection refused\\)$`));
+    expect(failed.error).toMatch(
+      new RegExp(
+        `^influx output: the window ending \\S+ was not written: the run was stopped while retrying \\(cannot reach InfluxDB at ${influx16.url}: connection refused\\)$`,
+      ),
+    );
     await influx16.start();
 
     await createTopic(kafka.brokers, 'conn-stop-k', 1);

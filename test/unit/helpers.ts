@@ -69,11 +69,7 @@ export const MIXED_SPEC: StructureSpec = {
   neg: [8, 'LongType'],
 };
 
-export const SECTION14_ROWS = [
-  '1523800000,5,seal.t1,250,516,2500,500',
-  '1523800001,5,seal.t1,260,520,900,480',
-  '1523800002,72,seal.t2,240,510,4100,510',
-];
+export const SECTION14_ROWS = ['1523800000,5,seal.t1,250,516,2500,500', '1523800001,5,seal.t1,260,520,900,480', '1523800002,72,seal.t2,240,510,4100,510'];
 
 export const SECTION14_TRANSFORMATION = [
   'counter: one(timestamp)',
@@ -86,7 +82,15 @@ export const SECTION14_TRANSFORMATION = [
   'speed_gt: gt(rotation_speed, 4000)',
 ];
 
-export const SECTION14_RULE = ['key: (sensor_id, sensor_type)', 'sum(counter)', 'min(rpm_min)', 'max(rpm_max)', 'sum(rpm_sum)', 'sum(speed_lt)', 'sum(speed_gt)'];
+export const SECTION14_RULE = [
+  'key: (sensor_id, sensor_type)',
+  'sum(counter)',
+  'min(rpm_min)',
+  'max(rpm_max)',
+  'sum(rpm_sum)',
+  'sum(speed_lt)',
+  'sum(speed_gt)',
+];
 
 // ---- expressions ---------------------------------------------------------------
 

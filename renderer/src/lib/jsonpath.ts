@@ -50,6 +50,7 @@ export function jsonPlaceAt(text: string, offset: number): JsonPlace {
   return { path: pathOf(), inString: false, before: '', stringStart: offset };
 }
 
-export const isTransformationPath = (p: (string | number)[]) => p.length === 3 && p[0] === 'processing' && p[1] === 'transformation' && typeof p[2] === 'number';
+export const isTransformationPath = (p: (string | number)[]) =>
+  p.length === 3 && p[0] === 'processing' && p[1] === 'transformation' && typeof p[2] === 'number';
 export const isRulePath = (p: (string | number)[]) =>
   p.length === 4 && p[0] === 'processing' && p[1] === 'aggregations' && p[2] === 'rule' && typeof p[3] === 'number';

@@ -36,7 +36,9 @@ export function configureSchemas(configUri: string, dataStructureUri: string | n
     enableSchemaRequest: false,
     schemas: [
       { uri: 'https://ts-engine.local/config.schema.json', fileMatch: [configUri], schema: schemas.config },
-      ...(dataStructureUri ? [{ uri: 'https://ts-engine.local/data-structure.schema.json', fileMatch: [dataStructureUri], schema: schemas.dataStructure }] : []),
+      ...(dataStructureUri
+        ? [{ uri: 'https://ts-engine.local/data-structure.schema.json', fileMatch: [dataStructureUri], schema: schemas.dataStructure }]
+        : []),
     ],
   });
   completionContext.configUri = configUri;

@@ -7,7 +7,16 @@
  */
 import { untrack } from 'svelte';
 import { invoke, on } from '../lib/api';
-import type { ConnectionDefaults, InfluxTestArgs, InfluxTestResult, KafkaConnectionArgs, KafkaTestResult, KafkaTopicList, TailInfo, TailMessage } from '../../../main/api/contract';
+import type {
+  ConnectionDefaults,
+  InfluxTestArgs,
+  InfluxTestResult,
+  KafkaConnectionArgs,
+  KafkaTestResult,
+  KafkaTopicList,
+  TailInfo,
+  TailMessage,
+} from '../../../main/api/contract';
 import { wb } from './workbench.svelte';
 
 /** messages kept on screen */

@@ -135,7 +135,17 @@ export class RunState {
       this.reset(r.summary);
       this.runId = r.runId;
       this.source = 'run';
-      this.progress = { runId: r.runId, state: 'starting', rowsRead: 0, rowsPerSec: 0, windowsClosed: 0, rowErrors: 0, lateRows: 0, fraction: 0, connections: [] };
+      this.progress = {
+        runId: r.runId,
+        state: 'starting',
+        rowsRead: 0,
+        rowsPerSec: 0,
+        windowsClosed: 0,
+        rowErrors: 0,
+        lateRows: 0,
+        fraction: 0,
+        connections: [],
+      };
       for (const e of this.early) if (e.runId === r.runId) e.apply();
     } catch (e) {
       wb.notify('error', `run: ${(e as Error).message}`);

@@ -156,7 +156,11 @@ export class Workbench {
       this.docs.set(path, doc);
       model.onDidChangeContent(() => this.changed(path));
       this.tabs = [...this.tabs, { path, dirty: false }];
-      if (this.check) applyDiagnostics(model, this.check.diagnostics.filter((d) => d.file === path));
+      if (this.check)
+        applyDiagnostics(
+          model,
+          this.check.diagnostics.filter((d) => d.file === path),
+        );
     }
     if (activate) this.active = path;
   }
@@ -274,7 +278,11 @@ export class Workbench {
         this.preview = r.preview;
         this.previewStale = false;
       } else this.previewStale = this.preview !== null;
-      for (const [path, d] of this.docs) applyDiagnostics(d.model, r.check.diagnostics.filter((x) => x.file === path));
+      for (const [path, d] of this.docs)
+        applyDiagnostics(
+          d.model,
+          r.check.diagnostics.filter((x) => x.file === path),
+        );
     } catch (e) {
       if (seq === this.previewSeq) this.notify('error', `preview: ${(e as Error).message}`);
     } finally {

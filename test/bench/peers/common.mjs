@@ -5,9 +5,9 @@
 //   {"peer", "rows", "seconds", "rowsPerSec", "peakRssMB", "windows", "groups", "checksum": {...summary}}
 // `--out <file>` additionally writes the same object with the full checksum (perWindow) as JSON.
 
-import { readFileSync, readdirSync, writeFileSync, mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import { summary } from "../checksum.mjs";
+import { readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { summary } from '../checksum.mjs';
 
 /** Parses `--name value` / `--name=value` / `--flag` arguments; `spec` maps names to "string" | "int" | "bool". */
 export function parseArgs(argv, spec, usage) {
@@ -16,8 +16,8 @@ export function parseArgs(argv, spec, usage) {
     const m = /^--([a-zA-Z][\w-]*)(?:=(.*))?$/.exec(argv[i]);
     const type = m && spec[m[1]];
     if (!type) fail(`unknown argument ${argv[i]}\n${usage}`, 2);
-    if (type === "bool") {
-      out[m[1]] = m[2] === undefined ? true : m[2] !== "false";
+    if (type === 'bool') {
+      out[m[1]] = m[2] === undefined ? true : m[2] !== 'false';
       continue;
     }
     let v = m[2];
@@ -25,7 +25,7 @@ export function parseArgs(argv, spec, usage) {
       if (i + 1 >= argv.length) fail(`--${m[1]} needs a value\n${usage}`, 2);
       v = argv[++i];
     }
-    if (type === "int") {
+    if (type === 'int') {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 1) fail(`--${m[1]} must be a positive integer, got ${v}`, 2);
       out[m[1]] = n;
@@ -57,14 +57,14 @@ export function report(result, outFile) {
     peakRssMB: round(rest.peakRssMB, 1),
     windows: checksum ? checksum.windows : null,
     groups: checksum ? checksum.groups : null,
-    ...Object.fromEntries(Object.entries(rest).filter(([k]) => !["peer", "rows", "seconds", "peakRssMB"].includes(k))),
+    ...Object.fromEntries(Object.entries(rest).filter(([k]) => !['peer', 'rows', 'seconds', 'peakRssMB'].includes(k))),
     checksum: summary(checksum),
   };
   if (outFile) {
     mkdirSync(dirname(outFile), { recursive: true });
-    writeFileSync(outFile, JSON.stringify({ ...line, checksum }) + "\n");
+    writeFileSync(outFile, JSON.stringify({ ...line, checksum }) + '\n');
   }
-  process.stdout.write(JSON.stringify(line) + "\n");
+  process.stdout.write(JSON.stringify(line) + '\n');
   return line;
 }
 
@@ -89,8 +89,8 @@ function childrenOf(pid) {
   }
   for (const t of tasks) {
     try {
-      const s = readFileSync(`/proc/${pid}/task/${t}/children`, "latin1").trim();
-      if (s) for (const c of s.split(" ")) kids.push(Number(c));
+      const s = readFileSync(`/proc/${pid}/task/${t}/children`, 'latin1').trim();
+      if (s) for (const c of s.split(' ')) kids.push(Number(c));
     } catch {
       /* task gone */
     }
@@ -107,7 +107,7 @@ export function treeRssBytes(rootPid) {
     if (seen.has(pid)) continue;
     seen.add(pid);
     try {
-      const statm = readFileSync(`/proc/${pid}/statm`, "latin1").split(" ");
+      const statm = readFileSync(`/proc/${pid}/statm`, 'latin1').split(' ');
       total += Number(statm[1]) * PAGE;
     } catch {
       continue; // exited

@@ -9,26 +9,21 @@
 // Wall time: from creating the DuckDB instance to the end of CREATE TABLE ... AS; the checksum is
 // computed afterwards by reading the table back.
 
-import { rmSync } from "node:fs";
-import { resolve } from "node:path";
-import { DuckDBInstance } from "@duckdb/node-api";
-import { createChecksumBuilder } from "../checksum.mjs";
-import { parseArgs, report, selfPeakRssMB, fail } from "./common.mjs";
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { createChecksumBuilder } from '../checksum.mjs';
+import { parseArgs, report, selfPeakRssMB, fail } from './common.mjs';
 
-const USAGE =
-  "usage: node test/bench/peers/duckdb.mjs --file <csv> [--threads N] [--out <result.json>] [--db <file>] [--batch 10]";
-const args = parseArgs(
-  process.argv.slice(2),
-  { file: "string", threads: "int", out: "string", db: "string", batch: "int" },
-  USAGE,
-);
+const USAGE = 'usage: node test/bench/peers/duckdb.mjs --file <csv> [--threads N] [--out <result.json>] [--db <file>] [--batch 10]';
+const args = parseArgs(process.argv.slice(2), { file: 'string', threads: 'int', out: 'string', db: 'string', batch: 'int' }, USAGE);
 if (!args.file) fail(USAGE, 2);
 const B = args.batch ?? 10;
 const sqlString = (s) => `'${String(s).replaceAll("'", "''")}'`;
 
 const t0 = process.hrtime.bigint();
 if (args.db) rmSync(args.db, { force: true });
-const instance = await DuckDBInstance.create(args.db ?? ":memory:");
+const instance = await DuckDBInstance.create(args.db ?? ':memory:');
 const con = await instance.connect();
 if (args.threads) await con.run(`SET threads = ${args.threads}`);
 const threads = (await con.runAndReadAll("SELECT current_setting('threads') AS t")).getRows()[0][0];
@@ -51,9 +46,7 @@ const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const peakRssMB = selfPeakRssMB();
 
 const b = createChecksumBuilder();
-const result = await con.stream(
-  "SELECT window_end, sensor_id, sensor_type, counter, rpm_min, rpm_max, rpm_sum, speed_lt, speed_gt FROM points",
-);
+const result = await con.stream('SELECT window_end, sensor_id, sensor_type, counter, rpm_min, rpm_max, rpm_sum, speed_lt, speed_gt FROM points');
 for (;;) {
   const chunk = await result.fetchChunk();
   if (!chunk || chunk.rowCount === 0) break;
@@ -63,7 +56,4 @@ const checksum = b.finish();
 con.closeSync?.();
 instance.closeSync?.();
 
-report(
-  { peer: "duckdb", rows: checksum.rows, seconds, peakRssMB, checksum, threads: Number(threads) },
-  args.out,
-);
+report({ peer: 'duckdb', rows: checksum.rows, seconds, peakRssMB, checksum, threads: Number(threads) }, args.out);

@@ -14,27 +14,27 @@
 // Wall time covers opening the database to the commit of the last window; the checksum is computed
 // afterwards by reading the table back.
 
-import { openSync, readSync, closeSync, rmSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import Database from "better-sqlite3";
-import { createChecksumBuilder } from "../checksum.mjs";
-import { parseArgs, report, selfPeakRssMB, fail } from "./common.mjs";
+import { openSync, readSync, closeSync, rmSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createChecksumBuilder } from '../checksum.mjs';
+import { parseArgs, report, selfPeakRssMB, fail } from './common.mjs';
 
 const USAGE =
-  "usage: node test/bench/peers/minimal-loop.mjs --file <csv> [--out <result.json>] [--db <file>] [--batch 10] [--sync normal|full|off] [--keep-db]";
+  'usage: node test/bench/peers/minimal-loop.mjs --file <csv> [--out <result.json>] [--db <file>] [--batch 10] [--sync normal|full|off] [--keep-db]';
 const args = parseArgs(
   process.argv.slice(2),
-  { file: "string", out: "string", db: "string", batch: "int", sync: "string", "keep-db": "bool", threads: "int" },
+  { file: 'string', out: 'string', db: 'string', batch: 'int', sync: 'string', 'keep-db': 'bool', threads: 'int' },
   USAGE,
 );
 if (!args.file) fail(USAGE, 2);
 const BATCH = args.batch ?? 10;
-const SYNC = (args.sync ?? "normal").toUpperCase();
-if (!["NORMAL", "FULL", "OFF"].includes(SYNC)) fail(`--sync must be normal, full or off`, 2);
+const SYNC = (args.sync ?? 'normal').toUpperCase();
+if (!['NORMAL', 'FULL', 'OFF'].includes(SYNC)) fail(`--sync must be normal, full or off`, 2);
 
-const tmp = args.db ? null : mkdtempSync(join(tmpdir(), "bench-minimal-"));
-const dbPath = args.db ?? join(tmp, "points.db");
+const tmp = args.db ? null : mkdtempSync(join(tmpdir(), 'bench-minimal-'));
+const dbPath = args.db ?? join(tmp, 'points.db');
 
 class Agg {
   constructor(r) {
@@ -52,7 +52,7 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 
 const t0 = process.hrtime.bigint();
 
 const db = new Database(dbPath);
-db.pragma("journal_mode = WAL");
+db.pragma('journal_mode = WAL');
 db.pragma(`synchronous = ${SYNC}`);
 db.exec(`CREATE TABLE IF NOT EXISTS points (
   window_start INTEGER NOT NULL, window_end INTEGER NOT NULL,
@@ -64,16 +64,14 @@ const UPSERT_TAIL = ` ON CONFLICT (window_end, sensor_id, sensor_type) DO UPDATE
   speed_lt=excluded.speed_lt, speed_gt=excluded.speed_gt`;
 const ROWS_PER_STMT = 50; // multi-row VALUES: fewer statement executions per window
 const upsertOne = db.prepare(`INSERT INTO points VALUES (?,?,?,?,?,?,?,?,?,?)${UPSERT_TAIL}`);
-const upsertMany = db.prepare(
-  `INSERT INTO points VALUES ${Array(ROWS_PER_STMT).fill("(?,?,?,?,?,?,?,?,?,?)").join(",")}${UPSERT_TAIL}`,
-);
+const upsertMany = db.prepare(`INSERT INTO points VALUES ${Array(ROWS_PER_STMT).fill('(?,?,?,?,?,?,?,?,?,?)').join(',')}${UPSERT_TAIL}`);
 const params = new Array(ROWS_PER_STMT * 10);
 const writeWindow = db.transaction((start, groups) => {
   const ws = start * 1000;
   const we = (start + BATCH) * 1000;
   let n = 0;
   for (const [key, a] of groups) {
-    const c = key.indexOf(",");
+    const c = key.indexOf(',');
     params[n++] = ws;
     params[n++] = we;
     params[n++] = Number(key.slice(0, c));
@@ -187,14 +185,14 @@ function processBuffer(buf, end) {
       if (fneg) r = -r;
     } else {
       r = Number(buf.latin1Slice(fStart, fEnd).trim());
-      if (Number.isNaN(r) && buf.latin1Slice(fStart, fEnd).trim().toLowerCase() !== "nan") {
+      if (Number.isNaN(r) && buf.latin1Slice(fStart, fEnd).trim().toLowerCase() !== 'nan') {
         badRows++;
         continue;
       }
     }
     rows++;
 
-    let start = ts - (((ts % BATCH) + BATCH) % BATCH);
+    const start = ts - (((ts % BATCH) + BATCH) % BATCH);
     if (start + BATCH <= maxTs) {
       late++;
       continue;
@@ -232,7 +230,7 @@ function processBuffer(buf, end) {
 const CHUNK = 8 << 20;
 let buf = Buffer.allocUnsafe(CHUNK);
 let fill = 0;
-const fd = openSync(args.file, "r");
+const fd = openSync(args.file, 'r');
 for (;;) {
   if (fill === buf.length) {
     const bigger = Buffer.allocUnsafe(buf.length * 2); // a line longer than the buffer
@@ -257,16 +255,10 @@ const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
 const peakRssMB = selfPeakRssMB();
 
 const b = createChecksumBuilder();
-for (const r of db
-  .prepare("SELECT window_end, sensor_id, sensor_type, counter, rpm_min, rpm_max, rpm_sum, speed_lt, speed_gt FROM points")
-  .raw()
-  .iterate()) {
+for (const r of db.prepare('SELECT window_end, sensor_id, sensor_type, counter, rpm_min, rpm_max, rpm_sum, speed_lt, speed_gt FROM points').raw().iterate()) {
   b.add(r);
 }
 db.close();
-if (tmp && !args["keep-db"]) rmSync(tmp, { recursive: true, force: true });
+if (tmp && !args['keep-db']) rmSync(tmp, { recursive: true, force: true });
 
-report(
-  { peer: "minimal-loop", rows, seconds, peakRssMB, checksum: b.finish(), late, badRows, windowsWritten },
-  args.out,
-);
+report({ peer: 'minimal-loop', rows, seconds, peakRssMB, checksum: b.finish(), late, badRows, windowsWritten }, args.out);

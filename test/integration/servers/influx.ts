@@ -254,11 +254,7 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
   const auth = v2 ? (opts.auth ?? { username: 'harness', password: 'harness-password' }) : opts.auth;
   const org = v2 ? (opts.org ?? 'ts-engine') : '-';
   const bucket = v2 ? (opts.bucket ?? 'default') : undefined;
-  const token = v2
-    ? (opts.token ?? `harness-${randomBytes(24).toString('hex')}`)
-    : auth
-      ? `${auth.username}:${auth.password}`
-      : 'no-auth:no-auth';
+  const token = v2 ? (opts.token ?? `harness-${randomBytes(24).toString('hex')}`) : auth ? `${auth.username}:${auth.password}` : 'no-auth:no-auth';
 
   const log = new LogBuffer();
   let proc: Managed | undefined;
@@ -275,14 +271,7 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
     proc = spawnManaged(binary, args, { cwd: dir, env, log });
     const p = proc;
     try {
-      await waitUntil(
-        `influxd ${version}`,
-        p,
-        log,
-        () => (v2 ? answers(url, '/health', 200) : answers(url, '/ping', 204)),
-        opts.startTimeoutMs ?? 30_000,
-        100,
-      );
+      await waitUntil(`influxd ${version}`, p, log, () => (v2 ? answers(url, '/health', 200) : answers(url, '/ping', 204)), opts.startTimeoutMs ?? 30_000, 100);
     } catch (e) {
       await killHard(p);
       throw e;

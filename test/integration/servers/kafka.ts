@@ -109,11 +109,9 @@ export async function ensureKafkaLibs(): Promise<string> {
   // processes never see a half-filled folder.
   const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
   try {
-    await runChecked(
-      'mvn',
-      ['-q', '-B', '-f', KAFKA_POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`],
-      { what: `fetching Kafka ${version} jars (mvn; run .ci/install-servers.sh to do this up front)` },
-    );
+    await runChecked('mvn', ['-q', '-B', '-f', KAFKA_POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`], {
+      what: `fetching Kafka ${version} jars (mvn; run .ci/install-servers.sh to do this up front)`,
+    });
     if (!existsSync(join(tmp, `kafka_2.13-${version}.jar`))) {
       throw new Error(`mvn finished but ${tmp} has no kafka_2.13-${version}.jar`);
     }
@@ -150,7 +148,13 @@ logger.appinfo.name = org.apache.kafka.common.utils.AppInfoParser
 logger.appinfo.level = WARN
 `;
 
-function serverProperties(p: { port: number; controllerPort: number; dataDir: string; extra?: StartKafkaOptions['properties']; sasl?: { port: number; users: Record<string, string> } }): string {
+function serverProperties(p: {
+  port: number;
+  controllerPort: number;
+  dataDir: string;
+  extra?: StartKafkaOptions['properties'];
+  sasl?: { port: number; users: Record<string, string> };
+}): string {
   const sasl = p.sasl;
   const saslProps: Record<string, string> = sasl
     ? {
@@ -247,7 +251,10 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
   const dataDir = join(dir, 'data');
   const propsFile = join(dir, 'server.properties');
   const log4jFile = join(dir, 'log4j2.properties');
-  writeFileSync(propsFile, serverProperties({ port, controllerPort, dataDir, extra: opts.properties, sasl: opts.saslPlain ? { port: saslPort, users: opts.saslPlain } : undefined }));
+  writeFileSync(
+    propsFile,
+    serverProperties({ port, controllerPort, dataDir, extra: opts.properties, sasl: opts.saslPlain ? { port: saslPort, users: opts.saslPlain } : undefined }),
+  );
   writeFileSync(log4jFile, LOG4J2);
   // Kafka's Uuid.toString: url-safe base64 of 16 bytes, no padding.
   const clusterId = randomBytes(16).toString('base64url');
@@ -255,11 +262,9 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
 
   const log = new LogBuffer();
   try {
-    const out = await runChecked(
-      javaBin(),
-      ['-Xmx256m', ...jvmCommon, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile],
-      { what: 'kafka storage format' },
-    );
+    const out = await runChecked(javaBin(), ['-Xmx256m', ...jvmCommon, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], {
+      what: 'kafka storage format',
+    });
     log.append(`[harness] storage format:\n${out}\n`);
   } catch (e) {
     removeTempDir(dir);

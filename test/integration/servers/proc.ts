@@ -224,14 +224,7 @@ export async function killHard(m: Managed): Promise<void> {
  * Polls `probe` every `intervalMs` until it returns true; fails early if the
  * process exits and after `timeoutMs`.
  */
-export async function waitUntil(
-  what: string,
-  m: Managed,
-  log: LogBuffer,
-  probe: () => Promise<boolean>,
-  timeoutMs: number,
-  intervalMs = 200,
-): Promise<void> {
+export async function waitUntil(what: string, m: Managed, log: LogBuffer, probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 200): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (!m.isRunning()) {
@@ -253,11 +246,7 @@ export async function waitUntil(
  * Runs a command to completion without blocking the event loop; throws with
  * the tail of its output on failure, returns the output otherwise.
  */
-export async function runChecked(
-  cmd: string,
-  args: string[],
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv; what: string },
-): Promise<string> {
+export async function runChecked(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; what: string }): Promise<string> {
   const log = new LogBuffer(1024 * 1024);
   const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.setEncoding('utf8').on('data', (d: string) => log.append(d));

@@ -52,79 +52,83 @@ describe('Kafka harness (KRaft broker from Maven Central jars)', () => {
     await kafka?.stop();
   }, 2 * MIN);
 
-  it('produces, consumes in a group, and keeps committed offsets across kill -9 + restart', async () => {
-    expect(kafka.brokers).toEqual([`127.0.0.1:${kafka.port}`]);
-    const client = () => new Kafka({ clientId: 'servers-test', brokers: kafka.brokers, logLevel: logLevel.WARN });
-    const topic = 'harness-topic';
-    const groupId = 'harness-group';
+  it(
+    'produces, consumes in a group, and keeps committed offsets across kill -9 + restart',
+    async () => {
+      expect(kafka.brokers).toEqual([`127.0.0.1:${kafka.port}`]);
+      const client = () => new Kafka({ clientId: 'servers-test', brokers: kafka.brokers, logLevel: logLevel.WARN });
+      const topic = 'harness-topic';
+      const groupId = 'harness-group';
 
-    const admin = client().admin();
-    await admin.connect();
-    expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true })).toBe(true);
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    expect(meta.topics[0]!.partitions).toHaveLength(3);
-    await admin.disconnect();
+      const admin = client().admin();
+      await admin.connect();
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true })).toBe(true);
+      const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+      expect(meta.topics[0]!.partitions).toHaveLength(3);
+      await admin.disconnect();
 
-    const producer = client().producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer.connect();
-    const sent = Array.from({ length: 100 }, (_, i) => `m${i}`);
-    await producer.send({ topic, acks: -1, messages: sent.map((v, i) => ({ key: `k${i % 7}`, value: v })) });
-    await producer.disconnect();
+      const producer = client().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer.connect();
+      const sent = Array.from({ length: 100 }, (_, i) => `m${i}`);
+      await producer.send({ topic, acks: -1, messages: sent.map((v, i) => ({ key: `k${i % 7}`, value: v })) });
+      await producer.disconnect();
 
-    const consumer = client().consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
-    await consumer.connect();
-    const got = await consumeN(consumer, topic, 100);
-    await consumer.disconnect(); // commits the resolved offsets
-    expect([...got].sort()).toEqual([...sent].sort());
+      const consumer = client().consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+      await consumer.connect();
+      const got = await consumeN(consumer, topic, 100);
+      await consumer.disconnect(); // commits the resolved offsets
+      expect([...got].sort()).toEqual([...sent].sort());
 
-    const offsetsOf = async () => {
-      const a = client().admin();
-      await a.connect();
-      try {
-        const r = await a.fetchOffsets({ groupId, topics: [topic] });
-        return r[0]!.partitions.map((p) => ({ partition: p.partition, offset: Number(p.offset) })).sort((x, y) => x.partition - y.partition);
-      } finally {
-        await a.disconnect();
-      }
-    };
-    const before = await offsetsOf();
-    expect(before).toHaveLength(3);
-    expect(before.reduce((s, p) => s + p.offset, 0)).toBe(100);
+      const offsetsOf = async () => {
+        const a = client().admin();
+        await a.connect();
+        try {
+          const r = await a.fetchOffsets({ groupId, topics: [topic] });
+          return r[0]!.partitions.map((p) => ({ partition: p.partition, offset: Number(p.offset) })).sort((x, y) => x.partition - y.partition);
+        } finally {
+          await a.disconnect();
+        }
+      };
+      const before = await offsetsOf();
+      expect(before).toHaveLength(3);
+      expect(before.reduce((s, p) => s + p.offset, 0)).toBe(100);
 
-    // crash: SIGKILL, then restart on the same port with the same data dir
-    await kafka.kill();
-    await kafka.start();
-    report('kafka restart after kill -9', kafka.lastStartMs);
+      // crash: SIGKILL, then restart on the same port with the same data dir
+      await kafka.kill();
+      await kafka.start();
+      report('kafka restart after kill -9', kafka.lastStartMs);
 
-    expect(await offsetsOf()).toEqual(before);
+      expect(await offsetsOf()).toEqual(before);
 
-    // the group resumes after its committed offsets: it sees only new messages
-    const producer2 = client().producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await producer2.connect();
-    await producer2.send({ topic, acks: -1, messages: [0, 1, 2, 3, 4].map((i) => ({ key: `n${i}`, value: `after-${i}` })) });
-    await producer2.disconnect();
-    const consumer2 = client().consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
-    await consumer2.connect();
-    const got2 = await consumeN(consumer2, topic, 5);
-    await consumer2.disconnect();
-    expect(got2.sort()).toEqual(['after-0', 'after-1', 'after-2', 'after-3', 'after-4']);
+      // the group resumes after its committed offsets: it sees only new messages
+      const producer2 = client().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+      await producer2.connect();
+      await producer2.send({ topic, acks: -1, messages: [0, 1, 2, 3, 4].map((i) => ({ key: `n${i}`, value: `after-${i}` })) });
+      await producer2.disconnect();
+      const consumer2 = client().consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+      await consumer2.connect();
+      const got2 = await consumeN(consumer2, topic, 5);
+      await consumer2.disconnect();
+      expect(got2.sort()).toEqual(['after-0', 'after-1', 'after-2', 'after-3', 'after-4']);
 
-    // and the log itself survived: a fresh group reads all 105
-    const consumer3 = client().consumer({ groupId: 'harness-fresh', sessionTimeout: 10_000, heartbeatInterval: 1000 });
-    await consumer3.connect();
-    const all = await consumeN(consumer3, topic, 105);
-    await consumer3.disconnect();
-    expect(all).toHaveLength(105);
+      // and the log itself survived: a fresh group reads all 105
+      const consumer3 = client().consumer({ groupId: 'harness-fresh', sessionTimeout: 10_000, heartbeatInterval: 1000 });
+      await consumer3.connect();
+      const all = await consumeN(consumer3, topic, 105);
+      await consumer3.disconnect();
+      expect(all).toHaveLength(105);
 
-    // graceful stop + start keeps data too
-    const t0 = Date.now();
-    await kafka.stop({ keepData: true });
-    report('kafka graceful stop', Date.now() - t0);
-    await kafka.start();
-    report('kafka restart after graceful stop', kafka.lastStartMs);
-    expect((await offsetsOf()).reduce((s, p) => s + p.offset, 0)).toBe(105);
-    expect(kafka.logs()).toContain('Kafka Server started');
-  }, 5 * MIN);
+      // graceful stop + start keeps data too
+      const t0 = Date.now();
+      await kafka.stop({ keepData: true });
+      report('kafka graceful stop', Date.now() - t0);
+      await kafka.start();
+      report('kafka restart after graceful stop', kafka.lastStartMs);
+      expect((await offsetsOf()).reduce((s, p) => s + p.offset, 0)).toBe(105);
+      expect(kafka.logs()).toContain('Kafka Server started');
+    },
+    5 * MIN,
+  );
 });
 
 // ------------------------------------------------------------- InfluxDB v1 --
@@ -176,30 +180,34 @@ describe('InfluxDB 1.6 harness (Debian package, v1 API)', () => {
     await influx?.stop();
   }, MIN);
 
-  it('writes line protocol, reads back with InfluxQL epoch=ns, survives kill -9 + restart', async () => {
-    expect(influx.url).toBe(`http://127.0.0.1:${influx.port}`);
-    const ping = await fetch(`${influx.url}/ping`);
-    expect(ping.status).toBe(204);
-    expect(ping.headers.get('x-influxdb-version')).toMatch(/^1\.6\./);
+  it(
+    'writes line protocol, reads back with InfluxQL epoch=ns, survives kill -9 + restart',
+    async () => {
+      expect(influx.url).toBe(`http://127.0.0.1:${influx.port}`);
+      const ping = await fetch(`${influx.url}/ping`);
+      expect(ping.status).toBe(204);
+      expect(ping.headers.get('x-influxdb-version')).toMatch(/^1\.6\./);
 
-    await influxQuery(influx, 'CREATE DATABASE harness');
-    await influxWriteV1(influx, 'harness', LINES);
-    checkRows(await readBackNs(influx, 'harness'));
-    // exact ns timestamps: the raw JSON text carries all 19 digits
-    const raw = await (await fetch(`${influx.url}/query?db=harness&epoch=ns&q=${encodeURIComponent('SELECT value FROM cpu LIMIT 2')}`)).text();
-    expect(raw).toContain(`[${BASE_NS},0]`);
-    expect(raw).toContain(`[${BASE_NS + 1_000_000_123n},1.5]`);
+      await influxQuery(influx, 'CREATE DATABASE harness');
+      await influxWriteV1(influx, 'harness', LINES);
+      checkRows(await readBackNs(influx, 'harness'));
+      // exact ns timestamps: the raw JSON text carries all 19 digits
+      const raw = await (await fetch(`${influx.url}/query?db=harness&epoch=ns&q=${encodeURIComponent('SELECT value FROM cpu LIMIT 2')}`)).text();
+      expect(raw).toContain(`[${BASE_NS},0]`);
+      expect(raw).toContain(`[${BASE_NS + 1_000_000_123n},1.5]`);
 
-    await influx.kill();
-    await influx.start();
-    report('influxd 1.6 restart after kill -9', influx.lastStartMs);
-    checkRows(await readBackNs(influx, 'harness'));
+      await influx.kill();
+      await influx.start();
+      report('influxd 1.6 restart after kill -9', influx.lastStartMs);
+      checkRows(await readBackNs(influx, 'harness'));
 
-    await influx.stop({ keepData: true });
-    await influx.start();
-    checkRows(await readBackNs(influx, 'harness'));
-    expect(influx.logs()).not.toContain('usage statistics'); // reporting is off
-  }, 3 * MIN);
+      await influx.stop({ keepData: true });
+      await influx.start();
+      checkRows(await readBackNs(influx, 'harness'));
+      expect(influx.logs()).not.toContain('usage statistics'); // reporting is off
+    },
+    3 * MIN,
+  );
 });
 
 // ---------------------------------------------- InfluxDB 1.8, v2 API form --
@@ -220,66 +228,70 @@ describe('InfluxDB 1.8 harness (built from source, v2 compatibility API)', () =>
     await influx?.stop();
   }, MIN);
 
-  it('writes through /api/v2/write (token user:password) and reads back with Flux on /api/v2/query', async () => {
-    const ping = await fetch(`${influx.url}/ping`);
-    expect(ping.status).toBe(204);
-    expect(ping.headers.get('x-influxdb-version')).toBe('1.8.10');
-    expect(influx.token).toBe('harness:pw-1');
+  it(
+    'writes through /api/v2/write (token user:password) and reads back with Flux on /api/v2/query',
+    async () => {
+      const ping = await fetch(`${influx.url}/ping`);
+      expect(ping.status).toBe(204);
+      expect(ping.headers.get('x-influxdb-version')).toBe('1.8.10');
+      expect(influx.token).toBe('harness:pw-1');
 
-    await influxQuery(influx, 'CREATE DATABASE harness_v2');
+      await influxQuery(influx, 'CREATE DATABASE harness_v2');
 
-    // a wrong token is refused: auth is really on
-    const bad = await fetch(`${influx.url}/api/v2/write?bucket=${encodeURIComponent(bucket)}&precision=ns`, {
-      method: 'POST',
-      headers: { authorization: 'Token harness:wrong' },
-      body: 'cpu value=1 1',
-    });
-    expect(bad.status).toBe(401);
+      // a wrong token is refused: auth is really on
+      const bad = await fetch(`${influx.url}/api/v2/write?bucket=${encodeURIComponent(bucket)}&precision=ns`, {
+        method: 'POST',
+        headers: { authorization: 'Token harness:wrong' },
+        body: 'cpu value=1 1',
+      });
+      expect(bad.status).toBe(401);
 
-    const client = new InfluxDB({ url: influx.url, token: influx.token });
-    const write = client.getWriteApi(org, bucket, 'ns', { maxRetries: 0 });
-    for (let i = 0; i < 20; i++) {
-      write.writePoint(
-        new Point('temp')
-          .tag('sensor', `s${i % 2}`)
-          .floatField('value', 20 + i / 4)
-          .intField('seq', i)
-          .timestamp((BASE_NS + BigInt(i) * 1_000_000_007n).toString()),
-      );
-    }
-    await write.close();
+      const client = new InfluxDB({ url: influx.url, token: influx.token });
+      const write = client.getWriteApi(org, bucket, 'ns', { maxRetries: 0 });
+      for (let i = 0; i < 20; i++) {
+        write.writePoint(
+          new Point('temp')
+            .tag('sensor', `s${i % 2}`)
+            .floatField('value', 20 + i / 4)
+            .intField('seq', i)
+            .timestamp((BASE_NS + BigInt(i) * 1_000_000_007n).toString()),
+        );
+      }
+      await write.close();
 
-    const flux = `from(bucket: "${bucket}")
+      const flux = `from(bucket: "${bucket}")
       |> range(start: 2023-11-01T00:00:00Z, stop: 2023-12-01T00:00:00Z)
       |> filter(fn: (r) => r._measurement == "temp" and r._field == "value")
       |> group()
       |> sort(columns: ["_time"])`;
-    const readAll = async () => {
-      const rows = await client.getQueryApi(org).collectRows<{ _time: string; _value: number; sensor: string }>(flux);
-      return rows.map((r) => [r._time, r._value, r.sensor] as const);
-    };
-    const rows = await readAll();
-    expect(rows).toHaveLength(20);
-    rows.forEach(([time, value, sensor], i) => {
-      expect(value).toBe(20 + i / 4);
-      expect(sensor).toBe(`s${i % 2}`);
-      // RFC3339 with nanoseconds: the exact ns timestamp survives
-      const ns = BASE_NS + BigInt(i) * 1_000_000_007n;
-      const secs = ns / 1_000_000_000n;
-      const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-      expect(time).toBe(`${new Date(Number(secs) * 1000).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`);
-    });
+      const readAll = async () => {
+        const rows = await client.getQueryApi(org).collectRows<{ _time: string; _value: number; sensor: string }>(flux);
+        return rows.map((r) => [r._time, r._value, r.sensor] as const);
+      };
+      const rows = await readAll();
+      expect(rows).toHaveLength(20);
+      rows.forEach(([time, value, sensor], i) => {
+        expect(value).toBe(20 + i / 4);
+        expect(sensor).toBe(`s${i % 2}`);
+        // RFC3339 with nanoseconds: the exact ns timestamp survives
+        const ns = BASE_NS + BigInt(i) * 1_000_000_007n;
+        const secs = ns / 1_000_000_000n;
+        const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+        expect(time).toBe(`${new Date(Number(secs) * 1000).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`);
+      });
 
-    // the same data through the v1 API
-    const v1 = await influxQuery(influx, 'SELECT count(value) FROM temp', { db: 'harness_v2' });
-    expect(v1.results[0].series[0].values[0][1]).toBe(20);
+      // the same data through the v1 API
+      const v1 = await influxQuery(influx, 'SELECT count(value) FROM temp', { db: 'harness_v2' });
+      expect(v1.results[0].series[0].values[0][1]).toBe(20);
 
-    await influx.kill();
-    await influx.start();
-    report('influxd 1.8 restart after kill -9', influx.lastStartMs);
-    expect(await readAll()).toEqual(rows);
-    expect(influx.logs()).not.toContain('usage statistics'); // reporting is off
-  }, 3 * MIN);
+      await influx.kill();
+      await influx.start();
+      report('influxd 1.8 restart after kill -9', influx.lastStartMs);
+      expect(await readAll()).toEqual(rows);
+      expect(influx.logs()).not.toContain('usage statistics'); // reporting is off
+    },
+    3 * MIN,
+  );
 });
 
 // ------------------------------------------------- InfluxDB 2.7 (real v2) --
@@ -299,53 +311,57 @@ describe.skipIf(!existsSync(INFLUXD_27_BIN))('InfluxDB 2.7 harness (built from s
     await influx?.stop();
   }, MIN);
 
-  it('writes with org/bucket/token through /api/v2/write, reads back with Flux, survives kill -9', async () => {
-    const health = (await (await fetch(`${influx.url}/health`)).json()) as { version: string };
-    expect(health.version).toBe('2.7.12');
-    expect(influx.org).toBe('ts-engine');
-    expect(influx.bucket).toBe('default');
+  it(
+    'writes with org/bucket/token through /api/v2/write, reads back with Flux, survives kill -9',
+    async () => {
+      const health = (await (await fetch(`${influx.url}/health`)).json()) as { version: string };
+      expect(health.version).toBe('2.7.12');
+      expect(influx.org).toBe('ts-engine');
+      expect(influx.bucket).toBe('default');
 
-    const bad = await fetch(`${influx.url}/api/v2/write?org=${influx.org}&bucket=${influx.bucket}&precision=ns`, {
-      method: 'POST',
-      headers: { authorization: 'Token not-the-token' },
-      body: 'cpu value=1 1',
-    });
-    expect(bad.status).toBe(401);
+      const bad = await fetch(`${influx.url}/api/v2/write?org=${influx.org}&bucket=${influx.bucket}&precision=ns`, {
+        method: 'POST',
+        headers: { authorization: 'Token not-the-token' },
+        body: 'cpu value=1 1',
+      });
+      expect(bad.status).toBe(401);
 
-    const client = new InfluxDB({ url: influx.url, token: influx.token });
-    const write = client.getWriteApi(influx.org, influx.bucket!, 'ns', { maxRetries: 0 });
-    for (let i = 0; i < 20; i++) {
-      write.writePoint(
-        new Point('temp')
-          .tag('sensor', `s${i % 2}`)
-          .floatField('value', 20 + i / 4)
-          .timestamp((BASE_NS + BigInt(i) * 1_000_000_007n).toString()),
-      );
-    }
-    await write.close();
+      const client = new InfluxDB({ url: influx.url, token: influx.token });
+      const write = client.getWriteApi(influx.org, influx.bucket!, 'ns', { maxRetries: 0 });
+      for (let i = 0; i < 20; i++) {
+        write.writePoint(
+          new Point('temp')
+            .tag('sensor', `s${i % 2}`)
+            .floatField('value', 20 + i / 4)
+            .timestamp((BASE_NS + BigInt(i) * 1_000_000_007n).toString()),
+        );
+      }
+      await write.close();
 
-    const flux = `from(bucket: "${influx.bucket}")
+      const flux = `from(bucket: "${influx.bucket}")
       |> range(start: 2023-11-01T00:00:00Z, stop: 2023-12-01T00:00:00Z)
       |> filter(fn: (r) => r._measurement == "temp" and r._field == "value")
       |> group()
       |> sort(columns: ["_time"])`;
-    const readAll = async () =>
-      (await client.getQueryApi(influx.org).collectRows<{ _time: string; _value: number; sensor: string }>(flux)).map(
-        (r) => [r._time, r._value, r.sensor] as const,
-      );
-    const rows = await readAll();
-    expect(rows).toHaveLength(20);
-    rows.forEach(([time, value, sensor], i) => {
-      expect(value).toBe(20 + i / 4);
-      expect(sensor).toBe(`s${i % 2}`);
-      const ns = BASE_NS + BigInt(i) * 1_000_000_007n;
-      const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-      expect(time).toBe(`${new Date(Number(ns / 1_000_000_000n) * 1000).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`);
-    });
+      const readAll = async () =>
+        (await client.getQueryApi(influx.org).collectRows<{ _time: string; _value: number; sensor: string }>(flux)).map(
+          (r) => [r._time, r._value, r.sensor] as const,
+        );
+      const rows = await readAll();
+      expect(rows).toHaveLength(20);
+      rows.forEach(([time, value, sensor], i) => {
+        expect(value).toBe(20 + i / 4);
+        expect(sensor).toBe(`s${i % 2}`);
+        const ns = BASE_NS + BigInt(i) * 1_000_000_007n;
+        const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+        expect(time).toBe(`${new Date(Number(ns / 1_000_000_000n) * 1000).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`);
+      });
 
-    await influx.kill();
-    await influx.start();
-    report('influxd 2.7 restart after kill -9', influx.lastStartMs);
-    expect(await readAll()).toEqual(rows);
-  }, 3 * MIN);
+      await influx.kill();
+      await influx.start();
+      report('influxd 2.7 restart after kill -9', influx.lastStartMs);
+      expect(await readAll()).toEqual(rows);
+    },
+    3 * MIN,
+  );
 });

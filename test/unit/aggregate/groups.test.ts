@@ -29,7 +29,11 @@ function lines(plan: AggregationPlan, groups: Group[]): string[] {
 
 describe('reduce (6.4)', () => {
   it('reference example: (4,2,1) (7,1,1) (1,0,1) (2,5,1) (1,1,1) → (7, 0, 5)', () => {
-    const plan = planFor('reduce', ['min(packet_size)', 'max(sampling_rate)', 'sum(traffic)'], { sampling_rate: 'LongType', packet_size: 'LongType', traffic: 'LongType' });
+    const plan = planFor('reduce', ['min(packet_size)', 'max(sampling_rate)', 'sum(traffic)'], {
+      sampling_rate: 'LongType',
+      packet_size: 'LongType',
+      traffic: 'LongType',
+    });
     const groups = aggregate(plan, [
       [4, 2, 1],
       [7, 1, 1],
@@ -53,7 +57,11 @@ describe('reduce (6.4)', () => {
 
 describe('reduceByKey (6.4)', () => {
   it('reference example: keys are always tuples, values in transformation order', () => {
-    const plan = planFor('reduceByKey', ['key: src_ip', 'sum(traffic)', 'sum(packet_size)'], { src_ip: 'StringType', packet_size: 'LongType', traffic: 'LongType' });
+    const plan = planFor('reduceByKey', ['key: src_ip', 'sum(traffic)', 'sum(packet_size)'], {
+      src_ip: 'StringType',
+      packet_size: 'LongType',
+      traffic: 'LongType',
+    });
     const groups = aggregate(plan, [
       ['217.69.143.60', 100, 4000],
       ['217.69.143.60', 100, 4000],
@@ -65,7 +73,15 @@ describe('reduceByKey (6.4)', () => {
   });
   it('key tuple in declaration order (not transformation order)', () => {
     const plan = planFor('reduceByKey', ['key: (stype, sid)', 'sum(v)'], { sid: 'LongType', stype: 'StringType', v: 'LongType' });
-    expect(lines(plan, aggregate(plan, [[5, 'seal.t1', 1], [5, 'seal.t1', 2]]))).toEqual(["(('seal.t1', 5), 3)"]);
+    expect(
+      lines(
+        plan,
+        aggregate(plan, [
+          [5, 'seal.t1', 1],
+          [5, 'seal.t1', 2],
+        ]),
+      ),
+    ).toEqual(["(('seal.t1', 5), 3)"]);
   });
   it('multi-field keys never collide, whatever the strings contain', () => {
     const plan = planFor('reduceByKey', ['key: (a, b)', 'sum(v)'], { a: 'StringType', b: 'StringType', v: 'LongType' });
@@ -81,14 +97,27 @@ describe('reduceByKey (6.4)', () => {
   it('integer keys beyond 2^53 group by value (D-39)', () => {
     const plan = planFor('reduceByKey', ['key: k', 'sum(v)'], { k: 'LongType', v: 'LongType' });
     const k = 9007199254740993n;
-    const groups = aggregate(plan, [[k, 1], [9007199254740993n, 2], [9007199254740992, 4]]);
+    const groups = aggregate(plan, [
+      [k, 1],
+      [9007199254740993n, 2],
+      [9007199254740992, 4],
+    ]);
     expect(lines(plan, groups)).toEqual(['((9007199254740992,), 4)', '((9007199254740993,), 3)']);
   });
   it('Section 14 rows: boolean sums are integers even for one-row groups (D-20)', () => {
     const plan = planFor(
       'reduceByKey',
       ['key: (sensor_id, sensor_type)', 'sum(counter)', 'min(rpm_min)', 'max(rpm_max)', 'sum(rpm_sum)', 'sum(speed_lt)', 'sum(speed_gt)'],
-      { counter: 'IntegerType', sensor_id: 'LongType', sensor_type: 'StringType', rpm_min: 'DoubleType', rpm_max: 'DoubleType', rpm_sum: 'DoubleType', speed_lt: 'BooleanType', speed_gt: 'BooleanType' },
+      {
+        counter: 'IntegerType',
+        sensor_id: 'LongType',
+        sensor_type: 'StringType',
+        rpm_min: 'DoubleType',
+        rpm_max: 'DoubleType',
+        rpm_sum: 'DoubleType',
+        speed_lt: 'BooleanType',
+        speed_gt: 'BooleanType',
+      },
     );
     const groups = aggregate(plan, [
       [1, 5, 'seal.t1', 2500, 2500, 2500, false, false],
@@ -113,7 +142,15 @@ describe('combination semantics (6.4)', () => {
   it('boolean mul is an integer product (D-20); max/min of booleans stay booleans', () => {
     const plan = planFor('reduce', ['mul(a)', 'max(b)', 'min(c)'], { a: 'BooleanType', b: 'BooleanType', c: 'BooleanType' });
     expect(lines(plan, aggregate(plan, [[true, false, true]]))).toEqual(['(1, False, True)']);
-    expect(lines(plan, aggregate(plan, [[true, false, true], [false, true, false]]))).toEqual(['(0, True, False)']);
+    expect(
+      lines(
+        plan,
+        aggregate(plan, [
+          [true, false, true],
+          [false, true, false],
+        ]),
+      ),
+    ).toEqual(['(0, True, False)']);
   });
   it('NaN propagates through sum; max/min keep the first operand when a comparison involves NaN', () => {
     const plan = planFor('reduce', ['sum(s)', 'max(mx)', 'min(mn)'], { s: 'DoubleType', mx: 'DoubleType', mn: 'DoubleType' });
@@ -140,7 +177,16 @@ describe('combination semantics (6.4)', () => {
 
 // ---- property: any split, any merge order -------------------------------------------------
 
-const SPEC = { k1: 'StringType', k2: 'LongType', i: 'LongType', b: 'BooleanType', d: 'DoubleType', dm: 'DoubleType', p: 'IntegerType', bmax: 'BooleanType' } as const;
+const SPEC = {
+  k1: 'StringType',
+  k2: 'LongType',
+  i: 'LongType',
+  b: 'BooleanType',
+  d: 'DoubleType',
+  dm: 'DoubleType',
+  p: 'IntegerType',
+  bmax: 'BooleanType',
+} as const;
 const RULES = ['key: (k2, k1)', 'sum(i)', 'sum(b)', 'max(d)', 'min(dm)', 'mul(p)', 'max(bmax)'];
 
 const bigInt = fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }).map(normBig));
@@ -186,45 +232,40 @@ describe('property: reduceByKey over any split of the rows gives the same result
 
   it('partials merged in any order equal one pass and the naive fold', () => {
     fc.assert(
-      fc.property(
-        fc.array(row, { maxLength: 60 }),
-        fc.array(fc.nat(), { maxLength: 6 }),
-        fc.array(fc.nat(), { maxLength: 8 }),
-        (rows, cuts, order) => {
-          const rowsV = rows.map((r) => [...r] as Value[]);
-          const single = newWindowGroups();
-          for (const r of rowsV) ops.add(single, r);
+      fc.property(fc.array(row, { maxLength: 60 }), fc.array(fc.nat(), { maxLength: 6 }), fc.array(fc.nat(), { maxLength: 8 }), (rows, cuts, order) => {
+        const rowsV = rows.map((r) => [...r] as Value[]);
+        const single = newWindowGroups();
+        for (const r of rowsV) ops.add(single, r);
 
-          // split at arbitrary points
-          const points = [...new Set(cuts.map((c) => (rowsV.length === 0 ? 0 : c % (rowsV.length + 1))))].sort((a, b) => a - b);
-          const chunks: Value[][][] = [];
-          let prev = 0;
-          for (const p of [...points, rowsV.length]) {
-            chunks.push(rowsV.slice(prev, p));
-            prev = p;
-          }
-          const partials = chunks.map((chunk) => {
-            const w = newWindowGroups();
-            for (const r of chunk) ops.add(w, r);
-            return w.list;
-          });
-          // merge partial groups in a shuffled order
-          const all = partials.flat();
-          for (let i = 0; i < order.length && all.length > 1; i++) {
-            const a = order[i]! % all.length;
-            const b = (order[i]! * 7 + 3) % all.length;
-            [all[a], all[b]] = [all[b]!, all[a]!];
-          }
-          const merged = newWindowGroups();
-          for (const g of all) ops.merge(merged, g);
+        // split at arbitrary points
+        const points = [...new Set(cuts.map((c) => (rowsV.length === 0 ? 0 : c % (rowsV.length + 1))))].sort((a, b) => a - b);
+        const chunks: Value[][][] = [];
+        let prev = 0;
+        for (const p of [...points, rowsV.length]) {
+          chunks.push(rowsV.slice(prev, p));
+          prev = p;
+        }
+        const partials = chunks.map((chunk) => {
+          const w = newWindowGroups();
+          for (const r of chunk) ops.add(w, r);
+          return w.list;
+        });
+        // merge partial groups in a shuffled order
+        const all = partials.flat();
+        for (let i = 0; i < order.length && all.length > 1; i++) {
+          const a = order[i]! % all.length;
+          const b = (order[i]! * 7 + 3) % all.length;
+          [all[a], all[b]] = [all[b]!, all[a]!];
+        }
+        const merged = newWindowGroups();
+        for (const g of all) ops.merge(merged, g);
 
-          const expected = naive(rowsV);
-          expect(asMap(single.list)).toEqual(expected);
-          expect(asMap(merged.list)).toEqual(expected);
-          expect(merged.list).toHaveLength(expected.size);
-          expect(single.list).toHaveLength(expected.size);
-        },
-      ),
+        const expected = naive(rowsV);
+        expect(asMap(single.list)).toEqual(expected);
+        expect(asMap(merged.list)).toEqual(expected);
+        expect(merged.list).toHaveLength(expected.size);
+        expect(single.list).toHaveLength(expected.size);
+      }),
       { numRuns: 300 },
     );
   });

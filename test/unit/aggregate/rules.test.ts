@@ -41,7 +41,9 @@ describe('operation_type (2.3)', () => {
 
 describe('syntax errors of 6.1 and their phrases', () => {
   it('Invalid characters detected (6.1.1)', () => {
-    expect(firstError('reduce', ['sum(field_name1)#'], cols({ field_name1: 'LongType' }))).toBe("Error: Error in the field 'sum(field_name1)#'. Invalid characters detected.");
+    expect(firstError('reduce', ['sum(field_name1)#'], cols({ field_name1: 'LongType' }))).toBe(
+      "Error: Error in the field 'sum(field_name1)#'. Invalid characters detected.",
+    );
     expect(firstError('reduce', ['sum(counter);'], cols({ counter: 'LongType' }))).toContain('Invalid characters detected');
   });
   it('left-over text: Perhaps a semicolon is missing (6.1.3)', () => {
@@ -58,7 +60,9 @@ describe('syntax errors of 6.1 and their phrases', () => {
     expect(quoted).toContain(`"['sum(a), max(b)']"`);
   });
   it('a key in reduce mode: Perhaps a parenthesis is missing (6.1.5)', () => {
-    expect(firstError('reduce', ['key: src_ip', 'sum(traffic)'])).toContain('Error: Error in the field key: src_ip. Perhaps a parenthesis is missing or semicolon');
+    expect(firstError('reduce', ['key: src_ip', 'sum(traffic)'])).toContain(
+      'Error: Error in the field key: src_ip. Perhaps a parenthesis is missing or semicolon',
+    );
   });
   it('a second key declaration: Key field is not unique in rule (6.1.6)', () => {
     const msg = firstError('reduceByKey', ['key: src_ip', 'key: packet_size', 'sum(traffic)']);
@@ -100,7 +104,9 @@ describe('accepted syntax variants', () => {
   it('aggregate names are case-insensitive, canonical lower-case (D-15)', () => {
     const p = plan('reduceByKey', ['key: src_ip', 'Max(traffic)', 'SUM(packet_size)']);
     expect(p.values.map((v) => v.fn.name)).toEqual(['sum', 'max']);
-    expect(firstError('reduceByKey', ['key: src_ip', 'Max(src_ip)', 'Sum(packet_size)', 'sum(traffic)'])).toContain('Key field src_ip cannot also be aggregated (max(src_ip))');
+    expect(firstError('reduceByKey', ['key: src_ip', 'Max(src_ip)', 'Sum(packet_size)', 'sum(traffic)'])).toContain(
+      'Key field src_ip cannot also be aggregated (max(src_ip))',
+    );
   });
   it('the key declaration may appear anywhere; key fields are listed in declaration order (6.1.6, 6.4)', () => {
     const c = cols({ a: 'LongType', b: 'StringType', v: 'LongType' });
@@ -134,7 +140,9 @@ describe('semantic validation of 6.3', () => {
     const msg = firstError('reduceByKey', ['key: src_ip', 'sum(traffic)']);
     expect(msg).toBe("Unsupported or unused field(s): transformed field(s) not used in aggregation: {'packet_size'}");
     const both = firstError('reduceByKey', ['key: src_ip', 'sum(traffic)', 'sum(nope)']);
-    expect(both).toBe("Unsupported or unused field(s): unknown field(s) in aggregation: {'nope'}; transformed field(s) not used in aggregation: {'packet_size'}");
+    expect(both).toBe(
+      "Unsupported or unused field(s): unknown field(s) in aggregation: {'nope'}; transformed field(s) not used in aggregation: {'packet_size'}",
+    );
     expect(both).not.toContain('set()');
   });
   it('a field aggregated twice: Aggregate already aggregated field', () => {

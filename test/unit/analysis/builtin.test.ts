@@ -42,7 +42,8 @@ describe('SimpleAnalysis (10.4)', () => {
   });
   it('inside the bounds (inclusive) there is no alert', async () => {
     const h = new FakeHistory({ [ago(1)]: { rsum: 1000 } });
-    for (const v of [900, 1000, 1100]) expect(await alertsOf(new SimpleAnalysis({ deviation: { rsum: 10 }, batch_number: 1 }, 'S'), record({ rsum: v }, h))).toEqual([]);
+    for (const v of [900, 1000, 1100])
+      expect(await alertsOf(new SimpleAnalysis({ deviation: { rsum: 10 }, batch_number: 1 }, 'S'), record({ rsum: v }, h))).toEqual([]);
     expect(await alertsOf(new SimpleAnalysis({ deviation: { rsum: 10 }, batch_number: 1 }, 'S'), record({ rsum: 899.9 }, h))).toHaveLength(1);
   });
   it('batch_number n targets window_end − n × batchDuration ± accuracy, for the record key (D-28)', async () => {
@@ -91,7 +92,9 @@ describe('AverageAnalysis (10.5)', () => {
   it('observed example: 1000.0 and 2000.0 (third missing), pct 10, current 1300.0 → [1350.0, 1650.0000000000002] → alert', async () => {
     const h = new FakeHistory({ [ago(1)]: { traffic: 1000 }, [ago(2)]: { traffic: 2000 } });
     const sent = await alertsOf(new AverageAnalysis({ deviation: { traffic: 10 }, num_average: 3 }, 'Avg3'), record({ traffic: 1300 }, h));
-    expect(sent).toEqual([{ module: 'Avg3', timestamp: 0, param: { key: [1, 't1'], field: 'traffic', lower_bound: 1350, upper_bound: 1650.0000000000002, value: 1300 } }]);
+    expect(sent).toEqual([
+      { module: 'Avg3', timestamp: 0, param: { key: [1, 't1'], field: 'traffic', lower_bound: 1350, upper_bound: 1650.0000000000002, value: 1300 } },
+    ]);
   });
   it('fetches history[1…num_average] once each, before looping over fields (D-24)', async () => {
     const h = new FakeHistory({ [ago(1)]: { a: 1, b: 1 } });

@@ -49,7 +49,12 @@ describe('RecentWindowsHistory', () => {
   it('keys of different types do not collide (1 vs "1")', async () => {
     const store = new RecordingSource(undefined);
     const h = new RecentWindowsHistory(store, ['k'], ['n'], 60_000, 10_000);
-    h.observe(window(20_000, [{ key: [1], acc: [1] }, { key: ['1'], acc: [2] }]));
+    h.observe(
+      window(20_000, [
+        { key: [1], acc: [1] },
+        { key: ['1'], acc: [2] },
+      ]),
+    );
     expect((await h.lookup({ keyFields: ['k'], key: ['1'], targetMs: 20_000, toleranceMs: 0 }))?.n).toBe(2);
     expect((await h.lookup({ keyFields: ['k'], key: [1], targetMs: 20_000, toleranceMs: 0 }))?.n).toBe(1);
   });

@@ -29,7 +29,15 @@ describe('SqliteHistory', () => {
     await h.open();
     const rec = new RecordHistory({ ip_size: 1111, ip_size_sum: 2222 }, ['8.8.8.8'], ['ip'], h, 1_000_000, 10_000, 2_000);
     expect(await rec.get(0)).toEqual({ ip_size: 1111, ip_size_sum: 2222, key: ['8.8.8.8'] });
-    expect(await rec.get(3)).toEqual({ window_start: 960_000, window_end: 970_000, ip: '8.8.8.8', ip_size: 3333, ip_size_sum: 3333, key: ['8.8.8.8'], time: 970_000_000_000n });
+    expect(await rec.get(3)).toEqual({
+      window_start: 960_000,
+      window_end: 970_000,
+      ip: '8.8.8.8',
+      ip_size: 3333,
+      ip_size_sum: 3333,
+      key: ['8.8.8.8'],
+      time: 970_000_000_000n,
+    });
     expect(await rec.get(4)).toEqual({});
     // the point at 990 s belongs to another key
     expect(await rec.get(1)).toEqual({});

@@ -79,8 +79,12 @@ describe('user analysis in a worker', () => {
 
     expect(stats.state).toBe('finished');
     expect(warnings).toEqual([
-      expect.stringMatching(/^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:00\.000Z key=\(1,\): timed out after 1000 ms; the analysis worker was restarted; its alerts for this row are lost$/),
-      expect.stringMatching(/^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:10\.000Z key=\(1,\): Error: negative rpm; its alerts for this row are lost$/),
+      expect.stringMatching(
+        /^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:00\.000Z key=\(1,\): timed out after 1000 ms; the analysis worker was restarted; its alerts for this row are lost$/,
+      ),
+      expect.stringMatching(
+        /^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:10\.000Z key=\(1,\): Error: negative rpm; its alerts for this row are lost$/,
+      ),
     ]);
     expect(stdout.text.split('\n')).toEqual([
       "W: Time: 2018-04-15 13:47:20. Parameter 'rpm_max' for key=(1,) out of range [0.0,95.0] and equal 1000.0",
@@ -104,7 +108,14 @@ describe('user analysis in a worker', () => {
         transformation: ['sensor_id', 'r: rotation_speed'],
         rule: ['key: sensor_id', 'max(r)'],
         outputs: [{ method: 'sqlite', main: true, options: { path: 'store.db' } }],
-        analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [{ module: './Empty.mjs', name: 'E', options: {} }, { module: './Broken.mjs', name: 'B', options: {} }] },
+        analysis: {
+          alert: { method: 'stdout' },
+          accuracy: 1,
+          rule: [
+            { module: './Empty.mjs', name: 'E', options: {} },
+            { module: './Broken.mjs', name: 'B', options: {} },
+          ],
+        },
       }),
     });
     const outcome = await checkConfig(path.join(dir, 'config.json'));

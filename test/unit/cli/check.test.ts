@@ -15,7 +15,10 @@ interface Diag {
 }
 
 /** Writes config.json (text as given) + ds.json and runs `check config.json` in that dir. */
-function check(config: string | object, extra: Record<string, string | object> = {}): { status: number | null; stdout: string; diags: Diag[]; warnings: string[]; text: string } {
+function check(
+  config: string | object,
+  extra: Record<string, string | object> = {},
+): { status: number | null; stdout: string; diags: Diag[]; warnings: string[]; text: string } {
   const dir = tmp();
   const text = typeof config === 'string' ? config : JSON.stringify(config, null, 2) + '\n';
   writeFiles(dir, { 'config.json': text, 'ds.json': structure(SENSOR_SPEC), 'data.csv': '', ...extra });
@@ -58,12 +61,14 @@ describe('ts-engine check', () => {
     expect(r.stdout).toBe('OK\n');
     expect(r.warnings).toHaveLength(1);
     const p = at(r.text, '"flavour"');
-    expect(r.warnings[0]).toBe(`warning: config.json:${p.line}:${p.col}: unknown key 'flavour' in input.options is kept (config('input.options.flavour') can read it) but not used by the csv source`);
+    expect(r.warnings[0]).toBe(
+      `warning: config.json:${p.line}:${p.col}: unknown key 'flavour' in input.options is kept (config('input.options.flavour') can read it) but not used by the csv source`,
+    );
   });
 
   it('transformation errors: FieldNotExists, OperationNotSupportedError, IncorrectArgumentsAmountForOperationError, IncorrectArgumentTypeForOperationError, IncorrectExpression', () => {
     const cfg = makeConfig({
-      transformation: ['sensor_id', 'a: add(rotation_speed, nope)', 'b: ADD(1, 2)', 'c: add(1, 2, 3)', "d: mul(sensor_type, 2)", 'e: add(1,)', 'f: add((1,2)'],
+      transformation: ['sensor_id', 'a: add(rotation_speed, nope)', 'b: ADD(1, 2)', 'c: add(1, 2, 3)', 'd: mul(sensor_type, 2)', 'e: add(1,)', 'f: add((1,2)'],
       rule: ['key: sensor_id', 'sum(a)', 'sum(b)', 'sum(c)', 'sum(d)', 'sum(e)', 'sum(f)'],
       options: { path: 'data.csv' },
     });
@@ -74,7 +79,11 @@ describe('ts-engine check', () => {
       ['config.json', 'FieldNotExists', "processing.transformation[1]: Field with name 'nope' does not exists"],
       ['config.json', 'OperationNotSupportedError', "processing.transformation[2]: Operation 'ADD' is not supported."],
       ['config.json', 'IncorrectArgumentsAmountForOperationError', "processing.transformation[3]: Operation 'add' expects 2 arguments, got 3."],
-      ['config.json', 'IncorrectArgumentTypeForOperationError', 'processing.transformation[4]: StringType is not in list: mul expects numeric arguments, argument 1 is StringType'],
+      [
+        'config.json',
+        'IncorrectArgumentTypeForOperationError',
+        'processing.transformation[4]: StringType is not in list: mul expects numeric arguments, argument 1 is StringType',
+      ],
       ['config.json', 'IncorrectExpression', "processing.transformation[5]: Incorrect expression: expected an argument after ',' but found ')'"],
       ['config.json', 'IncorrectExpression', 'processing.transformation[6]: Incorrect expression: 1 open brackets and 0 close brackets '],
     ]);
@@ -90,10 +99,21 @@ describe('ts-engine check', () => {
   });
 
   it('aggregation errors: NotValidAggregationExpression at the rule', () => {
-    const r = check(makeConfig({ transformation: SECTION14_TRANSFORMATION, rule: [...SECTION14_RULE.slice(0, 6), 'count(speed_gt)'], options: { path: 'data.csv' } }));
+    const r = check(
+      makeConfig({ transformation: SECTION14_TRANSFORMATION, rule: [...SECTION14_RULE.slice(0, 6), 'count(speed_gt)'], options: { path: 'data.csv' } }),
+    );
     expect(r.status).toBe(2);
-    expect(r.diags).toEqual([{ file: 'config.json', ...at(r.text, '"count(speed_gt)"'), cls: 'NotValidAggregationExpression', msg: "processing.aggregations.rule[6]: Unsupported function(s): {'count'}" }]);
-    const r2 = check(makeConfig({ transformation: SECTION14_TRANSFORMATION, rule: ['sum(counter)', ...SECTION14_RULE.slice(2)], options: { path: 'data.csv' } }));
+    expect(r.diags).toEqual([
+      {
+        file: 'config.json',
+        ...at(r.text, '"count(speed_gt)"'),
+        cls: 'NotValidAggregationExpression',
+        msg: "processing.aggregations.rule[6]: Unsupported function(s): {'count'}",
+      },
+    ]);
+    const r2 = check(
+      makeConfig({ transformation: SECTION14_TRANSFORMATION, rule: ['sum(counter)', ...SECTION14_RULE.slice(2)], options: { path: 'data.csv' } }),
+    );
     expect(r2.diags.map((d) => [d.cls, d.msg])).toEqual([['NotValidAggregationExpression', expect.stringContaining("don't contain key field")]]);
   });
 
@@ -109,8 +129,18 @@ describe('ts-engine check', () => {
     const r = check(text);
     expect(r.status).toBe(2);
     expect(r.diags).toEqual([
-      { file: 'config.json', ...at(text, '"mqtt"'), cls: 'InputError', msg: 'input.input_type: Error: input_type "mqtt" unsuported input format (supported: "csv", "kafka"). ReadFactory cannot create Executable' },
-      { file: 'config.json', ...at(text, '"carrier-pigeon"'), cls: 'UnsupportedOutputFormat', msg: 'outputs[1].method: Format carrier-pigeon not supported (use "stdout", "sqlite" or "influx")' },
+      {
+        file: 'config.json',
+        ...at(text, '"mqtt"'),
+        cls: 'InputError',
+        msg: 'input.input_type: Error: input_type "mqtt" unsuported input format (supported: "csv", "kafka"). ReadFactory cannot create Executable',
+      },
+      {
+        file: 'config.json',
+        ...at(text, '"carrier-pigeon"'),
+        cls: 'UnsupportedOutputFormat',
+        msg: 'outputs[1].method: Format carrier-pigeon not supported (use "stdout", "sqlite" or "influx")',
+      },
       { file: 'config.json', ...at(text, '"two"'), cls: 'ConfigError', msg: 'analysis.accuracy must be a number, got a string' },
     ]);
   });
@@ -140,7 +170,9 @@ describe('ts-engine check', () => {
         file: 'config.json',
         ...at(r2.text, '5', '"traffic"'),
         cls: 'UnsupportedAnalysisFormat',
-        msg: expect.stringContaining("analysis.rule[0].options.deviation.traffic: An error in the analysis rule. The field {'traffic'} is not contained in set of fields after aggregation operation"),
+        msg: expect.stringContaining(
+          "analysis.rule[0].options.deviation.traffic: An error in the analysis rule. The field {'traffic'} is not contained in set of fields after aggregation operation",
+        ),
       },
     ]);
   });
@@ -151,7 +183,13 @@ describe('ts-engine check', () => {
     expect(r.status).toBe(2);
     expect(at(ds, '"TimestampType"')).toEqual({ line: 2, col: 38 });
     expect(r.diags).toEqual([
-      { file: 'ds.json', line: 2, col: 38, cls: 'ConfigError', msg: expect.stringContaining("timestamp.type: type TimestampType of field 'timestamp' cannot be parsed from text") },
+      {
+        file: 'ds.json',
+        line: 2,
+        col: 38,
+        cls: 'ConfigError',
+        msg: expect.stringContaining("timestamp.type: type TimestampType of field 'timestamp' cannot be parsed from text"),
+      },
     ]);
   });
 

@@ -14,7 +14,8 @@ function syntaxError(text: string): JsonSyntaxError {
 }
 
 describe('parseJsonWithLocations', () => {
-  const text = '{\n  "input": {\n    "options": { "port": 29092, "big": 12345678901234567890 }\n  },\n  "list": [1, "two", true, null],\n  "a b": {"c": -1.5e3}\n}';
+  const text =
+    '{\n  "input": {\n    "options": { "port": 29092, "big": 12345678901234567890 }\n  },\n  "list": [1, "two", true, null],\n  "a b": {"c": -1.5e3}\n}';
   const doc = parseJsonWithLocations(text);
 
   it('parses values like JSON.parse', () => {

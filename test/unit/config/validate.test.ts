@@ -3,17 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { lineCol, lineStartsOf } from '../../../engine/config/json.js';
 import { parseDataStructure } from '../../../engine/config/validate.js';
 import { formatDiagnostic, type Diagnostic } from '../../../engine/errors.js';
-import {
-  FLOW_SPEC,
-  makeConfig,
-  planOf,
-  positionOf,
-  SECTION14_RULE,
-  SECTION14_TRANSFORMATION,
-  SENSOR_SPEC,
-  structure,
-  type ConfigParts,
-} from '../helpers.js';
+import { FLOW_SPEC, makeConfig, planOf, positionOf, SECTION14_RULE, SECTION14_TRANSFORMATION, SENSOR_SPEC, structure, type ConfigParts } from '../helpers.js';
 
 const sensor = (over: Partial<ConfigParts> = {}) => makeConfig({ transformation: SECTION14_TRANSFORMATION, rule: SECTION14_RULE, ...over });
 
@@ -48,7 +38,11 @@ describe('a valid config compiles', () => {
 
 describe('D-01: every problem at once, each at its JSON path and position', () => {
   it('several sections wrong in one config', async () => {
-    const cfg = sensor({ outputs: [{ method: 'bogus' }], transformation: ['counter: one(nope)', ...SECTION14_TRANSFORMATION.slice(1)], analysis: { alert: { method: 'pigeon' }, accuracy: 1, historical: { method: 'x' }, rule: [] } });
+    const cfg = sensor({
+      outputs: [{ method: 'bogus' }],
+      transformation: ['counter: one(nope)', ...SECTION14_TRANSFORMATION.slice(1)],
+      analysis: { alert: { method: 'pigeon' }, accuracy: 1, historical: { method: 'x' }, rule: [] },
+    });
     const { errors, text } = await diag(cfg);
     const byPath = Object.fromEntries(errors.map((e) => [e.path, e.errorClass]));
     expect(byPath).toEqual({
@@ -65,7 +59,17 @@ describe('D-01: every problem at once, each at its JSON path and position', () =
     expectAt(errors.find((e) => e.path === 'analysis.historical.method')!, text, '"x"');
   });
   it('formatDiagnostic renders <file>:<line>:<col>: <ErrorClass>: <message>', () => {
-    const d: Diagnostic = { file: 'c.json', line: 3, column: 7, endLine: 3, endColumn: 9, path: 'a.b', errorClass: 'InputError', message: 'a.b: bad', severity: 'error' };
+    const d: Diagnostic = {
+      file: 'c.json',
+      line: 3,
+      column: 7,
+      endLine: 3,
+      endColumn: 9,
+      path: 'a.b',
+      errorClass: 'InputError',
+      message: 'a.b: bad',
+      severity: 'error',
+    };
     expect(formatDiagnostic(d)).toBe('c.json:3:7: InputError: a.b: bad');
     expect(formatDiagnostic({ ...d, severity: 'warning' })).toBe('warning: c.json:3:7: a.b: bad');
   });
@@ -99,7 +103,9 @@ describe('input (2.1, D-31, D-32, 15.1)', () => {
     expect(e.message).toContain("missing required key 'path'");
   });
   it('kafka with server + port is accepted as one broker, with a warning (D-31)', async () => {
-    const r = await diag(sensor({ inputType: 'kafka', options: { server: 'zookeeper', port: 32181, consumer_group: 'g', topic: 't', batchDuration: 10, sep: ',' } }));
+    const r = await diag(
+      sensor({ inputType: 'kafka', options: { server: 'zookeeper', port: 32181, consumer_group: 'g', topic: 't', batchDuration: 10, sep: ',' } }),
+    );
     expect(r.errors).toEqual([]);
     const src = r.plan!.config.input.source;
     expect(src.type === 'kafka' && src.brokers).toEqual(['zookeeper:32181']);
@@ -107,7 +113,12 @@ describe('input (2.1, D-31, D-32, 15.1)', () => {
   });
   it('kafka needs brokers (or server + port), topic, consumer_group and batchDuration > 0', async () => {
     const { errors } = await diag(sensor({ inputType: 'kafka', options: { batchDuration: 0 } }));
-    expect(errors.map((e) => e.path).sort()).toEqual(['input.options.batchDuration', 'input.options.brokers', 'input.options.consumer_group', 'input.options.topic']);
+    expect(errors.map((e) => e.path).sort()).toEqual([
+      'input.options.batchDuration',
+      'input.options.brokers',
+      'input.options.consumer_group',
+      'input.options.topic',
+    ]);
     const bad = await diag(sensor({ inputType: 'kafka', options: { brokers: ['nohost'], topic: 't', consumer_group: 'g', batchDuration: 1 } }));
     expect(only(bad.errors).message).toContain('"host:port"');
   });
@@ -143,7 +154,10 @@ describe('input (2.1, D-31, D-32, 15.1)', () => {
 
 describe('data structure (Section 3, D-13, D-14)', () => {
   it('sorted by index; gaps and duplicate indexes are allowed (D-13)', () => {
-    const { fields } = parseDataStructure(JSON.stringify({ b: { index: 4, type: 'LongType' }, a: { index: 0, type: 'StringType' }, a2: { index: 0, type: 'StringType' } }), 'ds.json');
+    const { fields } = parseDataStructure(
+      JSON.stringify({ b: { index: 4, type: 'LongType' }, a: { index: 0, type: 'StringType' }, a2: { index: 0, type: 'StringType' } }),
+      'ds.json',
+    );
     expect(fields).toEqual([
       { name: 'a', index: 0, type: 'StringType' },
       { name: 'a2', index: 0, type: 'StringType' },
@@ -151,13 +165,18 @@ describe('data structure (Section 3, D-13, D-14)', () => {
     ]);
   });
   it('only the six parseable types (D-14); unknown names are rejected with a position', () => {
-    const text = '{\n  "t": { "index": 0, "type": "TimestampType" },\n  "u": { "index": 1, "type": "float64" },\n  "v": { "index": -1, "type": "LongType" },\n  "w": { "type": "LongType" }\n}';
+    const text =
+      '{\n  "t": { "index": 0, "type": "TimestampType" },\n  "u": { "index": 1, "type": "float64" },\n  "v": { "index": -1, "type": "LongType" },\n  "w": { "type": "LongType" }\n}';
     const { fields, sink } = parseDataStructure(text, 'ds.json');
     expect(fields).toBeUndefined();
     const msgs = sink.diagnostics.map((d) => [d.path, { line: d.line, column: d.column }, d.message]);
     expect(msgs).toEqual([
       ['t.type', positionOf(text, '"TimestampType"'), expect.stringContaining("type TimestampType of field 't' cannot be parsed from text")],
-      ['u.type', positionOf(text, '"float64"'), expect.stringContaining('unknown type "float64" for field \'u\'; use one of StringType, IntegerType, LongType, FloatType, DoubleType, BooleanType')],
+      [
+        'u.type',
+        positionOf(text, '"float64"'),
+        expect.stringContaining('unknown type "float64" for field \'u\'; use one of StringType, IntegerType, LongType, FloatType, DoubleType, BooleanType'),
+      ],
       ['v.index', positionOf(text, '-1'), expect.stringContaining('non-negative integer')],
       ['w', positionOf(text, '{ "type"'), expect.stringContaining('has no "index"')],
     ]);
@@ -210,11 +229,25 @@ describe('outputs (2.2, D-21, D-40)', () => {
     expect(r.warnings.some((w) => w.path === 'outputs[1].main' && w.message.includes('several outputs are marked main'))).toBe(true);
   });
   it('influx outputs need their connection keys; stdout format is reference|jsonl', async () => {
-    const { errors } = await diag(sensor({ outputs: [{ method: 'influx', options: { influx: { host: 'h', port: 99999 } } }, { method: 'stdout', options: { format: 'csv' } }] }));
-    expect(errors.map((e) => e.path).sort()).toEqual(['outputs[0].options.influx.database', 'outputs[0].options.influx.measurement', 'outputs[0].options.influx.port', 'outputs[1].options.format']);
+    const { errors } = await diag(
+      sensor({
+        outputs: [
+          { method: 'influx', options: { influx: { host: 'h', port: 99999 } } },
+          { method: 'stdout', options: { format: 'csv' } },
+        ],
+      }),
+    );
+    expect(errors.map((e) => e.path).sort()).toEqual([
+      'outputs[0].options.influx.database',
+      'outputs[0].options.influx.measurement',
+      'outputs[0].options.influx.port',
+      'outputs[1].options.format',
+    ]);
   });
   it('sqlite table must be an identifier', async () => {
-    expect(only((await diag(sensor({ outputs: [{ method: 'sqlite', options: { path: 'a.db', table: 'my table' } }] }))).errors).path).toBe('outputs[0].options.table');
+    expect(only((await diag(sensor({ outputs: [{ method: 'sqlite', options: { path: 'a.db', table: 'my table' } }] }))).errors).path).toBe(
+      'outputs[0].options.table',
+    );
   });
 });
 
@@ -325,7 +358,9 @@ describe('analysis (2.5, 10, D-21…D-23, D-35, D-45)', () => {
   const rule = (options: Record<string, unknown>, module = 'SimpleAnalysis') => ({ module, name: 'S1', options });
 
   it('history defaults to the main output (D-21)', async () => {
-    const r = await diag(sensor({ outputs: sqliteOut, analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [rule({ deviation: { rpm_max: 10 }, batch_number: 1 })] } }));
+    const r = await diag(
+      sensor({ outputs: sqliteOut, analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [rule({ deviation: { rpm_max: 10 }, batch_number: 1 })] } }),
+    );
     expect(r.errors).toEqual([]);
     expect(r.plan!.config.analysis!.history).toEqual({ method: 'sqlite', path: expect.stringMatching(/store\.db$/), table: 'points' });
     expect(r.plan!.config.analysis!.alerts).toEqual([{ method: 'stdout', format: 'reference', timezone: 'utc' }]);
@@ -336,7 +371,9 @@ describe('analysis (2.5, 10, D-21…D-23, D-35, D-45)', () => {
     expect(e.message).toContain('"main": true');
   });
   it('unknown historical.method / alert.method are start-up errors (D-23)', async () => {
-    const { errors, text } = await diag(sensor({ outputs: sqliteOut, analysis: { historical: { method: 'mongo' }, alert: { method: 'email' }, accuracy: 1, rule: [] } }));
+    const { errors, text } = await diag(
+      sensor({ outputs: sqliteOut, analysis: { historical: { method: 'mongo' }, alert: { method: 'email' }, accuracy: 1, rule: [] } }),
+    );
     expect(errors.map((e) => [e.path, e.message])).toEqual([
       ['analysis.historical.method', expect.stringContaining('unknown history method "mongo"')],
       ['analysis.alert.method', expect.stringContaining('unknown alert method "email"')],
@@ -352,37 +389,83 @@ describe('analysis (2.5, 10, D-21…D-23, D-35, D-45)', () => {
     const both = only((await diag(a({ method: 'kafka', option: { brokers: ['k:9092'], topic: 'a' }, options: { brokers: ['k:9092'], topic: 'a' } }))).errors);
     expect(both.message).toContain("has both 'option' and 'options'");
     // rule[].option (a sample's spelling) works like options
-    const r = await diag(sensor({ ...base, analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [{ module: 'SimpleAnalysis', name: 'S', option: { deviation: { rpm_max: 5 }, batch_number: 2 } }] } }));
+    const r = await diag(
+      sensor({
+        ...base,
+        analysis: {
+          alert: { method: 'stdout' },
+          accuracy: 1,
+          rule: [{ module: 'SimpleAnalysis', name: 'S', option: { deviation: { rpm_max: 5 }, batch_number: 2 } }],
+        },
+      }),
+    );
     expect(r.errors).toEqual([]);
     expect(r.plan!.config.analysis!.rules[0]!.options).toEqual({ deviation: { rpm_max: 5 }, batch_number: 2 });
   });
   it('accuracy ≥ batchDuration only warns (D-45)', async () => {
     const r = await diag(
-      sensor({ options: { path: 'd.csv', time_field: 'timestamp', batchDuration: 10 }, outputs: sqliteOut, analysis: { alert: { method: 'stdout' }, accuracy: 10, rule: [] } }),
+      sensor({
+        options: { path: 'd.csv', time_field: 'timestamp', batchDuration: 10 },
+        outputs: sqliteOut,
+        analysis: { alert: { method: 'stdout' }, accuracy: 10, rule: [] },
+      }),
     );
     expect(r.errors).toEqual([]);
     expect(r.warnings.some((w) => w.path === 'analysis.accuracy' && w.message.includes('Current accuracy 10 is more or equal batch duration 10'))).toBe(true);
   });
   it('UnsupportedAnalysisFormat for a deviation column that is not aggregated', async () => {
-    const { errors, text } = await diag(sensor({ outputs: sqliteOut, analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [rule({ deviation: { sensor_id: 10, nope: 5 }, batch_number: 1 })] } }));
+    const { errors, text } = await diag(
+      sensor({
+        outputs: sqliteOut,
+        analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [rule({ deviation: { sensor_id: 10, nope: 5 }, batch_number: 1 })] },
+      }),
+    );
     expect(errors.map((e) => [e.errorClass, e.path])).toEqual([
       ['UnsupportedAnalysisFormat', 'analysis.rule[0].options.deviation.sensor_id'],
       ['UnsupportedAnalysisFormat', 'analysis.rule[0].options.deviation.nope'],
     ]);
-    expect(errors[0]!.message).toContain("An error in the analysis rule. The field {'sensor_id'} is not contained in set of fields after aggregation operation (it is a key field)");
+    expect(errors[0]!.message).toContain(
+      "An error in the analysis rule. The field {'sensor_id'} is not contained in set of fields after aggregation operation (it is a key field)",
+    );
     expectAt(errors[1]!, text, '5', '"nope"');
   });
   it('built-in options: batch_number / num_average must be integers ≥ 1, deviation non-empty', async () => {
     const { errors } = await diag(
-      sensor({ outputs: sqliteOut, analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [rule({ deviation: {}, batch_number: 0 }), rule({ deviation: { rpm_sum: -1 } }, 'AverageAnalysis')] } }),
+      sensor({
+        outputs: sqliteOut,
+        analysis: {
+          alert: { method: 'stdout' },
+          accuracy: 1,
+          rule: [rule({ deviation: {}, batch_number: 0 }), rule({ deviation: { rpm_sum: -1 } }, 'AverageAnalysis')],
+        },
+      }),
     );
-    expect(errors.map((e) => e.path)).toEqual(['analysis.rule[0].options.deviation', 'analysis.rule[0].options.batch_number', 'analysis.rule[1].options.deviation.rpm_sum', 'analysis.rule[1].options.num_average']);
+    expect(errors.map((e) => e.path)).toEqual([
+      'analysis.rule[0].options.deviation',
+      'analysis.rule[0].options.batch_number',
+      'analysis.rule[1].options.deviation.rpm_sum',
+      'analysis.rule[1].options.num_average',
+    ]);
   });
   it('ImportError: Missing required analysis module', async () => {
-    const { errors } = await diag(sensor({ outputs: sqliteOut, analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [{ module: 'FancyAnalysis', name: 'F', options: {} }, { module: './nope.js', name: 'N', options: {} }] } }));
+    const { errors } = await diag(
+      sensor({
+        outputs: sqliteOut,
+        analysis: {
+          alert: { method: 'stdout' },
+          accuracy: 1,
+          rule: [
+            { module: 'FancyAnalysis', name: 'F', options: {} },
+            { module: './nope.js', name: 'N', options: {} },
+          ],
+        },
+      }),
+    );
     expect(errors.map((e) => [e.errorClass, e.path])).toEqual([['ImportError', 'analysis.rule[1].module']]);
     expect(errors[0]!.message).toContain('Missing required analysis module [./nope.js]');
-    const named = await diag(sensor({ outputs: sqliteOut, analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [{ module: 'FancyAnalysis', name: 'F', options: {} }] } }));
+    const named = await diag(
+      sensor({ outputs: sqliteOut, analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [{ module: 'FancyAnalysis', name: 'F', options: {} }] } }),
+    );
     const e = only(named.errors);
     expect(e.errorClass).toBe('ImportError');
     expect(e.message).toContain('Missing required analysis module [FancyAnalysis]');
@@ -390,10 +473,16 @@ describe('analysis (2.5, 10, D-21…D-23, D-35, D-45)', () => {
   it('legacy time_delta form becomes module "Analysis" (10.7, D-35); unknown columns are UnsupportedAnalysisFormat', async () => {
     const ok = await diag(sensor({ outputs: sqliteOut, analysis: { alert: { method: 'stdout' }, accuracy: 1, time_delta: 60, rule: { rpm_sum: 10 } } }));
     expect(ok.errors).toEqual([]);
-    expect(ok.plan!.config.analysis!.rules).toEqual([{ module: 'Analysis', builtin: true, name: 'Analysis', options: { deviation: { rpm_sum: 10 }, time_delta: 60 }, index: 0 }]);
-    const bad = only((await diag(sensor({ outputs: sqliteOut, analysis: { alert: { method: 'stdout' }, accuracy: 1, time_delta: 60, rule: { traffic: 10 } } }))).errors);
+    expect(ok.plan!.config.analysis!.rules).toEqual([
+      { module: 'Analysis', builtin: true, name: 'Analysis', options: { deviation: { rpm_sum: 10 }, time_delta: 60 }, index: 0 },
+    ]);
+    const bad = only(
+      (await diag(sensor({ outputs: sqliteOut, analysis: { alert: { method: 'stdout' }, accuracy: 1, time_delta: 60, rule: { traffic: 10 } } }))).errors,
+    );
     expect(bad.errorClass).toBe('UnsupportedAnalysisFormat');
-    expect(bad.message).toBe("analysis.rule: An error in the analysis rule. The field {'traffic'} is not contained in set of fields after aggregation operation");
+    expect(bad.message).toBe(
+      "analysis.rule: An error in the analysis rule. The field {'traffic'} is not contained in set of fields after aggregation operation",
+    );
   });
   it('positions of analysis diagnostics are line/column of the value', async () => {
     const { errors, text } = await diag(sensor({ outputs: sqliteOut, analysis: { alert: { method: 'stdout', format: 'xml' }, accuracy: -1, rule: [] } }));

@@ -1,7 +1,7 @@
 // Section 5.4–5.7: every built-in transformation function (value and declared type), with the
 // D-06/D-07/D-08/D-36/D-37/D-38/D-42/D-43 behaviour, and the validation errors of 5.7.
 import { describe, expect, it } from 'vitest';
-import { EngineError, RowError } from '../../../engine/errors.js';
+import { type EngineError, RowError } from '../../../engine/errors.js';
 import { BUILTINS } from '../../../engine/expr/functions.js';
 import { compileTransformations } from '../../../engine/expr/compile.js';
 import { configLookupFor } from '../../../engine/pipeline/plan.js';
@@ -37,7 +37,36 @@ function rowError(body: string, row = ROW): RowError {
 describe('every built-in has a test here', () => {
   it('the catalogue is the one of 5.6 plus floordiv/mod (D-08)', () => {
     expect(BUILTINS.map((f) => f.name).sort()).toEqual(
-      ['_', 'add', 'and', 'boolean', 'concat', 'config', 'double', 'eq', 'float', 'floordiv', 'ge', 'gt', 'id', 'int', 'le', 'long', 'lt', 'mathdiv', 'mod', 'mul', 'neq', 'not', 'odd', 'one', 'or', 'pydiv', 'sub', 'truncate'].sort(),
+      [
+        '_',
+        'add',
+        'and',
+        'boolean',
+        'concat',
+        'config',
+        'double',
+        'eq',
+        'float',
+        'floordiv',
+        'ge',
+        'gt',
+        'id',
+        'int',
+        'le',
+        'long',
+        'lt',
+        'mathdiv',
+        'mod',
+        'mul',
+        'neq',
+        'not',
+        'odd',
+        'one',
+        'or',
+        'pydiv',
+        'sub',
+        'truncate',
+      ].sort(),
     );
   });
 });
@@ -152,7 +181,7 @@ describe('comparisons: lt, le, gt, ge, eq, neq (5.6, D-42)', () => {
   it("string literals are plain values: eq(ss, 'foo') is true when ss is foo (D-06)", () => {
     expect(ev("eq(ss, 'foo')")).toBe('True\tBooleanType');
     expect(ev("neq(ss, 'foo')")).toBe('False\tBooleanType');
-    expect(ev("eq(ss, \"foo\")")).toBe('True\tBooleanType');
+    expect(ev('eq(ss, "foo")')).toBe('True\tBooleanType');
   });
   it('string vs number is a validation error, for ordering and equality (D-42)', () => {
     for (const body of ['lt(ss, 1)', 'gt(1, ss)', 'le(ss, dd)', 'ge(bo, ss)', 'eq(ss, 1)', "neq(1, 'x')"]) {
@@ -222,7 +251,7 @@ describe('truncate (5.6, D-37)', () => {
     expect(ev("truncate('😀ab', 1)")).toBe("'😀'\tStringType");
     expect(ev("truncate('ab😀', -1)")).toBe("'ab'\tStringType");
   });
-  it("keeps quotes in the data (D-07)", () => {
+  it('keeps quotes in the data (D-07)', () => {
     expect(ev('truncate(ss, 3)', "3,1.5,2.5,true,'quoted',s,5,74,-7")).toBe(`"'qu"\tStringType`);
   });
   it('argument types', () => {

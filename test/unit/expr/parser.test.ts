@@ -64,11 +64,23 @@ describe('entry forms (5.1)', () => {
   it('splits at the first colon outside quotes only (D-05)', () => {
     const e = parseEntry("x: concat('a:b', 'c,d')");
     expect(e.name).toBe('x');
-    expect(shape(e.body)).toEqual({ call: 'concat', args: [{ literal: 'StringType', value: 'a:b' }, { literal: 'StringType', value: 'c,d' }] });
+    expect(shape(e.body)).toEqual({
+      call: 'concat',
+      args: [
+        { literal: 'StringType', value: 'a:b' },
+        { literal: 'StringType', value: 'c,d' },
+      ],
+    });
     expect(shape(parseEntry("x: 'a:b:c'").body)).toEqual({ literal: 'StringType', value: 'a:b:c' });
   });
   it('quote-aware: parentheses and commas inside string arguments (D-05)', () => {
-    expect(shape(parseBody("concat('a,b', ')(')"))).toEqual({ call: 'concat', args: [{ literal: 'StringType', value: 'a,b' }, { literal: 'StringType', value: ')(' }] });
+    expect(shape(parseBody("concat('a,b', ')(')"))).toEqual({
+      call: 'concat',
+      args: [
+        { literal: 'StringType', value: 'a,b' },
+        { literal: 'StringType', value: ')(' },
+      ],
+    });
   });
   it("an empty body is FieldNotExists: Field with name '' does not exists", () => {
     const e = syntaxError(() => parseEntry('x:'));
@@ -144,7 +156,19 @@ describe('call syntax (D-02, D-03, D-04)', () => {
     expect(shape(parseBody('int(5)'))).toEqual({ call: 'int', args: [{ literal: 'LongType', value: 5 }] });
     expect(shape(parseBody('one(x)'))).toEqual({ call: 'one', args: [{ field: 'x' }] });
     expect(shape(parseBody('f()'))).toEqual({ call: 'f', args: [] });
-    expect(shape(parseBody('add(1,mul(2,3) )'))).toEqual({ call: 'add', args: [{ literal: 'LongType', value: 1 }, { call: 'mul', args: [{ literal: 'LongType', value: 2 }, { literal: 'LongType', value: 3 }] }] });
+    expect(shape(parseBody('add(1,mul(2,3) )'))).toEqual({
+      call: 'add',
+      args: [
+        { literal: 'LongType', value: 1 },
+        {
+          call: 'mul',
+          args: [
+            { literal: 'LongType', value: 2 },
+            { literal: 'LongType', value: 3 },
+          ],
+        },
+      ],
+    });
   });
   it('a trailing comma is a positioned IncorrectExpression (D-04)', () => {
     const e = syntaxError(() => parseBody('add(a,)'));
@@ -168,7 +192,13 @@ describe('call syntax (D-02, D-03, D-04)', () => {
     expect(syntaxError(() => parseBody('add(1,2')).message).toMatch(/open brackets and \d+ close brackets/);
   });
   it('brackets inside string literals do not count', () => {
-    expect(shape(parseBody("concat('(((', 'x')"))).toEqual({ call: 'concat', args: [{ literal: 'StringType', value: '(((' }, { literal: 'StringType', value: 'x' }] });
+    expect(shape(parseBody("concat('(((', 'x')"))).toEqual({
+      call: 'concat',
+      args: [
+        { literal: 'StringType', value: '(((' },
+        { literal: 'StringType', value: 'x' },
+      ],
+    });
   });
 });
 
@@ -223,9 +253,12 @@ const floatLit = fc
   )
   .filter(([, m, e]) => m.includes('.') || e !== '')
   .map(([s, m, e]) => ({ kind: 'literal', type: 'FloatType', value: Number(s + m + e), raw: s + m + e }) as Expr);
-const strLit = fc.string({ unit: fc.oneof(fc.constantFrom("'", '"', '\\', '\n', '\t', '\r', ',', '(', ')', ':'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })), maxLength: 12 }).map(
-  (s) => ({ kind: 'literal', type: 'StringType', value: s, raw: '' }) as Expr,
-);
+const strLit = fc
+  .string({
+    unit: fc.oneof(fc.constantFrom("'", '"', '\\', '\n', '\t', '\r', ',', '(', ')', ':'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 })),
+    maxLength: 12,
+  })
+  .map((s) => ({ kind: 'literal', type: 'StringType', value: s, raw: '' }) as Expr);
 const boolLit = fc.boolean().map((b) => ({ kind: 'literal', type: 'BooleanType', value: b, raw: b ? 'True' : 'False' }) as Expr);
 
 const { expr } = fc.letrec<{ expr: Expr; call: Expr }>((tie) => ({
@@ -238,7 +271,9 @@ const { expr } = fc.letrec<{ expr: Expr; call: Expr }>((tie) => ({
     boolLit,
     tie('call'),
   ),
-  call: fc.record({ name: ident, args: fc.array(tie('expr'), { maxLength: 3 }) }).map(({ name, args }) => ({ kind: 'call', name, args, nameSpan: { from: 0, to: 0 }, from: 0, to: 0 }) as Expr),
+  call: fc
+    .record({ name: ident, args: fc.array(tie('expr'), { maxLength: 3 }) })
+    .map(({ name, args }) => ({ kind: 'call', name, args, nameSpan: { from: 0, to: 0 }, from: 0, to: 0 }) as Expr),
 }));
 
 function checkPositioned(e: unknown, src: string): void {

@@ -56,7 +56,11 @@ export const analyses = {
 
 async function compile(parts: ConfigParts, modules: Record<string, string>) {
   const dir = tmp();
-  writeFiles(dir, { ...modules, 'ds.json': structure(SENSOR_SPEC), 'config.json': makeConfig({ extensions: Object.keys(modules).map((m) => './' + m), ...parts }) });
+  writeFiles(dir, {
+    ...modules,
+    'ds.json': structure(SENSOR_SPEC),
+    'config.json': makeConfig({ extensions: Object.keys(modules).map((m) => './' + m), ...parts }),
+  });
   const outcome = await checkConfig(path.join(dir, 'config.json'));
   return { dir, plan: outcome.plan, errors: outcome.diagnostics.filter((d) => d.severity === 'error') };
 }
@@ -65,7 +69,14 @@ describe('JS extension module', () => {
   it('functions and aggregates compute like built-ins', async () => {
     const ok = await compile(
       {
-        transformation: ["g: greet('bob')", 'c: clamp(rotation_speed, 0, 1000)', 'sq: square(sensor_id)', 'inv: strict_inv(torque)', 'bits: sensor_id', 'slow: lt(rotation_speed, 500)'],
+        transformation: [
+          "g: greet('bob')",
+          'c: clamp(rotation_speed, 0, 1000)',
+          'sq: square(sensor_id)',
+          'inv: strict_inv(torque)',
+          'bits: sensor_id',
+          'slow: lt(rotation_speed, 500)',
+        ],
         rule: ['key: (g, sq)', 'max(c)', 'BITOR(bits)', 'sum(inv)', 'count_true(slow)'],
       },
       { 'ops.mjs': JS_MODULE },
@@ -109,7 +120,10 @@ describe('JS extension module', () => {
       ['processing.transformation[3]', 'IncorrectArgumentTypeForOperationError', 'square: square needs a number'],
       ['processing.transformation[4]', 'OperationNotSupportedError', "Operation 'Greet' is not supported."],
     ]);
-    const agg = await compile({ transformation: ['s: sensor_type', 'l: sensor_id'], rule: ['bitor(s)', 'sum(l)'], operation: 'reduce' }, { 'ops.mjs': JS_MODULE });
+    const agg = await compile(
+      { transformation: ['s: sensor_type', 'l: sensor_id'], rule: ['bitor(s)', 'sum(l)'], operation: 'reduce' },
+      { 'ops.mjs': JS_MODULE },
+    );
     expect(agg.errors.map((e) => e.message)).toEqual([expect.stringContaining('Incorrect type of field s for function bitor')]);
   });
 
@@ -124,7 +138,8 @@ describe('JS extension module', () => {
     const { errors } = await compile(
       { transformation: ['x: sensor_id'], rule: ['sum(x)'], operation: 'reduce' },
       {
-        'a.mjs': "export const transformFunctions = [{ name: 'add', arity: 2, returns: 'LongType', apply: (a, b) => a + b }, { name: 'bad name', arity: 1, returns: 'LongType', apply: (a) => a }];\nexport const aggregateFunctions = [{ name: 'SUM', accepts: ['LongType'], combine: (a, b) => a }];",
+        'a.mjs':
+          "export const transformFunctions = [{ name: 'add', arity: 2, returns: 'LongType', apply: (a, b) => a + b }, { name: 'bad name', arity: 1, returns: 'LongType', apply: (a) => a }];\nexport const aggregateFunctions = [{ name: 'SUM', accepts: ['LongType'], combine: (a, b) => a }];",
         'b.mjs': 'syntax error here (',
         'c.mjs': "export const transformFunctions = [{ name: 'f', arity: 1, apply: (a) => a }];",
       },
@@ -176,17 +191,27 @@ describe('TS extension module', () => {
     expect(warnings).toEqual([]);
     const lines = stdout.text.split('\n');
     expect(lines.slice(0, 3)).toEqual(['---------------------------', "(('a', 'A!'), 800.0, 300.0)", "(('b', 'B!'), 1400.0, 700.0)"]);
-    expect(lines.slice(3)).toEqual([expect.stringMatching(/^Spike1: Time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\. Parameter 'r' for key=\('b', 'B!'\) out of range \[0\.0,1000\.0\] and equal 1400\.0$/), '']);
+    expect(lines.slice(3)).toEqual([
+      expect.stringMatching(
+        /^Spike1: Time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\. Parameter 'r' for key=\('b', 'B!'\) out of range \[0\.0,1000\.0\] and equal 1400\.0$/,
+      ),
+      '',
+    ]);
   }, 20_000);
 
   it('a type error in a TS resultType rule is IncorrectArgumentTypeForOperationError', async () => {
     const { errors } = await compile({ transformation: ['x: shout(sensor_id)'], rule: ['key: x'] }, { 'ops.ts': TS_MODULE });
-    expect(errors.map((e) => [e.errorClass, e.message])).toEqual([['IncorrectArgumentTypeForOperationError', 'processing.transformation[0]: shout: shout takes a string']]);
+    expect(errors.map((e) => [e.errorClass, e.message])).toEqual([
+      ['IncorrectArgumentTypeForOperationError', 'processing.transformation[0]: shout: shout takes a string'],
+    ]);
   });
 
   it('loadExtensions reports every problem of a module and keeps the good functions', async () => {
     const dir = tmp();
-    writeFiles(dir, { 'm.mjs': "export const transformFunctions = [{ name: 'ok', arity: 1, returns: 'arg0', apply: (a) => a }, { name: 'ok', arity: 1, returns: 'arg0', apply: (a) => a }];" });
+    writeFiles(dir, {
+      'm.mjs':
+        "export const transformFunctions = [{ name: 'ok', arity: 1, returns: 'arg0', apply: (a) => a }, { name: 'ok', arity: 1, returns: 'arg0', apply: (a) => a }];",
+    });
     const ext = await loadExtensions([path.join(dir, 'm.mjs')]);
     expect(ext.functions.has('ok')).toBe(true);
     expect(ext.functions.has('add')).toBe(true);

@@ -20,7 +20,13 @@ describe('backoff', () => {
         if (attempt < 3) throw new Error(`down ${attempt}`);
         return 'ok';
       },
-      { maxRetries: 5, minMs: 10, jitter: 0, sleep: async (ms) => void waits.push(ms), onRetry: (n, ms, e) => reports.push(`${n}:${ms}:${(e as Error).message}`) },
+      {
+        maxRetries: 5,
+        minMs: 10,
+        jitter: 0,
+        sleep: async (ms) => void waits.push(ms),
+        onRetry: (n, ms, e) => reports.push(`${n}:${ms}:${(e as Error).message}`),
+      },
     );
     expect(r).toBe('ok');
     expect(calls).toBe(4);
@@ -47,7 +53,11 @@ describe('Throttle', () => {
   it('says a message once per interval per key, then how many it held back', () => {
     let t = 0;
     const said: string[] = [];
-    const th = new Throttle((m) => said.push(m), 1000, () => t);
+    const th = new Throttle(
+      (m) => said.push(m),
+      1000,
+      () => t,
+    );
     th.say('a', 'A1');
     th.say('a', 'A2');
     th.say('b', 'B1');

@@ -1,7 +1,18 @@
 // InfluxDB plumbing without a server: line protocol of a window (9.2, D-28, D-29, D-39),
 // escaped InfluxQL and Flux (D-27), ns time conversions, JSON with exact 64-bit integers.
 import { describe, expect, it } from 'vitest';
-import { historyFlux, historyQuery, influxIdent, influxString, isoNs, nsIso, parseJsonBig, tagFilter, tagText, windowLines } from '../../../engine/live/influx.js';
+import {
+  historyFlux,
+  historyQuery,
+  influxIdent,
+  influxString,
+  isoNs,
+  nsIso,
+  parseJsonBig,
+  tagFilter,
+  tagText,
+  windowLines,
+} from '../../../engine/live/influx.js';
 import type { RowShape } from '../../../engine/sinks/format.js';
 import type { ClosedWindow } from '../../../engine/pipeline/processor.js';
 import type { Value } from '../../../engine/types.js';
@@ -41,7 +52,17 @@ describe('line protocol of a window', () => {
 
   it('D-39: integers in signed 64 bits are exact, beyond them the row is rejected; non-finite doubles too; a row of nulls has nothing to write', () => {
     const shape: RowShape = { keyNames: ['k'], keyTypes: ['StringType'], valueNames: ['v'], valueTypes: ['LongType'] };
-    const r = windowLines(win([group(['max'], [2n ** 63n - 1n]), group(['min'], [-(2n ** 63n)]), group(['over'], [2n ** 63n]), group(['under'], [-(2n ** 63n) - 1n]), group(['none'], [null])]), shape, 'm');
+    const r = windowLines(
+      win([
+        group(['max'], [2n ** 63n - 1n]),
+        group(['min'], [-(2n ** 63n)]),
+        group(['over'], [2n ** 63n]),
+        group(['under'], [-(2n ** 63n) - 1n]),
+        group(['none'], [null]),
+      ]),
+      shape,
+      'm',
+    );
     expect(r.lines).toEqual(['m,k=max v=9223372036854775807i 1523800010000000000', 'm,k=min v=-9223372036854775808i 1523800010000000000']);
     expect(r.rejected.map((x) => [x.key, x.reason])).toEqual([
       [['over'], 'v = 9223372036854775808 is outside the signed 64-bit range of InfluxDB integers'],
@@ -54,7 +75,13 @@ describe('line protocol of a window', () => {
   });
 
   it('tag text is Python str(): True/False, 5, 5.0, strings as they are', () => {
-    expect([tagText(true, 'BooleanType'), tagText(5, 'LongType'), tagText(5, 'DoubleType'), tagText("it's", 'StringType'), tagText(null, 'StringType')]).toEqual(['True', '5', '5.0', "it's", '']);
+    expect([
+      tagText(true, 'BooleanType'),
+      tagText(5, 'LongType'),
+      tagText(5, 'DoubleType'),
+      tagText("it's", 'StringType'),
+      tagText(null, 'StringType'),
+    ]).toEqual(['True', '5', '5.0', "it's", '']);
     expect(tagFilter('n', 5)).toEqual(['n', ['5', '5.0']]);
     expect(tagFilter('n', 2.5)).toEqual(['n', ['2.5']]);
     expect(tagFilter('s', 'x')).toEqual(['s', ['x']]);
@@ -65,16 +92,33 @@ describe('queries (D-27)', () => {
   it('quotes identifiers and escapes quote and backslash in tag values; numeric ns bounds', () => {
     expect(influxIdent('a"b\\c')).toBe('"a\\"b\\\\c"');
     expect(influxString("it's \\ here")).toBe("'it\\'s \\\\ here'");
-    expect(historyQuery({ measurement: 'points', fromNs: 988000000000n, toNs: 992000000000n, tags: [['sid', ['1']], ['stype', ["t'1"]]] })).toBe(
-      `SELECT * FROM "points" WHERE time >= 988000000000 AND time <= 992000000000 AND "sid" = '1' AND "stype" = 't\\'1'`,
-    );
+    expect(
+      historyQuery({
+        measurement: 'points',
+        fromNs: 988000000000n,
+        toNs: 992000000000n,
+        tags: [
+          ['sid', ['1']],
+          ['stype', ["t'1"]],
+        ],
+      }),
+    ).toBe(`SELECT * FROM "points" WHERE time >= 988000000000 AND time <= 992000000000 AND "sid" = '1' AND "stype" = 't\\'1'`);
     expect(historyQuery({ measurement: 'm', database: 'db', retentionPolicy: 'rp', fromNs: 1n, toNs: 2n, tags: [['n', ['5', '5.0']]] })).toBe(
       `SELECT * FROM "db"."rp"."m" WHERE time >= 1 AND time <= 2 AND ("n" = '5' OR "n" = '5.0')`,
     );
   });
 
   it('Flux: string parameters escaped by the client, RFC 3339 ns bounds, stop exclusive + 1 ns', () => {
-    const q = historyFlux({ bucket: 'db/rp', measurement: 'po"ints', fromNs: 1523799998000000000n, toNs: 1523800002000000000n, tags: [['sensor_id', ['5', '5.0']], ['t', ['a"b\\c']]] });
+    const q = historyFlux({
+      bucket: 'db/rp',
+      measurement: 'po"ints',
+      fromNs: 1523799998000000000n,
+      toNs: 1523800002000000000n,
+      tags: [
+        ['sensor_id', ['5', '5.0']],
+        ['t', ['a"b\\c']],
+      ],
+    });
     expect(q).toBe(
       'from(bucket: "db/rp")\n' +
         '  |> range(start: time(v: "2018-04-15T13:46:38.000000000Z"), stop: time(v: "2018-04-15T13:46:42.000000001Z"))\n' +
@@ -95,9 +139,22 @@ describe('queries (D-27)', () => {
 
 describe('parseJsonBig', () => {
   it('is JSON.parse, except that integers beyond 2^53 stay exact as bigint', () => {
-    const text = '{"results":[{"series":[{"columns":["time","v","f","s"],"values":[[1700000010000000001,9223372036854775807,1.5,"a\\"b"],[5,-9007199254740993,1e21,null]]}]}],"t":true,"f":false,"e":[],"o":{}}';
+    const text =
+      '{"results":[{"series":[{"columns":["time","v","f","s"],"values":[[1700000010000000001,9223372036854775807,1.5,"a\\"b"],[5,-9007199254740993,1e21,null]]}]}],"t":true,"f":false,"e":[],"o":{}}';
     expect(parseJsonBig(text)).toEqual({
-      results: [{ series: [{ columns: ['time', 'v', 'f', 's'], values: [[1700000010000000001n, 9223372036854775807n, 1.5, 'a"b'], [5, -9007199254740993n, 1e21, null]] }] }],
+      results: [
+        {
+          series: [
+            {
+              columns: ['time', 'v', 'f', 's'],
+              values: [
+                [1700000010000000001n, 9223372036854775807n, 1.5, 'a"b'],
+                [5, -9007199254740993n, 1e21, null],
+              ],
+            },
+          ],
+        },
+      ],
       t: true,
       f: false,
       e: [],

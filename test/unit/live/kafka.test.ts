@@ -7,7 +7,8 @@ import { kafkaAlertJson, pyJsonString, alertKeyJson } from '../../../engine/aler
 import { kafkaConnectError } from '../../../engine/live/kafka-client.js';
 import type { Alert } from '../../../engine/alerts/alert-sink.js';
 
-const msg = (value: Buffer, offset: number): KafkaMessage => ({ key: null, value, offset: String(offset), timestamp: '0', attributes: 0, headers: {} }) as KafkaMessage;
+const msg = (value: Buffer, offset: number): KafkaMessage =>
+  ({ key: null, value, offset: String(offset), timestamp: '0', attributes: 0, headers: {} }) as KafkaMessage;
 
 describe('buildBatch', () => {
   const lines = (b: ReturnType<typeof buildBatch>) => Array.from({ length: b.count }, (_, i) => [b.text(i), b.offsets![i]]);
@@ -17,7 +18,11 @@ describe('buildBatch', () => {
     const msgs = [msg(fetch.subarray(2, 5), 10), msg(fetch.subarray(8, 13), 11), msg(fetch.subarray(15), 12)];
     const b = buildBatch('t', 3, msgs, 0, 3);
     expect(b.buf!.buffer).toBe(fetch.buffer);
-    expect(lines(b)).toEqual([['1,a', '10'], ['2,b', '11'], ['3,c', '12']]);
+    expect(lines(b)).toEqual([
+      ['1,a', '10'],
+      ['2,b', '11'],
+      ['3,c', '12'],
+    ]);
     expect(b.partition).toBe(3);
     expect(b.position(1)).toEqual({ source: 't', partition: 3, offset: '11' });
   });
@@ -25,9 +30,20 @@ describe('buildBatch', () => {
   it('values from different buffers are copied into one; a message with several lines gives several rows with its offset; blank inner lines are skipped, an empty message is one empty row', () => {
     const msgs = [msg(Buffer.from('a,1\nb,2\n\nc,3\n'), 5), msg(Buffer.from(''), 6), msg(Buffer.from('d,4\r\n'), 7), msg(Buffer.from('e,5'), 8)];
     const b = buildBatch('t', 0, msgs, 1, 4);
-    expect(lines(b)).toEqual([['', '6'], ['d,4', '7'], ['e,5', '8']]);
+    expect(lines(b)).toEqual([
+      ['', '6'],
+      ['d,4', '7'],
+      ['e,5', '8'],
+    ]);
     const all = buildBatch('t', 0, msgs, 0, 4);
-    expect(lines(all)).toEqual([['a,1', '5'], ['b,2', '5'], ['c,3', '5'], ['', '6'], ['d,4', '7'], ['e,5', '8']]);
+    expect(lines(all)).toEqual([
+      ['a,1', '5'],
+      ['b,2', '5'],
+      ['c,3', '5'],
+      ['', '6'],
+      ['d,4', '7'],
+      ['e,5', '8'],
+    ]);
   });
 
   it('many rows: the arrays grow', () => {
@@ -80,17 +96,37 @@ describe('Kafka alert messages (10.6)', () => {
   });
 
   it('unkeyed (reduce), integer values, non-ASCII escaped like ensure_ascii, non-finite bounds as null', () => {
-    expect(kafkaAlertJson(alert({ key: null, keyFields: [], keyTypes: [], value: 3, valueType: 'LongType', timeMs: 0, lowerBound: -1.5, upperBound: Infinity, module: 'Ünï "q"' }))).toBe(
+    expect(
+      kafkaAlertJson(
+        alert({
+          key: null,
+          keyFields: [],
+          keyTypes: [],
+          value: 3,
+          valueType: 'LongType',
+          timeMs: 0,
+          lowerBound: -1.5,
+          upperBound: Infinity,
+          module: 'Ünï "q"',
+        }),
+      ),
+    ).toBe(
       '{"AnalysisModule": "\\u00dcn\\u00ef \\"q\\"", "timestamp": 0.0, "param": {"key": null, "field": "rsum", "lower_bound": -1.5, "upper_bound": null, "value": 3}}',
     );
     expect(pyJsonString('a\n\t\u0001😀')).toBe('"a\\n\\t\\u0001\\ud83d\\ude00"');
-    expect(alertKeyJson(alert({ key: [2n ** 64n, true, null, 2.5], keyTypes: ['LongType', 'BooleanType', 'StringType', 'DoubleType'] }))).toBe('[18446744073709551616, true, null, 2.5]');
+    expect(alertKeyJson(alert({ key: [2n ** 64n, true, null, 2.5], keyTypes: ['LongType', 'BooleanType', 'StringType', 'DoubleType'] }))).toBe(
+      '[18446744073709551616, true, null, 2.5]',
+    );
   });
 });
 
 describe('KafkaConnectError', () => {
   it('names the brokers, the group and topic, and the cause (Section 12, D-31)', () => {
-    const e = kafkaConnectError(['127.0.0.1:9', 'h:2'], { consumer_group: 'g', topic: 't', x: undefined }, Object.assign(new Error('outer'), { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') }));
+    const e = kafkaConnectError(
+      ['127.0.0.1:9', 'h:2'],
+      { consumer_group: 'g', topic: 't', x: undefined },
+      Object.assign(new Error('outer'), { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') }),
+    );
     expect(e.name).toBe('KafkaConnectError');
     expect(e.message).toBe('Kafka error: Connection refused: brokers=127.0.0.1:9,h:2 consumer_group=g topic=t (outer: connect ECONNREFUSED 127.0.0.1:9)');
   });

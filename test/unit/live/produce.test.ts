@@ -15,7 +15,10 @@ describe('ts-engine produce: usage errors exit 1 with a message and the usage', 
     [['produce', CSV, '--brokers', 'h:1', '--topic', 't', '--rate', '0'], /--rate must be a number/],
     [['produce', CSV, '--brokers', 'h:1', '--topic', 't', '--acks', '2'], /--acks must be all, 1 or 0/],
     [['produce', CSV, '--brokers', 'h:1', '--topic', 't', '--key-field', 'sensor_id'], /a field name needs --structure/],
-    [['produce', CSV, '--brokers', 'h:1', '--topic', 't', '--key-field', 'nope', '--structure', path.join(ROOT, 'samples/sensors/data_structure.json')], /--key-field nope is not a field of .* \(timestamp, sensor_id, sensor_type/],
+    [
+      ['produce', CSV, '--brokers', 'h:1', '--topic', 't', '--key-field', 'nope', '--structure', path.join(ROOT, 'samples/sensors/data_structure.json')],
+      /--key-field nope is not a field of .* \(timestamp, sensor_id, sensor_type/,
+    ],
     [['produce', '/no/such.csv', '--brokers', 'h:1', '--topic', 't'], /no such file: \/no\/such\.csv/],
   ])('%j', (args, message) => {
     const r = cli(args as string[]);

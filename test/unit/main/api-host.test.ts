@@ -18,11 +18,25 @@ let api: Handlers;
 const events: { event: keyof Events; payload: unknown }[] = [];
 
 beforeAll(async () => {
-  await build({ entryPoints: [path.join(root, 'main/api-host.ts')], outfile: bundle, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', logLevel: 'warning' });
+  await build({
+    entryPoints: [path.join(root, 'main/api-host.ts')],
+    outfile: bundle,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
   const project = path.join(tmp, 'sensors');
   fs.cpSync(path.join(root, 'samples/sensors'), project, { recursive: true, filter: (s) => !/\.db(-wal|-shm)?$/.test(s) });
-  child = fork(bundle, ['--project', project], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, TS_ENGINE_STATE_DIR: path.join(tmp, 'state') } });
-  api = remoteHandlers({ send: (m) => child.send(m), onMessage: (cb) => child.on('message', (m) => cb(m as HostMessage)) }, (event, payload) => events.push({ event, payload }));
+  child = fork(bundle, ['--project', project], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, TS_ENGINE_STATE_DIR: path.join(tmp, 'state') },
+  });
+  api = remoteHandlers({ send: (m) => child.send(m), onMessage: (cb) => child.on('message', (m) => cb(m as HostMessage)) }, (event, payload) =>
+    events.push({ event, payload }),
+  );
 });
 afterAll(async () => {
   if (child.exitCode === null) {

@@ -22,7 +22,12 @@ describe('connections without a server', () => {
     const port = await closedPort();
     const t0 = Date.now();
     const r = await testKafka({ brokers: [`127.0.0.1:${port}`] });
-    expect(r).toMatchObject({ ok: false, address: `127.0.0.1:${port}`, brokers: [], error: `cannot connect to Kafka at 127.0.0.1:${port}: connection refused` });
+    expect(r).toMatchObject({
+      ok: false,
+      address: `127.0.0.1:${port}`,
+      brokers: [],
+      error: `cannot connect to Kafka at 127.0.0.1:${port}: connection refused`,
+    });
     expect(Date.now() - t0).toBeLessThan(3000);
     await expect(listTopics({ brokers: [`127.0.0.1:${port}`] })).rejects.toThrow(`cannot connect to Kafka at 127.0.0.1:${port}: connection refused`);
     await expect(new Tails(() => {}).start({ brokers: [`127.0.0.1:${port}`], topic: 't' })).rejects.toThrow('connection refused');
@@ -40,16 +45,36 @@ describe('connections without a server', () => {
     expect(kafkaProblem('b:1', { name: 'KafkaJSSASLAuthenticationError', message: 'SASL PLAIN authentication failed: Invalid username or password' })).toBe(
       'Kafka at b:1: authentication failed (SASL PLAIN authentication failed: Invalid username or password)',
     );
-    expect(kafkaProblem('b:1', wrap({ name: 'KafkaJSConnectionError', message: 'Connection error: getaddrinfo ENOTFOUND b', code: 'ENOTFOUND' }))).toBe('cannot connect to Kafka at b:1: host not found (getaddrinfo ENOTFOUND b)');
-    expect(kafkaProblem('b:1', wrap({ name: 'KafkaJSConnectionError', message: 'Connection timeout' }))).toBe('cannot connect to Kafka at b:1: no answer (timed out)');
-    expect(kafkaProblem('b:1', wrap({ name: 'KafkaJSConnectionError', message: 'Connection error: Client network socket disconnected before secure TLS connection was established', code: 'ECONNRESET' }))).toMatch(/TLS failed/);
-    expect(kafkaProblem('b:1', { name: 'KafkaJSConnectionClosedError', message: 'Closed connection' })).toBe('Kafka at b:1 closed the connection (wrong port, or the listener expects SASL or TLS)');
+    expect(kafkaProblem('b:1', wrap({ name: 'KafkaJSConnectionError', message: 'Connection error: getaddrinfo ENOTFOUND b', code: 'ENOTFOUND' }))).toBe(
+      'cannot connect to Kafka at b:1: host not found (getaddrinfo ENOTFOUND b)',
+    );
+    expect(kafkaProblem('b:1', wrap({ name: 'KafkaJSConnectionError', message: 'Connection timeout' }))).toBe(
+      'cannot connect to Kafka at b:1: no answer (timed out)',
+    );
+    expect(
+      kafkaProblem(
+        'b:1',
+        wrap({
+          name: 'KafkaJSConnectionError',
+          message: 'Connection error: Client network socket disconnected before secure TLS connection was established',
+          code: 'ECONNRESET',
+        }),
+      ),
+    ).toMatch(/TLS failed/);
+    expect(kafkaProblem('b:1', { name: 'KafkaJSConnectionClosedError', message: 'Closed connection' })).toBe(
+      'Kafka at b:1 closed the connection (wrong port, or the listener expects SASL or TLS)',
+    );
   });
 
   it('InfluxDB at a closed port or a bad address', async () => {
     const port = await closedPort();
     const t0 = Date.now();
-    expect(await testInflux({ host: '127.0.0.1', port })).toMatchObject({ ok: false, url: `http://127.0.0.1:${port}`, api: 'v1', error: `cannot reach InfluxDB at http://127.0.0.1:${port}: connection refused` });
+    expect(await testInflux({ host: '127.0.0.1', port })).toMatchObject({
+      ok: false,
+      url: `http://127.0.0.1:${port}`,
+      api: 'v1',
+      error: `cannot reach InfluxDB at http://127.0.0.1:${port}: connection refused`,
+    });
     expect(Date.now() - t0).toBeLessThan(2000);
     expect((await testInflux({ url: `127.0.0.1:${port}`, token: 't' })).error).toBe(`cannot reach InfluxDB at http://127.0.0.1:${port}: connection refused`);
     expect((await testInflux({})).error).toBe('no InfluxDB address given (url, or host and port)');
@@ -57,8 +82,23 @@ describe('connections without a server', () => {
 
   it('raw messages: UTF-8 text, hex for other bytes, long values cut, null keys and tombstones', () => {
     const m = (key: Buffer | null, value: Buffer | null) => ({ key, value, offset: '7', timestamp: '1700000000123', attributes: 0, headers: {} }) as never;
-    expect(tailMessage(2, m(Buffer.from('k'), Buffer.from('1,é,2')))).toEqual({ partition: 2, offset: '7', key: 'k', value: '1,é,2', timestamp: 1700000000123, size: 6 });
-    expect(tailMessage(0, m(null, Buffer.from([0xff, 0x00])))).toEqual({ partition: 0, offset: '7', key: null, value: 'ff00', timestamp: 1700000000123, size: 2, binary: true });
+    expect(tailMessage(2, m(Buffer.from('k'), Buffer.from('1,é,2')))).toEqual({
+      partition: 2,
+      offset: '7',
+      key: 'k',
+      value: '1,é,2',
+      timestamp: 1700000000123,
+      size: 6,
+    });
+    expect(tailMessage(0, m(null, Buffer.from([0xff, 0x00])))).toEqual({
+      partition: 0,
+      offset: '7',
+      key: null,
+      value: 'ff00',
+      timestamp: 1700000000123,
+      size: 2,
+      binary: true,
+    });
     const long = tailMessage(0, m(null, Buffer.from('x'.repeat(5000))));
     expect(long).toMatchObject({ truncated: true, size: 5000 });
     expect(long.value).toHaveLength(4096);
@@ -66,7 +106,8 @@ describe('connections without a server', () => {
   });
 
   it('Flux annotated CSV: the values of one column across tables', () => {
-    const csv = '#datatype,string,long,string\n#group,false,false,false\n#default,_result,,\n,result,table,name\n,,0,a\n,,0,"b,c"\n\n,result,table,name\n,,1,d\n';
+    const csv =
+      '#datatype,string,long,string\n#group,false,false,false\n#default,_result,,\n,result,table,name\n,,0,a\n,,0,"b,c"\n\n,result,table,name\n,,1,d\n';
     expect(fluxColumn(csv, 'name')).toEqual(['a', 'b,c', 'd']);
     expect(fluxColumn(',result,table,_value\r\n,_result,0,cpu\r\n', '_value')).toEqual(['cpu']);
   });
@@ -75,7 +116,15 @@ describe('connections without a server', () => {
     const plan = async (f: string) => (await checkConfig(path.join(root, 'samples/sensors', f))).plan!.config;
     expect(connectionDefaults(await plan('config-kafka.json'))).toEqual({
       liveInput: true,
-      kafka: { brokers: ['localhost:9092'], clientId: 'ts-engine', ssl: undefined, sasl: undefined, topic: 'sensors', consumerGroup: 'ts-engine-sensors', from: 'input' },
+      kafka: {
+        brokers: ['localhost:9092'],
+        clientId: 'ts-engine',
+        ssl: undefined,
+        sasl: undefined,
+        topic: 'sensors',
+        consumerGroup: 'ts-engine-sensors',
+        from: 'input',
+      },
     });
     expect(connectionDefaults(await plan('config-influx.json')).influx).toEqual({
       url: 'http://localhost:8086',

@@ -57,7 +57,14 @@ const fake = vi.hoisted(() => {
       app: { whenReady: () => ready, on: vi.fn(), quit: vi.fn(), getPath: () => '/tmp', isPackaged: false },
       BrowserWindow,
       ipcMain: { handle: (ch: string, l: (e: unknown, ...a: unknown[]) => unknown) => handlers.set(ch, l) },
-      ipcRenderer: { invoke: async (...a: unknown[]) => (rendererInvokes.push(a), { result: 'ok' }), on: vi.fn(), removeListener: vi.fn() },
+      ipcRenderer: {
+        invoke: async (...a: unknown[]) => {
+          rendererInvokes.push(a);
+          return { result: 'ok' };
+        },
+        on: vi.fn(),
+        removeListener: vi.fn(),
+      },
       contextBridge: { exposeInMainWorld: (k: string, api: unknown) => (exposed[k] = api) },
       session: {
         defaultSession: {
@@ -83,9 +90,17 @@ vi.mock('../../../main/host-process.js', async () => {
       const toHost: ((m: Msg) => void)[] = [];
       const toMain: ((m: Msg) => void)[] = [];
       const clone = (m: Msg) => JSON.parse(JSON.stringify(m)) as Msg;
-      const handlers = createHandlers({ mode: 'electron', samplesDir: samplesDir(), stateDir: process.env.TS_ENGINE_STATE_DIR!, emit: (event, payload) => toMain.forEach((f) => f(clone({ type: 'event', event, payload }))) });
+      const handlers = createHandlers({
+        mode: 'electron',
+        samplesDir: samplesDir(),
+        stateDir: process.env.TS_ENGINE_STATE_DIR!,
+        emit: (event, payload) => toMain.forEach((f) => f(clone({ type: 'event', event, payload }))),
+      });
       serveHandlers(handlers, { send: (m) => setImmediate(() => toMain.forEach((f) => f(clone(m)))), onMessage: (cb) => toHost.push(cb) });
-      const remote = remoteHandlers({ send: (m) => setImmediate(() => toHost.forEach((f) => f(clone(m)))), onMessage: (cb) => toMain.push(cb) }, onEvent as never);
+      const remote = remoteHandlers(
+        { send: (m) => setImmediate(() => toHost.forEach((f) => f(clone(m)))), onMessage: (cb) => toMain.push(cb) },
+        onEvent as never,
+      );
       return Object.assign(remote, { dispose: () => handlers.dispose() });
     },
   };

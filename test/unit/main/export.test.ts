@@ -27,7 +27,15 @@ const full = {
     },
   },
   outputs: [
-    { method: 'influx', main: true, options: { influx: { host: 'db', port: 8086, username: 'root', password: 'secret', database: 'dev', measurement: 'points' }, batch_size: 100, max_retries: 3 } },
+    {
+      method: 'influx',
+      main: true,
+      options: {
+        influx: { host: 'db', port: 8086, username: 'root', password: 'secret', database: 'dev', measurement: 'points' },
+        batch_size: 100,
+        max_retries: 3,
+      },
+    },
     { method: 'sqlite', options: { path: 'x.db' } },
     { method: 'stdout', options: { format: 'jsonl' } },
   ],
@@ -53,7 +61,18 @@ describe('toReferenceConfig', () => {
       expect(r.dropped).toContain(`input.options.${k}`);
     }
     expect(r.dropped).toEqual(
-      expect.arrayContaining(['outputs[1]', 'outputs[2].options.format', 'outputs[0].options.batch_size', 'outputs[0].options.max_retries', 'processing.on_error', 'extensions', 'analysis.timeout_ms', 'analysis.alert[0].format', 'analysis.alert[0].timezone', 'analysis.alert[1]']),
+      expect.arrayContaining([
+        'outputs[1]',
+        'outputs[2].options.format',
+        'outputs[0].options.batch_size',
+        'outputs[0].options.max_retries',
+        'processing.on_error',
+        'extensions',
+        'analysis.timeout_ms',
+        'analysis.alert[0].format',
+        'analysis.alert[0].timezone',
+        'analysis.alert[1]',
+      ]),
     );
     expect(c.outputs.map((o: { method: string }) => o.method)).toEqual(['influx', 'stdout']);
     expect(c.outputs[1]).toEqual({ method: 'stdout' });
@@ -90,7 +109,11 @@ describe('toReferenceConfig', () => {
   });
 
   it('keeps csv input with a warning, leaves the original untouched, adds databases', () => {
-    const csv = { input: { input_type: 'csv', data_structure: 'd.json', options: { path: 'x.csv', header: true, batchDuration: 0 } }, outputs: { method: 'stdout' }, processing: {} };
+    const csv = {
+      input: { input_type: 'csv', data_structure: 'd.json', options: { path: 'x.csv', header: true, batchDuration: 0 } },
+      outputs: { method: 'stdout' },
+      processing: {},
+    };
     const before = JSON.stringify(csv);
     const e = toReferenceConfig(csv);
     expect(JSON.stringify(csv)).toBe(before);
@@ -141,7 +164,10 @@ describe('exportProject and `ts-engine export`', () => {
 
   it('the CLI exports the sensors sample and refuses an invalid config', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-export-cli-'));
-    const stdout = execFileSync(process.execPath, [path.join(root, 'bin/ts-engine.mjs'), 'export', path.join(root, 'samples/sensors/config.json'), out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const stdout = execFileSync(process.execPath, [path.join(root, 'bin/ts-engine.mjs'), 'export', path.join(root, 'samples/sensors/config.json'), out], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(stdout).toContain('config.json');
     expect(fs.readdirSync(out).sort()).toEqual(['config.json', 'data_structure.json']);
     const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));

@@ -105,7 +105,12 @@ describe('workbench API handlers', () => {
 
   it('fs.listDir lists folders for the folder picker', async () => {
     const l = await h['fs.listDir']({ path: dir });
-    expect(l.entries).toEqual(expect.arrayContaining([{ name: 'data', dir: true }, { name: 'config.json', dir: false }]));
+    expect(l.entries).toEqual(
+      expect.arrayContaining([
+        { name: 'data', dir: true },
+        { name: 'config.json', dir: false },
+      ]),
+    );
     expect(l.parent).toBe(path.dirname(dir));
   });
 
@@ -185,7 +190,7 @@ describe('workbench API handlers', () => {
     await t.until(() => got['run.progress'].some((p) => p.state === 'paused'));
     expect(got['run.windows']).toHaveLength(0);
     await h['run.step']({});
-    await t.until(() => got['run.windows'].flatMap((b) => b.windows).length >= 1 && (got['run.progress'].at(-1)?.state === 'paused'));
+    await t.until(() => got['run.windows'].flatMap((b) => b.windows).length >= 1 && got['run.progress'].at(-1)?.state === 'paused');
     await new Promise((r) => setTimeout(r, 300));
     expect(got['run.windows'].flatMap((b) => b.windows)).toHaveLength(1);
     await h['run.setSpeed']({ speed: 10 });

@@ -43,7 +43,11 @@ function request(p: string, opts: { method?: string; headers?: Record<string, st
   });
 }
 const api = (name: string, args: unknown, headers: Record<string, string> = {}) =>
-  request(`/api/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-ts-engine-token': 'tok123', ...headers }, body: JSON.stringify(args) });
+  request(`/api/${name}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-ts-engine-token': 'tok123', ...headers },
+    body: JSON.stringify(args),
+  });
 
 describe('web mode server', () => {
   it('prints a loopback URL with the token', () => {

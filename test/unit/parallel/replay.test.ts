@@ -16,7 +16,7 @@ const quiet = { warn: () => {} };
 /** Deterministic sensor rows; `disorder` seconds of event-time jitter (out-of-order rows). */
 function rows(n: number, disorder: number): string[] {
   let seed = 7;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const t = 1_700_000_000 + Math.floor(i / 5) - Math.floor(rnd() * (disorder + 1));
@@ -69,7 +69,13 @@ describe('multi-core replay gives the one-thread result', () => {
       const b = dump(path.join(many.dir, 'many.db'));
       expect(b.points).toEqual(a.points);
       expect(b.dead).toEqual(a.dead);
-      expect([par.rowsRead, par.rowsOk, par.rowErrors, par.lateRows, par.windowsClosed]).toEqual([seq.rowsRead, seq.rowsOk, seq.rowErrors, seq.lateRows, seq.windowsClosed]);
+      expect([par.rowsRead, par.rowsOk, par.rowErrors, par.lateRows, par.windowsClosed]).toEqual([
+        seq.rowsRead,
+        seq.rowsOk,
+        seq.rowErrors,
+        seq.lateRows,
+        seq.windowsClosed,
+      ]);
       if (disorder > lateness) {
         expect(seq.lateRows).toBeGreaterThan(0);
         // the boundary rule was exercised: ranges re-run with the watermark the earlier ranges reached

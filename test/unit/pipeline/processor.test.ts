@@ -16,7 +16,6 @@ import {
   SECTION14_ROWS,
   SECTION14_RULE,
   SECTION14_TRANSFORMATION,
-  SENSOR_SPEC,
   type StructureSpec,
 } from '../helpers.js';
 
@@ -51,7 +50,11 @@ describe('Section 14 worked example through the processor', () => {
 
 describe('event time (15.1)', () => {
   const cfg = (extra: Record<string, unknown> = {}) =>
-    makeConfig({ transformation: ['sensor_id', 'n: one(timestamp)', 'ts_max: timestamp'], rule: ['key: sensor_id', 'sum(n)', 'max(ts_max)'], options: eventOptions(extra) });
+    makeConfig({
+      transformation: ['sensor_id', 'n: one(timestamp)', 'ts_max: timestamp'],
+      rule: ['key: sensor_id', 'sum(n)', 'max(ts_max)'],
+      options: eventOptions(extra),
+    });
   const row = (t: number, sid = 1) => `${t},${sid},x,0,0,0,0`;
 
   it('epoch-aligned half-open windows [start, end), closed in time order', async () => {
@@ -92,7 +95,9 @@ describe('event time (15.1)', () => {
     expect(p.processRow(row(1020))).toBe(true);
     expect(p.processRow(row(1005))).toBe(false);
     expect(p.lastFailure!.reason).toBe('late');
-    expect(p.lastFailure!.message).toContain('late row: its window [1970-01-01T00:16:40.000Z, 1970-01-01T00:16:50.000Z) closed at watermark 1970-01-01T00:17:00.000Z');
+    expect(p.lastFailure!.message).toContain(
+      'late row: its window [1970-01-01T00:16:40.000Z, 1970-01-01T00:16:50.000Z) closed at watermark 1970-01-01T00:17:00.000Z',
+    );
     expect(p.lateRows).toBe(1);
     expect(p.failed).toBe(1);
     p.finish();
@@ -128,7 +133,9 @@ describe('event time (15.1)', () => {
     }
   });
   it('a rejected row does not advance the watermark', async () => {
-    const plan = await mustPlan(makeConfig({ transformation: ['sensor_id', 'q: pydiv(1, sensor_id)'], rule: ['key: sensor_id', 'sum(q)'], options: eventOptions() }));
+    const plan = await mustPlan(
+      makeConfig({ transformation: ['sensor_id', 'q: pydiv(1, sensor_id)'], rule: ['key: sensor_id', 'sum(q)'], options: eventOptions() }),
+    );
     const p = new Processor(plan);
     p.processRow(row(1000, 1));
     expect(p.processRow(row(5000, 0))).toBe(false);
@@ -194,7 +201,11 @@ describe('row parsing (Section 4, D-10…D-13)', () => {
   const parse = (spec: StructureSpec, line: string, sep = ','): Value[] => {
     const fields = fieldsOf(spec);
     const r: Value[] = new Array(fields.length).fill(null);
-    compileRowParser(fields, fields.map((_, i) => i), sep)(line, r);
+    compileRowParser(
+      fields,
+      fields.map((_, i) => i),
+      sep,
+    )(line, r);
     return r;
   };
   const parseError = (spec: StructureSpec, line: string, sep = ','): RowError => {
@@ -206,7 +217,14 @@ describe('row parsing (Section 4, D-10…D-13)', () => {
     }
     throw new Error('expected a row error');
   };
-  const ALL: StructureSpec = { s: [0, 'StringType'], i: [1, 'IntegerType'], l: [2, 'LongType'], f: [3, 'FloatType'], d: [4, 'DoubleType'], b: [5, 'BooleanType'] };
+  const ALL: StructureSpec = {
+    s: [0, 'StringType'],
+    i: [1, 'IntegerType'],
+    l: [2, 'LongType'],
+    f: [3, 'FloatType'],
+    d: [4, 'DoubleType'],
+    b: [5, 'BooleanType'],
+  };
 
   it('conversions with Python semantics', () => {
     expect(parse(ALL, ' x , 5 ,+2,1e3,-0,yes')).toEqual([' x ', 5, 2, 1000, -0, true]);

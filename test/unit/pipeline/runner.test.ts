@@ -13,7 +13,17 @@ import { checkConfig } from '../../../engine/pipeline/plan.js';
 import type { PipelinePlan } from '../../../engine/pipeline/plan.js';
 import type { Alert } from '../../../engine/alerts/alert-sink.js';
 import type { DeadLetter } from '../../../engine/pipeline/dead-letters.js';
-import { makeConfig, SECTION14_ROWS, SECTION14_RULE, SECTION14_TRANSFORMATION, SENSOR_SPEC, structure, useTmpDir, writeFiles, type ConfigParts } from '../helpers.js';
+import {
+  makeConfig,
+  SECTION14_ROWS,
+  SECTION14_RULE,
+  SECTION14_TRANSFORMATION,
+  SENSOR_SPEC,
+  structure,
+  useTmpDir,
+  writeFiles,
+  type ConfigParts,
+} from '../helpers.js';
 
 const tmp = useTmpDir();
 
@@ -62,13 +72,20 @@ describe('Section 14 end to end through a run', () => {
   it('stdout reference format: separator, then the groups in key order', async () => {
     const { plan } = await setup({ transformation: SECTION14_TRANSFORMATION, rule: SECTION14_RULE }, SECTION14_ROWS);
     const r = await run(plan);
-    expect(r.stdout).toBe("---------------------------\n((5, 'seal.t1'), 2, 900.0, 2500.0, 3400.0, 1, 0)\n((72, 'seal.t2'), 1, 4100.0, 4100.0, 4100.0, 0, 1)\n");
+    expect(r.stdout).toBe(
+      "---------------------------\n((5, 'seal.t1'), 2, 900.0, 2500.0, 3400.0, 1, 0)\n((72, 'seal.t2'), 1, 4100.0, 4100.0, 4100.0, 0, 1)\n",
+    );
     expect(r.stats.state).toBe('finished');
     expect([r.stats.rowsRead, r.stats.rowsOk, r.stats.rowErrors, r.stats.windowsClosed, r.stats.aggregateRows]).toEqual([3, 3, 0, 1, 2]);
   });
   it('stdout jsonl format under event time: one object per row, keys sorted, ISO UTC window bounds (15.3)', async () => {
     const { plan } = await setup(
-      { transformation: SECTION14_TRANSFORMATION, rule: SECTION14_RULE, options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 }, outputs: [{ method: 'stdout', options: { format: 'jsonl' } }] },
+      {
+        transformation: SECTION14_TRANSFORMATION,
+        rule: SECTION14_RULE,
+        options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 },
+        outputs: [{ method: 'stdout', options: { format: 'jsonl' } }],
+      },
       SECTION14_ROWS,
     );
     const r = await run(plan);
@@ -81,7 +98,12 @@ describe('Section 14 end to end through a run', () => {
   });
   it('integers beyond 2^53 keep all their digits in JSONL (D-39)', async () => {
     const { plan } = await setup(
-      { transformation: ['s: timestamp', 'm: mul(timestamp, sensor_id)'], rule: ['sum(s)', 'mul(m)'], operation: 'reduce', outputs: [{ method: 'stdout', options: { format: 'jsonl' } }, { method: 'stdout' }] },
+      {
+        transformation: ['s: timestamp', 'm: mul(timestamp, sensor_id)'],
+        rule: ['sum(s)', 'mul(m)'],
+        operation: 'reduce',
+        outputs: [{ method: 'stdout', options: { format: 'jsonl' } }, { method: 'stdout' }],
+      },
       ['9007199254740993,1,a,0,0,0,0', '9007199254740993,1099511627776,a,0,0,0,0'],
     );
     const r = await run(plan);
@@ -205,7 +227,11 @@ describe('bad data (15.4, D-09, D-10)', () => {
     // 'garbage' fails at its first declared column (timestamp), before the column count matters
     expect(r.stats.errorsByReason).toEqual({ 'division by zero': 1, 'bad LongType': 2 });
     expect([r.stats.rowsRead, r.stats.rowsOk, r.stats.rowErrors]).toEqual([5, 2, 3]);
-    const letters = fs.readFileSync(dl, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const letters = fs
+      .readFileSync(dl, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(letters.map((d) => [path.basename(d.source), d.line, d.reason, d.raw])).toEqual([
       ['data.csv', 2, 'division by zero', '1,1,a,0,0,10,0'],
       ['data.csv', 3, 'bad LongType', 'garbage'],
@@ -248,7 +274,12 @@ describe('bad data (15.4, D-09, D-10)', () => {
   });
   it('late rows are dead-lettered as "late" (15.1)', async () => {
     const { dir, plan } = await setup(
-      { transformation: ['sensor_id', 'n: one(timestamp)'], rule: ['key: sensor_id', 'sum(n)'], options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 }, processingExtra: { on_error: 'fail' } },
+      {
+        transformation: ['sensor_id', 'n: one(timestamp)'],
+        rule: ['key: sensor_id', 'sum(n)'],
+        options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 },
+        processingExtra: { on_error: 'fail' },
+      },
       sensorRows([
         [0, 1, 1],
         [20, 1, 1],
@@ -269,7 +300,10 @@ describe('analysis after the outputs (10.1, 10.4, 10.5, 10.6, D-28, D-46)', () =
         transformation: ['sensor_id', 'rpm_max: rotation_speed'],
         rule: ['key: sensor_id', 'max(rpm_max)'],
         options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 },
-        outputs: [{ method: 'sqlite', main: true, options: { path: 'store.db' } }, { method: 'stdout', options: { format: 'jsonl' } }],
+        outputs: [
+          { method: 'sqlite', main: true, options: { path: 'store.db' } },
+          { method: 'stdout', options: { format: 'jsonl' } },
+        ],
         analysis: {
           alert: { method: 'stdout' },
           accuracy: 1,

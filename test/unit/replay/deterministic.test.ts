@@ -15,7 +15,11 @@ function sampleCopy(): string {
   const config = JSON.parse(fs.readFileSync(path.join(SAMPLE, 'config.json'), 'utf8'));
   expect(config.input.options.time_field).toBe('timestamp');
   config.outputs = config.outputs.map((o: { method: string; options?: Record<string, unknown> }) =>
-    o.method === 'stdout' ? { ...o, options: { ...(o.options ?? {}), format: 'jsonl' } } : o.method === 'sqlite' ? { ...o, options: { ...o.options, path: 'store/sensors.db' } } : o,
+    o.method === 'stdout'
+      ? { ...o, options: { ...(o.options ?? {}), format: 'jsonl' } }
+      : o.method === 'sqlite'
+        ? { ...o, options: { ...o.options, path: 'store/sensors.db' } }
+        : o,
   );
   config.input.options.path = path.join(SAMPLE, config.input.options.path);
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
@@ -43,7 +47,10 @@ describe('deterministic replay of samples/sensors (event time)', () => {
   it('two runs give byte-identical output and alerts; a re-run into the same SQLite file adds no rows', async () => {
     const a = sampleCopy();
     const b = sampleCopy();
-    const [a1, b1] = await Promise.all([cliAsync(['run', 'config.json'], { cwd: a, timeoutMs: 60_000 }), cliAsync(['run', 'config.json'], { cwd: b, timeoutMs: 60_000 })]);
+    const [a1, b1] = await Promise.all([
+      cliAsync(['run', 'config.json'], { cwd: a, timeoutMs: 60_000 }),
+      cliAsync(['run', 'config.json'], { cwd: b, timeoutMs: 60_000 }),
+    ]);
     expect([a1.status, b1.status]).toEqual([0, 0]);
     expect(a1.stdout.length).toBeGreaterThan(0);
     expect(b1.stdout).toBe(a1.stdout);
@@ -62,7 +69,10 @@ describe('deterministic replay of samples/sensors (event time)', () => {
       expect(p.window_end < c.window_end || (p.window_end === c.window_end && p.key.sensor_id < c.key.sensor_id)).toBe(true);
     }
     expect(out.alerts.length).toBeGreaterThan(0);
-    for (const l of out.alerts) expect(l).toMatch(/^(Simple1|Avg6): Time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\. Parameter '(rpm_max|rpm_sum)' for key=\(\d+, '[\w.]+'\) out of range \[[-\d.e+]+,[-\d.e+]+\] and equal [-\d.e+]+$/);
+    for (const l of out.alerts)
+      expect(l).toMatch(
+        /^(Simple1|Avg6): Time: \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\. Parameter '(rpm_max|rpm_sum)' for key=\(\d+, '[\w.]+'\) out of range \[[-\d.e+]+,[-\d.e+]+\] and equal [-\d.e+]+$/,
+      );
     expect(out.alerts).toEqual(split(b1.stdout).alerts);
     expect(/analysis: [\d,]+ records, [\d,]+ history lookups, ([\d,]+) alerts/.exec(a1.stderr)?.[1]).toBe(String(out.alerts.length));
 
@@ -80,7 +90,10 @@ describe('deterministic replay of samples/sensors (event time)', () => {
   it('a multi-core replay (--workers 2) gives the same bytes as a one-worker run', async () => {
     const a = sampleCopy();
     const b = sampleCopy();
-    const [one, two] = await Promise.all([cliAsync(['run', 'config.json'], { cwd: a, timeoutMs: 60_000 }), cliAsync(['run', 'config.json', '--workers', '2'], { cwd: b, timeoutMs: 60_000 })]);
+    const [one, two] = await Promise.all([
+      cliAsync(['run', 'config.json'], { cwd: a, timeoutMs: 60_000 }),
+      cliAsync(['run', 'config.json', '--workers', '2'], { cwd: b, timeoutMs: 60_000 }),
+    ]);
     expect([one.status, two.status]).toEqual([0, 0]);
     expect(two.stdout).toBe(one.stdout);
     expect(dump(b)).toEqual(dump(a));

@@ -87,7 +87,15 @@ describe('Python modulo and division (5.6)', () => {
     expect(truediv(2n ** 60n, 2)).toBe(2 ** 59);
   });
   it('division by zero is a row error, never a silent inf/NaN', () => {
-    for (const f of [() => imod(1, 0), () => fmod(1, 0), () => ifloordiv(1, 0), () => ffloordiv(1, 0), () => truediv(1, 0), () => truediv(1, false), () => imod(2n ** 60n, 0n)]) {
+    for (const f of [
+      () => imod(1, 0),
+      () => fmod(1, 0),
+      () => ifloordiv(1, 0),
+      () => ffloordiv(1, 0),
+      () => truediv(1, 0),
+      () => truediv(1, false),
+      () => imod(2n ** 60n, 0n),
+    ]) {
       expect(f).toThrowError(RowError);
       try {
         f();
@@ -171,13 +179,21 @@ describe('fast converters give exactly what the general ones give', () => {
   it('decimal mantissas at the edge of 2^53 are correctly rounded', () => {
     expect(parseFloatText('900719925474099.7')).toBe(900719925474099.75);
     expect(parseFloatRange('900719925474099.7', 0, 17)).toBe(900719925474099.75);
-    for (const t of ['900719925474099.7', '9007199254740993', '90071992547409.97', '-900719925474099.3', '0.9007199254740993', '9007199254740.9999']) sameFloat(t);
+    for (const t of ['900719925474099.7', '9007199254740993', '90071992547409.97', '-900719925474099.3', '0.9007199254740993', '9007199254740.9999'])
+      sameFloat(t);
   });
   it('any decimal text (property)', () => {
     const decimal = fc
-      .tuple(fc.constantFrom('', '-', '+'), fc.stringMatching(/^[0-9]{0,20}$/), fc.option(fc.stringMatching(/^[0-9]{0,24}$/)), fc.constantFrom('', '', '', 'e5', 'E-3', ' ', 'x'))
+      .tuple(
+        fc.constantFrom('', '-', '+'),
+        fc.stringMatching(/^[0-9]{0,20}$/),
+        fc.option(fc.stringMatching(/^[0-9]{0,24}$/)),
+        fc.constantFrom('', '', '', 'e5', 'E-3', ' ', 'x'),
+      )
       .map(([sign, i, f, tail]) => sign + i + (f === null ? '' : '.' + f) + tail);
-    fc.assert(fc.property(fc.oneof(decimal, fc.constantFrom('9007199254740993', '900719925474099.7', '-0', '.5', '5.', 'inf', 'nan', '')), sameFloat), { numRuns: 500 });
+    fc.assert(fc.property(fc.oneof(decimal, fc.constantFrom('9007199254740993', '900719925474099.7', '-0', '.5', '5.', 'inf', 'nan', '')), sameFloat), {
+      numRuns: 500,
+    });
   });
   it('integers and strings from bytes', () => {
     const b = enc.encode('12,-7,+3,x1,9007199254740993,héllo,abc');
