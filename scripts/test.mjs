@@ -7,6 +7,7 @@ const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const steps = [
   ['lint and format', [npx, 'biome', 'check', '--error-on-warnings', '.']],
   ['type check', [npx, 'tsc', '--noEmit', '-p', 'tsconfig.json']],
+  ['renderer type check', [npx, 'svelte-check', '--fail-on-warnings', '--tsconfig', './renderer/tsconfig.json']],
   ['unit + integration tests', [npx, 'vitest', 'run']],
 ];
 if (fs.existsSync('playwright.config.ts')) steps.push(['end-to-end tests', [npx, 'playwright', 'test']]);
