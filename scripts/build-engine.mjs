@@ -11,7 +11,7 @@ await build({
   entryPoints: {
     cli: 'engine/cli/entry.ts',
     engine: 'engine/index.ts',
-    'analysis-worker': 'engine/analysis/worker.ts',
+    'sandbox-host': 'engine/sandbox/host.ts',
     'replay-worker': 'engine/parallel/worker.ts',
   },
   outdir: 'dist',

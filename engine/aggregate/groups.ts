@@ -52,10 +52,22 @@ function lookupCode(nKeys: number, keyExprs: string[], createGroup: string): str
   return code;
 }
 
-export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = []): GroupOps {
+/**
+ * `atomic`: a row is folded into its group all at once or not at all — every
+ * new accumulator is computed first, then all are stored — because in the
+ * sandbox user code may be interrupted at any call (docs/sandbox.md).
+ */
+export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = [], options: { atomic?: boolean } = {}): GroupOps {
   const nKeys = plan.keys.length;
   const initList = plan.values.map((v) => v.fn.init(`o[${v.position}]`, v.input)).join(', ');
-  const combine = plan.values.map((v, j) => v.fn.combine(`s[${j}]`, `o[${v.position}]`, v.input)).join('\n    ');
+  const combine =
+    options.atomic && plan.values.length > 0
+      ? [
+          `let ${plan.values.map((_, j) => `t${j} = s[${j}]`).join(', ')};`,
+          ...plan.values.map((v, j) => v.fn.combine(`t${j}`, `o[${v.position}]`, v.input)),
+          plan.values.map((_, j) => `s[${j}] = t${j};`).join(' '),
+        ].join('\n    ')
+      : plan.values.map((v, j) => v.fn.combine(`s[${j}]`, `o[${v.position}]`, v.input)).join('\n    ');
   // partial accumulators already hold result-typed values (e.g. a boolean sum is already an integer)
   const merge = plan.values.map((v, j) => v.fn.combine(`s[${j}]`, `t[${j}]`, v.type)).join('\n    ');
   const rowKeys = plan.keys.map((k) => `o[${k.position}]`);
@@ -75,6 +87,11 @@ return {
     ${merge}
   },
 };`;
+  return buildGroupOps(source, extensions);
+}
+
+/** The group operations of a generated source (also built inside the sandbox). */
+export function buildGroupOps(source: string, extensions: readonly unknown[]): GroupOps {
   const ops = new Function('h', 'x', source)(runtime, extensions) as Omit<GroupOps, 'source'>;
   return { ...ops, source };
 }

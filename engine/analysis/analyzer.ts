@@ -13,7 +13,7 @@ import type { Alert, AlertSink } from '../alerts/alert-sink.js';
 import { BUILTIN_ANALYSIS_CLASSES } from './builtin.js';
 import { RecordHistory, type HistorySource } from './history.js';
 import { UserAnalysisHost } from './user-host.js';
-import type { WorkerModuleSpec } from './worker.js';
+import type { AnalysisModuleSpec } from '../sandbox/protocol.js';
 import { pyTuple } from '../values/python.js';
 
 export interface AnalyzerStats {
@@ -44,21 +44,19 @@ export class Analyzer {
     this.keyTypes = agg.keys.map((k) => k.type);
     this.valueNames = agg.values.map((v) => v.name);
     this.valueTypes = new Map(agg.values.map((v) => [v.name, v.type]));
-    const userSpecs: WorkerModuleSpec[] = [];
+    const userSpecs: AnalysisModuleSpec[] = [];
     for (const rule of cfg.rules) {
       if (rule.builtin) this.builtins.set(rule.index, new BUILTIN_ANALYSIS_CLASSES[rule.module]!(rule.options, rule.name));
       else {
-        const extFile = plan.extensions.analysisFiles.get(rule.module);
-        userSpecs.push({
-          index: rule.index,
-          file: extFile ?? rule.module,
-          exportName: extFile ? rule.module : rule.exportName,
-          name: rule.name,
-          options: rule.options,
-        });
+        const at = plan.userCode?.analyses.get(rule.index);
+        if (!at) throw new Error(`analysis ${rule.name} (${rule.module}) was not loaded`);
+        userSpecs.push({ ruleIndex: rule.index, module: at.module, from: at.from, exportName: at.exportName, name: rule.name, options: rule.options });
       }
     }
-    if (userSpecs.length > 0) this.host = new UserAnalysisHost(userSpecs, cfg.timeoutMs);
+    const code = plan.userCode;
+    if (userSpecs.length > 0 && code) {
+      this.host = new UserAnalysisHost(code.bundles, code.files, userSpecs, { ...code.limits, timeoutMs: code.analysisTimeoutMs });
+    }
   }
 
   async open(): Promise<void> {

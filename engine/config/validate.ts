@@ -19,6 +19,7 @@ import type {
   InputConfig,
   OutputConfig,
   PipelineConfig,
+  SandboxConfig,
   TimeUnit,
 } from './model.js';
 
@@ -43,6 +44,7 @@ export interface ValidationResult {
     fields?: InputField[];
     processing?: { transformation: string[]; operation: 'reduce' | 'reduceByKey'; rules: string[] };
     extensions?: string[];
+    sandbox?: SandboxConfig;
     raw: Record<string, unknown>;
   };
   structureSink?: DiagnosticSink;
@@ -191,7 +193,7 @@ class Validator {
       return undefined;
     }
     for (const key of Object.keys(root)) {
-      if (!['input', 'outputs', 'processing', 'databases', 'analysis', 'extensions'].includes(key)) {
+      if (!['input', 'outputs', 'processing', 'databases', 'analysis', 'extensions', 'sandbox'].includes(key)) {
         this.sink.report(key, 'ConfigError', `unknown top-level key '${key}' is ignored`, { onKey: true, severity: 'warning' });
       }
     }
@@ -201,9 +203,16 @@ class Validator {
     const databases = this.databases(root);
     const errorsBefore = this.sink.diagnostics.filter((d) => d.severity === 'error').length;
     const extensions = this.extensions(root);
+    const sandbox = this.sandbox(root);
     const extensionsOk = this.sink.diagnostics.filter((d) => d.severity === 'error').length === errorsBefore;
-    this.partial = { fields: this.fields, processing, extensions: extensionsOk ? extensions : undefined, raw: root };
-    const analysis = root.analysis === undefined ? undefined : this.analysis(root, outputs ?? [], input);
+    this.partial = {
+      fields: this.fields,
+      processing,
+      extensions: extensionsOk ? extensions : undefined,
+      sandbox: extensionsOk ? sandbox : undefined,
+      raw: root,
+    };
+    const analysis = root.analysis === undefined ? undefined : this.analysis(root, outputs ?? [], input, sandbox);
     if (!input || !outputs || !processing) return undefined;
     return {
       configPath: absConfig,
@@ -219,6 +228,7 @@ class Validator {
       databases,
       analysis: analysis ?? undefined,
       extensions,
+      sandbox,
     };
   }
 
@@ -620,6 +630,51 @@ class Validator {
     return out;
   }
 
+  // ---- sandbox -----------------------------------------------------------
+
+  /** Limits of the sandbox user code runs in, and the project files it may read (docs/sandbox.md). */
+  private sandbox(root: Obj): SandboxConfig {
+    const p = 'sandbox';
+    const out: SandboxConfig = { timeoutMs: 1000, startupTimeoutMs: 5000, memoryMb: 512, files: [] };
+    const sb = root.sandbox;
+    if (sb === undefined) return out;
+    if (!isObj(sb)) {
+      this.err(p, `sandbox must be an object {"timeout_ms", "startup_timeout_ms", "memory_mb", "files"}, got ${typeName(sb)}`);
+      return out;
+    }
+    for (const key of Object.keys(sb)) {
+      if (!['timeout_ms', 'startup_timeout_ms', 'memory_mb', 'files'].includes(key)) {
+        this.sink.report(`${p}.${key}`, 'ConfigError', `unknown key '${key}' in sandbox is ignored`, { onKey: true, severity: 'warning' });
+      }
+    }
+    out.timeoutMs = this.num(sb, 'timeout_ms', p, { integer: true, min: 1, max: 600_000 }) ?? out.timeoutMs;
+    out.startupTimeoutMs = this.num(sb, 'startup_timeout_ms', p, { integer: true, min: 1, max: 600_000 }) ?? out.startupTimeoutMs;
+    // below this Node itself does not fit
+    out.memoryMb = this.num(sb, 'memory_mb', p, { integer: true, min: 64, max: 65_536 }) ?? out.memoryMb;
+    const files = sb.files;
+    if (files === undefined) return out;
+    if (!Array.isArray(files)) {
+      this.err(`${p}.files`, `${p}.files must be an array of project file paths (relative to the config file), got ${typeName(files)}`);
+      return out;
+    }
+    files.forEach((f, i) => {
+      const fp = `${p}.files[${i}]`;
+      if (typeof f !== 'string' || f.length === 0) {
+        this.err(fp, `${fp} must be a file path relative to the config file, got ${typeName(f)}`);
+        return;
+      }
+      const abs = this.resolve(f);
+      const rel = path.relative(this.configDir, abs);
+      if (path.isAbsolute(f) || rel.startsWith('..') || path.isAbsolute(rel)) {
+        this.err(fp, `${fp}: only files inside the project folder can be granted, not ${JSON.stringify(f)}`);
+        return;
+      }
+      if (!this.io.exists(abs)) this.err(fp, `${fp}: granted file ${abs} does not exist`);
+      else out.files.push({ name: rel.split(path.sep).join('/'), path: abs });
+    });
+    return out;
+  }
+
   // ---- analysis ----------------------------------------------------------
 
   /** D-22: accept both spellings, error when both are given. */
@@ -630,7 +685,7 @@ class Validator {
     return o[a] ?? o[b];
   }
 
-  private analysis(root: Obj, outputs: OutputConfig[], input: InputConfig | undefined): AnalysisConfig | undefined {
+  private analysis(root: Obj, outputs: OutputConfig[], input: InputConfig | undefined, sandbox: SandboxConfig): AnalysisConfig | undefined {
     const an = root.analysis;
     const p = 'analysis';
     if (!isObj(an)) {
@@ -638,7 +693,7 @@ class Validator {
       return undefined;
     }
     const accuracy = this.num(an, 'accuracy', p, { required: true, min: 0 });
-    const timeoutMs = this.num(an, 'timeout_ms', p, { min: 1 }) ?? 1000;
+    const timeoutMs = this.num(an, 'timeout_ms', p, { min: 1, max: 600_000 }) ?? sandbox.timeoutMs;
     if (accuracy !== undefined && input && input.batchDurationSec > 0 && accuracy >= input.batchDurationSec) {
       this.warn(
         `${p}.accuracy`,

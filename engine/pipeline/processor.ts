@@ -7,8 +7,9 @@
  */
 import { RowError } from '../errors.js';
 import type { Value } from '../types.js';
-import { newWindowGroups, type Group, type WindowGroups } from '../aggregate/groups.js';
-import type { PipelinePlan } from './plan.js';
+import { newWindowGroups, type Group, type GroupOps, type WindowGroups } from '../aggregate/groups.js';
+import type { CompiledTransform } from '../expr/compile.js';
+import type { InputConfig } from '../config/model.js';
 import { compileByteRowParser, compileRowParser, type ByteRowParser, type RowParser } from './row-parser.js';
 import { timeToMsFn, windowStart } from '../window/time.js';
 
@@ -41,14 +42,51 @@ export interface ProcessorOptions {
   mode?: TimeMode;
 }
 
-export function timeModeOf(plan: PipelinePlan): TimeMode {
+/** What a Processor needs of a plan (the sandbox builds one from the same parts, docs/sandbox.md). */
+export interface ProcessorPlan {
+  config: {
+    input: Pick<InputConfig, 'fields' | 'sep' | 'batchDurationSec' | 'allowedLatenessSec' | 'timeUnit' | 'timeField' | 'rate'> & {
+      source: { type: 'csv' | 'kafka' };
+    };
+  };
+  parseSlots: number[];
+  timeSlot?: number;
+  transform: Pick<CompiledTransform, 'run' | 'columns'>;
+  groups: Pick<GroupOps, 'add'>;
+}
+
+/** What the sandbox's batch driver learns about each row (indexes are `rowIndex` values). */
+export interface RowLog {
+  failures: { row: number; reason: string; message: string }[];
+  /** for every window closed, in order: the row whose processing closed it */
+  closedAfter: number[];
+  windowStarts?: Float64Array;
+  /** largest event time after each row */
+  eventTimes?: Float64Array;
+}
+
+/** What the runner reads of a processor, in this process or in the sandbox (docs/sandbox.md). */
+export interface ProcessorState {
+  readonly mode: TimeMode;
+  readonly durMs: number;
+  watermarkMs: number;
+  maxEventMs: number;
+  rowsOk: number;
+  failed: number;
+  lateRows: number;
+  lastWindowStart: number;
+  closed: ClosedWindow[];
+  drain(): ClosedWindow[];
+}
+
+export function timeModeOf(plan: ProcessorPlan): TimeMode {
   const inp = plan.config.input;
   if (inp.timeField !== undefined) return 'event';
   if (inp.source.type === 'kafka' || inp.rate !== undefined) return 'processing';
   return 'whole';
 }
 
-export class Processor {
+export class Processor implements ProcessorState {
   readonly mode: TimeMode;
   readonly durMs: number;
   private readonly latenessMs: number;
@@ -82,9 +120,17 @@ export class Processor {
   private curGroups: WindowGroups | undefined;
   /** window start of the last row accepted */
   lastWindowStart = 0;
+  /**
+   * Set by the sandbox, which may interrupt user code at any call: the row being
+   * processed, and what each row did. Every state change of a row happens after
+   * its last call into user or helper code, ending with the count that commits
+   * it (rowsOk or failed), so an interrupted row is either done or untouched.
+   */
+  rowIndex = -1;
+  rowLog: RowLog | undefined;
 
   constructor(
-    readonly plan: PipelinePlan,
+    readonly plan: ProcessorPlan,
     options: ProcessorOptions = {},
   ) {
     const inp = plan.config.input;
@@ -105,9 +151,20 @@ export class Processor {
   }
 
   private fail(reason: string, message: string, field?: string): false {
-    this.failed++;
     this.lastFailure = { reason, message, field };
+    this.rowLog?.failures.push({ row: this.rowIndex, reason, message });
+    this.failed++;
     return false;
+  }
+
+  /** A row the caller rejects itself (the sandbox: user code ran out of time). */
+  rejectRow(reason: string, message: string): false {
+    return this.fail(reason, message);
+  }
+
+  /** After an interruption: close what the last committed row's watermark already closed. */
+  settle(): void {
+    if (this.mode === 'event' && this.watermarkMs >= this.minOpenEnd) this.closeUpTo(this.watermarkMs);
   }
 
   /**
@@ -143,21 +200,23 @@ export class Processor {
       if (t !== t || t === Infinity || t === -Infinity) return this.fail('bad event time', `event time ${String(r[this.timeSlot])} is not a finite number`);
       start = windowStart(t, this.durMs);
       if (start + this.durMs <= this.watermarkMs) {
-        this.lateRows++;
-        return this.fail(
+        const failed = this.fail(
           'late',
           `late row: its window [${new Date(start).toISOString()}, ${new Date(start + this.durMs).toISOString()}) closed at watermark ${new Date(this.watermarkMs).toISOString()}`,
         );
+        this.lateRows++;
+        return failed;
       }
       if (!this.evaluate(start)) return false;
       if (t > this.maxEventMs) {
         this.maxEventMs = t;
         const wm = t - this.latenessMs;
-        if (wm > this.watermarkMs) {
-          this.watermarkMs = wm;
-          if (wm >= this.minOpenEnd) this.closeUpTo(wm);
-        }
+        if (wm > this.watermarkMs) this.watermarkMs = wm;
       }
+      const log = this.rowLog;
+      if (log?.eventTimes !== undefined) log.eventTimes[this.rowIndex] = this.maxEventMs;
+      // the row is committed: closing windows may be interrupted and redone (settle)
+      if (this.watermarkMs >= this.minOpenEnd) this.closeUpTo(this.watermarkMs);
       return true;
     }
     if (this.mode === 'processing') {
@@ -179,16 +238,25 @@ export class Processor {
       throw e;
     }
     let m = start === this.curStart ? this.curGroups : this.open.get(start);
-    if (m === undefined) {
-      m = newWindowGroups();
-      this.open.set(start, m);
+    const fresh = m === undefined;
+    if (fresh) m = newWindowGroups();
+    try {
+      this.add(m!, o);
+    } catch (e) {
+      // user aggregates fold a row in all at once or not at all (compileGroupOps, atomic)
+      if (e instanceof RowError) return this.fail(e.reason, e.message, e.field);
+      throw e;
+    }
+    if (fresh) {
+      this.open.set(start, m!);
       const end = start + this.durMs;
       if (end < this.minOpenEnd) this.minOpenEnd = end;
     }
     this.curStart = start;
     this.curGroups = m;
-    this.add(m, o);
     this.lastWindowStart = start;
+    const log = this.rowLog;
+    if (log?.windowStarts !== undefined) log.windowStarts[this.rowIndex] = start;
     if (this.keptRows) this.keptRows.push(o.slice());
     this.rowsOk++;
     return true;
@@ -211,6 +279,7 @@ export class Processor {
     const m = this.open.get(start);
     this.open.delete(start);
     this.closed.push({ startMs: start, endMs: end, groups: m ? m.list : [] });
+    this.rowLog?.closedAfter.push(this.rowIndex);
   }
 
   /** Processing time: close every window that ended at or before `nowMs`, empty ones included. */

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PipelinePlan } from './plan.js';
-import { Processor, groupCount, type ClosedWindow } from './processor.js';
+import { Processor, groupCount, type ClosedWindow, type ProcessorState } from './processor.js';
 import type { Sink, SinkContext, ConnectionStatus } from '../sinks/sink.js';
 import type { Source, LineBatch } from '../sources/source.js';
 import { rowShape } from '../sinks/format.js';
@@ -18,6 +18,7 @@ import { Analyzer, type AnalyzerStats } from '../analysis/analyzer.js';
 import type { Alert } from '../alerts/alert-sink.js';
 import { RecentWindowsHistory } from '../analysis/history-recent.js';
 import type { AnalysisConfig, HistoryConfig, OutputConfig } from '../config/model.js';
+import { RemoteProcessor } from '../sandbox/remote-processor.js';
 
 /** True when analysis reads history from an output this run writes (then recent windows can be served from memory). */
 function historyIsOwnOutput(h: HistoryConfig, outputs: OutputConfig[]): boolean {
@@ -112,7 +113,10 @@ export class RunFailure extends Error {
 export class Runner {
   readonly runId: string;
   private readonly clock: Clock;
-  private readonly processor: Processor;
+  private readonly processor: ProcessorState;
+  /** one of these two: rows are processed here, or in the sandbox when the plan calls user functions (docs/sandbox.md) */
+  private readonly local: Processor | undefined;
+  private readonly remote: RemoteProcessor | undefined;
   private readonly stores: SqliteStores;
   private readonly env: ComponentEnv;
   private sinks: Sink[] = [];
@@ -152,7 +156,9 @@ export class Runner {
     this.runId = options.runId ?? randomUUID();
     this.clock = options.clock ?? systemClock;
     this.stores = new SqliteStores(() => this.clock.now());
-    this.processor = new Processor(plan);
+    if (plan.untrusted) throw new RunFailure('this config uses user code of a folder that is not trusted; trust the folder to run it');
+    if (plan.userCode?.rows) this.processor = this.remote = new RemoteProcessor(plan);
+    else this.processor = this.local = new Processor(plan);
     this.speed = options.speed ?? plan.config.input.speed;
     this.paused = !!options.startPaused;
     this.env = {
@@ -184,6 +190,7 @@ export class Runner {
     this.paused = false;
     this.wake?.();
     this.onStop?.();
+    this.remote?.interrupt();
   }
   setSpeed(speed: number): void {
     this.speed = speed;
@@ -272,6 +279,7 @@ export class Runner {
     // 15.5: rows read again after a restart whose windows were stored before it are late, not a new window
     const resume = this.source.resumeWatermarkMs?.();
     if (resume !== undefined && this.processor.mode === 'event' && resume > this.processor.watermarkMs) this.processor.watermarkMs = resume;
+    await this.remote?.open(this.processor.watermarkMs);
   }
 
   private async closeAll(): Promise<void> {
@@ -286,6 +294,7 @@ export class Runner {
     await attempt(() => this.source?.close());
     for (const s of this.sinks) await attempt(() => s.close());
     await attempt(() => this.analyzer?.close());
+    await attempt(() => this.remote?.close());
     await attempt(() => this.deadLetters?.close());
     this.stores.closeAll();
     if (errors.length > 0 && !this.error) this.env.warn(`while closing: ${errors.join('; ')}`);
@@ -294,7 +303,8 @@ export class Runner {
   /** Runs to the end of a finite input (or until stop()); resolves with the final stats. */
   async run(): Promise<RunStats> {
     return this.lifecycle(true, async () => {
-      this.processor.startAt(this.clock.now());
+      if (this.remote) await this.remote.startAt(this.clock.now());
+      else this.local!.startAt(this.clock.now());
       this.emitProgress(true);
       await this.loop();
       this.state = 'stopping';
@@ -302,7 +312,8 @@ export class Runner {
       // stay uncommitted and are read again next time (the complete window then replaces this one)
       const early = this.stopRequested && this.processor.mode === 'event' && !!this.source?.committable;
       if (early) await this.commit();
-      this.processor.finish(this.startedAt, this.clock.now());
+      if (this.remote) await this.remote.finish(this.startedAt, this.clock.now());
+      else this.local!.finish(this.startedAt, this.clock.now());
       await this.emitClosed();
       if (!early) await this.commit();
     });
@@ -378,8 +389,9 @@ export class Runner {
       this.onStop = undefined;
       if (this.stopRequested) return;
       if (batch === null) return;
-      await this.processBatch(batch);
-      if (this.processor.mode === 'processing') this.processor.advanceTo(this.clock.now());
+      if (this.remote) await this.processInSandbox(batch, this.remote);
+      else await this.processBatch(batch, this.local!);
+      if (this.processor.mode === 'processing') await this.advanceTo(this.clock.now());
       await this.emitClosed();
       await this.commit();
       this.checkErrorRate(false);
@@ -387,8 +399,12 @@ export class Runner {
     }
   }
 
-  private async processBatch(batch: LineBatch): Promise<void> {
-    const p = this.processor;
+  private async advanceTo(now: number): Promise<void> {
+    if (this.remote) await this.remote.advanceTo(now);
+    else this.local!.advanceTo(now);
+  }
+
+  private async processBatch(batch: LineBatch, p: Processor): Promise<void> {
     const track = batch.offsets !== undefined && batch.partition !== undefined;
     const processing = p.mode === 'processing';
     const rate = this.plan.config.input.rate;
@@ -406,7 +422,7 @@ export class Runner {
       if (track) {
         if (!ok) this.noteOffset(batch, i);
         else if (p.lastWindowStart !== tracked) {
-          this.trackOffset(batch.partition!, BigInt(batch.offsets![i]!));
+          this.trackOffset(batch.partition!, BigInt(batch.offsets![i]!), p.lastWindowStart);
           tracked = p.lastWindowStart;
         }
       }
@@ -430,6 +446,63 @@ export class Runner {
     if (track && batch.count > 0) this.noteOffset(batch, batch.count - 1);
   }
 
+  /**
+   * processBatch for rows processed in the sandbox: one segment per batch (one
+   * per row when paced in rows per second, as each row has its own processing
+   * time), then the same per-row bookkeeping, pacing and controls as above. A
+   * stop ends the segment in flight at the row being processed; rows the
+   * sandbox already processed are accounted for before the batch ends.
+   */
+  private async processInSandbox(batch: LineBatch, p: RemoteProcessor): Promise<void> {
+    const track = batch.offsets !== undefined && batch.partition !== undefined;
+    const processing = p.mode === 'processing';
+    const rate = this.plan.config.input.rate;
+    const eventPaced = p.mode === 'event' && this.speed > 0;
+    let tracked = NaN;
+    let stopping = this.stopRequested;
+    let last = -1;
+    for (let from = 0; from < batch.count && !stopping; ) {
+      const to = processing && rate !== undefined ? from + 1 : batch.count;
+      const seg = await p.segment(batch, from, to, processing ? this.clock.now() : 0, { windowStarts: track, eventTimes: eventPaced });
+      let f = 0;
+      for (let k = 0; k < seg.processed; k++) {
+        const i = from + k;
+        last = i;
+        this.rowsRead++;
+        const failure = seg.failures[f]?.row === k ? seg.failures[f++] : undefined;
+        if (failure) this.recordRowError({ position: batch.position(i), reason: failure.reason, message: failure.message, raw: batch.text(i) });
+        if (track) {
+          if (failure) this.noteOffset(batch, i);
+          else if (seg.windowStarts![k] !== tracked) {
+            tracked = seg.windowStarts![k]!;
+            this.trackOffset(batch.partition!, BigInt(batch.offsets![i]!), tracked);
+          }
+        }
+        p.release(k);
+        if (stopping) continue;
+        if (processing && rate !== undefined) await this.paceRate(rate);
+        else if (eventPaced && !failure) {
+          p.maxEventMs = seg.eventTimes![k]!;
+          await this.paceEvent();
+        }
+        if (this.stepping && p.closed.length > 0) {
+          this.stepping = false;
+          this.paused = true;
+        }
+        if (this.paused || this.stopRequested) {
+          if (track) this.noteOffset(batch, i);
+          tracked = NaN;
+          await this.emitClosed();
+          if (!this.stopRequested) await this.waitWhilePaused();
+          stopping = this.stopRequested;
+        }
+      }
+      if (seg.processed < to - from) stopping = true;
+      from += seg.processed;
+    }
+    if (track && last >= 0) this.noteOffset(batch, last);
+  }
+
   private noteOffset(batch: LineBatch, i: number): void {
     const off = BigInt(batch.offsets![i]!);
     const part = batch.partition!;
@@ -437,8 +510,7 @@ export class Runner {
     if (last === undefined || off > last) this.lastOffset.set(part, off);
   }
 
-  private trackOffset(partition: number, offset: bigint): void {
-    const start = this.processor.lastWindowStart;
+  private trackOffset(partition: number, offset: bigint, start: number): void {
     let m = this.windowOffsets.get(start);
     if (!m) this.windowOffsets.set(start, (m = new Map()));
     const cur = m.get(partition);
@@ -470,16 +542,16 @@ export class Runner {
     const target = this.paceStartWall + (this.paceRows * 1000) / rate;
     const now = this.clock.now();
     if (target - now > 5) {
-      this.processor.advanceTo(now);
+      await this.advanceTo(now);
       await this.emitClosed();
       this.emitProgress(false);
       await this.clock.sleep(target - now);
-      this.processor.advanceTo(this.clock.now());
+      await this.advanceTo(this.clock.now());
     }
   }
 
   private rowFailed(batch: LineBatch, i: number, raw: string): void {
-    const f = this.processor.lastFailure!;
+    const f = this.local!.lastFailure!;
     this.recordRowError({ position: batch.position(i), reason: f.reason, message: f.message, raw });
   }
 

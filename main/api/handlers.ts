@@ -153,7 +153,7 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     async 'config.preview'({ dir, overlay, maxRows }) {
       const started = performance.now();
       const { result, plan } = await checkProject(dir, overlay);
-      const p = plan ? preview(plan, { maxRows: maxRows ?? 1000 }) : undefined;
+      const p = plan ? await preview(plan, { maxRows: maxRows ?? 1000 }) : undefined;
       return { check: result, preview: p, elapsedMs: performance.now() - started };
     },
 

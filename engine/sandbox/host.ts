@@ -1,0 +1,418 @@
+/**
+ * The sandbox process (docs/sandbox.md): hosts user code in a realm of its own
+ * — no Node globals, no eval, no host object reachable — and runs every piece
+ * of user code under a vm time limit, so this process always gets control back.
+ * The engine starts it with a heap limit and the Node permission model, watches
+ * its memory, and kills it when it must. Rows are processed here by the same
+ * Processor the engine uses, so user functions are plain calls.
+ */
+import vm from 'node:vm';
+import { RowError } from '../errors.js';
+import { buildTransform } from '../expr/compile.js';
+import { buildGroupOps } from '../aggregate/groups.js';
+import { Processor, type ProcessorPlan, type RowLog } from '../pipeline/processor.js';
+import { flatten } from '../pipeline/flat-window.js';
+import { realmBootstrap, type RealmHelpers } from './realm-bootstrap.js';
+import { taggedJson } from './tagged-json.js';
+import {
+  BUNDLE_GLOBAL,
+  type AnalysisModuleSpec,
+  type ClosedAfter,
+  type FailureKind,
+  type LoadResult,
+  type ModuleShape,
+  type ProcessorCounters,
+  type Reply,
+  type Request,
+  type SandboxEvent,
+  type SandboxLimits,
+  type SandboxProcessorSpec,
+  type SegmentResult,
+  type WindowsResult,
+} from './protocol.js';
+
+/** Exit code of a sandbox that found itself over its memory limit between calls. */
+export const MEMORY_EXIT_CODE = 86;
+
+class SandboxFailure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const limits = JSON.parse(process.argv[2] ?? '{}') as SandboxLimits;
+const codec = taggedJson();
+
+// a terminal's Ctrl-C reaches this process too: it interrupts the running call (breakOnSigint) and nothing else;
+// the engine decides when this process ends (disconnect), so a clean shutdown can still ask it for open windows
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+process.on('disconnect', () => process.exit(0));
+
+const context = vm.createContext(Object.create(null), {
+  name: 'ts-engine user code',
+  codeGeneration: { strings: false, wasm: false },
+  // promise jobs of user code run only inside our time-limited calls, never later from the event loop
+  microtaskMode: 'afterEvaluate',
+});
+const helpers = new vm.Script(
+  `(function () { 'use strict'; const codec = (${taggedJson.toString()})(); delete Atomics.waitAsync; return (${realmBootstrap.toString()})(codec); })()`,
+  { filename: 'ts-engine:realm' },
+).runInContext(context, { timeout: 5000 }) as RealmHelpers;
+
+const TIMED = new vm.Script('"use strict"; globalThis.__tsEngineTimed();', { filename: 'ts-engine:timed' });
+const DRAIN = new vm.Script('"use strict"; undefined;', { filename: 'ts-engine:drain' });
+
+function failureOf(e: unknown, ms: number, what: string): SandboxFailure {
+  const code = (e as { code?: unknown })?.code;
+  if (code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return new SandboxFailure('timeout', `${what} timed out after ${ms} ms`);
+  if (code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') return new SandboxFailure('interrupted', `${what} was interrupted`);
+  if (e instanceof SandboxFailure) return e;
+  if (e instanceof RowError) return new SandboxFailure('user', e.message);
+  // the host's own errors (and stack overflows a user call caused in a host frame) are of this realm
+  if (e instanceof Error) return new SandboxFailure('internal', e.message);
+  // an exception of user code: its message is read in the realm, under a time limit (never hand it a host object)
+  let message: string;
+  try {
+    message = timed(() => helpers.describeError(e), limits.timeoutMs, false);
+  } catch {
+    message = 'an exception whose message cannot be read';
+  }
+  return new SandboxFailure('user', message);
+}
+
+function checkMemory(): void {
+  if (process.memoryUsage.rss() > limits.memoryMb * 1024 * 1024) process.exit(MEMORY_EXIT_CODE);
+}
+
+/**
+ * Runs host code that calls into the realm, under a time limit; then runs the
+ * promise jobs user code queued, under the same limit. Nothing of user code
+ * runs anywhere else.
+ */
+function timed<T>(fn: () => T, ms: number, drain = true): T {
+  const g = globalThis as { __tsEngineTimed?: () => unknown };
+  g.__tsEngineTimed = fn;
+  let result: T;
+  try {
+    result = TIMED.runInThisContext({ timeout: Math.max(1, Math.ceil(ms)), breakOnSigint: true }) as T;
+  } finally {
+    g.__tsEngineTimed = undefined;
+  }
+  if (drain) DRAIN.runInContext(context, { timeout: Math.max(1, Math.ceil(ms)), breakOnSigint: true });
+  checkMemory();
+  return result;
+}
+
+function guarded<T>(fn: () => T, ms: number, what: string, drain = true): T {
+  try {
+    return timed(fn, ms, drain);
+  } catch (e) {
+    throw failureOf(e, ms, what);
+  }
+}
+
+// ---- modules ------------------------------------------------------------------
+
+/** bundle index → realm module index (undefined when it failed to load) */
+const realmModule: (number | undefined)[] = [];
+const moduleFiles: string[] = [];
+
+function load(req: Extract<Request, { op: 'load' }>): LoadResult {
+  const startup = limits.startupTimeoutMs;
+  for (const [name, text] of Object.entries(req.files)) guarded(() => helpers.addFile(name, text), startup, 'granting files');
+  const modules: LoadResult['modules'] = [];
+  for (const b of req.bundles) {
+    moduleFiles.push(b.file);
+    try {
+      const script = new vm.Script(b.code, { filename: b.file });
+      try {
+        script.runInContext(context, { timeout: startup, breakOnSigint: true });
+      } catch (e) {
+        throw failureOf(e, startup, 'loading the module');
+      }
+      checkMemory();
+      const m = guarded(() => helpers.takeExports(BUNDLE_GLOBAL), startup, 'reading its exports');
+      const shape = codec.decode(guarded(() => helpers.describe(m), startup, 'reading its exports')) as ModuleShape;
+      realmModule.push(m);
+      modules.push({ shape });
+    } catch (e) {
+      realmModule.push(undefined);
+      modules.push({ error: e instanceof SandboxFailure ? e.message : (e as Error).message });
+    }
+  }
+  return { modules };
+}
+
+function realmIndex(bundle: number): number {
+  const m = realmModule[bundle];
+  if (m === undefined) throw new SandboxFailure('internal', `module ${moduleFiles[bundle] ?? bundle} is not loaded`);
+  return m;
+}
+
+// ---- rows -----------------------------------------------------------------------
+
+/** A host function calling user function f with `arity` arguments; a throw becomes a row error. */
+function wrapUserFunction(f: unknown, name: string, arity: number, reason: string): unknown {
+  if (typeof f !== 'function') throw new SandboxFailure('internal', `${name} is not a function in the sandbox`);
+  const params = Array.from({ length: arity }, (_, i) => `a${i}`).join(', ');
+  const rowError = (e: unknown) => new RowError(reason, `${name}: ${failureOf(e, limits.timeoutMs, name).message}`);
+  return new Function('f', 'rowError', `"use strict"; return function (${params}) { try { return f(${params}); } catch (e) { throw rowError(e); } };`)(
+    f,
+    rowError,
+  );
+}
+
+let processor: Processor | undefined;
+let spec: SandboxProcessorSpec | undefined;
+
+function openProcessor(s: SandboxProcessorSpec): void {
+  const startup = limits.startupTimeoutMs;
+  const x = s.transformImpls.map((r) =>
+    wrapUserFunction(
+      guarded(() => helpers.transformFn(realmIndex(r.module), r.index), startup, r.name, false),
+      r.name,
+      r.arity,
+      'user function error',
+    ),
+  );
+  const a = s.aggregateImpls.map((r) =>
+    wrapUserFunction(
+      guarded(() => helpers.aggregateFn(realmIndex(r.module), r.index), startup, r.name, false),
+      r.name,
+      2,
+      'user aggregate error',
+    ),
+  );
+  const plan: ProcessorPlan = {
+    config: { input: { ...s.input, source: { type: s.input.sourceType } } },
+    parseSlots: s.parseSlots,
+    timeSlot: s.timeSlot,
+    transform: { run: buildTransform(s.transformSource, s.transformConsts, x), columns: s.columns },
+    groups: buildGroupOps(s.groupsSource, a),
+  };
+  processor = new Processor(plan, s.options);
+  spec = s;
+}
+
+function counters(p: Processor): ProcessorCounters {
+  return { rowsOk: p.rowsOk, failed: p.failed, lateRows: p.lateRows, watermarkMs: p.watermarkMs, maxEventMs: p.maxEventMs, lastWindowStart: p.lastWindowStart };
+}
+
+function closedWindows(p: Processor, log: RowLog | undefined): ClosedAfter[] {
+  const s = spec!;
+  return p.drain().map((w, i) => ({ after: log?.closedAfter[i] ?? -1, window: flatten(w, s.nKeys, s.nValues) }));
+}
+
+/**
+ * Processes the rows of one segment. The whole loop runs under the time limit;
+ * when it fires, the rows committed so far stand (a row's state changes are all
+ * made after its last call into user code), the interrupted row is retried with
+ * a fresh budget, and a row that alone exceeds the limit is dead-lettered.
+ */
+function segment(req: Extract<Request, { op: 'segment' }>): SegmentResult {
+  const p = processor!;
+  const rows = req.rows;
+  const n = 'lines' in rows ? rows.lines.length : rows.starts.length;
+  const log: RowLog = {
+    failures: [],
+    closedAfter: [],
+    windowStarts: req.want.windowStarts ? new Float64Array(n) : undefined,
+    eventTimes: req.want.eventTimes ? new Float64Array(n) : undefined,
+  };
+  const keptBefore = p.keptRows?.length ?? 0;
+  p.rowLog = log;
+  const ms = limits.timeoutMs;
+  const base = p.rowsOk + p.failed;
+  let from = 0;
+  let processed = n;
+  const now = req.now;
+  const drive =
+    'lines' in rows
+      ? () => {
+          const lines = rows.lines;
+          for (let k = from; k < n; k++) {
+            p.rowIndex = k;
+            p.processRow(lines[k]!, now);
+          }
+        }
+      : () => {
+          const { buf, starts, ends } = rows;
+          for (let k = from; k < n; k++) {
+            p.rowIndex = k;
+            p.processBytes(buf, starts[k]!, ends[k]!, now);
+          }
+        };
+  try {
+    while (from < n) {
+      p.rowIndex = from - 1;
+      try {
+        timed(drive, ms, false);
+        from = n;
+      } catch (e) {
+        const f = failureOf(e, ms, 'user code');
+        if (f.kind !== 'timeout' && f.kind !== 'interrupted') throw f;
+        const committed = p.rowsOk + p.failed - base;
+        const started = p.rowIndex === committed;
+        p.rowIndex = committed - 1;
+        p.settle();
+        if (f.kind === 'interrupted') {
+          processed = committed;
+          break;
+        }
+        if (committed === from && started) {
+          p.rowIndex = committed;
+          p.rejectRow('user code timeout', `user code timed out after ${ms} ms (sandbox.timeout_ms); the row was skipped`);
+          from = committed + 1;
+        } else from = committed;
+      }
+    }
+    try {
+      DRAIN.runInContext(context, { timeout: ms, breakOnSigint: true });
+    } catch {
+      // promise jobs user functions queued are no part of a row's result
+    }
+    checkMemory();
+  } finally {
+    p.rowLog = undefined;
+  }
+  return {
+    processed,
+    failures: log.failures,
+    windowStarts: log.windowStarts,
+    eventTimes: log.eventTimes,
+    closed: closedWindows(p, log),
+    kept: p.keptRows ? p.keptRows.slice(keptBefore) : undefined,
+    counters: counters(p),
+  };
+}
+
+function windows(run: (p: Processor) => void): WindowsResult {
+  const p = processor!;
+  run(p);
+  return { closed: closedWindows(p, undefined), counters: counters(p) };
+}
+
+// ---- analyses ---------------------------------------------------------------------
+
+const instances = new Map<number, number>();
+let nextCall = 0;
+/** answers of the engine to history requests, until the running call hands them to the realm */
+const historyAnswers = new Map<number, Record<string, unknown>>();
+let answerArrived: (() => void) | undefined;
+
+function send(m: Reply | SandboxEvent): void {
+  process.send!(m);
+}
+
+function openAnalyses(modules: AnalysisModuleSpec[]): void {
+  const startup = limits.startupTimeoutMs;
+  for (const s of modules) {
+    const k = guarded(
+      () => helpers.analysisNew(realmIndex(s.module), s.from, s.exportName, codec.encode(s.options ?? {}), s.name),
+      startup,
+      `starting ${s.exportName} (${moduleFiles[s.module]})`,
+    );
+    instances.set(s.ruleIndex, k);
+  }
+}
+
+async function callAnalysis(req: Extract<Request, { op: 'analysis.call' }>): Promise<void> {
+  const instance = instances.get(req.ruleIndex);
+  if (instance === undefined) throw new SandboxFailure('internal', `no analysis for rule ${req.ruleIndex}`);
+  const call = nextCall++;
+  const deadline = Date.now() + limits.timeoutMs;
+  const left = () => {
+    const ms = deadline - Date.now();
+    if (ms <= 0) throw new SandboxFailure('timeout', `timed out after ${limits.timeoutMs} ms`);
+    return ms;
+  };
+  const step = <T>(fn: () => T): T => {
+    const ms = left();
+    try {
+      return timed(fn, ms);
+    } catch (e) {
+      const f = failureOf(e, ms, 'analysis');
+      throw f.kind === 'timeout' ? new SandboxFailure('timeout', `timed out after ${limits.timeoutMs} ms`) : f;
+    }
+  };
+  step(() => helpers.analysisStart(instance, call, codec.encode({ values: req.values, key: req.key })));
+  const outstanding = new Set<number>();
+  for (;;) {
+    const events = codec.decode(step(() => helpers.takeOutbox())) as [string, number, ...unknown[]][];
+    for (const ev of events) {
+      if (ev[1] !== call) continue;
+      if (ev[0] === 'done') return;
+      if (ev[0] === 'error') throw new SandboxFailure('user', String(ev[2]));
+      if (ev[0] === 'alert') send({ event: 'alert', call, message: ev[2] as Extract<SandboxEvent, { event: 'alert' }>['message'] });
+      if (ev[0] === 'history') {
+        const request = ev[2] as number;
+        outstanding.add(request);
+        send({ event: 'history', call, request, n: ev[3] as number });
+      }
+    }
+    if (outstanding.size === 0) {
+      throw new SandboxFailure('user', 'analysis() returned a promise that never settles (it awaits something other than history.get or alerts.send)');
+    }
+    while (![...outstanding].some((r) => historyAnswers.has(r))) await new Promise<void>((resolve) => (answerArrived = resolve));
+    for (const request of [...outstanding]) {
+      const value = historyAnswers.get(request);
+      if (value === undefined) continue;
+      historyAnswers.delete(request);
+      outstanding.delete(request);
+      step(() => helpers.answer(request, codec.encode(value)));
+    }
+  }
+}
+
+// ---- dispatch -----------------------------------------------------------------------
+
+async function handle(req: Request): Promise<unknown> {
+  switch (req.op) {
+    case 'load':
+      return load(req);
+    case 'resultType': {
+      const m = realmIndex(req.module);
+      const text = guarded(() => helpers.resultType(m, req.index, codec.encode(req.types)), limits.startupTimeoutMs, 'resultType');
+      return codec.decode(text);
+    }
+    case 'processor.open':
+      openProcessor(req.spec);
+      return null;
+    case 'segment':
+      return segment(req);
+    case 'startAt':
+      return windows((p) => p.startAt(req.now));
+    case 'advanceTo':
+      return windows((p) => p.advanceTo(req.now));
+    case 'finish':
+      return windows((p) => p.finish(req.runStartMs, req.nowMs));
+    case 'analysis.open':
+      openAnalyses(req.modules);
+      return null;
+    case 'analysis.call':
+      await callAnalysis(req);
+      return null;
+    case 'history-result':
+      return null;
+  }
+}
+
+process.on('message', (m: Request & { id: number }) => {
+  if (m.op === 'history-result') {
+    historyAnswers.set(m.request, m.value);
+    answerArrived?.();
+    answerArrived = undefined;
+    return;
+  }
+  handle(m).then(
+    (result) => send({ id: m.id, ok: true, result }),
+    (e) => {
+      const f = e instanceof SandboxFailure ? e : new SandboxFailure('internal', (e as Error)?.message ?? String(e));
+      send({ id: m.id, ok: false, kind: f.kind, message: f.message });
+    },
+  );
+});
