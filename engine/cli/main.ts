@@ -10,8 +10,8 @@ import { evalCommand } from './eval.js';
 import { UsageError } from './args.js';
 
 export const USAGE = `Usage:
-  ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--progress | --no-progress]
-  ts-engine check <config.json>
+  ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--progress | --no-progress] [--debug]
+  ts-engine check <config.json> [--no-user-code]
   ts-engine eval [--structure <file>] [--row <line>] [--sep <c>] [--config <file>] [--] <expr>
   ts-engine produce <file.csv | -> --brokers <host:port,…> --topic <name> [--rate <rows/s>] [--key-field <index|name> [--structure <file>]] [--partitions <n>] [--sep <c>] [--header]
   ts-engine export <config.json> <out-dir>

@@ -229,6 +229,7 @@ function segment(req: Extract<Request, { op: 'segment' }>): SegmentResult {
   const base = p.rowsOk + p.failed;
   let from = 0;
   let processed = n;
+  let interruptions = 0;
   const now = req.now;
   const drive =
     'lines' in rows
@@ -255,6 +256,7 @@ function segment(req: Extract<Request, { op: 'segment' }>): SegmentResult {
       } catch (e) {
         const f = failureOf(e, ms, 'user code');
         if (f.kind !== 'timeout' && f.kind !== 'interrupted') throw f;
+        interruptions++;
         const committed = p.rowsOk + p.failed - base;
         const started = p.rowIndex === committed;
         p.rowIndex = committed - 1;
@@ -287,6 +289,7 @@ function segment(req: Extract<Request, { op: 'segment' }>): SegmentResult {
     closed: closedWindows(p, log),
     kept: p.keptRows ? p.keptRows.slice(keptBefore) : undefined,
     counters: counters(p),
+    interruptions,
   };
 }
 

@@ -101,6 +101,8 @@ export interface SegmentResult {
   closed: ClosedAfter[];
   kept?: Value[][];
   counters: ProcessorCounters;
+  /** times the time limit cut the segment's loop short (each time, the interrupted row was retried or dead-lettered) */
+  interruptions: number;
 }
 
 export interface WindowsResult {

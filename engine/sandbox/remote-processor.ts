@@ -23,6 +23,7 @@ export interface SegmentView {
   windowStarts?: Float64Array;
   eventTimes?: Float64Array;
   kept?: Value[][];
+  interruptions: number;
 }
 
 export class RemoteProcessor implements ProcessorState {

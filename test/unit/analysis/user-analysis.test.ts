@@ -1,4 +1,4 @@
-// User analysis modules (10.3, 11.2, 15.6) run off the main thread with a time limit per call: a module that hangs
+// User analysis modules (10.3, 11.2, 15.6) run in the sandbox process with a time limit per call: a module that hangs
 // or throws is reported, its alerts for that row are lost, and the run goes on.
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -44,7 +44,7 @@ class Collect extends Writable {
   }
 }
 
-describe('user analysis in a worker', () => {
+describe('user analysis in the sandbox', () => {
   it('a module that hangs is cut off and reported, one that throws is reported, the run goes on', async () => {
     const dir = tmp();
     const T0 = 1523800000;
@@ -80,10 +80,10 @@ describe('user analysis in a worker', () => {
     expect(stats.state).toBe('finished');
     expect(warnings).toEqual([
       expect.stringMatching(
-        /^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:00\.000Z key=\(1,\): timed out after 1000 ms; the analysis worker was restarted; its alerts for this row are lost$/,
+        /^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:00\.000Z key=\(1,\): timed out after 1000 ms; its alerts for this row are lost$/,
       ),
       expect.stringMatching(
-        /^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:10\.000Z key=\(1,\): Error: negative rpm; its alerts for this row are lost$/,
+        /^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:10\.000Z key=\(1,\): negative rpm; its alerts for this row are lost$/,
       ),
     ]);
     expect(stdout.text.split('\n')).toEqual([
