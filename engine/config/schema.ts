@@ -127,6 +127,38 @@ export const configJsonSchema = {
       items: { type: 'string' },
       description: 'JS/TS modules exporting transformFunctions, aggregateFunctions and analyses.',
     },
+    sandbox: {
+      type: 'object',
+      description:
+        'Limits of the sandbox process that runs user code (extension functions, user analyses), and the project files it may read. See docs/sandbox.md.',
+      additionalProperties: false,
+      properties: {
+        timeout_ms: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 600000,
+          description: 'Time limit for the user functions of one row together, and for one user-analysis call (default 1000). A row over it is dead-lettered.',
+        },
+        startup_timeout_ms: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 600000,
+          description: 'Time limit for loading each user module and constructing each user analysis (default 5000).',
+        },
+        memory_mb: {
+          type: 'integer',
+          minimum: 64,
+          maximum: 65536,
+          description: 'Memory of the sandbox process, heap and buffers together (default 512); over it the sandbox is stopped.',
+        },
+        files: {
+          type: 'array',
+          items: { type: 'string' },
+          description:
+            'Project files (relative to the config file) user code may read with tsEngine.readFile(name). Nothing else of the disk or network is reachable.',
+        },
+      },
+    },
     analysis: {
       type: 'object',
       description: 'Anomaly detection against history, after every window.',
@@ -146,7 +178,7 @@ export const configJsonSchema = {
           oneOf: [{ $ref: '#/definitions/alert' }, { type: 'array', items: { $ref: '#/definitions/alert' } }],
         },
         accuracy: num('Seconds of tolerance around each history target time.', { minimum: 0 }),
-        timeout_ms: num('Time limit per user-analysis call (default 1000).', { exclusiveMinimum: 0 }),
+        timeout_ms: num('Time limit per user-analysis call (default: sandbox.timeout_ms, 1000).', { exclusiveMinimum: 0, maximum: 600000 }),
         time_delta: num('Legacy form: compare with the point this many seconds before (with rule as {column: percent}).'),
         rule: {
           description: 'Analyses to run, in order.',

@@ -190,7 +190,6 @@ export class Runner {
     this.paused = false;
     this.wake?.();
     this.onStop?.();
-    this.remote?.interrupt();
   }
   setSpeed(speed: number): void {
     this.speed = speed;
@@ -447,11 +446,12 @@ export class Runner {
   }
 
   /**
-   * processBatch for rows processed in the sandbox: one segment per batch (one
-   * per row when paced in rows per second, as each row has its own processing
-   * time), then the same per-row bookkeeping, pacing and controls as above. A
-   * stop ends the segment in flight at the row being processed; rows the
-   * sandbox already processed are accounted for before the batch ends.
+   * processBatch for rows processed in the sandbox: the batch goes in segments
+   * (one per row when paced in rows per second, as each row has its own
+   * processing time; the sandbox also ends a segment after a slice of time),
+   * then the same per-row bookkeeping, pacing and controls as above. A stop
+   * takes effect after the segment in flight; the rows the sandbox already
+   * processed are accounted for before the batch ends.
    */
   private async processInSandbox(batch: LineBatch, p: RemoteProcessor): Promise<void> {
     const track = batch.offsets !== undefined && batch.partition !== undefined;
@@ -497,8 +497,8 @@ export class Runner {
           stopping = this.stopRequested;
         }
       }
-      if (seg.processed < to - from) stopping = true;
       from += seg.processed;
+      stopping ||= this.stopRequested;
     }
     if (track && last >= 0) this.noteOffset(batch, last);
   }

@@ -81,6 +81,8 @@ export class SandboxProcess {
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env,
+      // its own process group: a terminal's Ctrl-C goes to the engine, which stops the run and then the sandbox
+      detached: process.platform !== 'win32',
     });
     this.child = child;
     this.endReason = undefined;
@@ -188,11 +190,6 @@ export class SandboxProcess {
     this.child?.send({ id: 0, ...req });
   }
 
-  /** Interrupts the user code running now (the request in flight ends early or fails as 'interrupted'). */
-  interrupt(): void {
-    if (this.child && this.pending.size > 0) this.child.kill('SIGINT');
-  }
-
   kill(reason: SandboxError): void {
     if (!this.child) return;
     this.endReason ??= reason;
@@ -205,7 +202,7 @@ export class SandboxProcess {
     if (!c) return;
     // an idle sandbox is unreferenced: hold the event loop until it is gone
     c.ref();
-    this.kill(new SandboxError('interrupted', 'the sandbox was closed'));
+    this.kill(new SandboxError('internal', 'the sandbox was closed'));
     await this.exitedPromise;
   }
 }

@@ -6,6 +6,7 @@
  * its memory, and kills it when it must. Rows are processed here by the same
  * Processor the engine uses, so user functions are plain calls.
  */
+import path from 'node:path';
 import vm from 'node:vm';
 import { RowError } from '../errors.js';
 import { buildTransform } from '../expr/compile.js';
@@ -31,6 +32,9 @@ import {
   type WindowsResult,
 } from './protocol.js';
 
+/** How long one segment may run before it returns (between two rows) with the rest left for the next. */
+const SLICE_MS = 100;
+
 /** Exit code of a sandbox that found itself over its memory limit between calls. */
 export const MEMORY_EXIT_CODE = 86;
 
@@ -46,8 +50,8 @@ class SandboxFailure extends Error {
 const limits = JSON.parse(process.argv[2] ?? '{}') as SandboxLimits;
 const codec = taggedJson();
 
-// a terminal's Ctrl-C reaches this process too: it interrupts the running call (breakOnSigint) and nothing else;
-// the engine decides when this process ends (disconnect), so a clean shutdown can still ask it for open windows
+// The engine decides when this process ends (disconnect), so a clean shutdown can still ask it for open windows.
+// It runs in a process group of its own, away from a terminal's Ctrl-C; where signals still reach it, they are ignored.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
 process.on('disconnect', () => process.exit(0));
@@ -69,7 +73,6 @@ const DRAIN = new vm.Script('"use strict"; undefined;', { filename: 'ts-engine:d
 function failureOf(e: unknown, ms: number, what: string): SandboxFailure {
   const code = (e as { code?: unknown })?.code;
   if (code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return new SandboxFailure('timeout', `${what} timed out after ${ms} ms`);
-  if (code === 'ERR_SCRIPT_EXECUTION_INTERRUPTED') return new SandboxFailure('interrupted', `${what} was interrupted`);
   if (e instanceof SandboxFailure) return e;
   if (e instanceof RowError) return new SandboxFailure('user', e.message);
   // the host's own errors (and stack overflows a user call caused in a host frame) are of this realm
@@ -98,11 +101,11 @@ function timed<T>(fn: () => T, ms: number, drain = true): T {
   g.__tsEngineTimed = fn;
   let result: T;
   try {
-    result = TIMED.runInThisContext({ timeout: Math.max(1, Math.ceil(ms)), breakOnSigint: true }) as T;
+    result = TIMED.runInThisContext({ timeout: Math.max(1, Math.ceil(ms)) }) as T;
   } finally {
     g.__tsEngineTimed = undefined;
   }
-  if (drain) DRAIN.runInContext(context, { timeout: Math.max(1, Math.ceil(ms)), breakOnSigint: true });
+  if (drain) DRAIN.runInContext(context, { timeout: Math.max(1, Math.ceil(ms)) });
   checkMemory();
   return result;
 }
@@ -130,7 +133,7 @@ function load(req: Extract<Request, { op: 'load' }>): LoadResult {
     try {
       const script = new vm.Script(b.code, { filename: b.file });
       try {
-        script.runInContext(context, { timeout: startup, breakOnSigint: true });
+        script.runInContext(context, { timeout: startup });
       } catch (e) {
         throw failureOf(e, startup, 'loading the module');
       }
@@ -159,7 +162,8 @@ function realmIndex(bundle: number): number {
 function wrapUserFunction(f: unknown, name: string, arity: number, reason: string): unknown {
   if (typeof f !== 'function') throw new SandboxFailure('internal', `${name} is not a function in the sandbox`);
   const params = Array.from({ length: arity }, (_, i) => `a${i}`).join(', ');
-  const rowError = (e: unknown) => new RowError(reason, `${name}: ${failureOf(e, limits.timeoutMs, name).message}`);
+  // runs inside the segment's time-limited loop, which also covers reading the message of what user code threw
+  const rowError = (e: unknown) => new RowError(reason, `${name}: ${e instanceof Error ? e.message : helpers.describeError(e)}`);
   return new Function('f', 'rowError', `"use strict"; return function (${params}) { try { return f(${params}); } catch (e) { throw rowError(e); } };`)(
     f,
     rowError,
@@ -168,6 +172,8 @@ function wrapUserFunction(f: unknown, name: string, arity: number, reason: strin
 
 let processor: Processor | undefined;
 let spec: SandboxProcessorSpec | undefined;
+/** the modules whose functions the rows call, for messages */
+let rowModules = '';
 
 function openProcessor(s: SandboxProcessorSpec): void {
   const startup = limits.startupTimeoutMs;
@@ -196,6 +202,7 @@ function openProcessor(s: SandboxProcessorSpec): void {
   };
   processor = new Processor(plan, s.options);
   spec = s;
+  rowModules = [...new Set([...s.transformImpls, ...s.aggregateImpls].map((r) => path.basename(moduleFiles[r.module] ?? '?')))].join(', ');
 }
 
 function counters(p: Processor): ProcessorCounters {
@@ -231,49 +238,53 @@ function segment(req: Extract<Request, { op: 'segment' }>): SegmentResult {
   let processed = n;
   let interruptions = 0;
   const now = req.now;
+  // a segment returns after a slice of time, between two rows, so that the engine can stop a run at any time
+  const sliceEnd = Date.now() + (limits.sliceMs ?? SLICE_MS);
   const drive =
     'lines' in rows
       ? () => {
           const lines = rows.lines;
           for (let k = from; k < n; k++) {
+            if (k > 0 && Date.now() >= sliceEnd) return k;
             p.rowIndex = k;
             p.processRow(lines[k]!, now);
           }
+          return n;
         }
       : () => {
           const { buf, starts, ends } = rows;
           for (let k = from; k < n; k++) {
+            if (k > 0 && Date.now() >= sliceEnd) return k;
             p.rowIndex = k;
             p.processBytes(buf, starts[k]!, ends[k]!, now);
           }
+          return n;
         };
   try {
     while (from < n) {
       p.rowIndex = from - 1;
       try {
-        timed(drive, ms, false);
-        from = n;
+        const end = timed(drive, ms, false);
+        if (end < n) processed = end;
+        break;
       } catch (e) {
         const f = failureOf(e, ms, 'user code');
-        if (f.kind !== 'timeout' && f.kind !== 'interrupted') throw f;
+        if (f.kind !== 'timeout') throw f;
         interruptions++;
         const committed = p.rowsOk + p.failed - base;
         const started = p.rowIndex === committed;
         p.rowIndex = committed - 1;
         p.settle();
-        if (f.kind === 'interrupted') {
-          processed = committed;
-          break;
-        }
         if (committed === from && started) {
           p.rowIndex = committed;
-          p.rejectRow('user code timeout', `user code timed out after ${ms} ms (sandbox.timeout_ms); the row was skipped`);
+          p.rejectRow('user code timeout', `user code (${rowModules}) timed out after ${ms} ms on this row (sandbox.timeout_ms)`);
           from = committed + 1;
         } else from = committed;
+        if (from >= n) break;
       }
     }
     try {
-      DRAIN.runInContext(context, { timeout: ms, breakOnSigint: true });
+      DRAIN.runInContext(context, { timeout: ms });
     } catch {
       // promise jobs user functions queued are no part of a row's result
     }
@@ -412,7 +423,9 @@ process.on('message', (m: Request & { id: number }) => {
     return;
   }
   handle(m).then(
-    (result) => send({ id: m.id, ok: true, result }),
+    (result) => {
+      send({ id: m.id, ok: true, result });
+    },
     (e) => {
       const f = e instanceof SandboxFailure ? e : new SandboxFailure('internal', (e as Error)?.message ?? String(e));
       send({ id: m.id, ok: false, kind: f.kind, message: f.message });

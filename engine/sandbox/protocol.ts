@@ -14,6 +14,8 @@ export interface SandboxLimits {
   startupTimeoutMs: number;
   /** resident memory of the sandbox process, heap and buffers together */
   memoryMb: number;
+  /** how long a segment runs before it returns between two rows (tests make it short) */
+  sliceMs?: number;
 }
 
 export const DEFAULT_LIMITS: SandboxLimits = { timeoutMs: 1000, startupTimeoutMs: 5000, memoryMb: 512 };
@@ -93,7 +95,7 @@ export interface ClosedAfter {
 }
 
 export interface SegmentResult {
-  /** rows done from the start of the segment (fewer than sent only when interrupted by a stop) */
+  /** rows done from the start of the segment (fewer than sent when its time slice ended; send the rest again) */
   processed: number;
   failures: { row: number; reason: string; message: string }[];
   windowStarts?: Float64Array;
@@ -154,8 +156,8 @@ export type Request =
   | { op: 'analysis.call'; ruleIndex: number; values: Record<string, Value>; key: Value[] | null }
   | { op: 'history-result'; request: number; value: Record<string, unknown> };
 
-/** Why a request failed: user code ran out of time, was interrupted (stop), or anything else. */
-export type FailureKind = 'timeout' | 'interrupted' | 'user' | 'internal';
+/** Why a request failed: user code ran out of time, user code failed, or anything else. */
+export type FailureKind = 'timeout' | 'user' | 'internal';
 
 export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok: false; kind: FailureKind; message: string };
 

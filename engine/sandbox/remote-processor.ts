@@ -109,12 +109,19 @@ export class RemoteProcessor implements ProcessorState {
     return r;
   }
 
-  /** Previews: lines through the sandbox's Processor, keeping transformed rows. */
+  /** All of `lines` (in as many segments as it takes), e.g. previews. */
   async lines(lines: string[]): Promise<SegmentView> {
-    const r = await this.sandbox.request<SegmentResult>({ op: 'segment', rows: { lines }, now: 0, want: {} });
-    this.take(r);
+    const all: SegmentView = { processed: 0, failures: [], kept: [], interruptions: 0 };
+    while (all.processed < lines.length) {
+      const r = await this.sandbox.request<SegmentResult>({ op: 'segment', rows: { lines: lines.slice(all.processed) }, now: 0, want: {} });
+      this.take(r);
+      for (const f of r.failures) all.failures.push({ ...f, row: f.row + all.processed });
+      if (r.kept) all.kept!.push(...r.kept);
+      all.interruptions += r.interruptions;
+      all.processed += r.processed;
+    }
     this.release(Infinity);
-    return r;
+    return all;
   }
 
   /** The windows closed by rows up to `row` of the last segment become `closed` (the runner has reached that row). */
@@ -144,11 +151,6 @@ export class RemoteProcessor implements ProcessorState {
     const c = this.closed;
     this.closed = [];
     return c;
-  }
-
-  /** A stop: the segment in flight ends at the row being processed. */
-  interrupt(): void {
-    this.sandbox.interrupt();
   }
 
   close(): Promise<void> {
@@ -200,7 +202,7 @@ export async function previewInSandbox(plan: PipelinePlan, lines: string[], mode
     .update(code.bundles.map((b) => b.code).join('\0'))
     .digest('hex');
   let pooled = previewPool.get(key);
-  if (!pooled || !pooled.sandbox.alive) {
+  if (!pooled?.sandbox.alive) {
     for (const [k, old] of previewPool) {
       clearTimeout(old.idle);
       void old.sandbox.close();

@@ -7,14 +7,14 @@
 export function taggedJson(): { encode(v: unknown): string; decode(text: string): unknown } {
   const stringify = JSON.stringify;
   const parse = JSON.parse;
-  const isFinite = Number.isFinite;
+  const finite = Number.isFinite;
   const hasOwn = Object.prototype.hasOwnProperty;
   const call = Function.prototype.call;
   const own = (o: object, k: string) => call.call(hasOwn, o, k) as boolean;
   const encode = (v: unknown): string =>
     stringify(v, (_k, x) => {
       if (typeof x === 'bigint') return { $big: `${x}` };
-      if (typeof x === 'number' && (!isFinite(x) || (x === 0 && 1 / x < 0))) return { $num: x === 0 ? '-0' : `${x}` };
+      if (typeof x === 'number' && (!finite(x) || (x === 0 && 1 / x < 0))) return { $num: x === 0 ? '-0' : `${x}` };
       return x;
     });
   const decode = (text: string): unknown =>
