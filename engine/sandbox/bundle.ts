@@ -58,6 +58,7 @@ function inputsOf(files: string[]): Cached['inputs'] {
 export async function bundleModule(file: string): Promise<ModuleBundle | { file: string; error: string }> {
   const hit = cache.get(file);
   if (hit && unchanged(hit)) return hit.result;
+  cache.delete(file);
   const esbuild = await import('esbuild');
   const dir = path.dirname(file);
   let entry: Cached;
@@ -83,7 +84,8 @@ export async function bundleModule(file: string): Promise<ModuleBundle | { file:
     const first = failure.errors?.[0];
     const where = first?.location ? `${path.resolve(dir, first.location.file)}:${first.location.line}:${first.location.column + 1}: ` : '';
     const message = first ? `${where}${first.text}` : (e as Error).message;
-    entry = { inputs: inputsOf([file]), result: { file, error: message } };
+    // not remembered: the file that broke the build may be any of the module's imports
+    return { file, error: message };
   }
   cache.set(file, entry);
   return entry.result;

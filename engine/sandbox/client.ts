@@ -57,8 +57,8 @@ export class SandboxProcess {
 
   constructor(
     readonly limits: SandboxLimits,
-    /** the user modules it hosts, for messages */
-    readonly label: string,
+    /** the user modules it hosts (or is loading), for messages */
+    public label: string,
   ) {}
 
   get alive(): boolean {

@@ -60,6 +60,7 @@ export class ModuleInspector {
     const known = this.loaded.get(b.file);
     if (known !== undefined) return known;
     this.sandbox ??= new SandboxProcess(this.limits, path.basename(b.file));
+    this.sandbox.label = path.basename(b.file);
     const first = this.loadedCount === 0;
     try {
       const r = await this.sandbox.request<LoadResult>(
@@ -94,6 +95,7 @@ export class ModuleInspector {
     if (hit) return hit;
     const { index: m, result } = await this.load(b);
     if ('error' in result) return result;
+    this.sandbox!.label = path.basename(file);
     try {
       const a = await this.sandbox!.request<Answer>({ op: 'resultType', module: m, index, types }, { deadlineMs: this.limits.startupTimeoutMs + 5000 });
       return remember(answers, key, a);
