@@ -127,4 +127,74 @@ describe('user analysis in the sandbox', () => {
     expect(errors[0]!.message).toContain('exports no class with an analysis(history, alerts) method (export class Empty or a default export)');
     expect(errors[1]!.message).toContain('Missing required analysis module [');
   });
+
+  /** A project with one user analysis module (its source), run over five windows of one key. */
+  async function runAnalysis(module: string, sandbox: Record<string, unknown> = {}) {
+    const dir = tmp();
+    const T = 1523800000;
+    writeFiles(dir, {
+      'Mod.mjs': module,
+      'ds.json': structure(SENSOR_SPEC),
+      'data.csv': [100, 200, 300, 400, 500].map((rpm, i) => `${T + 10 * i},1,a,0,0,${rpm},0`).join('\n') + '\n',
+      'config.json': makeConfig({
+        transformation: ['sensor_id', 'rpm_max: rotation_speed'],
+        rule: ['key: sensor_id', 'max(rpm_max)'],
+        options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 },
+        outputs: [{ method: 'sqlite', main: true, options: { path: 'store.db' } }],
+        analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [{ module: './Mod.mjs', name: 'M', options: {} }] },
+        extra: { sandbox },
+      }),
+    });
+    const outcome = await checkConfig(path.join(dir, 'config.json'));
+    expect(outcome.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const warnings: string[] = [];
+    const stdout = new Collect();
+    const runner = new Runner(outcome.plan!, { stdout, warn: (m) => warnings.push(m) });
+    const result = await runner.run().then(
+      (stats) => ({ stats, error: undefined }),
+      (e: Error) => ({ stats: runner.stats(), error: e.message }),
+    );
+    return { ...result, warnings, stdout: stdout.text };
+  }
+
+  it('a constructor that hangs is cut off at start-up (sandbox.startup_timeout_ms) and the run fails before reading a row', async () => {
+    const r = await runAnalysis('export class Mod { constructor() { for (;;) {} } analysis() {} }', { startup_timeout_ms: 300 });
+    expect(r.error).toMatch(/^Missing required analysis module: starting Mod \(.*Mod\.mjs\) timed out after 300 ms$/);
+    expect(r.stats.rowsRead).toBe(0);
+  });
+
+  it("a call that hangs after awaiting history, or fills memory, is that record's failure; the next call runs in a fresh sandbox", async () => {
+    const r = await runAnalysis(
+      `export class Mod {
+        async analysis(history, alerts) {
+          const cur = history.current();
+          const prev = await history.get(1);
+          if (cur.rpm_max === 300) for (;;) {}
+          if (cur.rpm_max === 400) { const keep = []; for (;;) keep.push(new Float64Array(1 << 20).fill(1)); }
+          if (typeof prev.rpm_max === 'number')
+            await alerts.send({ module: 'M', timestamp: 0, param: { key: cur.key, field: 'rpm_max', lower_bound: 0, upper_bound: prev.rpm_max, value: cur.rpm_max } });
+        }
+      }`,
+      { timeout_ms: 300, memory_mb: 128 },
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.warnings).toEqual([
+      expect.stringMatching(
+        /^analysis M \(.*Mod\.mjs\) failed for window ending 2018-04-15T13:47:10\.000Z key=\(1,\): timed out after 300 ms; its alerts for this row are lost$/,
+      ),
+      expect.stringMatching(
+        /^analysis M \(.*Mod\.mjs\) failed for window ending 2018-04-15T13:47:20\.000Z key=\(1,\): user code in Mod\.mjs exceeded the sandbox memory limit of 128 MB \(sandbox\.memory_mb\); the sandbox was stopped; its alerts for this row are lost$/,
+      ),
+    ]);
+    // the second and the fifth record alert; the first has no history
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.replace(/Time: [^.]*\./, 'Time: T.')),
+    ).toEqual([
+      "M: Time: T. Parameter 'rpm_max' for key=(1,) out of range [0.0,100.0] and equal 200.0",
+      "M: Time: T. Parameter 'rpm_max' for key=(1,) out of range [0.0,400.0] and equal 500.0",
+    ]);
+  }, 30_000);
 });
