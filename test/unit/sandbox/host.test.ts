@@ -1,6 +1,7 @@
 // The user realm of the sandbox process (docs/sandbox.md): no Node global, no code from strings, no host object
 // reachable through constructors, stack frames or callers; promise jobs of user code never run outside a time limit;
 // project files are readable only when the config grants them.
+import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkConfig, type PipelinePlan } from '../../../engine/pipeline/plan.js';
@@ -139,5 +140,23 @@ describe('the user realm', () => {
       { 'lookup/names.csv': '1,seal\n2,pump\n' },
     );
     expect((await keys(plan)).keys).toEqual(['seal' + 'tsEngine.readFile("config.json"): not granted; list it in the config\'s sandbox.files | 14']);
+  });
+
+  it('refuses a granted file that is a link out of the project folder', async () => {
+    const outside = tmp();
+    writeFiles(outside, { 'secret.txt': 'secret' });
+    const dir = tmp();
+    writeFiles(dir, {
+      'ds.json': structure(SENSOR_SPEC),
+      'config.json': makeConfig({ transformation: ['sensor_id'], rule: ['key: sensor_id'], extra: { sandbox: { files: ['link.txt'] } } }),
+    });
+    fs.symlinkSync(path.join(outside, 'secret.txt'), path.join(dir, 'link.txt'));
+    const outcome = await checkConfig(path.join(dir, 'config.json'));
+    expect(outcome.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.path, d.message])).toEqual([
+      [
+        'sandbox.files[0]',
+        `sandbox.files[0]: link.txt leads outside the project folder (to ${fs.realpathSync(path.join(outside, 'secret.txt'))}); only project files can be granted`,
+      ],
+    ]);
   });
 });
