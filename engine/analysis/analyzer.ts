@@ -55,7 +55,10 @@ export class Analyzer {
     }
     const code = plan.userCode;
     if (userSpecs.length > 0 && code) {
-      this.host = new UserAnalysisHost(code.bundles, code.files, userSpecs, { ...code.limits, timeoutMs: code.analysisTimeoutMs });
+      // the check's sandbox, unless the rows took it already
+      const adopted = code.sandbox;
+      code.sandbox = undefined;
+      this.host = new UserAnalysisHost(code.bundles, code.files, userSpecs, { ...code.limits, timeoutMs: code.analysisTimeoutMs }, adopted);
     }
   }
 

@@ -26,6 +26,8 @@ export class UserAnalysisHost {
     private readonly files: Record<string, string>,
     private readonly modules: AnalysisModuleSpec[],
     private readonly limits: SandboxLimits,
+    /** a sandbox that has loaded `bundles` already (the check's), for the first start */
+    private adopted?: SandboxProcess,
   ) {}
 
   private label(): string {
@@ -35,17 +37,22 @@ export class UserAnalysisHost {
 
   /** Starts a sandbox and loads every module (its start-up limit applies to each module and constructor). */
   private start(): Promise<void> {
-    const sandbox = new SandboxProcess(this.limits, this.label());
+    const adopted = this.adopted;
+    this.adopted = undefined;
+    const sandbox = adopted ?? new SandboxProcess(this.limits, this.label());
+    sandbox.label = this.label();
     this.sandbox = sandbox;
     sandbox.onEvent = (e) => this.onEvent(sandbox, e);
     const startup = { deadlineMs: 3 * this.limits.startupTimeoutMs * (this.bundles.length + this.modules.length) + 5000 };
     this.ready = (async () => {
-      const loaded = await sandbox.request<{ modules: ({ shape: unknown } | { error: string })[] }>(
-        { op: 'load', bundles: this.bundles, files: this.files },
-        startup,
-      );
-      const failed = loaded.modules.findIndex((m) => 'error' in m);
-      if (failed >= 0) throw new Error(`${this.bundles[failed]!.file}: ${(loaded.modules[failed] as { error: string }).error}`);
+      if (!adopted) {
+        const loaded = await sandbox.request<{ modules: ({ shape: unknown } | { error: string })[] }>(
+          { op: 'load', bundles: this.bundles, files: this.files },
+          startup,
+        );
+        const failed = loaded.modules.findIndex((m) => 'error' in m);
+        if (failed >= 0) throw new Error(`${this.bundles[failed]!.file}: ${(loaded.modules[failed] as { error: string }).error}`);
+      }
       await sandbox.request({ op: 'analysis.open', modules: this.modules }, startup);
     })().catch((e) => {
       this.discard(sandbox);

@@ -19,7 +19,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const workers = workersOpt === undefined ? 1 : workersOpt === 'auto' ? 0 : Number(workersOpt);
   if (!Number.isInteger(workers) || workers < 0) throw new UsageError('--workers must be a positive integer or "auto"');
 
-  const outcome = await checkConfig(positionals[0]!);
+  // the sandbox the check loads user modules in goes on to run them
+  const outcome = await checkConfig(positionals[0]!, undefined, undefined, { keepSandbox: true });
   printDiagnostics(outcome.diagnostics);
   if (!outcome.plan) return 2;
   const plan = outcome.plan;

@@ -26,6 +26,7 @@ import type { DiagnosticSink } from '../config/diagnostics.js';
 import { expectedExportName, pickAnalysisClass } from '../analysis/modules.js';
 import { ModuleInspector } from '../sandbox/inspect.js';
 import type { ModuleBundle, SandboxLimits, SandboxProcessorSpec } from '../sandbox/protocol.js';
+import type { SandboxProcess } from '../sandbox/client.js';
 
 /** Everything a run needs to host the plan's user code in a sandbox (docs/sandbox.md). */
 export interface SandboxPlan {
@@ -40,6 +41,11 @@ export interface SandboxPlan {
   rows?: Omit<SandboxProcessorSpec, 'options'>;
   /** user analysis rules by rule index */
   analyses: Map<number, AnalysisLocator>;
+  /**
+   * A sandbox process that has loaded `bundles` already (the check's, kept with
+   * `keepSandbox`): the first component of the run that needs one takes it.
+   */
+  sandbox?: SandboxProcess;
 }
 
 export interface PipelinePlan {
@@ -65,6 +71,8 @@ export interface CheckOptions {
    * warning ("not checked: the folder is not trusted").
    */
   loadUserModules?: boolean;
+  /** keep the sandbox the check loaded the modules in, for the run that follows (plan.userCode.sandbox) */
+  keepSandbox?: boolean;
 }
 
 export const nodeIO: ConfigIO = {
@@ -219,7 +227,10 @@ export async function checkConfig(configPath: string, configText?: string, io: C
       const rows = plan.extensions.usedTransforms.size > 0 || plan.aggregation.values.some((v) => v.fn.user);
       if (rows || analyses.size > 0 || (!trusted && config.analysis?.rules.some((r) => !r.builtin))) {
         if (!trusted) plan.untrusted = true;
-        else plan.userCode = sandboxPlanOf(plan, limits!, files, bundles as ModuleBundle[], analyses, rows);
+        else {
+          plan.userCode = sandboxPlanOf(plan, limits!, files, bundles as ModuleBundle[], analyses, rows);
+          if (options.keepSandbox) plan.userCode.sandbox = inspector?.adopt(plan.userCode.bundles);
+        }
       }
     }
     return { plan: ok ? plan : undefined, diagnostics: all, validation, extensions };

@@ -18,7 +18,13 @@ import { Analyzer, type AnalyzerStats } from '../analysis/analyzer.js';
 import type { Alert } from '../alerts/alert-sink.js';
 import { RecentWindowsHistory } from '../analysis/history-recent.js';
 import type { AnalysisConfig, HistoryConfig, OutputConfig } from '../config/model.js';
-import { RemoteProcessor } from '../sandbox/remote-processor.js';
+import { RemoteProcessor, type SegmentView } from '../sandbox/remote-processor.js';
+import type { SegmentWant } from '../sandbox/protocol.js';
+
+/** batches a file replay keeps queued in the sandbox */
+const SANDBOX_READ_AHEAD = 2;
+/** a segment costs the sandbox a time-limited call and a message each way: CSV is read in larger batches */
+const SANDBOX_CHUNK_BYTES = 4 << 20;
 
 /** True when analysis reads history from an output this run writes (then recent windows can be served from memory). */
 function historyIsOwnOutput(h: HistoryConfig, outputs: OutputConfig[]): boolean {
@@ -145,6 +151,10 @@ export class Runner {
   /** counts reported by an external window driver (multi-core replay) */
   private readonly external = { rowsOk: 0, failed: 0, late: 0 };
   private externalFraction: number | undefined;
+  /** batches read ahead (file replays in the sandbox), and the segments already sent for them */
+  private readonly ahead: LineBatch[] = [];
+  private readonly sent = new Map<LineBatch, Promise<SegmentView>>();
+  private sourceEnded = false;
   /** committable sources: per open window start → partition → smallest offset in it */
   private readonly windowOffsets = new Map<number, Map<number, bigint>>();
   private readonly lastOffset = new Map<number, bigint>();
@@ -190,6 +200,7 @@ export class Runner {
     this.paused = false;
     this.wake?.();
     this.onStop?.();
+    this.remote?.stop();
   }
   setSpeed(speed: number): void {
     this.speed = speed;
@@ -273,7 +284,7 @@ export class Runner {
       }
     }
     if (!openSource) return;
-    this.source = this.options.source ?? (await createSource(cfg.input, this.env));
+    this.source = this.options.source ?? (await createSource(cfg.input, this.remote ? { ...this.env, csvChunkBytes: SANDBOX_CHUNK_BYTES } : this.env));
     await this.source.open();
     // 15.5: rows read again after a restart whose windows were stored before it are late, not a new window
     const resume = this.source.resumeWatermarkMs?.();
@@ -381,13 +392,15 @@ export class Runner {
     const source = this.source!;
     for (;;) {
       await this.waitWhilePaused();
-      if (this.stopRequested) return;
+      if (this.stopRequested) break;
       // a source waiting for data (stdin, an idle topic) must not hold up a stop
       const stopped = new Promise<null>((resolve) => (this.onStop = () => resolve(null)));
-      const batch = this.stopRequested ? null : await Promise.race([source.next(), stopped]);
+      const batch = this.stopRequested ? null : (this.ahead.shift() ?? (this.sourceEnded ? null : await Promise.race([source.next(), stopped])));
       this.onStop = undefined;
-      if (this.stopRequested) return;
-      if (batch === null) return;
+      if (this.stopRequested || batch === null) {
+        if (batch) this.ahead.unshift(batch);
+        break;
+      }
       if (this.remote) await this.processInSandbox(batch, this.remote);
       else await this.processBatch(batch, this.local!);
       if (this.processor.mode === 'processing') await this.advanceTo(this.clock.now());
@@ -396,6 +409,8 @@ export class Runner {
       this.checkErrorRate(false);
       this.emitProgress(false);
     }
+    // batches the sandbox was given ahead: their rows are in its windows, so they are accounted for
+    while (this.remote && this.ahead.length > 0) await this.processInSandbox(this.ahead.shift()!, this.remote);
   }
 
   private async advanceTo(now: number): Promise<void> {
@@ -446,35 +461,58 @@ export class Runner {
   }
 
   /**
-   * processBatch for rows processed in the sandbox: the batch goes in segments
-   * (one per row when paced in rows per second, as each row has its own
-   * processing time; the sandbox also ends a segment after a slice of time),
-   * then the same per-row bookkeeping, pacing and controls as above. A stop
-   * takes effect after the segment in flight; the rows the sandbox already
-   * processed are accounted for before the batch ends.
+   * processBatch for rows processed in the sandbox (docs/sandbox.md): the batch
+   * goes as one segment (one per row when paced in rows per second, as each row
+   * has its own processing time), then the same per-row bookkeeping, pacing and
+   * controls as above. A file replay keeps the next batches queued in the
+   * sandbox meanwhile, so it never waits for them. A stop ends the segments in
+   * the sandbox at their next time slice; the rows it processed are accounted for.
    */
   private async processInSandbox(batch: LineBatch, p: RemoteProcessor): Promise<void> {
     const track = batch.offsets !== undefined && batch.partition !== undefined;
     const processing = p.mode === 'processing';
     const rate = this.plan.config.input.rate;
     const eventPaced = p.mode === 'event' && this.speed > 0;
+    const want = { windowStarts: track, eventTimes: eventPaced };
     let tracked = NaN;
     let stopping = this.stopRequested;
     let last = -1;
-    for (let from = 0; from < batch.count && !stopping; ) {
+    let pending = this.sent.get(batch);
+    this.sent.delete(batch);
+    for (let from = 0; from < batch.count; ) {
+      if (!pending && stopping) break;
       const to = processing && rate !== undefined ? from + 1 : batch.count;
-      const seg = await p.segment(batch, from, to, processing ? this.clock.now() : 0, { windowStarts: track, eventTimes: eventPaced });
+      const seg = pending ?? p.segment(batch, from, to, processing ? this.clock.now() : 0, want);
+      pending = undefined;
+      if (from === 0) await this.sendAhead(p, want);
+      const view = await seg;
+      p.begin(view);
+      if (!track && !processing && !eventPaced && !this.stepping) {
+        // nothing to do between two rows: the pause and stop controls act after the segment
+        for (const failure of view.failures) {
+          const i = from + failure.row;
+          this.recordRowError({ position: batch.position(i), reason: failure.reason, message: failure.message, raw: batch.text(i) });
+        }
+        this.rowsRead += view.processed;
+        last = from + view.processed - 1;
+        p.release(Infinity);
+        if (view.processed === 0) break;
+        from += view.processed;
+        if (this.paused || this.stopRequested) await this.emitClosed();
+        stopping ||= this.stopRequested;
+        continue;
+      }
       let f = 0;
-      for (let k = 0; k < seg.processed; k++) {
+      for (let k = 0; k < view.processed; k++) {
         const i = from + k;
         last = i;
         this.rowsRead++;
-        const failure = seg.failures[f]?.row === k ? seg.failures[f++] : undefined;
+        const failure = view.failures[f]?.row === k ? view.failures[f++] : undefined;
         if (failure) this.recordRowError({ position: batch.position(i), reason: failure.reason, message: failure.message, raw: batch.text(i) });
         if (track) {
           if (failure) this.noteOffset(batch, i);
-          else if (seg.windowStarts![k] !== tracked) {
-            tracked = seg.windowStarts![k]!;
+          else if (view.windowStarts![k] !== tracked) {
+            tracked = view.windowStarts![k]!;
             this.trackOffset(batch.partition!, BigInt(batch.offsets![i]!), tracked);
           }
         }
@@ -482,7 +520,7 @@ export class Runner {
         if (stopping) continue;
         if (processing && rate !== undefined) await this.paceRate(rate);
         else if (eventPaced && !failure) {
-          p.maxEventMs = seg.eventTimes![k]!;
+          p.maxEventMs = view.eventTimes![k]!;
           await this.paceEvent();
         }
         if (this.stepping && p.closed.length > 0) {
@@ -497,10 +535,35 @@ export class Runner {
           stopping = this.stopRequested;
         }
       }
-      from += seg.processed;
+      p.release(Infinity);
+      if (view.processed === 0) break;
+      from += view.processed;
       stopping ||= this.stopRequested;
     }
     if (track && last >= 0) this.noteOffset(batch, last);
+  }
+
+  /**
+   * A file replay in the sandbox reads ahead: the next batches (copied, as the
+   * source reuses its buffers) are sent while the runner handles this one.
+   */
+  private async sendAhead(p: RemoteProcessor, want: SegmentWant): Promise<void> {
+    const inp = this.plan.config.input;
+    const file = inp.source.type === 'csv' && inp.source.path !== '-' && !this.options.source;
+    if (!file || inp.rate !== undefined || this.speed > 0) return;
+    while (this.ahead.length < SANDBOX_READ_AHEAD && !this.stopRequested && !this.sourceEnded) {
+      const next = await this.source!.next();
+      if (next === null || !next.detach) {
+        this.sourceEnded = next === null;
+        if (next) this.ahead.push(next);
+        return;
+      }
+      const batch = next.detach();
+      const seg = p.segment(batch, 0, batch.count, 0, want);
+      seg.catch(() => undefined); // awaited when its turn comes
+      this.sent.set(batch, seg);
+      this.ahead.push(batch);
+    }
   }
 
   private noteOffset(batch: LineBatch, i: number): void {

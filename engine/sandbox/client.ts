@@ -28,11 +28,15 @@ export class SandboxError extends Error {
 const live = new Set<SandboxProcess>();
 let exitHookInstalled = false;
 
+let permissionFlag: string | null | undefined;
+
 /** Node's permission model keeps the sandbox process from writing files, starting processes or loading addons. */
 function permissionArgs(dist: string): string[] {
-  const flags = process.allowedNodeEnvironmentFlags;
-  const flag = flags.has('--permission') ? '--permission' : flags.has('--experimental-permission') ? '--experimental-permission' : undefined;
-  return flag ? [flag, `--allow-fs-read=${path.join(dist, '*')}`] : [];
+  if (permissionFlag === undefined) {
+    const flags = process.allowedNodeEnvironmentFlags;
+    permissionFlag = flags.has('--permission') ? '--permission' : flags.has('--experimental-permission') ? '--experimental-permission' : null;
+  }
+  return permissionFlag ? [permissionFlag, `--allow-fs-read=${path.join(dist, '*')}`] : [];
 }
 
 function residentMb(pid: number): number | undefined {

@@ -54,6 +54,8 @@ const codec = taggedJson();
 // It runs in a process group of its own, away from a terminal's Ctrl-C; where signals still reach it, they are ignored.
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
+/** the engine stops the run: the segment running ends at its next slice, the queued ones at once (until `finish`) */
+let stopPending = false;
 process.on('disconnect', () => process.exit(0));
 
 const context = vm.createContext(Object.create(null), {
@@ -215,12 +217,14 @@ function closedWindows(p: Processor, log: RowLog | undefined): ClosedAfter[] {
 }
 
 /**
- * Processes the rows of one segment. The whole loop runs under the time limit;
- * when it fires, the rows committed so far stand (a row's state changes are all
- * made after its last call into user code), the interrupted row is retried with
- * a fresh budget, and a row that alone exceeds the limit is dead-lettered.
+ * Processes the rows of one segment. The loop runs under the time limit; when
+ * it fires, the rows committed so far stand (a row's state changes are all
+ * made after its last call into user code), the interrupted row is retried
+ * with a fresh budget, and a row that alone exceeds the limit is dead-lettered.
+ * Between slices of time this process reads its messages, so a stop ends the
+ * segment there (and the segments queued after it at once).
  */
-function segment(req: Extract<Request, { op: 'segment' }>): SegmentResult {
+async function segment(req: Extract<Request, { op: 'segment' }>): Promise<SegmentResult> {
   const p = processor!;
   const rows = req.rows;
   const n = 'lines' in rows ? rows.lines.length : rows.starts.length;
@@ -231,21 +235,18 @@ function segment(req: Extract<Request, { op: 'segment' }>): SegmentResult {
     eventTimes: req.want.eventTimes ? new Float64Array(n) : undefined,
   };
   const keptBefore = p.keptRows?.length ?? 0;
-  p.rowLog = log;
   const ms = limits.timeoutMs;
   const base = p.rowsOk + p.failed;
   let from = 0;
-  let processed = n;
   let interruptions = 0;
+  let sliceEnd = 0;
   const now = req.now;
-  // a segment returns after a slice of time, between two rows, so that the engine can stop a run at any time
-  const sliceEnd = Date.now() + (limits.sliceMs ?? SLICE_MS);
   const drive =
     'lines' in rows
       ? () => {
           const lines = rows.lines;
           for (let k = from; k < n; k++) {
-            if (k > 0 && Date.now() >= sliceEnd) return k;
+            if (k > from && Date.now() >= sliceEnd) return k;
             p.rowIndex = k;
             p.processRow(lines[k]!, now);
           }
@@ -254,46 +255,48 @@ function segment(req: Extract<Request, { op: 'segment' }>): SegmentResult {
       : () => {
           const { buf, starts, ends } = rows;
           for (let k = from; k < n; k++) {
-            if (k > 0 && Date.now() >= sliceEnd) return k;
+            if (k > from && Date.now() >= sliceEnd) return k;
             p.rowIndex = k;
             p.processBytes(buf, starts[k]!, ends[k]!, now);
           }
           return n;
         };
+  p.rowLog = log;
   try {
-    while (from < n) {
-      p.rowIndex = from - 1;
-      try {
-        const end = timed(drive, ms, false);
-        if (end < n) processed = end;
-        break;
-      } catch (e) {
-        const f = failureOf(e, ms, 'user code');
-        if (f.kind !== 'timeout') throw f;
-        interruptions++;
-        const committed = p.rowsOk + p.failed - base;
-        const started = p.rowIndex === committed;
-        p.rowIndex = committed - 1;
-        p.settle();
-        if (committed === from && started) {
-          p.rowIndex = committed;
-          p.rejectRow('user code timeout', `user code (${rowModules}) timed out after ${ms} ms on this row (sandbox.timeout_ms)`);
-          from = committed + 1;
-        } else from = committed;
-        if (from >= n) break;
+    while (from < n && !stopPending) {
+      sliceEnd = Date.now() + (limits.sliceMs ?? SLICE_MS);
+      for (;;) {
+        // the first row of an attempt has the whole budget from here: it is dead-lettered if the limit ends the attempt
+        // before any row is done, so every attempt makes progress however slow the machine is
+        p.rowIndex = from;
+        try {
+          from = timed(drive, ms, false);
+          break;
+        } catch (e) {
+          const f = failureOf(e, ms, 'user code');
+          if (f.kind !== 'timeout') throw f;
+          interruptions++;
+          const committed = p.rowsOk + p.failed - base;
+          const started = p.rowIndex === committed;
+          p.rowIndex = committed - 1;
+          p.settle();
+          if (committed === from && started) {
+            p.rowIndex = committed;
+            p.rejectRow('user code timeout', `user code (${rowModules}) timed out after ${ms} ms on this row (sandbox.timeout_ms)`);
+            from = committed + 1;
+          } else from = committed;
+          if (from >= n || Date.now() >= sliceEnd) break;
+        }
       }
+      settleUserCode(ms);
+      // messages (a stop) get in between slices
+      if (from < n) await new Promise<void>((resolve) => setImmediate(resolve));
     }
-    try {
-      DRAIN.runInContext(context, { timeout: ms });
-    } catch {
-      // promise jobs user functions queued are no part of a row's result
-    }
-    checkMemory();
   } finally {
     p.rowLog = undefined;
   }
   return {
-    processed,
+    processed: from,
     failures: log.failures,
     windowStarts: log.windowStarts,
     eventTimes: log.eventTimes,
@@ -302,6 +305,16 @@ function segment(req: Extract<Request, { op: 'segment' }>): SegmentResult {
     counters: counters(p),
     interruptions,
   };
+}
+
+/** Promise jobs user functions queued run now, under the limit (they are no part of a row's result), and memory is checked. */
+function settleUserCode(ms: number): void {
+  try {
+    DRAIN.runInContext(context, { timeout: ms });
+  } catch {
+    // a job that throws or runs out of time changes no row
+  }
+  checkMemory();
 }
 
 function windows(run: (p: Processor) => void): WindowsResult {
@@ -403,6 +416,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'advanceTo':
       return windows((p) => p.advanceTo(req.now));
     case 'finish':
+      stopPending = false;
       return windows((p) => p.finish(req.runStartMs, req.nowMs));
     case 'analysis.open':
       openAnalyses(req.modules);
@@ -411,9 +425,13 @@ async function handle(req: Request): Promise<unknown> {
       await callAnalysis(req);
       return null;
     case 'history-result':
+    case 'stop':
       return null;
   }
 }
+
+/** requests run one after the other; a segment yields between slices, and the next request waits for it */
+let queue: Promise<unknown> = Promise.resolve();
 
 process.on('message', (m: Request & { id: number }) => {
   if (m.op === 'history-result') {
@@ -422,13 +440,20 @@ process.on('message', (m: Request & { id: number }) => {
     answerArrived = undefined;
     return;
   }
-  handle(m).then(
-    (result) => {
-      send({ id: m.id, ok: true, result });
-    },
-    (e) => {
-      const f = e instanceof SandboxFailure ? e : new SandboxFailure('internal', (e as Error)?.message ?? String(e));
-      send({ id: m.id, ok: false, kind: f.kind, message: f.message });
-    },
-  );
+  if (m.op === 'stop') {
+    stopPending = true;
+    return;
+  }
+  queue = queue
+    .then(() => handle(m))
+    .then(
+      (result) => {
+        send({ id: m.id, ok: true, result });
+      },
+      (e) => {
+        const f = e instanceof SandboxFailure ? e : new SandboxFailure('internal', (e as Error)?.message ?? String(e));
+        send({ id: m.id, ok: false, kind: f.kind, message: f.message });
+      },
+    );
+  queue = queue.catch(() => undefined);
 });

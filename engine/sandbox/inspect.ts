@@ -30,6 +30,8 @@ export class ModuleInspector {
   /** module file → its index in the sandbox's loaded bundles, and its shape */
   private loaded = new Map<string, { index: number; result: Shape }>();
   private loadedCount = 0;
+  /** the bundles the sandbox loaded, in order */
+  private loadedBundles: ModuleBundle[] = [];
   private readonly bundles = new Map<string, ModuleBundle | { file: string; error: string }>();
   private readonly context: string;
 
@@ -68,12 +70,14 @@ export class ModuleInspector {
         { deadlineMs: 3 * this.limits.startupTimeoutMs + 5000 },
       );
       const loaded = { index: this.loadedCount++, result: r.modules[0]! };
+      this.loadedBundles.push(b);
       if (!('error' in loaded.result)) this.loaded.set(b.file, loaded);
       return loaded;
     } catch (e) {
       // the process is gone (memory, crash): a fresh one starts with the next request
       this.loaded = new Map();
       this.loadedCount = 0;
+      this.loadedBundles = [];
       return { index: -1, result: { error: e instanceof SandboxError ? e.message : (e as Error).message } };
     }
   }
@@ -102,6 +106,18 @@ export class ModuleInspector {
     } catch (e) {
       return { error: (e as Error).message };
     }
+  }
+
+  /**
+   * Hands over the sandbox when it has loaded exactly these bundles, in this
+   * order (a run that follows its check then starts no second process).
+   */
+  adopt(bundles: readonly ModuleBundle[]): SandboxProcess | undefined {
+    const s = this.sandbox;
+    const same = bundles.length === this.loadedBundles.length && bundles.every((b, i) => b === this.loadedBundles[i]);
+    if (!s?.alive || !same) return undefined;
+    this.sandbox = undefined;
+    return s;
   }
 
   async close(): Promise<void> {

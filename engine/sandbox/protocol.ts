@@ -95,7 +95,7 @@ export interface ClosedAfter {
 }
 
 export interface SegmentResult {
-  /** rows done from the start of the segment (fewer than sent when its time slice ended; send the rest again) */
+  /** rows done from the start of the segment (fewer than sent only after a stop) */
   processed: number;
   failures: { row: number; reason: string; message: string }[];
   windowStarts?: Float64Array;
@@ -154,7 +154,9 @@ export type Request =
   | { op: 'finish'; runStartMs: number; nowMs: number }
   | { op: 'analysis.open'; modules: AnalysisModuleSpec[] }
   | { op: 'analysis.call'; ruleIndex: number; values: Record<string, Value>; key: Value[] | null }
-  | { op: 'history-result'; request: number; value: Record<string, unknown> };
+  | { op: 'history-result'; request: number; value: Record<string, unknown> }
+  /** the run stops: no answer; the segment running ends at its next slice, queued ones at once */
+  | { op: 'stop' };
 
 /** Why a request failed: user code ran out of time, user code failed, or anything else. */
 export type FailureKind = 'timeout' | 'user' | 'internal';

@@ -10,10 +10,10 @@ import path from 'node:path';
 import type { PipelinePlan, SandboxPlan } from '../pipeline/plan.js';
 import { timeModeOf, type ClosedWindow, type ProcessorOptions, type ProcessorState, type TimeMode } from '../pipeline/processor.js';
 import { FlatWindow } from '../pipeline/flat-window.js';
-import type { LineBatch } from '../sources/source.js';
+import { stringBatch, type LineBatch } from '../sources/source.js';
 import type { Value } from '../types.js';
 import { SandboxProcess } from './client.js';
-import type { ClosedAfter, ProcessorCounters, SegmentResult, SegmentRows, SegmentWant, WindowsResult } from './protocol.js';
+import type { ProcessorCounters, SegmentResult, SegmentRows, SegmentWant, WindowsResult } from './protocol.js';
 
 /** What one segment did, row by row (indexes from the segment's first row). */
 export interface SegmentView {
@@ -24,6 +24,9 @@ export interface SegmentView {
   eventTimes?: Float64Array;
   kept?: Value[][];
   interruptions: number;
+  /** windows closed by the segment's rows (begin() hands them on row by row) */
+  closedAfter: { after: number; window: ClosedWindow }[];
+  counters: ProcessorCounters;
 }
 
 export class RemoteProcessor implements ProcessorState {
@@ -43,6 +46,7 @@ export class RemoteProcessor implements ProcessorState {
   private readonly bytes: boolean;
   /** a sandbox shared with other processors (previews): modules already loaded, never closed here */
   private readonly shared: boolean;
+  private readonly adopted: boolean;
 
   constructor(
     plan: PipelinePlan,
@@ -58,14 +62,20 @@ export class RemoteProcessor implements ProcessorState {
     this.watermarkMs = options.initialWatermarkMs ?? -Infinity;
     this.bytes = inp.sep.length === 1 && inp.sep.charCodeAt(0) < 0x80;
     this.shared = shared !== undefined;
-    this.sandbox = shared ?? new SandboxProcess(code.limits, sandboxLabel(code));
+    // the check's sandbox, when it kept one, has the modules loaded already
+    this.adopted = !shared && code.sandbox !== undefined;
+    this.sandbox = shared ?? code.sandbox ?? new SandboxProcess(code.limits, sandboxLabel(code));
+    if (this.adopted) {
+      code.sandbox = undefined;
+      this.sandbox.label = sandboxLabel(code);
+    }
   }
 
   /** Starts the sandbox: loads the modules, builds the Processor. `initialWatermarkMs` overrides the option (a resumed Kafka run). */
   async open(initialWatermarkMs?: number): Promise<void> {
     const code = this.code;
     const deadlineMs = startupDeadline(code);
-    if (!this.shared) await loadModules(this.sandbox, code);
+    if (!this.shared && !this.adopted) await loadModules(this.sandbox, code);
     if (initialWatermarkMs !== undefined) this.watermarkMs = initialWatermarkMs;
     const options = { ...this.options, initialWatermarkMs: Number.isFinite(this.watermarkMs) ? this.watermarkMs : undefined };
     await this.sandbox.request({ op: 'processor.open', spec: { ...code.rows!, options } }, { deadlineMs });
@@ -74,6 +84,10 @@ export class RemoteProcessor implements ProcessorState {
   private rowsOf(batch: LineBatch, from: number, to: number): SegmentRows {
     const { buf, starts, ends } = batch;
     if (this.bytes && buf && starts && ends) {
+      // a detached batch is a copy of exactly its rows already
+      if (from === 0 && to === batch.count && !batch.detach && starts[0] === 0 && ends[to - 1] === buf.length) {
+        return { buf, starts: starts.subarray(0, to), ends: ends.subarray(0, to) };
+      }
       const base = starts[from]!;
       const n = to - from;
       const s = new Int32Array(n);
@@ -89,39 +103,51 @@ export class RemoteProcessor implements ProcessorState {
     return { lines };
   }
 
-  private take(r: { closed: ClosedAfter[]; counters: ProcessorCounters }): void {
-    const c = r.counters;
+  private view(r: SegmentResult): SegmentView {
+    const { nKeys, nValues } = this.code.rows!;
+    return { ...r, closedAfter: r.closed.map((w) => ({ after: w.after, window: new FlatWindow(w.window, nKeys, nValues) })) };
+  }
+
+  private count(c: ProcessorCounters): void {
     this.rowsOk = c.rowsOk;
     this.failed = c.failed;
     this.lateRows = c.lateRows;
     this.watermarkMs = c.watermarkMs;
     this.maxEventMs = c.maxEventMs;
     this.lastWindowStart = c.lastWindowStart;
-    const { nKeys, nValues } = this.code.rows!;
-    for (const w of r.closed) this.held.push({ after: w.after, window: new FlatWindow(w.window, nKeys, nValues) });
   }
 
-  /** Rows [from, to) of a batch; `now` is their processing time. */
-  async segment(batch: LineBatch, from: number, to: number, now: number, want: SegmentWant = {}): Promise<SegmentView> {
+  /**
+   * Sends rows [from, to) of a batch (`now`: their processing time). Several
+   * segments may be on their way; hand each to begin() in the order sent.
+   */
+  segment(batch: LineBatch, from: number, to: number, now: number, want: SegmentWant = {}): Promise<SegmentView> {
+    return this.sandbox.request<SegmentResult>({ op: 'segment', rows: this.rowsOf(batch, from, to), now, want }).then((r) => this.view(r));
+  }
+
+  /** The runner starts on a segment's rows: its counters hold, its windows wait in `held` for release(). */
+  begin(v: SegmentView): void {
     this.release(Infinity);
-    const r = await this.sandbox.request<SegmentResult>({ op: 'segment', rows: this.rowsOf(batch, from, to), now, want });
-    this.take(r);
-    return r;
+    this.count(v.counters);
+    this.held = v.closedAfter.slice();
   }
 
-  /** All of `lines` (in as many segments as it takes), e.g. previews. */
+  /** All of `lines`, e.g. previews. */
   async lines(lines: string[]): Promise<SegmentView> {
-    const all: SegmentView = { processed: 0, failures: [], kept: [], interruptions: 0 };
-    while (all.processed < lines.length) {
-      const r = await this.sandbox.request<SegmentResult>({ op: 'segment', rows: { lines: lines.slice(all.processed) }, now: 0, want: {} });
-      this.take(r);
-      for (const f of r.failures) all.failures.push({ ...f, row: f.row + all.processed });
-      if (r.kept) all.kept!.push(...r.kept);
-      all.interruptions += r.interruptions;
-      all.processed += r.processed;
-    }
+    const v = await this.segment(
+      stringBatch(lines, (i) => ({ source: 'lines', line: i + 1 })),
+      0,
+      lines.length,
+      0,
+    );
+    this.begin(v);
     this.release(Infinity);
-    return all;
+    return v;
+  }
+
+  /** The run stops: the sandbox ends the segment it is on at its next slice, and those queued after it at once. */
+  stop(): void {
+    this.sandbox.notify({ op: 'stop' });
   }
 
   /** The windows closed by rows up to `row` of the last segment become `closed` (the runner has reached that row). */
@@ -131,8 +157,10 @@ export class RemoteProcessor implements ProcessorState {
 
   private async windows(req: { op: 'startAt' | 'advanceTo'; now: number } | { op: 'finish'; runStartMs: number; nowMs: number }): Promise<void> {
     this.release(Infinity);
-    this.take(await this.sandbox.request<WindowsResult>(req));
-    this.release(Infinity);
+    const r = await this.sandbox.request<WindowsResult>(req);
+    this.count(r.counters);
+    const { nKeys, nValues } = this.code.rows!;
+    for (const w of r.closed) this.closed.push(new FlatWindow(w.window, nKeys, nValues));
   }
 
   startAt(now: number): Promise<void> {
