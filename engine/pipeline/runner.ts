@@ -284,7 +284,7 @@ export class Runner {
       }
     }
     if (!openSource) return;
-    this.source = this.options.source ?? (await createSource(cfg.input, this.remote ? { ...this.env, csvChunkBytes: SANDBOX_CHUNK_BYTES } : this.env));
+    this.source = this.options.source ?? (await createSource(cfg.input, this.env));
     await this.source.open();
     // 15.5: rows read again after a restart whose windows were stored before it are late, not a new window
     const resume = this.source.resumeWatermarkMs?.();
