@@ -24,13 +24,11 @@ export interface ComponentEnv {
   warn(message: string): void;
   /** Kafka live runs: how long `next()` may wait before returning an empty batch so processing-time windows close on time */
   pollMs?: number;
-  /** bytes per CSV read (larger when rows go to the sandbox: fewer, larger segments) */
-  csvChunkBytes?: number;
 }
 
 export async function createSource(input: InputConfig, env: ComponentEnv): Promise<Source> {
   const s = input.source;
-  if (s.type === 'csv') return new CsvSource({ path: s.path, header: s.header, chunkSize: env.csvChunkBytes });
+  if (s.type === 'csv') return new CsvSource({ path: s.path, header: s.header });
   const { KafkaSource } = await import('../sources/kafka.js');
   return new KafkaSource(s, { warn: env.warn, pollMs: env.pollMs ?? 200, input });
 }

@@ -23,8 +23,6 @@ import type { SegmentWant } from '../sandbox/protocol.js';
 
 /** batches a file replay keeps queued in the sandbox */
 const SANDBOX_READ_AHEAD = 2;
-/** a segment costs the sandbox a time-limited call and a message each way: CSV is read in larger batches */
-const SANDBOX_CHUNK_BYTES = 4 << 20;
 
 /** True when analysis reads history from an output this run writes (then recent windows can be served from memory). */
 function historyIsOwnOutput(h: HistoryConfig, outputs: OutputConfig[]): boolean {
