@@ -197,7 +197,9 @@ export async function checkConfig(configPath: string, configText?: string, io: C
   const configDir = path.dirname(path.resolve(configPath));
   const files = sandbox ? readGrantedFiles(sandbox, configDir, io, sink) : {};
   const limits = sandbox ? limitsOf(sandbox) : undefined;
-  const inspector = trusted && limits ? new ModuleInspector(limits, files) : undefined;
+  const source = config?.input.source;
+  const csvFile = source?.type === 'csv' && source.path !== '-' ? source.path : undefined;
+  const inspector = trusted && limits ? new ModuleInspector(limits, files, options.keepSandbox ? csvFile : undefined) : undefined;
   const diagnostics = () => [...sink.diagnostics, ...(validation.structureSink?.diagnostics ?? [])];
   try {
     if (!config) {

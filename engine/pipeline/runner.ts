@@ -481,16 +481,15 @@ export class Runner {
       if (!pending && stopping) break;
       const to = processing && rate !== undefined ? from + 1 : batch.count;
       const seg = pending ?? p.segment(batch, from, to, processing ? this.clock.now() : 0, want);
+      seg.catch(() => undefined); // observed below, after reading ahead
       pending = undefined;
-      if (from === 0) await this.sendAhead(p, want);
+      // reading on reuses the source's buffers: only when the sandbox reads this batch's rows from the file itself
+      if (from === 0 && p.readsFile(batch)) await this.sendAhead(p, want);
       const view = await seg;
       p.begin(view);
       if (!track && !processing && !eventPaced && !this.stepping) {
         // nothing to do between two rows: the pause and stop controls act after the segment
-        for (const failure of view.failures) {
-          const i = from + failure.row;
-          this.recordRowError({ position: batch.position(i), reason: failure.reason, message: failure.message, raw: batch.text(i) });
-        }
+        for (const failure of view.failures) this.recordRowError(this.deadLetterOf(batch, from + failure.row, failure));
         this.rowsRead += view.processed;
         last = from + view.processed - 1;
         p.release(Infinity);
@@ -506,7 +505,7 @@ export class Runner {
         last = i;
         this.rowsRead++;
         const failure = view.failures[f]?.row === k ? view.failures[f++] : undefined;
-        if (failure) this.recordRowError({ position: batch.position(i), reason: failure.reason, message: failure.message, raw: batch.text(i) });
+        if (failure) this.recordRowError(this.deadLetterOf(batch, i, failure));
         if (track) {
           if (failure) this.noteOffset(batch, i);
           else if (view.windowStarts![k] !== tracked) {
@@ -541,22 +540,33 @@ export class Runner {
     if (track && last >= 0) this.noteOffset(batch, last);
   }
 
+  /** A failed row as a dead letter; the sandbox gives the text and line of rows it read from the file itself. */
+  private deadLetterOf(batch: LineBatch, i: number, f: SegmentView['failures'][number]): DeadLetter {
+    const position = f.line !== undefined && batch.fileRange ? { source: batch.fileRange.path, line: f.line } : batch.position(i);
+    return { position, reason: f.reason, message: f.message, raw: f.raw ?? batch.text(i) };
+  }
+
   /**
-   * A file replay in the sandbox reads ahead: the next batches (copied, as the
-   * source reuses its buffers) are sent while the runner handles this one.
+   * A file replay in the sandbox reads ahead: the next batches go to the
+   * sandbox as byte ranges it reads itself, while the runner handles this one.
    */
   private async sendAhead(p: RemoteProcessor, want: SegmentWant): Promise<void> {
-    const inp = this.plan.config.input;
-    const file = inp.source.type === 'csv' && inp.source.path !== '-' && !this.options.source;
-    if (!file || inp.rate !== undefined || this.speed > 0) return;
+    if (this.plan.config.input.rate !== undefined || this.speed > 0) return;
     while (this.ahead.length < SANDBOX_READ_AHEAD && !this.stopRequested && !this.sourceEnded) {
       const next = await this.source!.next();
-      if (next === null || !next.detach) {
+      if (next === null || !p.readsFile(next)) {
         this.sourceEnded = next === null;
         if (next) this.ahead.push(next);
         return;
       }
-      const batch = next.detach();
+      // what is left of the batch once the source reads on: its size and place in the file
+      const range = { ...next.fileRange! };
+      const batch: LineBatch = {
+        count: next.count,
+        fileRange: range,
+        text: () => '',
+        position: (i) => ({ source: range.path, line: range.firstLine + i }),
+      };
       const seg = p.segment(batch, 0, batch.count, 0, want);
       seg.catch(() => undefined); // awaited when its turn comes
       this.sent.set(batch, seg);

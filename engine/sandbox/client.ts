@@ -30,13 +30,17 @@ let exitHookInstalled = false;
 
 let permissionFlag: string | null | undefined;
 
-/** Node's permission model keeps the sandbox process from writing files, starting processes or loading addons. */
-function permissionArgs(dist: string): string[] {
+/**
+ * Node's permission model keeps the sandbox process from writing files,
+ * starting processes or loading addons; it reads the engine's code and the
+ * input file it is given (user code in its realm has no file access at all).
+ */
+function permissionArgs(dist: string, readable: readonly string[]): string[] {
   if (permissionFlag === undefined) {
     const flags = process.allowedNodeEnvironmentFlags;
     permissionFlag = flags.has('--permission') ? '--permission' : flags.has('--experimental-permission') ? '--experimental-permission' : null;
   }
-  return permissionFlag ? [permissionFlag, `--allow-fs-read=${path.join(dist, '*')}`] : [];
+  return permissionFlag ? [permissionFlag, ...[path.join(dist, '*'), ...readable].map((f) => `--allow-fs-read=${f}`)] : [];
 }
 
 function residentMb(pid: number): number | undefined {
@@ -59,11 +63,24 @@ export class SandboxProcess {
   private exitedPromise: Promise<SandboxError> | undefined;
   onEvent: ((e: SandboxEvent) => void) | undefined;
 
+  /** files the process may read besides the engine's code (a CSV input it reads itself) */
+  private readonly readable: string[];
+
   constructor(
     readonly limits: SandboxLimits,
     /** the user modules it hosts (or is loading), for messages */
     public label: string,
-  ) {}
+    readable: readonly string[] = [],
+  ) {
+    // the permission flag separates paths with commas
+    this.readable = readable.filter((f) => path.isAbsolute(f) && !f.includes(','));
+  }
+
+  /** Whether the process may read this file. */
+  reads(file: string): boolean {
+    if (permissionFlag === undefined) permissionArgs('', []);
+    return permissionFlag === null || this.readable.includes(file);
+  }
 
   get alive(): boolean {
     return this.child !== undefined;
@@ -81,7 +98,7 @@ export class SandboxProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
     const child = fork(script, [JSON.stringify(this.limits)], {
-      execArgv: [`--max-old-space-size=${this.limits.memoryMb}`, ...permissionArgs(path.dirname(script)), '--no-warnings'],
+      execArgv: [`--max-old-space-size=${this.limits.memoryMb}`, ...permissionArgs(path.dirname(script), this.readable), '--no-warnings'],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       env,

@@ -13,6 +13,7 @@ import { buildTransform } from '../expr/compile.js';
 import { buildGroupOps } from '../aggregate/groups.js';
 import { Processor, type ProcessorPlan, type RowLog } from '../pipeline/processor.js';
 import { flatten } from '../pipeline/flat-window.js';
+import { CsvSource } from '../sources/csv.js';
 import { realmBootstrap, type RealmHelpers } from './realm-bootstrap.js';
 import { taggedJson } from './tagged-json.js';
 import {
@@ -29,6 +30,7 @@ import {
   type SandboxLimits,
   type SandboxProcessorSpec,
   type SegmentResult,
+  type SegmentRows,
   type WindowsResult,
 } from './protocol.js';
 
@@ -225,6 +227,7 @@ function closedWindows(p: Processor, log: RowLog | undefined): ClosedAfter[] {
  * segment there (and the segments queued after it at once).
  */
 async function segment(req: Extract<Request, { op: 'segment' }>): Promise<SegmentResult> {
+  if ('file' in req.rows) return fileSegment(req, req.rows);
   const p = processor!;
   const rows = req.rows;
   const n = 'lines' in rows ? rows.lines.length : rows.starts.length;
@@ -305,6 +308,28 @@ async function segment(req: Extract<Request, { op: 'segment' }>): Promise<Segmen
     counters: counters(p),
     interruptions,
   };
+}
+
+/** Rows of a file range: read here (the same splitting as the engine's), processed as bytes; failures carry their text and line. */
+async function fileSegment(req: Extract<Request, { op: 'segment' }>, rows: Extract<SegmentRows, { file: unknown }>): Promise<SegmentResult> {
+  const { path: file, start, end, firstLine } = rows.file;
+  const source = new CsvSource({ path: file, range: { start, end, firstLine }, chunkSize: Math.max(1, end - start) + 1 });
+  await source.open();
+  try {
+    const batch = await source.next();
+    const count = batch?.count ?? 0;
+    if (!batch || count !== rows.count || !batch.buf || !batch.starts || !batch.ends) {
+      throw new SandboxFailure('internal', `${file} bytes ${start}–${end}: expected ${rows.count} rows, read ${count} (did the file change?)`);
+    }
+    const r = await segment({ ...req, rows: { buf: batch.buf, starts: batch.starts.subarray(0, count), ends: batch.ends.subarray(0, count) } });
+    for (const f of r.failures) {
+      f.raw = batch.text(f.row);
+      f.line = batch.position(f.row).line;
+    }
+    return r;
+  } finally {
+    await source.close();
+  }
 }
 
 /** Promise jobs user functions queued run now, under the limit (they are no part of a row's result), and memory is checked. */

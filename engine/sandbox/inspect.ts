@@ -38,6 +38,8 @@ export class ModuleInspector {
   constructor(
     private readonly limits: SandboxLimits,
     private readonly files: Record<string, string>,
+    /** a CSV input the run that may adopt this sandbox reads through it */
+    private readonly input?: string,
   ) {
     const h = createHash('sha256').update(JSON.stringify(limits));
     for (const [name, text] of Object.entries(files)) h.update(name).update('\0').update(text).update('\0');
@@ -61,7 +63,7 @@ export class ModuleInspector {
   private async load(b: ModuleBundle): Promise<{ index: number; result: Shape }> {
     const known = this.loaded.get(b.file);
     if (known !== undefined) return known;
-    this.sandbox ??= new SandboxProcess(this.limits, path.basename(b.file));
+    this.sandbox ??= new SandboxProcess(this.limits, path.basename(b.file), this.input ? [this.input] : []);
     this.sandbox.label = path.basename(b.file);
     const first = this.loadedCount === 0;
     try {

@@ -70,7 +70,11 @@ export interface AnalysisModuleSpec {
   options: unknown;
 }
 
-export type SegmentRows = { buf: Uint8Array; starts: Int32Array; ends: Int32Array } | { lines: string[] };
+export type SegmentRows =
+  | { buf: Uint8Array; starts: Int32Array; ends: Int32Array }
+  | { lines: string[] }
+  /** rows the sandbox reads from a file itself (a CSV replay): saves sending the bytes */
+  | { file: { path: string; start: number; end: number; firstLine: number }; count: number };
 
 export interface SegmentWant {
   /** window start of every row (committable sources track offsets per window) */
@@ -97,7 +101,8 @@ export interface ClosedAfter {
 export interface SegmentResult {
   /** rows done from the start of the segment (fewer than sent only after a stop) */
   processed: number;
-  failures: { row: number; reason: string; message: string }[];
+  /** rows read from a file come with their text and line */
+  failures: { row: number; reason: string; message: string; raw?: string; line?: number }[];
   windowStarts?: Float64Array;
   eventTimes?: Float64Array;
   closed: ClosedAfter[];

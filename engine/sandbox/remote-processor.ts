@@ -64,7 +64,9 @@ export class RemoteProcessor implements ProcessorState {
     this.shared = shared !== undefined;
     // the check's sandbox, when it kept one, has the modules loaded already
     this.adopted = !shared && code.sandbox !== undefined;
-    this.sandbox = shared ?? code.sandbox ?? new SandboxProcess(code.limits, sandboxLabel(code));
+    const src = plan.config.input.source;
+    const input = src.type === 'csv' && src.path !== '-' ? [src.path] : [];
+    this.sandbox = shared ?? code.sandbox ?? new SandboxProcess(code.limits, sandboxLabel(code), input);
     if (this.adopted) {
       code.sandbox = undefined;
       this.sandbox.label = sandboxLabel(code);
@@ -81,13 +83,15 @@ export class RemoteProcessor implements ProcessorState {
     await this.sandbox.request({ op: 'processor.open', spec: { ...code.rows!, options } }, { deadlineMs });
   }
 
+  /** Whether whole batches of this file can go as byte ranges the sandbox reads itself (and the batch need not outlive the call). */
+  readsFile(batch: LineBatch): boolean {
+    return this.bytes && batch.fileRange !== undefined && this.sandbox.reads(batch.fileRange.path);
+  }
+
   private rowsOf(batch: LineBatch, from: number, to: number): SegmentRows {
+    if (from === 0 && to === batch.count && this.readsFile(batch)) return { file: { ...batch.fileRange! }, count: batch.count };
     const { buf, starts, ends } = batch;
     if (this.bytes && buf && starts && ends) {
-      // a detached batch is a copy of exactly its rows already
-      if (from === 0 && to === batch.count && !batch.detach && starts[0] === 0 && ends[to - 1] === buf.length) {
-        return { buf, starts: starts.subarray(0, to), ends: ends.subarray(0, to) };
-      }
       const base = starts[from]!;
       const n = to - from;
       const s = new Int32Array(n);

@@ -154,7 +154,19 @@ export class CsvSource implements Source {
     }
     this.consumed = Math.min(p, fill);
     this.lineNo = lineNo;
-    return lineBatch(this.opts.path, count, buf, this.starts, this.ends, this.lineNos, true);
+    const source = this.opts.path;
+    const { starts, ends, lineNos } = this;
+    // buf holds the file's bytes [pos - fill, pos)
+    const at = this.pos - fill;
+    return {
+      count,
+      buf,
+      starts,
+      ends,
+      text: (i) => bytesText(buf, starts[i]!, ends[i]!),
+      position: (i): SourcePosition => ({ source, line: lineNos[i] }),
+      fileRange: this.fd !== undefined && count > 0 ? { path: source, start: at + starts[0]!, end: at + this.consumed, firstLine: lineNos[0]! } : undefined,
+    };
   }
 
   /** lines seen so far (blank and header lines included) */
@@ -178,29 +190,4 @@ export class CsvSource implements Source {
       stream.destroy?.();
     }
   }
-}
-
-/** Lines of `buf` by byte range; `detachable`: a copy of the lines can be made that outlives the next read. */
-function lineBatch(source: string, count: number, buf: Buffer, starts: Int32Array, ends: Int32Array, lineNos: Float64Array, detachable: boolean): LineBatch {
-  return {
-    count,
-    buf,
-    starts,
-    ends,
-    text: (i) => bytesText(buf, starts[i]!, ends[i]!),
-    position: (i): SourcePosition => ({ source, line: lineNos[i] }),
-    detach: detachable
-      ? () => {
-          const base = count > 0 ? starts[0]! : 0;
-          const end = count > 0 ? ends[count - 1]! : 0;
-          const s = new Int32Array(count);
-          const e = new Int32Array(count);
-          for (let i = 0; i < count; i++) {
-            s[i] = starts[i]! - base;
-            e[i] = ends[i]! - base;
-          }
-          return lineBatch(source, count, Buffer.from(buf.subarray(base, end)), s, e, lineNos.slice(0, count), false);
-        }
-      : undefined,
-  };
 }
