@@ -230,7 +230,7 @@ describe('user code cannot hold up a run (docs/sandbox.md)', () => {
   };
 
   it('SIGTERM stops a run whose user function hangs on every row: 130, and the windows of the rows done are flushed', async () => {
-    const dir = stdinProject(['sensor_id', 'r: hang_above(rotation_speed, 5000)'], { timeout_ms: 300 });
+    const dir = stdinProject(['sensor_id', 'r: hang_above(rotation_speed, 5000)'], { timeout_ms: 1000 });
     const run = start(dir);
     run.child.stdin.write('1523800000,1,a,0,0,100,0\n1523800012,1,a,0,0,200,0\n');
     // the second row closed the first window: the run is under way

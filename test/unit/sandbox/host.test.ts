@@ -119,7 +119,7 @@ describe('the user realm', () => {
        export const transformFunctions = [{ name: 'later', arity: 1, params: ['any'], returns: 'StringType',
          apply: (x) => { Promise.resolve().then(() => { jobs++; if (x > 5) for (;;) {} }); return 'jobs before this row: ' + jobs; } }];`,
       ['e: later(rotation_speed)', 'c: one(timestamp)'],
-      { sandbox: { timeout_ms: 100 } },
+      { sandbox: { timeout_ms: 1000 } },
     );
     const first = await keys(plan, [1, 2, 9, 3]);
     // a row's jobs run after its segment, so every row of one segment sees the jobs of earlier segments only

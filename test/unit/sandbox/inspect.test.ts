@@ -56,26 +56,26 @@ describe('check and export', () => {
 
   it('cut off a module whose top-level code hangs (sandbox.startup_timeout_ms), and one that fills memory (sandbox.memory_mb)', () => {
     const dir = tmp();
-    writeFiles(dir, {
-      'hang.mjs': 'for (;;) {}\nexport const transformFunctions = [];',
-      'hog.mjs': 'const keep = []; for (;;) keep.push(new Float64Array(1 << 20).fill(1));\nexport const transformFunctions = [];',
-      'ds.json': structure(SENSOR_SPEC),
-      'data.csv': '',
-      'config.json': makeConfig({
-        transformation: ['sensor_id'],
-        rule: ['key: sensor_id'],
-        extensions: ['./hang.mjs', './hog.mjs'],
-        extra: { sandbox: { startup_timeout_ms: 300, memory_mb: 128 } },
-      }),
-    });
-    const r = cli(['check', 'config.json'], { cwd: dir });
-    expect(r.status).toBe(2);
-    expect(r.stderr.trim().split('\n')).toEqual([
+    const check = (module: string, sandbox: Record<string, unknown>) => {
+      writeFiles(dir, {
+        'm.mjs': `${module}\nexport const transformFunctions = [];`,
+        'ds.json': structure(SENSOR_SPEC),
+        'data.csv': '',
+        'config.json': makeConfig({ transformation: ['sensor_id'], rule: ['key: sensor_id'], extensions: ['./m.mjs'], extra: { sandbox } }),
+      });
+      const r = cli(['check', 'config.json'], { cwd: dir });
+      expect(r.status).toBe(2);
+      return r.stderr.trim().split('\n');
+    };
+    expect(check('for (;;) {}', { startup_timeout_ms: 300 })).toEqual([
       expect.stringMatching(
-        /^config\.json:\d+:\d+: ImportError: extensions\[0\]: cannot load extension module .*hang\.mjs: loading the module timed out after 300 ms$/,
+        /^config\.json:\d+:\d+: ImportError: extensions\[0\]: cannot load extension module .*m\.mjs: loading the module timed out after 300 ms$/,
       ),
+    ]);
+    // a minute to fill 128 MB: the memory limit is what ends it
+    expect(check('const keep = []; for (;;) keep.push(new Float64Array(1 << 20).fill(1));', { startup_timeout_ms: 60_000, memory_mb: 128 })).toEqual([
       expect.stringMatching(
-        /^config\.json:\d+:\d+: ImportError: extensions\[1\]: cannot load extension module .*hog\.mjs: user code in hog\.mjs exceeded the sandbox memory limit of 128 MB \(sandbox\.memory_mb\); the sandbox was stopped$/,
+        /^config\.json:\d+:\d+: ImportError: extensions\[0\]: cannot load extension module .*m\.mjs: user code in m\.mjs exceeded the sandbox memory limit of 128 MB \(sandbox\.memory_mb\); the sandbox was stopped$/,
       ),
     ]);
   });

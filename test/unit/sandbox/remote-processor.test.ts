@@ -62,7 +62,7 @@ describe('the time limit', () => {
   it('dead-letters a row whose user code hangs, and the other rows of the run are aggregated as usual', async () => {
     const plan = await sandboxPlan(
       { transformation: ['sensor_id', 'r: hang_above(rotation_speed, 5000)'], rule: ['key: sensor_id', 'max(r)'], options: EVENT },
-      { timeout_ms: 200 },
+      { timeout_ms: 1000 },
     );
     const rows: [number, number, number, number][] = [
       [0, 1, 100, 0],
@@ -74,8 +74,8 @@ describe('the time limit', () => {
     ];
     const { windows, failures } = await runLinesInSandbox(plan, rows.map(lineOf));
     expect(failures).toEqual([
-      { row: 1, reason: 'user code timeout', message: 'user code (ops.mjs) timed out after 200 ms on this row (sandbox.timeout_ms)' },
-      { row: 4, reason: 'user code timeout', message: 'user code (ops.mjs) timed out after 200 ms on this row (sandbox.timeout_ms)' },
+      { row: 1, reason: 'user code timeout', message: 'user code (ops.mjs) timed out after 1000 ms on this row (sandbox.timeout_ms)' },
+      { row: 4, reason: 'user code timeout', message: 'user code (ops.mjs) timed out after 1000 ms on this row (sandbox.timeout_ms)' },
     ]);
     expect(referenceText(plan, windows)).toBe(
       '---------------------------\n((1,), 100.0)\n((2,), 200.0)\n---------------------------\n((1,), 300.0)\n((2,), 400.0)\n',
