@@ -2,6 +2,7 @@
 import { checkConfig } from '../pipeline/plan.js';
 import { Runner, RunFailure, type RunnerOptions, type RunStats } from '../pipeline/runner.js';
 import { parseArgs, UsageError } from './args.js';
+import { SandboxError } from '../sandbox/client.js';
 import { displayPath, printDiagnostics, progressLine, summary } from './report.js';
 
 const MAX_ROW_ERROR_LINES = 10;
@@ -106,7 +107,11 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch (e) {
     clearProgress();
     err.write(summary(runner.stats()));
-    if (debug && !(e instanceof RunFailure)) err.write(`${(e as Error).stack}\n`);
+    // the summary's last line holds the message; the class of a start-up error (KafkaConnectError…) is worth a line
+    // of its own, its stack only with --debug
+    const error = e as Error;
+    if (debug && !(e instanceof RunFailure)) err.write(`${error.stack}\n`);
+    else if (!(e instanceof RunFailure) && !(e instanceof SandboxError)) err.write(`${error.name}: ${String(error.message).split('\n')[0]}\n`);
     return 1;
   } finally {
     clearTimeout(stopTimer);

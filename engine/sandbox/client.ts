@@ -3,7 +3,7 @@
  * heap limit and the Node permission model, sends requests, watches its
  * resident memory, and kills it when it exceeds its limits or the engine stops.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { workerScript } from '../paths.js';
@@ -39,6 +39,14 @@ function permissionArgs(dist: string, readable: readonly string[]): string[] {
   if (permissionFlag === undefined) {
     const flags = process.allowedNodeEnvironmentFlags;
     permissionFlag = flags.has('--permission') ? '--permission' : flags.has('--experimental-permission') ? '--experimental-permission' : null;
+    // Electron's Node may list a flag it does not accept when run as Node: try it once
+    if (permissionFlag && process.versions.electron) {
+      const probe = spawnSync(process.execPath, [permissionFlag, '--no-warnings', '-e', '0'], {
+        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+        timeout: 10_000,
+      });
+      if (probe.status !== 0) permissionFlag = null;
+    }
   }
   return permissionFlag ? [permissionFlag, ...[path.join(dist, '*'), ...readable].map((f) => `--allow-fs-read=${f}`)] : [];
 }
