@@ -165,66 +165,68 @@ class Reader {
       return FUNCTION;
     }
     if (this.is('[')) {
-      this.i++;
       const arr: Lit[] = [];
-      while (this.peek() && !this.is(']')) {
-        if (this.is(',')) {
-          this.i++;
-          continue;
-        }
-        if (this.is('...')) {
-          this.i++;
-          this.skipExpr();
-          arr.push(UNKNOWN);
-          continue;
-        }
-        arr.push(this.value());
-      }
-      this.i++;
+      this.items(
+        ']',
+        () => arr.push(UNKNOWN),
+        () => arr.push(this.value()),
+      );
       return done(arr);
     }
     if (this.is('{')) {
-      this.i++;
       const obj: { [k: string]: Lit } = {};
-      while (this.peek() && !this.is('}')) {
-        if (this.is(',')) {
-          this.i++;
-          continue;
-        }
-        if (this.is('...')) {
-          this.i++;
-          this.skipExpr();
-          obj['...'] = UNKNOWN;
-          continue;
-        }
-        let key: string | undefined;
-        if (this.is('async') || this.is('get') || this.is('set')) {
-          if (!this.is(':', 1) && !this.is('(', 1) && !this.is(',', 1)) this.i++;
-        }
-        if (this.is('*')) this.i++;
-        const k = this.peek()!;
-        if (k.t === 'id' || k.t === 'str' || k.t === 'num') {
-          key = k.v;
-          this.i++;
-        } else if (this.is('[')) {
-          this.skipBalanced();
-        }
-        if (this.is(':')) {
-          this.i++;
-          const v = this.value();
-          if (key !== undefined) obj[key] = v;
-        } else if (this.is('(')) {
-          // method shorthand
-          this.skipBalanced();
-          if (this.is('{')) this.skipBalanced();
-          if (key !== undefined) obj[key] = FUNCTION;
-        } else if (key !== undefined) obj[key] = UNKNOWN; // shorthand property
-      }
-      this.i++;
+      this.items(
+        '}',
+        () => (obj['...'] = UNKNOWN),
+        () => this.property(obj),
+      );
       return done(obj);
     }
     this.skipExpr();
     return UNKNOWN;
+  }
+  /** the entries of a literal up to `close`: commas skipped, spreads are unknown */
+  items(close: string, spread: () => void, item: () => void): void {
+    this.i++;
+    while (this.peek() && !this.is(close)) {
+      if (this.is(',')) {
+        this.i++;
+        continue;
+      }
+      if (this.is('...')) {
+        this.i++;
+        this.skipExpr();
+        spread();
+        continue;
+      }
+      item();
+    }
+    this.i++;
+  }
+  /** one property of an object literal into `obj` */
+  property(obj: { [k: string]: Lit }): void {
+    let key: string | undefined;
+    if (this.is('async') || this.is('get') || this.is('set')) {
+      if (!this.is(':', 1) && !this.is('(', 1) && !this.is(',', 1)) this.i++;
+    }
+    if (this.is('*')) this.i++;
+    const k = this.peek()!;
+    if (k.t === 'id' || k.t === 'str' || k.t === 'num') {
+      key = k.v;
+      this.i++;
+    } else if (this.is('[')) {
+      this.skipBalanced();
+    }
+    if (this.is(':')) {
+      this.i++;
+      const v = this.value();
+      if (key !== undefined) obj[key] = v;
+    } else if (this.is('(')) {
+      // method shorthand
+      this.skipBalanced();
+      if (this.is('{')) this.skipBalanced();
+      if (key !== undefined) obj[key] = FUNCTION;
+    } else if (key !== undefined) obj[key] = UNKNOWN; // shorthand property
   }
   isArrow(): boolean {
     if (this.peek()?.t === 'id' && this.is('=>', 1)) return true;

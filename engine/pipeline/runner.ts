@@ -442,17 +442,10 @@ export class Runner {
       // pacing (event-time speed, csv rate) and the step/pause/stop controls act between rows
       if (processing && rate !== undefined) await this.paceRate(rate);
       else if (eventPaced && this.speed > 0 && ok) await this.paceEvent();
-      if (this.stepping && p.closed.length > 0) {
-        this.stepping = false;
-        this.paused = true;
-      }
-      if (this.paused || this.stopRequested) {
-        if (track) this.noteOffset(batch, i);
+      const stop = await this.betweenRows(batch, i, track);
+      if (stop !== undefined) {
         tracked = NaN;
-        await this.emitClosed();
-        if (this.stopRequested) return;
-        await this.waitWhilePaused();
-        if (this.stopRequested) return;
+        if (stop) return;
       }
     }
     if (track && batch.count > 0) this.noteOffset(batch, batch.count - 1);
@@ -520,16 +513,10 @@ export class Runner {
           p.maxEventMs = view.eventTimes![k]!;
           await this.paceEvent();
         }
-        if (this.stepping && p.closed.length > 0) {
-          this.stepping = false;
-          this.paused = true;
-        }
-        if (this.paused || this.stopRequested) {
-          if (track) this.noteOffset(batch, i);
+        const stop = await this.betweenRows(batch, i, track);
+        if (stop !== undefined) {
           tracked = NaN;
-          await this.emitClosed();
-          if (!this.stopRequested) await this.waitWhilePaused();
-          stopping = this.stopRequested;
+          stopping = stop;
         }
       }
       p.release(Infinity);
@@ -572,6 +559,22 @@ export class Runner {
       this.sent.set(batch, seg);
       this.ahead.push(batch);
     }
+  }
+
+  /**
+   * Step, pause and stop act between two rows: undefined when none of them
+   * did, else whether the run stops (the windows closed so far are written first).
+   */
+  private async betweenRows(batch: LineBatch, i: number, track: boolean): Promise<boolean | undefined> {
+    if (this.stepping && this.processor.closed.length > 0) {
+      this.stepping = false;
+      this.paused = true;
+    }
+    if (!this.paused && !this.stopRequested) return undefined;
+    if (track) this.noteOffset(batch, i);
+    await this.emitClosed();
+    if (!this.stopRequested) await this.waitWhilePaused();
+    return this.stopRequested;
   }
 
   private noteOffset(batch: LineBatch, i: number): void {
