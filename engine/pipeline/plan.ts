@@ -350,7 +350,7 @@ export function compilePlan(config: PipelineConfig, doc: ParsedJson | undefined,
   );
   if (!core) return undefined;
   const { transform, aggregation } = core;
-  // in the sandbox user code may be interrupted at any call: rows must fold in all at once
+  // in the sandbox a time limit may cut a row short anywhere: its group changes are journaled to be undone
   const sandboxed = extensions.usedTransforms.size > 0 || aggregation.values.some((v) => v.fn.user);
 
   const timeSlot = config.input.timeField !== undefined ? fields.findIndex((f) => f.name === config.input.timeField) : undefined;
@@ -360,7 +360,7 @@ export function compilePlan(config: PipelineConfig, doc: ParsedJson | undefined,
     config,
     transform,
     aggregation,
-    groups: compileGroupOps(aggregation, extensions.aggregateImpls, { atomic: sandboxed }),
+    groups: compileGroupOps(aggregation, extensions.aggregateImpls, { journaled: sandboxed }),
     extensions,
     parseSlots: [...slots].sort((a, b) => a - b),
     timeSlot: timeSlot !== undefined && timeSlot >= 0 ? timeSlot : undefined,

@@ -7,7 +7,7 @@
  */
 import { RowError } from '../errors.js';
 import type { Value } from '../types.js';
-import { newWindowGroups, type Group, type GroupOps, type WindowGroups } from '../aggregate/groups.js';
+import { newWindowGroups, type Group, type GroupJournal, type GroupOps, type WindowGroups } from '../aggregate/groups.js';
 import type { CompiledTransform } from '../expr/compile.js';
 import type { InputConfig } from '../config/model.js';
 import { compileByteRowParser, compileRowParser, type ByteRowParser, type RowParser } from './row-parser.js';
@@ -40,6 +40,26 @@ export interface ProcessorOptions {
   keepRows?: boolean;
   /** previews of live configs put every row into one window */
   mode?: TimeMode;
+  /** the journal the plan's (journaled) group ops write: attempts can then be rolled back */
+  journal?: GroupJournal;
+}
+
+/** The state an attempt started from (beginAttempt / rollback). */
+interface Snapshot {
+  open: [number, WindowGroups][];
+  closed: number;
+  rowsOk: number;
+  failed: number;
+  lateRows: number;
+  watermarkMs: number;
+  maxEventMs: number;
+  minOpenEnd: number;
+  nextStart: number | undefined;
+  lastWindowStart: number;
+  lastFailure: RowFailure | undefined;
+  kept: number;
+  failures: number;
+  closedAfter: number;
 }
 
 /** What a Processor needs of a plan (the sandbox builds one from the same parts, docs/sandbox.md). */
@@ -52,7 +72,7 @@ export interface ProcessorPlan {
   parseSlots: number[];
   timeSlot?: number;
   transform: Pick<CompiledTransform, 'run' | 'columns'>;
-  groups: Pick<GroupOps, 'add'>;
+  groups: Pick<GroupOps, 'add' | 'forget'>;
 }
 
 /** What the sandbox's batch driver learns about each row (indexes are `rowIndex` values). */
@@ -120,14 +140,12 @@ export class Processor implements ProcessorState {
   private curGroups: WindowGroups | undefined;
   /** window start of the last row accepted */
   lastWindowStart = 0;
-  /**
-   * Set by the sandbox, which may interrupt user code at any call: the row being
-   * processed, and what each row did. Every state change of a row happens after
-   * its last call into user or helper code, ending with the count that commits
-   * it (rowsOk or failed), so an interrupted row is either done or untouched.
-   */
+  /** Set by the sandbox: the row being processed, and what each row did. */
   rowIndex = -1;
   rowLog: RowLog | undefined;
+  private readonly journal: GroupJournal | undefined;
+  private readonly forget: GroupOps['forget'];
+  private snapshot: Snapshot | undefined;
 
   constructor(
     readonly plan: ProcessorPlan,
@@ -148,6 +166,68 @@ export class Processor implements ProcessorState {
     this.o = new Array(plan.transform.columns.length).fill(null);
     this.watermarkMs = options.initialWatermarkMs ?? -Infinity;
     if (options.keepRows) this.keptRows = [];
+    this.journal = options.journal;
+    this.forget = plan.groups.forget;
+  }
+
+  /**
+   * The sandbox's time limit may cut a row short anywhere — in built-ins too —
+   * so every attempt at a stretch of rows starts here, and an attempt cut short
+   * is rolled back to this point as a whole (docs/sandbox.md).
+   */
+  beginAttempt(): void {
+    const j = this.journal!;
+    j.stamp++;
+    j.saved.length = 0;
+    j.created.length = 0;
+    this.snapshot = {
+      open: [...this.open],
+      closed: this.closed.length,
+      rowsOk: this.rowsOk,
+      failed: this.failed,
+      lateRows: this.lateRows,
+      watermarkMs: this.watermarkMs,
+      maxEventMs: this.maxEventMs,
+      minOpenEnd: this.minOpenEnd,
+      nextStart: this.nextStart,
+      lastWindowStart: this.lastWindowStart,
+      lastFailure: this.lastFailure,
+      kept: this.keptRows?.length ?? 0,
+      failures: this.rowLog?.failures.length ?? 0,
+      closedAfter: this.rowLog?.closedAfter.length ?? 0,
+    };
+  }
+
+  /** Back to where the current attempt began. */
+  rollback(): void {
+    const j = this.journal!;
+    const s = this.snapshot!;
+    // a push the limit cut short may have left half a pair: its change had not happened yet
+    for (let i = (j.saved.length & ~1) - 2; i >= 0; i -= 2) {
+      const acc = (j.saved[i] as Group).acc;
+      const before = j.saved[i + 1] as Value[];
+      for (let k = 0; k < before.length; k++) acc[k] = before[k]!;
+    }
+    for (let i = (j.created.length & ~1) - 2; i >= 0; i -= 2) this.forget(j.created[i] as WindowGroups, j.created[i + 1] as Group);
+    this.open.clear();
+    for (const [start, m] of s.open) this.open.set(start, m);
+    this.closed.length = s.closed;
+    this.rowsOk = s.rowsOk;
+    this.failed = s.failed;
+    this.lateRows = s.lateRows;
+    this.watermarkMs = s.watermarkMs;
+    this.maxEventMs = s.maxEventMs;
+    this.minOpenEnd = s.minOpenEnd;
+    this.nextStart = s.nextStart;
+    this.lastWindowStart = s.lastWindowStart;
+    this.lastFailure = s.lastFailure;
+    this.curStart = NaN;
+    this.curGroups = undefined;
+    if (this.keptRows) this.keptRows.length = s.kept;
+    if (this.rowLog) {
+      this.rowLog.failures.length = s.failures;
+      this.rowLog.closedAfter.length = s.closedAfter;
+    }
   }
 
   private fail(reason: string, message: string, field?: string): false {
@@ -160,11 +240,6 @@ export class Processor implements ProcessorState {
   /** A row the caller rejects itself (the sandbox: user code ran out of time). */
   rejectRow(reason: string, message: string): false {
     return this.fail(reason, message);
-  }
-
-  /** After an interruption: close what the last committed row's watermark already closed. */
-  settle(): void {
-    if (this.mode === 'event' && this.watermarkMs >= this.minOpenEnd) this.closeUpTo(this.watermarkMs);
   }
 
   /**
@@ -215,7 +290,6 @@ export class Processor implements ProcessorState {
       }
       const log = this.rowLog;
       if (log?.eventTimes !== undefined) log.eventTimes[this.rowIndex] = this.maxEventMs;
-      // the row is committed: closing windows may be interrupted and redone (settle)
       if (this.watermarkMs >= this.minOpenEnd) this.closeUpTo(this.watermarkMs);
       return true;
     }
@@ -243,7 +317,7 @@ export class Processor implements ProcessorState {
     try {
       this.add(m!, o);
     } catch (e) {
-      // user aggregates fold a row in all at once or not at all (compileGroupOps, atomic)
+      // user aggregates fold a row in all at once or not at all (compileGroupOps, journaled)
       if (e instanceof RowError) return this.fail(e.reason, e.message, e.field);
       throw e;
     }

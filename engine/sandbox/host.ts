@@ -10,7 +10,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { RowError } from '../errors.js';
 import { buildTransform } from '../expr/compile.js';
-import { buildGroupOps } from '../aggregate/groups.js';
+import { buildGroupOps, newGroupJournal } from '../aggregate/groups.js';
 import { Processor, type ProcessorPlan, type RowLog } from '../pipeline/processor.js';
 import { flatten } from '../pipeline/flat-window.js';
 import { CsvSource } from '../sources/csv.js';
@@ -197,14 +197,15 @@ function openProcessor(s: SandboxProcessorSpec): void {
       'user aggregate error',
     ),
   );
+  const journal = newGroupJournal();
   const plan: ProcessorPlan = {
     config: { input: { ...s.input, source: { type: s.input.sourceType } } },
     parseSlots: s.parseSlots,
     timeSlot: s.timeSlot,
     transform: { run: buildTransform(s.transformSource, s.transformConsts, x), columns: s.columns },
-    groups: buildGroupOps(s.groupsSource, a),
+    groups: buildGroupOps(s.groupsSource, a, journal),
   };
-  processor = new Processor(plan, s.options);
+  processor = new Processor(plan, { ...s.options, journal });
   spec = s;
   rowModules = [...new Set([...s.transformImpls, ...s.aggregateImpls].map((r) => path.basename(moduleFiles[r.module] ?? '?')))].join(', ');
 }
@@ -219,10 +220,12 @@ function closedWindows(p: Processor, log: RowLog | undefined): ClosedAfter[] {
 }
 
 /**
- * Processes the rows of one segment. The loop runs under the time limit; when
- * it fires, the rows committed so far stand (a row's state changes are all
- * made after its last call into user code), the interrupted row is retried
- * with a fresh budget, and a row that alone exceeds the limit is dead-lettered.
+ * Processes the rows of one segment in attempts under the time limit. The
+ * limit may cut an attempt short anywhere (inside built-ins such as Map.set
+ * too), so such an attempt is rolled back as a whole (Processor.rollback); its
+ * rows before the one that ran out of time are redone, that row is retried
+ * with a budget of its own, and a row that alone exceeds the limit is
+ * dead-lettered.
  * Between slices of time this process reads its messages, so a stop ends the
  * segment there (and the segments queued after it at once).
  */
@@ -239,8 +242,9 @@ async function segment(req: Extract<Request, { op: 'segment' }>): Promise<Segmen
   };
   const keptBefore = p.keptRows?.length ?? 0;
   const ms = limits.timeoutMs;
-  const base = p.rowsOk + p.failed;
   let from = 0;
+  /** after a rollback: where the attempt redoing the rows before the row that ran out of time ends */
+  let stopAt = n;
   let interruptions = 0;
   let sliceEnd = 0;
   const now = req.now;
@@ -248,48 +252,49 @@ async function segment(req: Extract<Request, { op: 'segment' }>): Promise<Segmen
     'lines' in rows
       ? () => {
           const lines = rows.lines;
-          for (let k = from; k < n; k++) {
+          for (let k = from; k < stopAt; k++) {
             if (k > from && Date.now() >= sliceEnd) return k;
             p.rowIndex = k;
             p.processRow(lines[k]!, now);
           }
-          return n;
+          return stopAt;
         }
       : () => {
           const { buf, starts, ends } = rows;
-          for (let k = from; k < n; k++) {
+          for (let k = from; k < stopAt; k++) {
             if (k > from && Date.now() >= sliceEnd) return k;
             p.rowIndex = k;
             p.processBytes(buf, starts[k]!, ends[k]!, now);
           }
-          return n;
+          return stopAt;
         };
   p.rowLog = log;
   try {
     while (from < n && !stopPending) {
       sliceEnd = Date.now() + (limits.sliceMs ?? SLICE_MS);
-      for (;;) {
+      while (from < n) {
         // the first row of an attempt has the whole budget from here: it is dead-lettered if the limit ends the attempt
-        // before any row is done, so every attempt makes progress however slow the machine is
+        // while still on it, so every attempt makes progress however slow the machine is
         p.rowIndex = from;
+        p.beginAttempt();
         try {
           from = timed(drive, ms, false);
-          break;
+          if (from === stopAt) stopAt = n;
         } catch (e) {
           const f = failureOf(e, ms, 'user code');
           if (f.kind !== 'timeout') throw f;
           interruptions++;
-          const committed = p.rowsOk + p.failed - base;
-          const started = p.rowIndex === committed;
-          p.rowIndex = committed - 1;
-          p.settle();
-          if (committed === from && started) {
-            p.rowIndex = committed;
+          // the limit may have cut anything short, built-ins included: the attempt is undone as a whole
+          const at = p.rowIndex;
+          p.rollback();
+          if (at <= from) {
+            p.rowIndex = from;
             p.rejectRow('user code timeout', `user code (${rowModules}) timed out after ${ms} ms on this row (sandbox.timeout_ms)`);
-            from = committed + 1;
-          } else from = committed;
-          if (from >= n || Date.now() >= sliceEnd) break;
+            from++;
+            if (stopAt <= from) stopAt = n;
+          } else stopAt = at; // the rows before it again, then the row that ran out of time with a budget of its own
         }
+        if (Date.now() >= sliceEnd) break;
       }
       settleUserCode(ms);
       // messages (a stop) get in between slices
