@@ -3,8 +3,8 @@
  * they can cross IPC / HTTP / worker boundaries unchanged: values that could be
  * bigint are rendered as JSON-safe `CellValue`s.
  */
-import type { Diagnostic } from './errors.js';
-import type { FieldType } from './types.js';
+import type { Diagnostic } from './core/errors.js';
+import type { FieldType } from './core/types.js';
 
 /** A value as it crosses a process boundary: integers beyond 2^53 become decimal strings tagged `big`. */
 export type CellValue = number | boolean | string | null | { big: string };

@@ -3,28 +3,29 @@
  * tests use. Everything returned here is plain data (see facade-types.ts).
  */
 import fs from 'node:fs';
-import type { Value } from './types.js';
+import type { Value } from './core/types.js';
 import type { CellValue, CheckResult, PipelineSummary, PreviewResult, RowErrorEvent, WindowResult, AlertEvent } from './facade-types.js';
 import { checkConfig, nodeIO, type PipelinePlan } from './pipeline/plan.js';
 import type { ConfigIO } from './config/validate.js';
-import { Processor, timeModeOf, type ClosedWindow } from './pipeline/processor.js';
-import { sortedGroups } from './sinks/format.js';
+import { Processor, timeModeOf } from './pipeline/processor.js';
+import type { ClosedWindow } from './core/window.js';
+import { sortedGroups } from './components/outputs/format.js';
 import { BUILTINS } from './expr/functions.js';
 import { BUILTIN_AGGREGATES } from './aggregate/functions.js';
-import type { Alert } from './alerts/alert-sink.js';
+import type { Alert } from './components/types.js';
 import type { DeadLetter } from './pipeline/dead-letters.js';
 
 export * from './facade-types.js';
-export type { Diagnostic } from './errors.js';
-export { formatDiagnostic } from './errors.js';
+export type { Diagnostic } from './core/errors.js';
+export { formatDiagnostic } from './core/errors.js';
 export { configJsonSchema, dataStructureJsonSchema } from './config/schema.js';
 export { checkConfig, nodeIO, type PipelinePlan } from './pipeline/plan.js';
 export type { ConfigIO } from './config/validate.js';
 export { Runner, type RunStats, type RunnerOptions } from './pipeline/runner.js';
-export type { ClosedWindow } from './pipeline/processor.js';
-export type { Alert } from './alerts/alert-sink.js';
+export type { ClosedWindow } from './core/window.js';
+export type { Alert } from './components/types.js';
 export type { DeadLetter } from './pipeline/dead-letters.js';
-export { VirtualClock, systemClock, type Clock } from './window/clock.js';
+export { VirtualClock, systemClock, type Clock } from './core/clock.js';
 
 export function toCell(v: Value): CellValue {
   return typeof v === 'bigint' ? { big: v.toString() } : v;

@@ -2,8 +2,8 @@
  * Aggregate functions (Section 6.2, D-15, D-20). Built-ins emit inline JS so the
  * per-row update is generated code; extension functions are called through `x[i]`.
  */
-import type { FieldType } from '../types.js';
-import { isIntegerType, PROMOTION_ORDER } from '../types.js';
+import type { FieldType } from '../core/types.js';
+import { isIntegerType, PROMOTION_ORDER } from '../core/types.js';
 
 export interface AggregateDef {
   /** canonical lower-case name */

@@ -2,8 +2,8 @@
  * Parsing and validation of `processing.aggregations` (Sections 6.1, 6.3 with
  * D-15 to D-19). Messages keep the reference's distinguishing phrases.
  */
-import { EngineError } from '../errors.js';
-import type { Column, FieldType } from '../types.js';
+import { EngineError } from '../core/errors.js';
+import type { Column, FieldType } from '../core/types.js';
 import { pyStrRepr } from '../values/python.js';
 import type { AggregateDef } from './functions.js';
 

@@ -4,14 +4,15 @@
  * modules run in a worker with a time limit. A failing module is reported
  * loudly and the pipeline goes on.
  */
-import type { FieldType, Value } from '../types.js';
+import type { FieldType, Value } from '../core/types.js';
 import type { AnalysisConfig } from '../config/model.js';
 import type { PipelinePlan } from '../pipeline/plan.js';
-import type { ClosedWindow } from '../pipeline/processor.js';
+import type { ClosedWindow } from '../core/window.js';
 import type { AlertMessage, UserAnalysis } from '../extensions/types.js';
-import type { Alert, AlertSink } from '../alerts/alert-sink.js';
-import { BUILTIN_ANALYSIS_CLASSES } from './builtin.js';
-import { RecordHistory, type HistorySource } from './history.js';
+import type { Alert, AlertSink } from '../components/types.js';
+import { BUILTIN_ANALYSIS_CLASSES } from '../components/analyses/builtin.js';
+import { RecordHistory } from './history.js';
+import type { HistorySource } from '../components/types.js';
 import { UserAnalysisHost } from './user-host.js';
 import type { WorkerModuleSpec } from './worker.js';
 import { pyTuple } from '../values/python.js';

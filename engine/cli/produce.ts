@@ -15,9 +15,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Partitioners, type Message, type Producer } from 'kafkajs';
 import { parseArgs, UsageError } from './args.js';
-import { createKafka, kafkaCause, kafkaConnectError, probeBrokers } from '../live/kafka-client.js';
+import { createKafka, kafkaCause, kafkaConnectError, probeBrokers } from '../connectors/kafka-client.js';
 import { parseDataStructure } from '../config/validate.js';
-import { realSleep } from '../live/backoff.js';
+import { realSleep } from '../connectors/backoff.js';
 
 export interface ProduceOptions {
   file: string;

@@ -1,5 +1,5 @@
 /** The validated, normalised config that the rest of the engine consumes. */
-import type { InputField } from '../types.js';
+import type { InputField } from '../core/types.js';
 
 export type TimeUnit = 's' | 'ms' | 'us' | 'ns';
 

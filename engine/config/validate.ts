@@ -5,11 +5,11 @@
  * checked by the compiler (pipeline/plan.ts), which reports through the same sink.
  */
 import path from 'node:path';
-import type { Diagnostic } from '../errors.js';
-import type { FieldType, InputField } from '../types.js';
-import { ALL_TYPES, PARSEABLE_TYPES, isNumericType } from '../types.js';
-import { DiagnosticSink } from './diagnostics.js';
-import { JsonSyntaxError, lineCol, lineStartsOf, parseJsonWithLocations, type ParsedJson } from './json.js';
+import type { Diagnostic } from '../core/errors.js';
+import type { FieldType, InputField } from '../core/types.js';
+import { ALL_TYPES, PARSEABLE_TYPES, isNumericType } from '../core/types.js';
+import { DiagnosticSink } from '../options/diagnostics.js';
+import { JsonSyntaxError, lineCol, lineStartsOf, parseJsonWithLocations, type ParsedJson } from '../options/json.js';
 import type {
   AlertSinkConfig,
   AnalysisConfig,

@@ -4,8 +4,8 @@
  * input values from `r` (indexed by data-structure slot) and writes the
  * transformed row into `o`.
  */
-import { EngineError } from '../errors.js';
-import type { Column, FieldType, InputField, Value } from '../types.js';
+import { EngineError } from '../core/errors.js';
+import type { Column, FieldType, InputField, Value } from '../core/types.js';
 import type { Expr, TransformEntry } from './ast.js';
 import { BUILTIN_MAP, CONFIG_FUNCTION, type ArgInfo, type FunctionDef } from './functions.js';
 import { parseEntry } from './parser.js';

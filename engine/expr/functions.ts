@@ -4,9 +4,9 @@
  * the compiler stitches these into one generated function per transformation
  * list, so nothing is interpreted per row.
  */
-import { EngineError } from '../errors.js';
-import type { FieldType } from '../types.js';
-import { isFloatingType, isIntegerType, PROMOTION_ORDER } from '../types.js';
+import { EngineError } from '../core/errors.js';
+import type { FieldType } from '../core/types.js';
+import { isFloatingType, isIntegerType, PROMOTION_ORDER } from '../core/types.js';
 import type { Expr } from './ast.js';
 
 export interface ArgInfo {

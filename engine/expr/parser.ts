@@ -3,7 +3,7 @@
  *   entry := IDENT | IDENT ":" body          (split at the first colon outside quotes, D-05)
  *   body  := call | literal | fieldref
  */
-import { EngineError } from '../errors.js';
+import { EngineError } from '../core/errors.js';
 import type { Call, Expr, Literal, TransformEntry } from './ast.js';
 import { tokenize, type Token } from './tokenizer.js';
 import { normBig } from '../values/numeric.js';

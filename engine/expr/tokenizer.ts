@@ -2,7 +2,7 @@
  * Quote-aware tokenizer for transformation bodies (fixes D-04, D-05, D-34).
  * Scans char codes directly; every token carries its offsets.
  */
-import { EngineError } from '../errors.js';
+import { EngineError } from '../core/errors.js';
 
 export type TokenKind = 'ident' | 'int' | 'float' | 'string' | '(' | ')' | ',' | 'eof';
 

@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RowError } from '../errors.js';
-import type { FieldType, Value } from '../types.js';
-import { ALL_TYPES, isPromotable } from '../types.js';
+import { RowError } from '../core/errors.js';
+import type { FieldType, Value } from '../core/types.js';
+import { ALL_TYPES, isPromotable } from '../core/types.js';
 import { BUILTIN_MAP, promote, type ArgInfo, type FunctionDef } from '../expr/functions.js';
 import { BUILTIN_AGGREGATE_MAP, type AggregateDef } from '../aggregate/functions.js';
 import type { AggregateFunction, AnalysisClass, ExtensionModule, TransformFunction } from './types.js';
-import { EngineError } from '../errors.js';
+import { EngineError } from '../core/errors.js';
 
 export interface LoadedExtensions {
   functions: Map<string, FunctionDef>;

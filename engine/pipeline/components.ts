@@ -4,18 +4,18 @@
  * imported lazily so a CSV → SQLite run never loads their clients.
  */
 import type { OutputConfig, AlertSinkConfig, HistoryConfig, InputConfig } from '../config/model.js';
-import type { Sink, SinkContext } from '../sinks/sink.js';
-import { StdoutSink } from '../sinks/stdout.js';
-import { SqliteSink } from '../sinks/sqlite.js';
-import type { Source } from '../sources/source.js';
-import { CsvSource } from '../sources/csv.js';
-import type { AlertSink } from '../alerts/alert-sink.js';
-import { StdoutAlertSink } from '../alerts/stdout.js';
-import { SqliteAlertSink } from '../alerts/sqlite.js';
-import type { HistorySource } from '../analysis/history.js';
-import { SqliteHistory } from '../analysis/history-sqlite.js';
-import type { SqliteStores } from '../store/sqlite-store.js';
-import type { Clock } from '../window/clock.js';
+import type { Sink, SinkContext } from '../components/types.js';
+import { StdoutSink } from '../components/outputs/stdout.js';
+import { SqliteSink } from '../components/outputs/sqlite.js';
+import type { Source } from '../components/types.js';
+import { CsvSource } from '../components/sources/csv.js';
+import type { AlertSink } from '../components/types.js';
+import { StdoutAlertSink } from '../components/alerts/stdout.js';
+import { SqliteAlertSink } from '../components/alerts/sqlite.js';
+import type { HistorySource } from '../components/types.js';
+import { SqliteHistory } from '../components/history/sqlite.js';
+import type { SqliteStores } from '../connectors/sqlite-store.js';
+import type { Clock } from '../core/clock.js';
 
 export interface ComponentEnv {
   stores: SqliteStores;
@@ -29,7 +29,7 @@ export interface ComponentEnv {
 export async function createSource(input: InputConfig, env: ComponentEnv): Promise<Source> {
   const s = input.source;
   if (s.type === 'csv') return new CsvSource({ path: s.path, header: s.header });
-  const { KafkaSource } = await import('../sources/kafka.js');
+  const { KafkaSource } = await import('../components/sources/kafka.js');
   return new KafkaSource(s, { warn: env.warn, pollMs: env.pollMs ?? 200, input });
 }
 
@@ -40,7 +40,7 @@ export async function createSink(out: OutputConfig, ctx: SinkContext): Promise<S
     case 'sqlite':
       return new SqliteSink(ctx, out.path, out.table);
     case 'influx': {
-      const { InfluxSink } = await import('../sinks/influx.js');
+      const { InfluxSink } = await import('../components/outputs/influx.js');
       return new InfluxSink(ctx, out);
     }
   }
@@ -53,7 +53,7 @@ export async function createAlertSink(cfg: AlertSinkConfig, env: ComponentEnv): 
     case 'sqlite':
       return new SqliteAlertSink(env.stores, cfg.path, cfg.table, () => env.clock.now());
     case 'kafka': {
-      const { KafkaAlertSink } = await import('../alerts/kafka.js');
+      const { KafkaAlertSink } = await import('../components/alerts/kafka.js');
       return new KafkaAlertSink(cfg, { warn: env.warn });
     }
   }
@@ -61,6 +61,6 @@ export async function createAlertSink(cfg: AlertSinkConfig, env: ComponentEnv): 
 
 export async function createHistory(cfg: HistoryConfig, env: ComponentEnv): Promise<HistorySource> {
   if (cfg.method === 'sqlite') return new SqliteHistory(env.stores, cfg.path, cfg.table);
-  const { InfluxHistory } = await import('../analysis/history-influx.js');
+  const { InfluxHistory } = await import('../components/history/influx.js');
   return new InfluxHistory(cfg.connection, { warn: env.warn });
 }

@@ -6,8 +6,8 @@
  */
 import fs from 'node:fs';
 import type { Statement } from 'better-sqlite3';
-import type { SourcePosition } from '../types.js';
-import { DEAD_LETTER_DDL, type Db } from '../store/sqlite-store.js';
+import type { SourcePosition } from '../core/types.js';
+import { DEAD_LETTER_DDL, type Db } from '../connectors/sqlite-store.js';
 
 export interface DeadLetter {
   position: SourcePosition;

@@ -5,16 +5,16 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../core/errors.js';
 import { compileTransformations, type CompiledTransform, type ConfigLookup } from '../expr/compile.js';
 import { planAggregation, type AggregationPlan } from '../aggregate/rules.js';
 import { compileGroupOps, type GroupOps } from '../aggregate/groups.js';
 import { emptyExtensions, loadExtensions, importUserModule, type LoadedExtensions } from '../extensions/load.js';
 import { validateConfig, type ConfigIO, type ValidationResult } from '../config/validate.js';
 import type { PipelineConfig } from '../config/model.js';
-import type { InputField } from '../types.js';
-import type { ParsedJson } from '../config/json.js';
-import type { DiagnosticSink } from '../config/diagnostics.js';
+import type { InputField } from '../core/types.js';
+import type { ParsedJson } from '../options/json.js';
+import type { DiagnosticSink } from '../options/diagnostics.js';
 import { expectedExportName, pickAnalysisClass } from '../analysis/modules.js';
 
 export interface PipelinePlan {

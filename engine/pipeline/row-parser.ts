@@ -3,8 +3,8 @@
  * pipeline reads. The parser is generated per data structure: indexOf scans,
  * numbers parsed straight from the line (no slice, no regex per field).
  */
-import { RowError } from '../errors.js';
-import type { FieldType, InputField, Value } from '../types.js';
+import { RowError } from '../core/errors.js';
+import type { FieldType, InputField, Value } from '../core/types.js';
 import { bytesText, parseBoolText, parseFloatBytes, parseFloatRange, parseIntBytes, parseIntText, stringInterner } from '../values/numeric.js';
 import { pyStrRepr } from '../values/python.js';
 

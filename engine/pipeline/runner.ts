@@ -6,16 +6,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PipelinePlan } from './plan.js';
-import { Processor, groupCount, type ClosedWindow } from './processor.js';
-import type { Sink, SinkContext, ConnectionStatus } from '../sinks/sink.js';
-import type { Source, LineBatch } from '../sources/source.js';
-import { rowShape } from '../sinks/format.js';
-import { SqliteStores } from '../store/sqlite-store.js';
-import { systemClock, type Clock } from '../window/clock.js';
+import { Processor } from './processor.js';
+import { groupCount, type ClosedWindow } from '../core/window.js';
+import type { Sink, SinkContext } from '../components/types.js';
+import type { ConnectionStatus } from '../core/connection.js';
+import type { Source, LineBatch } from '../components/types.js';
+import { rowShape } from '../components/outputs/format.js';
+import { SqliteStores } from '../connectors/sqlite-store.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { JsonlDeadLetters, SqliteDeadLetters, type DeadLetter, type DeadLetterStore } from './dead-letters.js';
 import { createAlertSink, createHistory, createSink, createSource, type ComponentEnv } from './components.js';
 import { Analyzer, type AnalyzerStats } from '../analysis/analyzer.js';
-import type { Alert } from '../alerts/alert-sink.js';
+import type { Alert } from '../components/types.js';
 import { RecentWindowsHistory } from '../analysis/history-recent.js';
 import type { AnalysisConfig, HistoryConfig, OutputConfig } from '../config/model.js';
 

@@ -4,7 +4,7 @@
  * returns a normalised integer (number iff safe), so equality and Map keys work.
  * Python semantics throughout: floored modulo and floor division, true division.
  */
-import { RowError } from '../errors.js';
+import { RowError } from '../core/errors.js';
 
 export type Int = number | bigint;
 

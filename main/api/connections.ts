@@ -16,8 +16,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { logLevel, type Admin, type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
-import { createKafka, kafkaCause } from '../../engine/live/kafka-client.js';
-import { InfluxError, InfluxV1 } from '../../engine/live/influx.js';
+import { createKafka, kafkaCause } from '../../engine/connectors/kafka-client.js';
+import { InfluxError, InfluxV1 } from '../../engine/connectors/influx.js';
 import type { InfluxConnection, PipelineConfig } from '../../engine/config/model.js';
 import type {
   ConnectionDefaults,

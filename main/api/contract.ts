@@ -15,7 +15,7 @@ import type {
   RunProgress,
   WindowResult,
 } from '../../engine/facade-types.js';
-import type { Diagnostic } from '../../engine/errors.js';
+import type { Diagnostic } from '../../engine/core/errors.js';
 
 export type { AlertEvent, CellValue, CheckResult, ColumnInfo, Diagnostic, PipelineSummary, PreviewResult, RowErrorEvent, RunProgress, WindowResult };
 

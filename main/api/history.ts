@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { PipelinePlan } from '../../engine/index.js';
-import { openDatabase, quoteIdent, tableColumns, type Db } from '../../engine/store/sqlite-store.js';
+import { openDatabase, quoteIdent, tableColumns, type Db } from '../../engine/connectors/sqlite-store.js';
 import type { AlertEvent, CellValue, HistoryResult, WindowResult } from './contract.js';
 
 type Row = Record<string, unknown>;

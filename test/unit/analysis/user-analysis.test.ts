@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Runner } from '../../../engine/pipeline/runner.js';
 import { checkConfig } from '../../../engine/pipeline/plan.js';
-import type { Alert } from '../../../engine/alerts/alert-sink.js';
+import type { Alert } from '../../../engine/components/types.js';
 import { makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
 
 const tmp = useTmpDir();

@@ -1,8 +1,8 @@
 // Up-front validation of the whole config (D-01) with positioned diagnostics: Sections 2, 3, 12, 13, 15.
 import { describe, expect, it } from 'vitest';
-import { lineCol, lineStartsOf } from '../../../engine/config/json.js';
+import { lineCol, lineStartsOf } from '../../../engine/options/json.js';
 import { parseDataStructure } from '../../../engine/config/validate.js';
-import { formatDiagnostic, type Diagnostic } from '../../../engine/errors.js';
+import { formatDiagnostic, type Diagnostic } from '../../../engine/core/errors.js';
 import { FLOW_SPEC, makeConfig, planOf, positionOf, SECTION14_RULE, SECTION14_TRANSFORMATION, SENSOR_SPEC, structure, type ConfigParts } from '../helpers.js';
 
 const sensor = (over: Partial<ConfigParts> = {}) => makeConfig({ transformation: SECTION14_TRANSFORMATION, rule: SECTION14_RULE, ...over });

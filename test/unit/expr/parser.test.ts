@@ -2,7 +2,7 @@
 // Property tests: print → parse round trip; random garbage never crashes and always yields a positioned error.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { EngineError } from '../../../engine/errors.js';
+import { EngineError } from '../../../engine/core/errors.js';
 import type { Expr, TransformEntry } from '../../../engine/expr/ast.js';
 import { parseBody, parseEntry } from '../../../engine/expr/parser.js';
 import { printEntry, printExpr } from '../../../engine/expr/printer.js';
