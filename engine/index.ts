@@ -11,6 +11,7 @@ import { Processor, timeModeOf } from './pipeline/processor.js';
 import type { ClosedWindow } from './core/window.js';
 import { sortedGroups } from './components/outputs/format.js';
 import { BUILTINS } from './expr/functions.js';
+import { outputDescriptor, sourceDescriptor } from './components/registry.js';
 import { BUILTIN_AGGREGATES } from './aggregate/functions.js';
 import type { Alert } from './components/types.js';
 import type { DeadLetter } from './pipeline/dead-letters.js';
@@ -44,16 +45,7 @@ export function summarize(plan: PipelinePlan): PipelineSummary {
       const m = timeModeOf(plan);
       return m === 'whole' ? 'whole-file' : m;
     })(),
-    outputs: cfg.outputs.map((o) => ({
-      method: o.method,
-      main: o.main,
-      description:
-        o.method === 'sqlite'
-          ? `${o.path} (${o.table})`
-          : o.method === 'influx'
-            ? `${o.connection.url} ${o.connection.database ?? o.connection.bucket}/${o.connection.measurement}`
-            : `stdout (${o.format})`,
-    })),
+    outputs: cfg.outputs.map((o) => ({ method: o.method, main: o.main, description: outputDescriptor(o.method)!.describe(o) })),
     analyses: cfg.analysis?.rules.map((r) => ({ module: r.module, name: r.name })) ?? [],
   };
 }
@@ -133,19 +125,20 @@ export function preview(plan: PipelinePlan, opts: { lines?: string[]; maxRows?: 
   const maxRows = opts.maxRows ?? 1000;
   const input = plan.config.input;
   let lines = opts.lines;
+  const source = sourceDescriptor(input.source.type)!;
   if (!lines) {
-    const src = input.source;
-    lines = src.type === 'csv' && src.path !== '-' && fs.existsSync(src.path) ? readHeadLines(src.path, maxRows, src.header) : [];
+    const file = source.previewFile?.(input.source);
+    lines = file !== undefined && fs.existsSync(file) ? readHeadLines(file, maxRows, 'header' in input.source && input.source.header) : [];
   }
   lines = lines.slice(0, maxRows);
   const mode = timeModeOf(plan) === 'event' ? 'event' : 'whole';
   const p = new Processor(plan, { keepRows: true, mode });
   const rowErrors: RowErrorEvent[] = [];
-  const source = input.source.type === 'csv' ? input.source.path : input.source.topic;
+  const position = source.position(input.source);
   for (let i = 0; i < lines.length; i++) {
     if (!p.processRow(lines[i]!)) {
       const f = p.lastFailure!;
-      rowErrors.push({ source, line: i + 1, reason: f.reason, message: f.message, raw: lines[i]! });
+      rowErrors.push({ source: position, line: i + 1, reason: f.reason, message: f.message, raw: lines[i]! });
     }
   }
   p.finish(0, 0);

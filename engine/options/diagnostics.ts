@@ -20,6 +20,12 @@ export class DiagnosticSink {
     return this.diagnostics.some((d) => d.severity === 'error');
   }
 
+  get errorCount(): number {
+    let n = 0;
+    for (const d of this.diagnostics) if (d.severity === 'error') n++;
+    return n;
+  }
+
   /**
    * Report at a JSON path. A missing path reports at its nearest existing
    * ancestor; `span` is a char range inside the string value at `path`;

@@ -17,8 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import { logLevel, type Admin, type Consumer, type Kafka, type KafkaMessage } from 'kafkajs';
 import { createKafka, kafkaCause } from '../../engine/connectors/kafka-client.js';
-import { InfluxError, InfluxV1 } from '../../engine/connectors/influx.js';
-import type { InfluxConnection, PipelineConfig } from '../../engine/config/model.js';
+import { InfluxError, InfluxV1 } from '../../engine/connectors/influx/index.js';
+import type { PipelineConfig } from '../../engine/config/model.js';
+import type { InfluxConnection } from '../../engine/connectors/influx/index.js';
 import type {
   ConnectionDefaults,
   InfluxTestArgs,

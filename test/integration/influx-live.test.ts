@@ -7,9 +7,9 @@ import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INFLUXD_18_BIN, INFLUXD_27_BIN, startInflux, type InfluxServer } from './servers/influx.js';
 import { expectedSensorRows, removeTempDirs, runCli, sensorConfig, sensorLines, sleep, tempDir, waitFor, writeJson, type Row } from './live-helpers.js';
-import { InfluxV1, influxClient, type InfluxClient } from '../../engine/connectors/influx.js';
-import { InfluxHistory } from '../../engine/components/history/influx.js';
-import type { InfluxConnection } from '../../engine/config/model.js';
+import { InfluxV1, influxClient, type InfluxClient } from '../../engine/connectors/influx/index.js';
+import { InfluxHistory } from '../../engine/components/history/influx-store.js';
+import type { InfluxConnection } from '../../engine/connectors/influx/index.js';
 import { checkConfig } from '../../engine/pipeline/plan.js';
 import { Runner } from '../../engine/pipeline/runner.js';
 

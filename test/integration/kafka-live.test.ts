@@ -33,8 +33,8 @@ import {
 } from './live-helpers.js';
 import { checkConfig } from '../../engine/pipeline/plan.js';
 import { Runner } from '../../engine/pipeline/runner.js';
-import { KafkaSource } from '../../engine/components/sources/kafka.js';
-import { InfluxV1 } from '../../engine/connectors/influx.js';
+import { KafkaSource } from '../../engine/components/sources/kafka/source.js';
+import { InfluxV1 } from '../../engine/connectors/influx/index.js';
 
 const MIN = 60_000;
 const LINES = sensorLines(3000); // 20 sensors at 1 Hz for 150 s: 15 windows of 10 s, 200 rows each

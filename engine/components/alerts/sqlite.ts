@@ -4,6 +4,8 @@ import type { Alert, AlertSink } from '../types.js';
 import { ALERTS_DDL, quoteIdent, type SqliteStores } from '../../connectors/sqlite-store.js';
 import { jsonValue } from '../outputs/format.js';
 import { pyRepr } from '../../values/python.js';
+import { filePath, identifier, obj } from '../../options/spec.js';
+import type { AlertSinkDescriptor } from '../descriptor.js';
 
 export function alertKeyText(a: Alert): string {
   return a.key === null ? 'null' : '[' + a.key.map((v, i) => jsonValue(v, a.keyTypes[i]!)).join(', ') + ']';
@@ -48,3 +50,31 @@ export class SqliteAlertSink implements AlertSink {
     this.insert = undefined;
   }
 }
+
+interface SqliteAlertOptions {
+  path: string;
+  table: string;
+}
+
+const options = obj({
+  path: filePath().describe('SQLite file, relative to the config file (default: the store, the main sqlite output).'),
+  table: identifier().default('alerts').describe('Table (default alerts).'),
+});
+
+export const sqliteAlerts: AlertSinkDescriptor<'sqlite', SqliteAlertOptions> = {
+  kind: 'alert',
+  name: 'sqlite',
+  doc: 'Alerts in a SQLite table (by default in the store), one row per (window end, module, key, field): a replay replaces instead of duplicating.',
+  options: options as never,
+  complete(o, ctx) {
+    const path = (o as Partial<SqliteAlertOptions>).path ?? ctx.store?.path;
+    if (path === undefined) {
+      ctx.sink.report(`${ctx.optionsPath}.path`, 'ConfigError', `alert method "sqlite" needs ${ctx.optionsPath}.path (or a sqlite output to share)`);
+      return undefined;
+    }
+    return { path, table: o.table };
+  },
+  describe: (o) => `alerts table ${o.table} of ${o.path}`,
+  create: async (o, ctx) => new SqliteAlertSink(ctx.stores, o.path, o.table, () => ctx.clock.now()),
+  export: { reference: { unsupported: 'the sqlite alerts table is ts-engine only' } },
+};

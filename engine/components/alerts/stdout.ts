@@ -1,8 +1,10 @@
-/** Alerts on standard output: the reference line of 10.6 (UTC by default, D-46) or JSON lines (15.3). */
+/** Alerts on standard output: the reference line (UTC by default, docs/semantics.md#alert-time-zone) or JSON lines. */
 import type { Alert, AlertSink } from '../types.js';
 import { pyFloat, pyRepr, pyTuple } from '../../values/python.js';
 import { jsonValue } from '../outputs/format.js';
 import { writeText } from '../outputs/stdout.js';
+import { obj, oneOf } from '../../options/spec.js';
+import type { AlertSinkDescriptor } from '../descriptor.js';
 
 function two(n: number): string {
   return n < 10 ? '0' + n : String(n);
@@ -43,3 +45,31 @@ export class StdoutAlertSink implements AlertSink {
   }
   async close(): Promise<void> {}
 }
+
+interface StdoutAlertOptions {
+  format: 'reference' | 'jsonl';
+  timezone: 'utc' | 'local';
+}
+
+const settings = obj({
+  format: oneOf('reference', 'jsonl').default('reference').describe('The reference line (default) or JSON lines.'),
+  timezone: oneOf('utc', 'local').default('utc').describe('Time zone of the reference line (default utc).'),
+});
+
+export const stdoutAlerts: AlertSinkDescriptor<'stdout', StdoutAlertOptions> = {
+  kind: 'alert',
+  name: 'stdout',
+  doc: 'One line per alert on standard output.',
+  settings,
+  options: settings.map((o): StdoutAlertOptions => ({ format: o.format, timezone: o.timezone })),
+  describe: (o) => `alerts to stdout (${o.format})`,
+  create: async (o, ctx) => new StdoutAlertSink(ctx.stdout, o.format, o.timezone),
+  export: {
+    reference: {
+      dropKeys: [
+        { key: 'format', why: 'ts-engine only' },
+        { key: 'timezone', why: 'ts-engine only (the reference prints local time)' },
+      ],
+    },
+  },
+};

@@ -1,66 +1,22 @@
-/**
- * History read back from InfluxDB (10.2 with D-26, D-27, D-28, 15.1): the
- * points of the record's series within target ± accuracy (numeric epoch-ns
- * bounds, quoted identifiers, escaped tag values), the one closest to the
- * target wins (a tie goes to the later one, like the SQLite history). Returns
- * the stored fields and tags and `time` (ns, bigint). The v1 form speaks
- * InfluxQL on /query, the v2 form Flux through the client library.
- */
-import type { InfluxConnection } from '../../config/model.js';
-import type { Value } from '../../core/types.js';
-import type { HistoryQuery, HistorySource } from '../types.js';
-import { EngineError } from '../../core/errors.js';
-import { influxClient, isRetriable, msToNs, tagFilter, type InfluxClient, type TagFilter } from '../../connectors/influx.js';
-import { withRetries } from '../../connectors/backoff.js';
+/** InfluxDB history (`analysis.historical.method: "influx"`): the store lives in influx-store.ts, loaded only when configured. */
+import type { InfluxConnection } from '../../connectors/influx/client.js';
+import type { HistoryDescriptor } from '../descriptor.js';
+import { influxConnectionSpec } from '../influx-options.js';
+import { influxArgs } from '../outputs/influx.js';
 
-export class InfluxHistory implements HistorySource {
-  readonly description: string;
-  private client: InfluxClient | undefined;
-  queries = 0;
-
-  constructor(
-    private readonly conn: InfluxConnection,
-    _opts: { warn(m: string): void },
-  ) {
-    this.description = `influx ${conn.url} ${conn.kind === 'v1' ? `database ${conn.database}` : `bucket ${conn.bucket}`} (measurement ${conn.measurement})`;
-  }
-
-  async open(): Promise<void> {
-    const client = influxClient(this.conn);
-    try {
-      await withRetries(() => client.ping(), { maxRetries: 3, retriable: isRetriable });
-    } catch (e) {
-      throw new EngineError('InfluxConnectError', `InfluxDB error: cannot connect to ${this.conn.url} for analysis history: ${(e as Error).message}`);
-    }
-    this.client = client;
-  }
-
-  async lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined> {
-    const target = msToNs(q.targetMs);
-    const tol = msToNs(q.toleranceMs);
-    const tags: TagFilter[] = q.key ? q.keyFields.map((k, i) => tagFilter(k, q.key![i]!)) : [];
-    this.queries++;
-    // a short outage should not cost the record its analysis
-    const rows = await withRetries(() => this.client!.history({ measurement: this.conn.measurement, fromNs: target - tol, toNs: target + tol, tags }), {
-      maxRetries: 2,
-      retriable: isRetriable,
-      minMs: 250,
-    });
-    let best: Record<string, Value> | undefined;
-    let bestD = 0n;
-    for (const r of rows) {
-      const t = r.time as bigint;
-      const d = t > target ? t - target : target - t;
-      if (!best || d < bestD || (d === bestD && t > (best.time as bigint))) {
-        best = r;
-        bestD = d;
-      }
-    }
-    return best;
-  }
-
-  async close(): Promise<void> {
-    await this.client?.close();
-    this.client = undefined;
-  }
-}
+export const influxHistory: HistoryDescriptor<'influx', { connection: InfluxConnection }> = {
+  kind: 'history',
+  name: 'influx',
+  doc: 'Reads history points back from InfluxDB (InfluxQL for the v1 form, Flux for the v2 form).',
+  optionsKey: 'influx_options',
+  options: influxConnectionSpec.required().map((connection) => ({ connection })),
+  describe: (o) => `influx ${o.connection.url} ${o.connection.database ?? o.connection.bucket}/${o.connection.measurement}`,
+  create: async (o, ctx) => new (await import('./influx-store.js')).InfluxHistory(o.connection, { warn: ctx.warn, clock: ctx.clock }),
+  readsOutput(o, out) {
+    if (out.method !== 'influx') return false;
+    const a = o.connection;
+    const b = (out as unknown as { connection: InfluxConnection }).connection;
+    return a.url === b.url && a.measurement === b.measurement && (a.database ?? a.bucket) === (b.database ?? b.bucket);
+  },
+  connection: (o) => ({ kind: 'influx', ...influxArgs(o.connection) }),
+};

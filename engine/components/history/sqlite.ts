@@ -3,6 +3,8 @@ import type { Statement } from 'better-sqlite3';
 import type { Value } from '../../core/types.js';
 import type { HistoryQuery, HistorySource } from '../types.js';
 import { quoteIdent, tableColumns, type Db, type SqliteStores } from '../../connectors/sqlite-store.js';
+import { filePath, identifier, obj } from '../../options/spec.js';
+import type { HistoryDescriptor } from '../descriptor.js';
 
 export class SqliteHistory implements HistorySource {
   readonly description: string;
@@ -53,3 +55,24 @@ export class SqliteHistory implements HistorySource {
     this.stmt = undefined;
   }
 }
+
+const options = obj({
+  path: filePath().required().describe('SQLite file, relative to the config file.'),
+  table: identifier().default('points').describe('Table (default points).'),
+})
+  .required()
+  .messages({
+    missing: (at) => `${at.path} must be an object {path, table}`,
+    invalid: (_v, at) => `${at.path} must be an object {path, table}`,
+  });
+
+export const sqliteHistory: HistoryDescriptor<'sqlite', { path: string; table: string }> = {
+  kind: 'history',
+  name: 'sqlite',
+  doc: 'Reads history back from a table written by a sqlite output (by default the main one).',
+  optionsKey: 'sqlite_options',
+  options,
+  describe: (o) => `sqlite ${o.path} (table ${o.table})`,
+  create: async (o, ctx) => new SqliteHistory(ctx.stores, o.path, o.table),
+  readsOutput: (o, out) => out.method === 'sqlite' && out.path === o.path && out.table === o.table,
+};

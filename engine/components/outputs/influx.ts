@@ -1,176 +1,42 @@
 /**
- * `influx` output (9.2 with D-28, D-29, D-39; 15.5): one point per aggregate
- * row, key fields as tags, every point of a window stamped with the window end
- * (ns), so a re-written window (a replay after a crash, a retried request)
- * replaces the same series and time instead of adding points. Batches of
- * `batch_size` points; a failed request is retried with backoff inside
- * write(), and since the runner awaits write() the input waits meanwhile
- * (back-pressure). The database is created when missing (v1 form).
+ * `influx` output (docs/semantics.md#influx-output): one point per aggregate row, key fields as
+ * tags, every point of a window stamped with the window end, retried with backoff while the input
+ * waits. The sink itself (influx-sink.ts) and the InfluxDB client load only when one is configured.
  */
-import type { OutputConfig } from '../../config/model.js';
-import type { ClosedWindow } from '../../core/window.js';
-import type { Sink, SinkContext } from '../types.js';
-import type { ConnectionStatus } from '../../core/connection.js';
-import { EngineError } from '../../core/errors.js';
-import { influxClient, isRetriable, windowLines, type InfluxClient } from '../../connectors/influx.js';
-import { Throttle, realSleep, withRetries, type BackoffOptions } from '../../connectors/backoff.js';
-import { pyTuple } from '../../values/python.js';
+import type { InfluxConnection } from '../../connectors/influx/client.js';
+import { int, obj } from '../../options/spec.js';
+import type { OutputDescriptor } from '../descriptor.js';
+import type { InfluxOutputOptions } from './influx-sink.js';
+import { influxConnectionSpec } from '../influx-options.js';
 
-type InfluxOutput = Extract<OutputConfig, { method: 'influx' }>;
+const options = obj({
+  influx: influxConnectionSpec.required(),
+  batch_size: int({ min: 1 }).default(5000).describe('Points per write request (default 5000).'),
+  max_retries: int({ min: 0 }).default(10).describe('Retries with backoff before the run fails (default 10).'),
+}).map((o): InfluxOutputOptions => ({ connection: o.influx, batchSize: o.batch_size, maxRetries: o.max_retries }));
 
-const RESERVED = new Set(['time']);
+export const influxOutput: OutputDescriptor<'influx', InfluxOutputOptions> = {
+  kind: 'output',
+  name: 'influx',
+  doc: 'InfluxDB 1.x, 2.x or 3.x: one point per aggregate row, key fields as tags, stamped with the window end.',
+  options,
+  describe: (o) => `${o.connection.url} ${o.connection.database ?? o.connection.bucket}/${o.connection.measurement}`,
+  create: async (o, ctx) => new (await import('./influx-sink.js')).InfluxSink(ctx, o),
+  asHistory: (o) => ({ method: 'influx', connection: o.connection }),
+  connection: (o) => ({ kind: 'influx', ...influxArgs(o.connection) }),
+  export: {
+    reference: {
+      dropKeys: [
+        { key: 'batch_size', why: 'ts-engine only' },
+        { key: 'max_retries', why: 'ts-engine only' },
+      ],
+    },
+  },
+};
 
-export class InfluxSink implements Sink {
-  readonly description: string;
-  private client: InfluxClient | undefined;
-  private state: ConnectionStatus['status'] = 'connecting';
-  private detail = 'not connected yet';
-  private readonly throttle: Throttle;
-  /** tests: shorter waits */
-  backoff: Pick<BackoffOptions, 'minMs' | 'maxMs' | 'sleep'> = {};
-  pointsWritten = 0;
-  requests = 0;
-  retries = 0;
-  rejectedRows = 0;
-
-  constructor(
-    private readonly ctx: SinkContext,
-    private readonly out: InfluxOutput,
-  ) {
-    const c = out.connection;
-    this.description = `influx ${c.url} ${c.kind === 'v1' ? `database ${c.database}` : `bucket ${c.bucket}`} (measurement ${c.measurement})`;
-    this.throttle = new Throttle(ctx.warn, 10_000);
-  }
-
-  /** the run is being stopped: retries give up (the window is not written, so its offsets are not committed) */
-  private stopping(): boolean {
-    return this.ctx.stopping?.() === true;
-  }
-
-  /** a backoff wait that ends early when the run is being stopped */
-  private readonly pause = async (ms: number): Promise<void> => {
-    if (this.backoff.sleep) return this.backoff.sleep(ms);
-    const end = Date.now() + ms;
-    for (let left = ms; left > 0 && !this.stopping(); left = end - Date.now()) await realSleep(Math.min(left, 100));
-  };
-
-  status(): ConnectionStatus {
-    const c = this.out.connection;
-    return {
-      name: `influx ${c.url} ${this.client?.target ?? c.database ?? c.bucket}/${c.measurement}`,
-      status: this.state,
-      detail: this.state === 'ok' ? `${this.pointsWritten} points written` : this.detail,
-    };
-  }
-
-  async open(): Promise<void> {
-    const { keyNames, valueNames } = this.ctx.shape;
-    const clash = [...keyNames, ...valueNames].find((n) => RESERVED.has(n));
-    if (clash) throw new EngineError('OutputError', `influx output: column name '${clash}' is reserved by InfluxDB; rename it in the transformation`);
-    const conn = this.out.connection;
-    const client = influxClient(conn, { batchSize: this.out.batchSize });
-    this.client = client;
-    this.state = 'connecting';
-    this.detail = `connecting to ${conn.url}`;
-    try {
-      await withRetries(
-        async () => {
-          await client.ping();
-          if (conn.kind === 'v1' && !(await client.ensureDatabase())) {
-            this.ctx.warn(
-              `influx output: could not create database ${conn.database} at ${conn.url} (no admin rights, or no DDL on this server); assuming it exists`,
-            );
-          }
-        },
-        {
-          maxRetries: Math.min(3, this.out.maxRetries),
-          retriable: isRetriable,
-          ...this.backoff,
-          sleep: this.pause,
-          aborted: () => this.stopping(),
-          onRetry: (n, ms, e) => {
-            this.state = 'retrying';
-            this.detail = `${(e as Error).message}; attempt ${n + 1} in ${(ms / 1000).toFixed(1)} s`;
-          },
-        },
-      );
-    } catch (e) {
-      this.state = 'down';
-      this.detail = (e as Error).message;
-      throw new EngineError(
-        'InfluxConnectError',
-        `InfluxDB error: cannot connect to ${conn.url} (${conn.kind === 'v1' ? `database ${conn.database}` : `bucket ${conn.bucket}`}): ${(e as Error).message}`,
-      );
-    }
-    this.state = 'ok';
-    this.detail = '';
-  }
-
-  async write(w: ClosedWindow): Promise<void> {
-    if (w.groups.length === 0) return; // D-29
-    const shape = this.ctx.shape;
-    const { lines, rejected } = windowLines(w, shape, this.out.connection.measurement);
-    if (rejected.length > 0) {
-      this.rejectedRows += rejected.length;
-      const r = rejected[0]!;
-      this.throttle.say(
-        'rejected',
-        `influx output: ${rejected.length} aggregate row(s) of the window ending ${new Date(w.endMs).toISOString()} not written (row error), e.g.${r.key ? ` key=${pyTuple(r.key, shape.keyTypes)}:` : ''} ${r.reason}`,
-      );
-    }
-    const size = this.out.batchSize;
-    for (let i = 0; i < lines.length; i += size) await this.send(lines.slice(i, i + size), w);
-  }
-
-  private async send(lines: string[], w: ClosedWindow): Promise<void> {
-    const client = this.client!;
-    const max = this.out.maxRetries;
-    try {
-      const r = await withRetries(
-        () => {
-          this.requests++;
-          return client.write(lines);
-        },
-        {
-          maxRetries: max,
-          retriable: isRetriable,
-          ...this.backoff,
-          sleep: this.pause,
-          aborted: () => this.stopping(),
-          onRetry: (n, ms, e) => {
-            this.retries++;
-            this.state = 'retrying';
-            this.detail = `${(e as Error).message}; retry ${n}/${max} in ${(ms / 1000).toFixed(1)} s (input paused)`;
-            this.throttle.say('retry', `influx output: ${this.detail}`);
-          },
-        },
-      );
-      if (r.partial) {
-        this.throttle.say('partial', `influx output: InfluxDB dropped points of the window ending ${new Date(w.endMs).toISOString()}: ${r.partial}`);
-      }
-    } catch (e) {
-      this.state = isRetriable(e) ? 'down' : this.state;
-      this.detail = (e as Error).message;
-      if (isRetriable(e) && this.stopping()) {
-        throw new EngineError(
-          'OutputError',
-          `influx output: the window ending ${new Date(w.endMs).toISOString()} was not written: the run was stopped while retrying (${(e as Error).message})`,
-        );
-      }
-      const after = isRetriable(e) ? ` after ${max} retries` : '';
-      throw new EngineError(
-        'OutputError',
-        `influx output: writing the window ending ${new Date(w.endMs).toISOString()} failed${after}: ${(e as Error).message}`,
-      );
-    }
-    if (this.state !== 'ok') this.ctx.warn(`influx output: ${client.url} answers again`);
-    this.state = 'ok';
-    this.detail = '';
-    this.pointsWritten += lines.length;
-  }
-
-  async close(): Promise<void> {
-    await this.client?.close();
-    this.client = undefined;
-  }
+/** The connection as the Connections panel's form holds it. */
+export function influxArgs(c: InfluxConnection) {
+  return c.kind === 'v1'
+    ? { url: c.url, username: c.username, password: c.password, database: c.database, measurement: c.measurement }
+    : { url: c.url, token: c.token, org: c.org, bucket: c.bucket, measurement: c.measurement };
 }

@@ -8,6 +8,8 @@ import { isFlatWindow, type FlatWindow } from '../../core/flat-window.js';
 import type { Db } from '../../connectors/sqlite-store.js';
 import { quoteIdent, sqlType, tableColumns } from '../../connectors/sqlite-store.js';
 import type { Sink, SinkContext } from '../types.js';
+import { filePath, identifier, obj } from '../../options/spec.js';
+import type { OutputDescriptor } from '../descriptor.js';
 
 const RESERVED = new Set(['window_start', 'window_end']);
 
@@ -114,3 +116,20 @@ export class SqliteSink implements Sink {
     this.db = undefined;
   }
 }
+
+const options = obj({
+  path: filePath().required().describe('Database file, relative to the config file.'),
+  table: identifier().default('points').describe('Table name (default points).'),
+});
+
+export const sqliteOutput: OutputDescriptor<'sqlite', { path: string; table: string }> = {
+  kind: 'output',
+  name: 'sqlite',
+  doc: 'The embedded store: one row per aggregate row, keyed by (window_end, key fields), so a re-run replaces instead of duplicating.',
+  options,
+  describe: (o) => `${o.path} (${o.table})`,
+  create: async (o, ctx) => new SqliteSink(ctx, o.path, o.table),
+  asHistory: (o) => ({ method: 'sqlite', path: o.path, table: o.table }),
+  store: (o) => ({ path: o.path, table: o.table }),
+  export: { reference: { unsupported: 'the sqlite store is ts-engine only' } },
+};

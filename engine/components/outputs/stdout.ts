@@ -1,5 +1,7 @@
-/** `stdout` output: the reference format of 9.1 (separator + tuple lines) or JSON lines (15.3). */
+/** `stdout` output: the reference format (separator + tuple lines) or JSON lines (docs/semantics.md#output-formats). */
 import type { ClosedWindow } from '../../core/window.js';
+import { obj, oneOf } from '../../options/spec.js';
+import type { OutputDescriptor } from '../descriptor.js';
 import { jsonLine, referenceLine, SEPARATOR, sortedGroups } from './format.js';
 import type { Sink, SinkContext } from '../types.js';
 
@@ -33,3 +35,17 @@ export class StdoutSink implements Sink {
 
   async close(): Promise<void> {}
 }
+
+const options = obj({
+  format: oneOf('reference', 'jsonl').default('reference').describe('reference tuples (default) or JSON lines.'),
+});
+
+export const stdoutOutput: OutputDescriptor<'stdout', { format: 'reference' | 'jsonl' }> = {
+  kind: 'output',
+  name: 'stdout',
+  doc: 'Aggregate rows on standard output, one window after the other.',
+  options,
+  describe: (o) => `stdout (${o.format})`,
+  create: async (o, ctx) => new StdoutSink(ctx, o.format),
+  export: { reference: { dropKeys: [{ key: 'format', why: 'ts-engine only (the reference prints its tuple format)' }] } },
+};

@@ -1,5 +1,5 @@
 /**
- * `csv` input (D-32): a file or standard input ("-"), read in large chunks.
+ * `csv` input (docs/semantics.md#csv-input): a file or standard input ("-"), read in large chunks.
  * Lines are found with a native byte search and handed on as byte ranges of
  * the chunk (no string per line); CRLF tolerated; optional header skipped.
  */
@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import type { SourcePosition } from '../../core/types.js';
 import { bytesText } from '../../values/numeric.js';
 import type { LineBatch, Source } from '../types.js';
+import { bool, obj, str } from '../../options/spec.js';
+import type { SourceDescriptor } from '../descriptor.js';
 
 export interface CsvSourceOptions {
   path: string;
@@ -188,3 +190,38 @@ export class CsvSource implements Source {
     }
   }
 }
+
+export interface CsvInputConfig {
+  type: 'csv';
+  /** absolute path, or "-" for standard input */
+  path: string;
+  header: boolean;
+}
+
+const options = obj({
+  path: str()
+    .required()
+    .describe('The file to read, relative to the config file; "-" reads standard input.')
+    .map((p, at, env) => {
+      const abs = p === '-' ? '-' : env.resolve(p);
+      if (abs !== '-' && !env.exists(abs)) env.sink.warn(at.path, `input file ${abs} does not exist (yet)`);
+      return abs;
+    }),
+  header: bool().default(false).describe('Skip the first line.'),
+}).map((o): CsvInputConfig => ({ type: 'csv', path: o.path, header: o.header }));
+
+export const csvSource: SourceDescriptor<'csv', CsvInputConfig> = {
+  kind: 'source',
+  name: 'csv',
+  doc: 'A CSV file (or standard input), replayed in event time with time_field, else as one window or paced by rate.',
+  live: false,
+  options,
+  inputKeys: ['rate'],
+  describe: (o) => (o.path === '-' ? 'csv from standard input' : `csv ${o.path}`),
+  create: async (o) => new CsvSource({ path: o.path, header: o.header }),
+  position: (o) => o.path,
+  previewFile: (o) => (o.path !== '-' ? o.path : undefined),
+  export: {
+    reference: { dropKeys: [{ key: 'header', why: 'ts-engine only (no reference equivalent)' }] },
+  },
+};

@@ -12,7 +12,7 @@ import {
   tagFilter,
   tagText,
   windowLines,
-} from '../../../engine/connectors/influx.js';
+} from '../../../engine/connectors/influx/index.js';
 import type { ClosedWindow, RowShape } from '../../../engine/core/window.js';
 import type { Value } from '../../../engine/core/types.js';
 

@@ -1,7 +1,9 @@
 // SimpleAnalysis (10.4), AverageAnalysis (10.5), the legacy time_delta form (10.7) with D-24, D-25, D-28, D-35.
 import { describe, expect, it } from 'vitest';
 import type { Value } from '../../../../engine/core/types.js';
-import { AverageAnalysis, SimpleAnalysis, TimeDeltaAnalysis } from '../../../../engine/components/analyses/builtin.js';
+import { AverageAnalysis } from '../../../../engine/components/analyses/average.js';
+import { SimpleAnalysis } from '../../../../engine/components/analyses/simple.js';
+import { TimeDeltaAnalysis } from '../../../../engine/components/analyses/time-delta.js';
 import { RecordHistory } from '../../../../engine/analysis/history.js';
 import type { HistoryQuery, HistorySource } from '../../../../engine/components/types.js';
 import type { AlertMessage } from '../../../../engine/extensions/types.js';

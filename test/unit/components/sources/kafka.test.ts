@@ -2,8 +2,8 @@
 // message), the event-time reader of the partition merge, and the alert message JSON (10.6).
 import { describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
-import { buildBatch, eventTimeReader } from '../../../../engine/components/sources/kafka.js';
-import { kafkaAlertJson, pyJsonString, alertKeyJson } from '../../../../engine/components/alerts/kafka.js';
+import { buildBatch, eventTimeReader } from '../../../../engine/components/sources/kafka/source.js';
+import { kafkaAlertJson, pyJsonString, alertKeyJson } from '../../../../engine/components/alerts/kafka-message.js';
 import { kafkaConnectError } from '../../../../engine/connectors/kafka-client.js';
 import type { Alert } from '../../../../engine/components/types.js';
 

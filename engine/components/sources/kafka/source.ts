@@ -19,19 +19,31 @@
  * taken over several partitions does not run ahead of a lagging one.
  */
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import type { InputConfig, KafkaInputConfig } from '../../config/model.js';
-import type { ConnectionStatus } from '../../core/connection.js';
-import { bytesText } from '../../values/numeric.js';
-import type { SourcePosition } from '../../core/types.js';
-import type { LineBatch, Source } from '../types.js';
-import { createKafka, kafkaCause, kafkaConnectError, probeBrokers } from '../../connectors/kafka-client.js';
+import type { KafkaConnection } from '../../../connectors/kafka-client.js';
+import type { InputShape } from '../../descriptor.js';
+import type { Clock } from '../../../core/clock.js';
+import type { ConnectionStatus } from '../../../core/connection.js';
+import { bytesText } from '../../../values/numeric.js';
+import type { SourcePosition } from '../../../core/types.js';
+import type { LineBatch, Source } from '../../types.js';
+import { createKafka, kafkaCause, kafkaConnectError, probeBrokers } from '../../../connectors/kafka-client.js';
+
+/** The `kafka` input's options (docs/semantics.md#kafka-brokers) */
+export interface KafkaInputConfig extends KafkaConnection {
+  type: 'kafka';
+  topic: string;
+  consumerGroup: string;
+  fromBeginning: boolean;
+}
 
 export interface KafkaSourceOptions {
   warn(m: string): void;
+  /** time of waits, holds and commit batching; the system clock when absent */
+  clock?: Clock;
   /** longest wait in next() before an empty batch is returned */
   pollMs: number;
   /** the whole input section: event-time merging needs the time field, its unit and the separator */
-  input?: InputConfig;
+  input?: InputShape;
   /** messages queued per partition before it is paused (default 20 000) */
   maxQueuedPerPartition?: number;
   /** largest batch handed to the runner (default 10 000 messages) */
