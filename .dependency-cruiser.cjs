@@ -15,7 +15,7 @@ const LAYERS = [
   ['pipeline', '^engine/pipeline/'],
   ['parallel', '^engine/parallel/'],
   ['export', '^engine/export/'],
-  ['facade', '^engine/(index|facade-types)\\.ts$'],
+  ['facade', '^engine/(index\\.ts|facade-types\\.ts|facade/)'],
   ['cli', '^engine/cli/'],
 ];
 

@@ -27,6 +27,14 @@ export type { ClosedWindow } from './core/window.js';
 export type { Alert } from './components/types.js';
 export type { DeadLetter } from './pipeline/dead-letters.js';
 export { VirtualClock, systemClock, type Clock } from './core/clock.js';
+export { isLive, storeOf } from './pipeline/assembly.js';
+export { exportProject, type ExportedProject } from './export/reference.js';
+export { readHistory, alertsTableOf } from './facade/history.js';
+export { connectionDefaults } from './facade/connections.js';
+export { kafkaProblem, listTopics, testKafka } from './connectors/kafka-admin.js';
+export type { KafkaConnectionArgs, KafkaPartitionInfo, KafkaTestResult, KafkaTopicInfo, KafkaTopicList } from './connectors/kafka-admin.js';
+export { MAX_PER_SECOND, Tails, tailMessage, type TailEmit, type TailInfo, type TailMessage, type TailStartArgs } from './connectors/kafka-tail.js';
+export { testInflux, type InfluxTestArgs, type InfluxTestResult } from './connectors/influx/probe.js';
 
 export function toCell(v: Value): CellValue {
   return typeof v === 'bigint' ? { big: v.toString() } : v;

@@ -5,7 +5,7 @@
  * Exit 0 written, 2 invalid config (nothing written), 1 usage or I/O error.
  */
 import { checkConfig } from '../pipeline/plan.js';
-import { exportProject } from '../export.js';
+import { exportProject } from '../export/reference.js';
 import { parseArgs, UsageError } from './args.js';
 import { displayPath, printDiagnostics } from './report.js';
 

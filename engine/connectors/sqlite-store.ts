@@ -104,30 +104,3 @@ export function tableColumns(db: Db, table: string): { name: string; type: strin
   const rows = db.prepare(`PRAGMA table_info(${quoteIdent(table)})`).all() as { name: string; type: string; pk: number }[];
   return rows.length > 0 ? rows : undefined;
 }
-
-export const DEAD_LETTER_DDL = `CREATE TABLE IF NOT EXISTS dead_letters (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id TEXT NOT NULL,
-  recorded_at INTEGER NOT NULL,
-  source TEXT NOT NULL,
-  line INTEGER,
-  partition INTEGER,
-  "offset" TEXT,
-  reason TEXT NOT NULL,
-  message TEXT NOT NULL,
-  raw TEXT NOT NULL
-)`;
-
-export const ALERTS_DDL = (table: string) => `CREATE TABLE IF NOT EXISTS ${quoteIdent(table)} (
-  window_end INTEGER NOT NULL,
-  module TEXT NOT NULL,
-  key TEXT NOT NULL,
-  field TEXT NOT NULL,
-  value REAL,
-  value_text TEXT NOT NULL,
-  lower_bound REAL NOT NULL,
-  upper_bound REAL NOT NULL,
-  key_fields TEXT NOT NULL,
-  recorded_at INTEGER NOT NULL,
-  PRIMARY KEY (window_end, module, key, field)
-)`;

@@ -7,7 +7,21 @@
 import fs from 'node:fs';
 import type { Statement } from 'better-sqlite3';
 import type { SourcePosition } from '../core/types.js';
-import { DEAD_LETTER_DDL, type Db } from '../connectors/sqlite-store.js';
+import type { Db } from '../connectors/sqlite-store.js';
+
+/** The table of row errors in the store. */
+export const DEAD_LETTER_DDL = `CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  line INTEGER,
+  partition INTEGER,
+  "offset" TEXT,
+  reason TEXT NOT NULL,
+  message TEXT NOT NULL,
+  raw TEXT NOT NULL
+)`;
 
 export interface DeadLetter {
   position: SourcePosition;

@@ -9,15 +9,50 @@ import type {
   CellValue,
   CheckResult,
   ColumnInfo,
+  ConnectionDefaults,
+  Diagnostic,
+  HistoryResult,
+  InfluxTestArgs,
+  InfluxTestResult,
+  KafkaConnectionArgs,
+  KafkaPartitionInfo,
+  KafkaTestResult,
+  KafkaTopicInfo,
+  KafkaTopicList,
   PipelineSummary,
   PreviewResult,
   RowErrorEvent,
   RunProgress,
+  TailInfo,
+  TailMessage,
+  TailStartArgs,
   WindowResult,
-} from '../../engine/facade-types.js';
-import type { Diagnostic } from '../../engine/core/errors.js';
+} from '../../engine/index.js';
 
-export type { AlertEvent, CellValue, CheckResult, ColumnInfo, Diagnostic, PipelineSummary, PreviewResult, RowErrorEvent, RunProgress, WindowResult };
+export type {
+  AlertEvent,
+  CellValue,
+  CheckResult,
+  ColumnInfo,
+  ConnectionDefaults,
+  Diagnostic,
+  HistoryResult,
+  InfluxTestArgs,
+  InfluxTestResult,
+  KafkaConnectionArgs,
+  KafkaPartitionInfo,
+  KafkaTestResult,
+  KafkaTopicInfo,
+  KafkaTopicList,
+  PipelineSummary,
+  PreviewResult,
+  RowErrorEvent,
+  RunProgress,
+  TailInfo,
+  TailMessage,
+  TailStartArgs,
+  WindowResult,
+};
 
 /** A built-in or extension transformation function, for completion and hover. */
 export interface FunctionInfo {
@@ -92,16 +127,6 @@ export interface RunInfo {
   summary: PipelineSummary;
 }
 
-export interface HistoryResult {
-  /** the store read, e.g. "data/sensors.db (points)"; absent when the config has no sqlite output */
-  source?: string;
-  summary?: PipelineSummary;
-  windows: WindowResult[];
-  alerts: AlertEvent[];
-  /** true when more windows exist than were returned */
-  truncated: boolean;
-}
-
 export interface ExportResult {
   outDir: string;
   /** files written, relative to outDir */
@@ -121,140 +146,6 @@ export interface DirListing {
 }
 
 // ---- connections (Kafka, InfluxDB): test, list topics, tail ---------------------------------
-
-export interface KafkaConnectionArgs {
-  /** bootstrap brokers, `host:port` */
-  brokers: string[];
-  clientId?: string;
-  /** true, or Node TLS options (ca, cert, key, rejectUnauthorized, …) */
-  ssl?: boolean | Record<string, unknown>;
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-  /** longest wait for an answer, ms (default 6000) */
-  timeoutMs?: number;
-}
-
-export interface KafkaTestResult {
-  ok: boolean;
-  /** the addresses tried */
-  address: string;
-  clusterId?: string;
-  /** the cluster's brokers as the cluster advertises them */
-  brokers: { nodeId: number; host: string; port: number }[];
-  controller?: number | null;
-  /** topics (without internal ones) */
-  topicCount?: number;
-  error?: string;
-  elapsedMs: number;
-}
-
-export interface KafkaPartitionInfo {
-  partition: number;
-  leader: number;
-  /** earliest and next (high-water) offsets; absent when they could not be read */
-  low?: string;
-  high?: string;
-}
-
-export interface KafkaTopicInfo {
-  name: string;
-  partitions: KafkaPartitionInfo[];
-  /** messages held (sum of high − low), when known */
-  messages?: number;
-}
-
-export interface KafkaTopicList {
-  address: string;
-  topics: KafkaTopicInfo[];
-  /** more topics exist than were described with offsets */
-  truncated: boolean;
-  elapsedMs: number;
-}
-
-export interface TailStartArgs extends KafkaConnectionArgs {
-  topic: string;
-  /** 'latest': only messages produced from now on; 'back': the last `back` messages of each partition, then new ones */
-  from?: 'latest' | 'back';
-  /** messages per partition for from='back' (default 10, at most 1000) */
-  back?: number;
-  /** the tail ends after sending this many messages (default 5000, at most 50 000) */
-  maxMessages?: number;
-  /** … or after this many seconds (default 600, at most 3600) */
-  maxSeconds?: number;
-}
-
-export interface TailInfo {
-  tailId: string;
-  topic: string;
-  address: string;
-  /** the throwaway consumer group (deleted when the tail ends) */
-  group: string;
-  partitions: { partition: number; start: string; high: string }[];
-  /** most messages sent per second; more are counted as skipped */
-  maxPerSecond: number;
-  /** the tail ends when no tailKeepAlive came for this long (the UI went away) */
-  idleMs: number;
-}
-
-export interface TailMessage {
-  partition: number;
-  offset: string;
-  /** UTF-8 text, or hex when the bytes are not UTF-8 (binary); null for a null key / tombstone */
-  key: string | null;
-  value: string | null;
-  /** epoch ms */
-  timestamp: number;
-  /** value size in bytes */
-  size: number;
-  /** the value shown is cut (values beyond 4096 characters) */
-  truncated?: boolean;
-  /** key or value shown as hex */
-  binary?: boolean;
-}
-
-export interface InfluxTestArgs {
-  /** http(s)://host:port; or host + port (+ ssl) */
-  url?: string;
-  host?: string;
-  port?: number;
-  ssl?: boolean;
-  /** v1 API (InfluxDB 1.x, and the v1 compatibility API of 2.x/3.x) */
-  username?: string;
-  password?: string;
-  database?: string;
-  /** v2 API (token given): token, organisation, bucket */
-  token?: string;
-  org?: string;
-  bucket?: string;
-  /** ms (default 5000) */
-  timeoutMs?: number;
-}
-
-export interface InfluxTestResult {
-  ok: boolean;
-  url: string;
-  api: 'v1' | 'v2';
-  /** X-Influxdb-Version of /ping */
-  version?: string;
-  /** v1: databases the user sees */
-  databases?: string[];
-  /** v2: buckets of the organisation */
-  buckets?: string[];
-  /** measurements of the database / bucket given */
-  measurements?: string[];
-  warnings: string[];
-  error?: string;
-  elapsedMs: number;
-}
-
-/** Connection settings found in the config (editable in the connection panel). */
-export interface ConnectionDefaults {
-  /** the config's input is Kafka: a live run reads `kafka.topic` */
-  liveInput: boolean;
-  kafka?: Omit<KafkaConnectionArgs, 'timeoutMs'> & { topic?: string; consumerGroup?: string; from: 'input' | 'alerts' };
-  influx?: InfluxTestArgs & { measurement?: string; from: 'output' | 'history' };
-  /** why nothing could be read (an invalid config) */
-  note?: string;
-}
 
 export interface Handlers {
   'app.info': (a: Record<string, never>) => Promise<AppInfo>;

@@ -6,12 +6,21 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { check, configJsonSchema, dataStructureJsonSchema, listFunctions, preview, type ConfigIO, type PipelinePlan } from '../../engine/index.js';
-import { nodeIO } from '../../engine/pipeline/plan.js';
-import { exportProject } from '../../engine/export.js';
+import {
+  check,
+  configJsonSchema,
+  dataStructureJsonSchema,
+  exportProject,
+  isLive,
+  listFunctions,
+  nodeIO,
+  preview,
+  readHistory,
+  type ConfigIO,
+  type PipelinePlan,
+} from '../../engine/index.js';
 import type { AppInfo, CheckResult, Diagnostic, Handlers, Overlay } from './contract.js';
 import { copySample, inside, listSamples, openProject, RecentProjects, toPosix, findConfigFile } from './project.js';
-import { readHistory } from './history.js';
 import { ActiveRun, type Emit } from './runs.js';
 import { Tails, connectionDefaults, listTopics, testInflux, testKafka } from './connections.js';
 
@@ -165,7 +174,7 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
         throw new Error(`the config on disk is invalid${first ? `: ${first.file}:${first.line}:${first.column}: ${first.message}` : ''}`);
       }
       // a live input is never paced: event-time replay speed applies to files only
-      const live = plan.config.input.source.type === 'kafka';
+      const live = isLive(plan.config);
       run = new ActiveRun(plan, opts.emit, { speed: live ? 0 : speed, startPaused });
       return { runId: run.runId, summary: result.summary };
     },
@@ -188,7 +197,7 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     async 'run.setSpeed'({ speed }) {
       if (!(speed >= 0)) throw new Error('speed must be ≥ 0 (0 = as fast as possible)');
       const r = requireRun();
-      if (r.plan.config.input.source.type !== 'kafka') r.runner.setSpeed(speed);
+      if (!isLive(r.plan.config)) r.runner.setSpeed(speed);
     },
     async 'run.status'() {
       return run ? run.status() : null;

@@ -1,11 +1,68 @@
 /** Alerts into a SQLite table the workbench reads; (window_end, module, key, field) is unique, so replays do not duplicate. */
 import type { Statement } from 'better-sqlite3';
 import type { Alert, AlertSink } from '../types.js';
-import { ALERTS_DDL, quoteIdent, type SqliteStores } from '../../connectors/sqlite-store.js';
+import { quoteIdent, tableColumns, type Db, type SqliteStores } from '../../connectors/sqlite-store.js';
 import { jsonValue } from '../outputs/format.js';
 import { pyRepr } from '../../values/python.js';
 import { filePath, identifier, obj } from '../../options/spec.js';
 import type { AlertSinkDescriptor } from '../descriptor.js';
+
+/** The alerts table: one row per (window end, module, key, field), so a replay replaces instead of duplicating. */
+export const ALERTS_DDL = (table: string) => `CREATE TABLE IF NOT EXISTS ${quoteIdent(table)} (
+  window_end INTEGER NOT NULL,
+  module TEXT NOT NULL,
+  key TEXT NOT NULL,
+  field TEXT NOT NULL,
+  value REAL,
+  value_text TEXT NOT NULL,
+  lower_bound REAL NOT NULL,
+  upper_bound REAL NOT NULL,
+  key_fields TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY (window_end, module, key, field)
+)`;
+
+/** An alert as the table keeps it (the key as the JSON of its values). */
+export interface StoredAlert {
+  module: string;
+  /** window end, epoch ms */
+  time: number;
+  key: (number | boolean | string | null)[] | null;
+  keyFields: string[];
+  field: string;
+  /** the numeric value, or its Python repr when it has none */
+  value: number | string;
+  lowerBound: number;
+  upperBound: number;
+}
+
+/** Alerts of windows ending at or after `sinceWindowEnd`, in time order (at most 20 000). */
+export function readStoredAlerts(db: Db, table: string, sinceWindowEnd: number): StoredAlert[] {
+  if (!tableColumns(db, table)) return [];
+  const rows = db
+    .prepare(`SELECT * FROM ${quoteIdent(table)} WHERE window_end >= ? ORDER BY window_end, module, key, field LIMIT 20000`)
+    .all(sinceWindowEnd) as Record<string, unknown>[];
+  return rows.map((r) => {
+    let key: StoredAlert['key'] = null;
+    let keyFields: string[] = [];
+    try {
+      key = JSON.parse(String(r.key)) as StoredAlert['key'];
+      keyFields = JSON.parse(String(r.key_fields)) as string[];
+    } catch {
+      /* keep defaults */
+    }
+    return {
+      module: String(r.module),
+      time: Number(r.window_end),
+      key,
+      keyFields,
+      field: String(r.field),
+      value: r.value === null || r.value === undefined ? String(r.value_text) : (r.value as number),
+      lowerBound: Number(r.lower_bound),
+      upperBound: Number(r.upper_bound),
+    };
+  });
+}
 
 export function alertKeyText(a: Alert): string {
   return a.key === null ? 'null' : '[' + a.key.map((v, i) => jsonValue(v, a.keyTypes[i]!)).join(', ') + ']';

@@ -7,6 +7,7 @@ import { groupCount, type ClosedWindow } from '../../core/window.js';
 import { isFlatWindow, type FlatWindow } from '../../core/flat-window.js';
 import type { Db } from '../../connectors/sqlite-store.js';
 import { quoteIdent, sqlType, tableColumns } from '../../connectors/sqlite-store.js';
+import type { RowShape } from '../../core/window.js';
 import type { Sink, SinkContext } from '../types.js';
 import { filePath, identifier, obj } from '../../options/spec.js';
 import type { OutputDescriptor } from '../descriptor.js';
@@ -115,6 +116,49 @@ export class SqliteSink implements Sink {
     if (this.db) this.ctx.stores.release(this.file);
     this.db = undefined;
   }
+}
+
+/** A window as the sqlite output stored it. */
+export interface StoredWindow {
+  startMs: number;
+  endMs: number;
+  rows: { key: Record<string, Value> | null; values: Record<string, Value> }[];
+}
+
+/**
+ * The last `maxWindows` windows of a table this output wrote, oldest first, rows in key order;
+ * columns the table lacks (an older config) are left out, booleans come back as booleans.
+ */
+export function readStoredWindows(db: Db, table: string, shape: RowShape, keyed: boolean, maxWindows: number): { windows: StoredWindow[]; truncated: boolean } {
+  const cols = tableColumns(db, table);
+  if (!cols) return { windows: [], truncated: false };
+  const names = new Set(cols.map((c) => c.name));
+  const keys = shape.keyNames.filter((k) => names.has(k));
+  const values = shape.valueNames.filter((v) => names.has(v));
+  const bools = new Set(shape.valueNames.filter((_v, i) => shape.valueTypes[i] === 'BooleanType'));
+  const t = quoteIdent(table);
+  const total = (db.prepare(`SELECT COUNT(DISTINCT window_end) AS n FROM ${t}`).get() as { n: number }).n;
+  const rows = db
+    .prepare(
+      `SELECT * FROM ${t} WHERE window_end IN (SELECT DISTINCT window_end FROM ${t} ORDER BY window_end DESC LIMIT ?) ORDER BY window_end, ${
+        keys.length > 0 ? keys.map(quoteIdent).join(', ') : 'window_start'
+      }`,
+    )
+    .all(maxWindows) as Record<string, Value>[];
+  const out: StoredWindow[] = [];
+  let cur: StoredWindow | undefined;
+  for (const r of rows) {
+    const end = Number(r.window_end);
+    if (!cur || cur.endMs !== end) {
+      cur = { startMs: Number(r.window_start), endMs: end, rows: [] };
+      out.push(cur);
+    }
+    cur.rows.push({
+      key: keyed ? Object.fromEntries(keys.map((k) => [k, r[k]!])) : null,
+      values: Object.fromEntries(values.map((v) => [v, bools.has(v) ? r[v] === 1 : r[v]!])),
+    });
+  }
+  return { windows: out, truncated: total > maxWindows };
 }
 
 const options = obj({

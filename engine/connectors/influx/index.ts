@@ -14,3 +14,4 @@ export { InfluxV2 } from './v2.js';
 export function influxClient(conn: InfluxConnection, o: InfluxClientOptions = {}): InfluxClient {
   return conn.kind === 'v1' ? new InfluxV1(conn, o) : new InfluxV2(conn, o);
 }
+export * from './probe.js';

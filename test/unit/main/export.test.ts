@@ -4,7 +4,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { envNameFor, exportProject, toReferenceConfig } from '../../../engine/export.js';
+import { envNameFor, exportProject, toReferenceConfig } from '../../../engine/export/reference.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
 
