@@ -1,11 +1,8 @@
-// Kafka pieces without a broker: messages → LineBatch (byte ranges, offsets, several lines per
-// message), the event-time reader of the partition merge, and the alert message JSON (10.6).
+// Kafka messages as rows without a broker: messages → LineBatch (byte ranges, offsets, several lines
+// per message), and the event-time reader of the partition merge.
 import { describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
-import { buildBatch, eventTimeReader } from '../../../../engine/components/sources/kafka/source.js';
-import { kafkaAlertJson, pyJsonString, alertKeyJson } from '../../../../engine/components/alerts/kafka-message.js';
-import { kafkaConnectError } from '../../../../engine/connectors/kafka-client.js';
-import type { Alert } from '../../../../engine/components/types.js';
+import { buildBatch, eventTimeReader } from '../../../../../engine/components/sources/kafka/framing.js';
 
 const msg = (value: Buffer, offset: number): KafkaMessage =>
   ({ key: null, value, offset: String(offset), timestamp: '0', attributes: 0, headers: {} }) as KafkaMessage;
@@ -70,64 +67,5 @@ describe('eventTimeReader', () => {
     expect(read(eventTimeReader(2, ',', 'ms'), 'a,b')).toBe(-Infinity);
     expect(read(eventTimeReader(1, ';', 'us'), 'a;1700000000123456\n')).toBe(1_700_000_000_123.456);
     expect(read(eventTimeReader(1, '::', 'ns'), 'a::1700000000123456789')).toBeCloseTo(1_700_000_000_123.4568, 3);
-  });
-});
-
-describe('Kafka alert messages (10.6)', () => {
-  const alert = (over: Partial<Alert> = {}): Alert => ({
-    module: 'Simple1',
-    timeMs: 1523800000123,
-    key: [1, 't1'],
-    keyFields: ['sid', 'stype'],
-    keyTypes: ['LongType', 'StringType'],
-    field: 'rsum',
-    value: 1300,
-    valueType: 'DoubleType',
-    lowerBound: 900,
-    upperBound: 1100,
-    ...over,
-  });
-
-  it('is the reference json.dumps of the keyword arguments, with the window end as timestamp', () => {
-    expect(kafkaAlertJson(alert())).toBe(
-      '{"AnalysisModule": "Simple1", "timestamp": 1523800000.123, "param": {"key": [1, "t1"], "field": "rsum", "lower_bound": 900.0, "upper_bound": 1100.0, "value": 1300.0}}',
-    );
-    expect(alertKeyJson(alert())).toBe('[1, "t1"]');
-  });
-
-  it('unkeyed (reduce), integer values, non-ASCII escaped like ensure_ascii, non-finite bounds as null', () => {
-    expect(
-      kafkaAlertJson(
-        alert({
-          key: null,
-          keyFields: [],
-          keyTypes: [],
-          value: 3,
-          valueType: 'LongType',
-          timeMs: 0,
-          lowerBound: -1.5,
-          upperBound: Infinity,
-          module: 'Ünï "q"',
-        }),
-      ),
-    ).toBe(
-      '{"AnalysisModule": "\\u00dcn\\u00ef \\"q\\"", "timestamp": 0.0, "param": {"key": null, "field": "rsum", "lower_bound": -1.5, "upper_bound": null, "value": 3}}',
-    );
-    expect(pyJsonString('a\n\t\u0001😀')).toBe('"a\\n\\t\\u0001\\ud83d\\ude00"');
-    expect(alertKeyJson(alert({ key: [2n ** 64n, true, null, 2.5], keyTypes: ['LongType', 'BooleanType', 'StringType', 'DoubleType'] }))).toBe(
-      '[18446744073709551616, true, null, 2.5]',
-    );
-  });
-});
-
-describe('KafkaConnectError', () => {
-  it('names the brokers, the group and topic, and the cause (Section 12, D-31)', () => {
-    const e = kafkaConnectError(
-      ['127.0.0.1:9', 'h:2'],
-      { consumer_group: 'g', topic: 't', x: undefined },
-      Object.assign(new Error('outer'), { cause: new Error('connect ECONNREFUSED 127.0.0.1:9') }),
-    );
-    expect(e.name).toBe('KafkaConnectError');
-    expect(e.message).toBe('Kafka error: Connection refused: brokers=127.0.0.1:9,h:2 consumer_group=g topic=t (outer: connect ECONNREFUSED 127.0.0.1:9)');
   });
 });
