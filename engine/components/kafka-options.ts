@@ -91,8 +91,9 @@ export function kafkaOptions<F extends Fields>(fields: F, clientIdDefault: strin
       description: doc,
       properties: {
         brokers: { oneOf: [{ type: 'array', items: brokerItem, minItems: 1 }, brokerItem], description: 'Kafka bootstrap brokers as "host:port".' },
-        server: serverSpec.jsonSchema(),
-        port: portSpec.jsonSchema(),
+        // checked only without brokers (below): with brokers they are ignored, with a warning
+        server: { description: serverSpec.jsonSchema().description },
+        port: { description: portSpec.jsonSchema().description },
         ...s.properties,
       },
       // brokers, or else the reference's server + port (both checked only when brokers is absent)

@@ -16,6 +16,7 @@ import type { InputField } from '../core/types.js';
 import type { ParsedJson } from '../options/json.js';
 import type { DiagnosticSink } from '../options/diagnostics.js';
 import { expectedExportName, pickAnalysisClass } from '../analysis/modules.js';
+import { analysisDescriptor } from '../components/registry.js';
 
 export interface PipelinePlan {
   config: PipelineConfig;
@@ -191,6 +192,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 async function checkAnalysisModules(config: PipelineConfig, plan: PipelinePlan, ext: LoadedExtensions, sink: DiagnosticSink): Promise<void> {
   const columns = new Set(plan.aggregation.values.map((v) => v.name));
   const keys = new Set(plan.aggregation.keys.map((k) => k.name));
+  const columnTypes = new Map(plan.aggregation.values.map((v) => [v.name, v.type]));
   for (const rule of config.analysis!.rules) {
     const p = `analysis.rule[${rule.index}]`;
     const optPath =
@@ -201,38 +203,7 @@ async function checkAnalysisModules(config: PipelineConfig, plan: PipelinePlan, 
         ? `${p}.option`
         : `${p}.options`;
     if (rule.builtin) {
-      const o = rule.options;
-      const dev = o.deviation;
-      if (rule.module === 'Analysis') {
-        const bad = Object.keys(dev as object).filter((c) => !columns.has(c));
-        if (bad.length > 0)
-          sink.report(
-            'analysis.rule',
-            'UnsupportedAnalysisFormat',
-            `An error in the analysis rule. The field {${bad.map((b) => `'${b}'`).join(', ')}} is not contained in set of fields after aggregation operation`,
-          );
-        continue;
-      }
-      if (!isObj(dev) || Object.keys(dev).length === 0) {
-        sink.report(`${optPath}.deviation`, 'ConfigError', `${rule.module} needs options.deviation: an object {"<aggregated column>": <percent>, …}`);
-      } else {
-        for (const [col, pct] of Object.entries(dev)) {
-          if (typeof pct !== 'number' || !Number.isFinite(pct) || pct < 0)
-            sink.report(`${optPath}.deviation.${col}`, 'ConfigError', `deviation for '${col}' must be a non-negative percentage, got ${JSON.stringify(pct)}`);
-          if (!columns.has(col)) {
-            sink.report(
-              `${optPath}.deviation.${col}`,
-              'UnsupportedAnalysisFormat',
-              `An error in the analysis rule. The field {'${col}'} is not contained in set of fields after aggregation operation${keys.has(col) ? ' (it is a key field)' : ''} (aggregated: ${[...columns].join(', ')})`,
-            );
-          }
-        }
-      }
-      const countKey = rule.module === 'SimpleAnalysis' ? 'batch_number' : 'num_average';
-      const n = o[countKey];
-      if (!Number.isInteger(n) || (n as number) < 1) {
-        sink.report(`${optPath}.${countKey}`, 'ConfigError', `${rule.module} needs options.${countKey}: an integer ≥ 1, got ${JSON.stringify(n)}`);
-      }
+      analysisDescriptor(rule.module)!.check(rule.options, { sink, optionsPath: optPath, columns, keys, columnTypes });
       continue;
     }
     if (ext.analyses.has(rule.module)) continue;
