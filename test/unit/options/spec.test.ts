@@ -157,12 +157,10 @@ describe('the spec DSL', () => {
       [{ when: (o) => o.url !== undefined, whenSchema: { required: ['url'] }, spec: obj({ url: str().required() }) }],
       obj({ host: str().required() }),
     );
-    expect(spec.jsonSchema()).toEqual({
-      type: 'object',
-      if: { required: ['url'] },
-      then: { type: 'object', properties: { url: { type: 'string', minLength: 1 } }, required: ['url'] },
-      else: { type: 'object', properties: { host: { type: 'string', minLength: 1 } }, required: ['host'] },
-    });
+    const schema = spec.jsonSchema();
+    expect(schema.if).toEqual({ required: ['url'] });
+    expect(schema.then).toEqual({ type: 'object', properties: { url: { type: 'string', minLength: 1 } }, required: ['url'] });
+    expect(schema.else).toEqual({ type: 'object', properties: { host: { type: 'string', minLength: 1 } }, required: ['host'] });
     const sink = new DiagnosticSink('c.json', undefined);
     expect(spec.parse({ url: 'u' }, 'o', env(sink))).toEqual({ url: 'u' });
     expect(spec.parse({ url: '' }, 'o', env(sink))).toBeUndefined();
