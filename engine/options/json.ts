@@ -1,8 +1,13 @@
 /**
- * A strict JSON parser that remembers where every value came from, so each
- * diagnostic can name the file, line and column of the offending value and
- * markers inside a string (a transformation entry) land on the right character.
+ * JSON with the place of every value, so each diagnostic names the file, line and column of the
+ * offending value and markers inside a string (a transformation entry) land on the right
+ * character. Parsed by Microsoft's jsonc-parser (the parser behind VS Code's and Monaco's JSON)
+ * in strict mode: no comments, no trailing commas. On top of it: duplicate keys are errors, a
+ * "__proto__" key is plain data, numbers keep their source text (integers beyond 2^53 stay exact),
+ * and a syntax error is worded and placed at the offending character.
  */
+import { type Node, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
+
 export interface JsonLoc {
   /** offsets into the text: the value itself */
   start: number;
@@ -40,190 +45,131 @@ export function pathKey(parent: string, key: string | number): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
-export function parseJsonWithLocations(text: string): ParsedJson {
+export function parseJsonWithLocations(input: string): ParsedJson {
+  // a byte-order mark becomes a space: same offsets, and the parser skips it
+  const text = input.charCodeAt(0) === 0xfeff ? ` ${input.slice(1)}` : input;
+  const errors: ParseError[] = [];
+  const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  if (errors.length > 0) throw syntaxError(text, errors[0]!, root);
   const locs = new Map<string, JsonLoc>();
-  let i = 0;
-  const n = text.length;
-  if (text.charCodeAt(0) === 0xfeff) i = 1;
+  const value = build(text, root!, '', locs);
+  return { value, text: input, locs, lineStarts: lineStartsOf(input) };
+}
 
-  const ws = () => {
-    while (i < n) {
-      const c = text.charCodeAt(i);
-      if (c === 32 || c === 9 || c === 10 || c === 13) i++;
-      else break;
-    }
-  };
-  const fail = (msg: string, at = i): never => {
-    throw new JsonSyntaxError(msg, at);
-  };
-  const describeHere = () => (i >= n ? 'end of file' : `'${text[i]}'`);
-
-  const parseString = (): { value: string; charMap?: number[] } => {
-    const start = i;
-    i++; // opening quote
-    let out = '';
-    let map: number[] | undefined;
-    let chunkStart = i;
-    while (true) {
-      if (i >= n) fail('unterminated string', start);
-      const c = text.charCodeAt(i);
-      if (c === 34) break;
-      if (c < 0x20) fail('control character in string (use \\n, \\t, …)');
-      if (c === 92) {
-        if (!map) {
-          map = [];
-          for (let k = start + 1; k < i; k++) map.push(k);
-        } else for (let k = chunkStart; k < i; k++) map.push(k);
-        out += text.slice(chunkStart, i);
-        const escStart = i;
-        const e = text[i + 1];
-        let decoded: string;
-        switch (e) {
-          case '"':
-            decoded = '"';
-            break;
-          case '\\':
-            decoded = '\\';
-            break;
-          case '/':
-            decoded = '/';
-            break;
-          case 'b':
-            decoded = '\b';
-            break;
-          case 'f':
-            decoded = '\f';
-            break;
-          case 'n':
-            decoded = '\n';
-            break;
-          case 'r':
-            decoded = '\r';
-            break;
-          case 't':
-            decoded = '\t';
-            break;
-          case 'u': {
-            const hex = text.slice(i + 2, i + 6);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('bad \\u escape in string');
-            decoded = String.fromCharCode(parseInt(hex, 16));
-            i += 4;
-            break;
-          }
-          default:
-            return fail(`bad escape '\\${e ?? ''}' in string`);
-        }
-        i += 2;
-        out += decoded;
-        map.push(escStart);
-        chunkStart = i;
-        continue;
-      }
-      i++;
-    }
-    if (map) {
-      for (let k = chunkStart; k < i; k++) map.push(k);
-      map.push(i);
-    }
-    out += text.slice(chunkStart, i);
-    i++; // closing quote
-    return { value: out, charMap: map };
-  };
-
-  const parseValue = (path: string, keyStart?: number, keyEnd?: number): unknown => {
-    ws();
-    const start = i;
-    const c = text[i];
-    let value: unknown;
-    const loc: JsonLoc = { start, end: start, keyStart, keyEnd };
-    locs.set(path, loc);
-    if (c === '{') {
-      i++;
+function build(text: string, node: Node, path: string, locs: Map<string, JsonLoc>, key?: Node): unknown {
+  const loc: JsonLoc = { start: node.offset, end: node.offset + node.length };
+  if (key) {
+    loc.keyStart = key.offset;
+    loc.keyEnd = key.offset + key.length;
+  }
+  locs.set(path, loc);
+  switch (node.type) {
+    case 'object': {
       const obj: Record<string, unknown> = {};
-      ws();
-      if (text[i] === '}') i++;
-      else {
-        for (;;) {
-          ws();
-          if (text[i] !== '"') fail(`expected a property name in double quotes but found ${describeHere()}`);
-          const ks = i;
-          const { value: key } = parseString();
-          const ke = i;
-          ws();
-          if (text[i] !== ':') fail(`expected ':' after property name but found ${describeHere()}`);
-          i++;
-          const childPath = pathKey(path, key);
-          if (Object.hasOwn(obj, key)) fail(`duplicate key "${key}"`, ks);
-          // defineProperty, not assignment: a "__proto__" key is data, never the object's prototype
-          Object.defineProperty(obj, key, { value: parseValue(childPath, ks, ke), enumerable: true, writable: true, configurable: true });
-          ws();
-          if (text[i] === ',') {
-            i++;
-            ws();
-            if (text[i] === '}') fail('trailing comma before }');
-            continue;
-          }
-          if (text[i] === '}') {
-            i++;
-            break;
-          }
-          fail(`expected ',' or '}' but found ${describeHere()}`);
-        }
+      for (const prop of node.children ?? []) {
+        const [k, v] = prop.children as [Node, Node];
+        const name = k.value as string;
+        if (Object.hasOwn(obj, name)) throw new JsonSyntaxError(`duplicate key ${JSON.stringify(name)}`, k.offset);
+        // defineProperty, not assignment: a "__proto__" key is data, never the object's prototype
+        Object.defineProperty(obj, name, { value: build(text, v, pathKey(path, name), locs, k), enumerable: true, writable: true, configurable: true });
       }
-      value = obj;
-    } else if (c === '[') {
-      i++;
-      const arr: unknown[] = [];
-      ws();
-      if (text[i] === ']') i++;
-      else {
-        for (;;) {
-          arr.push(parseValue(pathKey(path, arr.length)));
-          ws();
-          if (text[i] === ',') {
-            i++;
-            ws();
-            if (text[i] === ']') fail('trailing comma before ]');
-            continue;
-          }
-          if (text[i] === ']') {
-            i++;
-            break;
-          }
-          fail(`expected ',' or ']' but found ${describeHere()}`);
-        }
-      }
-      value = arr;
-    } else if (c === '"') {
-      const s = parseString();
-      value = s.value;
-      if (s.charMap) loc.charMap = s.charMap;
-    } else if (c === 't' && text.startsWith('true', i)) {
-      i += 4;
-      value = true;
-    } else if (c === 'f' && text.startsWith('false', i)) {
-      i += 5;
-      value = false;
-    } else if (c === 'n' && text.startsWith('null', i)) {
-      i += 4;
-      value = null;
-    } else if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) {
-      const m = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/.exec(text.slice(i, i + 400));
-      if (!m) fail('invalid number');
-      loc.raw = m![0];
-      i += m![0].length;
-      value = Number(m![0]);
-    } else {
-      fail(`unexpected ${describeHere()}`);
+      return obj;
     }
-    loc.end = i;
-    return value;
-  };
+    case 'array':
+      return (node.children ?? []).map((c, i) => build(text, c, pathKey(path, i), locs));
+    case 'number':
+      loc.raw = text.slice(loc.start, loc.end);
+      return node.value;
+    case 'string': {
+      const raw = text.slice(loc.start, loc.end);
+      if (raw.includes('\\')) loc.charMap = charMap(raw, loc.start);
+      return node.value;
+    }
+    default:
+      return node.value;
+  }
+}
 
-  const value = parseValue('');
-  ws();
-  if (i < n) fail(`unexpected ${describeHere()} after the end of the JSON value`);
-  return { value, text, locs, lineStarts: lineStartsOf(text) };
+/** raw offset of each decoded character of a string literal (and one past the last) */
+function charMap(raw: string, start: number): number[] {
+  const map: number[] = [];
+  for (let i = 1; i < raw.length - 1; ) {
+    map.push(start + i);
+    if (raw[i] !== '\\') {
+      i++;
+      continue;
+    }
+    i += raw[i + 1] === 'u' ? 6 : 2;
+  }
+  map.push(start + raw.length - 1);
+  return map;
+}
+
+const describeAt = (text: string, at: number) => (at >= text.length ? 'end of file' : `'${text[at]}'`);
+
+/** the innermost container open at `at` ('{' or '['), strings skipped */
+function openContainer(text: string, at: number): '{' | '[' | undefined {
+  const stack: string[] = [];
+  for (let i = 0; i < at; i++) {
+    const c = text[i];
+    if (c === '"') {
+      for (i++; i < at && text[i] !== '"'; i++) if (text[i] === '\\') i++;
+    } else if (c === '{' || c === '[') stack.push(c);
+    else if (c === '}' || c === ']') stack.pop();
+  }
+  return stack[stack.length - 1] as '{' | '[' | undefined;
+}
+
+/** the parser's first error in the words (and at the character) a person needs */
+function syntaxError(text: string, e: ParseError, root: Node | undefined): JsonSyntaxError {
+  const at = e.offset;
+  const here = describeAt(text, at);
+  const prevChar = text.slice(0, at).trimEnd().slice(-1);
+  const closing = openContainer(text, at) === '[' ? ']' : '}';
+  const inToken = (find: (c: string, i: number) => boolean) => {
+    for (let i = at + 1; i < at + e.length; i++) if (find(text[i]!, i)) return i;
+    return at;
+  };
+  switch (printParseErrorCode(e.error)) {
+    case 'PropertyNameExpected':
+      if (text[at] === '}' && prevChar === ',') return new JsonSyntaxError('trailing comma before }', at);
+      return new JsonSyntaxError(`expected a property name in double quotes but found ${here}`, at);
+    case 'ValueExpected':
+      if (text[at] === ']' && prevChar === ',') return new JsonSyntaxError('trailing comma before ]', at);
+      return new JsonSyntaxError(`unexpected ${here}`, at);
+    case 'ColonExpected':
+      return new JsonSyntaxError(`expected ':' after property name but found ${here}`, at);
+    case 'CommaExpected':
+    case 'CloseBraceExpected':
+    case 'CloseBracketExpected':
+      return new JsonSyntaxError(`expected ',' or '${closing}' but found ${here}`, at);
+    case 'UnexpectedEndOfString':
+      return new JsonSyntaxError('unterminated string', at);
+    case 'InvalidEscapeCharacter': {
+      const i = inToken((c, k) => c === '\\' && !/["\\/bfnrtu]/.test(text[k + 1] ?? ''));
+      return new JsonSyntaxError(`bad escape '\\${text[i + 1] ?? ''}' in string`, i);
+    }
+    case 'InvalidUnicode':
+      return new JsonSyntaxError(
+        'bad \\u escape in string',
+        inToken((c, k) => c === '\\' && text[k + 1] === 'u'),
+      );
+    case 'InvalidCharacter':
+      return new JsonSyntaxError(
+        'control character in string (use \\n, \\t, …)',
+        inToken((c) => c.charCodeAt(0) < 0x20),
+      );
+    case 'InvalidNumberFormat':
+    case 'UnexpectedEndOfNumber':
+      return new JsonSyntaxError('invalid number', at);
+    default: {
+      // a key that is not a double-quoted string
+      if (closing === '}' && (prevChar === '{' || prevChar === ','))
+        return new JsonSyntaxError(`expected a property name in double quotes but found ${here}`, at);
+      const after = root !== undefined && at >= root.offset + root.length;
+      return new JsonSyntaxError(after ? `unexpected ${here} after the end of the JSON value` : `unexpected ${here}`, at);
+    }
+  }
 }
 
 export function lineStartsOf(text: string): number[] {
