@@ -1,8 +1,9 @@
 /**
- * Retries with exponential backoff for the live connectors (15.5: a failing
- * output is retried with backoff while the input waits). Time is injectable so
+ * Retries with exponential backoff for the live connectors (docs/semantics.md#retries: a failing
+ * output is retried with backoff while the input waits). Time comes from the injected clock, so
  * unit tests do not sleep.
  */
+import { systemClock } from '../core/clock.js';
 
 export interface BackoffOptions {
   /** attempts after the first one; Infinity retries forever */
@@ -23,8 +24,6 @@ export interface BackoffOptions {
   random?(): number;
 }
 
-export const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
 /** Delay before retry `attempt` (1-based): min × 2^(attempt−1), capped, with jitter. */
 export function backoffDelay(attempt: number, o: Pick<BackoffOptions, 'minMs' | 'maxMs' | 'jitter' | 'random'> = {}): number {
   const min = o.minMs ?? 200;
@@ -37,7 +36,7 @@ export function backoffDelay(attempt: number, o: Pick<BackoffOptions, 'minMs' | 
 
 /** Runs `fn` until it resolves, retrying retriable failures with backoff; rethrows the last error. */
 export async function withRetries<T>(fn: (attempt: number) => Promise<T>, o: BackoffOptions): Promise<T> {
-  const sleep = o.sleep ?? realSleep;
+  const sleep = o.sleep ?? systemClock.sleep;
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn(attempt);
@@ -57,7 +56,7 @@ export class Throttle {
   constructor(
     private readonly warn: (m: string) => void,
     private readonly everyMs = 10_000,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = systemClock.now,
   ) {}
   say(key: string, message: string): void {
     const t = this.now();

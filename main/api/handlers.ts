@@ -16,6 +16,8 @@ import {
   nodeIO,
   preview,
   readHistory,
+  systemClock,
+  type Clock,
   type ConfigIO,
   type PipelinePlan,
 } from '../../engine/index.js';
@@ -36,6 +38,8 @@ export interface HandlerOptions {
   /** live results of runs go here (IPC send, WebSocket broadcast, a test's array) */
   emit: Emit;
   version?: string;
+  /** time of runs and tails (tests: a VirtualClock); the system clock by default */
+  clock?: Clock;
 }
 
 /** Config-relative I/O that sees unsaved editor buffers first. */
@@ -78,7 +82,8 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
   const recent = new RecentProjects(path.join(opts.stateDir, 'recent-projects.json'));
   const projectsHome = opts.projectsHome ?? path.join(os.homedir(), 'ts-engine-projects');
   let run: ActiveRun | undefined;
-  const tails = new Tails(opts.emit);
+  const clock = opts.clock ?? systemClock;
+  const tails = new Tails(opts.emit, undefined, clock);
 
   const requireRun = () => {
     if (!run || run.finished) throw new Error('no run in progress');
@@ -175,7 +180,7 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
       }
       // a live input is never paced: event-time replay speed applies to files only
       const live = isLive(plan.config);
-      run = new ActiveRun(plan, opts.emit, { speed: live ? 0 : speed, startPaused });
+      run = new ActiveRun(plan, opts.emit, { speed: live ? 0 : speed, startPaused, clock });
       return { runId: run.runId, summary: result.summary };
     },
 
@@ -227,11 +232,11 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     },
 
     async 'connection.testKafka'(a) {
-      return testKafka(a);
+      return testKafka(a, clock);
     },
 
     async 'connection.listTopics'(a) {
-      return listTopics(a);
+      return listTopics(a, clock);
     },
 
     async 'connection.tailStart'(a) {
@@ -247,7 +252,7 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     },
 
     async 'connection.testInflux'(a) {
-      return testInflux(a);
+      return testInflux(a, clock);
     },
 
     async dispose() {
