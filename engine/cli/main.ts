@@ -11,7 +11,7 @@ import { UsageError } from './args.js';
 
 export const USAGE = `Usage:
   ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--progress | --no-progress]
-  ts-engine check <config.json>
+  ts-engine check <config.json> [--connect [--timeout <s>]]   --connect: also reach every broker and database it names
   ts-engine eval [--structure <file>] [--row <line>] [--sep <c>] [--config <file>] [--] <expr>
   ts-engine produce <file.csv | -> --brokers <host:port,…> --topic <name> [--rate <rows/s>] [--key-field <index|name> [--structure <file>]] [--partitions <n>] [--sep <c>] [--header]
   ts-engine export <config.json> <out-dir>

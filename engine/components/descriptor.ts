@@ -78,6 +78,8 @@ interface Common<Name extends string, Parsed> {
   describe(o: Parsed): string;
   /** the connection to test, for components that talk to a server */
   connection?(o: Parsed): ConnectionTarget | undefined;
+  /** checks that connection: reachable, credentials accepted, the topic or database there (`check --connect`) */
+  healthcheck?(o: Parsed, ctx: HealthContext): Promise<HealthReport>;
   readonly export?: ExportHooks;
 }
 

@@ -392,6 +392,13 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
           sqliteOut(path.join(dir, `${name}.db`)),
         ),
       );
+    // check --connect reaches the broker with the same credentials, and names a wrong password
+    const connect = runCli(['check', '--connect', cfg('alice-secret', 'sasl-check')]);
+    expect(await connect.exited, connect.stderr()).toBe(0);
+    expect(connect.stderr()).toMatch(/^connected: input: kafka \S+: 1 broker, \d+ topics; topic sasl: 1 partition, 600 messages\n/);
+    const refused = runCli(['check', '--connect', cfg('wrong', 'sasl-check-bad')]);
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderr()).toMatch(/^error: input: kafka \S+: Kafka at \S+: authentication failed/);
     const run = runCli(['run', cfg('alice-secret', 'sasl-ok'), '--progress']);
     await run.waitFor(() => run.rowsRead() >= 600, 60_000, '600 rows over SASL');
     run.child.kill('SIGINT');

@@ -7,6 +7,7 @@ import { str } from '../../options/spec.js';
 import type { AlertSinkDescriptor } from '../descriptor.js';
 import { kafkaOptions } from '../kafka-options.js';
 import type { KafkaAlertOptions } from './kafka-sink.js';
+import { checkConnection } from '../health.js';
 
 const options = kafkaOptions(
   { topic: str().required().describe('Topic the alerts go to.') },
@@ -22,4 +23,7 @@ export const kafkaAlerts: AlertSinkDescriptor<'kafka', KafkaAlertOptions> = {
   describe: (o) => `alerts to kafka topic ${o.topic} (brokers ${o.brokers.join(',')})`,
   create: async (o, ctx) => new (await import('./kafka-sink.js')).KafkaAlertSink(o, { warn: ctx.warn }),
   connection: (o) => ({ kind: 'kafka', brokers: o.brokers, clientId: o.clientId, ssl: o.ssl, sasl: o.sasl, topic: o.topic }),
+  healthcheck(o, ctx) {
+    return checkConnection(this.connection!(o)!, ctx);
+  },
 };

@@ -3,6 +3,7 @@ import type { InfluxConnection } from '../../connectors/influx/client.js';
 import type { HistoryDescriptor } from '../descriptor.js';
 import { influxConnectionSpec } from '../influx-options.js';
 import { influxArgs } from '../outputs/influx.js';
+import { checkConnection } from '../health.js';
 
 export const influxHistory: HistoryDescriptor<'influx', { connection: InfluxConnection }> = {
   kind: 'history',
@@ -19,4 +20,7 @@ export const influxHistory: HistoryDescriptor<'influx', { connection: InfluxConn
     return a.url === b.url && a.measurement === b.measurement && (a.database ?? a.bucket) === (b.database ?? b.bucket);
   },
   connection: (o) => ({ kind: 'influx', ...influxArgs(o.connection) }),
+  healthcheck(o, ctx) {
+    return checkConnection(this.connection!(o)!, ctx);
+  },
 };

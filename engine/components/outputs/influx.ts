@@ -8,6 +8,7 @@ import { int, obj } from '../../options/spec.js';
 import type { OutputDescriptor } from '../descriptor.js';
 import type { InfluxOutputOptions } from './influx-sink.js';
 import { influxConnectionSpec } from '../influx-options.js';
+import { checkConnection } from '../health.js';
 
 const options = obj({
   influx: influxConnectionSpec.required(),
@@ -24,6 +25,9 @@ export const influxOutput: OutputDescriptor<'influx', InfluxOutputOptions> = {
   create: async (o, ctx) => new (await import('./influx-sink.js')).InfluxSink(ctx, o),
   asHistory: (o) => ({ method: 'influx', connection: o.connection }),
   connection: (o) => ({ kind: 'influx', ...influxArgs(o.connection) }),
+  healthcheck(o, ctx) {
+    return checkConnection(this.connection!(o)!, ctx);
+  },
   export: {
     reference: {
       dropKeys: [

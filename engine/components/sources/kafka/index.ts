@@ -7,6 +7,7 @@ import { str } from '../../../options/spec.js';
 import type { SourceDescriptor } from '../../descriptor.js';
 import { fromBeginningSpec, kafkaOptions } from '../../kafka-options.js';
 import type { KafkaInputConfig } from './source.js';
+import { checkConnection } from '../../health.js';
 
 const options = kafkaOptions(
   {
@@ -39,5 +40,8 @@ export const kafkaSource: SourceDescriptor<'kafka', KafkaInputConfig> = {
   create: async (o, ctx) => new (await import('./source.js')).KafkaSource(o, { warn: ctx.warn, pollMs: ctx.pollMs, input: ctx.input, clock: ctx.clock }),
   position: (o) => o.topic,
   connection: (o) => ({ kind: 'kafka', brokers: o.brokers, clientId: o.clientId, ssl: o.ssl, sasl: o.sasl, topic: o.topic, consumerGroup: o.consumerGroup }),
+  healthcheck(o, ctx) {
+    return checkConnection(this.connection!(o)!, ctx);
+  },
   export: { reference: { dropKeys: [] } },
 };
