@@ -79,8 +79,7 @@ describe('web mode server', () => {
 
   it('never accepts the token from a cookie: browsers send 127.0.0.1 cookies to every port', async () => {
     const other = server.port === 65535 ? 65534 : server.port + 1;
-    const noHeader = (cookie: string) =>
-      request('/api/app.info', { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: '{}' });
+    const noHeader = (cookie: string) => request('/api/app.info', { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: '{}' });
     // the old cookie name, one set for another port, and even one named after this port
     for (const cookie of ['ts_engine_token=tok123', `ts_engine_token_${other}=tok123`, `ts_engine_token_${server.port}=tok123`]) {
       expect((await noHeader(cookie)).status, cookie).toBe(401);
