@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import type { Value } from './core/types.js';
 import type { CellValue, CheckResult, PipelineSummary, PreviewResult, RowErrorEvent, WindowResult, AlertEvent } from './facade-types.js';
-import { checkConfig, nodeIO, type PipelinePlan } from './pipeline/plan.js';
+import { checkConfig, nodeIO, type CheckOptions, type PipelinePlan } from './pipeline/plan.js';
 import type { ConfigIO } from './config/validate.js';
 import { Processor, timeModeOf } from './pipeline/processor.js';
 import type { ClosedWindow } from './core/window.js';
@@ -20,8 +20,9 @@ export * from './facade-types.js';
 export type { Diagnostic } from './core/errors.js';
 export { formatDiagnostic } from './core/errors.js';
 export { configJsonSchema, dataStructureJsonSchema } from './config/schema.js';
-export { checkConfig, nodeIO, type PipelinePlan } from './pipeline/plan.js';
+export { checkConfig, nodeIO, type CheckOptions, type PipelinePlan } from './pipeline/plan.js';
 export type { ConfigIO } from './config/validate.js';
+export type { PipelineConfig } from './config/model.js';
 export { Runner, type RunStats, type RunnerOptions } from './pipeline/runner.js';
 export type { ClosedWindow } from './core/window.js';
 export type { Alert } from './components/types.js';
@@ -60,8 +61,13 @@ export function summarize(plan: PipelinePlan): PipelineSummary {
 }
 
 /** `ts-engine check` as data: diagnostics for editor markers, and a summary for completion. */
-export async function check(configPath: string, configText?: string, io: ConfigIO = nodeIO): Promise<CheckResult & { plan?: PipelinePlan }> {
-  const outcome = await checkConfig(configPath, configText, io);
+export async function check(
+  configPath: string,
+  configText?: string,
+  io: ConfigIO = nodeIO,
+  opts: CheckOptions = {},
+): Promise<CheckResult & { plan?: PipelinePlan }> {
+  const outcome = await checkConfig(configPath, configText, io, opts);
   const ok = !outcome.diagnostics.some((d) => d.severity === 'error');
   return { ok, diagnostics: outcome.diagnostics, summary: outcome.plan ? summarize(outcome.plan) : undefined, plan: outcome.plan };
 }

@@ -76,6 +76,23 @@ export interface ProjectFile {
   size: number;
 }
 
+/** A folder whose code the user allowed to run (it and everything below it). */
+export interface TrustedFolder {
+  /** real path */
+  path: string;
+  /** ISO time the trust was given */
+  since: string;
+}
+
+/** Workspace trust of a project: until it is trusted, nothing from its folder is loaded or run (restricted mode). */
+export interface ProjectTrust {
+  trusted: boolean;
+  /** the trusted folder that covers the project (its own folder or a parent), when trusted */
+  via?: string;
+  /** the user modules the config names (extension and analysis modules, as written): what restricted mode does not load */
+  userCode: string[];
+}
+
 export interface ProjectInfo {
   /** absolute folder */
   dir: string;
@@ -87,6 +104,7 @@ export interface ProjectInfo {
   /** CSV input file named by the config (relative), when it is a file */
   dataFile?: string;
   files: ProjectFile[];
+  trust: ProjectTrust;
 }
 
 export interface AppInfo {
@@ -111,6 +129,10 @@ export type Overlay = Record<string, string>;
 export interface PreviewResponse {
   check: CheckResult;
   preview?: PreviewResult;
+  /** trust of the project, with the user modules the (possibly unsaved) config names */
+  trust: ProjectTrust;
+  /** why no preview was run although the config has no errors (restricted mode and user code) */
+  restricted?: string;
   /** total time in the back end, ms */
   elapsedMs: number;
 }
@@ -139,10 +161,13 @@ export interface ExportResult {
   secrets: Record<string, string>;
 }
 
+/** The folders inside a folder, for the web folder picker (files are not listed). */
 export interface DirListing {
   path: string;
+  /** null at the top of what the picker may browse */
   parent: string | null;
-  entries: { name: string; dir: boolean }[];
+  /** `project`: the folder holds a config.json */
+  entries: { name: string; dir: true; project?: boolean }[];
 }
 
 // ---- connections (Kafka, InfluxDB): test, list topics, tail ---------------------------------
@@ -151,10 +176,18 @@ export interface Handlers {
   'app.info': (a: Record<string, never>) => Promise<AppInfo>;
   'schema.get': (a: Record<string, never>) => Promise<{ config: object; dataStructure: object }>;
   'functions.list': (a: { dir?: string }) => Promise<FunctionCatalog>;
+  /** the web folder picker: folders inside the home and projects folders (and open, recent or picked projects) */
   'fs.listDir': (a: { path?: string }) => Promise<DirListing>;
+  /** Electron: the native folder dialog; the folder picked may then be used (web mode has no native dialog) */
+  'dialog.pickFolder': (a: { title?: string; defaultPath?: string }) => Promise<{ path: string | null }>;
   'project.open': (a: { dir: string }) => Promise<ProjectInfo>;
   'project.fromSample': (a: { sample: string; dir: string }) => Promise<ProjectInfo>;
   'project.recent': (a: Record<string, never>) => Promise<string[]>;
+  /** trust an open project's folder (or its parent folder), or end the trust that covers it */
+  'trust.set': (a: { dir: string; trusted: boolean; scope?: 'folder' | 'parent' }) => Promise<ProjectTrust>;
+  'trust.list': (a: Record<string, never>) => Promise<TrustedFolder[]>;
+  /** remove one trusted folder of the list */
+  'trust.forget': (a: { path: string }) => Promise<TrustedFolder[]>;
   'file.read': (a: { dir: string; path: string }) => Promise<FileText>;
   'file.write': (a: { dir: string; path: string; text: string }) => Promise<{ mtimeMs: number }>;
   'config.check': (a: { dir: string; overlay?: Overlay }) => Promise<CheckResult>;
@@ -201,9 +234,13 @@ export const HANDLER_NAMES = [
   'schema.get',
   'functions.list',
   'fs.listDir',
+  'dialog.pickFolder',
   'project.open',
   'project.fromSample',
   'project.recent',
+  'trust.set',
+  'trust.list',
+  'trust.forget',
   'file.read',
   'file.write',
   'config.check',
