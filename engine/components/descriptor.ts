@@ -63,6 +63,8 @@ export interface ReferenceMapping {
   unsupported?: string;
   /** option keys the reference does not read: dropped, each with the reason */
   dropKeys?: { key: string; why: string }[];
+  /** what a person should know about the options as exported (`path`: where they sit) */
+  notes?(options: Obj, path: string): string[];
 }
 
 export interface ExportHooks {

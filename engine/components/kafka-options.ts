@@ -100,14 +100,18 @@ export function kafkaOptions<F extends Fields>(fields: F, clientIdDefault: strin
       ...ifThen({ required: ['brokers'] }, {}, { required: ['server', 'port'], properties: { server: serverSpec.jsonSchema(), port: portSpec.jsonSchema() } }),
     };
   };
-  return custom<KafkaOptions<F>>(schema, (v, at, env, fail) => {
-    if (!isObj(v)) return fail(`${at.path} must be an object`);
-    const brokers = readBrokers(v, at, env);
-    const r = rest.readFields(v, at, env) as Record<string, unknown> | undefined;
-    if (!brokers || !r) return undefined;
-    const { client_id, ...others } = r;
-    return { ...(others as ObjectOf<F>), brokers, clientId: client_id as string } as KafkaOptions<F>;
-  });
+  return custom<KafkaOptions<F>>(
+    schema,
+    (v, at, env, fail) => {
+      if (!isObj(v)) return fail(`${at.path} must be an object`);
+      const brokers = readBrokers(v, at, env);
+      const r = rest.readFields(v, at, env) as Record<string, unknown> | undefined;
+      if (!brokers || !r) return undefined;
+      const { client_id, ...others } = r;
+      return { ...(others as ObjectOf<F>), brokers, clientId: client_id as string } as KafkaOptions<F>;
+    },
+    [rest],
+  );
 }
 
 /** Keys of the Kafka connection options (the input section warns about keys nobody reads). */

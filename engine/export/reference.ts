@@ -1,15 +1,21 @@
 /**
- * Export for production (issue 3, `ts-engine export <config.json> <out-dir>`):
- * rewrites a ts-engine config in the reference format (SEMANTICS.md Sections
- * 2–11), drops keys only ts-engine understands (each dropped JSON path is
- * reported), replaces secrets by `${ENV_NAME}` placeholders, and writes the
- * config, the data-structure file and the referenced user modules into a folder.
+ * Export for production (`ts-engine export <config.json> <out-dir>`): rewrites a
+ * ts-engine config in the reference format (docs/semantics.md#the-reference-format),
+ * drops keys only ts-engine understands (each dropped JSON path is reported),
+ * replaces secrets by `${ENV_NAME}` placeholders, and writes the config, the
+ * data-structure file and the referenced user modules into a folder. What each
+ * component becomes (dropped, keys dropped, notes, where its secrets are) comes
+ * from its descriptor's export hooks (components/descriptor.ts): another target
+ * adds its own mapping beside `reference`.
  *
  * `toReferenceConfig` is pure (raw JSON in, JSON out); `exportProject` adds the
  * file system.
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { ExportHooks, ReferenceMapping } from '../components/descriptor.js';
+import { alertSinkDescriptor, historyDescriptor, outputDescriptor, sourceDescriptor } from '../components/registry.js';
+import { type Spec, specPaths } from '../options/spec.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -24,12 +30,14 @@ export interface ReferenceExport {
   secrets: Record<string, string>;
 }
 
-/** input.options keys only ts-engine understands (15.1, 15.4) */
-const INPUT_ONLY = ['time_field', 'time_unit', 'allowed_lateness', 'rate', 'speed', 'max_error_rate', 'header'];
-/** kafka input keys kept for the operator but ignored by the reference */
-const KAFKA_EXTRAS = ['from_beginning', 'client_id', 'ssl', 'sasl'];
-const INFLUX_ONLY = ['batch_size', 'max_retries'];
-const SECRET_KEYS = new Set(['password', 'token']);
+/** input.options keys of the input section only ts-engine understands (event time, pacing, error budget) */
+const INPUT_ONLY = ['time_field', 'time_unit', 'allowed_lateness', 'rate', 'speed', 'max_error_rate'];
+
+/** What the reference target makes of a component: its descriptor's reference mapping (components/registry.ts). */
+const reference = (d: { export?: ExportHooks } | undefined): ReferenceMapping => d?.export?.reference ?? {};
+
+/** JSON paths (relative to the options) of a component's secrets, from its option spec */
+const secretPaths = (d: { options: Spec<unknown> } | undefined): string[] => (d ? specPaths(d.options, 'secret') : []);
 
 /** `outputs[0].options.influx.password` → `TS_ENGINE_OUTPUTS_0_INFLUX_PASSWORD` */
 export function envNameFor(jsonPath: string): string {
@@ -67,11 +75,13 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
   const input = cfg.input;
   if (isObj(input)) {
     const opts = isObj(input.options) ? input.options : undefined;
-    if (input.input_type === 'csv') {
-      warnings.push('kept input.input_type "csv": the reference reads only Kafka (input_type "kafka"); change the input before running it there');
-    }
+    const source = typeof input.input_type === 'string' ? sourceDescriptor(input.input_type) : undefined;
+    const map = reference(source);
+    if (!opts) warnings.push(...(map.notes?.({}, 'input.options') ?? []));
     if (opts) {
+      warnings.push(...(map.notes?.(opts, 'input.options').filter((n) => !n.startsWith('kept input.options.')) ?? []));
       for (const k of INPUT_ONLY) drop(opts, k, `input.options.${k}`, 'ts-engine only (no reference equivalent)');
+      for (const { key, why } of map.dropKeys ?? []) drop(opts, key, `input.options.${key}`, why);
       if (Array.isArray(opts.brokers)) {
         const first = brokerToServerPort(opts.brokers[0]);
         if (opts.brokers.length > 1)
@@ -84,9 +94,7 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
           warnings.push(`input.options.brokers → input.options.server + port (${first.server}:${first.port})`);
         }
       }
-      if (input.input_type === 'kafka') {
-        for (const k of KAFKA_EXTRAS) if (opts[k] !== undefined) warnings.push(`kept input.options.${k}: no reference equivalent (the reference ignores it)`);
-      }
+      warnings.push(...(map.notes?.(opts, 'input.options').filter((n) => n.startsWith('kept input.options.')) ?? []));
     }
   }
 
@@ -102,21 +110,19 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
     const kept: unknown[] = [];
     outputs.forEach((o, i) => {
       const p = `outputs[${i}]`;
-      if (isObj(o) && o.method === 'sqlite') {
+      const map = reference(isObj(o) && typeof o.method === 'string' ? outputDescriptor(o.method) : undefined);
+      if (map.unsupported) {
         dropped.push(p);
-        warnings.push(`dropped ${p}: the sqlite store is ts-engine only`);
+        warnings.push(`dropped ${p}: ${map.unsupported}`);
         return;
       }
       if (isObj(o) && isObj(o.options)) {
         const oo = o.options;
-        if (o.method === 'stdout') drop(oo, 'format', `${p}.options.format`, 'ts-engine only (the reference prints its tuple format)');
-        if (o.method === 'influx') {
-          for (const k of INFLUX_ONLY) drop(oo, k, `${p}.options.${k}`, 'ts-engine only');
-          if (isObj(oo.influx) && (oo.influx.url !== undefined || oo.influx.token !== undefined)) {
-            warnings.push(`kept ${p}.options.influx in the v2 form (url, token, org, bucket): the reference needs host, port, username, password, database`);
-          }
-        }
-        if (Object.keys(oo).length === 0 && o.method === 'stdout') delete o.options;
+        const hadKeys = Object.keys(oo).length > 0;
+        for (const { key, why } of map.dropKeys ?? []) drop(oo, key, `${p}.options.${key}`, why);
+        warnings.push(...(map.notes?.(oo, `${p}.options`) ?? []));
+        // options emptied by the drops are left out, as the reference writes them
+        if (hadKeys && Object.keys(oo).length === 0) delete o.options;
       }
       keptIndex.set(i, kept.length);
       kept.push(o);
@@ -145,8 +151,9 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
       if (mainInflux && isObj(mainInflux.options) && isObj(mainInflux.options.influx)) {
         const conn = structuredClone(mainInflux.options.influx);
         // the same secret as the output's: one environment variable, not two
-        for (const k of SECRET_KEYS) {
-          if (typeof conn[k] === 'string') conn[k] = '${' + envNameFor(`outputs[${keptIndex.get(mainIndex) ?? mainIndex}].options.influx.${k}`) + '}';
+        for (const p of secretPaths(outputDescriptor('influx'))) {
+          const k = p.replace(/^influx\./, '');
+          if (typeof conn[k] === 'string') conn[k] = '${' + envNameFor(`outputs[${keptIndex.get(mainIndex) ?? mainIndex}].options.${p}`) + '}';
         }
         an.historical = { method: 'influx', influx_options: conn };
         warnings.push('added analysis.historical from the influx output marked "main" (the reference does not read "main")');
@@ -154,10 +161,11 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
         warnings.push('analysis.historical is missing: the reference needs an influx history (ts-engine used the sqlite "main" output)');
       }
     } else if (isObj(h)) {
-      if (h.method === 'sqlite') {
+      const unsupported = reference(typeof h.method === 'string' ? historyDescriptor(h.method) : undefined).unsupported;
+      if (unsupported) {
         delete an.historical;
         dropped.push('analysis.historical');
-        warnings.push('dropped analysis.historical: sqlite history is ts-engine only; the reference needs an influx history');
+        warnings.push(`dropped analysis.historical: ${unsupported}`);
       } else if (h.influx_options === undefined && h.options !== undefined) {
         h.influx_options = h.options;
         delete h.options;
@@ -171,13 +179,15 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
     list.forEach((a, i) => {
       const p = base ? `${base}[${i}]` : 'analysis.alert';
       if (!isObj(a)) return;
-      if (a.method === 'sqlite') {
+      const sink = typeof a.method === 'string' ? alertSinkDescriptor(a.method) : undefined;
+      const map = reference(sink);
+      if (map.unsupported) {
         dropped.push(p);
-        warnings.push(`dropped ${p}: the sqlite alerts table is ts-engine only`);
+        warnings.push(`dropped ${p}: ${map.unsupported}`);
         return;
       }
-      drop(a, 'format', `${p}.format`, 'ts-engine only');
-      drop(a, 'timezone', `${p}.timezone`, 'ts-engine only (the reference prints local time)');
+      // keys of stdout alerts sit beside "method"; other sinks' keys in option/options
+      if (sink?.settings) for (const { key, why } of map.dropKeys ?? []) drop(a, key, `${p}.${key}`, why);
       if (a.option === undefined && a.options !== undefined) {
         a.option = a.options;
         delete a.options;
@@ -223,20 +233,42 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
   }
 
   // ---- secrets ---------------------------------------------------------------
-  const walk = (v: unknown, p: string) => {
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${p}[${i}]`));
-    else if (isObj(v)) {
-      for (const [k, x] of Object.entries(v)) {
-        const kp = p ? `${p}.${k}` : k;
-        if (SECRET_KEYS.has(k) && typeof x === 'string' && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(x)) {
-          const env = envNameFor(kp);
-          v[k] = '${' + env + '}';
-          secrets[kp] = '${' + env + '}';
-        } else walk(x, kp);
-      }
+  // where each component keeps its secrets comes from its option spec
+  const PLACEHOLDER = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
+  const hide = (options: unknown, base: string, paths: string[]) => {
+    for (const rel of paths) {
+      const keys = rel.split('.');
+      let cur: unknown = options;
+      for (const k of keys.slice(0, -1)) cur = isObj(cur) ? cur[k] : undefined;
+      const last = keys[keys.length - 1]!;
+      if (!isObj(cur) || typeof cur[last] !== 'string' || PLACEHOLDER.test(cur[last] as string)) continue;
+      const at = `${base}.${rel}`;
+      const env = '${' + envNameFor(at) + '}';
+      cur[last] = env;
+      secrets[at] = env;
     }
   };
-  walk(cfg, '');
+  const inp = cfg.input;
+  if (isObj(inp) && typeof inp.input_type === 'string') hide(inp.options, 'input.options', secretPaths(sourceDescriptor(inp.input_type)));
+  if (Array.isArray(cfg.outputs)) {
+    cfg.outputs.forEach((o, i) => {
+      if (isObj(o) && typeof o.method === 'string') hide(o.options, `outputs[${i}].options`, secretPaths(outputDescriptor(o.method)));
+    });
+  }
+  const analysis = cfg.analysis;
+  if (isObj(analysis)) {
+    const h = analysis.historical;
+    const hd = isObj(h) && typeof h.method === 'string' ? historyDescriptor(h.method) : undefined;
+    if (isObj(h) && hd) for (const key of [hd.optionsKey, 'options']) hide(h[key], `analysis.historical.${key}`, secretPaths(hd));
+    const alerts = Array.isArray(analysis.alert) ? analysis.alert : [analysis.alert];
+    alerts.forEach((a, i) => {
+      const ad = isObj(a) && typeof a.method === 'string' ? alertSinkDescriptor(a.method) : undefined;
+      if (!isObj(a) || !ad) return;
+      const p = Array.isArray(analysis.alert) ? `analysis.alert[${i}]` : 'analysis.alert';
+      if (ad.settings) hide(a, p, secretPaths(ad));
+      else for (const key of ['option', 'options']) hide(a[key], `${p}.${key}`, secretPaths(ad));
+    });
+  }
   if (Object.keys(secrets).length > 0) {
     warnings.push(
       `replaced secrets by environment placeholders: ${Object.entries(secrets)

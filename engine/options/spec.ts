@@ -449,6 +449,8 @@ export class CustomSpec<T> extends Spec<T> {
   constructor(
     private readonly schema0: () => JsonSchema,
     private readonly reader: (v: unknown, at: Place, env: ParseEnv, fail: (message: string, path?: string) => undefined) => T | undefined,
+    /** specs it reads the same value with (their secrets and files are this spec's) */
+    readonly parts: readonly Spec<unknown>[] = [],
   ) {
     super();
   }
@@ -466,7 +468,8 @@ export class CustomSpec<T> extends Spec<T> {
 export const custom = <T>(
   schema: () => JsonSchema,
   read: (v: unknown, at: Place, env: ParseEnv, fail: (message: string, path?: string) => undefined) => T | undefined,
-) => new CustomSpec(schema, read);
+  parts: readonly Spec<unknown>[] = [],
+) => new CustomSpec(schema, read, parts);
 
 /** JSON paths (relative to a spec's value) of every secret and every file it names: what export needs. */
 export function specPaths(spec: Spec<unknown>, flag: 'secret' | 'file', base = ''): string[] {
@@ -475,6 +478,7 @@ export function specPaths(spec: Spec<unknown>, flag: 'secret' | 'file', base = '
     return Object.entries(spec.fields as Fields).flatMap(([k, f]) => specPaths(f, flag, childPath(base, k)));
   }
   if (spec instanceof Mapped) return specPaths((spec as unknown as { inner: Spec<unknown> }).inner, flag, base);
+  if (spec instanceof CustomSpec) return [...new Set(spec.parts.flatMap((p) => specPaths(p, flag, base)))];
   if (spec instanceof FormsSpec) {
     const f = spec as unknown as { forms: { spec: Spec<unknown> }[]; otherwise: Spec<unknown> };
     return [...new Set([...f.forms.flatMap((x) => specPaths(x.spec, flag, base)), ...specPaths(f.otherwise, flag, base)])];

@@ -75,4 +75,5 @@ export const sqliteHistory: HistoryDescriptor<'sqlite', { path: string; table: s
   describe: (o) => `sqlite ${o.path} (table ${o.table})`,
   create: async (o, ctx) => new SqliteHistory(ctx.stores, o.path, o.table),
   readsOutput: (o, out) => out.method === 'sqlite' && out.path === o.path && out.table === o.table,
+  export: { reference: { unsupported: 'sqlite history is ts-engine only; the reference needs an influx history' } },
 };

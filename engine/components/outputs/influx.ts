@@ -34,6 +34,12 @@ export const influxOutput: OutputDescriptor<'influx', InfluxOutputOptions> = {
         { key: 'batch_size', why: 'ts-engine only' },
         { key: 'max_retries', why: 'ts-engine only' },
       ],
+      notes: (o, path) => {
+        const c = o.influx as Record<string, unknown> | undefined;
+        return c && typeof c === 'object' && (c.url !== undefined || c.token !== undefined)
+          ? [`kept ${path}.influx in the v2 form (url, token, org, bucket): the reference needs host, port, username, password, database`]
+          : [];
+      },
     },
   },
 };

@@ -222,6 +222,9 @@ export const csvSource: SourceDescriptor<'csv', CsvInputConfig> = {
   position: (o) => o.path,
   previewFile: (o) => (o.path !== '-' ? o.path : undefined),
   export: {
-    reference: { dropKeys: [{ key: 'header', why: 'ts-engine only (no reference equivalent)' }] },
+    reference: {
+      dropKeys: [{ key: 'header', why: 'ts-engine only (no reference equivalent)' }],
+      notes: () => ['kept input.input_type "csv": the reference reads only Kafka (input_type "kafka"); change the input before running it there'],
+    },
   },
 };

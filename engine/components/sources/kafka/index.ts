@@ -43,5 +43,12 @@ export const kafkaSource: SourceDescriptor<'kafka', KafkaInputConfig> = {
   healthcheck(o, ctx) {
     return checkConnection(this.connection!(o)!, ctx);
   },
-  export: { reference: { dropKeys: [] } },
+  export: {
+    reference: {
+      notes: (o, path) =>
+        ['from_beginning', 'client_id', 'ssl', 'sasl']
+          .filter((k) => o[k] !== undefined)
+          .map((k) => `kept ${path}.${k}: no reference equivalent (the reference ignores it)`),
+    },
+  },
 };

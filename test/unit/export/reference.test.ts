@@ -1,4 +1,4 @@
-// Export for production (engine/export.ts, `ts-engine export`): reference format, dropped keys, secrets.
+// Export for production (engine/export/reference.ts, `ts-engine export`): reference format, dropped keys, secrets.
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
