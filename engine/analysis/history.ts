@@ -1,5 +1,5 @@
 /**
- * History for analysis (10.2 with D-24, D-26, D-28, 15.1): index n targets
+ * History for analysis (docs/semantics.md#history-lookups): index n targets
  * `window_end − n × batchDuration`, accepting a stored point within ± accuracy,
  * closest first; lookups are cached per record.
  */

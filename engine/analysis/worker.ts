@@ -1,5 +1,5 @@
 /**
- * Worker thread hosting user analysis modules (15.6): user code never runs on
+ * Worker thread hosting user analysis modules (docs/semantics.md#user-code): user code never runs on
  * the pipeline's thread, so a module that hangs is cut off by a time limit.
  */
 import { parentPort } from 'node:worker_threads';

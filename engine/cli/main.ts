@@ -1,5 +1,5 @@
 /**
- * `ts-engine` — the headless runner (15.3):
+ * `ts-engine` — the headless runner (docs/semantics.md#cli):
  *   ts-engine run <config.json>     exit 0 finished, 1 runtime failure, 2 invalid config, 130 Ctrl-C
  *   ts-engine check <config.json>   exit 0 "OK", 2 with one diagnostic per line on stderr
  *   ts-engine eval [--structure f] [--row line] [--sep c] [--config f] [--] <expr>

@@ -57,7 +57,7 @@ export interface HealthReport {
   elapsedMs: number;
 }
 
-/** What the reference format (SEMANTICS Sections 2–11) makes of a component (issue 8 adds other targets). */
+/** What the reference format (docs/semantics.md#the-reference-format) makes of a component; other export targets add their own mapping beside it. */
 export interface ReferenceMapping {
   /** the component has no reference equivalent: it is dropped, with this reason */
   unsupported?: string;
@@ -121,7 +121,7 @@ export interface SourceDescriptor<Name extends string = string, Parsed extends {
 export interface OutputDescriptor<Name extends string = string, Parsed = unknown> extends Common<Name, Parsed> {
   readonly kind: 'output';
   create(o: Parsed, ctx: SinkContext): Promise<Sink>;
-  /** D-21: an output marked "main" is the default history source; this is the history config it stands for */
+  /** an output marked "main" is the default history source (docs/semantics.md#main-output): the history config it stands for */
   asHistory?(o: Parsed): { method: string; [option: string]: unknown } | undefined;
   /** an embedded store (SQLite) that also keeps dead letters and alerts (docs/architecture.md#the-store) */
   store?(o: Parsed): StoreRef | undefined;

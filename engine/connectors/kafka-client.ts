@@ -2,7 +2,7 @@
  * Shared kafkajs plumbing for the Kafka source, the Kafka alert sink and
  * `ts-engine produce`: client options from the config (SSL, SASL), kafkajs log
  * lines routed to our warnings (throttled), and the KafkaConnectError of
- * Section 12 / D-31 naming the broker addresses.
+ * the error catalogue naming the broker addresses (docs/semantics.md#kafka-brokers).
  */
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { EngineError } from '../core/errors.js';
@@ -66,7 +66,7 @@ export function kafkaCause(e: unknown): string {
   return parts.join(': ') || String(e);
 }
 
-/** Section 12: `Kafka error: Connection refused: …` with the broker addresses (D-31). */
+/** `Kafka error: Connection refused: …` with the broker addresses (docs/semantics.md#error-classes). */
 export function kafkaConnectError(brokers: string[], what: Record<string, string | undefined>, cause: unknown): EngineError {
   const extra = Object.entries(what)
     .filter(([, v]) => v !== undefined)

@@ -1,5 +1,5 @@
 /**
- * The embedded store (15.2): one better-sqlite3 handle per database file per
+ * The embedded store (docs/semantics.md#the-store): one better-sqlite3 handle per database file per
  * pipeline, shared by the sqlite output, the alerts table, the dead-letter
  * table and the SQLite history source. WAL mode so the workbench can read while
  * a run writes.

@@ -1,5 +1,5 @@
 /**
- * Error classes of Section 12. Every error keeps the reference's class name as
+ * Error classes (docs/semantics.md#error-classes). Every error keeps the reference's class name as
  * `name` and its distinguishing phrase in `message`; location data (file, line,
  * column, JSON path, offset inside an expression) is carried separately so
  * callers can render `<file>:<line>:<col>: <ErrorClass>: <message>`.
@@ -40,7 +40,7 @@ export class EngineError extends Error {
   }
 }
 
-/** A per-row failure (D-09, D-10): counted and dead-lettered, never fatal by itself. */
+/** A per-row failure (docs/semantics.md#row-errors): counted and dead-lettered, never fatal by itself. */
 export class RowError extends Error {
   override name = 'RowError';
   constructor(

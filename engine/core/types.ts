@@ -2,21 +2,21 @@
  * Core value model.
  *
  * A value's run-time kind is fully determined by the static type of its column
- * (after the D-08 fixes), so values are plain JS primitives and the column type
+ * (docs/semantics.md#declared-types), so values are plain JS primitives and the column type
  * carries the integer-vs-double distinction that Python output needs:
- *   integer kinds (Byte/Short/Integer/Long) → `number` when safe, `bigint` beyond ±2^53 (D-39)
+ *   integer kinds (Byte/Short/Integer/Long) → `number` when safe, `bigint` beyond ±2^53 (docs/semantics.md#exact-integers)
  *   Float/Double → `number`;  Boolean → `boolean`;  String → `string`.
  */
 export type FieldType = 'BooleanType' | 'ByteType' | 'ShortType' | 'IntegerType' | 'LongType' | 'FloatType' | 'DoubleType' | 'StringType';
 
 export type Value = number | bigint | boolean | string | null;
 
-/** Numeric promotion order of Section 5.4, narrowest first. */
+/** Numeric promotion order, narrowest first (docs/semantics.md#promotion). */
 export const PROMOTION_ORDER: readonly FieldType[] = ['BooleanType', 'ByteType', 'ShortType', 'IntegerType', 'LongType', 'FloatType', 'DoubleType'];
 
 export const ALL_TYPES: readonly FieldType[] = [...PROMOTION_ORDER, 'StringType'];
 
-/** Types the row parser can convert (D-14). */
+/** Types the row parser can convert (docs/semantics.md#data-structure). */
 export const PARSEABLE_TYPES: readonly FieldType[] = ['StringType', 'IntegerType', 'LongType', 'FloatType', 'DoubleType', 'BooleanType'];
 
 export function isIntegerType(t: FieldType): boolean {

@@ -1,5 +1,5 @@
 /**
- * Loads user modules (Section 11.2 / 15.6): JS is imported as is, TypeScript is
+ * Loads user modules (docs/semantics.md#user-code): JS is imported as is, TypeScript is
  * bundled with esbuild first. Transformation and aggregate functions become
  * FunctionDef / AggregateDef entries validated exactly like built-ins.
  */

@@ -1,5 +1,5 @@
 /**
- * Row errors (15.4) are counted per reason and kept with their source position
+ * Row errors (docs/semantics.md#row-errors) are counted per reason and kept with their source position
  * and raw text: in the `dead_letters` table of the SQLite store when one is
  * configured, else in a JSONL file (`--dead-letter`), else only counted (and
  * the run's summary says so).

@@ -155,7 +155,7 @@ function compileCore(
   }
   if (!transform) return undefined;
 
-  // D-19: duplicate output names make aggregation and output naming ambiguous
+  // duplicate output names make aggregation and output naming ambiguous (docs/semantics.md#duplicate-columns)
   const seen = new Map<string, number>();
   let duplicates = false;
   transform.entries.forEach((e, i) => {

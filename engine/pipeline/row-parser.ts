@@ -51,7 +51,7 @@ interface ColumnStep {
 /**
  * Every declared column in column order: the ones the pipeline reads are
  * converted into their slots, the others are still checked, so a row with a
- * bad value in any declared column is a row error (Section 4, D-10, 15.4).
+ * bad value in any declared column is a row error (docs/semantics.md#row-errors).
  */
 function columnPlan(fields: readonly InputField[], slots: readonly number[]): ColumnStep[] {
   const used = new Set(slots);

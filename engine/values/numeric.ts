@@ -1,6 +1,6 @@
 /**
  * Exact integer arithmetic with a fast path: integers are JS numbers while they
- * are safe integers and switch to bigint beyond ±(2^53 − 1) (D-39). Every helper
+ * are safe integers and switch to bigint beyond ±(2^53 − 1) (docs/semantics.md#exact-integers). Every helper
  * returns a normalised integer (number iff safe), so equality and Map keys work.
  * Python semantics throughout: floored modulo and floor division, true division.
  */
@@ -166,7 +166,7 @@ export function truthy(v: unknown): boolean {
   return !!v;
 }
 
-/** Python `int(x)` for a double: truncate toward zero; NaN/inf are row errors (D-38). */
+/** Python `int(x)` for a double: truncate toward zero; NaN/inf are row errors (docs/semantics.md#casts). */
 export function doubleToInt(x: number, fn = 'long'): Int {
   if (x !== x) throw new RowError('bad cast', `${fn}: cannot convert float NaN to integer`);
   if (x === Infinity || x === -Infinity) throw new RowError('bad cast', `${fn}: cannot convert float infinity to integer`);
@@ -277,7 +277,7 @@ export function parseFloatText(s: string): number | undefined {
   return special;
 }
 
-/** Input boolean cells (D-11): true/false/1/0/yes/no, case-insensitive. */
+/** Input boolean cells (docs/semantics.md#boolean-cells): true/false/1/0/yes/no, case-insensitive. */
 export function parseBoolText(s: string): boolean | undefined {
   switch (s.trim().toLowerCase()) {
     case 'true':

@@ -1,5 +1,5 @@
 /**
- * Python 3 value rendering (Section 8): the reference's textual output is
+ * Python 3 value rendering (docs/semantics.md#python-rendering): the reference's textual output is
  * Python's repr/str, so stdout lines and `concat` must be byte-compatible.
  */
 import type { FieldType, Value } from '../core/types.js';

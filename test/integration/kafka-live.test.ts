@@ -1,4 +1,4 @@
-// The Kafka input (2.1, D-31, 15.1, 15.5), the Kafka alert sink (10.6) and `ts-engine produce`
+// The Kafka input (docs/semantics.md#config, docs/semantics.md#kafka-brokers, docs/semantics.md#windows, docs/semantics.md#delivery), the Kafka alert sink (docs/semantics.md#kafka-alerts) and `ts-engine produce`
 // against one real Apache Kafka broker (KRaft) started by the harness for this file; the
 // back-pressure test adds a real influxd 1.6. Crash, restart and scale-out tests compare the
 // stored aggregates with a CSV replay of the same rows.
@@ -105,7 +105,7 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     expect(await run.exited, run.stderr()).toBe(130);
     expect(run.stderr()).toMatch(/finished: 3,000 rows read .* 15 windows closed, 300 aggregate rows/);
     expect(comparable(sqliteRows(db))).toEqual(comparable(expected));
-    // 15.5 + event time: the last window was flushed by the stop, incomplete as far as the run
+    // docs/semantics.md#commit-after-outputs + event time: the last window was flushed by the stop, incomplete as far as the run
     // knows, so its 200 rows stay uncommitted and are read again by the next run
     expect(sum(await committedOffsets(kafka.brokers, 'g-e2e', 'sensors'))).toBe(2800);
     const again = runCli(['run', cfg, '--progress']);

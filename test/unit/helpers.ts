@@ -46,7 +46,7 @@ export const SENSOR_SPEC: StructureSpec = {
   torque: [6, 'DoubleType'],
 };
 
-/** The flow data structure of the reference tests (5.7): src_ip, dst_ip strings, packet_size, sampling_rate longs. */
+/** The flow data structure of the reference tests (docs/semantics.md#language): src_ip, dst_ip strings, packet_size, sampling_rate longs. */
 export const FLOW_SPEC: StructureSpec = {
   src_ip: [0, 'StringType'],
   dst_ip: [1, 'StringType'],

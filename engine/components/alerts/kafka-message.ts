@@ -1,11 +1,11 @@
 /**
- * Alerts to a Kafka topic (10.6): one message per alert, the value being what
+ * Alerts to a Kafka topic (docs/semantics.md#kafka-alerts): one message per alert, the value being what
  * the reference sends — Python `json.dumps` of
  * `{AnalysisModule, timestamp, param: {key, field, lower_bound, upper_bound, value}}`
  * (", " and ": " separators, non-ASCII as \uXXXX, tuples as arrays) — with the
- * window end as timestamp (D-28, seconds). Unlike the reference the message is
+ * window end as timestamp (in seconds). Unlike the reference the message is
  * keyed by the aggregation key (the JSON of `param.key`), so one key's alerts
- * stay in order on one partition. The producer is per pipeline (D-47).
+ * stay in order on one partition. The producer is per pipeline (docs/semantics.md#one-producer-per-pipeline).
  */
 import type { FieldType, Value } from '../../core/types.js';
 import { isIntegerType } from '../../core/types.js';

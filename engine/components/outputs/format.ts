@@ -1,4 +1,4 @@
-/** Rendering of aggregate rows: the reference stdout format (9.1) and JSON lines (15.3). */
+/** Rendering of aggregate rows: the reference stdout format and JSON lines (docs/semantics.md#output-formats). */
 import type { FieldType, Value } from '../../core/types.js';
 import { isFloatingType } from '../../core/types.js';
 import type { ClosedWindow, Group, RowShape } from '../../core/window.js';

@@ -114,7 +114,7 @@ export class InfluxSink implements Sink {
   }
 
   async write(w: ClosedWindow): Promise<void> {
-    if (w.groups.length === 0) return; // D-29
+    if (w.groups.length === 0) return; // docs/semantics.md#empty-windows
     const shape = this.ctx.shape;
     const { lines, rejected } = windowLines(w, shape, this.out.connection.measurement);
     if (rejected.length > 0) {

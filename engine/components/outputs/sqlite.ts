@@ -1,5 +1,5 @@
 /**
- * `sqlite` output (15.2): one row per aggregate row, primary key
+ * `sqlite` output (docs/semantics.md#the-store): one row per aggregate row, primary key
  * (window_end, key fields) so a re-run or retry replaces and never duplicates.
  */
 import type { Value } from '../../core/types.js';

@@ -22,15 +22,15 @@ export function msToNs(ms: number): bigint {
 
 export interface WindowLines {
   lines: string[];
-  /** aggregate rows not written, with the reason (D-39: integer outside int64; non-finite double; no field left) */
+  /** aggregate rows not written, with the reason (integer outside int64, docs/semantics.md#exact-integers; non-finite double; no field left) */
   rejected: { key: Value[] | null; reason: string }[];
 }
 
 /**
  * One point per aggregate row: key fields as tags, the other columns as fields
  * (integers with `i`, doubles, booleans, strings), all stamped with the window
- * end in ns (D-28). Nulls are left out (InfluxDB has none). Empty windows give
- * no line (D-29).
+ * end in ns (docs/semantics.md#one-timestamp-per-window). Nulls are left out (InfluxDB has
+ * none). Empty windows give no line (docs/semantics.md#empty-windows).
  */
 export function windowLines(w: ClosedWindow, shape: RowShape, measurement: string): WindowLines {
   const out: WindowLines = { lines: [], rejected: [] };

@@ -1,4 +1,4 @@
-// Section 6.4 (execution) with D-20 and D-39; property: reduceByKey over any split of the rows gives the same result.
+// Aggregation (docs/semantics.md#aggregation) with docs/semantics.md#aggregate-functions and docs/semantics.md#exact-integers; property: reduceByKey over any split of the rows gives the same result.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { Column, FieldType, Value } from '../../../engine/core/types.js';

@@ -1,4 +1,4 @@
-// User analysis modules (10.3, 11.2, 15.6) run off the main thread with a time limit per call: a module that hangs
+// User analysis modules (docs/semantics.md#user-code) run off the main thread with a time limit per call: a module that hangs
 // or throws is reported, its alerts for that row are lost, and the run goes on.
 import path from 'node:path';
 import { Writable } from 'node:stream';

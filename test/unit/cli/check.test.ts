@@ -1,5 +1,5 @@
-// `ts-engine check` (15.3): exit 0 + "OK", or exit 2 with `<file>:<line>:<col>: <ErrorClass>: <message>` per line on
-// stderr, line/column of the offending JSON value. Every error class of Section 12 that check can produce appears here.
+// `ts-engine check` (docs/semantics.md#cli): exit 0 + "OK", or exit 2 with `<file>:<line>:<col>: <ErrorClass>: <message>` per line on
+// stderr, line/column of the offending JSON value. Every error class (docs/semantics.md#error-classes) that check can produce appears here.
 import { describe, expect, it } from 'vitest';
 import { cli, makeConfig, positionOf, SECTION14_RULE, SECTION14_TRANSFORMATION, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
 

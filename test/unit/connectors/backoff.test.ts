@@ -1,4 +1,4 @@
-// Retry with backoff (15.5) and the throttled warnings of the live connectors.
+// Retry with backoff (docs/semantics.md#delivery) and the throttled warnings of the live connectors.
 import { describe, expect, it } from 'vitest';
 import { Throttle, backoffDelay, withRetries } from '../../../engine/connectors/backoff.js';
 

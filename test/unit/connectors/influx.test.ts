@@ -1,5 +1,5 @@
-// InfluxDB plumbing without a server: line protocol of a window (9.2, D-28, D-29, D-39),
-// escaped InfluxQL and Flux (D-27), ns time conversions, JSON with exact 64-bit integers.
+// InfluxDB plumbing without a server: line protocol of a window (docs/semantics.md#influx-output, docs/semantics.md#one-timestamp-per-window, docs/semantics.md#empty-windows, docs/semantics.md#exact-integers),
+// escaped InfluxQL and Flux (docs/semantics.md#influxql-escaping), ns time conversions, JSON with exact 64-bit integers.
 import { describe, expect, it } from 'vitest';
 import {
   historyFlux,

@@ -1,4 +1,4 @@
-// The KafkaConnectError of Section 12: brokers, group, topic and the cause in one line.
+// The KafkaConnectError (docs/semantics.md#error-classes): brokers, group, topic and the cause in one line.
 import { describe, expect, it } from 'vitest';
 import { kafkaConnectError } from '../../../engine/connectors/kafka-client.js';
 

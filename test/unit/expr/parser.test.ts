@@ -1,4 +1,4 @@
-// Sections 5.1–5.3 and D-02…D-05, D-34: entry forms, expression grammar, literals, positioned syntax errors.
+// Sections 5.1–5.3 and docs/semantics.md#tokenizer…docs/semantics.md#tokenizer, docs/semantics.md#tokenizer: entry forms, expression grammar, literals, positioned syntax errors.
 // Property tests: print → parse round trip; random garbage never crashes and always yields a positioned error.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';

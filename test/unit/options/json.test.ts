@@ -1,4 +1,4 @@
-// The located JSON parser behind every diagnostic position (15.3: line/column of the offending JSON value).
+// The located JSON parser behind every diagnostic position (docs/semantics.md#cli: line/column of the offending JSON value).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { JsonSyntaxError, lineCol, lineStartsOf, parseJsonWithLocations, pathKey, stringCharOffset } from '../../../engine/options/json.js';

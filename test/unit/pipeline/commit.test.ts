@@ -1,4 +1,4 @@
-// 15.5 with a committable source (what the Kafka source does with the runner): offsets are
+// docs/semantics.md#commit-after-outputs with a committable source (what the Kafka source does with the runner): offsets are
 // committed per partition only up to the first row of a window no output has confirmed yet;
 // under event time a stop leaves the windows it flushes early uncommitted (they are read again),
 // under processing time a stop commits everything it flushed. A scripted in-memory source

@@ -1,4 +1,4 @@
-// The Runner: source → processor → outputs in config order → analysis (9, 10.1, 15.1–15.4, D-09, D-28…D-30),
+// The Runner: source → processor → outputs in config order → analysis (docs/semantics.md#windows, docs/semantics.md#row-errors, docs/semantics.md#each-window-once),
 // processing time on a VirtualClock, stdout formats, SQLite upserts, dead letters, on_error / max_error_rate.
 import fs from 'node:fs';
 import path from 'node:path';

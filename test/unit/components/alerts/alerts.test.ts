@@ -1,4 +1,4 @@
-// Alert sinks (10.6, 15.3, D-46): the reference stdout line in UTC, JSON lines, and the SQLite alerts table.
+// Alert sinks (docs/semantics.md#kafka-alerts, docs/semantics.md#cli, docs/semantics.md#alert-time-zone): the reference stdout line in UTC, JSON lines, and the SQLite alerts table.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../../engine/components/types.js';

@@ -1,4 +1,4 @@
-// The Kafka alert message (10.6): the reference json.dumps of the alert, byte for byte.
+// The Kafka alert message (docs/semantics.md#kafka-alerts): the reference json.dumps of the alert, byte for byte.
 import { describe, expect, it } from 'vitest';
 import { kafkaAlertJson, pyJsonString, alertKeyJson } from '../../../../engine/components/alerts/kafka-message.js';
 import type { Alert } from '../../../../engine/components/types.js';

@@ -1,4 +1,4 @@
-// SimpleAnalysis (10.4), AverageAnalysis (10.5), the legacy time_delta form (10.7) with D-24, D-25, D-28, D-35.
+// SimpleAnalysis (docs/semantics.md#built-in-analyses), AverageAnalysis (docs/semantics.md#built-in-analyses), the legacy time_delta form (docs/semantics.md#legacy-time-delta) with docs/semantics.md#history-lookups and docs/semantics.md#deviation-bounds.
 import { describe, expect, it } from 'vitest';
 import type { Value } from '../../../../engine/core/types.js';
 import { AverageAnalysis } from '../../../../engine/components/analyses/average.js';

@@ -1,4 +1,4 @@
-// History read back from the embedded store (10.2 with D-26, D-28, 15.1: closest point within ± accuracy, same key).
+// History read back from the embedded store (docs/semantics.md#history-lookups: closest point within ± accuracy, same key).
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SqliteHistory } from '../../../../engine/components/history/sqlite.js';
