@@ -195,12 +195,5 @@ export interface AnalysisDescriptor<Name extends string = string, Parsed = unkno
   lookbackWindows(options: unknown): number;
 }
 
-export type AnyDescriptor =
-  | SourceDescriptor<string, never>
-  | OutputDescriptor<string, never>
-  | AlertSinkDescriptor<string, never>
-  | HistoryDescriptor<string, never>
-  | AnalysisDescriptor<string, never>;
-
 /** Where an option sits, for messages of hand-written checks. */
 export type { Place };

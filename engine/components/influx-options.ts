@@ -54,8 +54,3 @@ export const influxConnectionSpec = forms(
     `missing required key '${at.key}' (InfluxDB connection: host, port, username, password, database, measurement — or url, token, org, bucket, measurement)`,
   invalid: (_v, at) => `${at.path} must be an object`,
 });
-
-/** `influx http://h:8086 database db` / `bucket b` */
-export function influxTarget(c: InfluxConnection): string {
-  return `${c.url} ${c.kind === 'v1' ? `database ${c.database}` : `bucket ${c.bucket}`}`;
-}

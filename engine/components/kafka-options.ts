@@ -114,8 +114,5 @@ export function kafkaOptions<F extends Fields>(fields: F, clientIdDefault: strin
   );
 }
 
-/** Keys of the Kafka connection options (the input section warns about keys nobody reads). */
-export const KAFKA_CONNECTION_KEYS = ['brokers', 'server', 'port', 'client_id', 'ssl', 'sasl'];
-
 /** The bool spec of from_beginning, shared for documentation. */
 export const fromBeginningSpec = bool().default(false).describe('A new consumer group starts at the earliest offset (default: latest).');

@@ -75,16 +75,3 @@ export function formatDiagnostic(d: Diagnostic): string {
   if (d.severity === 'warning') return `warning: ${d.file}:${d.line}:${d.column}: ${d.message}`;
   return `${d.file}:${d.line}:${d.column}: ${d.errorClass}: ${d.message}`;
 }
-
-/** Thrown by loaders when a config cannot be used; carries every diagnostic found. */
-export class ConfigInvalidError extends Error {
-  override name = 'ConfigInvalidError';
-  constructor(readonly diagnostics: Diagnostic[]) {
-    super(
-      diagnostics
-        .filter((d) => d.severity === 'error')
-        .map(formatDiagnostic)
-        .join('\n'),
-    );
-  }
-}

@@ -96,4 +96,3 @@ export const runtime = {
   and: (a: unknown, b: unknown) => truthy(a) && truthy(b),
   or: (a: unknown, b: unknown) => truthy(a) || truthy(b),
 };
-export type Runtime = typeof runtime;

@@ -205,8 +205,6 @@ export class StringSpec extends Spec<string> {
 }
 
 export const str = () => new StringSpec();
-/** a string that may be empty (a password) */
-export const anyStr = () => new StringSpec({ allowEmpty: true });
 export const secret = (o: { allowEmpty?: boolean } = {}) => new StringSpec({ allowEmpty: o.allowEmpty }).secretValue();
 /** a file named relative to the config file; parses to its absolute path */
 export const filePath = () => {
@@ -311,7 +309,8 @@ export class ArraySpec<T> extends Spec<T[]> {
   }
   protected read(v: unknown, at: Place, env: ParseEnv): T[] | undefined {
     if (!Array.isArray(v) || (this.opts.minItems !== undefined && v.length < this.opts.minItems)) {
-      return this.invalid(env, at, v, this.opts.message ? this.opts.message(v, at) : `${at.path} must be an array, got ${typeName(v)}`);
+      const why = Array.isArray(v) ? `${at.path} must have at least ${this.opts.minItems} item(s)` : `${at.path} must be an array, got ${typeName(v)}`;
+      return this.invalid(env, at, v, this.opts.message ? this.opts.message(v, at) : why);
     }
     const out: T[] = [];
     let ok = true;

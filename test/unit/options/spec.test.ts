@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALERT_SINKS, ANALYSES, HISTORY_STORES, OUTPUTS, SOURCES } from '../../../engine/components/registry.js';
 import { DiagnosticSink } from '../../../engine/options/diagnostics.js';
-import { type JsonSchema, type Spec, forms, int, num, obj, oneOf, record, str } from '../../../engine/options/spec.js';
+import { type JsonSchema, type Spec, array, forms, int, num, obj, oneOf, record, str } from '../../../engine/options/spec.js';
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 
@@ -152,6 +152,20 @@ describe('the spec DSL', () => {
       ['o.pct.u', 'o.pct.u must be at least 0, got -1'],
     ]);
   });
+  it('arrays: every item parsed at its index; the schema says the same', () => {
+    const spec = array(int({ min: 0 }), { minItems: 1 });
+    expect(spec.jsonSchema()).toEqual({ type: 'array', items: { type: 'integer', minimum: 0 }, minItems: 1 });
+    const sink = new DiagnosticSink('c.json', undefined);
+    expect(spec.parse([1, 2], 'o.list', env(sink))).toEqual([1, 2]);
+    expect(spec.parse([1, -1, 'x'], 'o.list', env(sink))).toBeUndefined();
+    expect(spec.parse([], 'o.list', env(sink))).toBeUndefined();
+    expect(sink.diagnostics.map((d) => d.message)).toEqual([
+      'o.list[1] must be at least 0, got -1',
+      'o.list[2] must be a number, got a string',
+      'o.list must have at least 1 item(s)',
+    ]);
+  });
+
   it('forms: the first matching form parses, and the schema says the same with if/then/else', () => {
     const spec = forms<Record<string, unknown>>(
       [{ when: (o) => o.url !== undefined, whenSchema: { required: ['url'] }, spec: obj({ url: str().required() }) }],
