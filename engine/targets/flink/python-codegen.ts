@@ -191,7 +191,11 @@ export function pythonExpr(node: Expr, ctx: PyExprContext): Typed {
       const fn = ctx.functions.get(node.name);
       if (!fn) throw new EngineError('OperationNotSupportedError', `Operation '${node.name}' is not supported.`, node.nameSpan);
       if (node.args.length !== fn.arity) {
-        throw new EngineError('IncorrectArgumentsAmountForOperationError', `Operation '${node.name}' expects ${fn.arity} arguments, got ${node.args.length}.`, node);
+        throw new EngineError(
+          'IncorrectArgumentsAmountForOperationError',
+          `Operation '${node.name}' expects ${fn.arity} arguments, got ${node.args.length}.`,
+          node,
+        );
       }
       if (node.name === CONFIG_FUNCTION && fn === BUILTIN_MAP.get(CONFIG_FUNCTION)) {
         const arg = node.args[0]!;
@@ -219,7 +223,12 @@ export function pythonExpr(node: Expr, ctx: PyExprContext): Typed {
   }
 }
 
-export function fieldContext(fields: readonly InputField[], functions: ReadonlyMap<string, FunctionDef>, configLookup?: ConfigLookup, twins?: PythonTwins): PyExprContext {
+export function fieldContext(
+  fields: readonly InputField[],
+  functions: ReadonlyMap<string, FunctionDef>,
+  configLookup?: ConfigLookup,
+  twins?: PythonTwins,
+): PyExprContext {
   const map = new Map<string, { slot: number; type: FieldType }>();
   fields.forEach((f, slot) => map.set(f.name, { slot, type: f.type }));
   return { fields: map, functions, configLookup, twins, used: new Set() };
@@ -282,7 +291,12 @@ export function parserSource(fields: readonly InputField[], slots: readonly numb
 
 export function eventTimeSource(slot: number | undefined, unit: TimeUnit): string {
   if (slot === undefined) return 'TIME_SLOT = None\n\n\ndef event_ms(r):\n    return 0.0\n';
-  const expr = unit === 's' ? `to_float(r[${slot}]) * 1000.0` : unit === 'ms' ? `to_float(r[${slot}])` : `to_float(r[${slot}]) / ${unit === 'us' ? '1000.0' : '1000000.0'}`;
+  const expr =
+    unit === 's'
+      ? `to_float(r[${slot}]) * 1000.0`
+      : unit === 'ms'
+        ? `to_float(r[${slot}])`
+        : `to_float(r[${slot}]) / ${unit === 'us' ? '1000.0' : '1000000.0'}`;
   return `TIME_SLOT = ${slot}\n\n\ndef event_ms(r):\n    return ${expr}\n`;
 }
 

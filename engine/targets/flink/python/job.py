@@ -85,7 +85,9 @@ def main(argv):
     except UsageError as e:
         ap.error(str(e))
     if args.replay is None and s['input'] is None:
-        ap.error('the config reads a csv file; give it with --replay <file>')
+        if not s['defaultReplay']:
+            ap.error('the config reads standard input; give the file with --replay <file>')
+        args.replay = s['defaultReplay']
 
     missing = []
     outputs = resolve_secrets(s['outputs'], missing)
@@ -106,7 +108,7 @@ def main(argv):
     text_alerts = [a for a in alerts_cfg if a['method'] == 'stdout']
     kafka_alerts = [a for a in alerts_cfg if a['method'] == 'kafka']
 
-    from pyflink.common import Duration, Types, WatermarkStrategy
+    from pyflink.common import Types, WatermarkStrategy
     from pyflink.common.serialization import SimpleStringSchema
     from pyflink.common.watermark_strategy import TimestampAssigner
     from pyflink.datastream import CheckpointingMode, StreamExecutionEnvironment

@@ -341,7 +341,7 @@ def analysis_objects(settings, base_dir):
             continue
         path = os.path.join(base_dir, rule['python'])
         mod = load_python_module(path, 'tsengine_user_analysis_%d' % rule['index'])
-        cls = getattr(mod, rule['className'], None)
+        cls = (getattr(mod, 'analyses', None) or {}).get(rule['className']) if rule.get('fromModule') else getattr(mod, rule['className'], None)
         if cls is None:
             raise ImportError('analysis twin %s has no class %s' % (path, rule['className']))
         out.append((rule, cls(rule['options'], rule['name'])))
