@@ -61,10 +61,7 @@ def kafka_properties(conn):
     return props
 
 
-def main(argv):
-    from tsengine_job import generated as gen
-
-    s = gen.SETTINGS
+def arg_parser(s):
     ap = argparse.ArgumentParser(prog='job.py', description='ts-engine export of %s as a Flink job' % s['configName'])
     ap.add_argument('--replay', metavar='CSV', help='read this recorded file (bounded) instead of the configured input')
     ap.add_argument('--header', action='store_true', default=None, help='the replay file has a header line')
@@ -76,28 +73,67 @@ def main(argv):
     ap.add_argument('--jars', default=os.path.join(HERE, 'jars'), help='folder with the Kafka connector jars (README.md)')
     ap.add_argument('--checkpoint-interval', type=int, default=None, metavar='MS', help='enable checkpoints every MS milliseconds')
     ap.add_argument('--cluster', action='store_true', help='submitted with flink run: keep the cluster\'s python executable and jars')
-    args = ap.parse_args(argv)
+    return ap
 
+
+def main(argv):
+    import importlib
+    gen = importlib.import_module(GEN_MODULE)
+    ap = arg_parser(gen.SETTINGS)
+    args = ap.parse_args(argv)
+    from pyflink.datastream import CheckpointingMode, StreamExecutionEnvironment
+    env = StreamExecutionEnvironment.get_execution_environment()
+    # operators PyFlink adds (side outputs, timestamp extraction) run at the default parallelism: 1 keeps
+    # dead letters and windows in order; the keyed stage and the Kafka source get --parallelism explicitly
+    env.set_parallelism(1)
+    if args.checkpoint_interval:
+        env.enable_checkpointing(args.checkpoint_interval, CheckpointingMode.EXACTLY_ONCE)
+    env.add_python_file(os.path.join(HERE, 'tsengine_job'))
     try:
-        sinks = [parse_target(t, '--sink', ('jsonl', 'kafka')) for t in args.sink]
-        alert_targets = [parse_target(t, '--alerts', ('jsonl', 'kafka')) for t in args.alerts]
-        dead = parse_target(args.dead_letters, '--dead-letters', ('jsonl', 'kafka')) if args.dead_letters else None
+        uses_kafka = build_job(env, GEN_MODULE, args)
     except UsageError as e:
         ap.error(str(e))
-    if args.replay is None and s['input'] is None:
+    except SetupError as e:
+        sys.stderr.write('error: %s\n' % e)
+        return 2
+    if not args.cluster:
+        env.set_python_executable(sys.executable)
+        if uses_kafka:
+            jars = sorted(os.path.join(args.jars, f) for f in os.listdir(args.jars) if f.endswith('.jar')) if os.path.isdir(args.jars) else []
+            if not any('flink-connector-kafka' in os.path.basename(j) for j in jars):
+                sys.stderr.write('error: Kafka needs the connector jars in %s; fetch them with:\n  mvn -q -f %s dependency:copy-dependencies -DoutputDirectory=%s\n' % (
+                    args.jars, os.path.join(HERE, 'pom.xml'), args.jars))
+                return 2
+            env.add_jars(*['file://' + j for j in jars])
+    env.execute('ts-engine %s' % gen.SETTINGS['configName'])
+    return 0
+
+
+class SetupError(Exception):
+    pass
+
+
+def build_job(env, gen_module, args):
+    """Adds the pipeline of one generated module to env; returns True when it uses Kafka (the jars are needed)."""
+    import importlib
+    gen = importlib.import_module(gen_module)
+    s = gen.SETTINGS
+    sinks = [parse_target(t, '--sink', ('jsonl', 'kafka')) for t in args.sink]
+    alert_targets = [parse_target(t, '--alerts', ('jsonl', 'kafka')) for t in args.alerts]
+    dead = parse_target(args.dead_letters, '--dead-letters', ('jsonl', 'kafka')) if args.dead_letters else None
+    replay = args.replay
+    if replay is None and s['input'] is None:
         if not s['defaultReplay']:
-            ap.error('the config reads standard input; give the file with --replay <file>')
-        args.replay = s['defaultReplay']
+            raise UsageError('the config reads standard input; give the file with --replay <file>')
+        replay = s['defaultReplay']
 
     missing = []
     outputs = resolve_secrets(s['outputs'], missing)
     alerts_cfg = resolve_secrets(s['alerts'], missing)
-    inp = resolve_secrets(s['input'], missing) if args.replay is None else None
-    if s.get('analysis') and s['analysis']['history']['method'] == 'influx':
-        s['analysis']['history'] = resolve_secrets(s['analysis']['history'], missing)
+    inp = resolve_secrets(s['input'], missing) if replay is None else None
+    history = resolve_secrets(s['analysis']['history'], missing) if s.get('analysis') else None
     if missing:
-        sys.stderr.write('error: set the environment variable(s) %s (secrets are not stored in the export)\n' % ', '.join(sorted(set(missing))))
-        return 2
+        raise SetupError('set the environment variable(s) %s (secrets are not stored in the export)' % ', '.join(sorted(set(missing))))
 
     if sinks:
         outputs = [{'method': 'stdout', 'format': 'jsonl', 'path': t['path']} for t in sinks if t['kind'] == 'jsonl']
@@ -111,7 +147,6 @@ def main(argv):
     from pyflink.common import Types, WatermarkStrategy
     from pyflink.common.serialization import SimpleStringSchema
     from pyflink.common.watermark_strategy import TimestampAssigner
-    from pyflink.datastream import CheckpointingMode, StreamExecutionEnvironment
     from pyflink.datastream.connectors.base import DeliveryGuarantee
     from pyflink.datastream.connectors.kafka import KafkaRecordSerializationSchema, KafkaSink
     from pyflink.datastream.connectors.number_seq import NumberSequenceSource
@@ -119,37 +154,19 @@ def main(argv):
 
     from tsengine_job import flink_ops as ops
 
-    uses_kafka = inp is not None or kafka_sinks or kafka_alerts or (dead and dead['kind'] == 'kafka')
-    env = StreamExecutionEnvironment.get_execution_environment()
-    if args.parallelism:
-        env.set_parallelism(args.parallelism)
-    if args.checkpoint_interval:
-        env.enable_checkpointing(args.checkpoint_interval, CheckpointingMode.EXACTLY_ONCE)
-    env.add_python_file(os.path.join(HERE, 'tsengine_job'))
-    if not args.cluster:
-        env.set_python_executable(sys.executable)
-        if uses_kafka:
-            jars = sorted(os.path.join(args.jars, f) for f in os.listdir(args.jars) if f.endswith('.jar')) if os.path.isdir(args.jars) else []
-            if not any('flink-connector-kafka' in os.path.basename(j) for j in jars):
-                sys.stderr.write('error: Kafka needs the connector jars in %s; fetch them with:\n  mvn -q -f %s dependency:copy-dependencies -DoutputDirectory=%s\n' % (
-                    args.jars, os.path.join(HERE, 'pom.xml'), args.jars))
-                return 2
-            env.add_jars(*['file://' + j for j in jars])
+    parallelism = args.parallelism or 1
     for n in s.get('notes', []):
         sys.stderr.write('note: %s\n' % n)
 
     # ---- input -----------------------------------------------------------------------------------------
-    if args.replay is not None:
-        path = os.path.abspath(args.replay)
+    if replay is not None:
+        path = os.path.abspath(replay)
         if not os.path.isfile(path):
-            sys.stderr.write('error: cannot open input file %s: no such file\n' % path)
-            return 2
-        chunks = ops.chunk_plan(path)
+            raise SetupError('cannot open input file %s: no such file' % path)
+        chunks = ops.chunk_plan(path) or [(0, 0, 0)]
         header = s['replayHeader'] if args.header is None else args.header
-        if not chunks:
-            chunks = [(0, 0, 0)]
         lines = env.from_source(NumberSequenceSource(0, len(chunks) - 1), WatermarkStrategy.no_watermarks(), 'replay ' + os.path.basename(path)).set_parallelism(1)
-        stage_fn = ops.RowStageFunction(GEN_MODULE, 'replay', path, header, chunks)
+        stage_fn = ops.RowStageFunction(gen_module, 'replay', path, header, chunks)
     else:
         from pyflink.table import StreamTableEnvironment
         t_env = StreamTableEnvironment.create(env)
@@ -165,12 +182,14 @@ def main(argv):
         }
         if args.until_end:
             opts['scan.bounded.mode'] = 'latest-offset'
+        opts['scan.parallelism'] = str(parallelism)
         for k, v in kafka_properties(inp).items():
             opts['properties.' + k] = v
         with_clause = ', '.join("'%s' = '%s'" % (k, str(v).replace("'", "''")) for k, v in opts.items())
-        t_env.execute_sql('CREATE TEMPORARY TABLE tsengine_input (`line` STRING, `partition` INT METADATA VIRTUAL, `offset` BIGINT METADATA VIRTUAL) WITH (%s)' % with_clause)
-        lines = t_env.to_data_stream(t_env.from_path('tsengine_input'))
-        stage_fn = ops.RowStageFunction(GEN_MODULE, 'kafka', inp['topic'], False)
+        table = 'tsengine_input_%s' % gen_module.rsplit('.', 1)[-1]
+        t_env.execute_sql('CREATE TEMPORARY TABLE %s (`line` STRING, `partition` INT METADATA VIRTUAL, `offset` BIGINT METADATA VIRTUAL) WITH (%s)' % (table, with_clause))
+        lines = t_env.to_data_stream(t_env.from_path(table))
+        stage_fn = ops.RowStageFunction(gen_module, 'kafka', inp['topic'], False)
 
     class WindowEnd(TimestampAssigner):
         def extract_timestamp(self, value, record_timestamp):
@@ -180,8 +199,8 @@ def main(argv):
     dead_letters = staged.get_side_output(ops.DEAD_LETTERS)
     partials = staged.assign_timestamps_and_watermarks(
         WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(WindowEnd())).set_parallelism(1)
-    merged = partials.key_by(ops.partial_key).process(ops.KeyedMergeFunction(GEN_MODULE, HERE)).name('aggregate by key, history, analysis')
-    ordered = merged.key_by(lambda _: 0, key_type=Types.INT()).process(ops.WindowOrderFunction(GEN_MODULE)).name('windows in order').set_parallelism(1)
+    merged = partials.key_by(ops.partial_key).process(ops.KeyedMergeFunction(gen_module, HERE, history)).name('aggregate by key, history, analysis').set_parallelism(parallelism)
+    ordered = merged.key_by(lambda _: 0, key_type=Types.INT()).process(ops.WindowOrderFunction(gen_module)).name('windows in order').set_parallelism(1)
 
     def kafka_sink(brokers, topic, props=None):
         b = KafkaSink.builder().set_bootstrap_servers(brokers).set_record_serializer(
@@ -193,7 +212,7 @@ def main(argv):
 
     output_tags = [OutputTag('kafka-output-%d' % i, Types.STRING()) for i in range(len(kafka_sinks))]
     alert_tags = [OutputTag('kafka-alerts-%d' % i, Types.STRING()) for i in range(len(kafka_alerts))]
-    written = ordered.process(ops.WindowWriterFunction(GEN_MODULE, outputs, text_alerts, output_tags, alert_tags)).name('write outputs and alerts').set_parallelism(1)
+    written = ordered.process(ops.WindowWriterFunction(gen_module, outputs, text_alerts, output_tags, alert_tags)).name('write outputs and alerts').set_parallelism(1)
     for tag, t in zip(output_tags, kafka_sinks):
         written.get_side_output(tag).sink_to(kafka_sink(t['brokers'], t['topic'])).name('kafka ' + t['topic']).set_parallelism(1)
     for tag, a in zip(alert_tags, kafka_alerts):
@@ -202,9 +221,7 @@ def main(argv):
     dl = dead_letters.process(ops.DeadLetterFunction(dead['path'] if dead and dead['kind'] == 'jsonl' else None, dead_tag)).name('dead letters').set_parallelism(1)
     if dead_tag is not None:
         dl.get_side_output(dead_tag).sink_to(kafka_sink(dead['brokers'], dead['topic'])).name('dead letters to kafka').set_parallelism(1)
-
-    env.execute('ts-engine %s' % s['configName'])
-    return 0
+    return bool(inp is not None or kafka_sinks or kafka_alerts or dead_tag is not None)
 
 
 if __name__ == '__main__':

@@ -17,7 +17,7 @@ export function pythonExecutable(): string {
   return fs.existsSync(py) ? py : 'python3';
 }
 
-const DRIVER = String.raw`
+const DRIVER = `
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from tsengine_job import runtime

@@ -135,9 +135,10 @@ class KeyedMergeFunction(KeyedProcessFunction):
     order), then, when the watermark passes the window's end, keeps it in the key's history and
     runs the analyses on it."""
 
-    def __init__(self, gen_module, base_dir):
+    def __init__(self, gen_module, base_dir, history=None):
         self.gen_module = gen_module
         self.base_dir = base_dir
+        self.history_settings = history
 
     def open(self, ctx):
         import importlib
@@ -147,9 +148,10 @@ class KeyedMergeFunction(KeyedProcessFunction):
         an = self.gen.SETTINGS.get('analysis')
         fallback = None
         self.own_history = True
-        if an and an['history']['method'] == 'influx':
-            fallback = InfluxHistory(an['history']['connection'])
-            self.own_history = an['history']['own']
+        h = self.history_settings
+        if an and h and h['method'] == 'influx':
+            fallback = InfluxHistory(h['connection'])
+            self.own_history = h['own']
         self.analyzer = Analyzer(self.gen, self.base_dir, warn, fallback) if an else None
 
     def process_element(self, rec, ctx):

@@ -1,0 +1,285 @@
+/**
+ * Parity of `export --target flink` with `ts-engine run`, in real Flink local mode
+ * (apache-flink 2.3, Java 17): the exported job replaying a file and ts-engine
+ * running a copy of the config with `stdout` `jsonl` outputs give the same windows,
+ * keys, aggregates, late rows (dead letters) and alerts, the same lines in the same
+ * order. Several cases share one Flink job to pay the JVM start once; a second job
+ * reads a real unkeyed Kafka topic at parallelism 2.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Kafka, logLevel } from 'kafkajs';
+import { startKafka, type KafkaServer } from '../../servers/kafka.js';
+import { combineExports, connectorJars, exportFlink, firstDifference, flinkVenv, readLines, REPO, runFlink, tsRun, type TsRun } from './flink-helpers.js';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-engine-flink-'));
+// KEEP_FLINK_TMP=1 keeps the exports, inputs and outputs for a look after a failure
+afterAll(() => {
+  if (process.env.KEEP_FLINK_TMP !== '1') fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+const write = (file: string, text: string) => {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, text);
+  return file;
+};
+
+/** A copy of a config for `ts-engine run`: absolute paths, JSON-lines stdout outputs and alerts. */
+function runCopy(name: string, cfg: Record<string, any>, sourceDir: string): string {
+  const c = structuredClone(cfg);
+  c.input.data_structure = path.resolve(sourceDir, c.input.data_structure);
+  if (c.input.options.path) c.input.options.path = path.resolve(sourceDir, c.input.options.path);
+  c.outputs = (c.outputs as Record<string, any>[]).map((o) =>
+    o.method === 'sqlite'
+      ? { ...o, options: { ...o.options, path: path.join(tmp, `${name}.db`) } }
+      : o.method === 'stdout'
+        ? { method: 'stdout', options: { format: 'jsonl' } }
+        : o,
+  );
+  if (!c.outputs.some((o: Record<string, any>) => o.method === 'stdout')) c.outputs.push({ method: 'stdout', options: { format: 'jsonl' } });
+  if (c.analysis) c.analysis.alert = { method: 'stdout', format: 'jsonl' };
+  return write(path.join(tmp, `${name}.run.json`), JSON.stringify(c, null, 1));
+}
+
+interface Case {
+  name: string;
+  /** the config to export (its own folder) */
+  config: string;
+  replay: string;
+  parallelism: number;
+  expected: TsRun;
+  deadExpected: string[];
+}
+
+function prepare(name: string, config: string, replay: string, parallelism: number, runConfig?: string): Case & { module?: string; exportDir: string } {
+  const cfg = JSON.parse(fs.readFileSync(config, 'utf8'));
+  const dead = path.join(tmp, `${name}.ts-dead.jsonl`);
+  const expected = tsRun(runConfig ?? runCopy(name, cfg, path.dirname(config)), dead);
+  const exportDir = path.join(tmp, `${name}-export`);
+  exportFlink(config, exportDir);
+  return { name, config, replay, parallelism, expected, deadExpected: readLines(dead), exportDir };
+}
+
+// ---- generated inputs -------------------------------------------------------------------------------
+
+const KEYS = ['hot', 'hot', 'hot', 'hot', 'hot', 'b', 'Z', 'é', '\u{1F600}', 'a b'];
+
+/**
+ * Rows over a few minutes: a skewed key, integers beyond 2^53, rows out of order within
+ * and beyond allowed_lateness (sums beyond 2^53 that a SQLite store still holds), gaps (windows without rows), malformed rows and rows whose
+ * transformation fails (division by zero).
+ */
+function generatedRows(inOrder: boolean): string[] {
+  const row = fc.record({
+    step: fc.constantFrom(0, 0, 0, 1, 1, 2, 40),
+    back: inOrder ? fc.constant(0) : fc.constantFrom(0, 0, 0, 0, 0, 0, 1, 2, 3, 7, 20),
+    key: fc.constantFrom(...KEYS),
+    id: fc.oneof(fc.integer({ min: -5, max: 50 }), fc.bigInt({ min: 2n ** 53n + 1n, max: 2n ** 55n }), fc.constant(0)),
+    value: fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }), fc.constantFrom(0, -0, 1.5, 100)),
+    flag: fc.constantFrom('true', 'false', 'yes', '0'),
+    broken: fc.constantFrom(null, null, null, null, null, null, null, null, null, null, null, null, null, null, 'bad-int', 'too-few', 'bad-bool'),
+  });
+  let t = 1_700_000_000;
+  return fc.sample(row, 900).map((r) => {
+    t += r.step;
+    const ts = t - r.back;
+    const value = Object.is(r.value, -0) ? '-0' : String(r.value);
+    if (r.broken === 'bad-int') return `${ts},${r.key},x${r.id},${value},${r.flag}`;
+    if (r.broken === 'too-few') return `${ts},${r.key}`;
+    if (r.broken === 'bad-bool') return `${ts},${r.key},${r.id},${value},maybe`;
+    return `${ts},${r.key},${r.id},${value},${r.flag}`;
+  });
+}
+
+function generatedProject(name: string, inOrder: boolean): { config: string; data: string } {
+  const dir = path.join(tmp, name);
+  write(
+    path.join(dir, 'structure.json'),
+    JSON.stringify({
+      ts: { index: 0, type: 'LongType' },
+      key: { index: 1, type: 'StringType' },
+      id: { index: 2, type: 'LongType' },
+      value: { index: 3, type: 'DoubleType' },
+      flag: { index: 4, type: 'BooleanType' },
+    }),
+  );
+  const data = write(path.join(dir, 'data.csv'), `${generatedRows(inOrder).join('\n')}\n`);
+  const config = write(
+    path.join(dir, 'config.json'),
+    JSON.stringify(
+      {
+        input: {
+          input_type: 'csv',
+          data_structure: 'structure.json',
+          options: { path: 'data.csv', batchDuration: 5, time_field: 'ts', time_unit: 's', allowed_lateness: 3 },
+        },
+        outputs: [{ method: 'sqlite', main: true, options: { path: 'store.db' } }],
+        processing: {
+          transformation: ['n: one(ts)', 'key', 'total: id', 'ratio: pydiv(value, id)', 'vmax: value', 'vmin: value', 'flags: flag'],
+          aggregations: {
+            operation_type: 'reduceByKey',
+            rule: ['key: key', 'sum(n)', 'sum(total)', 'sum(ratio)', 'max(vmax)', 'min(vmin)', 'sum(flags)'],
+          },
+        },
+        databases: {},
+        analysis: {
+          alert: { method: 'stdout' },
+          accuracy: 1,
+          rule: [
+            { module: 'SimpleAnalysis', name: 'Jump', options: { deviation: { vmax: 10, n: 50 }, batch_number: 1 } },
+            { module: 'AverageAnalysis', name: 'Avg3', options: { deviation: { total: 20 }, num_average: 3 } },
+          ],
+        },
+      },
+      null,
+      1,
+    ),
+  );
+  return { config, data };
+}
+
+// ---- the replay job -----------------------------------------------------------------------------------
+
+describe('export --target flink: the exported job computes what ts-engine computes', () => {
+  let venvOk = false;
+  beforeAll(() => {
+    flinkVenv();
+    venvOk = true;
+  });
+
+  it('replays the sensors and netflow samples and generated inputs identically (one Flink job, parallelism 1 and 2)', () => {
+    expect(venvOk).toBe(true);
+    const lateProject = generatedProject('generated-late', false);
+    const orderedProject = generatedProject('generated-ordered', true);
+    const cases = [
+      prepare('sensors', path.join(REPO, 'samples/sensors/config.json'), path.join(REPO, 'samples/sensors/data/sensors.csv'), 1),
+      prepare('netflow', path.join(REPO, 'samples/netflow/config.json'), path.join(REPO, 'samples/netflow/data/flows.csv'), 1),
+      prepare('generated-late', lateProject.config, lateProject.data, 1),
+      prepare('generated-ordered-p1', orderedProject.config, orderedProject.data, 1),
+      prepare('generated-ordered-p2', orderedProject.config, orderedProject.data, 2),
+    ];
+    // the generated inputs must really exercise late rows, row errors and empty windows
+    const late = cases[2]!.deadExpected;
+    expect(late.filter((l) => l.includes('"reason":"late"')).length).toBeGreaterThan(5);
+    expect(late.filter((l) => l.includes('"reason":"division by zero"')).length).toBeGreaterThan(0);
+    expect(late.filter((l) => l.includes('"reason":"bad LongType"')).length).toBeGreaterThan(0);
+    expect(cases[3]!.deadExpected.filter((l) => l.includes('"reason":"late"'))).toEqual([]);
+    expect(cases[2]!.expected.alerts.length).toBeGreaterThan(0);
+    expect(cases[2]!.expected.windows.some((l) => /"total": \d{17,}/.test(l))).toBe(true);
+
+    const jobDir = path.join(tmp, 'replay-job');
+    const modules = combineExports(
+      cases.map((c) => c.exportDir),
+      jobDir,
+    );
+    const out = (c: Case, what: string) => path.join(tmp, `${c.name}.flink-${what}.jsonl`);
+    const started = Date.now();
+    runFlink(
+      jobDir,
+      cases.map((c, i) => ({
+        module: modules[i]!,
+        args: [
+          '--replay',
+          c.replay,
+          '--sink',
+          `jsonl:${out(c, 'windows')}`,
+          '--alerts',
+          `jsonl:${out(c, 'alerts')}`,
+          '--dead-letters',
+          `jsonl:${out(c, 'dead')}`,
+          '--parallelism',
+          String(c.parallelism),
+        ],
+      })),
+    );
+    process.stderr.write(`flink replay job (${cases.length} pipelines): ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    for (const c of cases) {
+      expect(c.expected.windows.length, c.name).toBeGreaterThan(0);
+      expect(firstDifference(c.expected.windows, readLines(out(c, 'windows'))), `${c.name}: windows`).toBeUndefined();
+      expect(firstDifference(c.expected.alerts, readLines(out(c, 'alerts'))), `${c.name}: alerts`).toBeUndefined();
+      expect(firstDifference(c.deadExpected, readLines(out(c, 'dead'))), `${c.name}: dead letters`).toBeUndefined();
+    }
+  });
+
+  describe('a real unkeyed Kafka topic, read by the job at parallelism 2', () => {
+    let kafka: KafkaServer;
+    beforeAll(async () => {
+      kafka = await startKafka();
+    });
+    afterAll(async () => {
+      await kafka?.stop();
+    });
+
+    it('gives the windows, alerts and row errors ts-engine computes from the same rows', async () => {
+      const project = generatedProject('kafka', true);
+      const rows = fs.readFileSync(project.data, 'utf8').trim().split('\n');
+      const topic = 'flink-parity';
+      const client = new Kafka({ brokers: kafka.brokers, logLevel: logLevel.NOTHING });
+      const admin = client.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+      await admin.disconnect();
+      const producer = client.producer();
+      await producer.connect();
+      // unkeyed: rows spread over the partitions, so no partition holds a key's rows alone
+      for (let i = 0; i < rows.length; i += 50) {
+        await producer.send({ topic, messages: rows.slice(i, i + 50).map((value, k) => ({ value, partition: (i + k) % 3 })) });
+      }
+      await producer.disconnect();
+
+      const cfg = JSON.parse(fs.readFileSync(project.config, 'utf8'));
+      const kafkaCfg = structuredClone(cfg);
+      kafkaCfg.input = {
+        input_type: 'kafka',
+        data_structure: 'structure.json',
+        options: {
+          brokers: kafka.brokers,
+          topic,
+          consumer_group: 'flink-parity',
+          from_beginning: true,
+          batchDuration: 5,
+          time_field: 'ts',
+          allowed_lateness: 1e6,
+        },
+      };
+      // partitions are read side by side, so rows arrive out of order: a lateness no row exceeds makes the result order-free
+      cfg.input.options.allowed_lateness = 1e6;
+      const kafkaConfig = write(path.join(path.dirname(project.config), 'kafka-config.json'), JSON.stringify(kafkaCfg));
+      const dead = path.join(tmp, 'kafka.ts-dead.jsonl');
+      const expected = tsRun(runCopy('kafka', cfg, path.dirname(project.config)), dead);
+      const exportDir = path.join(tmp, 'kafka-export');
+      exportFlink(kafkaConfig, exportDir);
+      const jars = connectorJars(exportDir);
+      const jobDir = path.join(tmp, 'kafka-job');
+      const [module] = combineExports([exportDir], jobDir);
+      const windows = path.join(tmp, 'kafka.flink-windows.jsonl');
+      const alerts = path.join(tmp, 'kafka.flink-alerts.jsonl');
+      const flinkDead = path.join(tmp, 'kafka.flink-dead.jsonl');
+      const started = Date.now();
+      runFlink(
+        jobDir,
+        [
+          {
+            module: module!,
+            args: ['--until-end', '--parallelism', '2', '--sink', `jsonl:${windows}`, '--alerts', `jsonl:${alerts}`, '--dead-letters', `jsonl:${flinkDead}`],
+          },
+        ],
+        jars,
+      );
+      process.stderr.write(`flink kafka job: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      expect(firstDifference(expected.windows, readLines(windows))).toBeUndefined();
+      expect(firstDifference(expected.alerts, readLines(alerts))).toBeUndefined();
+      // positions differ (file line vs topic/partition/offset); the rows, reasons and messages do not
+      const strip = (l: string) => {
+        const d = JSON.parse(l) as Record<string, unknown>;
+        return JSON.stringify([d.reason, d.message, d.raw]);
+      };
+      const flinkDeadLines = readLines(flinkDead);
+      expect(flinkDeadLines.map(strip).sort()).toEqual(readLines(dead).map(strip).sort());
+      expect(flinkDeadLines.every((l) => /"source":"flink-parity","partition":[0-2],"offset":"\d+"/.test(l))).toBe(true);
+    });
+  });
+});
