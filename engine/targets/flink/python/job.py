@@ -89,22 +89,23 @@ def main(argv):
     if args.checkpoint_interval:
         env.enable_checkpointing(args.checkpoint_interval, CheckpointingMode.EXACTLY_ONCE)
     env.add_python_file(os.path.join(HERE, 'tsengine_job'))
-    try:
-        uses_kafka = build_job(env, GEN_MODULE, args)
-    except UsageError as e:
-        ap.error(str(e))
-    except SetupError as e:
-        sys.stderr.write('error: %s\n' % e)
-        return 2
     if not args.cluster:
         env.set_python_executable(sys.executable)
-        if uses_kafka:
+        if needs_kafka(gen.SETTINGS, args):
+            # before the graph is built: the Kafka table source is planned while building
             jars = sorted(os.path.join(args.jars, f) for f in os.listdir(args.jars) if f.endswith('.jar')) if os.path.isdir(args.jars) else []
             if not any('flink-connector-kafka' in os.path.basename(j) for j in jars):
                 sys.stderr.write('error: Kafka needs the connector jars in %s; fetch them with:\n  mvn -q -f %s dependency:copy-dependencies -DoutputDirectory=%s\n' % (
                     args.jars, os.path.join(HERE, 'pom.xml'), args.jars))
                 return 2
             env.add_jars(*['file://' + j for j in jars])
+    try:
+        build_job(env, GEN_MODULE, args)
+    except UsageError as e:
+        ap.error(str(e))
+    except SetupError as e:
+        sys.stderr.write('error: %s\n' % e)
+        return 2
     env.execute('ts-engine %s' % gen.SETTINGS['configName'])
     return 0
 
@@ -113,8 +114,14 @@ class SetupError(Exception):
     pass
 
 
+def needs_kafka(s, args):
+    targets = list(args.sink) + list(args.alerts) + ([args.dead_letters] if args.dead_letters else [])
+    configured_alerts = [] if args.alerts else [a for a in s['alerts'] if a['method'] == 'kafka']
+    return (args.replay is None and s['input'] is not None) or any(t.startswith('kafka:') for t in targets) or bool(configured_alerts)
+
+
 def build_job(env, gen_module, args):
-    """Adds the pipeline of one generated module to env; returns True when it uses Kafka (the jars are needed)."""
+    """Adds the pipeline of one generated module to env (the Kafka jars, when needs_kafka, are already added)."""
     import importlib
     gen = importlib.import_module(gen_module)
     s = gen.SETTINGS
@@ -221,7 +228,6 @@ def build_job(env, gen_module, args):
     dl = dead_letters.process(ops.DeadLetterFunction(dead['path'] if dead and dead['kind'] == 'jsonl' else None, dead_tag)).name('dead letters').set_parallelism(1)
     if dead_tag is not None:
         dl.get_side_output(dead_tag).sink_to(kafka_sink(dead['brokers'], dead['topic'])).name('dead letters to kafka').set_parallelism(1)
-    return bool(inp is not None or kafka_sinks or kafka_alerts or dead_tag is not None)
 
 
 if __name__ == '__main__':

@@ -21,12 +21,12 @@ def main():
     env.set_parallelism(1)  # as job.py: each pipeline sets the parallelism of its keyed stage
     env.add_python_file(os.path.join(job_dir, 'tsengine_job'))
     env.set_python_executable(sys.executable)
+    if spec.get('jars'):
+        env.add_jars(*['file://' + os.path.join(spec['jars'], f) for f in sorted(os.listdir(spec['jars'])) if f.endswith('.jar')])
     for p in spec['pipelines']:
         gen = importlib.import_module(p['module'])
         args = job.arg_parser(gen.SETTINGS).parse_args(p['args'])
         job.build_job(env, p['module'], args)
-    if spec.get('jars'):
-        env.add_jars(*['file://' + os.path.join(spec['jars'], f) for f in sorted(os.listdir(spec['jars'])) if f.endswith('.jar')])
     env.execute('ts-engine parity')
 
 
