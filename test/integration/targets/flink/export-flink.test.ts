@@ -41,6 +41,9 @@ function runCopy(name: string, cfg: Record<string, any>, sourceDir: string): str
   );
   if (!c.outputs.some((o: Record<string, any>) => o.method === 'stdout')) c.outputs.push({ method: 'stdout', options: { format: 'jsonl' } });
   if (c.analysis) c.analysis.alert = { method: 'stdout', format: 'jsonl' };
+  const abs = (p: string) => path.resolve(sourceDir, p);
+  if (c.extensions) c.extensions = c.extensions.map((e: any) => (typeof e === 'string' ? abs(e) : { module: abs(e.module), python: abs(e.python) }));
+  for (const r of c.analysis?.rule ?? []) if (r.module.startsWith('.')) Object.assign(r, { module: abs(r.module), python: r.python && abs(r.python) });
   return write(path.join(tmp, `${name}.run.json`), JSON.stringify(c, null, 1));
 }
 
@@ -94,8 +97,37 @@ function generatedRows(inOrder: boolean): string[] {
   });
 }
 
-function generatedProject(name: string, inOrder: boolean): { config: string; data: string } {
+const TWIN_FILES: Record<string, string> = {
+  'ext.mjs': `export const transformFunctions = [{ name: 'clamp', arity: 3, params: ['numeric', 'numeric', 'numeric'], returns: 'DoubleType',
+  apply: (x, lo, hi) => Math.min(Math.max(x, lo), hi) }];\n`,
+  'ext.py': `transform_functions = {'clamp': lambda x, lo, hi: float(min(max(x, lo), hi))}\n`,
+  'threshold.mjs': `export default class Threshold {
+  constructor(options, name) { this.name = name; this.limit = options.limit; }
+  async analysis(history, alerts) {
+    const cur = history.current();
+    const prev = await history.get(1);
+    if (cur.vmax > this.limit && prev.vmax !== undefined) {
+      await alerts.send({ module: this.name, timestamp: 0, param: { key: cur.key, field: 'vmax', lower_bound: prev.vmax, upper_bound: this.limit, value: cur.vmax } });
+    }
+  }
+}\n`,
+  'threshold.py': `class Threshold:
+    def __init__(self, options, name):
+        self.name = name
+        self.limit = options['limit']
+
+    def analysis(self, history, alerts):
+        cur = history.current()
+        prev = history.get(1)
+        if cur['vmax'] > self.limit and prev.get('vmax') is not None:
+            alerts.send({'module': self.name, 'timestamp': 0, 'param': {'key': cur['key'], 'field': 'vmax', 'lower_bound': prev['vmax'], 'upper_bound': self.limit, 'value': cur['vmax']}})
+`,
+};
+
+/** The generated project; with `twins`, a JavaScript extension function and analysis module with their Python twins. */
+function generatedProject(name: string, inOrder: boolean, twins = false): { config: string; data: string } {
   const dir = path.join(tmp, name);
+  if (twins) for (const [f, text] of Object.entries(TWIN_FILES)) write(path.join(dir, f), text);
   write(
     path.join(dir, 'structure.json'),
     JSON.stringify({
@@ -118,7 +150,15 @@ function generatedProject(name: string, inOrder: boolean): { config: string; dat
         },
         outputs: [{ method: 'sqlite', main: true, options: { path: 'store.db' } }],
         processing: {
-          transformation: ['n: one(ts)', 'key', 'total: id', 'ratio: pydiv(value, id)', 'vmax: value', 'vmin: value', 'flags: flag'],
+          transformation: [
+            'n: one(ts)',
+            'key',
+            'total: id',
+            'ratio: pydiv(value, id)',
+            twins ? 'vmax: clamp(value, -1000, 5000)' : 'vmax: value',
+            'vmin: value',
+            'flags: flag',
+          ],
           aggregations: {
             operation_type: 'reduceByKey',
             rule: ['key: key', 'sum(n)', 'sum(total)', 'sum(ratio)', 'max(vmax)', 'min(vmin)', 'sum(flags)'],
@@ -131,8 +171,10 @@ function generatedProject(name: string, inOrder: boolean): { config: string; dat
           rule: [
             { module: 'SimpleAnalysis', name: 'Jump', options: { deviation: { vmax: 10, n: 50 }, batch_number: 1 } },
             { module: 'AverageAnalysis', name: 'Avg3', options: { deviation: { total: 20 }, num_average: 3 } },
+            ...(twins ? [{ module: './threshold.mjs', python: './threshold.py#Threshold', name: 'High', options: { limit: 1000 } }] : []),
           ],
         },
+        ...(twins ? { extensions: [{ module: './ext.mjs', python: './ext.py' }] } : {}),
       },
       null,
       1,
@@ -150,17 +192,20 @@ describe('export --target flink: the exported job computes what ts-engine comput
     venvOk = true;
   });
 
-  it('replays the sensors and netflow samples and generated inputs identically (one Flink job, parallelism 1 and 2)', () => {
+  it('replays the sensors and netflow samples and generated inputs identically, Python twins included (one Flink job, parallelism 1 and 2)', () => {
     expect(venvOk).toBe(true);
     const lateProject = generatedProject('generated-late', false);
     const orderedProject = generatedProject('generated-ordered', true);
+    const twinProject = generatedProject('generated-twins', false, true);
     const cases = [
       prepare('sensors', path.join(REPO, 'samples/sensors/config.json'), path.join(REPO, 'samples/sensors/data/sensors.csv'), 1),
       prepare('netflow', path.join(REPO, 'samples/netflow/config.json'), path.join(REPO, 'samples/netflow/data/flows.csv'), 1),
       prepare('generated-late', lateProject.config, lateProject.data, 1),
       prepare('generated-ordered-p1', orderedProject.config, orderedProject.data, 1),
       prepare('generated-ordered-p2', orderedProject.config, orderedProject.data, 2),
+      prepare('generated-twins', twinProject.config, twinProject.data, 1),
     ];
+    expect(cases[5]!.expected.alerts.filter((l) => l.startsWith('{"module": "High"')).length).toBeGreaterThan(0);
     // the generated inputs must really exercise late rows, row errors and empty windows
     const late = cases[2]!.deadExpected;
     expect(late.filter((l) => l.includes('"reason":"late"')).length).toBeGreaterThan(5);
