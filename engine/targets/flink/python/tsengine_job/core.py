@@ -63,6 +63,9 @@ class RowStage(object):
         self.gen = None
 
     def _dead(self, position, reason, message, raw):
+        if reason != 'late' and self.gen.SETTINGS.get('onError') == 'fail':
+            where = position.get('source', '') + (':%d' % position['line'] if 'line' in position else ' offset %s' % position.get('offset'))
+            raise RuntimeError('row error at %s: %s (processing.on_error is "fail")' % (where, message))
         self.out_dead.append((position, reason, message, raw))
 
     def process(self, text, position, now_ms=0):
