@@ -7,8 +7,8 @@
  */
 import { EngineError } from '../../errors.js';
 import type { Expr } from '../../expr/ast.js';
-import { BUILTIN_MAP, CONFIG_FUNCTION, type ArgInfo, type FunctionDef } from '../../expr/functions.js';
-import type { ConfigLookup } from '../../expr/compile.js';
+import { BUILTIN_MAP, type ArgInfo, type FunctionDef } from '../../expr/functions.js';
+import { fieldRead, resolveCall, typedArgs, type ConfigLookup, type Typed } from '../../expr/compile.js';
 import { parseEntry } from '../../expr/parser.js';
 import type { AggregationPlan } from '../../aggregate/rules.js';
 import type { FieldType, InputField } from '../../types.js';
@@ -51,11 +51,6 @@ export function pyFloatLiteral(x: number): string {
 function pyIntLiteral(v: number | bigint): string {
   const t = typeof v === 'bigint' ? v.toString() : String(v);
   return t.startsWith('-') ? `(${t})` : t;
-}
-
-interface Typed {
-  type: FieldType;
-  code: string;
 }
 
 /** Python names of the user's Python twins: function name → `U_<name>` (a callable in the generated module). */
@@ -170,12 +165,8 @@ function emitBuiltin(name: string, c: string[], args: ArgInfo[], r: FieldType): 
 
 export function pythonExpr(node: Expr, ctx: PyExprContext): Typed {
   switch (node.kind) {
-    case 'field': {
-      const f = ctx.fields.get(node.name);
-      if (!f) throw new EngineError('FieldNotExists', `Field with name '${node.name}' does not exists`, node);
-      ctx.used.add(f.slot);
-      return { type: f.type, code: `r[${f.slot}]` };
-    }
+    case 'field':
+      return fieldRead(node, ctx.fields, ctx.used);
     case 'literal':
       switch (node.type) {
         case 'LongType':
@@ -188,33 +179,11 @@ export function pythonExpr(node: Expr, ctx: PyExprContext): Typed {
           return { type: 'StringType', code: pyStringLiteral(node.value as string) };
       }
     case 'call': {
-      const fn = ctx.functions.get(node.name);
-      if (!fn) throw new EngineError('OperationNotSupportedError', `Operation '${node.name}' is not supported.`, node.nameSpan);
-      if (node.args.length !== fn.arity) {
-        throw new EngineError(
-          'IncorrectArgumentsAmountForOperationError',
-          `Operation '${node.name}' expects ${fn.arity} arguments, got ${node.args.length}.`,
-          node,
-        );
-      }
-      if (node.name === CONFIG_FUNCTION && fn === BUILTIN_MAP.get(CONFIG_FUNCTION)) {
-        const arg = node.args[0]!;
-        if (arg.kind !== 'literal' || arg.type !== 'StringType') {
-          throw new EngineError('IncorrectArgumentTypeForOperationError', `config expects a string literal path such as config('input.options.port')`, arg);
-        }
-        const found = ctx.configLookup?.(arg.value as string);
-        if (!found) throw new EngineError('ConfigError', `config('${arg.value}'): no value at path '${arg.value}' in the config file`, arg);
-        return configValue(found.value, found.isInteger, arg.value as string, arg);
-      }
-      const args: ArgInfo[] = [];
-      const code: string[] = [];
-      for (const a of node.args) {
-        const t = pythonExpr(a, ctx);
-        args.push({ type: t.type, node: a });
-        code.push(t.code);
-      }
-      const type = fn.resultType(args);
-      if (BUILTIN_MAP.get(node.name) === fn) return { type, code: emitBuiltin(node.name, code, args, type) };
+      const target = resolveCall(node, ctx.functions, ctx.configLookup);
+      if (target.kind === 'config') return configValue(target.value, target.isInteger, target.path, target.arg);
+      const { args, code } = typedArgs(node, (a) => pythonExpr(a, ctx));
+      const type = target.fn.resultType(args);
+      if (BUILTIN_MAP.get(node.name) === target.fn) return { type, code: emitBuiltin(node.name, code, args, type) };
       if (!ctx.twins?.transforms.has(node.name)) {
         throw new EngineError('OperationNotSupportedError', `extension function '${node.name}' has no Python twin`, node.nameSpan);
       }

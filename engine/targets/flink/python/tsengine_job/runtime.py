@@ -216,8 +216,7 @@ def json_string(s):
     return json.dumps(s, ensure_ascii=False)
 
 
-def json_value(v, t):
-    """A value as JSON text: integers with all their digits, doubles in Python repr, non-finite → null."""
+def _json_scalar(v, t, text, integral):
     if v is True:
         return 'true'
     if v is False:
@@ -225,12 +224,17 @@ def json_value(v, t):
     if v is None:
         return 'null'
     if type(v) is str:
-        return json_string(v)
+        return text(v)
     if type(v) is float:
         if v != v or v == INF or v == -INF:
             return 'null'
-        return repr(v) if t in FLOAT_TYPES else str(int(v))
+        return str(int(v)) if integral(t) else repr(v)
     return str(v)
+
+
+def json_value(v, t):
+    """A value as JSON text: integers with all their digits, doubles in Python repr, non-finite → null."""
+    return _json_scalar(v, t, json_string, lambda t: t not in FLOAT_TYPES)
 
 
 def _days_to_civil(z):
@@ -342,25 +346,17 @@ def alert_reference_line(a, key_types):
         a.module, alert_time_utc(a.time_ms), a.field, key_part, repr(float(a.lower)), repr(float(a.upper)), py_repr(a.value, a.value_type))
 
 
+_PY_JSON_ESC = {'"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f'}
+
+
 def py_json_string(s):
     """Python json.dumps of a str as the reference's Kafka alerts carry it (everything outside 0x20–0x7e escaped)."""
     out = ['"']
     for ch in s:
         c = ord(ch)
-        if ch == '"':
-            out.append('\\"')
-        elif ch == '\\':
-            out.append('\\\\')
-        elif ch == '\n':
-            out.append('\\n')
-        elif ch == '\r':
-            out.append('\\r')
-        elif ch == '\t':
-            out.append('\\t')
-        elif ch == '\b':
-            out.append('\\b')
-        elif ch == '\f':
-            out.append('\\f')
+        esc = _PY_JSON_ESC.get(ch)
+        if esc is not None:
+            out.append(esc)
         elif c < 0x20 or c > 0x7e:
             for unit in (ch.encode('utf-16-be', 'surrogatepass')[i:i + 2] for i in range(0, 2 if c < 0x10000 else 4, 2)):
                 out.append('\\u%04x' % int.from_bytes(unit, 'big'))
@@ -371,19 +367,7 @@ def py_json_string(s):
 
 
 def _py_json_value(v, t):
-    if v is True:
-        return 'true'
-    if v is False:
-        return 'false'
-    if v is None:
-        return 'null'
-    if type(v) is str:
-        return py_json_string(v)
-    if type(v) is float:
-        if v != v or v in (INF, -INF):
-            return 'null'
-        return str(int(v)) if t in INTEGER_TYPES else repr(v)
-    return str(v)
+    return _json_scalar(v, t, py_json_string, lambda t: t in INTEGER_TYPES)
 
 
 def alert_kafka_key(a, key_types):
