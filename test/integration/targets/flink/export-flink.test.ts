@@ -13,6 +13,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
 import { startKafka, type KafkaServer } from '../../servers/kafka.js';
+import { startInflux } from '../../servers/influx.js';
+import { influxClient } from '../../../../engine/live/influx.js';
+import type { InfluxConnection } from '../../../../engine/config/model.js';
 import { combineExports, connectorJars, exportFlink, firstDifference, flinkVenv, readLines, REPO, runFlink, tsRun, type TsRun } from './flink-helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-engine-flink-'));
@@ -183,48 +186,73 @@ function generatedProject(name: string, inOrder: boolean, twins = false): { conf
   return { config, data };
 }
 
-// ---- the replay job -----------------------------------------------------------------------------------
+type Influx = Awaited<ReturnType<typeof startInflux>>;
 
-describe('export --target flink: the exported job computes what ts-engine computes', () => {
-  let venvOk = false;
-  beforeAll(() => {
-    flinkVenv();
-    venvOk = true;
-  });
+/** Every point of a measurement, in a fixed order, as comparable text (integers exact). */
+async function influxPoints(conn: InfluxConnection): Promise<string[]> {
+  const rows = await influxClient(conn).history({ measurement: conn.measurement, fromNs: 0n, toNs: 2n ** 62n, tags: [] });
+  return rows.map((r) => JSON.stringify(Object.entries(r).sort(), (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).sort();
+}
 
-  it('replays the sensors and netflow samples and generated inputs identically, Python twins included (one Flink job, parallelism 1 and 2)', () => {
-    expect(venvOk).toBe(true);
-    const lateProject = generatedProject('generated-late', false);
-    const orderedProject = generatedProject('generated-ordered', true);
-    const twinProject = generatedProject('generated-twins', false, true);
-    const cases = [
-      prepare('sensors', path.join(REPO, 'samples/sensors/config.json'), path.join(REPO, 'samples/sensors/data/sensors.csv'), 1),
-      prepare('netflow', path.join(REPO, 'samples/netflow/config.json'), path.join(REPO, 'samples/netflow/data/flows.csv'), 1),
-      prepare('generated-late', lateProject.config, lateProject.data, 1),
-      prepare('generated-ordered-p1', orderedProject.config, orderedProject.data, 1),
-      prepare('generated-ordered-p2', orderedProject.config, orderedProject.data, 2),
-      prepare('generated-twins', twinProject.config, twinProject.data, 1),
-    ];
-    expect(cases[5]!.expected.alerts.filter((l) => l.startsWith('{"module": "High"')).length).toBeGreaterThan(0);
-    // the generated inputs must really exercise late rows, row errors and empty windows
-    const late = cases[2]!.deadExpected;
-    expect(late.filter((l) => l.includes('"reason":"late"')).length).toBeGreaterThan(5);
-    expect(late.filter((l) => l.includes('"reason":"division by zero"')).length).toBeGreaterThan(0);
-    expect(late.filter((l) => l.includes('"reason":"bad LongType"')).length).toBeGreaterThan(0);
-    expect(cases[3]!.deadExpected.filter((l) => l.includes('"reason":"late"'))).toEqual([]);
-    expect(cases[2]!.expected.alerts.length).toBeGreaterThan(0);
-    expect(cases[2]!.expected.windows.some((l) => /"total": \d{17,}/.test(l))).toBe(true);
+/** The sensor sample writing to InfluxDB in both forms; `who` names the database/measurement so ts-engine and the job write apart. */
+function influxConfig(who: string, influx1: Influx, influx2: Influx): Record<string, any> {
+  const cfg = JSON.parse(fs.readFileSync(path.join(REPO, 'samples/sensors/config.json'), 'utf8'));
+  const dir = path.join(REPO, 'samples/sensors');
+  cfg.input.data_structure = path.join(dir, cfg.input.data_structure);
+  cfg.input.options.path = path.join(dir, cfg.input.options.path);
+  delete cfg.analysis;
+  cfg.outputs = [
+    { method: 'influx', options: { influx: { host: '127.0.0.1', port: influx1.port, database: `${who}_db`, measurement: 'points' } } },
+    {
+      method: 'influx',
+      options: { influx: { url: influx2.url, token: influx2.token, org: influx2.org, bucket: influx2.bucket, measurement: `points_${who}` } },
+    },
+  ];
+  return cfg;
+}
 
-    const jobDir = path.join(tmp, 'replay-job');
-    const modules = combineExports(
-      cases.map((c) => c.exportDir),
-      jobDir,
-    );
-    const out = (c: Case, what: string) => path.join(tmp, `${c.name}.flink-${what}.jsonl`);
-    const started = Date.now();
-    runFlink(
-      jobDir,
-      cases.map((c, i) => ({
+async function replayCases(influx1: Influx, influx2: Influx): Promise<void> {
+  const lateProject = generatedProject('generated-late', false);
+  const orderedProject = generatedProject('generated-ordered', true);
+  const twinProject = generatedProject('generated-twins', false, true);
+  const cases = [
+    prepare('sensors', path.join(REPO, 'samples/sensors/config.json'), path.join(REPO, 'samples/sensors/data/sensors.csv'), 1),
+    prepare('netflow', path.join(REPO, 'samples/netflow/config.json'), path.join(REPO, 'samples/netflow/data/flows.csv'), 1),
+    prepare('generated-late', lateProject.config, lateProject.data, 1),
+    prepare('generated-ordered-p1', orderedProject.config, orderedProject.data, 1),
+    prepare('generated-ordered-p2', orderedProject.config, orderedProject.data, 2),
+    prepare('generated-twins', twinProject.config, twinProject.data, 1),
+  ];
+  expect(cases[5]!.expected.alerts.filter((l) => l.startsWith('{"module": "High"')).length).toBeGreaterThan(0);
+  // the generated inputs must really exercise late rows, row errors and empty windows
+  const late = cases[2]!.deadExpected;
+  expect(late.filter((l) => l.includes('"reason":"late"')).length).toBeGreaterThan(5);
+  expect(late.filter((l) => l.includes('"reason":"division by zero"')).length).toBeGreaterThan(0);
+  expect(late.filter((l) => l.includes('"reason":"bad LongType"')).length).toBeGreaterThan(0);
+  expect(cases[3]!.deadExpected.filter((l) => l.includes('"reason":"late"'))).toEqual([]);
+  expect(cases[2]!.expected.alerts.length).toBeGreaterThan(0);
+  expect(cases[2]!.expected.windows.some((l) => /"total": \d{17,}/.test(l))).toBe(true);
+
+  // the sensor sample into InfluxDB (v1 and v2 forms): ts-engine and the job write to their own database/measurements
+  const tsInflux = write(
+    path.join(tmp, 'influx-ts.json'),
+    JSON.stringify({ ...influxConfig('ts', influx1, influx2), outputs: influxConfig('ts', influx1, influx2).outputs }),
+  );
+  const tsInfluxRun = tsRun(tsInflux, path.join(tmp, 'influx-ts-dead.jsonl'));
+  expect(tsInfluxRun.windows).toEqual([]);
+  const flinkInflux = write(path.join(tmp, 'influx-flink', 'config.json'), JSON.stringify(influxConfig('flink', influx1, influx2)));
+  const influxExport = path.join(tmp, 'influx-flink-export');
+  exportFlink(flinkInflux, influxExport);
+  expect(fs.readFileSync(path.join(influxExport, 'tsengine_job/generated.py'), 'utf8')).not.toContain(influx2.token);
+
+  const jobDir = path.join(tmp, 'replay-job');
+  const modules = combineExports([...cases.map((c) => c.exportDir), influxExport], jobDir);
+  const out = (c: Case, what: string) => path.join(tmp, `${c.name}.flink-${what}.jsonl`);
+  const started = Date.now();
+  runFlink(
+    jobDir,
+    cases
+      .map((c, i) => ({
         module: modules[i]!,
         args: [
           '--replay',
@@ -238,14 +266,57 @@ describe('export --target flink: the exported job computes what ts-engine comput
           '--parallelism',
           String(c.parallelism),
         ],
-      })),
-    );
-    process.stderr.write(`flink replay job (${cases.length} pipelines): ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
-    for (const c of cases) {
-      expect(c.expected.windows.length, c.name).toBeGreaterThan(0);
-      expect(firstDifference(c.expected.windows, readLines(out(c, 'windows'))), `${c.name}: windows`).toBeUndefined();
-      expect(firstDifference(c.expected.alerts, readLines(out(c, 'alerts'))), `${c.name}: alerts`).toBeUndefined();
-      expect(firstDifference(c.deadExpected, readLines(out(c, 'dead'))), `${c.name}: dead letters`).toBeUndefined();
+      }))
+      .concat([{ module: modules[cases.length]!, args: ['--replay', path.join(REPO, 'samples/sensors/data/sensors.csv'), '--parallelism', '2'] }]),
+    undefined,
+    { TS_ENGINE_OUTPUTS_1_INFLUX_TOKEN: influx2.token },
+  );
+  process.stderr.write(`flink replay job (${cases.length + 1} pipelines): ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  for (const c of cases) {
+    expect(c.expected.windows.length, c.name).toBeGreaterThan(0);
+    expect(firstDifference(c.expected.windows, readLines(out(c, 'windows'))), `${c.name}: windows`).toBeUndefined();
+    expect(firstDifference(c.expected.alerts, readLines(out(c, 'alerts'))), `${c.name}: alerts`).toBeUndefined();
+    expect(firstDifference(c.deadExpected, readLines(out(c, 'dead'))), `${c.name}: dead letters`).toBeUndefined();
+  }
+  const v1 = (db: string): InfluxConnection => ({ kind: 'v1', url: influx1.url, database: db, measurement: 'points' });
+  const v2 = (m: string): InfluxConnection => ({
+    kind: 'v2',
+    url: influx2.url,
+    token: influx2.token,
+    org: influx2.org,
+    bucket: influx2.bucket,
+    measurement: m,
+  });
+  const [ts1, fl1, ts2, fl2] = await Promise.all([
+    influxPoints(v1('ts_db')),
+    influxPoints(v1('flink_db')),
+    influxPoints(v2('points_ts')),
+    influxPoints(v2('points_flink')),
+  ]);
+  expect(ts1.length).toBe(1800);
+  expect(fl1).toEqual(ts1);
+  expect(ts2.length).toBe(1800);
+  expect(fl2).toEqual(ts2);
+}
+
+// ---- the replay job -----------------------------------------------------------------------------------
+
+describe('export --target flink: the exported job computes what ts-engine computes', () => {
+  let venvOk = false;
+  beforeAll(() => {
+    flinkVenv();
+    venvOk = true;
+  });
+
+  it('replays the sensors and netflow samples and generated inputs identically, Python twins and InfluxDB v1/v2 outputs included (one Flink job, parallelism 1 and 2)', async () => {
+    expect(venvOk).toBe(true);
+    const influx1 = await startInflux({ version: '1.8' });
+    const influx2 = await startInflux({ version: '2.7' });
+    try {
+      await replayCases(influx1, influx2);
+    } finally {
+      await influx1.stop();
+      await influx2.stop();
     }
   });
 

@@ -75,7 +75,7 @@ export function combineExports(exportDirs: string[], jobDir: string): string[] {
 }
 
 /** Runs the pipelines in one Flink job (local mode); returns the job's stderr. */
-export function runFlink(jobDir: string, pipelines: { module: string; args: string[] }[], jars?: string): string {
+export function runFlink(jobDir: string, pipelines: { module: string; args: string[] }[], jars?: string, extraEnv: Record<string, string> = {}): string {
   const venv = flinkVenv();
   const spec = path.join(jobDir, 'spec.json');
   fs.writeFileSync(spec, JSON.stringify({ jobDir, pipelines, jars: jars ?? null }));
@@ -83,7 +83,7 @@ export function runFlink(jobDir: string, pipelines: { module: string; args: stri
     encoding: 'utf8',
     timeout: 600_000,
     maxBuffer: 1 << 28,
-    env: { ...process.env, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}` },
+    env: { ...process.env, ...extraEnv, PATH: `${path.join(venv, 'bin')}:${process.env.PATH}` },
   });
   if (r.status !== 0) throw new Error(`the Flink job failed (${r.status}):\n${r.stderr.slice(-6000)}`);
   return r.stderr;
