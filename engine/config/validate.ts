@@ -219,6 +219,7 @@ class Validator {
       databases,
       analysis: analysis ?? undefined,
       extensions,
+      extensionTwins: this.extensionTwins,
     };
   }
 
@@ -604,20 +605,36 @@ class Validator {
     return out;
   }
 
+  /** Python twins of extension modules (`{"module", "python"}` entries), parallel to the module list. */
+  extensionTwins: (string | undefined)[] = [];
+
   private extensions(root: Obj): string[] {
     const ext = root.extensions;
     if (ext === undefined) return [];
-    if (!Array.isArray(ext) || ext.some((x) => typeof x !== 'string')) {
-      this.err('extensions', 'extensions must be an array of module paths (relative to the config file)');
+    const entryOk = (x: unknown) =>
+      typeof x === 'string' || (isObj(x) && typeof x.module === 'string' && (x.python === undefined || typeof x.python === 'string'));
+    if (!Array.isArray(ext) || !ext.every(entryOk)) {
+      this.err('extensions', 'extensions must be an array of module paths (relative to the config file), or {"module": <path>, "python": <path>} objects');
       return [];
     }
     const out: string[] = [];
     ext.forEach((x, i) => {
-      const abs = this.resolve(x as string);
-      if (!this.io.exists(abs)) this.err(`extensions[${i}]`, `extension module ${abs} does not exist`, 'ImportError');
+      const entry = typeof x === 'string' ? { module: x } : (x as { module: string; python?: string });
+      const p = typeof x === 'string' ? `extensions[${i}]` : `extensions[${i}].module`;
+      const abs = this.resolve(entry.module);
+      if (!this.io.exists(abs)) this.err(p, `extension module ${abs} does not exist`, 'ImportError');
       out.push(abs);
+      this.extensionTwins.push(entry.python === undefined ? undefined : this.pythonTwin(entry.python, `extensions[${i}].python`));
     });
     return out;
+  }
+
+  private pythonTwin(rel: string, p: string): string {
+    const [file, cls] = rel.split('#');
+    const abs = this.resolve(file!);
+    if (!/\.py$/.test(abs)) this.err(p, `${p} must name a Python file (.py), got ${JSON.stringify(rel)}`);
+    else if (!this.io.exists(abs)) this.err(p, `Python twin ${abs} does not exist`, 'ImportError');
+    return cls === undefined ? abs : `${abs}#${cls}`;
   }
 
   // ---- analysis ----------------------------------------------------------
@@ -816,7 +833,9 @@ class Validator {
           return;
         }
       }
-      out.push({ module: resolved, builtin, exportName, name, options: opts, index });
+      const python = typeof e.python === 'string' ? this.pythonTwin(e.python, `${ep}.python`) : undefined;
+      if (e.python !== undefined && typeof e.python !== 'string') this.err(`${ep}.python`, `${ep}.python must be the path of a Python file`);
+      out.push({ module: resolved, builtin, exportName, name, options: opts, index, ...(python !== undefined ? { python } : {}) });
     });
     return ok ? out : undefined;
   }
