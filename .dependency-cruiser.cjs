@@ -14,7 +14,7 @@ const LAYERS = [
   ['analysis', '^engine/analysis/'],
   ['pipeline', '^engine/pipeline/'],
   ['parallel', '^engine/parallel/'],
-  ['export', '^engine/export/'],
+  ['export', '^engine/(export|targets)/'],
   ['facade', '^engine/(index\\.ts|facade-types\\.ts|facade/)'],
   ['cli', '^engine/cli/'],
 ];

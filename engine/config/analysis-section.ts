@@ -18,6 +18,7 @@ import { selectStore } from '../core/store.js';
 import type { DiagnosticSink } from '../options/diagnostics.js';
 import { type Obj, type ParseEnv, isObj, num, str } from '../options/spec.js';
 import type { AlertSinkConfig, AnalysisConfig, AnalysisRuleConfig, ConfigIO, HistoryConfig, InputConfig, OutputConfig } from './model.js';
+import { pythonTwin } from './twins.js';
 
 export class AnalysisSection {
   constructor(
@@ -195,7 +196,9 @@ export class AnalysisSection {
           return;
         }
       }
-      out.push({ module: resolved, builtin, exportName, name, options: opts, index });
+      const python = typeof e.python === 'string' ? pythonTwin(e.python, `${ep}.python`, this.env, this.io) : undefined;
+      if (e.python !== undefined && typeof e.python !== 'string') this.err(`${ep}.python`, `${ep}.python must be the path of a Python file`);
+      out.push({ module: resolved, builtin, exportName, name, options: opts, index, ...(python !== undefined ? { python } : {}) });
     });
     return ok ? out : undefined;
   }

@@ -37,6 +37,8 @@ export interface AnalysisRuleConfig {
   name: string;
   options: Record<string, unknown>;
   index: number;
+  /** a Python twin of a module-path analysis (absolute path, optional #Class), for the Flink export */
+  python?: string;
 }
 
 export interface AnalysisConfig {
@@ -62,6 +64,8 @@ export interface PipelineConfig {
   databases: Record<string, string>;
   analysis?: AnalysisConfig;
   extensions: string[];
+  /** Python twin of each extension module (absolute path), for the Flink export; parallel to `extensions` */
+  extensionTwins: (string | undefined)[];
   /** dead-letter JSONL file (CLI --dead-letter) when no SQLite store exists */
   deadLetterPath?: string;
 }

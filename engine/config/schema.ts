@@ -104,6 +104,7 @@ function ruleSchema(): JsonSchema {
       name: str('Label used in alerts.'),
       options: { type: 'object', description: 'Options of the analysis.' },
       option: { type: 'object', description: 'Alternative spelling of options.' },
+      python: str('A Python twin of a module-path analysis (./my_analysis.py[#ClassName]), used by `export --target flink`.'),
     },
     allOf: byMethod('module', ANALYSES, ['options', 'option']),
   };
@@ -154,8 +155,21 @@ function configSchema(): JsonSchema {
       },
       extensions: {
         type: 'array',
-        items: { type: 'string' },
-        description: 'JS/TS modules exporting transformFunctions, aggregateFunctions and analyses.',
+        items: {
+          oneOf: [
+            { type: 'string' },
+            {
+              type: 'object',
+              required: ['module'],
+              properties: {
+                module: str('The JS/TS module path.'),
+                python: str('A Python twin of the module (transform_functions, aggregate_functions, analyses), used by `export --target flink`.'),
+              },
+            },
+          ],
+        },
+        description:
+          'JS/TS modules exporting transformFunctions, aggregateFunctions and analyses; {"module", "python"} names a Python twin for the Flink export.',
       },
       analysis: {
         type: 'object',

@@ -17,6 +17,7 @@ import type { ParsedJson } from '../options/json.js';
 import { type Obj, type ParseEnv, bool, isObj, num, oneOf, str, typeName } from '../options/spec.js';
 import { AnalysisSection } from './analysis-section.js';
 import { parseDataStructure, parseDoc } from './data-structure.js';
+import { pythonTwin } from './twins.js';
 import type { ConfigIO, InputConfig, OutputConfig, PipelineConfig } from './model.js';
 
 export type { ConfigIO } from './model.js';
@@ -145,6 +146,7 @@ class Validator {
       databases,
       analysis: analysis ?? undefined,
       extensions,
+      extensionTwins: this.extensionTwins,
     };
   }
 
@@ -420,18 +422,26 @@ class Validator {
     return out;
   }
 
+  /** Python twins of extension modules (`{"module", "python"}` entries), parallel to the module list. */
+  extensionTwins: (string | undefined)[] = [];
+
   private extensions(root: Obj): string[] {
     const ext = root.extensions;
     if (ext === undefined) return [];
-    if (!Array.isArray(ext) || ext.some((x) => typeof x !== 'string')) {
-      this.err('extensions', 'extensions must be an array of module paths (relative to the config file)');
+    const entryOk = (x: unknown) =>
+      typeof x === 'string' || (isObj(x) && typeof x.module === 'string' && (x.python === undefined || typeof x.python === 'string'));
+    if (!Array.isArray(ext) || !ext.every(entryOk)) {
+      this.err('extensions', 'extensions must be an array of module paths (relative to the config file), or {"module": <path>, "python": <path>} objects');
       return [];
     }
     const out: string[] = [];
     ext.forEach((x, i) => {
-      const abs = this.resolve(x as string);
-      if (!this.io.exists(abs)) this.err(`extensions[${i}]`, `extension module ${abs} does not exist`, 'ImportError');
+      const entry = typeof x === 'string' ? { module: x } : (x as { module: string; python?: string });
+      const p = typeof x === 'string' ? `extensions[${i}]` : `extensions[${i}].module`;
+      const abs = this.resolve(entry.module);
+      if (!this.io.exists(abs)) this.err(p, `extension module ${abs} does not exist`, 'ImportError');
       out.push(abs);
+      this.extensionTwins.push(entry.python === undefined ? undefined : pythonTwin(entry.python, `extensions[${i}].python`, this.env, this.io));
     });
     return out;
   }
