@@ -8,6 +8,8 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { StoreRef } from '../core/store.js';
+import type { InfluxTestArgs } from '../connectors/influx/probe.js';
+import type { KafkaConnectionArgs } from '../connectors/kafka-admin.js';
 import type { FieldType } from '../core/types.js';
 import type { TimeUnit } from '../core/time.js';
 import type { InputField } from '../core/types.js';
@@ -17,28 +19,13 @@ import type { DiagnosticSink } from '../options/diagnostics.js';
 import type { AlertSink, HistorySource, Sink, SinkContext, Source } from './types.js';
 import type { UserAnalysis } from '../extensions/types.js';
 
-/** A connection to test, as the Connections panel's forms hold it. */
+/** A connection to test, as the Connections panel's forms hold it (the connectors' probe arguments). */
 export type ConnectionTarget =
-  | {
-      kind: 'kafka';
-      brokers: string[];
-      clientId?: string;
-      ssl?: boolean | Obj;
-      sasl?: { mechanism: string; username: string; password: string };
-      topic?: string;
-      consumerGroup?: string;
-    }
-  | {
-      kind: 'influx';
-      url: string;
-      username?: string;
-      password?: string;
-      database?: string;
-      token?: string;
-      org?: string;
-      bucket?: string;
-      measurement?: string;
-    };
+  | ({ kind: 'kafka'; sasl?: { mechanism: string; username: string; password: string }; topic?: string; consumerGroup?: string } & Omit<
+      KafkaConnectionArgs,
+      'sasl' | 'timeoutMs'
+    >)
+  | ({ kind: 'influx'; url: string; measurement?: string } & Omit<InfluxTestArgs, 'timeoutMs' | 'host' | 'port' | 'ssl'>);
 
 export interface HealthContext {
   /** time allowed for the whole check */

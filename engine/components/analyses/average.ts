@@ -1,24 +1,12 @@
 /** AverageAnalysis (docs/semantics.md#built-in-analyses): compares each value with the average of the last `num_average` windows. */
-import type { AlertSender, HistoryAccessor, HistoryPoint, UserAnalysis } from '../../extensions/types.js';
-import { int, obj } from '../../options/spec.js';
-import type { AnalysisDescriptor } from '../descriptor.js';
-import { checkDeviation, checkDeviationColumns, countMessage, deviationSpec, numeric } from './deviation.js';
+import type { AlertSender, HistoryAccessor, HistoryPoint } from '../../extensions/types.js';
+import { DeviationAnalysis, checkDeviation, deviationDescriptor, numeric } from './deviation.js';
 
-interface AverageOptions {
-  deviation: Record<string, number>;
-  num_average: number;
-}
-
-export class AverageAnalysis implements UserAnalysis {
-  private readonly deviation: [string, number][];
+export class AverageAnalysis extends DeviationAnalysis {
   private readonly numAverage: number;
-  constructor(
-    options: unknown,
-    readonly name: string,
-  ) {
-    const o = options as AverageOptions;
-    this.deviation = Object.entries(o.deviation);
-    this.numAverage = o.num_average;
+  constructor(options: unknown, name: string) {
+    super(options, name);
+    this.numAverage = (options as { num_average: number }).num_average;
   }
   async analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> {
     const past: HistoryPoint[] = [];
@@ -38,24 +26,9 @@ export class AverageAnalysis implements UserAnalysis {
   }
 }
 
-const count = countMessage('AverageAnalysis', 'num_average');
-const options = obj({
-  deviation: deviationSpec('AverageAnalysis'),
-  num_average: int({ min: 1 })
-    .required()
-    .describe('Compare with the average of this many past windows.')
-    .messages({ missing: () => count(undefined), invalid: count }),
-});
-
-export const averageAnalysis: AnalysisDescriptor<'AverageAnalysis', AverageOptions> = {
-  kind: 'analysis',
-  name: 'AverageAnalysis',
-  doc: 'Alerts when a value deviates by more than the given percentage from the average of the same key’s last num_average windows.',
-  options,
-  check(raw, ctx) {
-    options.parseAt(raw, { path: ctx.optionsPath, parent: '', key: '' }, { sink: ctx.sink, resolve: (p) => p, exists: () => true });
-    checkDeviationColumns((raw as { deviation?: unknown } | undefined)?.deviation, ctx);
-  },
-  create: (o, name) => new AverageAnalysis(o, name),
-  lookbackWindows: (o) => Number((o as Partial<AverageOptions>).num_average) || 1,
-};
+export const averageAnalysis = deviationDescriptor<'AverageAnalysis', { deviation: Record<string, number>; num_average: number }>(
+  'AverageAnalysis',
+  'Alerts when a value deviates by more than the given percentage from the average of the same key’s last num_average windows.',
+  { key: 'num_average', doc: 'Compare with the average of this many past windows.' },
+  (o, name) => new AverageAnalysis(o, name),
+);

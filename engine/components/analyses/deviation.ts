@@ -4,10 +4,10 @@
  * `deviation` option against the aggregated columns.
  */
 import type { Value } from '../../core/types.js';
-import type { AlertSender, HistoryAccessor, HistoryPoint } from '../../extensions/types.js';
-import { num, record } from '../../options/spec.js';
+import type { AlertSender, HistoryAccessor, HistoryPoint, UserAnalysis } from '../../extensions/types.js';
+import { int, num, obj, record } from '../../options/spec.js';
 import { toDouble } from '../../values/numeric.js';
-import type { AnalysisCheckContext } from '../descriptor.js';
+import type { AnalysisCheckContext, AnalysisDescriptor } from '../descriptor.js';
 
 /** History that can also be asked for the point an arbitrary time before the window end (the legacy time_delta form). */
 export interface TimedHistoryAccessor extends HistoryAccessor {
@@ -66,4 +66,45 @@ export function checkDeviationColumns(deviation: unknown, ctx: AnalysisCheckCont
       `An error in the analysis rule. The field {'${col}'} is not contained in set of fields after aggregation operation${ctx.keys.has(col) ? ' (it is a key field)' : ''} (aggregated: ${[...ctx.columns].join(', ')})`,
     );
   }
+}
+
+/** What the deviation analyses share: the columns they check with their percentages, and the rule's name. */
+export abstract class DeviationAnalysis implements UserAnalysis {
+  protected readonly deviation: [string, number][];
+  constructor(
+    options: unknown,
+    readonly name: string,
+  ) {
+    this.deviation = Object.entries((options as { deviation: Record<string, number> }).deviation);
+  }
+  abstract analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void>;
+}
+
+/** The descriptor of a deviation analysis: `deviation` plus one window count (`batch_number`, `num_average`). */
+export function deviationDescriptor<N extends string, O>(
+  name: N,
+  doc: string,
+  count: { key: string; doc: string },
+  create: (options: unknown, name: string) => UserAnalysis,
+): AnalysisDescriptor<N, O> {
+  const message = countMessage(name, count.key);
+  const options = obj({
+    deviation: deviationSpec(name),
+    [count.key]: int({ min: 1 })
+      .required()
+      .describe(count.doc)
+      .messages({ missing: () => message(undefined), invalid: message }),
+  });
+  return {
+    kind: 'analysis',
+    name,
+    doc,
+    options: options as never,
+    check(raw, ctx) {
+      options.parseAt(raw, { path: ctx.optionsPath, parent: '', key: '' }, { sink: ctx.sink, resolve: (p) => p, exists: () => true });
+      checkDeviationColumns((raw as { deviation?: unknown } | undefined)?.deviation, ctx);
+    },
+    create,
+    lookbackWindows: (o) => Number((o as Record<string, unknown>)[count.key]) || 1,
+  };
 }

@@ -3,26 +3,21 @@
  * `rule: {column: percent}` compares with the point time_delta before the window end and reports
  * as module "Analysis".
  */
-import type { AlertSender, HistoryAccessor, UserAnalysis } from '../../extensions/types.js';
+import type { AlertSender, HistoryAccessor } from '../../extensions/types.js';
 import { anything } from '../../options/spec.js';
 import type { AnalysisDescriptor } from '../descriptor.js';
-import { checkDeviation, numeric, type TimedHistoryAccessor } from './deviation.js';
+import { DeviationAnalysis, checkDeviation, numeric, type TimedHistoryAccessor } from './deviation.js';
 
 interface TimeDeltaOptions {
   deviation: Record<string, number>;
   time_delta: number;
 }
 
-export class TimeDeltaAnalysis implements UserAnalysis {
-  private readonly deviation: [string, number][];
+export class TimeDeltaAnalysis extends DeviationAnalysis {
   private readonly offsetMs: number;
-  constructor(
-    options: unknown,
-    readonly name: string,
-  ) {
-    const o = options as TimeDeltaOptions;
-    this.deviation = Object.entries(o.deviation);
-    this.offsetMs = Math.round(o.time_delta * 1000);
+  constructor(options: unknown, name: string) {
+    super(options, name);
+    this.offsetMs = Math.round((options as TimeDeltaOptions).time_delta * 1000);
   }
   async analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> {
     const h = await (history as TimedHistoryAccessor).at(this.offsetMs);

@@ -3,7 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Value } from '../../core/types.js';
 import type { HistoryQuery, HistorySource } from '../types.js';
 import { quoteIdent, tableColumns, type Db, type SqliteStores } from '../../connectors/sqlite-store.js';
-import { filePath, identifier, obj } from '../../options/spec.js';
+import { tableOptions } from '../outputs/sqlite.js';
 import type { HistoryDescriptor } from '../descriptor.js';
 
 export class SqliteHistory implements HistorySource {
@@ -56,10 +56,7 @@ export class SqliteHistory implements HistorySource {
   }
 }
 
-const options = obj({
-  path: filePath().required().describe('SQLite file, relative to the config file.'),
-  table: identifier().default('points').describe('Table (default points).'),
-})
+const options = tableOptions('SQLite file written by a sqlite output, relative to the config file.')
   .required()
   .messages({
     missing: (at) => `${at.path} must be an object {path, table}`,

@@ -161,10 +161,15 @@ export function readStoredWindows(db: Db, table: string, shape: RowShape, keyed:
   return { windows: out, truncated: total > maxWindows };
 }
 
-const options = obj({
-  path: filePath().required().describe('Database file, relative to the config file.'),
-  table: identifier().default('points').describe('Table name (default points).'),
-});
+/** `{path, table}` of a table in a SQLite file (the sqlite output, sqlite history) */
+export function tableOptions(pathDoc: string) {
+  return obj({
+    path: filePath().required().describe(pathDoc),
+    table: identifier().default('points').describe('Table name (default points).'),
+  });
+}
+
+const options = tableOptions('Database file, relative to the config file.');
 
 export const sqliteOutput: OutputDescriptor<'sqlite', { path: string; table: string }> = {
   kind: 'output',
