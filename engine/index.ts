@@ -3,30 +3,42 @@
  * tests use. Everything returned here is plain data (see facade-types.ts).
  */
 import fs from 'node:fs';
-import type { Value } from './types.js';
+import type { Value } from './core/types.js';
 import type { CellValue, CheckResult, PipelineSummary, PreviewResult, RowErrorEvent, WindowResult, AlertEvent } from './facade-types.js';
 import { checkConfig, nodeIO, type CheckOptions, type PipelinePlan } from './pipeline/plan.js';
 import type { LoadedExtensions } from './extensions/load.js';
 import { previewInSandbox } from './sandbox/remote-processor.js';
 import type { ConfigIO } from './config/validate.js';
-import { Processor, timeModeOf, type ClosedWindow } from './pipeline/processor.js';
-import { sortedGroups } from './sinks/format.js';
+import { Processor, timeModeOf } from './pipeline/processor.js';
+import type { ClosedWindow } from './core/window.js';
+import { sortedGroups } from './components/outputs/format.js';
 import { BUILTINS } from './expr/functions.js';
+import { outputDescriptor, sourceDescriptor } from './components/registry.js';
 import { BUILTIN_AGGREGATES } from './aggregate/functions.js';
-import type { Alert } from './alerts/alert-sink.js';
+import type { Alert } from './components/types.js';
 import type { DeadLetter } from './pipeline/dead-letters.js';
 
 export * from './facade-types.js';
-export type { Diagnostic } from './errors.js';
-export { formatDiagnostic } from './errors.js';
+export type { Diagnostic } from './core/errors.js';
+export { formatDiagnostic } from './core/errors.js';
 export { configJsonSchema, dataStructureJsonSchema } from './config/schema.js';
 export { checkConfig, nodeIO, type CheckOptions, type PipelinePlan } from './pipeline/plan.js';
 export type { ConfigIO } from './config/validate.js';
+export type { PipelineConfig } from './config/model.js';
 export { Runner, type RunStats, type RunnerOptions } from './pipeline/runner.js';
-export type { ClosedWindow } from './pipeline/processor.js';
-export type { Alert } from './alerts/alert-sink.js';
+export type { ClosedWindow } from './core/window.js';
+export type { Alert } from './components/types.js';
 export type { DeadLetter } from './pipeline/dead-letters.js';
-export { VirtualClock, systemClock, type Clock } from './window/clock.js';
+export { VirtualClock, systemClock, type Clock } from './core/clock.js';
+export { isLive, storeOf } from './pipeline/assembly.js';
+export { exportProject, type ExportedProject } from './export/reference.js';
+export { readHistory, alertsTableOf } from './facade/history.js';
+export { checkConnections, connectionDefaults, type ConnectionCheck } from './facade/connections.js';
+export type { HealthReport } from './components/descriptor.js';
+export { kafkaProblem, listTopics, testKafka } from './connectors/kafka-admin.js';
+export type { KafkaConnectionArgs, KafkaPartitionInfo, KafkaTestResult, KafkaTopicInfo, KafkaTopicList } from './connectors/kafka-admin.js';
+export { MAX_PER_SECOND, Tails, tailMessage, type TailEmit, type TailInfo, type TailMessage, type TailStartArgs } from './connectors/kafka-tail.js';
+export { testInflux, type InfluxTestArgs, type InfluxTestResult } from './connectors/influx/probe.js';
 
 export function toCell(v: Value): CellValue {
   return typeof v === 'bigint' ? { big: v.toString() } : v;
@@ -45,23 +57,14 @@ export function summarize(plan: PipelinePlan): PipelineSummary {
       const m = timeModeOf(plan);
       return m === 'whole' ? 'whole-file' : m;
     })(),
-    outputs: cfg.outputs.map((o) => ({
-      method: o.method,
-      main: o.main,
-      description:
-        o.method === 'sqlite'
-          ? `${o.path} (${o.table})`
-          : o.method === 'influx'
-            ? `${o.connection.url} ${o.connection.database ?? o.connection.bucket}/${o.connection.measurement}`
-            : `stdout (${o.format})`,
-    })),
+    outputs: cfg.outputs.map((o) => ({ method: o.method, main: o.main, description: outputDescriptor(o.method)!.describe(o) })),
     analyses: cfg.analysis?.rules.map((r) => ({ module: r.module, name: r.name })) ?? [],
   };
 }
 
 /**
  * `ts-engine check` as data: diagnostics for editor markers, and a summary for
- * completion. `options.loadUserModules: false` for a folder the user has not
+ * completion. `options.userModules: 'skip'` for a folder the user has not
  * trusted (nothing of it runs, docs/sandbox.md).
  */
 export async function check(
@@ -150,19 +153,20 @@ export async function preview(plan: PipelinePlan, opts: { lines?: string[]; maxR
   const maxRows = opts.maxRows ?? 1000;
   const input = plan.config.input;
   let lines = opts.lines;
+  const source = sourceDescriptor(input.source.type)!;
   if (!lines) {
-    const src = input.source;
-    lines = src.type === 'csv' && src.path !== '-' && fs.existsSync(src.path) ? readHeadLines(src.path, maxRows, src.header) : [];
+    const file = source.previewFile?.(input.source);
+    lines = file !== undefined && fs.existsSync(file) ? readHeadLines(file, maxRows, 'header' in input.source && input.source.header) : [];
   }
   lines = lines.slice(0, maxRows);
   const mode = timeModeOf(plan) === 'event' ? 'event' : 'whole';
   const rowErrors: RowErrorEvent[] = [];
-  const source = input.source.type === 'csv' ? input.source.path : input.source.topic;
+  const position = source.position(input.source);
   const failed = (i: number, f: { reason: string; message: string }) =>
-    rowErrors.push({ source, line: i + 1, reason: f.reason, message: f.message, raw: lines[i]! });
+    rowErrors.push({ source: position, line: i + 1, reason: f.reason, message: f.message, raw: lines[i]! });
   let kept: Value[][];
   let closed: ClosedWindow[];
-  if (plan.untrusted) throw new Error('this config uses user code of a folder that is not trusted; trust the folder to preview it');
+  if (plan.untrusted === 'rows') throw new Error('this config calls user functions of a folder that is not trusted; trust the folder to preview it');
   if (plan.userCode?.rows) {
     const { view, windows } = await previewInSandbox(plan, lines, mode);
     for (const f of view.failures) failed(f.row, f);

@@ -1,19 +1,21 @@
 /**
  * Runs the configured analyses after every window's outputs are confirmed
- * (10.1): per aggregate row, per rule in order. Built-ins run here; user
- * modules run in a worker with a time limit. A failing module is reported
+ * (docs/semantics.md#analysis): per aggregate row, per rule in order. Built-ins run here; user
+ * modules run in a sandbox process with time and memory limits (docs/sandbox.md). A failing module is reported
  * loudly and the pipeline goes on.
  */
-import type { FieldType, Value } from '../types.js';
+import type { FieldType, Value } from '../core/types.js';
 import type { AnalysisConfig } from '../config/model.js';
-import type { PipelinePlan } from '../pipeline/plan.js';
-import type { ClosedWindow } from '../pipeline/processor.js';
+import type { AggregationPlan } from '../aggregate/rules.js';
+import type { ClosedWindow } from '../core/window.js';
 import type { AlertMessage, UserAnalysis } from '../extensions/types.js';
-import type { Alert, AlertSink } from '../alerts/alert-sink.js';
-import { BUILTIN_ANALYSIS_CLASSES } from './builtin.js';
-import { RecordHistory, type HistorySource } from './history.js';
+import type { Alert, AlertSink } from '../components/types.js';
+import { analysisDescriptor } from '../components/registry.js';
+import { RecordHistory } from './history.js';
+import type { HistorySource } from '../components/types.js';
 import { UserAnalysisHost } from './user-host.js';
 import type { AnalysisModuleSpec } from '../sandbox/protocol.js';
+import type { SandboxPlan } from '../sandbox/plan.js';
 import { pyTuple } from '../values/python.js';
 
 export interface AnalyzerStats {
@@ -33,27 +35,28 @@ export class Analyzer {
   readonly stats: AnalyzerStats = { records: 0, lookups: 0, alerts: 0, failures: 0 };
 
   constructor(
-    plan: PipelinePlan,
+    agg: AggregationPlan,
+    /** the user modules of the plan, loaded in a sandbox (docs/sandbox.md) */
+    userCode: SandboxPlan | undefined,
     private readonly cfg: AnalysisConfig,
     private readonly history: HistorySource,
     private readonly sinks: AlertSink[],
     private readonly hooks: { warn(msg: string): void; onAlert?(a: Alert): void },
   ) {
-    const agg = plan.aggregation;
     this.keyFields = agg.keys.map((k) => k.name);
     this.keyTypes = agg.keys.map((k) => k.type);
     this.valueNames = agg.values.map((v) => v.name);
     this.valueTypes = new Map(agg.values.map((v) => [v.name, v.type]));
     const userSpecs: AnalysisModuleSpec[] = [];
     for (const rule of cfg.rules) {
-      if (rule.builtin) this.builtins.set(rule.index, new BUILTIN_ANALYSIS_CLASSES[rule.module]!(rule.options, rule.name));
+      if (rule.builtin) this.builtins.set(rule.index, analysisDescriptor(rule.module)!.create(rule.options, rule.name));
       else {
-        const at = plan.userCode?.analyses.get(rule.index);
+        const at = userCode?.analyses.get(rule.index);
         if (!at) throw new Error(`analysis ${rule.name} (${rule.module}) was not loaded`);
         userSpecs.push({ ruleIndex: rule.index, module: at.module, from: at.from, exportName: at.exportName, name: rule.name, options: rule.options });
       }
     }
-    const code = plan.userCode;
+    const code = userCode;
     if (userSpecs.length > 0 && code) {
       // the check's sandbox, unless the rows took it already
       const adopted = code.sandbox;

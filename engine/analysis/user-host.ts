@@ -7,7 +7,7 @@
  * stops answering is replaced for the next call.
  */
 import type { AlertMessage } from '../extensions/types.js';
-import type { Value } from '../types.js';
+import type { Value } from '../core/types.js';
 import type { RecordHistory } from './history.js';
 import { SandboxError, SandboxProcess } from '../sandbox/client.js';
 import type { AnalysisModuleSpec, ModuleBundle, SandboxEvent, SandboxLimits } from '../sandbox/protocol.js';

@@ -1,5 +1,5 @@
 /**
- * User modules (Section 11.2 / 15.6, docs/sandbox.md). Nothing of a module runs
+ * User modules (docs/semantics.md#user-code, docs/sandbox.md). Nothing of a module runs
  * in the engine's process: a trusted module is loaded in the sandbox, which
  * reports its shape (names, arity, signatures, which exports are analysis
  * classes) as plain data; an untrusted one is only parsed. Transformation and
@@ -7,9 +7,9 @@
  * exactly like built-ins; the generated code calls them as x[i], which only the
  * sandbox fills with the real functions.
  */
-import { EngineError } from '../errors.js';
-import type { FieldType } from '../types.js';
-import { ALL_TYPES, isPromotable } from '../types.js';
+import { EngineError } from '../core/errors.js';
+import type { FieldType } from '../core/types.js';
+import { ALL_TYPES, isPromotable } from '../core/types.js';
 import { BUILTIN_MAP, promote, type ArgInfo, type FunctionDef } from '../expr/functions.js';
 import { BUILTIN_AGGREGATE_MAP, type AggregateDef } from '../aggregate/functions.js';
 import type { ImplRef, ModuleBundle, ModuleShape, RawAggregate, RawTransform } from '../sandbox/protocol.js';
@@ -38,6 +38,8 @@ export interface LoadedExtensions {
   usedTransforms: Set<number>;
   /** one per extension module (undefined where it failed) */
   bundles: (ModuleBundle | undefined)[];
+  /** the module (index into the config's extensions) that defines each user function, aggregate and analysis */
+  origins: { functions: Map<string, number>; aggregates: Map<string, number>; analyses: Map<string, number> };
   errors: { moduleIndex: number; message: string }[];
   /** false: the modules were parsed, not loaded (a folder the user has not trusted) */
   loaded: boolean;
@@ -48,7 +50,7 @@ export interface LoadedExtensions {
 /** The folder is not trusted, so this could not be checked: a warning, never an error. */
 export class UncheckedError extends EngineError {}
 
-export const UNTRUSTED = 'not checked: the folder is not trusted';
+export const UNTRUSTED = 'not checked in restricted mode: user modules are not loaded until the folder is trusted';
 
 /** A user resultType rule has not been asked about these argument types yet (checkConfig asks the sandbox and compiles again). */
 export class PendingResultType extends Error {
@@ -79,6 +81,7 @@ export function emptyExtensions(): LoadedExtensions {
     aggregateRefs: [],
     usedTransforms: new Set(),
     bundles: [],
+    origins: { functions: new Map(), aggregates: new Map(), analyses: new Map() },
     errors: [],
     loaded: true,
     incomplete: false,
@@ -133,7 +136,10 @@ function addModule(ext: LoadedExtensions, moduleIndex: number, file: string, sha
   });
   for (const [name, isClass] of Object.entries(shape.analyses)) {
     if (!isClass) report(`analyses.${name} is not a class with an analysis(history, alerts) method`);
-    else ext.analyses.set(name, { module: moduleIndex, from: 'analyses', exportName: name });
+    else {
+      ext.analyses.set(name, { module: moduleIndex, from: 'analyses', exportName: name });
+      ext.origins.analyses.set(name, moduleIndex);
+    }
   }
 }
 
@@ -159,6 +165,7 @@ function addTransform(ext: LoadedExtensions, moduleIndex: number, index: number,
   const arity = fn.arity!;
   ext.transformImpls.push(inSandboxOnly);
   ext.transformRefs.push({ module: moduleIndex, index, name, arity });
+  ext.origins.functions.set(name, moduleIndex);
   const answers = new Map<string, { type: string } | { error: string }>();
   const resultType = (args: ArgInfo[]): FieldType => {
     const types = args.map((a) => a.type);
@@ -187,7 +194,7 @@ function addTransform(ext: LoadedExtensions, moduleIndex: number, index: number,
     signature: `${name}(${(params ?? Array.from({ length: arity }, () => 'any')).join(', ')}) → ${fn.returns ?? 'custom'}`,
     doc: fn.doc ?? 'User function.',
     resultType,
-    unchecked: unchecked ? `${name}: ${UNTRUSTED} (its module was parsed, not run)` : undefined,
+    unchecked: unchecked ? `Operation '${name}' is an extension function (its module was parsed, not run); ${UNTRUSTED}` : undefined,
     emit: (code, _args, result) => {
       ext.usedTransforms.add(implIndex);
       return `h.normResult(x[${implIndex}](${code.join(', ')}), '${result}', '${name}')`;
@@ -207,6 +214,7 @@ function addAggregate(ext: LoadedExtensions, moduleIndex: number, index: number,
   const implIndex = ext.aggregateImpls.length;
   ext.aggregateImpls.push(inSandboxOnly);
   ext.aggregateRefs.push({ module: moduleIndex, index, name: fn.name, arity: 2 });
+  ext.origins.aggregates.set(key, moduleIndex);
   const table = fn.resultTypes;
   const resultType = (t: FieldType): FieldType => {
     if (!table) return t;

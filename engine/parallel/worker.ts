@@ -6,16 +6,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkConfig, type PipelinePlan } from '../pipeline/plan.js';
 import { Processor } from '../pipeline/processor.js';
-import { CsvSource } from '../sources/csv.js';
+import { CsvSource } from '../components/sources/csv.js';
 import type { ChunkResult, ChunkTask } from './protocol.js';
-import { flatten } from '../pipeline/flat-window.js';
+import { flatten } from '../core/flat-window.js';
 
 const { configPath, configText } = workerData as { configPath: string; configText: string };
 let planPromise: Promise<PipelinePlan> | undefined;
 
 function plan(): Promise<PipelinePlan> {
   // plans with user functions never run here (parallelUnsupportedReason): no module is loaded
-  planPromise ??= checkConfig(configPath, configText, undefined, { loadUserModules: false }).then((o) => {
+  planPromise ??= checkConfig(configPath, configText, undefined, { userModules: 'skip' }).then((o) => {
     if (!o.plan) throw new Error(`config does not compile in the replay worker: ${o.diagnostics.map((d) => d.message).join('; ')}`);
     return o.plan;
   });

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Diagnostic, EngineError } from '../errors.js';
+import type { Diagnostic, EngineError } from '../core/errors.js';
 import { compileTransformations, type CompiledTransform, type ConfigLookup } from '../expr/compile.js';
 import { planAggregation, type AggregationPlan } from '../aggregate/rules.js';
 import { compileGroupOps, type GroupOps } from '../aggregate/groups.js';
@@ -20,33 +20,14 @@ import {
 } from '../extensions/load.js';
 import { validateConfig, type ConfigIO, type ValidationResult } from '../config/validate.js';
 import type { PipelineConfig, SandboxConfig } from '../config/model.js';
-import type { InputField } from '../types.js';
-import type { ParsedJson } from '../config/json.js';
-import type { DiagnosticSink } from '../config/diagnostics.js';
+import type { InputField } from '../core/types.js';
+import type { ParsedJson } from '../options/json.js';
+import type { DiagnosticSink } from '../options/diagnostics.js';
 import { expectedExportName, pickAnalysisClass } from '../analysis/modules.js';
+import { analysisDescriptor } from '../components/registry.js';
 import { ModuleInspector } from '../sandbox/inspect.js';
-import type { ModuleBundle, SandboxLimits, SandboxProcessorSpec } from '../sandbox/protocol.js';
-import type { SandboxProcess } from '../sandbox/client.js';
-
-/** Everything a run needs to host the plan's user code in a sandbox (docs/sandbox.md). */
-export interface SandboxPlan {
-  limits: SandboxLimits;
-  /** analysis.timeout_ms, else sandbox.timeout_ms */
-  analysisTimeoutMs: number;
-  /** every user module the run loads, extension modules first (in config order) */
-  bundles: ModuleBundle[];
-  /** project files granted to user code (sandbox.files): name → text */
-  files: Record<string, string>;
-  /** set when transformations or aggregations call user functions: the Processor then runs in the sandbox */
-  rows?: Omit<SandboxProcessorSpec, 'options'>;
-  /** user analysis rules by rule index */
-  analyses: Map<number, AnalysisLocator>;
-  /**
-   * A sandbox process that has loaded `bundles` already (the check's, kept with
-   * `keepSandbox`): the first component of the run that needs one takes it.
-   */
-  sandbox?: SandboxProcess;
-}
+import type { ModuleBundle, SandboxLimits } from '../sandbox/protocol.js';
+import type { SandboxPlan } from '../sandbox/plan.js';
 
 export interface PipelinePlan {
   config: PipelineConfig;
@@ -60,17 +41,22 @@ export interface PipelinePlan {
   timeSlot?: number;
   /** the plan's user code, when it has some */
   userCode?: SandboxPlan;
-  /** the plan needs user code that was not loaded (a folder the user has not trusted): it can be checked, not run */
-  untrusted?: boolean;
+  /**
+   * The plan needs user code that was not loaded (a folder the user has not trusted): it can be
+   * checked, not run. 'rows': its transformations or aggregations call user functions, so not
+   * even a preview can run; 'analyses': only its user analyses (which a preview never runs).
+   */
+  untrusted?: 'rows' | 'analyses';
 }
 
 export interface CheckOptions {
   /**
-   * false for a folder the user has not trusted: user modules are only parsed,
-   * never loaded, and what only running them could check is reported as a
-   * warning ("not checked: the folder is not trusted").
+   * 'skip' for a folder the user has not trusted (the workbench's restricted mode, `check
+   * --no-user-code`): user modules are only parsed, never loaded, and what only running them
+   * could check is reported as a warning ("not checked in restricted mode"), so nothing from the
+   * project runs during a check. 'load' (default) loads them in the sandbox (docs/sandbox.md).
    */
-  loadUserModules?: boolean;
+  userModules?: 'load' | 'skip';
   /** keep the sandbox the check loaded the modules in, for the run that follows (plan.userCode.sandbox) */
   keepSandbox?: boolean;
 }
@@ -163,7 +149,7 @@ export function configLookupFor(doc: ParsedJson | undefined, raw: unknown): Conf
 /**
  * Validate and compile a config: the `check` command, and the first step of
  * every run. User modules are loaded in a sandbox process, never here
- * (docs/sandbox.md); with `loadUserModules: false` they are only parsed.
+ * (docs/sandbox.md); with `userModules: 'skip'` they are only parsed.
  */
 export async function checkConfig(configPath: string, configText?: string, io: ConfigIO = nodeIO, options: CheckOptions = {}): Promise<CheckOutcome> {
   let text = configText;
@@ -192,7 +178,7 @@ export async function checkConfig(configPath: string, configText?: string, io: C
   const validation = validateConfig(configPath, text, io);
   const sink = validation.sink;
   const config = validation.config;
-  const trusted = options.loadUserModules !== false;
+  const trusted = options.userModules !== 'skip';
   const sandbox = config?.sandbox ?? validation.partial?.sandbox;
   const configDir = path.dirname(path.resolve(configPath));
   const files = sandbox ? readGrantedFiles(sandbox, configDir, io, sink) : {};
@@ -209,6 +195,7 @@ export async function checkConfig(configPath: string, configText?: string, io: C
       if (part?.fields && part.processing && part.extensions && (inspector || !trusted)) {
         const { fields, processing } = part;
         const ext = part.extensions.length > 0 ? await loadExtensions(part.extensions, inspector) : emptyExtensions();
+        if (!trusted) warnParsedOnly(part.extensions, sink);
         extensions = ext;
         if (ext.errors.length === 0)
           await compileAsking(() => compileCore(fields, processing, validation.configDoc, part.raw, sink, ext), inspector, part.extensions);
@@ -218,6 +205,7 @@ export async function checkConfig(configPath: string, configText?: string, io: C
 
     const extensions = config.extensions.length > 0 ? await loadExtensions(config.extensions, inspector) : emptyExtensions();
     for (const e of extensions.errors) sink.report(`extensions[${e.moduleIndex}]`, 'ImportError', e.message);
+    if (!trusted) warnParsedOnly(config.extensions, sink);
 
     const plan = await compileAsking(() => compilePlan(config, validation.configDoc, sink, extensions), inspector, config.extensions);
     const analyses = new Map<number, AnalysisLocator>();
@@ -226,9 +214,9 @@ export async function checkConfig(configPath: string, configText?: string, io: C
     const all = diagnostics();
     const ok = !all.some((d) => d.severity === 'error');
     if (plan && ok) {
-      const rows = plan.extensions.usedTransforms.size > 0 || plan.aggregation.values.some((v) => v.fn.user);
+      const rows = rowsCallUserCode(plan.extensions, plan.aggregation);
       if (rows || analyses.size > 0 || (!trusted && config.analysis?.rules.some((r) => !r.builtin))) {
-        if (!trusted) plan.untrusted = true;
+        if (!trusted) plan.untrusted = rows ? 'rows' : 'analyses';
         else {
           plan.userCode = sandboxPlanOf(plan, limits!, files, bundles as ModuleBundle[], analyses, rows);
           if (options.keepSandbox) plan.userCode.sandbox = inspector?.adopt(plan.userCode.bundles);
@@ -239,6 +227,16 @@ export async function checkConfig(configPath: string, configText?: string, io: C
   } finally {
     await inspector?.close();
   }
+}
+
+/** The transformations or aggregations call user functions: rows are processed in the sandbox. */
+function rowsCallUserCode(extensions: LoadedExtensions, aggregation: AggregationPlan): boolean {
+  return extensions.usedTransforms.size > 0 || aggregation.values.some((v) => v.fn.user);
+}
+
+/** restricted mode: every extension module is a warning at its place (it was parsed, not loaded) */
+function warnParsedOnly(modules: readonly string[], sink: DiagnosticSink): void {
+  modules.forEach((m, i) => sink.warn(`extensions[${i}]`, `extension module ${m}: ${UNTRUSTED} (it was parsed, not run)`));
 }
 
 function sandboxPlanOf(
@@ -298,8 +296,7 @@ function compileCore(
     configLookup: configLookupFor(doc, raw),
     extensionImpls: extensions.transformImpls,
     unknownFunction: untrustedNames
-      ? (name, span) =>
-          new UncheckedError('OperationNotSupportedError', `Operation '${name}' is not a built-in; an extension module may define it (${UNTRUSTED})`, span)
+      ? (name, span) => new UncheckedError('OperationNotSupportedError', `Operation '${name}' is not a built-in; ${UNTRUSTED}`, span)
       : undefined,
   });
   const report = (index: number, error: EngineError, severity: 'error' | 'warning') =>
@@ -311,7 +308,7 @@ function compileCore(
   for (const { index, error } of warnings) report(index, error, 'warning');
   if (!transform) return undefined;
 
-  // D-19: duplicate output names make aggregation and output naming ambiguous
+  // duplicate output names make aggregation and output naming ambiguous (docs/semantics.md#duplicate-columns)
   const seen = new Map<string, number>();
   let duplicates = false;
   transform.entries.forEach((e, i) => {
@@ -351,7 +348,7 @@ export function compilePlan(config: PipelineConfig, doc: ParsedJson | undefined,
   if (!core) return undefined;
   const { transform, aggregation } = core;
   // in the sandbox a time limit may cut a row short anywhere: its group changes are journaled to be undone
-  const sandboxed = extensions.usedTransforms.size > 0 || aggregation.values.some((v) => v.fn.user);
+  const sandboxed = rowsCallUserCode(extensions, aggregation);
 
   const timeSlot = config.input.timeField !== undefined ? fields.findIndex((f) => f.name === config.input.timeField) : undefined;
   const slots = new Set(transform.usedSlots);
@@ -381,6 +378,7 @@ async function checkAnalysisModules(
 ): Promise<void> {
   const columns = new Set(plan.aggregation.values.map((v) => v.name));
   const keys = new Set(plan.aggregation.keys.map((k) => k.name));
+  const columnTypes = new Map(plan.aggregation.values.map((v) => [v.name, v.type]));
   for (const rule of config.analysis!.rules) {
     const p = `analysis.rule[${rule.index}]`;
     const optPath =
@@ -391,38 +389,7 @@ async function checkAnalysisModules(
         ? `${p}.option`
         : `${p}.options`;
     if (rule.builtin) {
-      const o = rule.options;
-      const dev = o.deviation;
-      if (rule.module === 'Analysis') {
-        const bad = Object.keys(dev as object).filter((c) => !columns.has(c));
-        if (bad.length > 0)
-          sink.report(
-            'analysis.rule',
-            'UnsupportedAnalysisFormat',
-            `An error in the analysis rule. The field {${bad.map((b) => `'${b}'`).join(', ')}} is not contained in set of fields after aggregation operation`,
-          );
-        continue;
-      }
-      if (!isObj(dev) || Object.keys(dev).length === 0) {
-        sink.report(`${optPath}.deviation`, 'ConfigError', `${rule.module} needs options.deviation: an object {"<aggregated column>": <percent>, …}`);
-      } else {
-        for (const [col, pct] of Object.entries(dev)) {
-          if (typeof pct !== 'number' || !Number.isFinite(pct) || pct < 0)
-            sink.report(`${optPath}.deviation.${col}`, 'ConfigError', `deviation for '${col}' must be a non-negative percentage, got ${JSON.stringify(pct)}`);
-          if (!columns.has(col)) {
-            sink.report(
-              `${optPath}.deviation.${col}`,
-              'UnsupportedAnalysisFormat',
-              `An error in the analysis rule. The field {'${col}'} is not contained in set of fields after aggregation operation${keys.has(col) ? ' (it is a key field)' : ''} (aggregated: ${[...columns].join(', ')})`,
-            );
-          }
-        }
-      }
-      const countKey = rule.module === 'SimpleAnalysis' ? 'batch_number' : 'num_average';
-      const n = o[countKey];
-      if (!Number.isInteger(n) || (n as number) < 1) {
-        sink.report(`${optPath}.${countKey}`, 'ConfigError', `${rule.module} needs options.${countKey}: an integer ≥ 1, got ${JSON.stringify(n)}`);
-      }
+      analysisDescriptor(rule.module)!.check(rule.options, { sink, optionsPath: optPath, columns, keys, columnTypes });
       continue;
     }
     const fromExtension = ext.analyses.get(rule.module);
@@ -430,6 +397,11 @@ async function checkAnalysisModules(
       if (!inspector)
         sink.report(`${p}.module`, 'ImportError', `analysis ${rule.module}: ${UNTRUSTED} (its module was parsed, not run)`, { severity: 'warning' });
       analyses.set(rule.index, fromExtension);
+      continue;
+    }
+    if (!inspector && ext.incomplete && !path.isAbsolute(rule.module)) {
+      // an extension module builds its analyses with code the parse cannot follow
+      sink.warn(`${p}.module`, `analysis ${rule.module}: not found by parsing the extension modules; ${UNTRUSTED}`);
       continue;
     }
     if (!path.isAbsolute(rule.module)) {

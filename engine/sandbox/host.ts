@@ -8,12 +8,12 @@
  */
 import path from 'node:path';
 import vm from 'node:vm';
-import { RowError } from '../errors.js';
+import { RowError } from '../core/errors.js';
 import { buildTransform } from '../expr/compile.js';
 import { buildGroupOps, newGroupJournal } from '../aggregate/groups.js';
 import { Processor, type ProcessorPlan, type RowLog } from '../pipeline/processor.js';
-import { flatten } from '../pipeline/flat-window.js';
-import { CsvSource } from '../sources/csv.js';
+import { flatten } from '../core/flat-window.js';
+import { CsvSource } from '../components/sources/csv.js';
 import { realmBootstrap, type RealmHelpers } from './realm-bootstrap.js';
 import { taggedJson } from './tagged-json.js';
 import {

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { FieldType } from '../types.js';
+import type { FieldType } from '../core/types.js';
 import { bundleModule } from './bundle.js';
 import { SandboxError, SandboxProcess } from './client.js';
 import type { LoadResult, ModuleBundle, ModuleShape, SandboxLimits } from './protocol.js';

@@ -1,7 +1,7 @@
 /** Messages between the engine and its sandbox process (docs/sandbox.md). */
-import type { Column, FieldType, InputField, Value } from '../types.js';
-import type { TimeUnit } from '../config/model.js';
-import type { FlatWindowData } from '../pipeline/flat-window.js';
+import type { Column, FieldType, InputField, Value } from '../core/types.js';
+import type { TimeUnit } from '../core/time.js';
+import type { FlatWindowData } from '../core/flat-window.js';
 import type { TimeMode } from '../pipeline/processor.js';
 
 /** The global a module bundle assigns its exports to (see bundle.ts). */

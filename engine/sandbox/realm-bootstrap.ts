@@ -113,7 +113,8 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
       const e = g[globalName];
       // the bundle declared it with `var`: not deletable, so cleared for the next module
       g[globalName] = undefined;
-      apply(push, modules, [typeof e === 'object' && e !== null ? e : {}]);
+      // CommonJS `module.exports = class …` is the module's default export, as when Node imports it
+      apply(push, modules, [typeof e === 'object' && e !== null ? e : typeof e === 'function' ? { default: e } : {}]);
       return modules.length - 1;
     },
     describe(m: number) {

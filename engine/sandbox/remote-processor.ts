@@ -7,11 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import type { PipelinePlan, SandboxPlan } from '../pipeline/plan.js';
-import { timeModeOf, type ClosedWindow, type ProcessorOptions, type ProcessorState, type TimeMode } from '../pipeline/processor.js';
-import { FlatWindow } from '../pipeline/flat-window.js';
-import { stringBatch, type LineBatch } from '../sources/source.js';
-import type { Value } from '../types.js';
+import type { PipelinePlan } from '../pipeline/plan.js';
+import type { SandboxPlan } from './plan.js';
+import { timeModeOf, type ProcessorOptions, type ProcessorState, type TimeMode } from '../pipeline/processor.js';
+import type { ClosedWindow } from '../core/window.js';
+import { FlatWindow } from '../core/flat-window.js';
+import { stringBatch, type LineBatch } from '../components/types.js';
+import type { Value } from '../core/types.js';
 import { SandboxProcess } from './client.js';
 import type { ProcessorCounters, SegmentResult, SegmentRows, SegmentWant, WindowsResult } from './protocol.js';
 

@@ -74,7 +74,7 @@ describe('check of a folder that is not trusted', () => {
       'data.csv': '',
       'config.json': makeConfig({ transformation: ['sensor_id', 'r: twice(nope)'], rule: ['key: sensor_id', 'sum(r)'], extensions: ['./ops.mjs'] }),
     });
-    const r = await check(path.join(dir, 'config.json'), undefined, undefined, { loadUserModules: false });
+    const r = await check(path.join(dir, 'config.json'), undefined, undefined, { userModules: 'skip' });
     expect(r.ok).toBe(false);
     expect(r.diagnostics.filter((d) => d.severity === 'error').map((d) => d.errorClass)).toEqual(['FieldNotExists']);
     const twice = listFunctions(r.extensions).transform.find((f) => f.name === 'twice');
@@ -89,7 +89,7 @@ describe('check of a folder that is not trusted', () => {
       'data.csv': '0,1,a,0,0,5,0\n',
       'config.json': makeConfig({ transformation: ['sensor_id', 'r: twice(rotation_speed)'], rule: ['key: sensor_id', 'sum(r)'], extensions: ['./ops.mjs'] }),
     });
-    const untrusted = await check(path.join(dir, 'config.json'), undefined, undefined, { loadUserModules: false });
+    const untrusted = await check(path.join(dir, 'config.json'), undefined, undefined, { userModules: 'skip' });
     expect(untrusted.ok).toBe(true);
     expect(untrusted.summary!.transformed).toEqual([
       { name: 'sensor_id', type: 'LongType' },

@@ -103,9 +103,13 @@ export const transformFunctions = [
     });
     const r = cli(['check', '--no-user-code', 'config.json'], { cwd: dir });
     expect(r.status).toBe(2);
+    const parsedOnly = expect.stringMatching(
+      /^warning: config\.json:\d+:\d+: extensions\[0\]: extension module .*ops\.ts: not checked in restricted mode: .* \(it was parsed, not run\)$/,
+    );
     expect(r.stderr.trim().split('\n')).toEqual([
+      parsedOnly,
       expect.stringMatching(
-        /^warning: config\.json:\d+:\d+: processing\.transformation\[2\]: clamp: not checked: the folder is not trusted \(its module was parsed, not run\)$/,
+        /^warning: config\.json:\d+:\d+: processing\.transformation\[2\]: Operation 'clamp' is an extension function \(its module was parsed, not run\); not checked in restricted mode: user modules are not loaded until the folder is trusted$/,
       ),
       expect.stringMatching(
         /^config\.json:\d+:\d+: IncorrectArgumentsAmountForOperationError: processing\.transformation\[1\]: Operation 'clamp' expects 3 arguments, got 2\.$/,
@@ -118,8 +122,11 @@ export const transformFunctions = [
     const ok = cli(['check', '--no-user-code', 'config.json'], { cwd: dir });
     expect([ok.status, ok.stdout]).toEqual([0, 'OK\n']);
     expect(ok.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^warning: config\.json:\d+:\d+: processing\.transformation\[2\]: shout: result type not checked: the folder is not trusted$/),
-      expect.stringMatching(/^warning: config\.json:\d+:\d+: processing\.transformation\[1\]: clamp: not checked: the folder is not trusted/),
+      parsedOnly,
+      expect.stringMatching(/^warning: config\.json:\d+:\d+: processing\.transformation\[2\]: shout: result type not checked in restricted mode: /),
+      expect.stringMatching(
+        /^warning: config\.json:\d+:\d+: processing\.transformation\[1\]: Operation 'clamp' is an extension function .*; not checked in restricted mode/,
+      ),
     ]);
     // the analysis module, which never ran either
     config.processing.transformation = ['sensor_id', 'd: clamp(rotation_speed, 0, 10)'];
@@ -128,9 +135,10 @@ export const transformFunctions = [
     const analysis = cli(['check', '--no-user-code', 'config.json'], { cwd: dir });
     expect([analysis.status, analysis.stdout]).toEqual([0, 'OK\n']);
     expect(analysis.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^warning: config\.json:\d+:\d+: processing\.transformation\[1\]: clamp: not checked/),
+      parsedOnly,
+      expect.stringMatching(/^warning: config\.json:\d+:\d+: processing\.transformation\[1\]: Operation 'clamp' is an extension function .*; not checked/),
       expect.stringMatching(
-        /^warning: config\.json:\d+:\d+: analysis\.rule\[0\]\.module: analysis module .*Watch\.mjs: not checked: the folder is not trusted \(it was not loaded\)$/,
+        /^warning: config\.json:\d+:\d+: analysis\.rule\[0\]\.module: analysis module .*Watch\.mjs: not checked in restricted mode: .* \(it was not loaded\)$/,
       ),
     ]);
   });
