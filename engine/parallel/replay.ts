@@ -235,8 +235,9 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
     }
     // end of input (or stop): every open window closes, in time order
     if (mode === 'whole') {
+      // the whole-file window closes even when no row was valid (stdout prints its separator)
       const p = pending.get(0);
-      if (p) await ctx.deliver([{ startMs: ctx.startedAt, endMs: ctx.now(), groups: p.window.groups }]);
+      await ctx.deliver([{ startMs: ctx.startedAt, endMs: ctx.now(), groups: p ? p.window.groups : [] }]);
     } else {
       const rest = takeWindows(Infinity);
       if (rest.length > 0) await ctx.deliver(rest);

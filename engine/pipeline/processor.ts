@@ -231,18 +231,25 @@ export class Processor {
     if (this.mode === 'processing' && this.nextStart === undefined) this.nextStart = windowStart(nowMs, this.durMs);
   }
 
-  /** End of a finite input: close every open window in time order. `nowMs` stamps a whole-input window. */
+  /**
+   * End of a finite input (or a stop): close every open window in time order. `nowMs` stamps a
+   * whole-input window. The whole-input window and the current processing-time window close even
+   * when empty (an empty file, every row bad): the stdout reference format prints a separator for
+   * every window (docs/bad-input.md); event-time windows exist only once they received a row.
+   */
   finish(runStartMs = 0, nowMs = 0): void {
     this.curStart = NaN;
     if (this.mode === 'whole') {
       const m = this.open.get(0);
       this.open.delete(0);
-      if (m) this.closed.push({ startMs: runStartMs, endMs: nowMs, groups: m.list });
+      this.closed.push({ startMs: runStartMs, endMs: nowMs, groups: m ? m.list : [] });
       return;
     }
     if (this.mode === 'processing') {
       // the current window closes early at end of input, with its nominal bounds
-      if (this.nextStart !== undefined) {
+      const current = this.nextStart;
+      if (current !== undefined) {
+        if (!this.open.has(current) && nowMs > current) this.closed.push({ startMs: current, endMs: current + this.durMs, groups: [] });
         for (const s of [...this.open.keys()].sort((a, b) => a - b)) this.emit(s, s + this.durMs);
       }
       return;

@@ -59,6 +59,32 @@ describe('Section 14 worked example through the CLI', () => {
   });
 });
 
+describe('empty windows print their separator in the reference format', () => {
+  const parts = { transformation: SECTION14_TRANSFORMATION, rule: SECTION14_RULE };
+  for (const workers of ['1', '2']) {
+    it(`a whole-file window without a valid row: an empty file, or every row bad (--workers ${workers})`, () => {
+      for (const rows of [[], ['garbage', '1523800003,x,seal.t2,240,510,4100,510']]) {
+        const dir = project(parts, rows);
+        if (rows.length === 0) writeFiles(dir, { 'data/rows.csv': '' });
+        const r = cli(['run', 'config.json', '--workers', workers], { cwd: dir });
+        expect([r.status, r.stdout]).toEqual([0, '---------------------------\n']);
+        expect(r.stderr).toMatch(/1 windows closed, 0 aggregate rows/);
+      }
+    });
+  }
+  it('event-time windows exist only when they received rows: an all-bad file prints nothing', () => {
+    const dir = project({ ...parts, options: { path: 'data/rows.csv', time_field: 'timestamp', batchDuration: 10 } }, ['garbage', 'x,1,a,0,0,0,0']);
+    const r = cli(['run', 'config.json'], { cwd: dir });
+    expect([r.status, r.stdout]).toEqual([0, '']);
+    expect(r.stderr).toMatch(/0 windows closed/);
+  });
+  it('a paced (processing-time) replay of bad rows prints the separator of the window they fell in', () => {
+    const dir = project({ ...parts, options: { path: 'data/rows.csv', rate: 1000, batchDuration: 3600 } }, ['garbage', 'x,1,a,0,0,0,0']);
+    const r = cli(['run', 'config.json'], { cwd: dir });
+    expect([r.status, r.stdout]).toEqual([0, '---------------------------\n']);
+  });
+});
+
 describe('exit codes and streams', () => {
   it('2 for an invalid config: diagnostics on stderr, nothing on stdout, no input opened', () => {
     const dir = project({

@@ -43,8 +43,10 @@ describe('Section 14 worked example through the processor', () => {
   it('empty transformation and rule with reduce: () for a non-empty window (2.3)', async () => {
     const plan = await mustPlan(makeConfig({ transformation: [], rule: [], operation: 'reduce' }));
     expect(referenceText(plan, runLines(plan, SECTION14_ROWS).windows)).toBe('---------------------------\n()\n');
-    // an empty input produces no aggregate at all
-    expect(runLines(plan, []).windows).toEqual([]);
+    // an empty input produces no aggregate at all, but its whole-input window still closes (separator only)
+    const empty = runLines(plan, []).windows;
+    expect(empty.map((w) => w.groups)).toEqual([[]]);
+    expect(referenceText(plan, empty)).toBe('---------------------------\n');
   });
 });
 
@@ -87,6 +89,12 @@ describe('event time (15.1)', () => {
     const plan = await mustPlan(cfg());
     const { windows } = runLines(plan, [row(1000), row(1100)]);
     expect(windows.map((w) => w.startMs / 1000)).toEqual([1000, 1100]);
+  });
+  it('a file whose rows are all bad has no event-time window at all', async () => {
+    const plan = await mustPlan(cfg());
+    const { windows, processor } = runLines(plan, ['x,1,a,0,0,0,0', 'garbage']);
+    expect(windows).toEqual([]);
+    expect(processor.failed).toBe(2);
   });
   it('a row for a closed window is late: counted, reported, never aggregated', async () => {
     const plan = await mustPlan(cfg());
@@ -175,6 +183,19 @@ describe('processing time on a virtual clock (7, 15.1)', () => {
     ]);
     p.finish();
     expect(summary(plan, p.drain())).toEqual([[1030, 1040, '((2,), 1)']]);
+  });
+  it('at the end of input the current window closes even when empty, once time has passed in it', async () => {
+    const plan = await mustPlan(kafkaCfg());
+    const p = new Processor(plan);
+    p.startAt(1_005_000);
+    expect(p.processRow('0,x,a,0,0,0,0', 1_006_000)).toBe(false); // a bad row: nothing aggregated
+    p.finish(0, 1_007_000);
+    expect(p.drain().map((w) => [w.startMs, w.endMs, w.groups.length])).toEqual([[1_000_000, 1_010_000, 0]]);
+    // a window that has not begun yet does not exist
+    const q = new Processor(plan);
+    q.startAt(1_010_000);
+    q.finish(0, 1_010_000);
+    expect(q.drain()).toEqual([]);
   });
   it('an idle first window still closes after startAt', async () => {
     const plan = await mustPlan(kafkaCfg());
