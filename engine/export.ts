@@ -10,6 +10,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { redactSecrets } from './config/secrets.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -29,7 +30,6 @@ const INPUT_ONLY = ['time_field', 'time_unit', 'allowed_lateness', 'rate', 'spee
 /** kafka input keys kept for the operator but ignored by the reference */
 const KAFKA_EXTRAS = ['from_beginning', 'client_id', 'ssl', 'sasl'];
 const INFLUX_ONLY = ['batch_size', 'max_retries'];
-const SECRET_KEYS = new Set(['password', 'token']);
 
 /** `outputs[0].options.influx.password` → `TS_ENGINE_OUTPUTS_0_INFLUX_PASSWORD` */
 export function envNameFor(jsonPath: string): string {
@@ -50,12 +50,29 @@ function brokerToServerPort(b: unknown): { server: string; port: number } | unde
   return m ? { server: m[1]!, port: Number(m[2]) } : undefined;
 }
 
+/** envNameFor, made unique: two paths never share a variable (`Password` and `password` side by side). */
+function uniqueEnvNames(): (jsonPath: string) => string {
+  const byPath = new Map<string, string>();
+  const taken = new Set<string>();
+  return (jsonPath) => {
+    let name = byPath.get(jsonPath);
+    if (name !== undefined) return name;
+    const base = envNameFor(jsonPath);
+    name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+    byPath.set(jsonPath, name);
+    taken.add(name);
+    return name;
+  };
+}
+
 export function toReferenceConfig(raw: unknown): ReferenceExport {
   if (!isObj(raw)) throw new Error('the config must be a JSON object');
   const cfg = structuredClone(raw) as Obj;
   const dropped: string[] = [];
   const warnings: string[] = [];
   const secrets: Record<string, string> = {};
+  const envName = uniqueEnvNames();
   const drop = (o: Obj, key: string, p: string, why: string) => {
     if (o[key] === undefined) return;
     delete o[key];
@@ -144,10 +161,8 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
       const mainInflux = rawOutputs[mainIndex] as Obj | undefined;
       if (mainInflux && isObj(mainInflux.options) && isObj(mainInflux.options.influx)) {
         const conn = structuredClone(mainInflux.options.influx);
-        // the same secret as the output's: one environment variable, not two
-        for (const k of SECRET_KEYS) {
-          if (typeof conn[k] === 'string') conn[k] = '${' + envNameFor(`outputs[${keptIndex.get(mainIndex) ?? mainIndex}].options.influx.${k}`) + '}';
-        }
+        // the same secrets as the output's: one environment variable each, not two
+        redactSecrets(conn, `outputs[${keptIndex.get(mainIndex) ?? mainIndex}].options.influx`, envName);
         an.historical = { method: 'influx', influx_options: conn };
         warnings.push('added analysis.historical from the influx output marked "main" (the reference does not read "main")');
       } else {
@@ -222,21 +237,9 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
     }
   }
 
-  // ---- secrets ---------------------------------------------------------------
-  const walk = (v: unknown, p: string) => {
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${p}[${i}]`));
-    else if (isObj(v)) {
-      for (const [k, x] of Object.entries(v)) {
-        const kp = p ? `${p}.${k}` : k;
-        if (SECRET_KEYS.has(k) && typeof x === 'string' && !/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/.test(x)) {
-          const env = envNameFor(kp);
-          v[k] = '${' + env + '}';
-          secrets[kp] = '${' + env + '}';
-        } else walk(x, kp);
-      }
-    }
-  };
-  walk(cfg, '');
+  // ---- secrets (docs/secrets.md) --------------------------------------------------
+  // processing holds expressions, not settings: `token: one(x)` names a column
+  for (const r of redactSecrets(cfg, '', envName, (p) => p === 'processing')) secrets[r.path] = r.placeholder;
   if (Object.keys(secrets).length > 0) {
     warnings.push(
       `replaced secrets by environment placeholders: ${Object.entries(secrets)

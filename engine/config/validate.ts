@@ -10,6 +10,7 @@ import type { FieldType, InputField } from '../types.js';
 import { ALL_TYPES, PARSEABLE_TYPES, isNumericType } from '../types.js';
 import { DiagnosticSink } from './diagnostics.js';
 import { JsonSyntaxError, lineCol, lineStartsOf, parseJsonWithLocations, type ParsedJson } from './json.js';
+import { unknownSecretKeys } from './secrets.js';
 import type {
   AlertSinkConfig,
   AnalysisConfig,
@@ -93,6 +94,7 @@ export function validateConfig(configPath: string, configText: string, io: Confi
   if (!doc) return { diagnostics: sink.diagnostics, sink };
   const v = new Validator(sink, doc, configDir, io);
   const config = v.run(absConfig);
+  warnUnknownSecrets(doc, sink);
   const diagnostics = [...sink.diagnostics, ...(v.structureSink?.diagnostics ?? [])];
   return {
     config: diagnostics.some((d) => d.severity === 'error') ? undefined : config,
@@ -103,6 +105,22 @@ export function validateConfig(configPath: string, configText: string, io: Confi
     structureSink: v.structureSink,
     partial: v.partial,
   };
+}
+
+/** A secret-looking key ts-engine does not read is a misspelling or a stray secret (docs/secrets.md). */
+function warnUnknownSecrets(doc: ParsedJson, sink: DiagnosticSink): void {
+  for (const { path: p, key, known } of unknownSecretKeys(doc.value)) {
+    const hint = known ? `keys are case-sensitive: did you mean '${known}'? ` : '';
+    sink.report(
+      p,
+      'ConfigError',
+      `'${key}' looks like a secret but ts-engine does not read this key (${hint}it is ignored; export writes an environment placeholder instead of its value)`,
+      {
+        onKey: true,
+        severity: 'warning',
+      },
+    );
+  }
 }
 
 class Validator {
