@@ -3,6 +3,7 @@ import type { Statement } from 'better-sqlite3';
 import type { Value } from '../types.js';
 import type { HistoryQuery, HistorySource } from './history.js';
 import { quoteIdent, tableColumns, type Db, type SqliteStores } from '../store/sqlite-store.js';
+import { fromSqlValue, toSqlValue } from '../store/values.js';
 
 export class SqliteHistory implements HistorySource {
   readonly description: string;
@@ -31,9 +32,10 @@ export class SqliteHistory implements HistorySource {
       this.db!.exec(`CREATE INDEX IF NOT EXISTS ${idx} ON ${quoteIdent(this.table)} (${[...keyFields, 'window_end'].map(quoteIdent).join(', ')})`);
     }
     const where = keyFields.map((k) => ` AND ${quoteIdent(k)} = ?`).join('');
+    // safe integers: int64 values beyond 2^53 keep every digit
     this.stmt = this.db!.prepare(
       `SELECT * FROM ${quoteIdent(this.table)} WHERE window_end BETWEEN ? AND ?${where} ORDER BY ABS(window_end - ?) ASC, window_end DESC LIMIT 1`,
-    );
+    ).safeIntegers(true);
     this.stmtKeyCount = keyFields.length;
     return this.stmt;
   }
@@ -41,10 +43,13 @@ export class SqliteHistory implements HistorySource {
   async lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined> {
     const stmt = this.statement(q.key ? q.keyFields : []);
     if (!stmt) return undefined;
-    const keyParams = (q.key ?? []).map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
-    const row = stmt.get(q.targetMs - q.toleranceMs, q.targetMs + q.toleranceMs, ...keyParams, q.targetMs) as Record<string, Value> | undefined;
+    const keyParams = (q.key ?? []).map(toSqlValue);
+    const row = stmt.get(q.targetMs - q.toleranceMs, q.targetMs + q.toleranceMs, ...keyParams, q.targetMs) as Record<string, unknown> | undefined;
     if (!row) return undefined;
-    return { ...row, time: BigInt(row.window_end as number) * 1_000_000n };
+    const out: Record<string, Value> = Object.create(null);
+    for (const [k, v] of Object.entries(row)) out[k] = fromSqlValue(v);
+    out.time = BigInt(out.window_end as number) * 1_000_000n;
+    return out;
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,7 @@ import type { InfluxConnection } from '../config/model.js';
 import type { FieldType, Value } from '../types.js';
 import { isIntegerType } from '../types.js';
 import type { ClosedWindow } from '../pipeline/processor.js';
+import type { Group } from '../aggregate/groups.js';
 import type { RowShape } from '../sinks/format.js';
 import { pyStr } from '../values/python.js';
 
@@ -34,8 +35,11 @@ export function msToNs(ms: number): bigint {
 
 export interface WindowLines {
   lines: string[];
-  /** aggregate rows not written, with the reason (D-39: integer outside int64; non-finite double; no field left) */
-  rejected: { key: Value[] | null; reason: string }[];
+  /**
+   * aggregate rows not written (D-39: integer outside int64; non-finite double; no field left):
+   * the row, a short reason for counting (`kind`) and a message naming the value
+   */
+  rejected: { key: Value[] | null; group: Group; kind: string; reason: string }[];
 }
 
 /**
@@ -64,14 +68,19 @@ export function windowLines(w: ClosedWindow, shape: RowShape, measurement: strin
       switch (typeof v) {
         case 'bigint':
           if (v < I64_MIN || v > I64_MAX) {
-            out.rejected.push({ key: g.key, reason: `${name} = ${v} is outside the signed 64-bit range of InfluxDB integers` });
+            out.rejected.push({
+              key: g.key,
+              group: g,
+              kind: 'integer outside int64',
+              reason: `${name} = ${v} is outside the signed 64-bit range of InfluxDB integers`,
+            });
             continue groups;
           }
           p.fields[name] = `${v}i`;
           break;
         case 'number':
           if (!Number.isFinite(v)) {
-            out.rejected.push({ key: g.key, reason: `${name} = ${v} cannot be stored in InfluxDB (not a finite number)` });
+            out.rejected.push({ key: g.key, group: g, kind: 'non-finite double', reason: `${name} = ${v} cannot be stored in InfluxDB (not a finite number)` });
             continue groups;
           }
           if (isIntegerType(type)) p.fields[name] = `${Object.is(v, -0) ? 0 : v}i`;
@@ -89,7 +98,7 @@ export function windowLines(w: ClosedWindow, shape: RowShape, measurement: strin
     }
     p.timestamp(ts);
     const line = p.toLineProtocol();
-    if (line === undefined) out.rejected.push({ key: g.key, reason: 'no field to write (every value is null)' });
+    if (line === undefined) out.rejected.push({ key: g.key, group: g, kind: 'no field', reason: 'no field to write (every value is null)' });
     else out.lines.push(line);
   }
   return out;

@@ -128,6 +128,8 @@ export class Runner {
   private windowsClosed = 0;
   private aggregateRows = 0;
   private alerts = 0;
+  /** aggregate rows an output could not store (counted with the row errors) */
+  private outputRowErrors = 0;
   private startedAt = 0;
   private lastProgressAt = 0;
   private paused: boolean;
@@ -199,7 +201,7 @@ export class Runner {
       state: this.paused && this.state === 'running' ? 'paused' : this.state,
       rowsRead: this.rowsRead,
       rowsOk: p.rowsOk + this.external.rowsOk,
-      rowErrors: p.failed + this.external.failed,
+      rowErrors: p.failed + this.external.failed + this.outputRowErrors,
       lateRows: p.lateRows + this.external.late,
       errorsByReason: { ...this.errorsByReason },
       windowsClosed: this.windowsClosed,
@@ -227,6 +229,10 @@ export class Runner {
       stores: this.stores,
       warn: this.env.warn,
       stopping: () => this.stopRequested,
+      rowFailed: (d) => {
+        this.outputRowErrors++;
+        this.recordRowError(d);
+      },
     };
     if (outputsOn) {
       for (const out of cfg.outputs) {

@@ -14,6 +14,7 @@ import { EngineError } from '../errors.js';
 import { influxClient, isRetriable, windowLines, type InfluxClient } from '../live/influx.js';
 import { Throttle, realSleep, withRetries, type BackoffOptions } from '../live/backoff.js';
 import { pyTuple } from '../values/python.js';
+import { referenceLine } from './format.js';
 
 type InfluxOutput = Extract<OutputConfig, { method: 'influx' }>;
 
@@ -111,11 +112,24 @@ export class InfluxSink implements Sink {
     const { lines, rejected } = windowLines(w, shape, this.out.connection.measurement);
     if (rejected.length > 0) {
       this.rejectedRows += rejected.length;
-      const r = rejected[0]!;
-      this.throttle.say(
-        'rejected',
-        `influx output: ${rejected.length} aggregate row(s) of the window ending ${new Date(w.endMs).toISOString()} not written (row error), e.g.${r.key ? ` key=${pyTuple(r.key, shape.keyTypes)}:` : ''} ${r.reason}`,
-      );
+      const ends = new Date(w.endMs).toISOString();
+      if (this.ctx.rowFailed) {
+        // that row only is a row error (15.4): the rest of the window is written
+        for (const r of rejected) {
+          this.ctx.rowFailed({
+            position: { source: this.description },
+            reason: `influx: ${r.kind}`,
+            message: `aggregate row of the window ending ${ends}${r.key ? ` with key ${pyTuple(r.key, shape.keyTypes)}` : ''} not written: ${r.reason}`,
+            raw: referenceLine(r.group, shape),
+          });
+        }
+      } else {
+        const r = rejected[0]!;
+        this.throttle.say(
+          'rejected',
+          `influx output: ${rejected.length} aggregate row(s) of the window ending ${ends} not written (row error), e.g.${r.key ? ` key=${pyTuple(r.key, shape.keyTypes)}:` : ''} ${r.reason}`,
+        );
+      }
     }
     const size = this.out.batchSize;
     for (let i = 0; i < lines.length; i += size) await this.send(lines.slice(i, i + size), w);

@@ -28,4 +28,6 @@ export interface SinkContext {
   warn(message: string): void;
   /** true once the run is being stopped: a sink retrying a dead server gives up instead of holding up the stop */
   stopping?(): boolean;
+  /** an aggregate row this output cannot store (15.4): counted and dead-lettered like a bad input row */
+  rowFailed?(d: import('../pipeline/dead-letters.js').DeadLetter): void;
 }

@@ -2,18 +2,14 @@
  * `sqlite` output (15.2): one row per aggregate row, primary key
  * (window_end, key fields) so a re-run or retry replaces and never duplicates.
  */
-import type { Value } from '../types.js';
 import { groupCount, type ClosedWindow } from '../pipeline/processor.js';
 import { isFlatWindow, type FlatWindow } from '../pipeline/flat-window.js';
 import type { Db } from '../store/sqlite-store.js';
 import { quoteIdent, sqlType, tableColumns } from '../store/sqlite-store.js';
 import type { Sink, SinkContext } from './sink.js';
+import { type SqlValue, toSqlValue } from '../store/values.js';
 
 const RESERVED = new Set(['window_start', 'window_end']);
-
-export function toSqlValue(v: Value): number | bigint | string | null {
-  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
-}
 
 export class SqliteSink implements Sink {
   readonly description: string;
@@ -69,7 +65,7 @@ export class SqliteSink implements Sink {
     const statementFor = (rows: number) => (statements[rows] ??= upsert(rows));
     const nk = keyNames.length;
     const nv = valueNames.length;
-    const buffers: (number | bigint | string | null)[][] = [];
+    const buffers: SqlValue[][] = [];
     const bufferFor = (rows: number) => (buffers[rows] ??= new Array(rows * width));
     const writeFlat = (w: FlatWindow) => {
       const { count, keys, accs } = w.data;

@@ -6,11 +6,16 @@
 import fs from 'node:fs';
 import type { PipelinePlan } from '../../engine/index.js';
 import { openDatabase, quoteIdent, tableColumns, type Db } from '../../engine/store/sqlite-store.js';
+import { fromSqlValue } from '../../engine/store/values.js';
 import type { AlertEvent, CellValue, HistoryResult, WindowResult } from './contract.js';
 
 type Row = Record<string, unknown>;
 
-const cell = (v: unknown): CellValue => (typeof v === 'bigint' ? { big: v.toString() } : (v as CellValue));
+/** A stored value (read with safe integers; beyond int64 a BLOB of digits, engine/store/values.ts) as a cell. */
+const cell = (raw: unknown): CellValue => {
+  const v = fromSqlValue(raw);
+  return typeof v === 'bigint' ? { big: v.toString() } : (v as CellValue);
+};
 
 /** The sqlite store a workbench run writes: the `main` sqlite output, else the first one. */
 export function storeOf(plan: PipelinePlan): { path: string; table: string } | undefined {
@@ -69,6 +74,7 @@ function readWindows(db: Db, table: string, plan: PipelinePlan, maxWindows: numb
         keys.length > 0 ? keys.map(quoteIdent).join(', ') : 'window_start'
       }`,
     )
+    .safeIntegers(true)
     .all(maxWindows) as Row[];
   const out: WindowResult[] = [];
   let cur: WindowResult | undefined;
@@ -80,7 +86,7 @@ function readWindows(db: Db, table: string, plan: PipelinePlan, maxWindows: numb
     }
     cur.rows.push({
       key: plan.aggregation.operation === 'reduceByKey' ? Object.fromEntries(keys.map((k) => [k, cell(r[k])])) : null,
-      values: Object.fromEntries(values.map((v) => [v, bools.has(v) ? r[v] === 1 : cell(r[v])])),
+      values: Object.fromEntries(values.map((v) => [v, bools.has(v) ? fromSqlValue(r[v]) === 1 : cell(r[v])])),
     });
   }
   return { windows: out, truncated: total > maxWindows };
