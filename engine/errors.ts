@@ -88,3 +88,28 @@ export class ConfigInvalidError extends Error {
     );
   }
 }
+
+/**
+ * An error as one line for a person: `<ErrorClass>: <message>` for engine errors (the class names
+ * of Section 12), the message alone for other errors that already say where and why.
+ */
+export function errorText(e: unknown): string {
+  if (e instanceof EngineError) return `${e.errorClass}: ${e.message}`;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/**
+ * Gives an error from a component (a source, an output, a store) the component's name, so the one
+ * line a user sees says where it happened: `sqlite data/x.db (table points): database is locked`.
+ * Engine errors already name their place and are kept; the original stays the cause (--debug).
+ */
+export function withPlace(e: unknown, place: string, errorClass: ErrorClass): Error {
+  if (e instanceof EngineError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  if (message.includes(place)) return e instanceof Error ? e : new Error(message);
+  const placed = new EngineError(errorClass, `${place}: ${message}`);
+  placed.cause = e;
+  if (e instanceof Error && e.stack) placed.stack = `${placed.name}: ${placed.message}\n${e.stack}`;
+  return placed;
+}

@@ -11,6 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { redactSecrets } from './config/secrets.js';
+import { ensureDirectory } from './files.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -281,7 +282,7 @@ export function exportProject(configPath: string, outDir: string, configText?: s
   const cfg = result.config;
   const out = path.resolve(outDir);
   if (out === configDir) throw new Error('export folder must differ from the project folder');
-  fs.mkdirSync(out, { recursive: true });
+  ensureDirectory(out);
   const files: string[] = ['config.json'];
   const copy = (ref: string, what: string): string | undefined => {
     const src = path.resolve(configDir, ref);
@@ -291,7 +292,7 @@ export function exportProject(configPath: string, outDir: string, configText?: s
     }
     const rel = placeFor(configDir, ref);
     const dest = path.join(out, rel);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    ensureDirectory(path.dirname(dest));
     fs.copyFileSync(src, dest);
     const relPosix = rel.split(path.sep).join('/');
     if (!files.includes(relPosix)) files.push(relPosix);

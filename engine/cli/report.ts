@@ -1,7 +1,7 @@
 /** Human-facing rendering of diagnostics and run summaries on stderr. */
 import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
-import { formatDiagnostic } from '../errors.js';
+import { EngineError, errorText, formatDiagnostic } from '../errors.js';
 import type { RunStats } from '../pipeline/runner.js';
 
 export function displayPath(file: string): string {
@@ -41,4 +41,24 @@ export function summary(s: RunStats): string {
     );
   if (s.error) lines.push(`error: ${s.error}`);
   return lines.join('\n') + '\n';
+}
+
+/** `--debug` (any command): stack traces of failures are shown; without it a failure is one line. */
+let debug = false;
+export function setDebug(on: boolean): void {
+  debug = on;
+}
+export function isDebug(): boolean {
+  return debug;
+}
+
+/**
+ * A failure for standard error: one line saying where and why, or the stack trace with --debug.
+ * An error that is not one of ours (a bug) says how to get the details.
+ */
+export function failureText(e: unknown): string {
+  if (debug) return `${e instanceof Error && e.stack ? e.stack : errorText(e)}\n`;
+  const known = e instanceof EngineError || (e instanceof Error && (e.name === 'RunFailure' || e.name === 'FileAccessError'));
+  const line = errorText(e).split('\n')[0]!;
+  return known ? `${line}\n` : `${e instanceof Error && !line.startsWith(e.name) ? `${e.name}: ` : ''}${line} (run with --debug for the stack trace)\n`;
 }

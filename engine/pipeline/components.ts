@@ -24,13 +24,15 @@ export interface ComponentEnv {
   warn(message: string): void;
   /** Kafka live runs: how long `next()` may wait before returning an empty batch so processing-time windows close on time */
   pollMs?: number;
+  /** true once the run is being stopped (a source waiting for its topic gives up) */
+  stopping?(): boolean;
 }
 
 export async function createSource(input: InputConfig, env: ComponentEnv): Promise<Source> {
   const s = input.source;
   if (s.type === 'csv') return new CsvSource({ path: s.path, header: s.header });
   const { KafkaSource } = await import('../sources/kafka.js');
-  return new KafkaSource(s, { warn: env.warn, pollMs: env.pollMs ?? 200, input });
+  return new KafkaSource(s, { warn: env.warn, pollMs: env.pollMs ?? 200, input, stopping: env.stopping });
 }
 
 export async function createSink(out: OutputConfig, ctx: SinkContext): Promise<Sink> {

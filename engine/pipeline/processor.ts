@@ -82,6 +82,8 @@ export class Processor {
   private curGroups: WindowGroups | undefined;
   /** window start of the last row accepted */
   lastWindowStart = 0;
+  /** processing time: when the last row (good or bad) was received */
+  private lastRowAt = -Infinity;
 
   constructor(
     readonly plan: PipelinePlan,
@@ -115,6 +117,7 @@ export class Processor {
    * the time the row was received. Returns false when the row failed (see lastFailure).
    */
   processRow(line: string, nowMs = 0): boolean {
+    this.lastRowAt = nowMs;
     try {
       this.parse(line, this.r);
     } catch (e) {
@@ -126,6 +129,7 @@ export class Processor {
 
   /** processRow over bytes [start, end) of `buf` (only when parseBytes is set). */
   processBytes(buf: Uint8Array, start: number, end: number, nowMs = 0): boolean {
+    this.lastRowAt = nowMs;
     try {
       this.parseBytes!(buf, start, end, this.r);
     } catch (e) {
@@ -233,9 +237,10 @@ export class Processor {
 
   /**
    * End of a finite input (or a stop): close every open window in time order. `nowMs` stamps a
-   * whole-input window. The whole-input window and the current processing-time window close even
-   * when empty (an empty file, every row bad): the stdout reference format prints a separator for
-   * every window (docs/bad-input.md); event-time windows exist only once they received a row.
+   * whole-input window. The whole-input window closes even when empty (an empty file, every row
+   * bad), and so does the current processing-time window when rows arrived in it, all of them bad:
+   * the stdout reference format prints a separator for every window (docs/bad-input.md);
+   * event-time windows exist only once they received a row.
    */
   finish(runStartMs = 0, nowMs = 0): void {
     this.curStart = NaN;
@@ -249,7 +254,7 @@ export class Processor {
       // the current window closes early at end of input, with its nominal bounds
       const current = this.nextStart;
       if (current !== undefined) {
-        if (!this.open.has(current) && nowMs > current) this.closed.push({ startMs: current, endMs: current + this.durMs, groups: [] });
+        if (!this.open.has(current) && this.lastRowAt >= current) this.closed.push({ startMs: current, endMs: current + this.durMs, groups: [] });
         for (const s of [...this.open.keys()].sort((a, b) => a - b)) this.emit(s, s + this.durMs);
       }
       return;

@@ -5,6 +5,7 @@
  * resume, step one window, stop; event-time replays can be paced (`speed`).
  */
 import { randomUUID } from 'node:crypto';
+import { errorText, withPlace } from '../errors.js';
 import type { PipelinePlan } from './plan.js';
 import { Processor, groupCount, type ClosedWindow } from './processor.js';
 import type { Sink, SinkContext, ConnectionStatus } from '../sinks/sink.js';
@@ -162,6 +163,7 @@ export class Runner {
       clock: this.clock,
       stdout: options.stdout ?? process.stdout,
       warn: options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)),
+      stopping: () => this.stopRequested,
     };
   }
 
@@ -237,7 +239,11 @@ export class Runner {
     if (outputsOn) {
       for (const out of cfg.outputs) {
         const sink = await createSink(out, ctx);
-        await sink.open();
+        try {
+          await sink.open();
+        } catch (e) {
+          throw withPlace(e, sink.description, 'OutputError');
+        }
         this.sinks.push(sink);
       }
       const store = cfg.outputs.find((o) => o.method === 'sqlite' && o.main) ?? cfg.outputs.find((o) => o.method === 'sqlite');
@@ -274,7 +280,11 @@ export class Runner {
     }
     if (!openSource) return;
     this.source = this.options.source ?? (await createSource(cfg.input, this.env));
-    await this.source.open();
+    try {
+      await this.source.open();
+    } catch (e) {
+      throw withPlace(e, this.source.description, 'InputError');
+    }
     // 15.5: rows read again after a restart whose windows were stored before it are late, not a new window
     const resume = this.source.resumeWatermarkMs?.();
     if (resume !== undefined && this.processor.mode === 'event' && resume > this.processor.watermarkMs) this.processor.watermarkMs = resume;
@@ -354,7 +364,7 @@ export class Runner {
       this.state = 'finished';
     } catch (e) {
       this.state = 'failed';
-      this.error = e instanceof RunFailure ? e.message : (e as Error).message;
+      this.error = errorText(e);
       await this.closeAll();
       this.emitProgress(true);
       throw e;
@@ -380,7 +390,9 @@ export class Runner {
       if (this.stopRequested) return;
       // a source waiting for data (stdin, an idle topic) must not hold up a stop
       const stopped = new Promise<null>((resolve) => (this.onStop = () => resolve(null)));
-      const batch = this.stopRequested ? null : await Promise.race([source.next(), stopped]);
+      const batch = this.stopRequested
+        ? null
+        : await Promise.race([source.next(), stopped]).catch((e) => Promise.reject(withPlace(e, source.description, 'InputError')));
       this.onStop = undefined;
       if (this.stopRequested) return;
       if (batch === null) return;
@@ -520,7 +532,13 @@ export class Runner {
     this.deadLetters?.flush();
     const batchMs = this.processor.durMs;
     for (const w of closed) {
-      for (const s of this.sinks) await s.write(w);
+      for (const s of this.sinks) {
+        try {
+          await s.write(w);
+        } catch (e) {
+          throw withPlace(e, s.description, 'OutputError');
+        }
+      }
       this.windowsClosed++;
       this.aggregateRows += groupCount(w);
       this.windowOffsets.delete(w.startMs);

@@ -18,13 +18,14 @@
  * order (a partition with a backlog is waited for, briefly), so a watermark
  * taken over several partitions does not run ahead of a lagging one.
  */
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { logLevel, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
 import type { InputConfig, KafkaInputConfig } from '../config/model.js';
 import type { ConnectionStatus } from '../sinks/sink.js';
 import { bytesText } from '../values/numeric.js';
 import type { SourcePosition } from '../types.js';
 import type { LineBatch, Source } from './source.js';
 import { createKafka, kafkaCause, kafkaConnectError, probeBrokers } from '../live/kafka-client.js';
+import { Throttle, realSleep } from '../live/backoff.js';
 
 export interface KafkaSourceOptions {
   warn(m: string): void;
@@ -44,6 +45,8 @@ export interface KafkaSourceOptions {
   joinTimeoutMs?: number;
   /** kafkajs consumer session timeout (default 10 s) */
   sessionTimeoutMs?: number;
+  /** true once the run is being stopped: open() stops waiting for a topic that does not exist yet */
+  stopping?(): boolean;
   /** most bytes one fetch brings per partition (default 1 MiB): with maxQueuedPerPartition, the memory bound */
   maxBytesPerPartition?: number;
 }
@@ -145,8 +148,20 @@ export class KafkaSource implements Source {
       this.setStatus('down', kafkaCause(e));
       throw kafkaConnectError(cfg.brokers, what, e);
     }
-    if (!topics.includes(cfg.topic))
-      this.opts.warn(`kafka topic '${cfg.topic}' does not exist yet; waiting for it (the broker creates it on first use if auto.create.topics.enable is on)`);
+    // a run started before its producer waits for the topic, then reads it from its first message
+    let fromBeginning = cfg.fromBeginning;
+    if (!topics.includes(cfg.topic)) {
+      this.opts.warn(`waiting for kafka topic '${cfg.topic}' to be created on ${cfg.brokers.join(',')} (Ctrl-C to stop)`);
+      if (
+        !(await waitForTopic(cfg, {
+          warn: this.opts.warn,
+          stopping: () => this.closing || this.opts.stopping?.() === true,
+          status: (d) => this.setStatus('connecting', d),
+        }))
+      )
+        return;
+      fromBeginning = true; // every message of a topic created after the start is new to this run
+    }
 
     this.kafka = createKafka(cfg, {
       warn: this.opts.warn,
@@ -166,7 +181,8 @@ export class KafkaSource implements Source {
       maxWaitTimeInMs: Math.min(500, Math.max(50, this.opts.pollMs)),
       maxBytesPerPartition: this.opts.maxBytesPerPartition ?? 1 << 20,
       maxBytes: Math.max(8 << 20, this.opts.maxBytesPerPartition ?? 0),
-      allowAutoTopicCreation: true,
+      // a missing topic is waited for above; a consumer creating it would hide a misspelt name
+      allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
     const ev = consumer.events;
@@ -197,7 +213,7 @@ export class KafkaSource implements Source {
 
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics: [cfg.topic], fromBeginning: cfg.fromBeginning });
+      await consumer.subscribe({ topics: [cfg.topic], fromBeginning });
     } catch (e) {
       this.setStatus('down', kafkaCause(e));
       await consumer.disconnect().catch(() => undefined);
@@ -720,6 +736,45 @@ export function eventTimeReader(index: number, sep: string, unit: 's' | 'ms' | '
     if (digits === 0 || digits > 15) return toMs(bytesText(b, fs, fe));
     return ((neg ? -v : v) / scale) * mul;
   };
+}
+
+/**
+ * Polls the brokers until `topic` exists with a leader for every partition (true), or the run is
+ * stopped (false). Brokers that stop answering meanwhile are waited for too (a throttled warning).
+ */
+async function waitForTopic(cfg: KafkaInputConfig, o: { warn(m: string): void; stopping(): boolean; status(detail: string): void }): Promise<boolean> {
+  const kafka = createKafka(cfg, { warn: o.warn, level: logLevel.NOTHING, retry: { retries: 0 } });
+  const admin = kafka.admin();
+  const throttle = new Throttle(o.warn, 30_000);
+  let delay = 250;
+  let connected = false;
+  try {
+    while (!o.stopping()) {
+      try {
+        if (!connected) {
+          await admin.connect();
+          connected = true;
+        }
+        if ((await admin.listTopics()).includes(cfg.topic)) {
+          const meta = await admin.fetchTopicMetadata({ topics: [cfg.topic] });
+          const parts = meta.topics[0]?.partitions ?? [];
+          if (parts.length > 0 && parts.every((p) => p.leader >= 0)) return true;
+        }
+        o.status(`waiting for topic ${cfg.topic}`);
+      } catch (e) {
+        connected = false;
+        await admin.disconnect().catch(() => undefined);
+        o.status(`waiting for topic ${cfg.topic}: ${kafkaCause(e)}`);
+        throttle.say('unreachable', `kafka: still waiting for topic '${cfg.topic}': ${kafkaCause(e)}`);
+      }
+      // short sleeps so a stop is seen quickly
+      for (const end = Date.now() + delay; Date.now() < end && !o.stopping(); ) await realSleep(Math.min(100, end - Date.now()));
+      delay = Math.min(2000, delay * 1.5);
+    }
+    return false;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {

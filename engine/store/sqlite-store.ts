@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { EngineError } from '../errors.js';
+import { ensureDirectory } from '../files.js';
 import type { FieldType } from '../types.js';
 import { isFloatingType, isIntegerType } from '../types.js';
 
@@ -22,14 +24,36 @@ export function sqlType(t: FieldType): string {
   return 'TEXT';
 }
 
+/** Why a database file cannot be opened, in words that name the file (SQLite's own say "unable to open database file"). */
+function openFailure(file: string, readonly: boolean, e: unknown): EngineError {
+  const code = (e as { code?: string }).code ?? '';
+  let why = (e as Error).message;
+  const stat = fs.statSync(file, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) why = 'it is a directory';
+  else if (stat && !stat.isFile()) why = 'it is not a regular file';
+  else if ((e as Error).name === 'FileAccessError') why = (e as Error).message;
+  else if (code === 'SQLITE_READONLY' || /readonly/i.test(why)) why = 'the file is read-only (no write permission)';
+  else if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') why = `permission denied (${why})`;
+  else if (!stat && !readonly && code === 'SQLITE_CANTOPEN') why = `cannot create it in ${path.dirname(file)} (no write permission, or not a folder)`;
+  const err = new EngineError('OutputError', `cannot open SQLite database ${file}: ${why}`);
+  err.cause = e;
+  return err;
+}
+
 export function openDatabase(file: string, readonly = false): Db {
-  if (!readonly) fs.mkdirSync(path.dirname(file), { recursive: true });
-  const db = new Database(file, { readonly, fileMustExist: readonly });
-  if (!readonly) {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+  let db: Db | undefined;
+  try {
+    if (!readonly) ensureDirectory(path.dirname(file));
+    db = new Database(file, { readonly, fileMustExist: readonly });
+    if (!readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+    }
+    db.pragma('busy_timeout = 5000');
+  } catch (e) {
+    db?.close();
+    throw openFailure(file, readonly, e);
   }
-  db.pragma('busy_timeout = 5000');
   db.defaultSafeIntegers(false);
   return db;
 }

@@ -184,17 +184,20 @@ describe('processing time on a virtual clock (7, 15.1)', () => {
     p.finish();
     expect(summary(plan, p.drain())).toEqual([[1030, 1040, '((2,), 1)']]);
   });
-  it('at the end of input the current window closes even when empty, once time has passed in it', async () => {
+  it('at the end of input the current window closes when rows arrived in it, even if all were bad', async () => {
     const plan = await mustPlan(kafkaCfg());
     const p = new Processor(plan);
     p.startAt(1_005_000);
     expect(p.processRow('0,x,a,0,0,0,0', 1_006_000)).toBe(false); // a bad row: nothing aggregated
     p.finish(0, 1_007_000);
     expect(p.drain().map((w) => [w.startMs, w.endMs, w.groups.length])).toEqual([[1_000_000, 1_010_000, 0]]);
-    // a window that has not begun yet does not exist
+    // a run stopped before any row arrived in its current window (an idle topic) closes nothing more
     const q = new Processor(plan);
-    q.startAt(1_010_000);
-    q.finish(0, 1_010_000);
+    q.startAt(1_005_000);
+    q.processRow('0,1,a,0,0,0,0', 1_006_000);
+    q.advanceTo(1_012_000);
+    expect(q.drain().map((w) => [w.startMs, w.groups.length])).toEqual([[1_000_000, 1]]);
+    q.finish(0, 1_013_000);
     expect(q.drain()).toEqual([]);
   });
   it('an idle first window still closes after startAt', async () => {
