@@ -31,9 +31,13 @@ export function summary(s: RunStats): string {
       .sort((a, b) => b[1] - a[1])
       .map(([r, n]) => `${r}: ${fmt(n)}`)
       .join(', ');
-    lines.push(
-      `row errors: ${fmt(s.rowErrors)} (${reasons}); ${s.deadLetters ? `kept in ${s.deadLetters}` : 'not kept (no SQLite store; use --dead-letter <file.jsonl>)'}`,
-    );
+    // only what was durably written counts as kept (a failed run may not have written them all)
+    const kept = !s.deadLetters
+      ? 'not kept (no SQLite store; use --dead-letter <file.jsonl>)'
+      : s.deadLettersKept >= s.rowErrors
+        ? `kept in ${s.deadLetters}`
+        : `${fmt(s.deadLettersKept)} kept in ${s.deadLetters}, ${fmt(s.rowErrors - s.deadLettersKept)} not written`;
+    lines.push(`row errors: ${fmt(s.rowErrors)} (${reasons}); ${kept}`);
   } else lines.push('row errors: 0');
   if (s.analysis)
     lines.push(

@@ -219,7 +219,14 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
       }
       ctx.addCounts({ rowsRead: r.rowsRead, rowsOk: r.rowsOk, failed: r.failed, late: r.late });
       for (const d of r.deadLetters)
-        ctx.rowFailed({ position: { source: src.path, line: firstLine - 1 + d.line }, reason: d.reason, message: d.message, raw: d.raw });
+        ctx.rowFailed({
+          position: { source: src.path, line: firstLine - 1 + d.line },
+          reason: d.reason,
+          message: d.message,
+          raw: d.raw,
+          ...(d.rawBase64 !== undefined ? { rawBytes: Buffer.from(d.rawBase64, 'base64') } : {}),
+        });
+      await ctx.flushRowErrors();
       firstLine += r.lines;
       foldIn(r.closed);
       foldIn(r.partial);

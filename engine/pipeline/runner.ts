@@ -13,7 +13,7 @@ import type { Source, LineBatch } from '../sources/source.js';
 import { rowShape } from '../sinks/format.js';
 import { SqliteStores } from '../store/sqlite-store.js';
 import { systemClock, type Clock } from '../window/clock.js';
-import { JsonlDeadLetters, SqliteDeadLetters, type DeadLetter, type DeadLetterStore } from './dead-letters.js';
+import { JsonlDeadLetters, rawOf, SqliteDeadLetters, type DeadLetter, type DeadLetterStore } from './dead-letters.js';
 import { createAlertSink, createHistory, createSink, createSource, type ComponentEnv } from './components.js';
 import { Analyzer, type AnalyzerStats } from '../analysis/analyzer.js';
 import type { Alert } from '../alerts/alert-sink.js';
@@ -63,6 +63,8 @@ export interface RunStats {
   rowsPerSec: number;
   fraction: number | null;
   deadLetters: string | null;
+  /** dead letters durably written so far (row errors beyond it were not kept) */
+  deadLettersKept: number;
   connections: ConnectionStatus[];
   error?: string;
 }
@@ -99,6 +101,8 @@ export interface WindowDriverContext {
   /** closed windows in time order: written to every output, then analysed */
   deliver(windows: ClosedWindow[]): Promise<void>;
   rowFailed(d: DeadLetter): void;
+  /** after a batch of rowFailed calls: many dead letters go to their store now (bounded memory) */
+  flushRowErrors(): Promise<void>;
   addCounts(c: { rowsRead: number; rowsOk: number; failed: number; late: number }): void;
   setFraction(f: number): void;
   stopRequested(): boolean;
@@ -154,7 +158,11 @@ export class Runner {
   ) {
     this.runId = options.runId ?? randomUUID();
     this.clock = options.clock ?? systemClock;
-    this.stores = new SqliteStores(() => this.clock.now());
+    this.stores = new SqliteStores({
+      now: () => this.clock.now(),
+      warn: options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)),
+      stopping: () => this.stopRequested,
+    });
     this.processor = new Processor(plan);
     this.speed = options.speed ?? plan.config.input.speed;
     this.paused = !!options.startPaused;
@@ -214,6 +222,7 @@ export class Runner {
       rowsPerSec: elapsedMs > 0 ? (this.rowsRead * 1000) / elapsedMs : 0,
       fraction: this.externalFraction ?? this.source?.progress() ?? null,
       deadLetters: this.deadLetters?.description ?? null,
+      deadLettersKept: this.deadLetters?.kept ?? 0,
       connections,
       error: this.error,
     };
@@ -249,7 +258,8 @@ export class Runner {
       const store = cfg.outputs.find((o) => o.method === 'sqlite' && o.main) ?? cfg.outputs.find((o) => o.method === 'sqlite');
       if (this.options.deadLetterPath) this.deadLetters = new JsonlDeadLetters(this.options.deadLetterPath);
       else if (store && store.method === 'sqlite')
-        this.deadLetters = new SqliteDeadLetters(this.stores.acquire(store.path), store.path, this.runId, () => this.clock.now());
+        this.deadLetters = new SqliteDeadLetters(this.stores, this.stores.acquire(store.path), store.path, this.runId, () => this.clock.now());
+      await this.deadLetters?.open?.();
       if (cfg.analysis) {
         let history = await createHistory(cfg.analysis.history, this.env);
         if (historyIsOwnOutput(cfg.analysis.history, cfg.outputs)) {
@@ -339,6 +349,7 @@ export class Runner {
           this.emitProgress(false);
         },
         rowFailed: (d) => this.recordRowError(d),
+        flushRowErrors: () => this.flushDeadLettersIfMany(),
         addCounts: (c) => {
           this.rowsRead += c.rowsRead;
           this.external.rowsOk += c.rowsOk;
@@ -365,6 +376,8 @@ export class Runner {
     } catch (e) {
       this.state = 'failed';
       this.error = errorText(e);
+      // a failed run does not wait for locks of other writers while it closes
+      this.stopRequested = true;
       await this.closeAll();
       this.emitProgress(true);
       throw e;
@@ -399,6 +412,7 @@ export class Runner {
       await this.processBatch(batch);
       if (this.processor.mode === 'processing') this.processor.advanceTo(this.clock.now());
       await this.emitClosed();
+      await this.flushDeadLettersIfMany();
       await this.commit();
       this.checkErrorRate(false);
       this.emitProgress(false);
@@ -420,7 +434,7 @@ export class Runner {
       this.rowsRead++;
       const now = processing ? this.clock.now() : 0;
       const ok = bytes ? p.processBytes(buf!, starts![i]!, ends![i]!, now) : p.processRow(lines ? lines[i]! : batch.text(i), now);
-      if (!ok) this.rowFailed(batch, i, batch.text(i));
+      if (!ok) this.rowFailed(batch, i);
       if (track) {
         if (!ok) this.noteOffset(batch, i);
         else if (p.lastWindowStart !== tracked) {
@@ -496,9 +510,9 @@ export class Runner {
     }
   }
 
-  private rowFailed(batch: LineBatch, i: number, raw: string): void {
+  private rowFailed(batch: LineBatch, i: number): void {
     const f = this.processor.lastFailure!;
-    this.recordRowError({ position: batch.position(i), reason: f.reason, message: f.message, raw });
+    this.recordRowError({ position: batch.position(i), reason: f.reason, message: f.message, ...rawOf(batch.bytes?.(i), () => batch.text(i)) });
   }
 
   private recordRowError(d: DeadLetter): void {
@@ -511,6 +525,12 @@ export class Runner {
         `row error at ${pos.source}${pos.line !== undefined ? `:${pos.line}` : ''}${pos.offset !== undefined ? ` offset ${pos.offset}` : ''}: ${d.message} (processing.on_error is "fail")`,
       );
     }
+  }
+
+  /** many bad rows in a long window: into the store now (bounded memory), committed soon (short locks) */
+  private async flushDeadLettersIfMany(): Promise<void> {
+    if ((this.deadLetters?.pending ?? 0) >= 1000) await this.deadLetters!.flush();
+    this.stores.flushIfDue();
   }
 
   private checkErrorRate(final: boolean): void {
@@ -529,7 +549,7 @@ export class Runner {
   private async emitClosed(): Promise<void> {
     const closed = this.processor.drain();
     if (closed.length === 0) return;
-    this.deadLetters?.flush();
+    await this.deadLetters?.flush();
     const batchMs = this.processor.durMs;
     for (const w of closed) {
       for (const s of this.sinks) {
@@ -553,7 +573,7 @@ export class Runner {
   private async commit(): Promise<void> {
     const source = this.source;
     if (!source?.commit || !source.committable || this.lastOffset.size === 0) return;
-    this.deadLetters?.flush();
+    await this.deadLetters?.flush();
     this.stores.flush();
     const safe = new Map<number, string>();
     for (const [part, last] of this.lastOffset) {

@@ -2,6 +2,7 @@
  * `sqlite` output (15.2): one row per aggregate row, primary key
  * (window_end, key fields) so a re-run or retry replaces and never duplicates.
  */
+import { EngineError } from '../errors.js';
 import { groupCount, type ClosedWindow } from '../pipeline/processor.js';
 import { isFlatWindow, type FlatWindow } from '../pipeline/flat-window.js';
 import type { Db } from '../store/sqlite-store.js';
@@ -27,7 +28,11 @@ export class SqliteSink implements Sink {
   async open(): Promise<void> {
     const { keyNames, keyTypes, valueNames, valueTypes } = this.ctx.shape;
     const clash = [...keyNames, ...valueNames].find((n) => RESERVED.has(n));
-    if (clash) throw new Error(`sqlite output: column name '${clash}' clashes with the store's own window columns; rename it in the transformation`);
+    if (clash)
+      throw new EngineError(
+        'OutputError',
+        `sqlite output: column name '${clash}' clashes with the store's own window columns; rename it in the transformation`,
+      );
     const db = this.ctx.stores.acquire(this.file);
     this.db = db;
     const cols = [
@@ -36,19 +41,20 @@ export class SqliteSink implements Sink {
       ...keyNames.map((n, i) => [n, sqlType(keyTypes[i]!)]),
       ...valueNames.map((n, i) => [n, sqlType(valueTypes[i]!)]),
     ] as [string, string][];
-    const existing = tableColumns(db, this.table);
     const t = quoteIdent(this.table);
-    if (existing) {
-      const want = cols.map((c) => c[0]).join(', ');
-      const have = existing.map((c) => c.name).join(', ');
-      if (want !== have) {
-        throw new Error(
-          `sqlite output: table ${this.table} in ${this.file} has columns (${have}) but this config writes (${want}); use another "table" or remove the old one`,
-        );
-      }
-    } else {
+    if (!tableColumns(db, this.table)) {
+      // IF NOT EXISTS: another run writing this database may create it at the same moment
       const pk = ['window_end', ...keyNames].map(quoteIdent).join(', ');
-      db.exec(`CREATE TABLE ${t} (${cols.map(([n, ty]) => `${quoteIdent(n)} ${ty}`).join(', ')}, PRIMARY KEY (${pk})) WITHOUT ROWID`);
+      const ddl = `CREATE TABLE IF NOT EXISTS ${t} (${cols.map(([n, ty]) => `${quoteIdent(n)} ${ty}`).join(', ')}, PRIMARY KEY (${pk})) WITHOUT ROWID`;
+      await this.ctx.stores.whenUnlocked(db, () => db.exec(ddl));
+    }
+    const want = cols.map((c) => c[0]).join(', ');
+    const have = (tableColumns(db, this.table) ?? []).map((c) => c.name).join(', ');
+    if (want !== have) {
+      throw new EngineError(
+        'OutputError',
+        `sqlite output: table ${this.table} in ${this.file} has columns (${have}) but this config writes (${want}); use another "table" or remove the old one`,
+      );
     }
     const names = cols.map((c) => quoteIdent(c[0]));
     const conflict = ['window_end', ...keyNames].map(quoteIdent).join(', ');
@@ -102,7 +108,7 @@ export class SqliteSink implements Sink {
   }
 
   async write(w: ClosedWindow): Promise<void> {
-    if (groupCount(w) > 0) this.ctx.stores.batch(this.db!, () => this.writeWindow!(w));
+    if (groupCount(w) > 0) await this.ctx.stores.batch(this.db!, () => this.writeWindow!(w));
   }
 
   async close(): Promise<void> {

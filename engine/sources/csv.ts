@@ -173,6 +173,7 @@ export class CsvSource implements Source {
       starts,
       ends,
       text: (i) => bytesText(buf, starts[i]!, ends[i]!),
+      bytes: (i) => Uint8Array.prototype.slice.call(buf, starts[i]!, ends[i]!),
       position: (i): SourcePosition => ({ source, line: lineNos[i] }),
     };
   }

@@ -14,6 +14,8 @@ export interface LineBatch {
   ends?: Int32Array;
   /** the text of line i (dead letters, string parsing) */
   text(i: number): string;
+  /** a copy of the exact bytes of line i, when the source reads bytes (dead letters keep them) */
+  bytes?(i: number): Uint8Array;
   /** where line i came from (dead letters, error messages) */
   position(i: number): SourcePosition;
   /** committable sources: the partition of every line of the batch, and each line's offset */
