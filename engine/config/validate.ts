@@ -609,7 +609,7 @@ class Validator {
       this.err('databases', `databases must be an object mapping names to file paths, got ${typeName(db)}`);
       return {};
     }
-    const out: Record<string, string> = {};
+    const out: [string, string][] = [];
     for (const [k, f] of Object.entries(db)) {
       if (typeof f !== 'string') {
         this.err(`databases.${k}`, `databases.${k} must be a file path string`);
@@ -617,9 +617,10 @@ class Validator {
       }
       const abs = this.resolve(f);
       if (!this.io.exists(abs)) this.err(`databases.${k}`, `database file ${abs} does not exist`);
-      out[k] = abs;
+      out.push([k, abs]);
     }
-    return out;
+    // names are the user's: fromEntries defines them as own properties ("__proto__" included)
+    return Object.fromEntries(out);
   }
 
   private extensions(root: Obj): string[] {
