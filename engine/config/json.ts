@@ -40,8 +40,15 @@ export function pathKey(parent: string, key: string | number): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
+/**
+ * Deepest nesting of arrays and objects accepted: far beyond any config, and well inside the
+ * stack the recursive parser (and every consumer that walks the value) needs.
+ */
+export const MAX_JSON_DEPTH = 256;
+
 export function parseJsonWithLocations(text: string): ParsedJson {
   const locs = new Map<string, JsonLoc>();
+  let depth = 0;
   let i = 0;
   const n = text.length;
   if (text.charCodeAt(0) === 0xfeff) i = 1;
@@ -137,6 +144,7 @@ export function parseJsonWithLocations(text: string): ParsedJson {
     let value: unknown;
     const loc: JsonLoc = { start, end: start, keyStart, keyEnd };
     locs.set(path, loc);
+    if ((c === '{' || c === '[') && ++depth > MAX_JSON_DEPTH) fail(`arrays and objects nested more than ${MAX_JSON_DEPTH} levels deep`);
     if (c === '{') {
       i++;
       const obj: Record<string, unknown> = {};
@@ -171,6 +179,7 @@ export function parseJsonWithLocations(text: string): ParsedJson {
         }
       }
       value = obj;
+      depth--;
     } else if (c === '[') {
       i++;
       const arr: unknown[] = [];
@@ -194,6 +203,7 @@ export function parseJsonWithLocations(text: string): ParsedJson {
         }
       }
       value = arr;
+      depth--;
     } else if (c === '"') {
       const s = parseString();
       value = s.value;

@@ -55,6 +55,12 @@ const typeName = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an a
 
 export const BUILTIN_ANALYSES = ['SimpleAnalysis', 'AverageAnalysis'] as const;
 
+/**
+ * Longest duration a config may give in seconds (windows, lateness, accuracy): about 31 years,
+ * so window bounds stay inside the range of dates (a batchDuration of 1e300 used to crash the run).
+ */
+export const MAX_SECONDS = 1e9;
+
 const INPUT_OPTION_KEYS: Record<'csv' | 'kafka' | 'common', string[]> = {
   common: ['sep', 'batchDuration', 'time_field', 'time_unit', 'allowed_lateness', 'speed', 'max_error_rate'],
   csv: ['path', 'rate', 'header'],
@@ -291,12 +297,20 @@ class Validator {
       }
     }
     const sep = options.sep === undefined ? ',' : this.str(options, 'sep', p, false);
-    const batchDuration = this.num(options, 'batchDuration', p, { required: kind === 'kafka', min: kind === 'kafka' ? 0 : 0, exclusiveMin: kind === 'kafka' });
+    let batchDuration = this.num(options, 'batchDuration', p, { required: kind === 'kafka', min: 0, exclusiveMin: kind === 'kafka', max: MAX_SECONDS });
+    // windows are whole milliseconds: a shorter one would be empty (and 1e-300 s used to hang the run)
+    if (batchDuration !== undefined && batchDuration > 0 && batchDuration < 0.001) {
+      this.err(
+        `${p}.batchDuration`,
+        `${p}.batchDuration must be at least 0.001 seconds (1 ms)${kind === 'kafka' ? '' : ', or 0 for one window over the whole file'}, got ${batchDuration}`,
+      );
+      batchDuration = undefined;
+    }
     const timeField = this.str(options, 'time_field', p, false);
     const timeUnit = this.oneOf<TimeUnit>(options, 'time_unit', p, ['s', 'ms', 'us', 'ns'], 's');
-    const lateness = this.num(options, 'allowed_lateness', p, { min: 0 }) ?? 0;
-    const speed = this.num(options, 'speed', p, { min: 0 }) ?? 0;
-    const rate = this.num(options, 'rate', p, { min: 0, exclusiveMin: true });
+    const lateness = this.num(options, 'allowed_lateness', p, { min: 0, max: MAX_SECONDS }) ?? 0;
+    const speed = this.num(options, 'speed', p, { min: 0, max: 1e9 }) ?? 0;
+    const rate = this.num(options, 'rate', p, { min: 0, exclusiveMin: true, max: 1e9 });
     const maxErrorRate = this.num(options, 'max_error_rate', p, { min: 0, max: 1 });
 
     if (timeField !== undefined && fields) {
@@ -475,8 +489,8 @@ class Validator {
       case 'influx': {
         const conn = this.influxConnection(options.influx, `${p}.options.influx`);
         if (!conn) return undefined;
-        const batchSize = this.num(options, 'batch_size', `${p}.options`, { min: 1, integer: true }) ?? 5000;
-        const maxRetries = this.num(options, 'max_retries', `${p}.options`, { min: 0, integer: true }) ?? 10;
+        const batchSize = this.num(options, 'batch_size', `${p}.options`, { min: 1, max: 1_000_000, integer: true }) ?? 5000;
+        const maxRetries = this.num(options, 'max_retries', `${p}.options`, { min: 0, max: 1_000_000, integer: true }) ?? 10;
         return { method, main, connection: conn, batchSize, maxRetries, index };
       }
       case undefined:
@@ -656,8 +670,9 @@ class Validator {
       this.err(p, `analysis must be an object`);
       return undefined;
     }
-    const accuracy = this.num(an, 'accuracy', p, { required: true, min: 0 });
-    const timeoutMs = this.num(an, 'timeout_ms', p, { min: 1 }) ?? 1000;
+    const accuracy = this.num(an, 'accuracy', p, { required: true, min: 0, max: MAX_SECONDS });
+    // a timer longer than 2^31 − 1 ms fires at once in Node
+    const timeoutMs = this.num(an, 'timeout_ms', p, { min: 1, max: 2 ** 31 - 1 }) ?? 1000;
     if (accuracy !== undefined && input && input.batchDurationSec > 0 && accuracy >= input.batchDurationSec) {
       this.warn(
         `${p}.accuracy`,
@@ -842,7 +857,7 @@ class Validator {
 
   /** 10.7: the legacy form `time_delta` + `rule: {column: percent}` (D-35: module name "Analysis"). */
   private legacyRule(an: Obj, r: Obj): AnalysisRuleConfig[] | undefined {
-    const delta = this.num(an, 'time_delta', 'analysis', { required: true, min: 0, exclusiveMin: true });
+    const delta = this.num(an, 'time_delta', 'analysis', { required: true, min: 0, exclusiveMin: true, max: MAX_SECONDS });
     for (const [k, v] of Object.entries(r)) {
       if (typeof v !== 'number') this.err(`analysis.rule.${k}`, `analysis.rule.${k} must be a percentage number`);
     }
@@ -850,6 +865,9 @@ class Validator {
     return [{ module: 'Analysis', builtin: true, name: 'Analysis', options: { deviation: r, time_delta: delta }, index: 0 }];
   }
 }
+
+/** Highest column index of a data structure: wider than any CSV, and small enough that 2^53+1 or 10^7 is an error, not a hang. */
+export const MAX_COLUMN_INDEX = 1_000_000;
 
 /** Parses and checks a data-structure file (Section 3, D-13, D-14). */
 export function parseDataStructure(text: string, file: string): { fields?: InputField[]; sink: DiagnosticSink; doc?: ParsedJson } {
@@ -882,6 +900,9 @@ export function parseDataStructure(text: string, file: string): { fields?: Input
       ok = false;
     } else if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) {
       sink.report(`${p}.index`, 'ConfigError', `index of field '${name}' must be a non-negative integer, got ${JSON.stringify(index)}`);
+      ok = false;
+    } else if (index > MAX_COLUMN_INDEX) {
+      sink.report(`${p}.index`, 'ConfigError', `index of field '${name}' is ${index}; a line has at most ${MAX_COLUMN_INDEX + 1} columns`);
       ok = false;
     }
     if (type === undefined) {

@@ -14,6 +14,9 @@ import { timeToMsFn, windowStart } from '../window/time.js';
 
 export type TimeMode = 'event' | 'processing' | 'whole';
 
+/** Largest epoch time (ms) a JavaScript Date holds. */
+const MAX_EVENT_MS = 8.64e15;
+
 export interface ClosedWindow {
   startMs: number;
   endMs: number;
@@ -145,6 +148,9 @@ export class Processor {
     if (this.mode === 'event') {
       const t = this.toMs(r[this.timeSlot]!);
       if (t !== t || t === Infinity || t === -Infinity) return this.fail('bad event time', `event time ${String(r[this.timeSlot])} is not a finite number`);
+      // a window must have a date to be stamped with (outputs print and store its bounds)
+      if (t < -MAX_EVENT_MS || t > MAX_EVENT_MS - this.durMs)
+        return this.fail('bad event time', `event time ${String(r[this.timeSlot])} is outside the range of dates (years −271821 to 275760)`);
       start = windowStart(t, this.durMs);
       if (start + this.durMs <= this.watermarkMs) {
         this.lateRows++;

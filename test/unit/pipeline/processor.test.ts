@@ -278,6 +278,17 @@ describe('row parsing (Section 4, D-10…D-13)', () => {
     expect(parse({ a: [1, 'StringType'], a_num: [1, 'LongType'] }, 'x,42')).toEqual(['42', 42]);
     expect(parse({ z: [3, 'StringType'], a: [0, 'StringType'] }, 'a,b,c,d')).toEqual(['a', 'd']);
   });
+  it('wide gaps between indexes (loops in the generated parser) read the right columns, strings and bytes alike', () => {
+    const spec: StructureSpec = { a: [1, 'LongType'], far: [25, 'StringType'], farther: [100_000, 'LongType'] };
+    const cells = Array.from({ length: 100_001 }, (_, i) => String(i));
+    expect(parse(spec, cells.join(','))).toEqual([1, '25', 100_000]);
+    const fields = fieldsOf(spec);
+    const r: Value[] = [null, null, null];
+    compileByteRowParser(fields, [0, 1, 2], 44)(Buffer.from(cells.join(',')), 0, cells.join(',').length, r);
+    expect(r).toEqual([1, '25', 100_000]);
+    const e = parseError(spec, cells.slice(0, 40).join(','));
+    expect([e.reason, e.message]).toEqual(['too few columns', 'expected at least 100001 columns, got 40']);
+  });
   it('the configured separator is honoured, multi-character too (D-12)', () => {
     expect(parse({ a: [0, 'LongType'], b: [1, 'StringType'] }, '1;x,y', ';')).toEqual([1, 'x,y']);
     expect(parse({ a: [0, 'LongType'], b: [1, 'StringType'] }, '1||x|y', '||')).toEqual([1, 'x|y']);
