@@ -34,11 +34,9 @@ const helpers = {
     return helpers.bad(field, bytesText(buf, s, e), 0, e - s);
   },
   bad(field: InputField, line: string, s: number, e: number): never {
-    throw new RowError(
-      `bad ${field.type}`,
-      `field '${field.name}' (column ${field.index + 1}): ${pyStrRepr(line.slice(s, e))} is not a valid ${field.type}`,
-      field.name,
-    );
+    // the whole row is kept in the dead letter; the message quotes a bounded part of the cell
+    const cell = e - s > 200 ? `${pyStrRepr(line.slice(s, s + 200))}… (${e - s} characters)` : pyStrRepr(line.slice(s, e));
+    throw new RowError(`bad ${field.type}`, `field '${field.name}' (column ${field.index + 1}): ${cell} is not a valid ${field.type}`, field.name);
   },
 };
 
