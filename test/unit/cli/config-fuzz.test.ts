@@ -473,9 +473,9 @@ interface RunResult {
 }
 
 /** `ts-engine run`; after `patienceMs` Ctrl-C, and a run that has not ended 10 s later hangs. */
-function run(dir: string, patienceMs: number): Promise<RunResult> {
+function run(dir: string, patienceMs: number, args: string[]): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, 'run', 'config.json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', 'config.json', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let interrupted = false;
@@ -508,7 +508,7 @@ function runsUntilStopped(config: Json): boolean {
 
 const STACK_FRAME = /^\s+at .+[:(]/m;
 
-async function evaluate(c: Case, dir: string, checker: CheckWorker): Promise<{ problems: string[]; ran: boolean }> {
+async function evaluate(c: Case, dir: string, checker: CheckWorker, runArgs: string[] = []): Promise<{ problems: string[]; ran: boolean }> {
   const problems: string[] = [];
   fs.writeFileSync(path.join(dir, 'config.json'), c.configText ?? serialize(c.config));
   fs.writeFileSync(
@@ -531,7 +531,7 @@ async function evaluate(c: Case, dir: string, checker: CheckWorker): Promise<{ p
   if (!checked.ok) return { problems, ran: false };
 
   const live = runsUntilStopped(c.config);
-  const r = await run(dir, live ? 4000 : 15_000);
+  const r = await run(dir, live ? 4000 : 15_000, runArgs);
   const tail = r.stderr.slice(-600).replace(/\n/g, ' | ');
   if (r.hung) problems.push(`run hung: no exit 10 s after Ctrl-C (${tail})`);
   else if (r.interrupted && !live) problems.push(`run did not finish a 60-row input in 15 s (${tail})`);
@@ -591,7 +591,8 @@ describe('config fuzzer: whatever passes check runs; everything else is a positi
         fs.rmSync(dir, { recursive: true, force: true });
         fs.mkdirSync(dir);
         const c = cases[i]!;
-        const r = await evaluate(c, dir, checkers[k]!);
+        // every other case replays on two worker threads (the parallel replay is a code path of its own)
+        const r = await evaluate(c, dir, checkers[k]!, i % 2 === 1 ? ['--workers', '2'] : []);
         if (r.ran) ran++;
         for (const p of r.problems) failures.push(`case ${i} (${c.name.slice(0, 200)}): ${p}`);
       }
