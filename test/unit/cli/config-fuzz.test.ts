@@ -466,6 +466,7 @@ class CheckWorker {
 
 interface RunResult {
   status: number | null;
+  signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
   interrupted: boolean;
@@ -490,10 +491,10 @@ function run(dir: string, patienceMs: number, args: string[]): Promise<RunResult
       hung = true;
       child.kill('SIGKILL');
     }, patienceMs + 10_000);
-    child.on('close', (status) => {
+    child.on('close', (status, signal) => {
       clearTimeout(patience);
       clearTimeout(deadline);
-      resolve({ status, stdout, stderr, interrupted, hung });
+      resolve({ status, signal, stdout, stderr, interrupted, hung });
     });
   });
 }
@@ -536,7 +537,8 @@ async function evaluate(c: Case, dir: string, checker: CheckWorker, runArgs: str
   if (r.hung) problems.push(`run hung: no exit 10 s after Ctrl-C (${tail})`);
   else if (r.interrupted && !live) problems.push(`run did not finish a 60-row input in 15 s (${tail})`);
   else if (r.status === 2) problems.push(`check passed but run rejected the config (${tail})`);
-  else if (!(r.status === 0 || r.status === 1 || (r.interrupted && r.status === 130))) problems.push(`run exited ${r.status} (${tail})`);
+  else if (!(r.status === 0 || r.status === 1 || (r.interrupted && r.status === 130)))
+    problems.push(`run ${r.signal ? `was killed by ${r.signal} (not by the harness)` : `exited ${r.status}`} (${tail})`);
   if (STACK_FRAME.test(r.stderr)) problems.push(`stack trace on stderr (${tail})`);
   if (/run with --debug for the stack trace/.test(r.stderr)) problems.push(`an unexpected error (a bug) ended the run (${tail})`);
   const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
