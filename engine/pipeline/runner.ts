@@ -158,11 +158,8 @@ export class Runner {
   ) {
     this.runId = options.runId ?? randomUUID();
     this.clock = options.clock ?? systemClock;
-    this.stores = new SqliteStores({
-      now: () => this.clock.now(),
-      warn: options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)),
-      stopping: () => this.stopRequested,
-    });
+    const warn = options.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+    this.stores = new SqliteStores({ now: () => this.clock.now(), warn, stopping: () => this.stopRequested });
     this.processor = new Processor(plan);
     this.speed = options.speed ?? plan.config.input.speed;
     this.paused = !!options.startPaused;
@@ -170,7 +167,7 @@ export class Runner {
       stores: this.stores,
       clock: this.clock,
       stdout: options.stdout ?? process.stdout,
-      warn: options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)),
+      warn,
       stopping: () => this.stopRequested,
     };
   }
