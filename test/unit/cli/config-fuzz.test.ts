@@ -537,8 +537,9 @@ async function evaluate(c: Case, dir: string, checker: CheckWorker, runArgs: str
   if (r.hung) problems.push(`run hung: no exit 10 s after Ctrl-C (${tail})`);
   else if (r.interrupted && !live) problems.push(`run did not finish a 60-row input in 15 s (${tail})`);
   else if (r.status === 2) problems.push(`check passed but run rejected the config (${tail})`);
-  else if (!(r.status === 0 || r.status === 1 || (r.interrupted && r.status === 130)))
-    problems.push(`run ${r.signal ? `was killed by ${r.signal} (not by the harness)` : `exited ${r.status}`} (${tail})`);
+  // Ctrl-C during the start (before the run installs its handler) ends the process the default way
+  else if (!(r.status === 0 || r.status === 1 || (r.interrupted && (r.status === 130 || r.signal === 'SIGINT'))))
+    problems.push(`run ${r.signal ? `was killed by ${r.signal}` : `exited ${r.status}`} (${tail})`);
   if (STACK_FRAME.test(r.stderr)) problems.push(`stack trace on stderr (${tail})`);
   if (/run with --debug for the stack trace/.test(r.stderr)) problems.push(`an unexpected error (a bug) ended the run (${tail})`);
   const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
