@@ -6,6 +6,7 @@ import fs from 'node:fs';
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const steps = [
   ['lint and format', [npx, 'biome', 'check', '--error-on-warnings', '.']],
+  ['layers (docs/architecture.md#layers)', [npx, 'depcruise', 'engine', 'main', 'renderer/src', '--config', '.dependency-cruiser.cjs']],
   ['type check', [npx, 'tsc', '--noEmit', '-p', 'tsconfig.json']],
   ['renderer type check', [npx, 'svelte-check', '--fail-on-warnings', '--tsconfig', './renderer/tsconfig.json']],
   ['unit + integration tests', [npx, 'vitest', 'run']],

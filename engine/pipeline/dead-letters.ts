@@ -1,5 +1,5 @@
 /**
- * Row errors (15.4) are counted per reason and kept with their source position
+ * Row errors (docs/semantics.md#row-errors) are counted per reason and kept with their source position
  * and raw text: in the `dead_letters` table of the SQLite store when one is
  * configured, else in a JSONL file (`--dead-letter`), else only counted (and
  * the run's summary says so).
@@ -7,18 +7,25 @@
 import fs from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type { Statement } from 'better-sqlite3';
-import type { SourcePosition } from '../types.js';
-import { DEAD_LETTER_DDL, tableColumns, type Db, type SqliteStores } from '../store/sqlite-store.js';
+import type { DeadLetter } from '../core/types.js';
+import { tableColumns, type Db, type SqliteStores } from '../connectors/sqlite-store.js';
 
-export interface DeadLetter {
-  position: SourcePosition;
-  reason: string;
-  message: string;
-  /** the row as text (invalid UTF-8 shows as U+FFFD): for people */
-  raw: string;
-  /** the row's exact bytes when they are not valid UTF-8: what the stores keep */
-  rawBytes?: Uint8Array;
-}
+export type { DeadLetter };
+
+/** The table of row errors in the store; `raw_encoding` says how `raw` holds the row (storedRaw). */
+export const DEAD_LETTER_DDL = `CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  line INTEGER,
+  partition INTEGER,
+  "offset" TEXT,
+  reason TEXT NOT NULL,
+  message TEXT NOT NULL,
+  raw TEXT NOT NULL,
+  raw_encoding TEXT NOT NULL DEFAULT 'utf8'
+)`;
 
 /**
  * The raw row of a dead letter from its bytes: text when they are valid UTF-8, else the text for

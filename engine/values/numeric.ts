@@ -1,10 +1,10 @@
 /**
  * Exact integer arithmetic with a fast path: integers are JS numbers while they
- * are safe integers and switch to bigint beyond ±(2^53 − 1) (D-39). Every helper
+ * are safe integers and switch to bigint beyond ±(2^53 − 1) (docs/semantics.md#exact-integers). Every helper
  * returns a normalised integer (number iff safe), so equality and Map keys work.
  * Python semantics throughout: floored modulo and floor division, true division.
  */
-import { RowError } from '../errors.js';
+import { RowError } from '../core/errors.js';
 
 export type Int = number | bigint;
 
@@ -210,6 +210,7 @@ export function itruediv(a: Int | boolean, b: Int | boolean, op = 'division'): n
 export function fmod(a: number, b: number): number {
   if (b === 0) zeroDivision('modulo');
   let mod = a % b;
+  // C's `if (mod)` (CPython's float_rem): NaN counts as non-zero, unlike JavaScript's truthiness
   if (mod !== 0) {
     if (b < 0 !== mod < 0) mod += b;
   } else {
@@ -223,6 +224,7 @@ export function ffloordiv(a: number, b: number): number {
   if (b === 0) zeroDivision('floor division');
   let mod = a % b;
   let div = (a - mod) / b;
+  // as in fmod: C's truthiness, so NaN (an infinite dividend) propagates as in Python
   if (mod !== 0) {
     if (b < 0 !== mod < 0) {
       mod += b;
@@ -243,7 +245,7 @@ export function truthy(v: unknown): boolean {
   return !!v;
 }
 
-/** Python `int(x)` for a double: truncate toward zero; NaN/inf are row errors (D-38). */
+/** Python `int(x)` for a double: truncate toward zero; NaN/inf are row errors (docs/semantics.md#casts). */
 export function doubleToInt(x: number, fn = 'long'): Int {
   if (x !== x) throw new RowError('bad cast', `${fn}: cannot convert float NaN to integer`);
   if (x === Infinity || x === -Infinity) throw new RowError('bad cast', `${fn}: cannot convert float infinity to integer`);
@@ -354,7 +356,7 @@ export function parseFloatText(s: string): number | undefined {
   return special;
 }
 
-/** Input boolean cells (D-11): true/false/1/0/yes/no, case-insensitive. */
+/** Input boolean cells (docs/semantics.md#boolean-cells): true/false/1/0/yes/no, case-insensitive. */
 export function parseBoolText(s: string): boolean | undefined {
   switch (s.trim().toLowerCase()) {
     case 'true':

@@ -264,9 +264,13 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
 
   const log = new LogBuffer();
   try {
-    const out = await runChecked(javaBin(), ['-Xmx256m', ...jvmCommon, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], {
-      what: 'kafka storage format',
-    });
+    const out = await runChecked(
+      javaBin(),
+      ['-Xmx256m', ...jvmCommon, '-cp', cp, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propsFile],
+      {
+        what: 'kafka storage format',
+      },
+    );
     log.append(`[harness] storage format:\n${out}\n`);
   } catch (e) {
     removeTempDir(dir);

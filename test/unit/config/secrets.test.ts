@@ -1,16 +1,16 @@
-// Secrets by rule (engine/config/secrets.ts): export never writes one in clear, `check` warns on secret-looking keys it does not read.
+// Secrets in configs (docs/secrets.md): export never writes one in clear, `check` warns on secret-looking keys it does not read
+// (engine/config/secrets.ts: where ts-engine reads secrets, from the components' option specs).
 import fs from 'node:fs';
 import path from 'node:path';
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isSecretKey, keyWords, redactSecrets, unknownSecretKeys } from '../../../engine/config/secrets.js';
-import { toReferenceConfig } from '../../../engine/export.js';
+import { knownSecretPaths } from '../../../engine/config/secrets.js';
+import { toReferenceConfig } from '../../../engine/export/reference.js';
+import { isSecretKey, unknownSecretKeys } from '../../../engine/options/secrets.js';
 import { cli, structure, SENSOR_SPEC, useTmpDir, writeFiles } from '../helpers.js';
 
 const tmp = useTmpDir('ts-engine-secrets-');
 
 const PEM = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n-----END PRIVATE KEY-----\n';
-const RSA_PEM = '-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----';
 
 /** Every secret of the issue's eight places, each a distinctive string that must not appear in any exported file. */
 const SECRETS = {
@@ -118,64 +118,7 @@ describe('the eight places of a secret (issue 10, point 4)', () => {
   });
 });
 
-describe('the rule', () => {
-  it('splits keys into words: snake, kebab, dots, camelCase, acronyms', () => {
-    expect(keyWords('sasl_password')).toEqual(['sasl', 'password']);
-    expect(keyWords('apiKey')).toEqual(['api', 'key']);
-    expect(keyWords('X-API-Key')).toEqual(['x', 'api', 'key']);
-    expect(keyWords('SSLPrivateKey')).toEqual(['ssl', 'private', 'key']);
-  });
-  it('names secrets case-insensitively, by word, and only TLS options make a bare key one', () => {
-    for (const k of ['password', 'Password', 'PASSWORD', 'passwd', 'pwd', 'pass', 'passphrase', 'secret', 'clientSecret', 'token', 'accessToken', 'auth_token'])
-      expect(isSecretKey(k), k).toBe(true);
-    for (const k of ['api_key', 'apiKey', 'APIKEY', 'x-api-key', 'private_key', 'privateKey', 'access_key', 'client-key', 'credentials', 'Authorization'])
-      expect(isSecretKey(k), k).toBe(true);
-    for (const k of ['key', 'topic', 'username', 'max_tokens', 'tokenizer', 'bypass', 'passage', 'keyspace', 'cert', 'ca', 'monkey'])
-      expect(isSecretKey(k), k).toBe(false);
-    expect(isSecretKey('key', true)).toBe(true);
-    expect(isSecretKey('pfx', true)).toBe(true);
-    expect(isSecretKey('cert', true)).toBe(false);
-  });
-  it('any spelling of a secret word, in any case and with any separators, is redacted (property)', () => {
-    const word = fc.constantFrom('password', 'passwd', 'secret', 'token', 'passphrase', 'credential', 'apikey');
-    const prefix = fc.constantFrom('', 'db', 'sasl', 'client', 'influx', 'my');
-    const sep = fc.constantFrom('_', '-', '.', '');
-    const kase = fc.constantFrom<(s: string) => string>(
-      (s) => s,
-      (s) => s.toUpperCase(),
-      (s) => s[0]!.toUpperCase() + s.slice(1),
-    );
-    fc.assert(
-      fc.property(prefix, sep, word, kase, fc.string({ minLength: 1, maxLength: 12 }), (pre, sp, w, k, value) => {
-        const key = pre === '' ? k(w) : `${pre}${sp === '' ? k(w)[0]!.toUpperCase() + k(w).slice(1) : sp + k(w)}`;
-        const obj = { nested: [{ [key]: value }] };
-        redactSecrets(obj, '', (p) => p.replace(/\W/g, '_').toUpperCase());
-        expect(obj.nested[0]![key]).toMatch(/^\$\{[A-Z0-9_]+\}$/);
-      }),
-    );
-  });
-  it('values that look like secrets whatever the key: PEM keys, URL passwords, embedded assignments, JWTs', () => {
-    const obj = {
-      a: RSA_PEM,
-      b: 'https://ops:hunter2@example.com:8086/write?db=x',
-      c: 'org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p4ss";',
-      d: 'http://host/api?user=x&token=abc123&x=1',
-      e: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
-      f: 'https://user@example.com/path',
-      g: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----',
-      h: 'https://ops:${MY_PW}@example.com',
-    };
-    const found = redactSecrets(obj, '', (p) => `E_${p.replace(/\W/g, '_').toUpperCase()}`);
-    expect(obj.a).toBe('${E_A}');
-    expect(obj.b).toBe('https://ops:${E_B_PASSWORD}@example.com:8086/write?db=x');
-    expect(obj.c).toBe('org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="${E_C_PASSWORD}";');
-    expect(obj.d).toBe('http://host/api?user=x&token=${E_D_TOKEN}&x=1');
-    expect(obj.e).toBe('${E_E}');
-    expect(obj.f).toBe('https://user@example.com/path'); // no password in it
-    expect(obj.g).toMatch(/^-----BEGIN CERTIFICATE-----/); // certificates are public
-    expect(obj.h).toBe('https://ops:${MY_PW}@example.com'); // already a placeholder
-    expect(found.map((f) => f.path)).toEqual(['a', 'b#password', 'c#password', 'd#token', 'e']);
-  });
+describe('where ts-engine reads secrets', () => {
   it('numbers under a secret key are secrets too; booleans and objects are walked, not replaced', () => {
     const e = toReferenceConfig({ outputs: [{ method: 'influx', options: { influx: { password: 12345, ssl: true, measurement: 'm' } } }] });
     expect((e.config as { outputs: { options: { influx: Record<string, unknown> } }[] }).outputs[0]!.options.influx).toEqual({
@@ -184,15 +127,26 @@ describe('the rule', () => {
       measurement: 'm',
     });
   });
-  it('unknownSecretKeys: the keys ts-engine reads are known, everything else secret-looking is listed', () => {
-    const keys = unknownSecretKeys({
-      input: { options: { sasl: { password: 'x' }, ssl: { key: 'k', passphrase: 'p' }, apiToken: 't' } },
-      outputs: [{ options: { influx: { password: 'a', token: 'b', Token: 'c' } } }],
-      analysis: { rule: [{ options: { secret: 'mine' } }] },
-    });
+  it("the keys ts-engine reads (from the components' option specs) are known, everything else secret-looking is listed", () => {
+    const keys = unknownSecretKeys(
+      {
+        input: { options: { sasl: { password: 'x' }, ssl: { key: 'k', passphrase: 'p' }, apiToken: 't' } },
+        outputs: [{ options: { influx: { password: 'a', token: 'b', Token: 'c' } } }],
+        analysis: { rule: [{ options: { secret: 'mine' } }] },
+      },
+      knownSecretPaths(),
+    );
     expect(keys).toEqual([
       { path: 'input.options.apiToken', key: 'apiToken', known: undefined },
       { path: 'outputs[0].options.influx.Token', key: 'Token', known: 'token' },
     ]);
+  });
+  it('every secret a component reads is named by the rule, so export and check agree on it', () => {
+    const known = knownSecretPaths();
+    expect(known).toContain('input.options.sasl.password');
+    expect(known).toContain('outputs.*.options.influx.token');
+    expect(known).toContain('analysis.historical.influx_options.password');
+    expect(known).toContain('analysis.alert.option.sasl.password');
+    for (const p of known.filter((x) => !x.endsWith('**'))) expect(isSecretKey(p.split('.').pop()!), p).toBe(true);
   });
 });

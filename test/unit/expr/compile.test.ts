@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { compileTransformations } from '../../../engine/expr/compile.js';
-import { toReferenceConfig } from '../../../engine/export.js';
+import { toReferenceConfig } from '../../../engine/export/reference.js';
 import { cli, fieldsOf, planOf, positionOf, useTmpDir, writeFiles } from '../helpers.js';
 
 const tmp = useTmpDir('ts-engine-proto-');

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { rawOf, storedRaw } from '../../../engine/pipeline/dead-letters.js';
-import { buildBatch } from '../../../engine/sources/kafka.js';
+import { buildBatch } from '../../../engine/components/sources/kafka/framing.js';
 import { cli, SECTION14_ROWS, SECTION14_RULE, SECTION14_TRANSFORMATION, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
 
 const tmp = useTmpDir('ts-engine-dead-');
