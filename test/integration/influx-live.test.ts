@@ -91,7 +91,7 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
     expect(tags.results![0]!.series![0]!.values.map((v) => v[0])).toEqual(['sensor_id', 'sensor_type']);
   });
 
-  it('D-39: an integer outside signed 64 bits is a row error (warned, not written); the rest of the window is written, int64 extremes exactly', async () => {
+  it('D-39: an integer outside signed 64 bits is a row error (counted, dead-lettered, not written); the rest of the window is written, int64 extremes exactly', async () => {
     const ds = writeJson(path.join(dir, 'big-ds.json'), { k: { index: 0, type: 'StringType' }, v: { index: 1, type: 'LongType' } });
     const csv = path.join(dir, 'big.csv');
     fs.writeFileSync(csv, ['over,9223372036854775807', 'over,1', 'max,9223372036854775807', 'min,-9223372036854775808', 'small,42', ''].join('\n'));
@@ -106,11 +106,19 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
       processing: { transformation: ['k', 'v'], aggregations: { operation_type: 'reduceByKey', rule: ['key: k', 'sum(v)'] } },
       databases: {},
     });
-    const r = runCli(['run', cfg, '--no-progress']);
+    const dead = path.join(dir, 'big-dead.jsonl');
+    const r = runCli(['run', cfg, '--no-progress', '--dead-letter', dead]);
     expect(await r.exited, r.stderr()).toBe(0);
     expect(r.stderr()).toMatch(
-      /1 aggregate row\(s\) of the window .* not written \(row error\), e\.g\. key=\('over',\): v = 9223372036854775808 is outside the signed 64-bit range/,
+      /warning: row error at influx \S+ database big \(measurement m\): aggregate row of the window ending \S+ with key \('over',\) not written: v = 9223372036854775808 is outside the signed 64-bit range of InfluxDB integers\n/,
     );
+    expect(r.stderr()).toMatch(/row errors: 1 \(influx: integer outside int64: 1\); kept in /);
+    const letters = fs
+      .readFileSync(dead, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(letters).toMatchObject([{ reason: 'influx: integer outside int64', raw: "(('over',), 9223372036854775808)" }]);
     const got = await new InfluxV1({ ...conn, database: 'big', measurement: 'm' }).history({
       measurement: 'm',
       fromNs: 0n,

@@ -257,7 +257,9 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
   );
   writeFileSync(log4jFile, LOG4J2);
   // Kafka's Uuid.toString: url-safe base64 of 16 bytes, no padding.
-  const clusterId = randomBytes(16).toString('base64url');
+  // an id starting with '-' would be read as an option by kafka-storage (Kafka's own Uuid.randomUuid avoids it too)
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   const jvmCommon = [`-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${join(dir, 'logs')}`, '-Djava.awt.headless=true'];
 
   const log = new LogBuffer();
