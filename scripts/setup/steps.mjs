@@ -189,7 +189,7 @@ function mavenJars({ name, why, pom, property, label, mainJar, usedBy }) {
       const version = versionOf(text);
       if (!version) throw new SetupError(`${pom} has no <${property}>`, undefined);
       const mvn = ctx.result('maven');
-      ctx.fetching(`${label} ${version} jars from Maven Central (${pom}, ${mvn.summary})`);
+      ctx.fetching(`${label} ${version} jars from Maven Central with mvn ${mvn.version} (${pom})`);
       const tmp = scratchDir(ctx.dir);
       try {
         await run(mvn.path, ['-B', '-ntp', '-f', pomPath, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`], {
