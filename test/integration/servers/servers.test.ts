@@ -4,10 +4,11 @@
 //   npx vitest run test/integration/servers --testTimeout=120000
 // What the servers need (Java, the Kafka jars, influxd binaries) is prepared on first use by
 // the set-up steps (scripts/setup/steps.mjs; `npm test` does it up front): docs/testing.md.
-import { InfluxDB, Point } from '@influxdata/influxdb-client';
+import { InfluxDB } from '@influxdata/influxdb-client';
 import { Kafka, Partitioners, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInflux, type InfluxServer } from './influx.js';
+import { BASE_NS, expectTemps, readTemps, writeTemps } from './v2-roundtrip.js';
 import { startKafka, type KafkaServer } from './kafka.js';
 
 const MIN = 60_000;
@@ -147,7 +148,6 @@ async function influxWriteV1(server: InfluxServer, db: string, lines: string): P
   expect(r.status, await r.text()).toBe(204);
 }
 
-const BASE_NS = 1_700_000_000_000_000_000n;
 const LINES = Array.from({ length: 50 }, (_, i) => `cpu,host=h${i % 3} value=${i * 1.5},n=${i}i ${BASE_NS + BigInt(i) * 1_000_000_123n}`).join('\n');
 
 async function readBackNs(server: InfluxServer, db: string): Promise<Array<[number, number, number]>> {
@@ -244,38 +244,10 @@ describe('InfluxDB 1.8 harness (built from source, v2 compatibility API)', () =>
       expect(bad.status).toBe(401);
 
       const client = new InfluxDB({ url: influx.url, token: influx.token });
-      const write = client.getWriteApi(org, bucket, 'ns', { maxRetries: 0 });
-      for (let i = 0; i < 20; i++) {
-        write.writePoint(
-          new Point('temp')
-            .tag('sensor', `s${i % 2}`)
-            .floatField('value', 20 + i / 4)
-            .intField('seq', i)
-            .timestamp((BASE_NS + BigInt(i) * 1_000_000_007n).toString()),
-        );
-      }
-      await write.close();
-
-      const flux = `from(bucket: "${bucket}")
-      |> range(start: 2023-11-01T00:00:00Z, stop: 2023-12-01T00:00:00Z)
-      |> filter(fn: (r) => r._measurement == "temp" and r._field == "value")
-      |> group()
-      |> sort(columns: ["_time"])`;
-      const readAll = async () => {
-        const rows = await client.getQueryApi(org).collectRows<{ _time: string; _value: number; sensor: string }>(flux);
-        return rows.map((r) => [r._time, r._value, r.sensor] as const);
-      };
+      await writeTemps(client, org, bucket);
+      const readAll = () => readTemps(client, org, bucket);
       const rows = await readAll();
-      expect(rows).toHaveLength(20);
-      rows.forEach(([time, value, sensor], i) => {
-        expect(value).toBe(20 + i / 4);
-        expect(sensor).toBe(`s${i % 2}`);
-        // RFC3339 with nanoseconds: the exact ns timestamp survives
-        const ns = BASE_NS + BigInt(i) * 1_000_000_007n;
-        const secs = ns / 1_000_000_000n;
-        const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
-        expect(time).toBe(`${new Date(Number(secs) * 1000).toISOString().slice(0, 19)}${frac ? `.${frac}` : ''}Z`);
-      });
+      expectTemps(rows);
 
       // the same data through the v1 API
       const v1 = await influxQuery(influx, 'SELECT count(value) FROM temp', { db: 'harness_v2' });
