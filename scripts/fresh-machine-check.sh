@@ -15,8 +15,8 @@
 #     TLS; a machine of this kind trusts its CA, and NODE_EXTRA_CA_CERTS names the bundle);
 #   - git, and Node 20 copied from the host (Debian 12 ships Node 18), with its headers;
 #   - python3, make and g++: the README's prerequisite where better-sqlite3's prebuilt binary
-#     cannot be downloaded (no access to GitHub here), plus npm's nodedir=/usr where the Node
-#     headers cannot be (nodejs.org unreachable), as on the host.
+#     cannot be downloaded (no access to GitHub here), plus npm's nodedir where the Node
+#     headers cannot be (nodejs.org unreachable), as on the host (there: /usr/local).
 # Prints the time of each phase and the results; the logs stay in <root dir>/home/dev/*.log
 # with --keep. The chroot's /proc, /sys and /dev are unmounted and the root removed at the end.
 set -euo pipefail
@@ -106,18 +106,17 @@ EOF
   node="$(readlink -f "$(command -v node)")"
   "$node" -e 'const [maj, min] = process.versions.node.split(".").map(Number); process.exit(maj > 20 || (maj === 20 && min >= 19) ? 0 : 1)' ||
     { echo "the host's Node is $("$node" --version); the README asks for >= 20.19" >&2; return 1; }
-  if dpkg -S "$node" >/dev/null 2>&1; then
-    dpkg -L "$(dpkg -S "$node" | cut -d: -f1)" | while read -r f; do
-      if [[ -L "$f" || -f "$f" ]] && [[ ! -e "$ROOT_DIR$f" ]]; then mkdir -p "$ROOT_DIR$(dirname "$f")" && cp -a "$f" "$ROOT_DIR$f"; fi
-    done
-  else
-    local prefix
-    prefix="$(dirname "$(dirname "$node")")"
-    mkdir -p "$ROOT_DIR/usr/local"
-    cp -a "$prefix/bin" "$prefix/lib" "$prefix/include" "$ROOT_DIR/usr/local/" 2>/dev/null || true
-  fi
+  # node, npm and npx, npm's own tree and the headers, wherever the host keeps them
+  local prefix
+  prefix="$(dirname "$(dirname "$node")")"
+  mkdir -p "$ROOT_DIR/usr/local/bin" "$ROOT_DIR/usr/local/lib/node_modules" "$ROOT_DIR/usr/local/include"
+  cp -a "$node" "$ROOT_DIR/usr/local/bin/node"
+  cp -a "$prefix/lib/node_modules/npm" "$ROOT_DIR/usr/local/lib/node_modules/"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$ROOT_DIR/usr/local/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ROOT_DIR/usr/local/bin/npx"
+  if [[ -d "$prefix/include/node" ]]; then cp -a "$prefix/include/node" "$ROOT_DIR/usr/local/include/"; fi
   in_root useradd -m -s /bin/bash dev
-  if [[ -f /usr/include/node/node.h ]]; then echo 'nodedir=/usr' >"$ROOT_DIR/home/dev/.npmrc"; fi
+  if [[ -f "$ROOT_DIR/usr/local/include/node/node.h" ]]; then echo 'nodedir=/usr/local' >"$ROOT_DIR/home/dev/.npmrc"; fi
   chown dev:dev "$ROOT_DIR/home/dev/.npmrc" 2>/dev/null || true
   say "node $(as_dev 'node --version'), npm $(as_dev 'npm --version'), $(as_dev 'git --version'); in the root: java=$(in_root sh -c 'command -v java || echo none'), go=$(in_root sh -c 'command -v go || echo none'), cargo=$(in_root sh -c 'command -v cargo || echo none'), chromium=$(in_root sh -c 'command -v chromium || echo none'), influxd=$(in_root sh -c 'command -v influxd || echo none')"
 }
