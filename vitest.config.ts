@@ -1,8 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests that need influxd 2.7 (built from source, minutes on a cold machine) are their own
-// project: `npm test` builds influxd 2.7 in the background and runs them last (docs/testing.md).
+// Tests that need what `npm test` prepares in the background (influxd 2.7 built from source, the
+// Flink venv: minutes on a cold machine) are projects of their own, run last (docs/testing.md).
 const INFLUX27 = 'test/integration/**/*.influx27.test.ts';
+const FLINK = 'test/integration/targets/flink/**/*.test.ts';
 
 export default defineConfig({
   test: {
@@ -21,7 +22,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          exclude: [INFLUX27],
+          exclude: [INFLUX27, FLINK],
           environment: 'node',
           setupFiles: ['test/setup/fast-check.ts'],
           testTimeout: 180_000,
@@ -39,6 +40,18 @@ export default defineConfig({
           testTimeout: 180_000,
           // run on its own (`npx vitest run --project influx27`) the first start builds influxd 2.7
           hookTimeout: 40 * 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'flink',
+          include: [FLINK],
+          environment: 'node',
+          setupFiles: ['test/setup/fast-check.ts'],
+          // a Flink job in local mode is given 10 minutes by its helper (flink-helpers.ts)
+          testTimeout: 600_000,
+          hookTimeout: 300_000,
           fileParallelism: false,
         },
       },

@@ -3,8 +3,10 @@
  * they can cross IPC / HTTP / worker boundaries unchanged: values that could be
  * bigint are rendered as JSON-safe `CellValue`s.
  */
-import type { Diagnostic } from './errors.js';
-import type { FieldType } from './types.js';
+import type { Diagnostic } from './core/errors.js';
+import type { InfluxTestArgs } from './connectors/influx/probe.js';
+import type { KafkaConnectionArgs } from './connectors/kafka-admin.js';
+import type { FieldType } from './core/types.js';
 
 /** A value as it crosses a process boundary: integers beyond 2^53 become decimal strings tagged `big`. */
 export type CellValue = number | boolean | string | null | { big: string };
@@ -91,4 +93,24 @@ export interface RunProgress {
   /** per-connection status, for live inputs and outputs */
   connections: { name: string; status: 'connecting' | 'ok' | 'retrying' | 'down'; detail?: string }[];
   error?: string;
+}
+
+export interface HistoryResult {
+  /** the store read, e.g. "data/sensors.db (points)"; absent when the config has no sqlite output */
+  source?: string;
+  summary?: PipelineSummary;
+  windows: WindowResult[];
+  alerts: AlertEvent[];
+  /** true when more windows exist than were returned */
+  truncated: boolean;
+}
+
+/** Connection settings found in the config (editable in the connection panel). */
+export interface ConnectionDefaults {
+  /** the config's input is Kafka: a live run reads `kafka.topic` */
+  liveInput: boolean;
+  kafka?: Omit<KafkaConnectionArgs, 'timeoutMs'> & { topic?: string; consumerGroup?: string; from: 'input' | 'alerts' };
+  influx?: InfluxTestArgs & { measurement?: string; from: 'output' | 'history' };
+  /** why nothing could be read (an invalid config) */
+  note?: string;
 }

@@ -3,28 +3,40 @@
  * tests use. Everything returned here is plain data (see facade-types.ts).
  */
 import fs from 'node:fs';
-import type { Value } from './types.js';
+import type { Value } from './core/types.js';
 import type { CellValue, CheckResult, PipelineSummary, PreviewResult, RowErrorEvent, WindowResult, AlertEvent } from './facade-types.js';
-import { checkConfig, nodeIO, type PipelinePlan } from './pipeline/plan.js';
+import { checkConfig, nodeIO, type CheckOptions, type PipelinePlan } from './pipeline/plan.js';
 import type { ConfigIO } from './config/validate.js';
-import { Processor, timeModeOf, type ClosedWindow } from './pipeline/processor.js';
-import { sortedGroups } from './sinks/format.js';
+import { Processor, timeModeOf } from './pipeline/processor.js';
+import type { ClosedWindow } from './core/window.js';
+import { sortedGroups } from './components/outputs/format.js';
 import { BUILTINS } from './expr/functions.js';
+import { outputDescriptor, sourceDescriptor } from './components/registry.js';
 import { BUILTIN_AGGREGATES } from './aggregate/functions.js';
-import type { Alert } from './alerts/alert-sink.js';
+import type { Alert } from './components/types.js';
 import type { DeadLetter } from './pipeline/dead-letters.js';
 
 export * from './facade-types.js';
-export type { Diagnostic } from './errors.js';
-export { formatDiagnostic } from './errors.js';
+export type { Diagnostic } from './core/errors.js';
+export { formatDiagnostic } from './core/errors.js';
 export { configJsonSchema, dataStructureJsonSchema } from './config/schema.js';
-export { checkConfig, nodeIO, type PipelinePlan } from './pipeline/plan.js';
+export { checkConfig, nodeIO, type CheckOptions, type PipelinePlan } from './pipeline/plan.js';
 export type { ConfigIO } from './config/validate.js';
+export type { PipelineConfig } from './config/model.js';
 export { Runner, type RunStats, type RunnerOptions } from './pipeline/runner.js';
-export type { ClosedWindow } from './pipeline/processor.js';
-export type { Alert } from './alerts/alert-sink.js';
+export type { ClosedWindow } from './core/window.js';
+export type { Alert } from './components/types.js';
 export type { DeadLetter } from './pipeline/dead-letters.js';
-export { VirtualClock, systemClock, type Clock } from './window/clock.js';
+export { VirtualClock, systemClock, type Clock } from './core/clock.js';
+export { isLive, storeOf } from './pipeline/assembly.js';
+export { exportProject, type ExportedProject } from './export/reference.js';
+export { readHistory, alertsTableOf } from './facade/history.js';
+export { checkConnections, connectionDefaults, type ConnectionCheck } from './facade/connections.js';
+export type { HealthReport } from './components/descriptor.js';
+export { kafkaProblem, listTopics, testKafka } from './connectors/kafka-admin.js';
+export type { KafkaConnectionArgs, KafkaPartitionInfo, KafkaTestResult, KafkaTopicInfo, KafkaTopicList } from './connectors/kafka-admin.js';
+export { MAX_PER_SECOND, Tails, tailMessage, type TailEmit, type TailInfo, type TailMessage, type TailStartArgs } from './connectors/kafka-tail.js';
+export { testInflux, type InfluxTestArgs, type InfluxTestResult } from './connectors/influx/probe.js';
 
 export function toCell(v: Value): CellValue {
   return typeof v === 'bigint' ? { big: v.toString() } : v;
@@ -43,23 +55,19 @@ export function summarize(plan: PipelinePlan): PipelineSummary {
       const m = timeModeOf(plan);
       return m === 'whole' ? 'whole-file' : m;
     })(),
-    outputs: cfg.outputs.map((o) => ({
-      method: o.method,
-      main: o.main,
-      description:
-        o.method === 'sqlite'
-          ? `${o.path} (${o.table})`
-          : o.method === 'influx'
-            ? `${o.connection.url} ${o.connection.database ?? o.connection.bucket}/${o.connection.measurement}`
-            : `stdout (${o.format})`,
-    })),
+    outputs: cfg.outputs.map((o) => ({ method: o.method, main: o.main, description: outputDescriptor(o.method)!.describe(o) })),
     analyses: cfg.analysis?.rules.map((r) => ({ module: r.module, name: r.name })) ?? [],
   };
 }
 
 /** `ts-engine check` as data: diagnostics for editor markers, and a summary for completion. */
-export async function check(configPath: string, configText?: string, io: ConfigIO = nodeIO): Promise<CheckResult & { plan?: PipelinePlan }> {
-  const outcome = await checkConfig(configPath, configText, io);
+export async function check(
+  configPath: string,
+  configText?: string,
+  io: ConfigIO = nodeIO,
+  opts: CheckOptions = {},
+): Promise<CheckResult & { plan?: PipelinePlan }> {
+  const outcome = await checkConfig(configPath, configText, io, opts);
   const ok = !outcome.diagnostics.some((d) => d.severity === 'error');
   return { ok, diagnostics: outcome.diagnostics, summary: outcome.plan ? summarize(outcome.plan) : undefined, plan: outcome.plan };
 }
@@ -132,19 +140,20 @@ export function preview(plan: PipelinePlan, opts: { lines?: string[]; maxRows?: 
   const maxRows = opts.maxRows ?? 1000;
   const input = plan.config.input;
   let lines = opts.lines;
+  const source = sourceDescriptor(input.source.type)!;
   if (!lines) {
-    const src = input.source;
-    lines = src.type === 'csv' && src.path !== '-' && fs.existsSync(src.path) ? readHeadLines(src.path, maxRows, src.header) : [];
+    const file = source.previewFile?.(input.source);
+    lines = file !== undefined && fs.existsSync(file) ? readHeadLines(file, maxRows, 'header' in input.source && input.source.header) : [];
   }
   lines = lines.slice(0, maxRows);
   const mode = timeModeOf(plan) === 'event' ? 'event' : 'whole';
   const p = new Processor(plan, { keepRows: true, mode });
   const rowErrors: RowErrorEvent[] = [];
-  const source = input.source.type === 'csv' ? input.source.path : input.source.topic;
+  const position = source.position(input.source);
   for (let i = 0; i < lines.length; i++) {
     if (!p.processRow(lines[i]!)) {
       const f = p.lastFailure!;
-      rowErrors.push({ source, line: i + 1, reason: f.reason, message: f.message, raw: lines[i]! });
+      rowErrors.push({ source: position, line: i + 1, reason: f.reason, message: f.message, raw: lines[i]! });
     }
   }
   p.finish(0, 0);

@@ -13,12 +13,14 @@ if (!process.send) {
   process.exit(1);
 }
 const send = (m: HostMessage) => process.send!(m);
+const project = initialProject(process.argv.slice(2));
 const handlers = createHandlers({
   mode: 'electron',
   samplesDir: samplesDir(),
   stateDir: stateDir(),
   projectsHome: projectsHome(),
-  initialProject: initialProject(process.argv.slice(2)),
+  initialProject: project?.dir,
+  trustInitialProject: project?.trust,
   emit: (event, payload) => send({ type: 'event', event, payload }),
 });
 serveHandlers(handlers, { send, onMessage: (cb) => process.on('message', (m) => cb(m as HostMessage)) });

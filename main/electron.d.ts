@@ -71,5 +71,14 @@ declare module 'electron' {
   const shell: {
     openExternal(url: string): Promise<void>;
   };
-  export { app, BrowserWindow, ipcMain, ipcRenderer, contextBridge, session, shell, IpcMainInvokeEvent, WebContents };
+  interface OpenDialogOptions {
+    title?: string;
+    defaultPath?: string;
+    properties?: ('openFile' | 'openDirectory' | 'multiSelections' | 'showHiddenFiles' | 'createDirectory')[];
+  }
+  const dialog: {
+    showOpenDialog(window: BrowserWindow, options: OpenDialogOptions): Promise<{ canceled: boolean; filePaths: string[] }>;
+    showOpenDialog(options: OpenDialogOptions): Promise<{ canceled: boolean; filePaths: string[] }>;
+  };
+  export { app, BrowserWindow, dialog, ipcMain, ipcRenderer, contextBridge, session, shell, IpcMainInvokeEvent, OpenDialogOptions, WebContents };
 }

@@ -2,10 +2,13 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import type { Events, Handlers } from './api/contract.js';
-import { remoteHandlers, type HostMessage } from './api/host.js';
+import { remoteHandlers, type Grants, type HostMessage } from './api/host.js';
 import { appRoot } from './paths.js';
 
-export function startApiHost(argv: string[], onEvent: <E extends keyof Events>(event: E, payload: Events[E]) => void): Handlers & { dispose(): Promise<void> } {
+export function startApiHost(
+  argv: string[],
+  onEvent: <E extends keyof Events>(event: E, payload: Events[E]) => void,
+): Handlers & Grants & { dispose(): Promise<void> } {
   const env = { ...process.env };
   delete env.ELECTRON_RUN_AS_NODE;
   const child = fork(path.join(appRoot(), 'out/main/api-host.js'), argv, {

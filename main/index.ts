@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
 import { HANDLER_NAMES, IPC, type Events } from './api/contract.js';
 import { appRoot, rendererDir } from './paths.js';
 import { contentSecurityPolicyElectron } from './csp.js';
@@ -26,11 +26,29 @@ const handlers = startApiHost(process.argv.slice(1), <E extends keyof Events>(ev
 const ownPage = pathToFileURL(rendererDir()).href + '/';
 const trusted = (url: string | undefined) => !!url && (url.startsWith(ownPage) || (!!devUrl && url.startsWith(devUrl)));
 
+/**
+ * The native folder dialog: what the user picks there may then be used by the handlers (a grant
+ * only this process can give; the renderer reaches the engine host through contract names only).
+ */
+async function pickFolder(args: unknown): Promise<{ path: string | null }> {
+  const a = (args ?? {}) as { title?: unknown; defaultPath?: unknown };
+  const options = {
+    title: typeof a.title === 'string' ? a.title : 'Choose a folder',
+    defaultPath: typeof a.defaultPath === 'string' ? a.defaultPath : undefined,
+    properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[],
+  };
+  const r = win && !win.isDestroyed() ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+  const picked = r.canceled ? undefined : r.filePaths[0];
+  if (!picked) return { path: null };
+  await handlers.grantFolder(picked);
+  return { path: picked };
+}
+
 for (const name of HANDLER_NAMES) {
   ipcMain.handle(IPC.handler(name), async (event, args) => {
     if (!trusted(event.senderFrame?.url)) return { error: 'untrusted sender' };
     try {
-      const result = await (handlers[name] as (a: unknown) => Promise<unknown>)(args ?? {});
+      const result = name === 'dialog.pickFolder' ? await pickFolder(args) : await (handlers[name] as (a: unknown) => Promise<unknown>)(args ?? {});
       return { result: result ?? null };
     } catch (e) {
       return { error: (e as Error).message };

@@ -11,13 +11,17 @@ export function argValue(argv: string[], name: string): string | undefined {
   return a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[i + 1];
 }
 
-/** A sample is copied once under the projects folder, then reopened from there. */
-export function initialProject(argv: string[]): string | undefined {
+/**
+ * A sample is copied once under the projects folder, then reopened from there; the app wrote it,
+ * so it is trusted. A `--project` folder is trusted only with `--trust` (the user vouches for it on
+ * the command line); otherwise it opens in restricted mode until trusted in the workbench.
+ */
+export function initialProject(argv: string[]): { dir: string; trust: boolean } | undefined {
   const project = argValue(argv, 'project');
-  if (project) return path.resolve(project);
+  if (project) return { dir: path.resolve(project), trust: argv.includes('--trust') };
   const sample = argValue(argv, 'sample');
   if (!sample) return undefined;
   const dest = path.join(projectsHome(), sample);
   if (!fs.existsSync(path.join(dest, 'config.json'))) copySample(path.join(samplesDir(), sample), dest);
-  return dest;
+  return { dir: dest, trust: true };
 }

@@ -2,7 +2,8 @@
  * `npm run web` (and `npm start` without an Electron binary): the workbench in
  * a browser. Options:
  *   --port <n>         listen port (default: a free one)
- *   --project <dir>    open this project folder at start
+ *   --project <dir>    open this project folder at start (in restricted mode until it is trusted)
+ *   --trust            trust the --project folder (remembered, as if "Trust folder" was clicked)
  *   --sample <name>    open a copy of samples/<name> (made under the projects folder once)
  * Prints `http://127.0.0.1:<port>/?token=<token>`; Ctrl-C stops it.
  */
@@ -27,14 +28,15 @@ async function main(): Promise<void> {
     samplesDir: samplesDir(),
     stateDir: stateDir(),
     projectsHome: projectsHome(),
-    initialProject: project,
+    initialProject: project?.dir,
+    trustInitialProject: project?.trust,
     emit: hub.emit,
   });
   const port = arg('port');
   const server = await startWebServer({ handlers, hub, rendererDir: rendererDir(), port: port ? Number(port) : 0 });
   // the one line tests and people look for
   console.log(`ts-engine workbench (web mode): ${server.url}`);
-  if (project) console.log(`project: ${project}`);
+  if (project) console.log(`project: ${project.dir}`);
   const shutdown = async () => {
     await handlers.dispose();
     await server.close();

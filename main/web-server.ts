@@ -1,11 +1,13 @@
 /**
  * Web mode: the same handler map as the Electron main process, served over
  * HTTP (POST /api/<name>) and a WebSocket (/events) on 127.0.0.1 only, with
- * the built renderer (out/renderer) as static files. Every request needs the
- * random token printed at start (query `token`, header `x-ts-engine-token`, or
- * the cookie set when the page is opened with `?token=`); the Host header must
- * name the loopback address (no DNS rebinding) and WebSocket origins must be
- * the page itself.
+ * the built renderer (out/renderer) as static files. Every API call needs the
+ * random token printed at start in the `x-ts-engine-token` header (the
+ * WebSocket: in its `token` query parameter); the page reads it once from its
+ * URL. No cookie carries it: browsers send 127.0.0.1's cookies to every port,
+ * so any other local server would receive it. The static files are the app's
+ * own public build and need no token. The Host header must name the loopback
+ * address (no DNS rebinding) and WebSocket origins must be the page itself.
  */
 import http from 'node:http';
 import fs from 'node:fs';
@@ -61,7 +63,7 @@ const MIME: Record<string, string> = {
 };
 
 const MAX_BODY = 32 * 1024 * 1024;
-const COOKIE = 'ts_engine_token';
+const NO_TOKEN = 'missing or wrong token: open the URL printed when the workbench started (it ends in ?token=…)';
 
 function readBody(req: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -79,16 +81,6 @@ function readBody(req: http.IncomingMessage): Promise<string> {
   });
 }
 
-function cookieToken(req: http.IncomingMessage): string | undefined {
-  const c = req.headers.cookie;
-  if (!c) return undefined;
-  for (const part of c.split(';')) {
-    const [k, ...v] = part.trim().split('=');
-    if (k === COOKIE) return decodeURIComponent(v.join('='));
-  }
-  return undefined;
-}
-
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const token = opts.token ?? randomBytes(24).toString('base64url');
   const tokenBuf = Buffer.from(token);
@@ -104,8 +96,10 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     return b.length === tokenBuf.length && timingSafeEqual(b, tokenBuf);
   };
   const hostOk = (host: string | undefined) => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
-  const authorized = (req: http.IncomingMessage, url: URL) =>
-    tokenOk(url.searchParams.get('token')) || tokenOk(req.headers['x-ts-engine-token'] as string | undefined) || tokenOk(cookieToken(req));
+  const header = (req: http.IncomingMessage) => {
+    const v = req.headers['x-ts-engine-token'];
+    return typeof v === 'string' ? v : undefined;
+  };
 
   const send = (res: http.ServerResponse, status: number, body: string | Buffer, type: string, extra: Record<string, string> = {}) => {
     res.writeHead(status, {
@@ -122,9 +116,9 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     if (!hostOk(req.headers.host)) return send(res, 421, 'wrong host', 'text/plain');
-    if (!authorized(req, url)) return send(res, 401, 'missing or wrong token: open the URL printed at start', 'text/plain');
 
     if (url.pathname.startsWith('/api/')) {
+      if (!tokenOk(header(req))) return json(res, 401, { error: NO_TOKEN });
       const name = url.pathname.slice(5);
       if (req.method !== 'POST') return json(res, 405, { error: 'POST only' });
       if (!names.has(name)) return json(res, 404, { error: `unknown handler ${name}` });
@@ -141,16 +135,17 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
 
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'method not allowed', 'text/plain');
-    let rel = decodeURIComponent(url.pathname);
+    let rel: string;
+    try {
+      rel = decodeURIComponent(url.pathname);
+    } catch {
+      return send(res, 400, 'bad path', 'text/plain');
+    }
     if (rel === '/' || rel === '') rel = '/index.html';
     const abs = path.resolve(rendererDir, '.' + rel);
     if (!abs.startsWith(rendererDir + path.sep) || !fs.existsSync(abs) || !fs.statSync(abs).isFile()) return send(res, 404, 'not found', 'text/plain');
     const extra: Record<string, string> = {};
-    if (abs.endsWith('.html')) {
-      extra['content-security-policy'] = contentSecurityPolicyWeb(port);
-      // assets loaded by the page carry the token as a cookie
-      extra['set-cookie'] = `${COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`;
-    }
+    if (abs.endsWith('.html')) extra['content-security-policy'] = contentSecurityPolicyWeb(port);
     send(res, 200, fs.readFileSync(abs), MIME[path.extname(abs)] ?? 'application/octet-stream', extra);
   });
 
@@ -165,7 +160,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
     const origin = req.headers.origin;
     const originOk = origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
-    if (url.pathname !== '/events' || !hostOk(req.headers.host) || !originOk || !authorized(req, url)) {
+    if (url.pathname !== '/events' || !hostOk(req.headers.host) || !originOk || !tokenOk(url.searchParams.get('token'))) {
       socket.write('HTTP/1.1 401 Unauthorized\r\nconnection: close\r\n\r\n');
       socket.destroy();
       return;

@@ -1,6 +1,7 @@
 // `npm start`: the Electron workbench where Electron's binary is installed, web mode otherwise.
 // `npm run web` (`--web`): always web mode. Other arguments go to the workbench:
 //   --project <dir>   open this project folder       --sample <name>   open a copy of samples/<name>
+//   --trust           trust the --project folder (otherwise it opens in restricted mode until trusted)
 //   --port <n>        web mode: listen port (default: a free one)
 // Builds out/ (and the engine's dist/) first when sources are newer than the build.
 import { spawn, spawnSync } from 'node:child_process';

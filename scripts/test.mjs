@@ -1,11 +1,12 @@
 // `npm test`: prepares what the tests need beyond node_modules (scripts/setup: Java, the Kafka
-// jars, InfluxDB servers, Chromium, …, cached under .cache/), then runs lint, the type checks,
-// the unit and integration tests (vitest, real servers started by the tests themselves), the
-// end-to-end tests (Playwright in Chromium against web mode), and last the tests that wait for
-// a long build started in the background at the beginning (influxd 2.7). docs/testing.md.
+// jars, InfluxDB servers, Chromium, the Flink venv, …, cached under .cache/), then runs lint, the
+// layer check, the type checks, the unit and integration tests (vitest, real servers started by
+// the tests themselves), the end-to-end tests (Playwright in Chromium against web mode), and last
+// the vitest projects that wait for long work started in the background at the beginning
+// (influxd 2.7 built from source, the Flink venv): `influx27`, then `flink`. docs/testing.md.
 //
-// Without CI=true a missing optional piece (cargo for influxd 2.7, Python for Flink) skips its
-// tests with one line saying so; under CI=true it fails the run.
+// Without CI=true a missing optional piece (Rust for influxd 2.7, a Python that apache-flink
+// supports) skips the projects that need it with one line saying so; under CI=true it fails the run.
 import { spawn } from 'node:child_process';
 import { abortRunning } from './setup/lib.mjs';
 import { Unavailable, childEnv, ensureStep, handDown, listSteps, neededNow } from './setup/index.mjs';
@@ -14,7 +15,8 @@ const ci = !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== 
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
 const startedAt = Date.now();
 const results = {};
-const skipped = [];
+/** step name → why it cannot be had here (optional steps outside CI) */
+const missing = new Map();
 const secs = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const say = (text) => console.log(text);
 
@@ -33,24 +35,24 @@ function fail(message) {
 
 /**
  * Prepares a step: true when ready, false when an optional one cannot be had here (outside CI:
- * its tests are skipped), and a failure of the run otherwise. Background steps report only
- * when awaited, so a failed build never cuts the tests that run meanwhile short.
+ * the projects needing it are skipped), and otherwise a function that fails the run. Background
+ * steps report only when awaited, so a failed build never cuts the tests that run meanwhile short.
  */
-async function prepare(step, opts) {
+async function prepare(step) {
   try {
-    results[step.name] = await ensureStep(step.name, opts);
+    results[step.name] = await ensureStep(step.name, { say, verbose: true });
     return true;
   } catch (e) {
     if (e instanceof Unavailable && step.optional && !ci) {
-      skipped.push(`${step.tests ? `the ${step.tests} tests` : `what needs ${step.name}`} (${e.reason}; to run them: ${e.remedy})`);
+      missing.set(step.name, `${e.reason}; to run them: ${e.remedy}`);
       return false;
     }
     return () => fail(`set-up step ${step.name}${e instanceof Unavailable ? ' cannot be had here' : ''}`);
   }
 }
 
-async function prepareNow(step, opts) {
-  const r = await prepare(step, opts);
+async function prepareNow(step) {
+  const r = await prepare(step);
   if (typeof r === 'function') r();
   return r;
 }
@@ -60,26 +62,31 @@ async function prepareNow(step, opts) {
 say('=== set-up: what the tests need beyond node_modules (scripts/setup/steps.mjs, cached in .cache/)');
 const setupStarted = Date.now();
 const steps = listSteps().filter((s) => neededNow(s.name));
-const background = [];
+const stepNamed = (name) => steps.find((s) => s.name === name) ?? listSteps().find((s) => s.name === name);
+/** background step name → its preparation, awaited before the projects that need it */
+const background = new Map();
 for (const step of steps.filter((s) => s.background)) {
-  // what it needs first, in the foreground, so a missing prerequisite fails before anything else
-  for (const need of step.needs) await prepareNow(steps.find((s) => s.name === need) ?? { name: need }, { say, verbose: true });
-  background.push({ step, done: prepare(step, { say, verbose: true }) });
+  // what it needs first, in the foreground: a missing prerequisite fails (or skips) before anything else
+  let ready = true;
+  for (const need of step.needs) if (!(await prepareNow(stepNamed(need)))) ready = false;
+  if (!ready) {
+    missing.set(step.name, missing.get(step.needs.find((n) => missing.has(n))));
+    continue;
+  }
+  background.set(step.name, prepare(step));
 }
-for (const step of steps.filter((s) => !s.background && !results[s.name])) await prepareNow(step, { say, verbose: true });
-say(
-  `=== set-up: done in ${secs(Date.now() - setupStarted)}${background.length ? ` (${background.map((b) => b.step.name).join(', ')} continues in the background)` : ''}`,
-);
+for (const step of steps.filter((s) => !s.background && !results[s.name] && !missing.has(s.name))) await prepareNow(step);
+say(`=== set-up: done in ${secs(Date.now() - setupStarted)}${background.size ? ` (${[...background.keys()].join(', ')} continue in the background)` : ''}`);
 
 // ------------------------------------------------------------------- tests --
 
-const env = { ...childEnv(Object.values(results)), TS_ENGINE_SETUP: handDown(results) };
+const envNow = () => ({ ...childEnv(Object.values(results)), TS_ENGINE_SETUP: handDown(results) });
 
-async function runStep(name, cmd, args, stepEnv = env) {
+async function runStep(name, cmd, args) {
   const started = Date.now();
   say(`\n=== ${name}: ${[cmd, ...args].join(' ')}`);
   const code = await new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: 'inherit', env: stepEnv });
+    const child = spawn(cmd, args, { stdio: 'inherit', env: envNow() });
     child.on('error', () => resolve(-1));
     child.on('exit', (c, signal) => resolve(c ?? signal));
   });
@@ -88,20 +95,31 @@ async function runStep(name, cmd, args, stepEnv = env) {
 }
 
 await runStep('lint and format', npx, ['biome', 'check', '--error-on-warnings', '.']);
+await runStep('layers (docs/architecture.md#layers)', npx, ['depcruise', 'engine', 'main', 'renderer/src', '--config', '.dependency-cruiser.cjs']);
 await runStep('type check', npx, ['tsc', '--noEmit', '-p', 'tsconfig.json']);
 await runStep('renderer type check', npx, ['svelte-check', '--fail-on-warnings', '--tsconfig', './renderer/tsconfig.json']);
 await runStep('unit + integration tests', npx, ['vitest', 'run', '--project', 'unit', '--project', 'integration']);
 await runStep('end-to-end tests', npx, ['playwright', 'test']);
 
-for (const { step, done } of background) {
-  const waitStarted = Date.now();
-  if (!results[step.name]) say(`\n=== waiting for ${step.name} (started in the background at the beginning)`);
-  const ready = await done;
-  if (typeof ready === 'function') ready();
-  if (!ready) continue;
-  if (Date.now() - waitStarted > 1000) say(`=== ${step.name}: waited ${secs(Date.now() - waitStarted)}`);
-  const stepEnv = { ...childEnv(Object.values(results)), TS_ENGINE_SETUP: handDown(results) };
-  await runStep(`${step.tests} tests`, npx, ['vitest', 'run', '--project', step.tests], stepEnv);
+// the projects named by the steps, in the order of the steps (influx27, then flink)
+const skipped = [];
+const lateProjects = [...new Set(steps.flatMap((s) => s.tests))];
+for (const project of lateProjects) {
+  const needed = steps.filter((s) => s.tests.includes(project));
+  for (const s of needed.filter((n) => background.has(n.name) && !results[n.name])) {
+    const waitStarted = Date.now();
+    say(`\n=== waiting for ${s.name} (started in the background at the beginning)`);
+    const ready = await background.get(s.name);
+    if (typeof ready === 'function') ready();
+    say(`=== ${s.name}: ${ready ? 'ready' : 'cannot be had here'} after ${secs(Date.now() - waitStarted)} more`);
+  }
+  const lacking = needed.find((s) => missing.has(s.name));
+  if (lacking) {
+    skipped.push(`the ${project} tests (${lacking.name}: ${missing.get(lacking.name)})`);
+    say(`\n=== ${project} tests: SKIPPED, ${lacking.name} cannot be had here`);
+    continue;
+  }
+  await runStep(`${project} tests`, npx, ['vitest', 'run', '--project', project, '--passWithNoTests']);
 }
 
 say(`\n=== npm test: passed in ${secs(Date.now() - startedAt)}`);

@@ -1,9 +1,9 @@
 /**
- * Aggregate functions (Section 6.2, D-15, D-20). Built-ins emit inline JS so the
+ * Aggregate functions (docs/semantics.md#aggregate-functions). Built-ins emit inline JS so the
  * per-row update is generated code; extension functions are called through `x[i]`.
  */
-import type { FieldType } from '../types.js';
-import { isIntegerType, PROMOTION_ORDER } from '../types.js';
+import type { FieldType } from '../core/types.js';
+import { isIntegerType, PROMOTION_ORDER } from '../core/types.js';
 
 export interface AggregateDef {
   /** canonical lower-case name */
@@ -19,7 +19,7 @@ export interface AggregateDef {
 
 const NUMERIC: readonly FieldType[] = PROMOTION_ORDER;
 
-/** D-20: sum/mul of booleans count true as 1 and always produce IntegerType. */
+/** sum/mul of booleans count true as 1 and always produce IntegerType (docs/semantics.md#aggregate-functions). */
 const boolToInt = (t: FieldType): FieldType => (t === 'BooleanType' ? 'IntegerType' : t);
 
 export const BUILTIN_AGGREGATES: readonly AggregateDef[] = [

@@ -5,14 +5,10 @@
  * `merge` folds a partial group from another worker in (aggregates are monoids:
  * Spark's map-side combine), so memory is keys × open windows, never rows.
  */
-import type { Value } from '../types.js';
+import type { Value } from '../core/types.js';
 import { runtime } from '../expr/runtime.js';
+import type { Group } from '../core/window.js';
 import type { AggregationPlan } from './rules.js';
-
-export interface Group {
-  key: Value[] | null;
-  acc: Value[];
-}
 
 export interface WindowGroups {
   /** nested maps, one level per key field (reduce: the single group sits under key 0) */

@@ -1,9 +1,8 @@
 /**
- * Parsing and validation of `processing.aggregations` (Sections 6.1, 6.3 with
- * D-15 to D-19). Messages keep the reference's distinguishing phrases.
+ * Parsing and validation of `processing.aggregations` (docs/semantics.md#aggregation-rules). Messages keep the reference's distinguishing phrases.
  */
-import { EngineError } from '../errors.js';
-import type { Column, FieldType } from '../types.js';
+import { EngineError } from '../core/errors.js';
+import type { Column, FieldType } from '../core/types.js';
 import { pyStrRepr } from '../values/python.js';
 import type { AggregateDef } from './functions.js';
 
@@ -104,7 +103,7 @@ export function planAggregation(
   }
   const keys = keyFields ?? [];
 
-  // 6.3.1 unknown functions (D-15: names are case-insensitive)
+  // unknown functions (names are case-insensitive: docs/semantics.md#aggregate-functions)
   const unknown = new Set<string>();
   for (const a of aggs) if (!aggregates.has(a.fnName.toLowerCase())) unknown.add(a.fnName);
   if (unknown.size > 0) {
@@ -112,7 +111,7 @@ export function planAggregation(
     return { errors: [{ ruleIndex: first.ruleIndex, error: err(`Unsupported function(s): ${pySet(unknown)}`) }] };
   }
 
-  // 6.3.2 used fields must equal transformed fields (D-17: report both directions)
+  // used fields must equal transformed fields, both directions reported (docs/semantics.md#aggregation-rules)
   const transformed = new Set(columns.map((c) => c.name));
   const used = new Set([...keys, ...aggs.map((a) => a.field)]);
   const unknownFields = [...used].filter((f) => !transformed.has(f));
@@ -126,7 +125,7 @@ export function planAggregation(
     return { errors };
   }
 
-  // 6.3.3 duplicates and types; D-18 key fields must not be aggregated
+  // duplicates and types; key fields must not be aggregated (docs/semantics.md#aggregation-rules)
   const typeOf = new Map(columns.map((c) => [c.name, c.type]));
   const aggregated = new Map<string, AggregateSpec>();
   for (const a of aggs) {

@@ -1,17 +1,18 @@
 /**
  * Runs the configured analyses after every window's outputs are confirmed
- * (10.1): per aggregate row, per rule in order. Built-ins run here; user
+ * (docs/semantics.md#analysis): per aggregate row, per rule in order. Built-ins run here; user
  * modules run in a worker with a time limit. A failing module is reported
  * loudly and the pipeline goes on.
  */
-import type { FieldType, Value } from '../types.js';
+import type { FieldType, Value } from '../core/types.js';
 import type { AnalysisConfig } from '../config/model.js';
-import type { PipelinePlan } from '../pipeline/plan.js';
-import type { ClosedWindow } from '../pipeline/processor.js';
+import type { AggregationPlan } from '../aggregate/rules.js';
+import type { ClosedWindow } from '../core/window.js';
 import type { AlertMessage, UserAnalysis } from '../extensions/types.js';
-import type { Alert, AlertSink } from '../alerts/alert-sink.js';
-import { BUILTIN_ANALYSIS_CLASSES } from './builtin.js';
-import { RecordHistory, type HistorySource } from './history.js';
+import type { Alert, AlertSink } from '../components/types.js';
+import { analysisDescriptor } from '../components/registry.js';
+import { RecordHistory } from './history.js';
+import type { HistorySource } from '../components/types.js';
 import { UserAnalysisHost } from './user-host.js';
 import type { WorkerModuleSpec } from './worker.js';
 import { pyTuple } from '../values/python.js';
@@ -33,22 +34,23 @@ export class Analyzer {
   readonly stats: AnalyzerStats = { records: 0, lookups: 0, alerts: 0, failures: 0 };
 
   constructor(
-    plan: PipelinePlan,
+    agg: AggregationPlan,
+    /** extension module that exports each analysis named by a rule */
+    analysisFiles: ReadonlyMap<string, string>,
     private readonly cfg: AnalysisConfig,
     private readonly history: HistorySource,
     private readonly sinks: AlertSink[],
     private readonly hooks: { warn(msg: string): void; onAlert?(a: Alert): void },
   ) {
-    const agg = plan.aggregation;
     this.keyFields = agg.keys.map((k) => k.name);
     this.keyTypes = agg.keys.map((k) => k.type);
     this.valueNames = agg.values.map((v) => v.name);
     this.valueTypes = new Map(agg.values.map((v) => [v.name, v.type]));
     const userSpecs: WorkerModuleSpec[] = [];
     for (const rule of cfg.rules) {
-      if (rule.builtin) this.builtins.set(rule.index, new BUILTIN_ANALYSIS_CLASSES[rule.module]!(rule.options, rule.name));
+      if (rule.builtin) this.builtins.set(rule.index, analysisDescriptor(rule.module)!.create(rule.options, rule.name));
       else {
-        const extFile = plan.extensions.analysisFiles.get(rule.module);
+        const extFile = analysisFiles.get(rule.module);
         userSpecs.push({
           index: rule.index,
           file: extFile ?? rule.module,

@@ -5,9 +5,9 @@
  * lookups never reach SQLite or InfluxDB; anything else (earlier runs, keys
  * missing from a window) falls through to the real source.
  */
-import type { Value } from '../types.js';
-import type { ClosedWindow } from '../pipeline/processor.js';
-import type { HistoryQuery, HistorySource } from './history.js';
+import type { Value } from '../core/types.js';
+import type { ClosedWindow } from '../core/window.js';
+import type { HistoryQuery, HistorySource } from '../components/types.js';
 
 function keyString(key: readonly Value[] | null): string {
   if (key === null) return '';

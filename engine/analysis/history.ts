@@ -1,26 +1,11 @@
 /**
- * History for analysis (10.2 with D-24, D-26, D-28, 15.1): index n targets
+ * History for analysis (docs/semantics.md#history-lookups): index n targets
  * `window_end − n × batchDuration`, accepting a stored point within ± accuracy,
  * closest first; lookups are cached per record.
  */
-import type { Value } from '../types.js';
+import type { Value } from '../core/types.js';
 import type { HistoryAccessor, HistoryPoint } from '../extensions/types.js';
-
-export interface HistoryQuery {
-  keyFields: string[];
-  key: Value[] | null;
-  targetMs: number;
-  toleranceMs: number;
-}
-
-/** One file per implementation (sqlite, influx). */
-export interface HistorySource {
-  readonly description: string;
-  open(): Promise<void>;
-  /** the stored point closest to targetMs within ± toleranceMs for this key, or undefined */
-  lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined>;
-  close(): Promise<void>;
-}
+import type { HistorySource } from '../components/types.js';
 
 export class RecordHistory implements HistoryAccessor {
   private readonly cache = new Map<number, Promise<HistoryPoint>>();

@@ -1,9 +1,9 @@
 /**
- * Worker thread hosting user analysis modules (15.6): user code never runs on
+ * Worker thread hosting user analysis modules (docs/semantics.md#user-code): user code never runs on
  * the pipeline's thread, so a module that hangs is cut off by a time limit.
  */
 import { parentPort } from 'node:worker_threads';
-import type { Value } from '../types.js';
+import type { Value } from '../core/types.js';
 import type { AlertMessage, HistoryAccessor, HistoryPoint, UserAnalysis } from '../extensions/types.js';
 import { importUserModule } from '../extensions/load.js';
 import { pickAnalysisClass } from './modules.js';

@@ -1,4 +1,4 @@
-/** Minimal option parsing for the CLI contract of 15.3: `--opt value`, `--opt=value`, `--` ends options. */
+/** Minimal option parsing for the CLI contract (docs/semantics.md#cli): `--opt value`, `--opt=value`, `--` ends options. */
 export interface ParsedArgs {
   positionals: string[];
   options: Map<string, string | true>;

@@ -1,13 +1,33 @@
+/**
+ * `ts-engine check <config.json> [--connect [--timeout <s>]]`: exit 0 "OK", 2 with one diagnostic
+ * per line on stderr (docs/semantics.md#cli). `--connect` also checks every connection the config
+ * names (brokers, topic, InfluxDB, credentials), one line each on stderr; a failed one exits 1.
+ */
+import { checkConnections } from '../facade/connections.js';
 import { checkConfig } from '../pipeline/plan.js';
 import { parseArgs, UsageError } from './args.js';
 import { printDiagnostics } from './report.js';
 
 export async function checkCommand(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs(argv, []);
+  const { positionals, options } = parseArgs(argv, ['timeout'], ['connect']);
   if (positionals.length !== 1) throw new UsageError('check takes exactly one argument: the config file');
+  const timeoutOpt = options.get('timeout');
+  const timeoutSec = timeoutOpt === undefined ? 6 : Number(timeoutOpt);
+  if (!(timeoutSec > 0) || !Number.isFinite(timeoutSec)) throw new UsageError('--timeout must be a number of seconds > 0');
   const outcome = await checkConfig(positionals[0]!);
   printDiagnostics(outcome.diagnostics);
   if (outcome.diagnostics.some((d) => d.severity === 'error')) return 2;
+  if (options.has('connect') && outcome.plan) {
+    const checks = await checkConnections(outcome.plan.config, { timeoutMs: timeoutSec * 1000 });
+    let failed = 0;
+    for (const { path, report } of checks) {
+      if (!report.ok) failed++;
+      process.stderr.write(`${report.ok ? 'connected' : 'error'}: ${path}: ${report.target}: ${report.detail}\n`);
+      for (const w of report.warnings) process.stderr.write(`warning: ${path}: ${w}\n`);
+    }
+    if (checks.length === 0) process.stderr.write('no connections to check (no Kafka or InfluxDB in this config)\n');
+    if (failed > 0) return 1;
+  }
   process.stdout.write('OK\n');
   return 0;
 }

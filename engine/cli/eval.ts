@@ -1,14 +1,14 @@
 /** `ts-engine eval`: one transformation body against one row; prints `<repr>\t<TypeName>`. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { EngineError, RowError } from '../errors.js';
-import type { InputField, Value } from '../types.js';
+import { EngineError, RowError } from '../core/errors.js';
+import type { InputField, Value } from '../core/types.js';
 import { compileBody, type ConfigLookup } from '../expr/compile.js';
 import { parseDataStructure, parseDoc } from '../config/validate.js';
 import { configLookupFor } from '../pipeline/plan.js';
 import { compileRowParser } from '../pipeline/row-parser.js';
 import { pyRepr } from '../values/python.js';
-import { formatDiagnostic } from '../errors.js';
+import { formatDiagnostic } from '../core/errors.js';
 import { parseArgs, UsageError } from './args.js';
 
 function readOrFail(file: string, what: string): string {

@@ -1,5 +1,5 @@
 /**
- * `ts-engine` — the headless runner (15.3):
+ * `ts-engine` — the headless runner (docs/semantics.md#cli):
  *   ts-engine run <config.json>     exit 0 finished, 1 runtime failure, 2 invalid config, 130 Ctrl-C
  *   ts-engine check <config.json>   exit 0 "OK", 2 with one diagnostic per line on stderr
  *   ts-engine eval [--structure f] [--row line] [--sep c] [--config f] [--] <expr>
@@ -11,10 +11,10 @@ import { UsageError } from './args.js';
 
 export const USAGE = `Usage:
   ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--progress | --no-progress]
-  ts-engine check <config.json>
+  ts-engine check <config.json> [--connect [--timeout <s>]]   --connect: also reach every broker and database it names
   ts-engine eval [--structure <file>] [--row <line>] [--sep <c>] [--config <file>] [--] <expr>
   ts-engine produce <file.csv | -> --brokers <host:port,…> --topic <name> [--rate <rows/s>] [--key-field <index|name> [--structure <file>]] [--partitions <n>] [--sep <c>] [--header]
-  ts-engine export <config.json> <out-dir>
+  ts-engine export <config.json> <out-dir> [--target reference|flink] [--allow-lossy]
   ts-engine schema [config | data-structure]     print the JSON Schema (for editors)
 `;
 

@@ -15,9 +15,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Partitioners, type Message, type Producer } from 'kafkajs';
 import { parseArgs, UsageError } from './args.js';
-import { createKafka, kafkaCause, kafkaConnectError, probeBrokers } from '../live/kafka-client.js';
+import { createKafka, kafkaCause, kafkaConnectError, probeBrokers } from '../connectors/kafka-client.js';
 import { parseDataStructure } from '../config/validate.js';
-import { realSleep } from '../live/backoff.js';
+import { systemClock, type Clock } from '../core/clock.js';
 
 export interface ProduceOptions {
   file: string;
@@ -35,6 +35,8 @@ export interface ProduceOptions {
   /** stop early (Ctrl-C) */
   stopped?(): boolean;
   onProgress?(sent: number): void;
+  /** time of the pacing (--rate); the system clock when absent */
+  clock?: Clock;
 }
 
 function keyIndexes(spec: string, structurePath: string | undefined): number[] {
@@ -122,7 +124,8 @@ export async function produce(o: ProduceOptions): Promise<{ sent: number; second
     throw kafkaConnectError(o.brokers, { topic: o.topic }, e);
   }
   const sepBuf = Buffer.from(o.sep, 'utf8');
-  const started = Date.now();
+  const clock = o.clock ?? systemClock;
+  const started = clock.now();
   let sent = 0;
   let skipHeader = o.header;
   let pending: Message[] = [];
@@ -139,8 +142,8 @@ export async function produce(o: ProduceOptions): Promise<{ sent: number; second
     o.onProgress?.(sent);
     if (o.rate !== undefined) {
       const due = started + (sent * 1000) / o.rate;
-      const wait = due - Date.now();
-      if (wait > 0) await realSleep(wait);
+      const wait = due - clock.now();
+      if (wait > 0) await clock.sleep(wait);
     }
   };
   // with a rate, send small batches so the pacing is smooth (about 20 per second)
@@ -163,7 +166,7 @@ export async function produce(o: ProduceOptions): Promise<{ sent: number; second
   } finally {
     await producer.disconnect().catch(() => undefined);
   }
-  return { sent, seconds: (Date.now() - started) / 1000 };
+  return { sent, seconds: (clock.now() - started) / 1000 };
 }
 
 export async function produceCommand(argv: string[]): Promise<number> {

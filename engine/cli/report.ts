@@ -1,7 +1,7 @@
 /** Human-facing rendering of diagnostics and run summaries on stderr. */
 import path from 'node:path';
-import type { Diagnostic } from '../errors.js';
-import { formatDiagnostic } from '../errors.js';
+import type { Diagnostic } from '../core/errors.js';
+import { formatDiagnostic } from '../core/errors.js';
 import type { RunStats } from '../pipeline/runner.js';
 
 export function displayPath(file: string): string {

@@ -1,28 +1,15 @@
-/** The validated, normalised config that the rest of the engine consumes. */
-import type { InputField } from '../types.js';
+/**
+ * The validated, normalised config that the rest of the engine consumes. The shapes of sources,
+ * outputs, alert sinks and history stores come from their descriptors (components/registry.ts).
+ */
+import type { AlertSinkConfig, HistoryConfig, OutputConfig, SourceConfig } from '../components/registry.js';
+import type { TimeUnit } from '../core/time.js';
+import type { InputField } from '../core/types.js';
 
-export type TimeUnit = 's' | 'ms' | 'us' | 'ns';
-
-export interface CsvInputConfig {
-  type: 'csv';
-  /** absolute path, or "-" for standard input */
-  path: string;
-  header: boolean;
-}
-
-export interface KafkaInputConfig {
-  type: 'kafka';
-  brokers: string[];
-  topic: string;
-  consumerGroup: string;
-  fromBeginning: boolean;
-  clientId: string;
-  ssl?: boolean | Record<string, unknown>;
-  sasl?: { mechanism: string; username: string; password: string };
-}
+export type { AlertSinkConfig, HistoryConfig, OutputConfig, SourceConfig };
 
 export interface InputConfig {
-  source: CsvInputConfig | KafkaInputConfig;
+  source: SourceConfig;
   dataStructurePath: string;
   /** data-structure fields in index order (stable for equal indexes) */
   fields: InputField[];
@@ -41,46 +28,6 @@ export interface InputConfig {
   rawOptions: Record<string, unknown>;
 }
 
-export interface InfluxConnection {
-  /** v1 form (reference options) or v2 form (url + token + org + bucket) */
-  kind: 'v1' | 'v2';
-  url: string;
-  username?: string;
-  password?: string;
-  database?: string;
-  token?: string;
-  org?: string;
-  bucket?: string;
-  measurement: string;
-  retentionPolicy?: string;
-}
-
-export type OutputConfig =
-  | { method: 'stdout'; main: boolean; format: 'reference' | 'jsonl'; index: number }
-  | { method: 'sqlite'; main: boolean; path: string; table: string; index: number }
-  | {
-      method: 'influx';
-      main: boolean;
-      connection: InfluxConnection;
-      batchSize: number;
-      maxRetries: number;
-      index: number;
-    };
-
-export type HistoryConfig = { method: 'sqlite'; path: string; table: string } | { method: 'influx'; connection: InfluxConnection };
-
-export type AlertSinkConfig =
-  | { method: 'stdout'; format: 'reference' | 'jsonl'; timezone: 'utc' | 'local' }
-  | { method: 'sqlite'; path: string; table: string }
-  | {
-      method: 'kafka';
-      brokers: string[];
-      topic: string;
-      clientId: string;
-      ssl?: boolean | Record<string, unknown>;
-      sasl?: { mechanism: string; username: string; password: string };
-    };
-
 export interface AnalysisRuleConfig {
   /** built-in name (SimpleAnalysis, AverageAnalysis, Analysis for time_delta) or a resolved module path */
   module: string;
@@ -90,6 +37,8 @@ export interface AnalysisRuleConfig {
   name: string;
   options: Record<string, unknown>;
   index: number;
+  /** a Python twin of a module-path analysis (absolute path, optional #Class), for the Flink export */
+  python?: string;
 }
 
 export interface AnalysisConfig {
@@ -115,6 +64,15 @@ export interface PipelineConfig {
   databases: Record<string, string>;
   analysis?: AnalysisConfig;
   extensions: string[];
+  /** Python twin of each extension module (absolute path), for the Flink export; parallel to `extensions` */
+  extensionTwins: (string | undefined)[];
   /** dead-letter JSONL file (CLI --dead-letter) when no SQLite store exists */
   deadLetterPath?: string;
+}
+
+/** How validation reads the files a config names (the workbench passes unsaved editor buffers first). */
+export interface ConfigIO {
+  /** file contents, or an Error explaining why it cannot be read */
+  readFile(absPath: string): string | Error;
+  exists(absPath: string): boolean;
 }

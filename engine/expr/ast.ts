@@ -1,4 +1,4 @@
-/** Expression AST of the transformation language (Section 5.2). Offsets index the entry string. */
+/** Expression AST of the transformation language (docs/semantics.md#language). Offsets index the entry string. */
 export interface Span {
   from: number;
   to: number;

@@ -4,8 +4,8 @@
  * input values from `r` (indexed by data-structure slot) and writes the
  * transformed row into `o`.
  */
-import { EngineError } from '../errors.js';
-import type { Column, FieldType, InputField, Value } from '../types.js';
+import { EngineError } from '../core/errors.js';
+import type { Column, FieldType, InputField, Value } from '../core/types.js';
 import type { Expr, TransformEntry } from './ast.js';
 import { BUILTIN_MAP, CONFIG_FUNCTION, type ArgInfo, type FunctionDef } from './functions.js';
 import { parseEntry } from './parser.js';
@@ -43,7 +43,7 @@ interface Ctx {
   used: Set<number>;
 }
 
-interface Typed {
+export interface Typed {
   type: FieldType;
   code: string;
 }
@@ -72,47 +72,64 @@ function literalValue(ctx: Ctx, value: unknown, isInteger: boolean, path: string
   }
 }
 
+/** A field reference as `r[slot]` (the row array of every compiled form), noting the slot as used. */
+export function fieldRead(node: Expr & { kind: 'field' }, fields: ReadonlyMap<string, { slot: number; type: FieldType }>, used: Set<number>): Typed {
+  const f = fields.get(node.name);
+  if (!f) throw new EngineError('FieldNotExists', `Field with name '${node.name}' does not exists`, node);
+  used.add(f.slot);
+  return { type: f.type, code: `r[${f.slot}]` };
+}
+
 function compileExpr(node: Expr, ctx: Ctx): Typed {
   switch (node.kind) {
-    case 'field': {
-      const f = ctx.fields.get(node.name);
-      if (!f) throw new EngineError('FieldNotExists', `Field with name '${node.name}' does not exists`, node);
-      ctx.used.add(f.slot);
-      return { type: f.type, code: `r[${f.slot}]` };
-    }
+    case 'field':
+      return fieldRead(node, ctx.fields, ctx.used);
     case 'literal':
       return { type: node.type, code: constRef(ctx, node.value) };
     case 'call': {
-      const fn = ctx.functions.get(node.name);
-      if (!fn) throw new EngineError('OperationNotSupportedError', `Operation '${node.name}' is not supported.`, node.nameSpan);
-      if (node.args.length !== fn.arity) {
-        throw new EngineError(
-          'IncorrectArgumentsAmountForOperationError',
-          `Operation '${node.name}' expects ${fn.arity} argument${fn.arity === 1 ? '' : 's'}, got ${node.args.length}.`,
-          node,
-        );
-      }
-      if (node.name === CONFIG_FUNCTION && fn === BUILTIN_MAP.get(CONFIG_FUNCTION)) {
-        const arg = node.args[0]!;
-        if (arg.kind !== 'literal' || arg.type !== 'StringType') {
-          throw new EngineError('IncorrectArgumentTypeForOperationError', `config expects a string literal path such as config('input.options.port')`, arg);
-        }
-        const path = arg.value as string;
-        const found = ctx.configLookup?.(path);
-        if (!found) throw new EngineError('ConfigError', `config('${path}'): no value at path '${path}' in the config file`, arg);
-        return literalValue(ctx, found.value, found.isInteger, path, arg);
-      }
-      const args: ArgInfo[] = [];
-      const code: string[] = [];
-      for (const a of node.args) {
-        const t = compileExpr(a, ctx);
-        args.push({ type: t.type, node: a });
-        code.push(t.code);
-      }
-      const type = fn.resultType(args);
-      return { type, code: fn.emit(code, args, type) };
+      const target = resolveCall(node, ctx.functions, ctx.configLookup);
+      if (target.kind === 'config') return literalValue(ctx, target.value, target.isInteger, target.path, target.arg);
+      const { args, code } = typedArgs(node, (a) => compileExpr(a, ctx));
+      const type = target.fn.resultType(args);
+      return { type, code: target.fn.emit(code, args, type) };
     }
   }
+}
+
+export type CallTarget = { kind: 'fn'; fn: FunctionDef } | { kind: 'config'; value: unknown; isInteger: boolean; path: string; arg: Expr };
+
+/** The function a call names, checked for existence and arity; `config('path')` resolved to its value (D-08, D-36). */
+export function resolveCall(node: Expr & { kind: 'call' }, functions: ReadonlyMap<string, FunctionDef>, configLookup?: ConfigLookup): CallTarget {
+  const fn = functions.get(node.name);
+  if (!fn) throw new EngineError('OperationNotSupportedError', `Operation '${node.name}' is not supported.`, node.nameSpan);
+  if (node.args.length !== fn.arity) {
+    throw new EngineError(
+      'IncorrectArgumentsAmountForOperationError',
+      `Operation '${node.name}' expects ${fn.arity} argument${fn.arity === 1 ? '' : 's'}, got ${node.args.length}.`,
+      node,
+    );
+  }
+  if (node.name !== CONFIG_FUNCTION || fn !== BUILTIN_MAP.get(CONFIG_FUNCTION)) return { kind: 'fn', fn };
+  const arg = node.args[0]!;
+  if (arg.kind !== 'literal' || arg.type !== 'StringType') {
+    throw new EngineError('IncorrectArgumentTypeForOperationError', `config expects a string literal path such as config('input.options.port')`, arg);
+  }
+  const path = arg.value as string;
+  const found = configLookup?.(path);
+  if (!found) throw new EngineError('ConfigError', `config('${path}'): no value at path '${path}' in the config file`, arg);
+  return { kind: 'config', value: found.value, isInteger: found.isInteger, path, arg };
+}
+
+/** The arguments of a call compiled left to right, with their types. */
+export function typedArgs(node: Expr & { kind: 'call' }, compile: (a: Expr) => Typed): { args: ArgInfo[]; code: string[] } {
+  const args: ArgInfo[] = [];
+  const code: string[] = [];
+  for (const a of node.args) {
+    const t = compile(a);
+    args.push({ type: t.type, node: a });
+    code.push(t.code);
+  }
+  return { args, code };
 }
 
 export function compileTransformations(

@@ -1,12 +1,11 @@
 /**
- * Built-in transformation functions (Section 5.6 with the D-06/D-08/D-42/D-43
- * fixes). Each function type-checks its arguments and emits a JS expression;
+ * Built-in transformation functions (docs/semantics.md#language). Each function type-checks its arguments and emits a JS expression;
  * the compiler stitches these into one generated function per transformation
  * list, so nothing is interpreted per row.
  */
-import { EngineError } from '../errors.js';
-import type { FieldType } from '../types.js';
-import { isFloatingType, isIntegerType, PROMOTION_ORDER } from '../types.js';
+import { EngineError } from '../core/errors.js';
+import type { FieldType } from '../core/types.js';
+import { isFloatingType, isIntegerType, PROMOTION_ORDER } from '../core/types.js';
 import type { Expr } from './ast.js';
 
 export interface ArgInfo {
@@ -30,7 +29,7 @@ const typeError = (msg: string, node?: Expr): never => {
   throw new EngineError('IncorrectArgumentTypeForOperationError', msg, node ? { from: node.from, to: node.to } : undefined);
 };
 
-/** Numeric promotion of Section 5.4; Boolean-only arithmetic promotes to IntegerType (D-08). */
+/** Numeric promotion (docs/semantics.md#promotion); Boolean-only arithmetic promotes to IntegerType (docs/semantics.md#declared-types). */
 export function promote(fn: string, args: ArgInfo[], booleanToInteger: boolean): FieldType {
   let best = -1;
   for (let i = 0; i < args.length; i++) {
@@ -82,7 +81,7 @@ function modulo(name: string, doc: string): FunctionDef {
   };
 }
 
-/** Result type of a comparison (D-42): both arguments numeric/boolean, or both strings. */
+/** Result type of a comparison (docs/semantics.md#comparisons): both arguments numeric/boolean, or both strings. */
 function comparisonResult(name: string): (args: ArgInfo[]) => FieldType {
   return (args) => {
     const [a, b] = args as [ArgInfo, ArgInfo];
@@ -179,7 +178,7 @@ function identity(name: string, doc: string): FunctionDef {
 }
 
 /**
- * `config('path')` is resolved at start-up by the compiler (D-08, D-36); this
+ * `config('path')` is resolved at start-up by the compiler (docs/semantics.md#config-lookups); this
  * entry only carries its documentation and arity.
  */
 export const CONFIG_FUNCTION = 'config';

@@ -1,9 +1,9 @@
 /**
- * Recursive-descent parser for transformation entries (Section 5.1/5.2).
- *   entry := IDENT | IDENT ":" body          (split at the first colon outside quotes, D-05)
+ * Recursive-descent parser for transformation entries (docs/semantics.md#language).
+ *   entry := IDENT | IDENT ":" body          (split at the first colon outside quotes, docs/semantics.md#tokenizer)
  *   body  := call | literal | fieldref
  */
-import { EngineError } from '../errors.js';
+import { EngineError } from '../core/errors.js';
 import type { Call, Expr, Literal, TransformEntry } from './ast.js';
 import { tokenize, type Token } from './tokenizer.js';
 import { normBig } from '../values/numeric.js';
@@ -32,7 +32,7 @@ function trimRange(src: string, from: number, to: number): [number, number] {
 
 /**
  * Reference-compatible check of bracket balance outside string literals. Like
- * the reference (5.2), a call-shaped body `name( … )` is counted inside its
+ * the reference (docs/semantics.md#tokenizer), a call-shaped body `name( … )` is counted inside its
  * argument list, so `add((1,2)` reports 1 open and 0 close brackets.
  */
 function checkBrackets(src: string, from: number, to: number): void {

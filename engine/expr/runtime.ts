@@ -1,7 +1,7 @@
 /** Run-time helpers referenced by generated transformation code as `h.<name>`. */
-import { RowError } from '../errors.js';
-import type { FieldType, Value } from '../types.js';
-import { isFloatingType, isIntegerType } from '../types.js';
+import { RowError } from '../core/errors.js';
+import type { FieldType, Value } from '../core/types.js';
+import { isFloatingType, isIntegerType } from '../core/types.js';
 import {
   doubleToInt,
   ffloordiv,
@@ -96,4 +96,3 @@ export const runtime = {
   and: (a: unknown, b: unknown) => truthy(a) && truthy(b),
   or: (a: unknown, b: unknown) => truthy(a) || truthy(b),
 };
-export type Runtime = typeof runtime;

@@ -1,8 +1,8 @@
 /**
- * Quote-aware tokenizer for transformation bodies (fixes D-04, D-05, D-34).
+ * Quote-aware tokenizer for transformation bodies (docs/semantics.md#tokenizer).
  * Scans char codes directly; every token carries its offsets.
  */
-import { EngineError } from '../errors.js';
+import { EngineError } from '../core/errors.js';
 
 export type TokenKind = 'ident' | 'int' | 'float' | 'string' | '(' | ')' | ',' | 'eof';
 
@@ -126,7 +126,7 @@ function scanNumber(src: string, i: number, end: number, tokens: Token[]): numbe
     i = j;
     isFloat = true;
   }
-  // a number must not run straight into an identifier character: 0x1F, 1_000, 12abc (D-34)
+  // a number must not run straight into an identifier character: 0x1F, 1_000, 12abc (docs/semantics.md#tokenizer)
   if (i < end && (isIdentPart(src.charCodeAt(i)) || src.charCodeAt(i) === 46)) {
     let j = i;
     while (j < end && (isIdentPart(src.charCodeAt(j)) || src.charCodeAt(j) === 46)) j++;

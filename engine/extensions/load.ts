@@ -1,5 +1,5 @@
 /**
- * Loads user modules (Section 11.2 / 15.6): JS is imported as is, TypeScript is
+ * Loads user modules (docs/semantics.md#user-code): JS is imported as is, TypeScript is
  * bundled with esbuild first. Transformation and aggregate functions become
  * FunctionDef / AggregateDef entries validated exactly like built-ins.
  */
@@ -8,13 +8,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { RowError } from '../errors.js';
-import type { FieldType, Value } from '../types.js';
-import { ALL_TYPES, isPromotable } from '../types.js';
+import { RowError } from '../core/errors.js';
+import type { FieldType, Value } from '../core/types.js';
+import { ALL_TYPES, isPromotable } from '../core/types.js';
 import { BUILTIN_MAP, promote, type ArgInfo, type FunctionDef } from '../expr/functions.js';
 import { BUILTIN_AGGREGATE_MAP, type AggregateDef } from '../aggregate/functions.js';
 import type { AggregateFunction, AnalysisClass, ExtensionModule, TransformFunction } from './types.js';
-import { EngineError } from '../errors.js';
+import { EngineError } from '../core/errors.js';
 
 export interface LoadedExtensions {
   functions: Map<string, FunctionDef>;
@@ -25,6 +25,8 @@ export interface LoadedExtensions {
   /** implementations referenced by generated code as x[i] */
   transformImpls: ((...args: Value[]) => Value)[];
   aggregateImpls: ((a: Value, b: Value) => Value)[];
+  /** the module (index into the config's extensions) that defines each user function, aggregate and analysis */
+  origins: { functions: Map<string, number>; aggregates: Map<string, number>; analyses: Map<string, number> };
   errors: { moduleIndex: number; message: string }[];
 }
 
@@ -62,6 +64,7 @@ export function emptyExtensions(): LoadedExtensions {
     analysisFiles: new Map(),
     transformImpls: [],
     aggregateImpls: [],
+    origins: { functions: new Map(), aggregates: new Map(), analyses: new Map() },
     errors: [],
   };
 }
@@ -80,16 +83,19 @@ export async function loadExtensions(paths: readonly string[]): Promise<LoadedEx
     for (const fn of mod.transformFunctions ?? []) {
       const problem = addTransform(ext, fn);
       if (problem) ext.errors.push({ moduleIndex, message: `${file}: transform function ${JSON.stringify(fn?.name)}: ${problem}` });
+      else ext.origins.functions.set(fn.name, moduleIndex);
     }
     for (const fn of mod.aggregateFunctions ?? []) {
       const problem = addAggregate(ext, fn);
       if (problem) ext.errors.push({ moduleIndex, message: `${file}: aggregate function ${JSON.stringify(fn?.name)}: ${problem}` });
+      else ext.origins.aggregates.set(fn.name.toLowerCase(), moduleIndex);
     }
     for (const [name, cls] of Object.entries(mod.analyses ?? {})) {
       if (typeof cls !== 'function') ext.errors.push({ moduleIndex, message: `${file}: analyses.${name} is not a class` });
       else {
         ext.analyses.set(name, cls);
         ext.analysisFiles.set(name, file);
+        ext.origins.analyses.set(name, moduleIndex);
       }
     }
   }

@@ -1,5 +1,5 @@
-/** The extension contract of Section 11.2, for user JS/TS modules. */
-import type { FieldType, Value } from '../types.js';
+/** The extension contract for user JS/TS modules (docs/semantics.md#user-code). */
+import type { FieldType, Value } from '../core/types.js';
 
 export interface TransformFunction {
   name: string;

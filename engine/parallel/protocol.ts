@@ -1,5 +1,5 @@
 /** Messages between the replay coordinator and its workers. */
-import type { FlatWindowData } from '../pipeline/flat-window.js';
+import type { FlatWindowData } from '../core/flat-window.js';
 
 export interface ChunkTask {
   index: number;

@@ -15,9 +15,10 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { PipelinePlan } from '../pipeline/plan.js';
 import { Runner, type RunnerOptions, type RunStats, type WindowDriverContext } from '../pipeline/runner.js';
-import { timeModeOf, type ClosedWindow } from '../pipeline/processor.js';
+import { timeModeOf } from '../pipeline/processor.js';
+import type { ClosedWindow } from '../core/window.js';
 import { newWindowGroups, type WindowGroups } from '../aggregate/groups.js';
-import { FlatWindow, type FlatWindowData } from '../pipeline/flat-window.js';
+import { FlatWindow, type FlatWindowData } from '../core/flat-window.js';
 import { workerScript } from '../paths.js';
 import type { ChunkResult, ChunkTask, WorkerReply } from './protocol.js';
 

@@ -6,9 +6,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { checkConfig, type PipelinePlan } from '../pipeline/plan.js';
 import { Processor } from '../pipeline/processor.js';
-import { CsvSource } from '../sources/csv.js';
+import { CsvSource } from '../components/sources/csv.js';
 import type { ChunkResult, ChunkTask } from './protocol.js';
-import { flatten } from '../pipeline/flat-window.js';
+import { flatten } from '../core/flat-window.js';
 
 const { configPath, configText } = workerData as { configPath: string; configText: string };
 let planPromise: Promise<PipelinePlan> | undefined;

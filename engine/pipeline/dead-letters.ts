@@ -1,13 +1,27 @@
 /**
- * Row errors (15.4) are counted per reason and kept with their source position
+ * Row errors (docs/semantics.md#row-errors) are counted per reason and kept with their source position
  * and raw text: in the `dead_letters` table of the SQLite store when one is
  * configured, else in a JSONL file (`--dead-letter`), else only counted (and
  * the run's summary says so).
  */
 import fs from 'node:fs';
 import type { Statement } from 'better-sqlite3';
-import type { SourcePosition } from '../types.js';
-import { DEAD_LETTER_DDL, type Db } from '../store/sqlite-store.js';
+import type { SourcePosition } from '../core/types.js';
+import type { Db } from '../connectors/sqlite-store.js';
+
+/** The table of row errors in the store. */
+export const DEAD_LETTER_DDL = `CREATE TABLE IF NOT EXISTS dead_letters (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  line INTEGER,
+  partition INTEGER,
+  "offset" TEXT,
+  reason TEXT NOT NULL,
+  message TEXT NOT NULL,
+  raw TEXT NOT NULL
+)`;
 
 export interface DeadLetter {
   position: SourcePosition;

@@ -5,17 +5,18 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Diagnostic } from '../errors.js';
+import type { Diagnostic } from '../core/errors.js';
 import { compileTransformations, type CompiledTransform, type ConfigLookup } from '../expr/compile.js';
 import { planAggregation, type AggregationPlan } from '../aggregate/rules.js';
 import { compileGroupOps, type GroupOps } from '../aggregate/groups.js';
 import { emptyExtensions, loadExtensions, importUserModule, type LoadedExtensions } from '../extensions/load.js';
 import { validateConfig, type ConfigIO, type ValidationResult } from '../config/validate.js';
 import type { PipelineConfig } from '../config/model.js';
-import type { InputField } from '../types.js';
-import type { ParsedJson } from '../config/json.js';
-import type { DiagnosticSink } from '../config/diagnostics.js';
+import type { InputField } from '../core/types.js';
+import type { ParsedJson } from '../options/json.js';
+import type { DiagnosticSink } from '../options/diagnostics.js';
 import { expectedExportName, pickAnalysisClass } from '../analysis/modules.js';
+import { analysisDescriptor } from '../components/registry.js';
 
 export interface PipelinePlan {
   config: PipelineConfig;
@@ -39,6 +40,17 @@ export const nodeIO: ConfigIO = {
   },
   exists: (abs) => fs.existsSync(abs),
 };
+
+/**
+ * 'skip' imports no user module (the workbench's restricted mode for a folder the user has not
+ * trusted): extension and analysis modules are reported as not loaded, and calls of functions
+ * they might define as not checked (warnings), so nothing from the project runs during a check.
+ */
+export interface CheckOptions {
+  userModules?: 'load' | 'skip';
+}
+
+const NOT_CHECKED = 'not checked in restricted mode: user modules are not loaded until the folder is trusted';
 
 export interface CheckOutcome {
   plan?: PipelinePlan;
@@ -65,7 +77,8 @@ export function configLookupFor(doc: ParsedJson | undefined, raw: unknown): Conf
 }
 
 /** Validate and compile a config: the `check` command, and the first step of every run. */
-export async function checkConfig(configPath: string, configText?: string, io: ConfigIO = nodeIO): Promise<CheckOutcome> {
+export async function checkConfig(configPath: string, configText?: string, io: ConfigIO = nodeIO, opts: CheckOptions = {}): Promise<CheckOutcome> {
+  const skip = opts.userModules === 'skip';
   let text = configText;
   if (text === undefined) {
     const r = io.readFile(path.resolve(configPath));
@@ -96,17 +109,21 @@ export async function checkConfig(configPath: string, configText?: string, io: C
     // report transformation and rule errors in the same pass as the config-level ones
     const part = validation.partial;
     if (part?.fields && part.processing && part.extensions) {
-      const extensions = part.extensions.length > 0 ? await loadExtensions(part.extensions) : emptyExtensions();
-      if (extensions.errors.length === 0) compileCore(part.fields, part.processing, validation.configDoc, part.raw, sink, extensions);
+      const extensions = part.extensions.length > 0 && !skip ? await loadExtensions(part.extensions) : emptyExtensions();
+      const unchecked = skip && part.extensions.length > 0;
+      if (skip) part.extensions.forEach((m, i) => sink.warn(`extensions[${i}]`, `extension module ${m}: ${NOT_CHECKED}`));
+      if (extensions.errors.length === 0) compileCore(part.fields, part.processing, validation.configDoc, part.raw, sink, extensions, unchecked);
     }
     return { diagnostics: [...sink.diagnostics, ...(validation.structureSink?.diagnostics ?? [])], validation };
   }
 
-  const extensions = config.extensions.length > 0 ? await loadExtensions(config.extensions) : emptyExtensions();
+  const unchecked = skip && config.extensions.length > 0;
+  const extensions = config.extensions.length > 0 && !skip ? await loadExtensions(config.extensions) : emptyExtensions();
   for (const e of extensions.errors) sink.report(`extensions[${e.moduleIndex}]`, 'ImportError', e.message);
+  if (skip) config.extensions.forEach((m, i) => sink.warn(`extensions[${i}]`, `extension module ${m}: ${NOT_CHECKED}`));
 
-  const plan = compilePlan(config, validation.configDoc, sink, extensions);
-  if (plan && config.analysis) await checkAnalysisModules(config, plan, extensions, sink);
+  const plan = compilePlan(config, validation.configDoc, sink, extensions, unchecked);
+  if (plan && config.analysis) await checkAnalysisModules(config, plan, extensions, sink, skip);
   const diagnostics = [...sink.diagnostics, ...(validation.structureSink?.diagnostics ?? [])];
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return { plan: ok ? plan : undefined, diagnostics, validation };
@@ -120,6 +137,8 @@ function compileCore(
   raw: Record<string, unknown>,
   sink: DiagnosticSink,
   extensions: LoadedExtensions,
+  /** extension modules were skipped: an unknown function may be one of theirs */
+  unchecked = false,
 ): { transform: CompiledTransform; aggregation: AggregationPlan } | undefined {
   const { transform, errors } = compileTransformations(processing.transformation, fields, {
     functions: extensions.functions,
@@ -127,13 +146,16 @@ function compileCore(
     extensionImpls: extensions.transformImpls,
   });
   for (const { index, error } of errors) {
-    sink.report(`processing.transformation[${index}]`, error.errorClass, error.message, {
+    const maybeExtension = unchecked && error.errorClass === 'OperationNotSupportedError';
+    const message = maybeExtension ? `${error.message.replace(/ is not supported\.$/, ' is not a built-in')}; ${NOT_CHECKED}` : error.message;
+    sink.report(`processing.transformation[${index}]`, error.errorClass, message, {
       span: error.from !== undefined ? { from: error.from, to: error.to ?? error.from + 1 } : undefined,
+      severity: maybeExtension ? 'warning' : 'error',
     });
   }
   if (!transform) return undefined;
 
-  // D-19: duplicate output names make aggregation and output naming ambiguous
+  // duplicate output names make aggregation and output naming ambiguous (docs/semantics.md#duplicate-columns)
   const seen = new Map<string, number>();
   let duplicates = false;
   transform.entries.forEach((e, i) => {
@@ -152,13 +174,25 @@ function compileCore(
 
   const { plan: aggregation, errors: ruleErrors } = planAggregation(processing.operation, processing.rules, transform.columns, extensions.aggregates);
   for (const { ruleIndex, error } of ruleErrors) {
-    sink.report(ruleIndex >= 0 ? `processing.aggregations.rule[${ruleIndex}]` : 'processing.aggregations.rule', error.errorClass, error.message);
+    const maybeExtension = unchecked && error.message.startsWith('Unsupported function(s)');
+    sink.report(
+      ruleIndex >= 0 ? `processing.aggregations.rule[${ruleIndex}]` : 'processing.aggregations.rule',
+      error.errorClass,
+      maybeExtension ? `${error.message}; ${NOT_CHECKED}` : error.message,
+      { severity: maybeExtension ? 'warning' : 'error' },
+    );
   }
   if (!aggregation) return undefined;
   return { transform, aggregation };
 }
 
-export function compilePlan(config: PipelineConfig, doc: ParsedJson | undefined, sink: DiagnosticSink, extensions: LoadedExtensions): PipelinePlan | undefined {
+export function compilePlan(
+  config: PipelineConfig,
+  doc: ParsedJson | undefined,
+  sink: DiagnosticSink,
+  extensions: LoadedExtensions,
+  unchecked = false,
+): PipelinePlan | undefined {
   const fields = config.input.fields;
   const core = compileCore(
     fields,
@@ -167,6 +201,7 @@ export function compilePlan(config: PipelineConfig, doc: ParsedJson | undefined,
     config.raw,
     sink,
     extensions,
+    unchecked,
   );
   if (!core) return undefined;
   const { transform, aggregation } = core;
@@ -188,9 +223,10 @@ export function compilePlan(config: PipelineConfig, doc: ParsedJson | undefined,
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Options of built-in analyses, and that user modules load and export a usable class. */
-async function checkAnalysisModules(config: PipelineConfig, plan: PipelinePlan, ext: LoadedExtensions, sink: DiagnosticSink): Promise<void> {
+async function checkAnalysisModules(config: PipelineConfig, plan: PipelinePlan, ext: LoadedExtensions, sink: DiagnosticSink, skip: boolean): Promise<void> {
   const columns = new Set(plan.aggregation.values.map((v) => v.name));
   const keys = new Set(plan.aggregation.keys.map((k) => k.name));
+  const columnTypes = new Map(plan.aggregation.values.map((v) => [v.name, v.type]));
   for (const rule of config.analysis!.rules) {
     const p = `analysis.rule[${rule.index}]`;
     const optPath =
@@ -201,41 +237,14 @@ async function checkAnalysisModules(config: PipelineConfig, plan: PipelinePlan, 
         ? `${p}.option`
         : `${p}.options`;
     if (rule.builtin) {
-      const o = rule.options;
-      const dev = o.deviation;
-      if (rule.module === 'Analysis') {
-        const bad = Object.keys(dev as object).filter((c) => !columns.has(c));
-        if (bad.length > 0)
-          sink.report(
-            'analysis.rule',
-            'UnsupportedAnalysisFormat',
-            `An error in the analysis rule. The field {${bad.map((b) => `'${b}'`).join(', ')}} is not contained in set of fields after aggregation operation`,
-          );
-        continue;
-      }
-      if (!isObj(dev) || Object.keys(dev).length === 0) {
-        sink.report(`${optPath}.deviation`, 'ConfigError', `${rule.module} needs options.deviation: an object {"<aggregated column>": <percent>, …}`);
-      } else {
-        for (const [col, pct] of Object.entries(dev)) {
-          if (typeof pct !== 'number' || !Number.isFinite(pct) || pct < 0)
-            sink.report(`${optPath}.deviation.${col}`, 'ConfigError', `deviation for '${col}' must be a non-negative percentage, got ${JSON.stringify(pct)}`);
-          if (!columns.has(col)) {
-            sink.report(
-              `${optPath}.deviation.${col}`,
-              'UnsupportedAnalysisFormat',
-              `An error in the analysis rule. The field {'${col}'} is not contained in set of fields after aggregation operation${keys.has(col) ? ' (it is a key field)' : ''} (aggregated: ${[...columns].join(', ')})`,
-            );
-          }
-        }
-      }
-      const countKey = rule.module === 'SimpleAnalysis' ? 'batch_number' : 'num_average';
-      const n = o[countKey];
-      if (!Number.isInteger(n) || (n as number) < 1) {
-        sink.report(`${optPath}.${countKey}`, 'ConfigError', `${rule.module} needs options.${countKey}: an integer ≥ 1, got ${JSON.stringify(n)}`);
-      }
+      analysisDescriptor(rule.module)!.check(rule.options, { sink, optionsPath: optPath, columns, keys, columnTypes });
       continue;
     }
     if (ext.analyses.has(rule.module)) continue;
+    if (skip && (path.isAbsolute(rule.module) || config.extensions.length > 0)) {
+      sink.warn(`${p}.module`, `analysis module ${rule.module}: ${NOT_CHECKED}`);
+      continue;
+    }
     if (!path.isAbsolute(rule.module)) {
       sink.report(
         `${p}.module`,

@@ -5,26 +5,15 @@
  * and drains closed windows, so the same code runs in the main thread, in
  * replay workers and in previews.
  */
-import { RowError } from '../errors.js';
-import type { Value } from '../types.js';
-import { newWindowGroups, type Group, type WindowGroups } from '../aggregate/groups.js';
+import { RowError } from '../core/errors.js';
+import type { Value } from '../core/types.js';
+import { newWindowGroups, type WindowGroups } from '../aggregate/groups.js';
+import type { ClosedWindow } from '../core/window.js';
 import type { PipelinePlan } from './plan.js';
 import { compileByteRowParser, compileRowParser, type ByteRowParser, type RowParser } from './row-parser.js';
-import { timeToMsFn, windowStart } from '../window/time.js';
+import { timeToMsFn, windowStart } from '../core/time.js';
 
 export type TimeMode = 'event' | 'processing' | 'whole';
-
-export interface ClosedWindow {
-  startMs: number;
-  endMs: number;
-  groups: Group[];
-  /** number of groups, when known without building `groups` (flat windows from replay workers) */
-  readonly count?: number;
-}
-
-export function groupCount(w: ClosedWindow): number {
-  return w.count ?? w.groups.length;
-}
 
 export interface RowFailure {
   reason: string;

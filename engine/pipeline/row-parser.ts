@@ -3,8 +3,8 @@
  * pipeline reads. The parser is generated per data structure: indexOf scans,
  * numbers parsed straight from the line (no slice, no regex per field).
  */
-import { RowError } from '../errors.js';
-import type { FieldType, InputField, Value } from '../types.js';
+import { RowError } from '../core/errors.js';
+import type { FieldType, InputField, Value } from '../core/types.js';
 import { bytesText, parseBoolText, parseFloatBytes, parseFloatRange, parseIntBytes, parseIntText, stringInterner } from '../values/numeric.js';
 import { pyStrRepr } from '../values/python.js';
 
@@ -51,7 +51,7 @@ interface ColumnStep {
 /**
  * Every declared column in column order: the ones the pipeline reads are
  * converted into their slots, the others are still checked, so a row with a
- * bad value in any declared column is a row error (Section 4, D-10, 15.4).
+ * bad value in any declared column is a row error (docs/semantics.md#row-errors).
  */
 function columnPlan(fields: readonly InputField[], slots: readonly number[]): ColumnStep[] {
   const used = new Set(slots);

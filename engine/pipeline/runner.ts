@@ -1,48 +1,24 @@
 /**
  * Drives one run: source → Processor → outputs (config order, each window once,
- * D-30) → analysis → commit. Pull-based, so a slow output pauses the input
- * (back-pressure) instead of buffering. Controls for the workbench: pause,
- * resume, step one window, stop; event-time replays can be paced (`speed`).
+ * docs/semantics.md#each-window-once) → analysis → commit. Pull-based, so a slow output pauses
+ * the input (back-pressure) instead of buffering. Controls for the workbench: pause, resume, step
+ * one window, stop; event-time replays can be paced (`speed`). Assembly of the components
+ * (assembly.ts), the offset ledger (offset-ledger.ts) and pacing (pacing.ts) live beside it.
  */
 import { randomUUID } from 'node:crypto';
 import type { PipelinePlan } from './plan.js';
-import { Processor, groupCount, type ClosedWindow } from './processor.js';
-import type { Sink, SinkContext, ConnectionStatus } from '../sinks/sink.js';
-import type { Source, LineBatch } from '../sources/source.js';
-import { rowShape } from '../sinks/format.js';
-import { SqliteStores } from '../store/sqlite-store.js';
-import { systemClock, type Clock } from '../window/clock.js';
-import { JsonlDeadLetters, SqliteDeadLetters, type DeadLetter, type DeadLetterStore } from './dead-letters.js';
-import { createAlertSink, createHistory, createSink, createSource, type ComponentEnv } from './components.js';
-import { Analyzer, type AnalyzerStats } from '../analysis/analyzer.js';
-import type { Alert } from '../alerts/alert-sink.js';
-import { RecentWindowsHistory } from '../analysis/history-recent.js';
-import type { AnalysisConfig, HistoryConfig, OutputConfig } from '../config/model.js';
-
-/** True when analysis reads history from an output this run writes (then recent windows can be served from memory). */
-function historyIsOwnOutput(h: HistoryConfig, outputs: OutputConfig[]): boolean {
-  return outputs.some((o) => {
-    if (h.method === 'sqlite' && o.method === 'sqlite') return o.path === h.path && o.table === h.table;
-    if (h.method === 'influx' && o.method === 'influx') {
-      const a = h.connection;
-      const b = o.connection;
-      return a.url === b.url && a.measurement === b.measurement && (a.database ?? a.bucket) === (b.database ?? b.bucket);
-    }
-    return false;
-  });
-}
-
-/** How many windows back the configured analyses look (user modules: a generous default). */
-function maxLookbackWindows(a: AnalysisConfig): number {
-  let n = 1;
-  for (const r of a.rules) {
-    const o = r.options as Record<string, unknown>;
-    if (r.module === 'SimpleAnalysis') n = Math.max(n, Number(o.batch_number) || 1);
-    else if (r.module === 'AverageAnalysis') n = Math.max(n, Number(o.num_average) || 1);
-    else if (!r.builtin) n = Math.max(n, 32);
-  }
-  return n;
-}
+import { Processor } from './processor.js';
+import { groupCount, type ClosedWindow } from '../core/window.js';
+import type { Alert, LineBatch, Sink, Source } from '../components/types.js';
+import type { ConnectionStatus } from '../core/connection.js';
+import { SqliteStores } from '../connectors/sqlite-store.js';
+import { systemClock, type Clock } from '../core/clock.js';
+import type { DeadLetter, DeadLetterStore } from './dead-letters.js';
+import type { Analyzer, AnalyzerStats } from '../analysis/analyzer.js';
+import type { RecentWindowsHistory } from '../analysis/history-recent.js';
+import { createSource, openOutputs, type Assembly } from './assembly.js';
+import { OffsetLedger } from './offset-ledger.js';
+import { EventPacer, RatePacer } from './pacing.js';
 
 export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
 
@@ -114,13 +90,10 @@ export class Runner {
   private readonly clock: Clock;
   private readonly processor: Processor;
   private readonly stores: SqliteStores;
-  private readonly env: ComponentEnv;
-  private sinks: Sink[] = [];
+  private readonly stdout: NodeJS.WritableStream;
+  private readonly warn: (message: string) => void;
+  private readonly parts: Assembly = { sinks: [] };
   private source: Source | undefined;
-  private deadLetters: DeadLetterStore | undefined;
-  private analyzer: Analyzer | undefined;
-  /** recent windows of the output analysis reads history from */
-  private recent: RecentWindowsHistory | undefined;
   private state: RunState = 'starting';
   private error: string | undefined;
   private rowsRead = 0;
@@ -135,15 +108,13 @@ export class Runner {
   private stopRequested = false;
   private wake: (() => void) | undefined;
   private onStop: (() => void) | undefined;
-  private speed: number;
-  private paceStartWall = 0;
-  private paceStartEvent = NaN;
+  private readonly eventPacer: EventPacer;
+  private readonly ratePacer: RatePacer | undefined;
   /** counts reported by an external window driver (multi-core replay) */
   private readonly external = { rowsOk: 0, failed: 0, late: 0 };
   private externalFraction: number | undefined;
-  /** committable sources: per open window start → partition → smallest offset in it */
-  private readonly windowOffsets = new Map<number, Map<number, bigint>>();
-  private readonly lastOffset = new Map<number, bigint>();
+  /** committable sources: what may be committed */
+  private readonly offsets = new OffsetLedger();
 
   constructor(
     readonly plan: PipelinePlan,
@@ -153,14 +124,25 @@ export class Runner {
     this.clock = options.clock ?? systemClock;
     this.stores = new SqliteStores(() => this.clock.now());
     this.processor = new Processor(plan);
-    this.speed = options.speed ?? plan.config.input.speed;
+    this.eventPacer = new EventPacer(this.clock, options.speed ?? plan.config.input.speed);
+    const rate = plan.config.input.rate;
+    this.ratePacer = rate !== undefined ? new RatePacer(this.clock, rate) : undefined;
     this.paused = !!options.startPaused;
-    this.env = {
-      stores: this.stores,
-      clock: this.clock,
-      stdout: options.stdout ?? process.stdout,
-      warn: options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)),
-    };
+    this.stdout = options.stdout ?? process.stdout;
+    this.warn = options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
+  }
+
+  private get sinks(): Sink[] {
+    return this.parts.sinks;
+  }
+  private get deadLetters(): DeadLetterStore | undefined {
+    return this.parts.deadLetters;
+  }
+  private get analyzer(): Analyzer | undefined {
+    return this.parts.analyzer;
+  }
+  private get recent(): RecentWindowsHistory | undefined {
+    return this.parts.recent;
   }
 
   // ---- controls ------------------------------------------------------------
@@ -186,8 +168,7 @@ export class Runner {
     this.onStop?.();
   }
   setSpeed(speed: number): void {
-    this.speed = speed;
-    this.paceStartEvent = NaN;
+    this.eventPacer.setSpeed(speed);
   }
 
   stats(): RunStats {
@@ -218,58 +199,31 @@ export class Runner {
   // ---- lifecycle ------------------------------------------------------------
 
   private async open(openSource: boolean): Promise<void> {
-    const cfg = this.plan.config;
-    const outputsOn = this.options.outputs !== false;
-    const ctx: SinkContext = {
-      shape: rowShape(this.plan.aggregation),
-      keyed: this.plan.aggregation.operation === 'reduceByKey',
-      stdout: this.env.stdout,
-      stores: this.stores,
-      warn: this.env.warn,
-      stopping: () => this.stopRequested,
-    };
-    if (outputsOn) {
-      for (const out of cfg.outputs) {
-        const sink = await createSink(out, ctx);
-        await sink.open();
-        this.sinks.push(sink);
-      }
-      const store = cfg.outputs.find((o) => o.method === 'sqlite' && o.main) ?? cfg.outputs.find((o) => o.method === 'sqlite');
-      if (this.options.deadLetterPath) this.deadLetters = new JsonlDeadLetters(this.options.deadLetterPath);
-      else if (store && store.method === 'sqlite')
-        this.deadLetters = new SqliteDeadLetters(this.stores.acquire(store.path), store.path, this.runId, () => this.clock.now());
-      if (cfg.analysis) {
-        let history = await createHistory(cfg.analysis.history, this.env);
-        if (historyIsOwnOutput(cfg.analysis.history, cfg.outputs)) {
-          const batchMs = this.processor.durMs;
-          this.recent = new RecentWindowsHistory(
-            history,
-            this.plan.aggregation.keys.map((k) => k.name),
-            this.plan.aggregation.values.map((v) => v.name),
-            maxLookbackWindows(cfg.analysis) * batchMs,
-            batchMs,
-          );
-          history = this.recent;
-        }
-        const alertSinks = [];
-        for (const a of cfg.analysis.alerts) alertSinks.push(await createAlertSink(a, this.env));
-        if (this.options.recordAlertsInStore && store?.method === 'sqlite' && !cfg.analysis.alerts.some((a) => a.method === 'sqlite')) {
-          alertSinks.push(await createAlertSink({ method: 'sqlite', path: store.path, table: 'alerts' }, this.env));
-        }
-        this.analyzer = new Analyzer(this.plan, cfg.analysis, history, alertSinks, {
-          warn: this.env.warn,
+    if (this.options.outputs !== false) {
+      await openOutputs(
+        this.plan,
+        {
+          stores: this.stores,
+          clock: this.clock,
+          stdout: this.stdout,
+          warn: this.warn,
+          stopping: () => this.stopRequested,
+          runId: this.runId,
+          deadLetterPath: this.options.deadLetterPath,
+          recordAlertsInStore: this.options.recordAlertsInStore,
+          batchMs: this.processor.durMs,
           onAlert: (a) => {
             this.alerts++;
             this.options.onAlert?.(a);
           },
-        });
-        await this.analyzer.open();
-      }
+        },
+        this.parts,
+      );
     }
     if (!openSource) return;
-    this.source = this.options.source ?? (await createSource(cfg.input, this.env));
+    this.source = this.options.source ?? (await createSource(this.plan, { clock: this.clock, warn: this.warn }));
     await this.source.open();
-    // 15.5: rows read again after a restart whose windows were stored before it are late, not a new window
+    // rows read again after a restart whose windows were stored before it are late (docs/semantics.md#watermark-with-offsets)
     const resume = this.source.resumeWatermarkMs?.();
     if (resume !== undefined && this.processor.mode === 'event' && resume > this.processor.watermarkMs) this.processor.watermarkMs = resume;
   }
@@ -288,7 +242,7 @@ export class Runner {
     await attempt(() => this.analyzer?.close());
     await attempt(() => this.deadLetters?.close());
     this.stores.closeAll();
-    if (errors.length > 0 && !this.error) this.env.warn(`while closing: ${errors.join('; ')}`);
+    if (errors.length > 0 && !this.error) this.warn(`while closing: ${errors.join('; ')}`);
   }
 
   /** Runs to the end of a finite input (or until stop()); resolves with the final stats. */
@@ -298,7 +252,7 @@ export class Runner {
       this.emitProgress(true);
       await this.loop();
       this.state = 'stopping';
-      // 15.5, event time on a live source: windows a stop flushes early are incomplete, so their rows
+      // event time on a live source: windows a stop flushes early are incomplete, so their rows
       // stay uncommitted and are read again next time (the complete window then replaces this one)
       const early = this.stopRequested && this.processor.mode === 'event' && !!this.source?.committable;
       if (early) await this.commit();
@@ -391,7 +345,7 @@ export class Runner {
     const p = this.processor;
     const track = batch.offsets !== undefined && batch.partition !== undefined;
     const processing = p.mode === 'processing';
-    const rate = this.plan.config.input.rate;
+    const ratePacer = processing ? this.ratePacer : undefined;
     const eventPaced = p.mode === 'event';
     const { buf, starts, ends, lines } = batch;
     const bytes = buf !== undefined && p.parseBytes !== undefined;
@@ -406,14 +360,14 @@ export class Runner {
       if (track) {
         if (!ok) this.noteOffset(batch, i);
         else if (p.lastWindowStart !== tracked) {
-          this.trackOffset(batch.partition!, BigInt(batch.offsets![i]!));
+          this.offsets.track(p.lastWindowStart, batch.partition!, BigInt(batch.offsets![i]!));
           tracked = p.lastWindowStart;
         }
       }
 
       // pacing (event-time speed, csv rate) and the step/pause/stop controls act between rows
-      if (processing && rate !== undefined) await this.paceRate(rate);
-      else if (eventPaced && this.speed > 0 && ok) await this.paceEvent();
+      if (ratePacer) await this.paceRate(ratePacer);
+      else if (eventPaced && this.eventPacer.speed > 0 && ok) await this.paceEvent();
       if (this.stepping && p.closed.length > 0) {
         this.stepping = false;
         this.paused = true;
@@ -431,49 +385,25 @@ export class Runner {
   }
 
   private noteOffset(batch: LineBatch, i: number): void {
-    const off = BigInt(batch.offsets![i]!);
-    const part = batch.partition!;
-    const last = this.lastOffset.get(part);
-    if (last === undefined || off > last) this.lastOffset.set(part, off);
-  }
-
-  private trackOffset(partition: number, offset: bigint): void {
-    const start = this.processor.lastWindowStart;
-    let m = this.windowOffsets.get(start);
-    if (!m) this.windowOffsets.set(start, (m = new Map()));
-    const cur = m.get(partition);
-    if (cur === undefined || offset < cur) m.set(partition, offset);
-    const last = this.lastOffset.get(partition);
-    if (last === undefined || offset > last) this.lastOffset.set(partition, offset);
+    this.offsets.read(batch.partition!, BigInt(batch.offsets![i]!));
   }
 
   private async paceEvent(): Promise<void> {
-    const t = this.processor.maxEventMs;
-    const now = this.clock.now();
-    if (this.paceStartEvent !== this.paceStartEvent) {
-      this.paceStartEvent = t;
-      this.paceStartWall = now;
-      return;
-    }
-    const target = this.paceStartWall + (t - this.paceStartEvent) / this.speed;
-    if (target - now > 5) {
+    const wait = this.eventPacer.waitFor(this.processor.maxEventMs);
+    if (wait > 0) {
       await this.emitClosed();
       this.emitProgress(false);
-      await this.clock.sleep(target - now);
+      await this.clock.sleep(wait);
     }
   }
 
-  private paceRows = 0;
-  private async paceRate(rate: number): Promise<void> {
-    if (this.paceRows === 0) this.paceStartWall = this.clock.now();
-    this.paceRows++;
-    const target = this.paceStartWall + (this.paceRows * 1000) / rate;
-    const now = this.clock.now();
-    if (target - now > 5) {
-      this.processor.advanceTo(now);
+  private async paceRate(pacer: RatePacer): Promise<void> {
+    const wait = pacer.waitFor();
+    if (wait > 0) {
+      this.processor.advanceTo(this.clock.now());
       await this.emitClosed();
       this.emitProgress(false);
-      await this.clock.sleep(target - now);
+      await this.clock.sleep(wait);
       this.processor.advanceTo(this.clock.now());
     }
   }
@@ -507,7 +437,7 @@ export class Runner {
     }
   }
 
-  /** Writes every closed window to each output in config order, then runs analysis (D-30: computed once). */
+  /** Writes every closed window to each output in config order, then runs analysis (each window is computed once). */
   private async emitClosed(): Promise<void> {
     const closed = this.processor.drain();
     if (closed.length === 0) return;
@@ -517,7 +447,7 @@ export class Runner {
       for (const s of this.sinks) await s.write(w);
       this.windowsClosed++;
       this.aggregateRows += groupCount(w);
-      this.windowOffsets.delete(w.startMs);
+      this.offsets.written(w.startMs);
       this.options.onWindow?.(w);
       this.recent?.observe(w);
       if (this.analyzer && groupCount(w) > 0) await this.analyzer.analyze(w, batchMs);
@@ -525,22 +455,13 @@ export class Runner {
     this.stores.flushIfDue();
   }
 
-  /** 15.5: commit, per partition, the first offset still held by an open window (or everything read). */
+  /** Commits, per partition, the first offset still held by an open window (or everything read). */
   private async commit(): Promise<void> {
     const source = this.source;
-    if (!source?.commit || !source.committable || this.lastOffset.size === 0) return;
+    if (!source?.commit || !source.committable || this.offsets.empty) return;
     this.deadLetters?.flush();
     this.stores.flush();
-    const safe = new Map<number, string>();
-    for (const [part, last] of this.lastOffset) {
-      let min = last + 1n;
-      for (const m of this.windowOffsets.values()) {
-        const o = m.get(part);
-        if (o !== undefined && o < min) min = o;
-      }
-      safe.set(part, min.toString());
-    }
-    await source.commit(safe, this.processor.mode === 'event' ? { watermarkMs: this.processor.watermarkMs } : undefined);
+    await source.commit(this.offsets.committable(), this.processor.mode === 'event' ? { watermarkMs: this.processor.watermarkMs } : undefined);
   }
 
   private emitProgress(force: boolean): void {

@@ -1,10 +1,10 @@
 /**
  * Exact integer arithmetic with a fast path: integers are JS numbers while they
- * are safe integers and switch to bigint beyond ±(2^53 − 1) (D-39). Every helper
+ * are safe integers and switch to bigint beyond ±(2^53 − 1) (docs/semantics.md#exact-integers). Every helper
  * returns a normalised integer (number iff safe), so equality and Map keys work.
  * Python semantics throughout: floored modulo and floor division, true division.
  */
-import { RowError } from '../errors.js';
+import { RowError } from '../core/errors.js';
 
 export type Int = number | bigint;
 
@@ -122,18 +122,57 @@ export function toDouble(v: number | bigint | boolean): number {
   return typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
 }
 
-/** Python `a / b` (true division), always a double. */
+/** Python `a / b` (true division), always a double; correctly rounded for two integers of any size, as in Python. */
 export function truediv(a: number | bigint | boolean, b: number | bigint | boolean, op = 'division'): number {
   const y = toDouble(b);
   if (y === 0) zeroDivision(op);
+  if ((typeof a === 'bigint' && typeof b !== 'number') || (typeof b === 'bigint' && typeof a !== 'number')) return bigTrueDiv(big(a), big(b));
+  if (typeof a === 'bigint' && Number.isInteger(b)) return bigTrueDiv(a, BigInt(b as number));
+  if (typeof b === 'bigint' && Number.isInteger(a)) return bigTrueDiv(BigInt(a as number), b);
   return toDouble(a) / y;
+}
+
+function bitLength(x: bigint): number {
+  return x === 0n ? 0 : x.toString(2).length;
+}
+
+/**
+ * a / b rounded once to the nearest double (ties to even), as CPython's long_true_divide:
+ * a quotient of at least 55 significant bits plus a sticky bit for the remainder, which
+ * Number() then rounds correctly; the power-of-two scaling is exact in the normal range.
+ */
+function bigTrueDiv(a: bigint, b: bigint): number {
+  const neg = a < 0n !== b < 0n;
+  const x = a < 0n ? -a : a;
+  const y = b < 0n ? -b : b;
+  if (x === 0n) return neg ? -0 : 0;
+  const shift = 55 - (bitLength(x) - bitLength(y));
+  const num = shift > 0 ? x << BigInt(shift) : x;
+  const den = shift < 0 ? y << BigInt(-shift) : y;
+  let q = num / den;
+  if (num % den !== 0n) q |= 1n;
+  let r = Number(q);
+  // scale by 2^-shift in steps that stay exact (and let overflow reach Infinity as Python would raise)
+  let e = -shift;
+  while (e > 0) {
+    const step = Math.min(e, 1000);
+    r *= 2 ** step;
+    e -= step;
+  }
+  while (e < 0) {
+    const step = Math.max(e, -1000);
+    r *= 2 ** step;
+    e -= step;
+  }
+  return neg ? -r : r;
 }
 
 /** Python float `a % b`. */
 export function fmod(a: number, b: number): number {
   if (b === 0) zeroDivision('modulo');
   let mod = a % b;
-  if (mod) {
+  // C's `if (mod)` (CPython's float_rem): NaN counts as non-zero, unlike JavaScript's truthiness
+  if (mod !== 0) {
     if (b < 0 !== mod < 0) mod += b;
   } else {
     mod = b < 0 ? -0 : 0;
@@ -146,13 +185,14 @@ export function ffloordiv(a: number, b: number): number {
   if (b === 0) zeroDivision('floor division');
   let mod = a % b;
   let div = (a - mod) / b;
-  if (mod) {
+  // as in fmod: C's truthiness, so NaN (an infinite dividend) propagates as in Python
+  if (mod !== 0) {
     if (b < 0 !== mod < 0) {
       mod += b;
       div -= 1;
     }
   }
-  if (div) {
+  if (div !== 0) {
     let floordiv = Math.floor(div);
     if (div - floordiv > 0.5) floordiv += 1;
     return floordiv;
@@ -166,7 +206,7 @@ export function truthy(v: unknown): boolean {
   return !!v;
 }
 
-/** Python `int(x)` for a double: truncate toward zero; NaN/inf are row errors (D-38). */
+/** Python `int(x)` for a double: truncate toward zero; NaN/inf are row errors (docs/semantics.md#casts). */
 export function doubleToInt(x: number, fn = 'long'): Int {
   if (x !== x) throw new RowError('bad cast', `${fn}: cannot convert float NaN to integer`);
   if (x === Infinity || x === -Infinity) throw new RowError('bad cast', `${fn}: cannot convert float infinity to integer`);
@@ -277,7 +317,7 @@ export function parseFloatText(s: string): number | undefined {
   return special;
 }
 
-/** Input boolean cells (D-11): true/false/1/0/yes/no, case-insensitive. */
+/** Input boolean cells (docs/semantics.md#boolean-cells): true/false/1/0/yes/no, case-insensitive. */
 export function parseBoolText(s: string): boolean | undefined {
   switch (s.trim().toLowerCase()) {
     case 'true':

@@ -1,9 +1,9 @@
 /**
- * Python 3 value rendering (Section 8): the reference's textual output is
+ * Python 3 value rendering (docs/semantics.md#python-rendering): the reference's textual output is
  * Python's repr/str, so stdout lines and `concat` must be byte-compatible.
  */
-import type { FieldType, Value } from '../types.js';
-import { isIntegerType } from '../types.js';
+import type { FieldType, Value } from '../core/types.js';
+import { isIntegerType } from '../core/types.js';
 
 /** Python `repr(float)`: shortest round-trip digits, positional for 1e-4 ≤ |x| < 1e16. */
 export function pyFloat(x: number): string {

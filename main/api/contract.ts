@@ -9,15 +9,50 @@ import type {
   CellValue,
   CheckResult,
   ColumnInfo,
+  ConnectionDefaults,
+  Diagnostic,
+  HistoryResult,
+  InfluxTestArgs,
+  InfluxTestResult,
+  KafkaConnectionArgs,
+  KafkaPartitionInfo,
+  KafkaTestResult,
+  KafkaTopicInfo,
+  KafkaTopicList,
   PipelineSummary,
   PreviewResult,
   RowErrorEvent,
   RunProgress,
+  TailInfo,
+  TailMessage,
+  TailStartArgs,
   WindowResult,
-} from '../../engine/facade-types.js';
-import type { Diagnostic } from '../../engine/errors.js';
+} from '../../engine/index.js';
 
-export type { AlertEvent, CellValue, CheckResult, ColumnInfo, Diagnostic, PipelineSummary, PreviewResult, RowErrorEvent, RunProgress, WindowResult };
+export type {
+  AlertEvent,
+  CellValue,
+  CheckResult,
+  ColumnInfo,
+  ConnectionDefaults,
+  Diagnostic,
+  HistoryResult,
+  InfluxTestArgs,
+  InfluxTestResult,
+  KafkaConnectionArgs,
+  KafkaPartitionInfo,
+  KafkaTestResult,
+  KafkaTopicInfo,
+  KafkaTopicList,
+  PipelineSummary,
+  PreviewResult,
+  RowErrorEvent,
+  RunProgress,
+  TailInfo,
+  TailMessage,
+  TailStartArgs,
+  WindowResult,
+};
 
 /** A built-in or extension transformation function, for completion and hover. */
 export interface FunctionInfo {
@@ -41,6 +76,23 @@ export interface ProjectFile {
   size: number;
 }
 
+/** A folder whose code the user allowed to run (it and everything below it). */
+export interface TrustedFolder {
+  /** real path */
+  path: string;
+  /** ISO time the trust was given */
+  since: string;
+}
+
+/** Workspace trust of a project: until it is trusted, nothing from its folder is loaded or run (restricted mode). */
+export interface ProjectTrust {
+  trusted: boolean;
+  /** the trusted folder that covers the project (its own folder or a parent), when trusted */
+  via?: string;
+  /** the user modules the config names (extension and analysis modules, as written): what restricted mode does not load */
+  userCode: string[];
+}
+
 export interface ProjectInfo {
   /** absolute folder */
   dir: string;
@@ -52,6 +104,7 @@ export interface ProjectInfo {
   /** CSV input file named by the config (relative), when it is a file */
   dataFile?: string;
   files: ProjectFile[];
+  trust: ProjectTrust;
 }
 
 export interface AppInfo {
@@ -76,6 +129,10 @@ export type Overlay = Record<string, string>;
 export interface PreviewResponse {
   check: CheckResult;
   preview?: PreviewResult;
+  /** trust of the project, with the user modules the (possibly unsaved) config names */
+  trust: ProjectTrust;
+  /** why no preview was run although the config has no errors (restricted mode and user code) */
+  restricted?: string;
   /** total time in the back end, ms */
   elapsedMs: number;
 }
@@ -92,16 +149,6 @@ export interface RunInfo {
   summary: PipelineSummary;
 }
 
-export interface HistoryResult {
-  /** the store read, e.g. "data/sensors.db (points)"; absent when the config has no sqlite output */
-  source?: string;
-  summary?: PipelineSummary;
-  windows: WindowResult[];
-  alerts: AlertEvent[];
-  /** true when more windows exist than were returned */
-  truncated: boolean;
-}
-
 export interface ExportResult {
   outDir: string;
   /** files written, relative to outDir */
@@ -114,156 +161,33 @@ export interface ExportResult {
   secrets: Record<string, string>;
 }
 
+/** The folders inside a folder, for the web folder picker (files are not listed). */
 export interface DirListing {
   path: string;
+  /** null at the top of what the picker may browse */
   parent: string | null;
-  entries: { name: string; dir: boolean }[];
+  /** `project`: the folder holds a config.json */
+  entries: { name: string; dir: true; project?: boolean }[];
 }
 
 // ---- connections (Kafka, InfluxDB): test, list topics, tail ---------------------------------
-
-export interface KafkaConnectionArgs {
-  /** bootstrap brokers, `host:port` */
-  brokers: string[];
-  clientId?: string;
-  /** true, or Node TLS options (ca, cert, key, rejectUnauthorized, …) */
-  ssl?: boolean | Record<string, unknown>;
-  sasl?: { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string };
-  /** longest wait for an answer, ms (default 6000) */
-  timeoutMs?: number;
-}
-
-export interface KafkaTestResult {
-  ok: boolean;
-  /** the addresses tried */
-  address: string;
-  clusterId?: string;
-  /** the cluster's brokers as the cluster advertises them */
-  brokers: { nodeId: number; host: string; port: number }[];
-  controller?: number | null;
-  /** topics (without internal ones) */
-  topicCount?: number;
-  error?: string;
-  elapsedMs: number;
-}
-
-export interface KafkaPartitionInfo {
-  partition: number;
-  leader: number;
-  /** earliest and next (high-water) offsets; absent when they could not be read */
-  low?: string;
-  high?: string;
-}
-
-export interface KafkaTopicInfo {
-  name: string;
-  partitions: KafkaPartitionInfo[];
-  /** messages held (sum of high − low), when known */
-  messages?: number;
-}
-
-export interface KafkaTopicList {
-  address: string;
-  topics: KafkaTopicInfo[];
-  /** more topics exist than were described with offsets */
-  truncated: boolean;
-  elapsedMs: number;
-}
-
-export interface TailStartArgs extends KafkaConnectionArgs {
-  topic: string;
-  /** 'latest': only messages produced from now on; 'back': the last `back` messages of each partition, then new ones */
-  from?: 'latest' | 'back';
-  /** messages per partition for from='back' (default 10, at most 1000) */
-  back?: number;
-  /** the tail ends after sending this many messages (default 5000, at most 50 000) */
-  maxMessages?: number;
-  /** … or after this many seconds (default 600, at most 3600) */
-  maxSeconds?: number;
-}
-
-export interface TailInfo {
-  tailId: string;
-  topic: string;
-  address: string;
-  /** the throwaway consumer group (deleted when the tail ends) */
-  group: string;
-  partitions: { partition: number; start: string; high: string }[];
-  /** most messages sent per second; more are counted as skipped */
-  maxPerSecond: number;
-  /** the tail ends when no tailKeepAlive came for this long (the UI went away) */
-  idleMs: number;
-}
-
-export interface TailMessage {
-  partition: number;
-  offset: string;
-  /** UTF-8 text, or hex when the bytes are not UTF-8 (binary); null for a null key / tombstone */
-  key: string | null;
-  value: string | null;
-  /** epoch ms */
-  timestamp: number;
-  /** value size in bytes */
-  size: number;
-  /** the value shown is cut (values beyond 4096 characters) */
-  truncated?: boolean;
-  /** key or value shown as hex */
-  binary?: boolean;
-}
-
-export interface InfluxTestArgs {
-  /** http(s)://host:port; or host + port (+ ssl) */
-  url?: string;
-  host?: string;
-  port?: number;
-  ssl?: boolean;
-  /** v1 API (InfluxDB 1.x, and the v1 compatibility API of 2.x/3.x) */
-  username?: string;
-  password?: string;
-  database?: string;
-  /** v2 API (token given): token, organisation, bucket */
-  token?: string;
-  org?: string;
-  bucket?: string;
-  /** ms (default 5000) */
-  timeoutMs?: number;
-}
-
-export interface InfluxTestResult {
-  ok: boolean;
-  url: string;
-  api: 'v1' | 'v2';
-  /** X-Influxdb-Version of /ping */
-  version?: string;
-  /** v1: databases the user sees */
-  databases?: string[];
-  /** v2: buckets of the organisation */
-  buckets?: string[];
-  /** measurements of the database / bucket given */
-  measurements?: string[];
-  warnings: string[];
-  error?: string;
-  elapsedMs: number;
-}
-
-/** Connection settings found in the config (editable in the connection panel). */
-export interface ConnectionDefaults {
-  /** the config's input is Kafka: a live run reads `kafka.topic` */
-  liveInput: boolean;
-  kafka?: Omit<KafkaConnectionArgs, 'timeoutMs'> & { topic?: string; consumerGroup?: string; from: 'input' | 'alerts' };
-  influx?: InfluxTestArgs & { measurement?: string; from: 'output' | 'history' };
-  /** why nothing could be read (an invalid config) */
-  note?: string;
-}
 
 export interface Handlers {
   'app.info': (a: Record<string, never>) => Promise<AppInfo>;
   'schema.get': (a: Record<string, never>) => Promise<{ config: object; dataStructure: object }>;
   'functions.list': (a: { dir?: string }) => Promise<FunctionCatalog>;
+  /** the web folder picker: folders inside the home and projects folders (and open, recent or picked projects) */
   'fs.listDir': (a: { path?: string }) => Promise<DirListing>;
+  /** Electron: the native folder dialog; the folder picked may then be used (web mode has no native dialog) */
+  'dialog.pickFolder': (a: { title?: string; defaultPath?: string }) => Promise<{ path: string | null }>;
   'project.open': (a: { dir: string }) => Promise<ProjectInfo>;
   'project.fromSample': (a: { sample: string; dir: string }) => Promise<ProjectInfo>;
   'project.recent': (a: Record<string, never>) => Promise<string[]>;
+  /** trust an open project's folder (or its parent folder), or end the trust that covers it */
+  'trust.set': (a: { dir: string; trusted: boolean; scope?: 'folder' | 'parent' }) => Promise<ProjectTrust>;
+  'trust.list': (a: Record<string, never>) => Promise<TrustedFolder[]>;
+  /** remove one trusted folder of the list */
+  'trust.forget': (a: { path: string }) => Promise<TrustedFolder[]>;
   'file.read': (a: { dir: string; path: string }) => Promise<FileText>;
   'file.write': (a: { dir: string; path: string; text: string }) => Promise<{ mtimeMs: number }>;
   'config.check': (a: { dir: string; overlay?: Overlay }) => Promise<CheckResult>;
@@ -310,9 +234,13 @@ export const HANDLER_NAMES = [
   'schema.get',
   'functions.list',
   'fs.listDir',
+  'dialog.pickFolder',
   'project.open',
   'project.fromSample',
   'project.recent',
+  'trust.set',
+  'trust.list',
+  'trust.forget',
   'file.read',
   'file.write',
   'config.check',

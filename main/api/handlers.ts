@@ -6,12 +6,28 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { check, configJsonSchema, dataStructureJsonSchema, listFunctions, preview, type ConfigIO, type PipelinePlan } from '../../engine/index.js';
-import { nodeIO } from '../../engine/pipeline/plan.js';
-import { exportProject } from '../../engine/export.js';
-import type { AppInfo, CheckResult, Diagnostic, Handlers, Overlay } from './contract.js';
-import { copySample, inside, listSamples, openProject, RecentProjects, toPosix, findConfigFile } from './project.js';
-import { readHistory } from './history.js';
+import {
+  checkConfig,
+  configJsonSchema,
+  dataStructureJsonSchema,
+  exportProject,
+  isLive,
+  listFunctions,
+  nodeIO,
+  preview,
+  readHistory,
+  summarize,
+  systemClock,
+  type CheckOptions,
+  type Clock,
+  type ConfigIO,
+  type PipelineConfig,
+  type PipelinePlan,
+} from '../../engine/index.js';
+import type { AppInfo, CheckResult, Diagnostic, Handlers, Overlay, ProjectTrust } from './contract.js';
+import { copySample, listSamples, openProject, RecentProjects, toPosix, findConfigFile, userCodeOf } from './project.js';
+import { Access, isWithin } from './access.js';
+import { TrustStore } from './trust.js';
 import { ActiveRun, type Emit } from './runs.js';
 import { Tails, connectionDefaults, listTopics, testInflux, testKafka } from './connections.js';
 
@@ -19,14 +35,27 @@ export interface HandlerOptions {
   mode: AppInfo['mode'];
   /** folder of sample projects (samples/ of the package) */
   samplesDir: string;
-  /** where recent projects are remembered */
+  /** where recent projects and trusted folders are remembered */
   stateDir: string;
   /** default parent folder for projects made from samples */
   projectsHome?: string;
   initialProject?: string;
+  /** the initial project is trusted: a sample the app copied, or `--trust` on the command line */
+  trustInitialProject?: boolean;
+  /** what the web folder picker browses and typed folders may name (default: the home folder and projectsHome) */
+  pickRoots?: string[];
   /** live results of runs go here (IPC send, WebSocket broadcast, a test's array) */
   emit: Emit;
   version?: string;
+  /** time of runs and tails (tests: a VirtualClock); the system clock by default */
+  clock?: Clock;
+}
+
+/** The handler map plus what only the app itself may call (never the renderer: not a contract name). */
+export interface HandlerMap extends Handlers {
+  /** a folder the user picked in the native dialog (Electron main process) may now be used */
+  grantFolder(dir: string): Promise<void>;
+  dispose(): Promise<void>;
 }
 
 /** Config-relative I/O that sees unsaved editor buffers first. */
@@ -47,7 +76,7 @@ function relDiagnostics(dir: string, diags: Diagnostic[]): Diagnostic[] {
 }
 
 /** `~/x` typed in a path field means the home folder. */
-const expandHome = (p: string) => (p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p);
+const expandHome = (p: unknown) => (typeof p === 'string' && (p === '~' || p.startsWith('~/')) ? path.join(os.homedir(), p.slice(1)) : p);
 
 function configFileOf(dir: string): string {
   const f = findConfigFile(dir);
@@ -55,26 +84,66 @@ function configFileOf(dir: string): string {
   return f;
 }
 
-/** check() as plain data, plus the compiled plan for the caller's own use. */
-async function checkProject(dirArg: string, overlay?: Overlay): Promise<{ result: CheckResult; plan?: PipelinePlan }> {
-  const dir = path.resolve(dirArg);
-  const configFile = configFileOf(dir);
-  const configAbs = path.join(dir, configFile);
-  const text = overlay?.[configFile];
-  const r = await check(configAbs, text, overlayIO(dir, overlay));
-  return { result: { ok: r.ok, diagnostics: relDiagnostics(dir, r.diagnostics), summary: r.summary }, plan: r.plan };
+interface Checked {
+  result: CheckResult;
+  plan?: PipelinePlan;
+  /** the validated config, when it has no errors (also when the plan needs user modules that were not loaded) */
+  config?: PipelineConfig;
+  configFile: string;
 }
 
-export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Promise<void> } {
+/** check() of a project folder (a real path) as plain data, plus the compiled plan for the caller's own use. */
+async function checkProject(dir: string, overlay: Overlay | undefined, userModules: CheckOptions['userModules']): Promise<Checked> {
+  const configFile = configFileOf(dir);
+  const text = overlay?.[configFile];
+  const r = await checkConfig(path.join(dir, configFile), text, overlayIO(dir, overlay), { userModules });
+  const ok = !r.diagnostics.some((d) => d.severity === 'error');
+  const result = { ok, diagnostics: relDiagnostics(dir, r.diagnostics), summary: r.plan ? summarize(r.plan) : undefined };
+  return { result, plan: r.plan, config: ok ? r.validation?.config : undefined, configFile };
+}
+
+const firstError = (result: CheckResult) => {
+  const d = result.diagnostics.find((x) => x.severity === 'error');
+  return d ? `${d.file}:${d.line}:${d.column}: ${d.message}` : '';
+};
+
+export function createHandlers(opts: HandlerOptions): HandlerMap {
   const recent = new RecentProjects(path.join(opts.stateDir, 'recent-projects.json'));
+  const trust = new TrustStore(path.join(opts.stateDir, 'trusted-folders.json'));
   const projectsHome = opts.projectsHome ?? path.join(os.homedir(), 'ts-engine-projects');
+  const access = new Access(opts.pickRoots ?? [os.homedir(), projectsHome], () => recent.list());
   let run: ActiveRun | undefined;
-  const tails = new Tails(opts.emit);
+  let runDir: string | undefined;
+  const clock = opts.clock ?? systemClock;
+  const tails = new Tails(opts.emit, undefined, clock);
+
+  if (opts.initialProject) {
+    access.grant(opts.initialProject);
+    if (opts.trustInitialProject) trust.trust(opts.initialProject);
+  }
 
   const requireRun = () => {
     if (!run || run.finished) throw new Error('no run in progress');
     return run;
   };
+
+  const trustOf = (dir: string, configText?: string): ProjectTrust => {
+    const via = trust.covering(dir)?.path;
+    let text = configText;
+    if (text === undefined) {
+      try {
+        text = fs.readFileSync(path.join(dir, configFileOf(dir)), 'utf8');
+      } catch {
+        text = '';
+      }
+    }
+    return { trusted: via !== undefined, via, userCode: userCodeOf(text) };
+  };
+  /** restricted mode: nothing from an untrusted folder is imported */
+  const userModules = (dir: string): CheckOptions['userModules'] => (trust.covering(dir) ? 'load' : 'skip');
+  const restricted = (dir: string, what: string, why: string) =>
+    new Error(`${what} is off in restricted mode: ${dir} is not a trusted folder, and ${why}. Trust the folder to allow it`);
+  const needsModules = (t: ProjectTrust) => `it needs the config's user modules (${t.userCode.join(', ')}), which are not loaded until then`;
 
   return {
     async 'app.info'() {
@@ -94,50 +163,84 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
 
     async 'functions.list'({ dir }) {
       if (dir) {
-        const { plan } = await checkProject(dir).catch(() => ({ plan: undefined }));
+        const root = access.project(dir);
+        const { plan } = await checkProject(root, undefined, userModules(root)).catch(() => ({ plan: undefined }));
         if (plan) return listFunctions(plan);
       }
       return listFunctions();
     },
 
     async 'fs.listDir'({ path: p }) {
-      const abs = path.resolve(p && p.length > 0 ? expandHome(p) : os.homedir());
+      const real = access.folder(p && p.length > 0 ? expandHome(p) : os.homedir(), 'browsing');
       const entries = fs
-        .readdirSync(abs, { withFileTypes: true })
-        .filter((e) => !e.name.startsWith('.'))
-        .map((e) => ({ name: e.name, dir: e.isDirectory() }))
-        .sort((a, b) => Number(b.dir) - Number(a.dir) || a.name.localeCompare(b.name));
-      const parent = path.dirname(abs);
-      return { path: abs, parent: parent === abs ? null : parent, entries };
+        .readdirSync(real, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+        .map((e) => ({ name: e.name, dir: true as const, project: fs.existsSync(path.join(real, e.name, 'config.json')) || undefined }))
+        .sort((a, b) => a.name.localeCompare(b.name));
+      return { path: real, parent: access.parentFor(real), entries };
+    },
+
+    async 'dialog.pickFolder'() {
+      throw new Error('there is no native folder dialog in web mode: use the folder picker');
     },
 
     async 'project.open'({ dir }) {
-      const info = openProject(expandHome(dir));
-      recent.add(info.dir);
-      return info;
+      const real = access.folder(expandHome(dir), 'opening a project');
+      const info = openProject(real);
+      access.opened(real);
+      recent.add(real);
+      return { ...info, trust: trustOf(real) };
     },
 
     async 'project.fromSample'({ sample, dir }) {
       const samples = listSamples(opts.samplesDir);
       if (!samples.some((s) => s.name === sample)) throw new Error(`unknown sample ${JSON.stringify(sample)} (have: ${samples.map((s) => s.name).join(', ')})`);
-      const dest = path.resolve(expandHome(dir));
+      const dest = access.folder(expandHome(dir), 'a new project');
       copySample(path.join(opts.samplesDir, sample), dest);
+      // the app wrote every file of it: nothing to distrust
+      trust.trust(dest);
       const info = openProject(dest);
-      recent.add(info.dir);
-      return info;
+      access.opened(dest);
+      recent.add(dest);
+      return { ...info, trust: trustOf(dest) };
     },
 
     async 'project.recent'() {
       return recent.list();
     },
 
+    async 'trust.set'({ dir, trusted, scope }) {
+      const root = access.project(dir);
+      if (trusted) trust.trust(scope === 'parent' ? path.dirname(root) : root);
+      else {
+        trust.revoke(root);
+        // what runs was loaded while trusted: a revoked folder runs no further
+        if (run && !run.finished && runDir !== undefined && isWithin(root, runDir)) {
+          run.runner.stop();
+          await run.done;
+        }
+      }
+      return trustOf(root);
+    },
+
+    async 'trust.list'() {
+      return trust.list();
+    },
+
+    async 'trust.forget'({ path: folder }) {
+      if (typeof folder !== 'string') throw new Error('no folder given');
+      trust.forget(folder);
+      return trust.list();
+    },
+
     async 'file.read'({ dir, path: rel }) {
-      const abs = inside(dir, rel);
+      const abs = access.file(dir, rel);
       return { text: fs.readFileSync(abs, 'utf8'), mtimeMs: fs.statSync(abs).mtimeMs };
     },
 
     async 'file.write'({ dir, path: rel, text }) {
-      const abs = inside(dir, rel);
+      const abs = access.file(dir, rel);
+      if (typeof text !== 'string') throw new Error('no text given');
       fs.mkdirSync(path.dirname(abs), { recursive: true });
       // write-then-rename: a crash never leaves a half-written config on disk
       const tmp = `${abs}.${process.pid}.tmp`;
@@ -147,26 +250,31 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     },
 
     async 'config.check'({ dir, overlay }) {
-      return (await checkProject(dir, overlay)).result;
+      const root = access.project(dir);
+      return (await checkProject(root, overlay, userModules(root))).result;
     },
 
     async 'config.preview'({ dir, overlay, maxRows }) {
       const started = performance.now();
-      const { result, plan } = await checkProject(dir, overlay);
+      const root = access.project(dir);
+      const { result, plan, configFile } = await checkProject(root, overlay, userModules(root));
+      const t = trustOf(root, overlay?.[configFile]);
+      // restricted mode: the plan was compiled without user modules; a preview never runs analyses
       const p = plan ? preview(plan, { maxRows: maxRows ?? 1000 }) : undefined;
-      return { check: result, preview: p, elapsedMs: performance.now() - started };
+      const why = !p && result.ok && !t.trusted && t.userCode.length > 0 ? restricted(root, 'the preview', needsModules(t)).message : undefined;
+      return { check: result, preview: p, trust: t, restricted: why, elapsedMs: performance.now() - started };
     },
 
     async 'run.start'({ dir, speed, startPaused }) {
       if (run && !run.finished) throw new Error('a run is already in progress; stop it first');
-      const { result, plan } = await checkProject(dir);
-      if (!plan || !result.summary) {
-        const first = result.diagnostics.find((d) => d.severity === 'error');
-        throw new Error(`the config on disk is invalid${first ? `: ${first.file}:${first.line}:${first.column}: ${first.message}` : ''}`);
-      }
+      const root = access.project(dir);
+      if (!trust.covering(root)) throw restricted(root, 'running', "a run loads the config's user modules and writes to its outputs");
+      const { result, plan } = await checkProject(root, undefined, 'load');
+      if (!plan || !result.summary) throw new Error(`the config on disk is invalid${result.ok ? '' : `: ${firstError(result)}`}`);
       // a live input is never paced: event-time replay speed applies to files only
-      const live = plan.config.input.source.type === 'kafka';
-      run = new ActiveRun(plan, opts.emit, { speed: live ? 0 : speed, startPaused });
+      const live = isLive(plan.config);
+      run = new ActiveRun(plan, opts.emit, { speed: live ? 0 : speed, startPaused, clock });
+      runDir = root;
       return { runId: run.runId, summary: result.summary };
     },
 
@@ -188,41 +296,50 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     async 'run.setSpeed'({ speed }) {
       if (!(speed >= 0)) throw new Error('speed must be ≥ 0 (0 = as fast as possible)');
       const r = requireRun();
-      if (r.plan.config.input.source.type !== 'kafka') r.runner.setSpeed(speed);
+      if (!isLive(r.plan.config)) r.runner.setSpeed(speed);
     },
     async 'run.status'() {
       return run ? run.status() : null;
     },
 
     async 'history.load'({ dir, maxWindows }) {
-      const { result, plan } = await checkProject(dir);
-      if (!plan) return { windows: [], alerts: [], truncated: false, summary: result.summary };
-      const h = readHistory(plan, maxWindows ?? 5000, (f) => toPosix(path.relative(path.resolve(dir), f)));
+      const root = access.project(dir);
+      const { result, plan } = await checkProject(root, undefined, userModules(root));
+      if (!plan) {
+        const t = trustOf(root);
+        if (result.ok && !t.trusted && t.userCode.length > 0) throw restricted(root, 'history', needsModules(t));
+        return { windows: [], alerts: [], truncated: false, summary: result.summary };
+      }
+      const h = readHistory(plan, maxWindows ?? 5000, (f) => toPosix(path.relative(root, f)));
       return { ...h, summary: result.summary };
     },
 
     async 'export.write'({ dir, outDir }) {
-      const { result } = await checkProject(dir);
+      const root = access.project(dir);
+      const out = access.folder(expandHome(outDir), 'the export');
+      // restricted mode: exporting copies module files but loads none
+      const { result, configFile } = await checkProject(root, undefined, userModules(root));
       const errors = result.diagnostics.filter((d) => d.severity === 'error');
       if (errors.length > 0)
         throw new Error(
-          `the config on disk is invalid (${errors.length} error${errors.length > 1 ? 's' : ''}); fix it before exporting: ${errors[0]!.file}:${errors[0]!.line}:${errors[0]!.column}: ${errors[0]!.message}`,
+          `the config on disk is invalid (${errors.length} error${errors.length > 1 ? 's' : ''}); fix it before exporting: ${firstError(result)}`,
         );
-      const r = exportProject(path.join(path.resolve(dir), configFileOf(path.resolve(dir))), path.resolve(expandHome(outDir)));
+      const r = exportProject(path.join(root, configFile), out);
       return { outDir: r.outDir, files: r.files, warnings: r.warnings, dropped: r.dropped, secrets: r.secrets };
     },
 
     async 'connection.defaults'({ dir, overlay }) {
-      const { plan } = await checkProject(dir, overlay);
-      return connectionDefaults(plan?.config);
+      const root = access.project(dir);
+      const { plan, config } = await checkProject(root, overlay, userModules(root));
+      return connectionDefaults(plan?.config ?? config);
     },
 
     async 'connection.testKafka'(a) {
-      return testKafka(a);
+      return testKafka(a, clock);
     },
 
     async 'connection.listTopics'(a) {
-      return listTopics(a);
+      return listTopics(a, clock);
     },
 
     async 'connection.tailStart'(a) {
@@ -238,7 +355,11 @@ export function createHandlers(opts: HandlerOptions): Handlers & { dispose(): Pr
     },
 
     async 'connection.testInflux'(a) {
-      return testInflux(a);
+      return testInflux(a, clock);
+    },
+
+    async grantFolder(dir) {
+      access.grant(dir);
     },
 
     async dispose() {

@@ -10,6 +10,8 @@ import { HANDLER_NAMES, type Events, type Handlers } from './contract.js';
 
 export type HostMessage =
   | { type: 'call'; id: number; name: string; args: unknown }
+  /** from the Electron main process only (the renderer can send contract calls only): a folder picked in the native dialog */
+  | { type: 'grant'; id: number; path: string }
   | { type: 'reply'; id: number; result?: unknown; error?: string }
   | { type: 'event'; event: keyof Events; payload: unknown };
 
@@ -19,9 +21,23 @@ export interface Channel {
   onMessage(cb: (message: HostMessage) => void): void;
 }
 
-export function serveHandlers(handlers: Handlers, channel: Channel): void {
+/** What the app itself may ask of the handler map besides the contract. */
+export interface Grants {
+  grantFolder(dir: string): Promise<void>;
+}
+
+export function serveHandlers(handlers: Handlers & Grants, channel: Channel): void {
   const table = handlers as unknown as Record<string, (a: unknown) => Promise<unknown>>;
   channel.onMessage(async (m) => {
+    if (m.type === 'grant') {
+      try {
+        await handlers.grantFolder(m.path);
+        channel.send({ type: 'reply', id: m.id, result: null });
+      } catch (e) {
+        channel.send({ type: 'reply', id: m.id, error: (e as Error).message });
+      }
+      return;
+    }
     if (m.type !== 'call') return;
     try {
       if (!(HANDLER_NAMES as readonly string[]).includes(m.name)) throw new Error(`unknown handler ${m.name}`);
@@ -33,7 +49,7 @@ export function serveHandlers(handlers: Handlers, channel: Channel): void {
   });
 }
 
-export function remoteHandlers(channel: Channel, onEvent: <E extends keyof Events>(event: E, payload: Events[E]) => void): Handlers {
+export function remoteHandlers(channel: Channel, onEvent: <E extends keyof Events>(event: E, payload: Events[E]) => void): Handlers & Grants {
   let next = 1;
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   channel.onMessage((m) => {
@@ -46,11 +62,16 @@ export function remoteHandlers(channel: Channel, onEvent: <E extends keyof Event
       else p.resolve(m.result);
     }
   });
-  const call = (name: string, args: unknown) =>
+  const request = (message: (id: number) => HostMessage) =>
     new Promise<unknown>((resolve, reject) => {
       const id = next++;
       pending.set(id, { resolve, reject });
-      channel.send({ type: 'call', id, name, args });
+      channel.send(message(id));
     });
-  return Object.fromEntries(HANDLER_NAMES.map((n) => [n, (args: unknown) => call(n, args)])) as unknown as Handlers;
+  const handlers = Object.fromEntries(
+    HANDLER_NAMES.map((name) => [name, (args: unknown) => request((id) => ({ type: 'call', id, name, args }))]),
+  ) as unknown as Handlers;
+  return Object.assign(handlers, {
+    grantFolder: async (dir: string) => void (await request((id) => ({ type: 'grant', id, path: dir }))),
+  });
 }

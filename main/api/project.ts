@@ -11,15 +11,6 @@ const MAX_FILES = 500;
 
 export const toPosix = (p: string) => p.split(path.sep).join('/');
 
-/** Resolves a project-relative path, refusing anything outside the project folder. */
-export function inside(dir: string, rel: string): string {
-  const root = path.resolve(dir);
-  const abs = path.resolve(root, rel);
-  const r = path.relative(root, abs);
-  if (r === '' || r.startsWith('..') || path.isAbsolute(r)) throw new Error(`path ${JSON.stringify(rel)} is outside the project folder`);
-  return abs;
-}
-
 /** The config file of a folder: config.json, else the first *.json with input + processing. */
 export function findConfigFile(dir: string): string | undefined {
   if (fs.existsSync(path.join(dir, 'config.json'))) return 'config.json';
@@ -65,14 +56,29 @@ export function referencedFiles(dir: string, configFile: string, configText?: st
     const o = input.options;
     if (input.input_type === 'csv' && isObj(o) && typeof o.path === 'string' && o.path !== '-') out.dataFile = rel(o.path);
   }
-  if (Array.isArray(raw.extensions)) for (const e of raw.extensions) if (typeof e === 'string') pushDefined(out.modules, rel(e));
+  for (const m of modulesNamed(raw)) pushDefined(out.modules, rel(m.split('#')[0]!));
+  return out;
+}
+
+/** The user modules a parsed config names, as written: extension modules, then analysis modules given by path. */
+function modulesNamed(raw: Obj): string[] {
+  const out: string[] = [];
+  if (Array.isArray(raw.extensions)) for (const e of raw.extensions) if (typeof e === 'string') pushDefined(out, e);
   const an = raw.analysis;
   if (isObj(an) && Array.isArray(an.rule)) {
-    for (const r of an.rule) {
-      if (isObj(r) && typeof r.module === 'string' && /[\\/]|\.(m?js|cjs|ts|mts)$/.test(r.module)) pushDefined(out.modules, rel(r.module.split('#')[0]!));
-    }
+    for (const r of an.rule) if (isObj(r) && typeof r.module === 'string' && /[\\/]|\.(m?js|cjs|ts|mts)$/.test(r.module)) pushDefined(out, r.module);
   }
   return out;
+}
+
+/** The user modules a config text names (what restricted mode does not load); none when it is not valid JSON. */
+export function userCodeOf(configText: string): string[] {
+  try {
+    const raw = JSON.parse(configText) as unknown;
+    return isObj(raw) ? modulesNamed(raw) : [];
+  } catch {
+    return [];
+  }
 }
 
 function pushDefined(list: string[], v: string | undefined) {
@@ -109,7 +115,7 @@ export function listProjectFiles(dir: string, configFile: string): ProjectFile[]
   return files.sort((a, b) => order[a.kind] - order[b.kind] || a.path.localeCompare(b.path));
 }
 
-export function openProject(dirArg: string): ProjectInfo {
+export function openProject(dirArg: string): Omit<ProjectInfo, 'trust'> {
   const dir = path.resolve(dirArg);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
   const configFile = findConfigFile(dir);

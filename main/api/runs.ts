@@ -5,7 +5,17 @@
  * WebSocket alike).
  */
 import { Writable } from 'node:stream';
-import { Runner, toAlertEvent, toRowErrorEvent, toWindowResult, type Alert, type PipelinePlan, type RunStats } from '../../engine/index.js';
+import {
+  Runner,
+  systemClock,
+  toAlertEvent,
+  toRowErrorEvent,
+  toWindowResult,
+  type Alert,
+  type Clock,
+  type PipelinePlan,
+  type RunStats,
+} from '../../engine/index.js';
 import type { AlertEvent, Events, RowErrorEvent, RunProgress, WindowResult } from './contract.js';
 
 export type Emit = <E extends keyof Events>(event: E, payload: Events[E]) => void;
@@ -39,17 +49,21 @@ export class ActiveRun {
   private alerts: AlertEvent[] = [];
   private rowErrors: RowErrorEvent[] = [];
   private rowErrorsSent = 0;
-  private timer: NodeJS.Timeout;
-  private lastProgressAt = Date.now();
+  private timer: ReturnType<Clock['setTimeout']> | undefined;
+  private lastProgressAt: number;
+  private readonly clock: Clock;
   readonly warnings: string[] = [];
   finished = false;
 
   constructor(
     readonly plan: PipelinePlan,
     private readonly emit: Emit,
-    opts: { speed?: number; startPaused?: boolean; flushMs?: number },
+    opts: { speed?: number; startPaused?: boolean; flushMs?: number; clock?: Clock },
   ) {
+    this.clock = opts.clock ?? systemClock;
+    this.lastProgressAt = this.clock.now();
     this.runner = new Runner(plan, {
+      clock: this.clock,
       stdout: discard(),
       warn: (m) => this.warnings.push(m),
       speed: opts.speed,
@@ -65,15 +79,21 @@ export class ActiveRun {
       },
       onProgress: (s) => {
         this.flush();
-        this.lastProgressAt = Date.now();
+        this.lastProgressAt = this.clock.now();
         this.emit('run.progress', toProgress(s));
       },
     });
-    this.timer = setInterval(() => {
+    this.tick(opts.flushMs ?? 100);
+    this.done = this.start();
+  }
+
+  /** flushes the batched results and beats the heartbeat every `ms` until the run has finished */
+  private tick(ms: number): void {
+    this.timer = this.clock.setTimeout(() => {
       this.flush();
       this.heartbeat();
-    }, opts.flushMs ?? 100);
-    this.done = this.start();
+      if (!this.finished) this.tick(ms);
+    }, ms);
   }
 
   get runId(): string {
@@ -91,7 +111,7 @@ export class ActiveRun {
     } catch (e) {
       error = (e as Error).message;
     }
-    clearInterval(this.timer);
+    this.clock.clearTimeout(this.timer);
     this.flush();
     this.finished = true;
     const progress = toProgress(this.runner.stats());
@@ -123,10 +143,10 @@ export class ActiveRun {
    * broker retrying while paused): their status goes out at least once a second.
    */
   private heartbeat(): void {
-    if (this.finished || Date.now() - this.lastProgressAt < HEARTBEAT_MS) return;
+    if (this.finished || this.clock.now() - this.lastProgressAt < HEARTBEAT_MS) return;
     const s = this.runner.stats();
     if (s.connections.length === 0) return;
-    this.lastProgressAt = Date.now();
+    this.lastProgressAt = this.clock.now();
     this.emit('run.progress', toProgress(s));
   }
 

@@ -1,6 +1,19 @@
 // Types of ./index.mjs for the TypeScript test harnesses (test/integration/servers/*.ts).
 
-export type StepName = 'java' | 'maven' | 'kafka-jars' | 'go' | 'influxd-2.7' | 'influxd-1.8' | 'influxd-1.x' | 'chromium' | 'cassandra-jars' | 'flink-venv';
+export type StepName =
+  | 'java'
+  | 'maven'
+  | 'kafka-jars'
+  | 'go'
+  | 'rust'
+  | 'influxd-2.7'
+  | 'influxd-1.8'
+  | 'influxd-1.x'
+  | 'chromium'
+  | 'python'
+  | 'flink-venv'
+  | 'flink-jars'
+  | 'cassandra-jars';
 
 export interface StepResult {
   /** The binary, folder or wrapper the step provides. */
@@ -8,7 +21,7 @@ export interface StepResult {
   version?: string;
   /** One line saying what it is and where it came from. */
   summary: string;
-  /** Variables a child process using it needs (JAVA_HOME, CHROMIUM_PATH). */
+  /** Variables a child process using it needs (JAVA_HOME, CHROMIUM_PATH, TS_ENGINE_FLINK_VENV). */
   env?: Record<string, string>;
   /** Directories to put first on PATH for a child process using it. */
   pathDirs?: string[];
@@ -20,7 +33,8 @@ export interface StepInfo {
   needs: StepName[];
   optional: boolean;
   background: boolean;
-  tests?: string;
+  /** The vitest projects that need it and run after the others (empty: unit and integration). */
+  tests: string[];
   usedBy?: string[];
 }
 

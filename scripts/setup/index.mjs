@@ -41,7 +41,7 @@ export function listSteps() {
     needs: s.needs ?? [],
     optional: !!s.optional,
     background: !!s.background,
-    tests: s.tests,
+    tests: s.tests ?? [],
     usedBy: s.usedBy,
   }));
 }
@@ -78,7 +78,7 @@ async function prepare(name, { say = defaultSay, verbose = false }) {
   let noted;
   let announced = false;
   const ctx = {
-    dir: path.join(CACHE_DIR, step.name),
+    dir: step.dir ?? path.join(CACHE_DIR, step.name),
     log: path.join(CACHE_DIR, 'logs', `${step.name}.log`),
     result: (n) => deps[n] ?? memo.get(n),
     envOf: (...names) => childEnv(names.map((n) => deps[n])),
@@ -148,7 +148,12 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   if (args.includes('--list') || args.includes('--help')) {
     console.log('Set-up steps of `npm test` (scripts/setup/steps.mjs; cache: %s):', shown(CACHE_DIR));
     for (const s of listSteps()) {
-      const flags = [s.optional && 'optional', s.background && 'background', s.usedBy && `when ${s.usedBy.join(' or ')} exists`].filter(Boolean);
+      const flags = [
+        s.optional && 'optional',
+        s.background && 'background',
+        s.tests.length > 0 && `for the ${s.tests.join(' and ')} tests`,
+        s.usedBy && `when ${s.usedBy.join(' or ')} exists`,
+      ].filter(Boolean);
       console.log(`  ${s.name.padEnd(14)} ${s.why}${flags.length ? ` [${flags.join(', ')}]` : ''}`);
     }
     process.exit(0);

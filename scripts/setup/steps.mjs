@@ -10,7 +10,10 @@
 //   optional    when it cannot be had here, the tests needing it are skipped (a failure under CI=true)
 //   background  `npm test` starts it first and runs its tests last (a long build)
 //   usedBy      prepared by `npm test` only when one of these paths exists (tests not written yet)
-//   tests       the vitest project that needs it (skipped as a whole when an optional step is missing)
+//   tests       the vitest projects that need it and run after the others (skipped as a whole when an
+//               optional step they need is missing); the `unit` and `integration` projects need every
+//               step that names no project
+//   dir         where it keeps what it fetched, when tests look there themselves (default .cache/<name>)
 //   find(ctx)   the result when ready without work (on the system, or cached), else undefined
 //   fetch(ctx)  does the work, calling ctx.fetching('what, from where') first; returns the result
 // A result: { path, summary, version?, env?: {NAME: value}, pathDirs?: [dirs to put first on PATH] }
@@ -137,7 +140,10 @@ const MAVEN = {
 
 function mavenResult(bin, env, where) {
   const version = /Apache Maven (\d+\.\d+\.\d+)/.exec(probe(bin, ['-v'], env) ?? '')?.[1];
-  return version && versionAtLeast(version, '3.6.3') ? { path: bin, version, summary: `Apache Maven ${version} (${where})` } : undefined;
+  // on PATH for the tests that run `mvn` themselves (the Flink connector jars of an export)
+  return version && versionAtLeast(version, '3.6.3')
+    ? { path: bin, version, summary: `Apache Maven ${version} (${where})`, pathDirs: [path.dirname(bin)] }
+    : undefined;
 }
 
 const maven = {
@@ -298,6 +304,73 @@ const go = {
   },
 };
 
+// ------------------------------------------------------------------- Rust --
+
+// libflux (the Flux engine of influxd 2.x) pins Rust 1.72 in its rust-toolchain.toml
+const RUST_MIN = '1.72';
+
+function rustVersion(bin, env) {
+  return /^\S+ (\d+\.\d+\.\d+)/.exec(probe(bin, ['--version'], env) ?? '')?.[1];
+}
+
+function haveCCompiler(envPath) {
+  return ['cc', 'gcc', 'clang'].some((c) => which(c, envPath));
+}
+
+/** Runs a program of the unpacked Debian Rust with the libraries this machine lacked. */
+function rustWrapper(prefix, program) {
+  const dirs = libraryDirs(prefix).map((d) => `$P/${path.relative(prefix, d)}`);
+  return `#!/bin/sh
+# Debian's ${program} (rustc-web/cargo-web) unpacked without root by scripts/setup/steps.mjs (docs/testing.md)
+P="$(cd "$(dirname "$0")/.." && pwd)"
+export LD_LIBRARY_PATH="${dirs.join(':')}\${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+exec "$P/usr/bin/${program}" "$@"
+`;
+}
+
+const rust = {
+  name: 'rust',
+  why: 'builds libflux, the Flux engine influxd 2.7 links (Rust, through cgo)',
+  optional: true,
+  tests: ['influx27', 'flink'],
+  find(ctx) {
+    const cargo = which('cargo');
+    const version = cargo && which('rustc') && rustVersion(which('rustc'));
+    if (version && versionAtLeast(version, RUST_MIN)) return { path: cargo, version, summary: `Rust ${version} (${cargo})` };
+    ctx.note(cargo ? `cargo on PATH has Rust ${version ?? '(does not run)'}, older than ${RUST_MIN}` : 'no cargo on PATH');
+    const bin = path.join(ctx.dir, 'bin');
+    const cached = readStamp(ctx.dir) && rustVersion(path.join(bin, 'rustc'));
+    return cached
+      ? { path: path.join(bin, 'cargo'), version: cached, summary: `Rust ${cached} (Debian's, unpacked: ${shown(ctx.dir)})`, pathDirs: [bin] }
+      : undefined;
+  },
+  async fetch(ctx) {
+    const remedy = 'install Rust (https://rustup.rs)';
+    const candidate = haveApt() ? aptCandidate('cargo-web') : undefined;
+    if (!candidate || !versionAtLeast(candidate, RUST_MIN)) throw new Unavailable(`${ctx.noted()}, and no Debian package cargo-web to fetch`, remedy);
+    // rustc links with the system's C compiler; apt would otherwise name gcc as a package to unpack
+    if (!haveCCompiler(process.env.PATH))
+      throw new Unavailable(`${ctx.noted()}, and no C compiler (cc) for rustc to link with`, 'install one (Debian: apt-get install build-essential)');
+    ctx.fetching(
+      `Debian's cargo-web and rustc-web ${candidate.split('+')[0]}, unpacked without root (apt-get download + dpkg-deb -x, ~100 MB; ${ctx.noted()})`,
+    );
+    await unpackDebs({
+      pkgs: ['cargo-web', 'rustc-web'],
+      prefix: ctx.dir,
+      log: ctx.log,
+      async finish(tmp) {
+        fs.mkdirSync(path.join(tmp, 'bin'));
+        for (const program of ['cargo', 'rustc', 'rustdoc']) {
+          fs.writeFileSync(path.join(tmp, 'bin', program), rustWrapper(tmp, program), { mode: 0o755 });
+        }
+      },
+    });
+    const r = rust.find({ ...ctx, note: () => {} });
+    if (!r) throw new SetupError(`the unpacked Rust in ${shown(ctx.dir)} does not run`, ctx.log);
+    return r;
+  },
+};
+
 // ---------------------------------------------------------------- InfluxDB --
 
 const BUILD_INFLUXD = path.join(REPO_ROOT, 'test', 'integration', 'servers', 'build-influxd.sh');
@@ -313,7 +386,7 @@ function influxdBuild({ name, target, version, why, optional, background, tests,
   return {
     name,
     why,
-    needs: ['go'],
+    needs: needsRust ? ['go', 'rust'] : ['go'],
     optional,
     background,
     tests,
@@ -324,15 +397,13 @@ function influxdBuild({ name, target, version, why, optional, background, tests,
     },
     async fetch(ctx) {
       if (process.platform === 'win32') throw new Unavailable('building influxd needs bash', 'run the tests on Linux or macOS');
-      const env = ctx.envOf('go');
-      if (needsRust) {
-        if (!which('cargo', env.PATH))
-          throw new Unavailable('cargo not found (libflux, the Flux engine of influxd 2.x, is Rust)', 'install Rust from https://rustup.rs');
-        if (!['cc', 'gcc', 'clang'].some((c) => which(c, env.PATH))) {
-          throw new Unavailable('no C compiler (cc) found (influxd 2.x links libflux through cgo)', 'install one (Debian: apt-get install build-essential)');
-        }
+      const env = needsRust ? ctx.envOf('go', 'rust') : ctx.envOf('go');
+      if (needsRust && !haveCCompiler(env.PATH)) {
+        throw new Unavailable('no C compiler (cc) found (influxd 2.x links libflux through cgo)', 'install one (Debian: apt-get install build-essential)');
       }
-      ctx.fetching(`influxd ${version}: building it from source with ${ctx.result('go').summary}${needsRust ? ' and cargo' : ''} (~${expected})`);
+      ctx.fetching(
+        `influxd ${version}: building it from source with ${ctx.result('go').summary}${needsRust ? ` and ${ctx.result('rust').summary}` : ''} (~${expected})`,
+      );
       const tmp = scratchDir(ctx.dir);
       try {
         await run('bash', [BUILD_INFLUXD, target, binary(tmp)], {
@@ -369,7 +440,7 @@ const influxd27 = influxdBuild({
   why: 'InfluxDB OSS 2.7, the real v2 server (orgs, buckets, tokens) of the InfluxDB v2 tests',
   optional: true,
   background: true,
-  tests: 'influx27',
+  tests: ['influx27', 'flink'],
   needsRust: true,
   envOverride: 'TS_ENGINE_INFLUXD_27',
   expected: '7-20 min on 2 cores with empty Go and cargo caches, 20 s warm',
@@ -492,73 +563,193 @@ const chromium = {
 
 // ---------------------------------------------------------------- Python --
 
-const FLINK = { version: '2.3.0', python: ['3.9', '3.12'] };
+function pythonVersion(bin) {
+  return probe(bin, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])?.trim();
+}
+
+const python = {
+  name: 'python',
+  why: "runs the Python the Flink export generates (unit tests), and creates the Flink tests' virtual environment",
+  find(ctx) {
+    const bin = which('python3');
+    const version = bin && pythonVersion(bin);
+    if (version && versionAtLeast(version, '3.9')) return { path: bin, version, summary: `Python ${version} (${bin})` };
+    ctx.note(bin ? `${bin} is Python ${version ?? '(does not run)'}` : 'no python3 on PATH');
+    return undefined;
+  },
+  fetch(ctx) {
+    throw new Unavailable(`${ctx.noted()}; the tests need Python 3.9 or newer`, 'install python3 (Debian: apt-get install python3)');
+  },
+};
+
+// The Flink tests (test/integration/targets/flink) look for the venv and the connector jars
+// themselves, at these places (flink-helpers.ts); the versions are the export's own pins.
+const FLINK_EXPORT = path.join(REPO_ROOT, 'engine', 'targets', 'flink', 'export-flink.ts');
+const FLINK_TESTS = 'test/integration/targets/flink';
+const FLINK_PYTHON = ['3.9', '3.12']; // the Python versions apache-flink 2.x publishes wheels for
 // pip itself, for a Python whose venv module lacks ensurepip (Debian without python3-venv)
 const PIP_WHEEL = {
   url: 'https://files.pythonhosted.org/packages/44/3c/d717024885424591d5376220b5e836c2d5293ce2011523c9de23ff7bf068/pip-25.3-py3-none-any.whl',
   sha256: '9655943313a94722b7774661c21049070f6bbb0a1516bf02f7c8d5d9201514cd',
 };
 
-function findPython() {
-  const names = [process.env.PYTHON, 'python3.12', 'python3.11', 'python3.10', 'python3.9', 'python3'].filter(Boolean);
-  const seen = [];
-  for (const name of names) {
-    const bin = path.isAbsolute(name) ? name : which(name);
-    if (!bin) continue;
-    const v = probe(bin, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'])?.trim();
-    if (v && versionAtLeast(v, FLINK.python[0]) && versionAtLeast(FLINK.python[1], v)) return { bin, version: v };
-    seen.push(`${bin}: ${v ?? 'does not run'}`);
+/** apache-flink and the Kafka connector coordinates `ts-engine export --target flink` pins. */
+function flinkPins() {
+  const text = fs.existsSync(FLINK_EXPORT) ? fs.readFileSync(FLINK_EXPORT, 'utf8') : '';
+  const coord = (name) => {
+    const m = new RegExp(`export const ${name} = \\{ group: '([^']+)', artifact: '([^']+)', version: '([^']+)' \\}`).exec(text);
+    return m ? { group: m[1], artifact: m[2], version: m[3] } : undefined;
+  };
+  const pins = {
+    flink: /export const APACHE_FLINK_VERSION = '([^']+)'/.exec(text)?.[1],
+    connector: coord('KAFKA_CONNECTOR'),
+    clients: coord('KAFKA_CLIENTS'),
+  };
+  if (!pins.flink || !pins.connector || !pins.clients) {
+    throw new SetupError(`cannot read APACHE_FLINK_VERSION, KAFKA_CONNECTOR and KAFKA_CLIENTS from ${shown(FLINK_EXPORT)}`, undefined);
   }
-  return { seen };
+  return pins;
+}
+
+/** A Python 3.9–3.12 for the venv: python3 when it fits, else a versioned one on PATH. */
+function venvPython(python3) {
+  const fits = (v) => versionAtLeast(v, FLINK_PYTHON[0]) && versionAtLeast(FLINK_PYTHON[1], v);
+  if (fits(python3.version)) return python3;
+  for (const name of ['python3.12', 'python3.11', 'python3.10', 'python3.9']) {
+    const bin = which(name);
+    const version = bin && pythonVersion(bin);
+    if (version && fits(version)) return { path: bin, version };
+  }
+  return undefined;
+}
+
+/** Rewrites the venv's own path in its scripts and pyvenv.cfg (it was built under another name). */
+function relocateVenv(from, to) {
+  const files = [path.join(from, 'pyvenv.cfg'), ...fs.readdirSync(path.join(from, 'bin')).map((f) => path.join(from, 'bin', f))];
+  for (const f of files) {
+    const st = fs.lstatSync(f);
+    if (!st.isFile() || st.size > 1 << 20) continue;
+    const text = fs.readFileSync(f);
+    if (text.includes(from)) fs.writeFileSync(f, text.toString('utf8').replaceAll(from, to), { mode: st.mode });
+  }
 }
 
 const flinkVenv = {
   name: 'flink-venv',
-  why: `PyFlink (apache-flink ${FLINK.version}) for the Flink parity tests, in a virtual environment`,
-  needs: ['java'],
+  why: 'PyFlink for the Flink parity tests (a local Flink in a virtual environment)',
+  needs: ['python', 'java'],
   optional: true,
-  usedBy: ['test/integration/flink'],
+  background: true,
+  tests: ['flink'],
+  usedBy: [FLINK_TESTS],
+  dir: process.env.TS_ENGINE_FLINK_VENV ? path.resolve(process.env.TS_ENGINE_FLINK_VENV) : path.join(REPO_ROOT, '.cache', 'flink-venv'),
   find(ctx) {
-    const stamp = readStamp(ctx.dir);
+    const { flink } = flinkPins();
     const python = path.join(ctx.dir, 'bin', 'python');
-    if (stamp?.flink !== FLINK.version || !fs.existsSync(python)) return undefined;
-    // Flink starts its Python workers with the `python` first on PATH: the venv's
+    const version = fs.existsSync(python) && probe(python, ['-c', "import pyflink, importlib.metadata as m; print(m.version('apache-flink'))"])?.trim();
+    if (version !== flink) return undefined;
     return {
       path: python,
-      version: FLINK.version,
-      summary: `apache-flink ${FLINK.version} on Python ${stamp.python} (${shown(ctx.dir)})`,
+      version: flink,
+      summary: `apache-flink ${flink} (${shown(ctx.dir)})`,
+      env: { TS_ENGINE_FLINK_VENV: ctx.dir },
+      // Flink starts its Python workers with the `python` first on PATH: the venv's
       pathDirs: [path.join(ctx.dir, 'bin')],
     };
   },
   async fetch(ctx) {
-    const py = findPython();
-    if (!py.bin) {
+    const { flink } = flinkPins();
+    const py = venvPython(ctx.result('python'));
+    if (!py) {
       throw new Unavailable(
-        `no Python ${FLINK.python.join('–')} found${py.seen.length ? ` (${py.seen.join(', ')})` : ''}`,
-        'install python3 (Debian: apt-get install python3) or set PYTHON',
+        `apache-flink ${flink} needs Python ${FLINK_PYTHON.join('–')} (python3 is ${ctx.result('python').version})`,
+        `install one of them (python3.${FLINK_PYTHON[1].split('.')[1]} on PATH)`,
       );
     }
-    ctx.fetching(`apache-flink ${FLINK.version} from PyPI into a virtual environment of Python ${py.version} (~850 MB, pip cache reused)`);
-    // a venv is not relocatable (its scripts name their interpreter): build it in place, stamp last
-    fs.rmSync(ctx.dir, { recursive: true, force: true });
-    const python = path.join(ctx.dir, 'bin', 'python');
+    ctx.fetching(`apache-flink ${flink} from PyPI into a virtual environment of Python ${py.version} (~850 MB, pip cache reused)`);
+    // built beside, then renamed: a test that finds the folder finds a complete environment
+    const tmp = scratchDir(ctx.dir);
+    const tmpPython = path.join(tmp, 'bin', 'python');
     try {
-      await run(py.bin, ['-m', 'venv', ctx.dir], { log: ctx.log, what: 'python -m venv' });
-    } catch {
-      fs.rmSync(ctx.dir, { recursive: true, force: true });
-      await run(py.bin, ['-m', 'venv', '--without-pip', ctx.dir], { log: ctx.log, what: 'python -m venv --without-pip' });
-      const wheel = await download(PIP_WHEEL.url, { sha256: PIP_WHEEL.sha256, log: ctx.log });
-      await run(python, [path.join(wheel, 'pip'), 'install', '--no-index', wheel], { log: ctx.log, what: 'pip bootstrap' });
+      try {
+        await run(py.path, ['-m', 'venv', '--clear', tmp], { log: ctx.log, what: 'python -m venv' });
+      } catch {
+        await run(py.path, ['-m', 'venv', '--clear', '--without-pip', tmp], { log: ctx.log, what: 'python -m venv --without-pip' });
+        const wheel = await download(PIP_WHEEL.url, { sha256: PIP_WHEEL.sha256, log: ctx.log });
+        await run(tmpPython, [path.join(wheel, 'pip'), 'install', '--no-index', wheel], { log: ctx.log, what: 'pip bootstrap' });
+      }
+      await run(tmpPython, ['-m', 'pip', 'install', '--disable-pip-version-check', `apache-flink==${flink}`], {
+        env: ctx.envOf('java'),
+        log: ctx.log,
+        what: `pip install apache-flink==${flink}`,
+      });
+      relocateVenv(tmp, ctx.dir);
+      publishDir(tmp, ctx.dir);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
-    await run(python, ['-m', 'pip', 'install', '--disable-pip-version-check', `apache-flink==${FLINK.version}`], {
-      env: ctx.envOf('java'),
-      log: ctx.log,
-      what: `pip install apache-flink==${FLINK.version}`,
-    });
-    writeStamp(ctx.dir, { flink: FLINK.version, python: py.version });
-    return flinkVenv.find(ctx);
+    const r = flinkVenv.find(ctx);
+    if (!r) throw new SetupError(`the virtual environment ${shown(ctx.dir)} does not import pyflink ${flink}`, ctx.log);
+    return r;
+  },
+};
+
+const flinkJars = {
+  name: 'flink-jars',
+  why: 'the Kafka connector jars the exported Flink job loads in the Flink-and-Kafka parity test',
+  needs: ['java', 'maven'],
+  tests: ['flink'],
+  usedBy: [FLINK_TESTS],
+  dir: path.join(REPO_ROOT, '.cache', 'flink-jars'),
+  find(ctx) {
+    const { connector, clients } = flinkPins();
+    const jars = [`${connector.artifact}-${connector.version}.jar`, `${clients.artifact}-${clients.version}.jar`];
+    if (!jars.every((j) => fs.existsSync(path.join(ctx.dir, j)))) return undefined;
+    return {
+      path: ctx.dir,
+      version: connector.version,
+      summary: `${connector.artifact} ${connector.version}, ${clients.artifact} ${clients.version} (${shown(ctx.dir)})`,
+    };
+  },
+  async fetch(ctx) {
+    const { connector } = flinkPins();
+    const mvn = ctx.result('maven');
+    ctx.fetching(`${connector.artifact} ${connector.version} and its dependencies from Maven Central with mvn ${mvn.version} (the pom.xml of an export)`);
+    const tmp = scratchDir(ctx.dir);
+    try {
+      // the pom.xml an export writes, so the jars are exactly the ones its README tells users to fetch
+      if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.mjs'))) {
+        await run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-engine.mjs')], { log: ctx.log, what: 'build the engine' });
+      }
+      const exported = path.join(tmp, 'export');
+      await run(
+        process.execPath,
+        [
+          path.join(REPO_ROOT, 'bin', 'ts-engine.mjs'),
+          'export',
+          path.join(REPO_ROOT, 'samples', 'sensors', 'config-kafka.json'),
+          exported,
+          '--target',
+          'flink',
+          '--allow-lossy',
+        ],
+        { log: ctx.log, what: 'ts-engine export --target flink' },
+      );
+      const jars = path.join(tmp, 'jars');
+      await run(mvn.path, ['-B', '-ntp', '-f', path.join(exported, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${jars}`], {
+        env: ctx.envOf('java', 'maven'),
+        log: ctx.log,
+        what: 'mvn dependency:copy-dependencies',
+      });
+      publishDir(jars, ctx.dir);
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    const r = flinkJars.find(ctx);
+    if (!r) throw new SetupError(`mvn finished but ${shown(ctx.dir)} lacks the connector jars`, ctx.log);
+    return r;
   },
 };
 
 /** In dependency order; `npm test` prepares them in this order, background ones first. */
-export const STEPS = [java, maven, kafkaJars, go, influxd27, influxd18, influxd1x, chromium, cassandraJars, flinkVenv];
+export const STEPS = [java, maven, kafkaJars, go, rust, influxd27, influxd18, influxd1x, chromium, python, flinkVenv, flinkJars, cassandraJars];

@@ -1,7 +1,9 @@
 /**
  * A web-mode workbench per test: `node out/main/web-main.js` on a free port,
  * over a fresh copy of a sample project in a temp folder, with its own state
- * folder (recent projects) so nothing outside the temp folder is touched.
+ * folder (recent projects, trusted folders) and the temp folder as its home
+ * folder (what the folder picker and typed paths may reach), so nothing
+ * outside the temp folder is touched.
  */
 import { test as base, expect, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,17 +25,28 @@ export interface Workbench {
   log: () => string;
 }
 
-export async function startWorkbench(opts: { sample?: string; openProject?: boolean } = {}): Promise<Workbench> {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-engine-e2e-'));
+export interface StartOptions {
+  sample?: string;
+  openProject?: boolean;
+  /** writes the project into the given folder instead of copying the sample */
+  writeProject?: (dir: string) => void;
+  /** start with the project trusted (`--trust`, as a person who knows the folder would); default true */
+  trust?: boolean;
+}
+
+export async function startWorkbench(opts: StartOptions = {}): Promise<Workbench> {
+  const tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'ts-engine-e2e-')));
   const project = path.join(tmp, opts.sample ?? 'sensors');
   if (opts.openProject !== false) {
-    fs.cpSync(path.join(root, 'samples', opts.sample ?? 'sensors'), project, { recursive: true, filter: (s) => !/\.db(-wal|-shm)?$/.test(s) });
+    if (opts.writeProject) opts.writeProject(project);
+    else fs.cpSync(path.join(root, 'samples', opts.sample ?? 'sensors'), project, { recursive: true, filter: (s) => !/\.db(-wal|-shm)?$/.test(s) });
   }
   const args = [path.join(root, 'out/main/web-main.js'), '--port', '0'];
   if (opts.openProject !== false) args.push('--project', project);
+  if (opts.openProject !== false && opts.trust !== false) args.push('--trust');
   const server = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, TS_ENGINE_STATE_DIR: path.join(tmp, 'state'), TS_ENGINE_PROJECTS: path.join(tmp, 'projects') },
+    env: { ...process.env, HOME: tmp, TS_ENGINE_STATE_DIR: path.join(tmp, 'state'), TS_ENGINE_PROJECTS: path.join(tmp, 'projects') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

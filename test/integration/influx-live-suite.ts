@@ -4,9 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InfluxServer } from './servers/influx.js';
 import { expectedSensorRows, removeTempDirs, runCli, sensorConfig, sensorLines, tempDir, writeJson, type Row } from './live-helpers.js';
-import { influxClient, type InfluxClient } from '../../engine/live/influx.js';
-import { InfluxHistory } from '../../engine/analysis/history-influx.js';
-import type { InfluxConnection } from '../../engine/config/model.js';
+import { influxClient, type InfluxClient } from '../../engine/connectors/influx/index.js';
+import { InfluxHistory } from '../../engine/components/history/influx-store.js';
+import type { InfluxConnection } from '../../engine/connectors/influx/index.js';
 
 export const MIN = 60_000;
 export const LINES = sensorLines(3000); // 20 sensors, 150 s: 15 windows of 10 s

@@ -1,4 +1,4 @@
-// InfluxDB output (9.2, D-28, D-29, D-39, 15.5) and InfluxDB history (10.2, D-26, D-27, 15.1)
+// InfluxDB output (docs/semantics.md#influx-output, docs/semantics.md#one-timestamp-per-window, docs/semantics.md#empty-windows, docs/semantics.md#exact-integers, docs/semantics.md#delivery) and InfluxDB history (docs/semantics.md#history-lookups, docs/semantics.md#influxql-escaping, docs/semantics.md#windows)
 // against real influxd servers started by the harness: 1.6 (v1 API, the reference's form),
 // and 1.8 built from source (the v2 form through /api/v2/write and Flux); 2.7: influx-live.influx27.test.ts.
 import fs from 'node:fs';
@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInflux, type InfluxServer } from './servers/influx.js';
 import { LINES, MIN, asInflux, influxPoints, roundSum, v2Suite } from './influx-live-suite.js';
 import { expectedSensorRows, removeTempDirs, runCli, sensorConfig, sleep, tempDir, waitFor, writeJson, type Row } from './live-helpers.js';
-import { InfluxV1 } from '../../engine/live/influx.js';
-import { InfluxHistory } from '../../engine/analysis/history-influx.js';
-import type { InfluxConnection } from '../../engine/config/model.js';
+import { InfluxV1 } from '../../engine/connectors/influx/index.js';
+import { InfluxHistory } from '../../engine/components/history/influx-store.js';
+import type { InfluxConnection } from '../../engine/connectors/influx/index.js';
 import { checkConfig } from '../../engine/pipeline/plan.js';
 import { Runner } from '../../engine/pipeline/runner.js';
 

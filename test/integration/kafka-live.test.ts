@@ -1,4 +1,4 @@
-// The Kafka input (2.1, D-31, 15.1, 15.5), the Kafka alert sink (10.6) and `ts-engine produce`
+// The Kafka input (docs/semantics.md#config, docs/semantics.md#kafka-brokers, docs/semantics.md#windows, docs/semantics.md#delivery), the Kafka alert sink (docs/semantics.md#kafka-alerts) and `ts-engine produce`
 // against one real Apache Kafka broker (KRaft) started by the harness for this file; the
 // back-pressure test adds a real influxd 1.6. Crash, restart and scale-out tests compare the
 // stored aggregates with a CSV replay of the same rows.
@@ -33,8 +33,8 @@ import {
 } from './live-helpers.js';
 import { checkConfig } from '../../engine/pipeline/plan.js';
 import { Runner } from '../../engine/pipeline/runner.js';
-import { KafkaSource } from '../../engine/sources/kafka.js';
-import { InfluxV1 } from '../../engine/live/influx.js';
+import { KafkaSource } from '../../engine/components/sources/kafka/source.js';
+import { InfluxV1 } from '../../engine/connectors/influx/index.js';
 
 const MIN = 60_000;
 const LINES = sensorLines(3000); // 20 sensors at 1 Hz for 150 s: 15 windows of 10 s, 200 rows each
@@ -105,7 +105,7 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     expect(await run.exited, run.stderr()).toBe(130);
     expect(run.stderr()).toMatch(/finished: 3,000 rows read .* 15 windows closed, 300 aggregate rows/);
     expect(comparable(sqliteRows(db))).toEqual(comparable(expected));
-    // 15.5 + event time: the last window was flushed by the stop, incomplete as far as the run
+    // docs/semantics.md#commit-after-outputs + event time: the last window was flushed by the stop, incomplete as far as the run
     // knows, so its 200 rows stay uncommitted and are read again by the next run
     expect(sum(await committedOffsets(kafka.brokers, 'g-e2e', 'sensors'))).toBe(2800);
     const again = runCli(['run', cfg, '--progress']);
@@ -392,6 +392,13 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
           sqliteOut(path.join(dir, `${name}.db`)),
         ),
       );
+    // check --connect reaches the broker with the same credentials, and names a wrong password
+    const connect = runCli(['check', '--connect', cfg('alice-secret', 'sasl-check')]);
+    expect(await connect.exited, connect.stderr()).toBe(0);
+    expect(connect.stderr()).toMatch(/^connected: input: kafka \S+: 1 broker, \d+ topics; topic sasl: 1 partition, 600 messages\n/);
+    const refused = runCli(['check', '--connect', cfg('wrong', 'sasl-check-bad')]);
+    expect(await refused.exited).toBe(1);
+    expect(refused.stderr()).toMatch(/^error: input: kafka \S+: Kafka at \S+: authentication failed/);
     const run = runCli(['run', cfg('alice-secret', 'sasl-ok'), '--progress']);
     await run.waitFor(() => run.rowsRead() >= 600, 60_000, '600 rows over SASL');
     run.child.kill('SIGINT');

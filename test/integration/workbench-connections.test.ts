@@ -57,6 +57,7 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
       samplesDir: path.join(ROOT, 'samples'),
       stateDir: path.join(dir, 'state'),
       projectsHome: path.join(dir, 'projects'),
+      pickRoots: [dir],
       emit: rec.emit,
     });
   }, 10 * MIN);
@@ -280,17 +281,20 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
 
   // ---- defaults and live runs through the workbench API --------------------------------------------
 
-  function project(name: string, config: (c: Record<string, any>) => void): string {
+  /** A project opened in the workbench and trusted by the user (runs are off in restricted mode). */
+  async function project(name: string, config: (c: Record<string, any>) => void): Promise<string> {
     const p = path.join(dir, name);
     fs.cpSync(path.join(ROOT, 'samples/sensors'), p, { recursive: true, filter: (s) => !/\.db(-wal|-shm)?$/.test(s) });
     const cfg = JSON.parse(fs.readFileSync(path.join(p, 'config-kafka.json'), 'utf8')) as Record<string, any>;
     config(cfg);
     fs.writeFileSync(path.join(p, 'config.json'), JSON.stringify(cfg, null, 2));
+    await h['project.open']({ dir: p });
+    await h['trust.set']({ dir: p, trusted: true });
     return p;
   }
 
   it('connection.defaults reads the brokers, topic and InfluxDB settings of the open config (unsaved buffer included)', async () => {
-    const p = project('defaults', (c) => (c.input.options.brokers = kafka.brokers));
+    const p = await project('defaults', (c) => (c.input.options.brokers = kafka.brokers));
     const d = await h['connection.defaults']({ dir: p });
     expect(d).toMatchObject({ liveInput: true, kafka: { brokers: kafka.brokers, topic: 'sensors', consumerGroup: 'ts-engine-sensors', from: 'input' } });
     expect(d.influx).toBeUndefined();
@@ -312,7 +316,7 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
   it('run.start on a Kafka config: not paced whatever the speed, windows and progress with an ok connection status; run.stop ends it', async () => {
     await createTopic(kafka.brokers, 'conn-live', 2);
     await sendLines(kafka.brokers, 'conn-live', sensorLines(1200)); // 60 s of event time: 5 windows of 10 s close
-    const p = project('live', (c) => {
+    const p = await project('live', (c) => {
       c.input.options.brokers = kafka.brokers;
       c.input.options.topic = 'conn-live';
       c.input.options.consumer_group = 'conn-live-run';
@@ -346,7 +350,7 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
   });
 
   it('run.start on a Kafka config whose broker is down: the connection shows as down and the run fails within seconds, naming the broker', async () => {
-    const p = project('down', (c) => {
+    const p = await project('down', (c) => {
       c.input.options.brokers = [`127.0.0.1:${dead}`];
       delete c.analysis;
     });
@@ -363,7 +367,7 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     await createTopic(kafka.brokers, 'conn-faults', 1);
     const lines = sensorLines(1200);
     await sendLines(kafka.brokers, 'conn-faults', lines.slice(0, 400));
-    const p = project('faults', (c) => {
+    const p = await project('faults', (c) => {
       c.input.options.brokers = kafka.brokers;
       c.input.options.topic = 'conn-faults';
       c.input.options.consumer_group = 'conn-faults-run';
@@ -430,7 +434,7 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     const lines = sensorLines(800);
     await createTopic(kafka.brokers, 'conn-stop-a', 1);
     await sendLines(kafka.brokers, 'conn-stop-a', lines.slice(0, 400));
-    const a = project('stop-influx', (c) => {
+    const a = await project('stop-influx', (c) => {
       c.input.options.brokers = kafka.brokers;
       c.input.options.topic = 'conn-stop-a';
       c.input.options.consumer_group = 'conn-stop-a';
@@ -462,7 +466,7 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
 
     await createTopic(kafka.brokers, 'conn-stop-k', 1);
     await sendLines(kafka.brokers, 'conn-stop-k', lines.slice(0, 400));
-    const k = project('stop-kafka', (c) => {
+    const k = await project('stop-kafka', (c) => {
       c.input.options.brokers = kafka.brokers;
       c.input.options.topic = 'conn-stop-k';
       c.input.options.consumer_group = 'conn-stop-k';

@@ -8,14 +8,15 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import type { Diagnostic } from '../../engine/errors.js';
-import type { FieldType, InputField, Value } from '../../engine/types.js';
+import type { Diagnostic } from '../../engine/core/errors.js';
+import type { FieldType, InputField, Value } from '../../engine/core/types.js';
 import { checkConfig, type PipelinePlan } from '../../engine/pipeline/plan.js';
 import type { ConfigIO } from '../../engine/config/validate.js';
-import { Processor, type ClosedWindow, type ProcessorOptions } from '../../engine/pipeline/processor.js';
+import { Processor, type ProcessorOptions } from '../../engine/pipeline/processor.js';
+import type { ClosedWindow } from '../../engine/core/window.js';
 import { compileBody, type ConfigLookup } from '../../engine/expr/compile.js';
 import { compileRowParser } from '../../engine/pipeline/row-parser.js';
-import { referenceLine, rowShape, SEPARATOR, sortedGroups } from '../../engine/sinks/format.js';
+import { referenceLine, rowShape, SEPARATOR, sortedGroups } from '../../engine/components/outputs/format.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'bin/ts-engine.mjs');
@@ -45,7 +46,7 @@ export const SENSOR_SPEC: StructureSpec = {
   torque: [6, 'DoubleType'],
 };
 
-/** The flow data structure of the reference tests (5.7): src_ip, dst_ip strings, packet_size, sampling_rate longs. */
+/** The flow data structure of the reference tests (docs/semantics.md#language): src_ip, dst_ip strings, packet_size, sampling_rate longs. */
 export const FLOW_SPEC: StructureSpec = {
   src_ip: [0, 'StringType'],
   dst_ip: [1, 'StringType'],

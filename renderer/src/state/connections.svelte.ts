@@ -59,6 +59,12 @@ export class ConnectionsState {
   tailNote = $state<string | null>(null);
   tailError = $state<string | null>(null);
   private heldMessages: TailMessage[] = [];
+  /**
+   * Events of a tail that arrive while connection.tailStart has not answered yet: the back end
+   * starts sending (events channel) as soon as the tail runs, and nothing orders that channel
+   * against the reply (HTTP or IPC), so the first batch — the `back` messages — can come first.
+   */
+  private early: { tailId: string; apply: () => void }[] = [];
   private keepAlive: ReturnType<typeof setInterval> | undefined;
 
   // InfluxDB
@@ -74,28 +80,30 @@ export class ConnectionsState {
   influxResult = $state.raw<InfluxTestResult | null>(null);
 
   constructor() {
-    on('connection.tail', (e) => {
-      if (e.tailId !== this.tail?.tailId) return;
-      this.tailReceived = e.received;
-      this.tailSkipped += e.skipped;
-      if (this.tailPaused) {
-        this.heldMessages = [...this.heldMessages, ...e.messages].slice(-TAIL_KEEP);
-        this.held = this.heldMessages.length;
-      } else this.tailMessages = [...this.tailMessages, ...e.messages].slice(-TAIL_KEEP);
-    });
-    on('connection.tailEnded', (e) => {
-      if (e.tailId !== this.tail?.tailId) return;
-      this.ended(
-        e.reason === 'error'
-          ? `ended: ${e.error ?? 'connection failed'}`
-          : e.reason === 'limit'
-            ? `ended after its limit (${e.sent.toLocaleString()} messages shown)`
-            : e.reason === 'idle'
-              ? 'ended (the workbench stopped asking for it)'
-              : 'stopped',
-        e.reason === 'error' ? (e.error ?? null) : null,
-      );
-    });
+    on('connection.tail', (e) =>
+      this.accept(e.tailId, () => {
+        this.tailReceived = e.received;
+        this.tailSkipped += e.skipped;
+        if (this.tailPaused) {
+          this.heldMessages = [...this.heldMessages, ...e.messages].slice(-TAIL_KEEP);
+          this.held = this.heldMessages.length;
+        } else this.tailMessages = [...this.tailMessages, ...e.messages].slice(-TAIL_KEEP);
+      }),
+    );
+    on('connection.tailEnded', (e) =>
+      this.accept(e.tailId, () =>
+        this.ended(
+          e.reason === 'error'
+            ? `ended: ${e.error ?? 'connection failed'}`
+            : e.reason === 'limit'
+              ? `ended after its limit (${e.sent.toLocaleString()} messages shown)`
+              : e.reason === 'idle'
+                ? 'ended (the workbench stopped asking for it)'
+                : 'stopped',
+          e.reason === 'error' ? (e.error ?? null) : null,
+        ),
+      ),
+    );
     // another project (or none): its settings are read afresh, a running tail ends
     $effect.root(() => {
       $effect(() => {
@@ -198,6 +206,11 @@ export class ConnectionsState {
 
   // ---- tail -------------------------------------------------------------------------
 
+  private accept(tailId: string, apply: () => void): void {
+    if (tailId === this.tail?.tailId) apply();
+    else if (this.tailStarting) this.early.push({ tailId, apply });
+  }
+
   async startTail(topic = this.tailTopic): Promise<void> {
     if (!topic.trim()) return;
     await this.stopTail();
@@ -211,16 +224,19 @@ export class ConnectionsState {
     this.tailReceived = 0;
     this.tailSkipped = 0;
     this.tailPaused = false;
+    this.early = [];
     try {
       const info = await invoke('connection.tailStart', { ...this.kafkaArgs(), topic: this.tailTopic, from: this.tailFrom, back: this.tailBack });
       this.tail = info;
       this.tailRunning = true;
       this.keepAlive = setInterval(() => void this.ping(), KEEPALIVE_MS);
+      for (const e of this.early) if (e.tailId === info.tailId) e.apply();
     } catch (e) {
       this.tail = null;
       this.tailError = (e as Error).message;
     } finally {
       this.tailStarting = false;
+      this.early = [];
     }
   }
 

@@ -120,7 +120,8 @@ export class RunState {
         this.historyNote = `history from ${h.source}: ${h.windows.length} windows${h.truncated ? ' (latest only)' : ''}, ${h.alerts.length} alerts`;
       } else this.historyNote = h.source ? `no history yet in ${h.source}` : 'the config has no sqlite output: no history';
     } catch (e) {
-      this.historyNote = `history: ${(e as Error).message}`;
+      const message = (e as Error).message;
+      this.historyNote = /restricted mode/.test(message) ? 'restricted mode: no history until the folder is trusted' : `history: ${message}`;
     }
   }
 

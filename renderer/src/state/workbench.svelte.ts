@@ -5,7 +5,17 @@
  */
 import { invoke } from '../lib/api';
 import { applyDiagnostics, completionContext, configureSchemas, languageOf, monaco } from '../lib/monaco';
-import type { AppInfo, CheckResult, Diagnostic, ExportResult, FunctionCatalog, PipelineSummary, PreviewResult, ProjectInfo } from '../../../main/api/contract';
+import type {
+  AppInfo,
+  CheckResult,
+  Diagnostic,
+  ExportResult,
+  FunctionCatalog,
+  PipelineSummary,
+  PreviewResult,
+  ProjectInfo,
+  ProjectTrust,
+} from '../../../main/api/contract';
 
 export interface Tab {
   path: string;
@@ -38,6 +48,10 @@ export class Workbench {
   previewStale = $state(false);
   previewBusy = $state(false);
   previewMs = $state<number | null>(null);
+  /** why the back end ran no preview (restricted mode and a config that needs user modules) */
+  previewRestricted = $state<string | null>(null);
+  /** the trust banner is shown (it opens by itself for an untrusted folder until "Stay restricted") */
+  trustBanner = $state(false);
   summary = $state.raw<PipelineSummary | undefined>(undefined);
   functions = $state.raw<FunctionCatalog | undefined>(undefined);
   toast = $state<Toast | null>(null);
@@ -62,6 +76,10 @@ export class Workbench {
   }
   get dirtyCount(): number {
     return this.tabs.filter((t) => t.dirty).length;
+  }
+  /** the open project's folder is not trusted: nothing from it is loaded or run */
+  get restricted(): boolean {
+    return this.project !== null && !this.project.trust.trusted;
   }
 
   model(path: string): monaco.editor.ITextModel | undefined {
@@ -108,8 +126,69 @@ export class Workbench {
     this.project = null;
     this.check = null;
     this.preview = null;
+    this.previewRestricted = null;
+    this.trustBanner = false;
     this.summary = undefined;
     void invoke('app.info', {}).then((a) => (this.app = a));
+  }
+
+  // ---- workspace trust --------------------------------------------------------------
+
+  /** Trusts the project's folder (or its parent folder): its modules load, previews and runs are allowed. */
+  async trust(scope: 'folder' | 'parent'): Promise<void> {
+    if (!this.project) return;
+    try {
+      this.setTrust(await invoke('trust.set', { dir: this.project.dir, trusted: true, scope }));
+      this.trustBanner = false;
+      await this.trustChanged();
+    } catch (e) {
+      this.notify('error', `trust: ${(e as Error).message}`);
+    }
+  }
+
+  /** Ends the trust that covers the project: back to restricted mode (a run of it stops). */
+  async revokeTrust(): Promise<void> {
+    if (!this.project) return;
+    try {
+      this.setTrust(await invoke('trust.set', { dir: this.project.dir, trusted: false }));
+      this.trustBanner = true;
+      await this.trustChanged();
+    } catch (e) {
+      this.notify('error', `trust: ${(e as Error).message}`);
+    }
+  }
+
+  private setTrust(t: ProjectTrust): void {
+    if (this.project) this.project = { ...this.project, trust: t };
+  }
+
+  /** What depends on trust is asked for again: functions (extensions), history, the preview. */
+  private async trustChanged(): Promise<void> {
+    const p = this.project;
+    if (!p) return;
+    this.onProjectOpened?.(p);
+    this.loadFunctions(p.dir);
+    await this.runPreview();
+  }
+
+  private loadFunctions(dir: string): void {
+    invoke('functions.list', { dir })
+      .then((f) => {
+        this.functions = f;
+        completionContext.functions = f;
+      })
+      .catch((e: Error) => this.notify('error', `functions: ${e.message}`));
+  }
+
+  /** Electron: the native folder dialog (null when cancelled); web mode: undefined (the caller shows the folder picker). */
+  async pickNative(title: string, defaultPath?: string): Promise<string | null | undefined> {
+    if (this.app?.mode !== 'electron') return undefined;
+    try {
+      return (await invoke('dialog.pickFolder', { title, defaultPath })).path;
+    } catch (e) {
+      this.notify('error', (e as Error).message);
+      return null;
+    }
   }
 
   private uriOf(path: string): monaco.Uri {
@@ -123,21 +202,20 @@ export class Workbench {
     this.project = p;
     this.check = null;
     this.preview = null;
+    this.previewRestricted = null;
+    this.trustBanner = !p.trust.trusted;
     configureSchemas(this.uriOf(p.configFile).toString(), p.dataStructureFile ? this.uriOf(p.dataStructureFile).toString() : null, this.schemas!);
     if (p.dataStructureFile) await this.openFile(p.dataStructureFile, false);
     await this.openFile(p.configFile);
     this.onProjectOpened?.(p);
-    invoke('functions.list', { dir: p.dir }).then((f) => {
-      this.functions = f;
-      completionContext.functions = f;
-    });
+    this.loadFunctions(p.dir);
     await this.runPreview();
   }
 
   async refreshFiles(): Promise<void> {
     if (!this.project) return;
     const p = await invoke('project.open', { dir: this.project.dir });
-    this.project = { ...this.project, files: p.files, dataStructureFile: p.dataStructureFile, dataFile: p.dataFile };
+    this.project = { ...this.project, files: p.files, dataStructureFile: p.dataStructureFile, dataFile: p.dataFile, trust: p.trust };
   }
 
   // ---- documents -------------------------------------------------------------
@@ -269,6 +347,8 @@ export class Workbench {
       const r = await invoke('config.preview', { dir: this.project.dir, overlay: this.overlay(), maxRows: 1000 });
       if (seq !== this.previewSeq) return;
       this.check = r.check;
+      this.setTrust(r.trust);
+      this.previewRestricted = r.restricted ?? null;
       this.previewMs = r.elapsedMs;
       if (r.check.summary) {
         this.summary = r.check.summary;
@@ -276,6 +356,9 @@ export class Workbench {
       }
       if (r.preview) {
         this.preview = r.preview;
+        this.previewStale = false;
+      } else if (r.restricted) {
+        this.preview = null;
         this.previewStale = false;
       } else this.previewStale = this.preview !== null;
       for (const [path, d] of this.docs)

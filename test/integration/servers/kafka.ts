@@ -202,19 +202,19 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
     serverProperties({ port, controllerPort, dataDir, extra: opts.properties, sasl: opts.saslPlain ? { port: saslPort, users: opts.saslPlain } : undefined }),
   );
   writeFileSync(log4jFile, LOG4J2);
-  // Kafka's Uuid.toString: url-safe base64 of 16 bytes, no padding. One starting with '-' would
-  // read as an option to kafka-storage (Kafka's own Uuid.randomUuid never makes one): the top bit
-  // of the first byte clear keeps the first character within A-Za-f.
-  const id = randomBytes(16);
-  id.writeUInt8(id.readUInt8(0) & 0x7f, 0);
-  const clusterId = id.toString('base64url');
+  // Kafka's Uuid.toString: url-safe base64 of 16 bytes, no padding.
+  const clusterId = randomBytes(16).toString('base64url');
   const jvmCommon = [`-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${join(dir, 'logs')}`, '-Djava.awt.headless=true'];
 
   const log = new LogBuffer();
   try {
-    const out = await runChecked(java.path, ['-Xmx256m', ...jvmCommon, '-cp', cp, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propsFile], {
-      what: 'kafka storage format',
-    });
+    const out = await runChecked(
+      java.path,
+      ['-Xmx256m', ...jvmCommon, '-cp', cp, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propsFile],
+      {
+        what: 'kafka storage format',
+      },
+    );
     log.append(`[harness] storage format:\n${out}\n`);
   } catch (e) {
     removeTempDir(dir);

@@ -1,11 +1,12 @@
-// Section 6.4 (execution) with D-20 and D-39; property: reduceByKey over any split of the rows gives the same result.
+// Aggregation (docs/semantics.md#aggregation) with docs/semantics.md#aggregate-functions and docs/semantics.md#exact-integers; property: reduceByKey over any split of the rows gives the same result.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import type { Column, FieldType, Value } from '../../../engine/types.js';
+import type { Column, FieldType, Value } from '../../../engine/core/types.js';
 import { planAggregation, type AggregationPlan } from '../../../engine/aggregate/rules.js';
 import { BUILTIN_AGGREGATE_MAP } from '../../../engine/aggregate/functions.js';
-import { compileGroupOps, newWindowGroups, type Group } from '../../../engine/aggregate/groups.js';
-import { referenceLine, rowShape, sortedGroups } from '../../../engine/sinks/format.js';
+import { compileGroupOps, newWindowGroups } from '../../../engine/aggregate/groups.js';
+import type { Group } from '../../../engine/core/window.js';
+import { referenceLine, rowShape, sortedGroups } from '../../../engine/components/outputs/format.js';
 import { normBig } from '../../../engine/values/numeric.js';
 
 function planFor(operation: 'reduce' | 'reduceByKey', rules: string[], spec: Record<string, FieldType>): AggregationPlan {

@@ -1,6 +1,6 @@
-// Section 6.1–6.3 with D-15…D-18: rule syntax, the reference's messages/phrases, semantic validation and the plan.
+// Aggregation rules (docs/semantics.md#aggregate-functions, docs/semantics.md#aggregation-rules): rule syntax, the reference's messages/phrases, semantic validation and the plan.
 import { describe, expect, it } from 'vitest';
-import type { Column, FieldType } from '../../../engine/types.js';
+import type { Column, FieldType } from '../../../engine/core/types.js';
 import { planAggregation, type AggregationPlan } from '../../../engine/aggregate/rules.js';
 import { BUILTIN_AGGREGATE_MAP } from '../../../engine/aggregate/functions.js';
 

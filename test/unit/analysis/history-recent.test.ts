@@ -1,8 +1,8 @@
 // Recent windows of the run's own output answer exact history hits from memory; everything else asks the store.
 import { describe, expect, it } from 'vitest';
 import { RecentWindowsHistory } from '../../../engine/analysis/history-recent.js';
-import type { HistoryQuery, HistorySource } from '../../../engine/analysis/history.js';
-import type { Value } from '../../../engine/types.js';
+import type { HistoryQuery, HistorySource } from '../../../engine/components/types.js';
+import type { Value } from '../../../engine/core/types.js';
 
 class RecordingSource implements HistorySource {
   readonly description = 'store';

@@ -1,11 +1,11 @@
-// User analysis modules (10.3, 11.2, 15.6) run off the main thread with a time limit per call: a module that hangs
+// User analysis modules (docs/semantics.md#user-code) run off the main thread with a time limit per call: a module that hangs
 // or throws is reported, its alerts for that row are lost, and the run goes on.
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Runner } from '../../../engine/pipeline/runner.js';
 import { checkConfig } from '../../../engine/pipeline/plan.js';
-import type { Alert } from '../../../engine/alerts/alert-sink.js';
+import type { Alert } from '../../../engine/components/types.js';
 import { makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
 
 const tmp = useTmpDir();

@@ -1,5 +1,5 @@
-// `ts-engine check` (15.3): exit 0 + "OK", or exit 2 with `<file>:<line>:<col>: <ErrorClass>: <message>` per line on
-// stderr, line/column of the offending JSON value. Every error class of Section 12 that check can produce appears here.
+// `ts-engine check` (docs/semantics.md#cli): exit 0 + "OK", or exit 2 with `<file>:<line>:<col>: <ErrorClass>: <message>` per line on
+// stderr, line/column of the offending JSON value. Every error class (docs/semantics.md#error-classes) that check can produce appears here.
 import { describe, expect, it } from 'vitest';
 import { cli, makeConfig, positionOf, SECTION14_RULE, SECTION14_TRANSFORMATION, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
 
@@ -139,7 +139,7 @@ describe('ts-engine check', () => {
         file: 'config.json',
         ...at(text, '"carrier-pigeon"'),
         cls: 'UnsupportedOutputFormat',
-        msg: 'outputs[1].method: Format carrier-pigeon not supported (use "stdout", "sqlite" or "influx")',
+        msg: 'outputs[1].method: Format carrier-pigeon not supported (use "stdout", "sqlite", "influx" or "file")',
       },
       { file: 'config.json', ...at(text, '"two"'), cls: 'ConfigError', msg: 'analysis.accuracy must be a number, got a string' },
     ]);
@@ -206,5 +206,48 @@ describe('ts-engine check', () => {
     const missing = cli(['check', '/nonexistent/config.json']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/^\/nonexistent\/config\.json:1:1: ConfigError: cannot read config file: /);
+  });
+});
+
+describe('ts-engine check --connect', () => {
+  const closedPort = async () => {
+    const net = await import('node:net');
+    const srv = net.createServer();
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    const port = (srv.address() as { port: number }).port;
+    await new Promise<void>((r) => srv.close(() => r()));
+    return port;
+  };
+
+  it('names each unreachable server on one line and exits 1; a config without servers is OK', async () => {
+    const kafkaPort = await closedPort();
+    const influxPort = await closedPort();
+    const dir = tmp();
+    writeFiles(dir, {
+      'config.json': makeConfig({
+        inputType: 'kafka',
+        transformation: ['sensor_id', 'n: one(timestamp)'],
+        rule: ['key: sensor_id', 'sum(n)'],
+        options: { brokers: [`127.0.0.1:${kafkaPort}`], topic: 't', consumer_group: 'g', batchDuration: 10 },
+        outputs: [{ method: 'stdout' }, { method: 'influx', options: { influx: { host: '127.0.0.1', port: influxPort, database: 'db', measurement: 'm' } } }],
+      }),
+      'ds.json': structure(SENSOR_SPEC),
+    });
+    const r = cli(['check', '--connect', '--timeout', '3', `${dir}/config.json`]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      `error: input: kafka 127.0.0.1:${kafkaPort}: cannot connect to Kafka at 127.0.0.1:${kafkaPort}: connection refused`,
+      `error: outputs[1]: influx http://127.0.0.1:${influxPort}: cannot reach InfluxDB at http://127.0.0.1:${influxPort}: connection refused`,
+    ]);
+    const csv = tmp();
+    writeFiles(csv, {
+      'config.json': makeConfig({ transformation: SECTION14_TRANSFORMATION, rule: SECTION14_RULE }),
+      'ds.json': structure(SENSOR_SPEC),
+      'data.csv': '',
+    });
+    const ok = cli(['check', '--connect', `${csv}/config.json`]);
+    expect([ok.status, ok.stdout, ok.stderr]).toEqual([0, 'OK\n', 'no connections to check (no Kafka or InfluxDB in this config)\n']);
+    expect(cli(['check', '--connect', '--timeout', '0', `${csv}/config.json`]).status).toBe(1);
   });
 });

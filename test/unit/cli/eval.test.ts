@@ -1,4 +1,4 @@
-// `ts-engine eval` (15.3): `<repr>\t<TypeName>`, exit 2 on a validation error, 3 on a row error; option forms.
+// `ts-engine eval` (docs/semantics.md#cli): `<repr>\t<TypeName>`, exit 2 on a validation error, 3 on a row error; option forms.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliAsync, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';

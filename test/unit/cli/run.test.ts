@@ -1,4 +1,4 @@
-// `ts-engine run` (15.3): the worked example of Section 14 end to end, stdout carries only outputs and alerts,
+// `ts-engine run` (docs/semantics.md#cli): the worked example end to end, stdout carries only outputs and alerts,
 // the summary goes to stderr; exit 0 finished, 1 runtime failure, 2 invalid config, 130 on Ctrl-C after a clean shutdown.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';

@@ -1,8 +1,8 @@
-// Up-front validation of the whole config (D-01) with positioned diagnostics: Sections 2, 3, 12, 13, 15.
+// Up-front validation of the whole config (docs/semantics.md#validate-everything-first) with positioned diagnostics (docs/semantics.md#config).
 import { describe, expect, it } from 'vitest';
-import { lineCol, lineStartsOf } from '../../../engine/config/json.js';
+import { lineCol, lineStartsOf } from '../../../engine/options/json.js';
 import { parseDataStructure } from '../../../engine/config/validate.js';
-import { formatDiagnostic, type Diagnostic } from '../../../engine/errors.js';
+import { formatDiagnostic, type Diagnostic } from '../../../engine/core/errors.js';
 import { FLOW_SPEC, makeConfig, planOf, positionOf, SECTION14_RULE, SECTION14_TRANSFORMATION, SENSOR_SPEC, structure, type ConfigParts } from '../helpers.js';
 
 const sensor = (over: Partial<ConfigParts> = {}) => makeConfig({ transformation: SECTION14_TRANSFORMATION, rule: SECTION14_RULE, ...over });
@@ -28,7 +28,7 @@ describe('a valid config compiles', () => {
     const { plan, diagnostics } = await diag(sensor());
     expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     expect(plan!.aggregation.keys.map((k) => k.name)).toEqual(['sensor_id', 'sensor_type']);
-    // name → position among non-key columns (6.4): {counter: 0, rpm_min: 1, rpm_max: 2, rpm_sum: 3, speed_lt: 4, speed_gt: 5}
+    // name → position among non-key columns (docs/semantics.md#aggregation): {counter: 0, rpm_min: 1, rpm_max: 2, rpm_sum: 3, speed_lt: 4, speed_gt: 5}
     expect(plan!.aggregation.values.map((v) => v.name)).toEqual(['counter', 'rpm_min', 'rpm_max', 'rpm_sum', 'speed_lt', 'speed_gt']);
     expect(plan!.aggregation.values.map((v) => v.type)).toEqual(['IntegerType', 'DoubleType', 'DoubleType', 'DoubleType', 'IntegerType', 'IntegerType']);
     expect(plan!.config.input.sep).toBe(',');

@@ -1,11 +1,12 @@
-// Section 5.4–5.7: every built-in transformation function (value and declared type), with the
-// D-06/D-07/D-08/D-36/D-37/D-38/D-42/D-43 behaviour, and the validation errors of 5.7.
+// The language (docs/semantics.md#language): every built-in transformation function (value and declared type), with
+// the fixed behaviours (literals-are-values, declared-types, config-lookups, truncate, casts, comparisons, argument-types
+// in docs/semantics.md), and the validation errors.
 import { describe, expect, it } from 'vitest';
-import { type EngineError, RowError } from '../../../engine/errors.js';
+import { type EngineError, RowError } from '../../../engine/core/errors.js';
 import { BUILTINS } from '../../../engine/expr/functions.js';
 import { compileTransformations } from '../../../engine/expr/compile.js';
 import { configLookupFor } from '../../../engine/pipeline/plan.js';
-import { parseJsonWithLocations } from '../../../engine/config/json.js';
+import { parseJsonWithLocations } from '../../../engine/options/json.js';
 import { pyRepr } from '../../../engine/values/python.js';
 import { evalExpr, fieldsOf, FLOW_SPEC, MIXED_SPEC } from '../helpers.js';
 

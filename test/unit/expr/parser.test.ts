@@ -1,8 +1,8 @@
-// Sections 5.1–5.3 and D-02…D-05, D-34: entry forms, expression grammar, literals, positioned syntax errors.
+// Sections 5.1–5.3 and docs/semantics.md#tokenizer…docs/semantics.md#tokenizer, docs/semantics.md#tokenizer: entry forms, expression grammar, literals, positioned syntax errors.
 // Property tests: print → parse round trip; random garbage never crashes and always yields a positioned error.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { EngineError } from '../../../engine/errors.js';
+import { EngineError } from '../../../engine/core/errors.js';
 import type { Expr, TransformEntry } from '../../../engine/expr/ast.js';
 import { parseBody, parseEntry } from '../../../engine/expr/parser.js';
 import { printEntry, printExpr } from '../../../engine/expr/printer.js';

@@ -1,4 +1,4 @@
-// User transform and aggregate functions from JS and TS modules (11.2, 15.6), validated exactly like built-ins.
+// User transform and aggregate functions from JS and TS modules (docs/semantics.md#user-code), validated exactly like built-ins.
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';

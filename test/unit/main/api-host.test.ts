@@ -30,7 +30,7 @@ beforeAll(async () => {
   });
   const project = path.join(tmp, 'sensors');
   fs.cpSync(path.join(root, 'samples/sensors'), project, { recursive: true, filter: (s) => !/\.db(-wal|-shm)?$/.test(s) });
-  child = fork(bundle, ['--project', project], {
+  child = fork(bundle, ['--project', project, '--trust'], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, TS_ENGINE_STATE_DIR: path.join(tmp, 'state') },
   });
@@ -57,6 +57,9 @@ describe('the engine host process of the Electron app', () => {
   });
 
   it('streams run events back', async () => {
+    const info = await api['project.open']({ dir: path.join(tmp, 'sensors') });
+    // --trust on the command line: the user vouched for the folder
+    expect(info.trust.trusted).toBe(true);
     await api['run.start']({ dir: path.join(tmp, 'sensors'), speed: 0 });
     await expect.poll(() => events.some((e) => e.event === 'run.finished'), { timeout: 30_000 }).toBe(true);
     const windows = events.filter((e) => e.event === 'run.windows').flatMap((e) => (e.payload as Events['run.windows']).windows);

@@ -1,10 +1,10 @@
 // The connection panel's back end without servers: input checks, fast and clear errors against a
-// closed port, message display, Flux CSV, and the defaults read from the sample configs.
+// closed port, message display, and the defaults read from the sample configs.
 // (Against real Kafka and InfluxDB servers: test/integration/workbench-connections.test.ts.)
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connectionDefaults, fluxColumn, kafkaProblem, listTopics, tailMessage, testInflux, testKafka, Tails } from '../../../main/api/connections.js';
+import { connectionDefaults, kafkaProblem, listTopics, tailMessage, testInflux, testKafka, Tails } from '../../../main/api/connections.js';
 import { checkConfig } from '../../../engine/pipeline/plan.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -103,13 +103,6 @@ describe('connections without a server', () => {
     expect(long).toMatchObject({ truncated: true, size: 5000 });
     expect(long.value).toHaveLength(4096);
     expect(tailMessage(0, m(Buffer.from('k'), null))).toMatchObject({ value: null, size: 0 });
-  });
-
-  it('Flux annotated CSV: the values of one column across tables', () => {
-    const csv =
-      '#datatype,string,long,string\n#group,false,false,false\n#default,_result,,\n,result,table,name\n,,0,a\n,,0,"b,c"\n\n,result,table,name\n,,1,d\n';
-    expect(fluxColumn(csv, 'name')).toEqual(['a', 'b,c', 'd']);
-    expect(fluxColumn(',result,table,_value\r\n,_result,0,cpu\r\n', '_value')).toEqual(['cpu']);
   });
 
   it('defaults: the Kafka input of config-kafka.json, the influx output of config-influx.json, nothing from the CSV sample', async () => {

@@ -16,6 +16,9 @@ const fake = vi.hoisted(() => {
   const exposed: Record<string, any> = {};
   const rendererInvokes: unknown[][] = [];
   let headersListener: ((d: any, cb: (r: any) => void) => void) | undefined;
+  /** what the stand-in native folder dialog answers next */
+  const dialogAnswers: { canceled: boolean; filePaths: string[] }[] = [];
+  const dialogCalls: unknown[][] = [];
   let readyResolve: () => void = () => {};
   const ready = new Promise<void>((r) => (readyResolve = r));
   class BrowserWindow {
@@ -50,6 +53,8 @@ const fake = vi.hoisted(() => {
     handlers,
     windows,
     exposed,
+    dialogAnswers,
+    dialogCalls,
     rendererInvokes,
     ready,
     getHeadersListener: () => headersListener,
@@ -73,6 +78,12 @@ const fake = vi.hoisted(() => {
         },
       },
       shell: { openExternal: vi.fn(async () => {}) },
+      dialog: {
+        showOpenDialog: async (...a: unknown[]) => {
+          dialogCalls.push(a);
+          return dialogAnswers.shift() ?? { canceled: true, filePaths: [] };
+        },
+      },
     },
     start: () => readyResolve(),
   };
@@ -94,6 +105,8 @@ vi.mock('../../../main/host-process.js', async () => {
         mode: 'electron',
         samplesDir: samplesDir(),
         stateDir: process.env.TS_ENGINE_STATE_DIR!,
+        // what typed paths may name without a dialog (stands for the home folder)
+        pickRoots: [path.join(process.env.TS_ENGINE_STATE_DIR!, 'home')],
         emit: (event, payload) => toMain.forEach((f) => f(clone({ type: 'event', event, payload }))),
       });
       serveHandlers(handlers, { send: (m) => setImmediate(() => toMain.forEach((f) => f(clone(m)))), onMessage: (cb) => toHost.push(cb) });
@@ -156,6 +169,28 @@ describe('Electron main process (with a stand-in electron module)', () => {
     expect(await fake.handlers.get('api:run.pause')!(page, {})).toEqual({ error: 'no run in progress' });
     expect(await fake.handlers.get('api:app.info')!({ senderFrame: { url: 'https://evil.example/' } }, {})).toEqual({ error: 'untrusted sender' });
     expect(await fake.handlers.get('api:app.info')!({ senderFrame: { url: 'file:///tmp/other.html' } }, {})).toEqual({ error: 'untrusted sender' });
+  });
+});
+
+describe('the native folder dialog (Electron main process)', () => {
+  const page = { senderFrame: { url: `file://${root}/out/renderer/index.html` } };
+  const call = (name: string, args: unknown) => fake.handlers.get(`api:${name}`)!(page, args) as Promise<{ result?: any; error?: string }>;
+
+  it('grants the folder picked there: it may then be opened; a folder typed in without a pick may not', async () => {
+    const picked = path.join(state, 'picked');
+    const notPicked = path.join(state, 'not-picked');
+    for (const d of [picked, notPicked]) fs.cpSync(path.join(root, 'samples/sensors'), d, { recursive: true, filter: (s) => !/\.db(-wal|-shm)?$/.test(s) });
+    expect((await call('project.open', { dir: notPicked })).error).toMatch(/outside the folders the workbench may use for opening a project/);
+
+    fake.dialogAnswers.push({ canceled: false, filePaths: [picked] });
+    expect(await call('dialog.pickFolder', { title: 'Open a project folder' })).toEqual({ result: { path: picked } });
+    expect(fake.dialogCalls.at(-1)![1]).toMatchObject({ title: 'Open a project folder', properties: ['openDirectory', 'createDirectory'] });
+    expect((await call('project.open', { dir: picked })).result.dir).toBe(fs.realpathSync(picked));
+    expect((await call('project.open', { dir: notPicked })).error).toMatch(/outside the folders/);
+
+    // cancelled: nothing granted
+    expect(await call('dialog.pickFolder', {})).toEqual({ result: { path: null } });
+    expect((await call('project.open', { dir: notPicked })).error).toMatch(/outside the folders/);
   });
 });
 

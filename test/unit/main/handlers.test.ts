@@ -21,6 +21,7 @@ function setup() {
     samplesDir: path.join(root, 'samples'),
     stateDir: path.join(tmp, 'state'),
     projectsHome: path.join(tmp, 'projects'),
+    pickRoots: [tmp],
     emit: (e, p) => {
       (got[e] as unknown[]).push(p);
       onEvent?.();
@@ -41,12 +42,18 @@ function setup() {
   const reset = () => {
     for (const e of EVENT_NAMES) (got[e] as unknown[]).length = 0;
   };
-  return { tmp, dir, h, got, until, reset };
+  /** what the UI does first: open the project; and the user trusts it (runs are off in restricted mode) */
+  const openTrusted = async (d = dir) => {
+    await h['project.open']({ dir: d });
+    await h['trust.set']({ dir: d, trusted: true });
+  };
+  return { tmp, dir, h, got, until, reset, openTrusted };
 }
 
 describe('workbench API handlers', () => {
   const t = setup();
   const { h, dir, got } = t;
+  beforeAll(() => t.openTrusted());
   afterAll(async () => {
     await h.dispose();
     fs.rmSync(t.tmp, { recursive: true, force: true });
@@ -80,6 +87,7 @@ describe('workbench API handlers', () => {
         ['data/sensors.csv', 'data'],
       ]),
     );
+    expect(p.trust).toEqual({ trusted: true, via: dir, userCode: [] });
     expect(await h['project.recent']({})).toEqual([dir]);
     await expect(h['project.open']({ dir: path.join(t.tmp, 'nope') })).rejects.toThrow(/not a folder/);
   });
@@ -90,6 +98,8 @@ describe('workbench API handlers', () => {
     expect(p.dir).toBe(dest);
     expect(fs.existsSync(path.join(dest, 'config.json'))).toBe(true);
     expect(fs.readdirSync(path.join(dest, 'data')).some((f) => f.endsWith('.db'))).toBe(false);
+    // the app wrote every file of it: trusted
+    expect(p.trust).toEqual({ trusted: true, via: dest, userCode: [] });
     await expect(h['project.fromSample']({ sample: 'netflow', dir: dest })).rejects.toThrow(/not empty/);
     await expect(h['project.fromSample']({ sample: '../etc', dir: path.join(t.tmp, 'x') })).rejects.toThrow(/unknown sample/);
   });
@@ -103,15 +113,15 @@ describe('workbench API handlers', () => {
     await expect(h['file.write']({ dir, path: '/tmp/evil.txt', text: 'x' })).rejects.toThrow(/outside the project/);
   });
 
-  it('fs.listDir lists folders for the folder picker', async () => {
+  it('fs.listDir lists the folders inside a folder (not its files) for the folder picker', async () => {
     const l = await h['fs.listDir']({ path: dir });
-    expect(l.entries).toEqual(
-      expect.arrayContaining([
-        { name: 'data', dir: true },
-        { name: 'config.json', dir: false },
-      ]),
-    );
+    expect(l.entries).toContainEqual({ name: 'data', dir: true });
+    expect(l.entries.map((e) => e.name)).not.toContain('config.json');
     expect(l.parent).toBe(path.dirname(dir));
+    const up = await h['fs.listDir']({ path: t.tmp });
+    expect(up.entries).toContainEqual({ name: 'sensors', dir: true, project: true });
+    // the top of what the picker may browse
+    expect(up.parent).toBeNull();
   });
 
   it('config.check sees unsaved buffers: diagnostics carry the project-relative file, line and column', async () => {
@@ -226,11 +236,12 @@ describe('workbench API handlers', () => {
 
 describe('row errors reach the UI with their line and reason', () => {
   const t = setup();
-  beforeAll(() => {
+  beforeAll(async () => {
     const csv = path.join(t.dir, 'data/sensors.csv');
     const lines = fs.readFileSync(csv, 'utf8').split('\n');
     lines[2] = '1700000000,3,seal.t1,255.75,73.6,x,458.47';
     fs.writeFileSync(csv, lines.join('\n'));
+    await t.openTrusted();
   });
   afterAll(async () => {
     await t.h.dispose();

@@ -1,4 +1,4 @@
-// Web mode's transport (main/web-server.ts): 127.0.0.1 only, token on every request, same contract as IPC.
+// Web mode's transport (main/web-server.ts): 127.0.0.1 only, the token on every API call (never in a cookie), same contract as IPC.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -54,23 +54,45 @@ describe('web mode server', () => {
     expect(server.url).toBe(`http://127.0.0.1:${server.port}/?token=tok123`);
   });
 
-  it('refuses requests without the token, or with a wrong one', async () => {
-    expect((await request('/')).status).toBe(401);
-    expect((await request('/?token=nope')).status).toBe(401);
+  it('refuses API calls without the token header, or with a wrong one', async () => {
+    const none = await request('/api/app.info', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(none.status).toBe(401);
+    expect(JSON.parse(none.body).error).toMatch(/missing or wrong token: open the URL printed when the workbench started/);
     expect((await api('app.info', {}, { 'x-ts-engine-token': 'nope' })).status).toBe(401);
+    // the URL's token is for the page to read, not a credential of API calls
+    const query = await request('/api/app.info?token=tok123', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(query.status).toBe(401);
   });
 
-  it('serves the page with a strict CSP and a cookie for its assets', async () => {
+  it('serves the page with a strict CSP and sets no cookie; its static files need no token', async () => {
     const r = await request('/?token=tok123');
     expect(r.status).toBe(200);
     expect(r.headers['content-security-policy']).toContain("script-src 'self'");
     expect(r.headers['content-security-policy']).toContain("frame-ancestors 'none'");
-    const cookie = String(r.headers['set-cookie']).split(';')[0]!;
-    expect(cookie).toBe('ts_engine_token=tok123');
-    const a = await request('/assets/a.js', { headers: { cookie } });
+    expect(r.headers['set-cookie']).toBeUndefined();
+    const a = await request('/assets/a.js');
     expect(a.status).toBe(200);
     expect(a.headers['content-type']).toContain('javascript');
-    expect((await request('/assets/../../ts-web-secret.txt?token=tok123')).status).toBe(404);
+    expect((await request('/assets/../../ts-web-secret.txt')).status).toBe(404);
+    expect((await request('/%E0%A4%A')).status).toBe(400);
+  });
+
+  it('never accepts the token from a cookie: browsers send 127.0.0.1 cookies to every port', async () => {
+    const other = server.port === 65535 ? 65534 : server.port + 1;
+    const noHeader = (cookie: string) => request('/api/app.info', { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: '{}' });
+    // the old cookie name, one set for another port, and even one named after this port
+    for (const cookie of ['ts_engine_token=tok123', `ts_engine_token_${other}=tok123`, `ts_engine_token_${server.port}=tok123`]) {
+      expect((await noHeader(cookie)).status, cookie).toBe(401);
+    }
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/events`, {
+      origin: `http://127.0.0.1:${server.port}`,
+      headers: { cookie: `ts_engine_token_${server.port}=tok123` },
+    });
+    const refused = await new Promise<boolean>((resolve) => {
+      ws.on('open', () => resolve(false));
+      ws.on('error', () => resolve(true));
+    });
+    expect(refused).toBe(true);
   });
 
   it('rejects another Host (DNS rebinding)', async () => {
@@ -87,7 +109,7 @@ describe('web mode server', () => {
     expect(JSON.parse(err.body)).toEqual({ error: 'no run in progress' });
     expect((await api('no.such', {})).status).toBe(404);
     expect((await api('app.info', {}, { 'content-type': 'text/plain' })).status).toBe(415);
-    expect((await request('/api/app.info?token=tok123')).status).toBe(405);
+    expect((await request('/api/app.info', { headers: { 'x-ts-engine-token': 'tok123' } })).status).toBe(405);
   });
 
   it('streams events over the WebSocket to token holders only', async () => {

@@ -1,12 +1,13 @@
-// Windows (15.1: event time, lateness, late rows, processing time on a virtual clock), row parsing (Section 4,
-// D-10…D-13) and row errors (D-09). The Processor is the synchronous core every run uses.
+// Windows (docs/semantics.md#windows: event time, lateness, late rows, processing time on a virtual clock), row parsing
+// (docs/semantics.md#row-parsing, docs/semantics.md#data-structure) and row errors (docs/semantics.md#row-errors). The Processor is the synchronous core every run uses.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Processor, type ClosedWindow } from '../../../engine/pipeline/processor.js';
-import { VirtualClock } from '../../../engine/window/clock.js';
+import { Processor } from '../../../engine/pipeline/processor.js';
+import type { ClosedWindow } from '../../../engine/core/window.js';
+import { VirtualClock } from '../../../engine/core/clock.js';
 import { compileByteRowParser, compileRowParser } from '../../../engine/pipeline/row-parser.js';
-import { RowError } from '../../../engine/errors.js';
-import type { Value } from '../../../engine/types.js';
+import { RowError } from '../../../engine/core/errors.js';
+import type { Value } from '../../../engine/core/types.js';
 import {
   fieldsOf,
   makeConfig,

@@ -1,4 +1,4 @@
-// The Runner: source → processor → outputs in config order → analysis (9, 10.1, 15.1–15.4, D-09, D-28…D-30),
+// The Runner: source → processor → outputs in config order → analysis (docs/semantics.md#windows, docs/semantics.md#row-errors, docs/semantics.md#each-window-once),
 // processing time on a VirtualClock, stdout formats, SQLite upserts, dead letters, on_error / max_error_rate.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -6,12 +6,12 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Runner, RunFailure } from '../../../engine/pipeline/runner.js';
-import type { Source, LineBatch } from '../../../engine/sources/source.js';
-import { stringBatch } from '../../../engine/sources/source.js';
-import { VirtualClock } from '../../../engine/window/clock.js';
+import type { Source, LineBatch } from '../../../engine/components/types.js';
+import { stringBatch } from '../../../engine/components/types.js';
+import { VirtualClock } from '../../../engine/core/clock.js';
 import { checkConfig } from '../../../engine/pipeline/plan.js';
 import type { PipelinePlan } from '../../../engine/pipeline/plan.js';
-import type { Alert } from '../../../engine/alerts/alert-sink.js';
+import type { Alert } from '../../../engine/components/types.js';
 import type { DeadLetter } from '../../../engine/pipeline/dead-letters.js';
 import {
   makeConfig,

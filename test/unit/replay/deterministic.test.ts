@@ -1,4 +1,4 @@
-// Deterministic replay (15.1, 15.2, D-28): the sensor sample under event time gives byte-identical JSONL output and
+// Deterministic replay (docs/semantics.md#windows, docs/semantics.md#the-store, docs/semantics.md#one-timestamp-per-window): the sensor sample under event time gives byte-identical JSONL output and
 // the same alerts on every run, and a second run into the same SQLite file leaves the same rows (no duplicates).
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,7 +1,7 @@
-// Exact integer arithmetic (D-39), Python division/modulo semantics (5.6), and the input converters of Section 4 / D-11.
+// Exact integer arithmetic (docs/semantics.md#exact-integers), Python division/modulo semantics (docs/semantics.md#language), and the input converters (docs/semantics.md#row-parsing, docs/semantics.md#boolean-cells).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RowError } from '../../../engine/errors.js';
+import { RowError } from '../../../engine/core/errors.js';
 import {
   doubleToInt,
   ffloordiv,

@@ -1,4 +1,4 @@
-// Section 8: Python value rendering (repr/str of floats, ints, booleans, None, strings, tuples).
+// docs/semantics.md#python-rendering: Python value rendering (repr/str of floats, ints, booleans, None, strings, tuples).
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { pyFloat, pyRepr, pyReprAny, pyStr, pyStrRepr, pyTuple } from '../../../engine/values/python.js';

@@ -1,0 +1,110 @@
+/**
+ * What the built-in analyses share (docs/semantics.md#built-in-analyses): the deviation band
+ * around a base value, the alert when the current value leaves it, and the check of the
+ * `deviation` option against the aggregated columns.
+ */
+import type { Value } from '../../core/types.js';
+import type { AlertSender, HistoryAccessor, HistoryPoint, UserAnalysis } from '../../extensions/types.js';
+import { int, num, obj, record } from '../../options/spec.js';
+import { toDouble } from '../../values/numeric.js';
+import type { AnalysisCheckContext, AnalysisDescriptor } from '../descriptor.js';
+
+/** History that can also be asked for the point an arbitrary time before the window end (the legacy time_delta form). */
+export interface TimedHistoryAccessor extends HistoryAccessor {
+  at(offsetMs: number): Promise<HistoryPoint>;
+}
+
+/** A history or current value as a double; missing, null, strings and lists mean "no value". */
+export function numeric(v: Value | Value[] | undefined): number | undefined {
+  if (v === null || v === undefined || typeof v === 'string' || Array.isArray(v)) return undefined;
+  return toDouble(v as number | bigint | boolean);
+}
+
+/** [base − pct %, base + pct %], ordered even for a negative base (docs/semantics.md#deviation-bounds) */
+export function bounds(base: number, pct: number): [number, number] {
+  const a = base * (1 - pct / 100);
+  const b = base * (1 + pct / 100);
+  return a <= b ? [a, b] : [b, a];
+}
+
+/** Alerts when the current value of `field` is outside the band around `base`. */
+export async function checkDeviation(name: string, history: HistoryAccessor, alerts: AlertSender, field: string, base: number, pct: number): Promise<void> {
+  const current = history.current();
+  const v = current[field];
+  const x = numeric(v);
+  if (x === undefined) return;
+  const [lower, upper] = bounds(base, pct);
+  if (x < lower || x > upper) {
+    await alerts.send({ module: name, timestamp: 0, param: { key: current.key, field, lower_bound: lower, upper_bound: upper, value: v as Value } });
+  }
+}
+
+/** `deviation: {"<aggregated column>": <percent>, …}` of SimpleAnalysis and AverageAnalysis */
+export function deviationSpec(module: string) {
+  const needs = `${module} needs options.deviation: an object {"<aggregated column>": <percent>, …}`;
+  return record(num({ min: 0 }).messages({ invalid: (v, at) => `deviation for '${at.key}' must be a non-negative percentage, got ${JSON.stringify(v)}` }), {
+    minProperties: 1,
+  })
+    .required()
+    .describe('Aggregated column → allowed deviation in percent.')
+    .messages({ missing: () => needs, invalid: () => needs });
+}
+
+/** A `{module} needs options.{key}: an integer ≥ 1` count (batch_number, num_average). */
+export function countMessage(module: string, key: string) {
+  return (v: unknown) => `${module} needs options.${key}: an integer ≥ 1, got ${JSON.stringify(v)}`;
+}
+
+/** Deviation columns that are not aggregated columns: UnsupportedAnalysisFormat at each. */
+export function checkDeviationColumns(deviation: unknown, ctx: AnalysisCheckContext): void {
+  if (typeof deviation !== 'object' || deviation === null || Array.isArray(deviation)) return;
+  for (const col of Object.keys(deviation)) {
+    if (ctx.columns.has(col)) continue;
+    ctx.sink.report(
+      `${ctx.optionsPath}.deviation.${col}`,
+      'UnsupportedAnalysisFormat',
+      `An error in the analysis rule. The field {'${col}'} is not contained in set of fields after aggregation operation${ctx.keys.has(col) ? ' (it is a key field)' : ''} (aggregated: ${[...ctx.columns].join(', ')})`,
+    );
+  }
+}
+
+/** What the deviation analyses share: the columns they check with their percentages, and the rule's name. */
+export abstract class DeviationAnalysis implements UserAnalysis {
+  protected readonly deviation: [string, number][];
+  constructor(
+    options: unknown,
+    readonly name: string,
+  ) {
+    this.deviation = Object.entries((options as { deviation: Record<string, number> }).deviation);
+  }
+  abstract analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void>;
+}
+
+/** The descriptor of a deviation analysis: `deviation` plus one window count (`batch_number`, `num_average`). */
+export function deviationDescriptor<N extends string, O>(
+  name: N,
+  doc: string,
+  count: { key: string; doc: string },
+  create: (options: unknown, name: string) => UserAnalysis,
+): AnalysisDescriptor<N, O> {
+  const message = countMessage(name, count.key);
+  const options = obj({
+    deviation: deviationSpec(name),
+    [count.key]: int({ min: 1 })
+      .required()
+      .describe(count.doc)
+      .messages({ missing: () => message(undefined), invalid: message }),
+  });
+  return {
+    kind: 'analysis',
+    name,
+    doc,
+    options: options as never,
+    check(raw, ctx) {
+      options.parseAt(raw, { path: ctx.optionsPath, parent: '', key: '' }, { sink: ctx.sink, resolve: (p) => p, exists: () => true });
+      checkDeviationColumns((raw as { deviation?: unknown } | undefined)?.deviation, ctx);
+    },
+    create,
+    lookbackWindows: (o) => Number((o as Record<string, unknown>)[count.key]) || 1,
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * The legacy analysis form (docs/semantics.md#legacy-time-delta): `time_delta` seconds plus
+ * `rule: {column: percent}` compares with the point time_delta before the window end and reports
+ * as module "Analysis".
+ */
+import type { AlertSender, HistoryAccessor } from '../../extensions/types.js';
+import { anything } from '../../options/spec.js';
+import type { AnalysisDescriptor } from '../descriptor.js';
+import { DeviationAnalysis, checkDeviation, numeric, type TimedHistoryAccessor } from './deviation.js';
+
+interface TimeDeltaOptions {
+  deviation: Record<string, number>;
+  time_delta: number;
+}
+
+export class TimeDeltaAnalysis extends DeviationAnalysis {
+  private readonly offsetMs: number;
+  constructor(options: unknown, name: string) {
+    super(options, name);
+    this.offsetMs = Math.round((options as TimeDeltaOptions).time_delta * 1000);
+  }
+  async analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> {
+    const h = await (history as TimedHistoryAccessor).at(this.offsetMs);
+    for (const [field, pct] of this.deviation) {
+      const base = numeric(h[field]);
+      if (base === undefined) continue;
+      await checkDeviation('Analysis', history, alerts, field, base, pct);
+    }
+  }
+}
+
+export const timeDeltaAnalysis: AnalysisDescriptor<'Analysis', TimeDeltaOptions> = {
+  kind: 'analysis',
+  name: 'Analysis',
+  doc: 'The legacy form: compares with the point time_delta seconds before the window end.',
+  // built by the analysis section from `time_delta` and `rule`, never written as options
+  options: anything() as never,
+  check(raw, ctx) {
+    const dev = (raw as TimeDeltaOptions).deviation;
+    const bad = Object.keys(dev).filter((c) => !ctx.columns.has(c));
+    if (bad.length > 0) {
+      ctx.sink.report(
+        'analysis.rule',
+        'UnsupportedAnalysisFormat',
+        `An error in the analysis rule. The field {${bad.map((b) => `'${b}'`).join(', ')}} is not contained in set of fields after aggregation operation`,
+      );
+    }
+  },
+  create: (o, name) => new TimeDeltaAnalysis(o, name),
+  lookbackWindows: () => 1,
+};

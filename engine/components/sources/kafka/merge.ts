@@ -1,0 +1,237 @@
+/**
+ * The messages fetched and not yet handed to the runner, per partition, and the choice of what
+ * goes next. Without event time the partitions take turns. With event time (docs/semantics.md#
+ * partition-merge) the partitions are merged in event-time order: a partition with nothing queued
+ * holds the others back, at most `holdMs`, so a watermark taken over several partitions does not
+ * run ahead of a lagging one. Pure: no consumer here, time from the injected clock.
+ */
+import type { KafkaMessage } from 'kafkajs';
+import type { Clock } from '../../../core/clock.js';
+
+interface Chunk {
+  msgs: KafkaMessage[];
+  /** the fetch round that brought it, and when */
+  round: number;
+  at: number;
+  /** event time (ms) per message, merge mode only */
+  times?: Float64Array;
+  i: number;
+}
+
+interface Partition {
+  chunks: Chunk[];
+  queued: number;
+  /** next offset expected from the consumer: smaller ones were queued already (a re-fetch after a re-join) */
+  fetched?: bigint;
+  /** next offset after the last message handed to the runner */
+  delivered?: bigint;
+  /** the last batch reached the partition's high watermark */
+  caughtUp: boolean;
+  seen: boolean;
+  assignedAt: number;
+  emptySince: number;
+  /** event time of the last message handed on (merge mode) */
+  frontier: number;
+}
+
+/** Messages [start, end) of one partition's fetched run `msgs`, to hand on as one batch. */
+export interface Take {
+  partition: number;
+  msgs: KafkaMessage[];
+  start: number;
+  end: number;
+}
+
+export interface MergeOptions {
+  /** largest batch handed on */
+  maxBatch: number;
+  /** event time: how long to wait for a lagging partition before going on without it */
+  holdMs: number;
+  /** event time (ms) of a message value; absent: partitions take turns */
+  eventTime?: (b: Uint8Array, s: number, e: number) => number;
+}
+
+export class PartitionQueues {
+  private readonly parts = new Map<number, Partition>();
+  private assigned = new Set<number>();
+  private rr = 0;
+  /** fetch requests started: once round k + 2 starts, every batch of response k + 1 is queued */
+  private rounds = 0;
+  /** messages fetched and not yet handed on */
+  total = 0;
+  /** messages skipped because they were queued before (a re-fetch after a re-join or restart) */
+  skippedDuplicates = 0;
+
+  constructor(
+    private readonly clock: Clock,
+    private readonly opts: MergeOptions,
+  ) {}
+
+  /** the consumer started a fetch request */
+  fetchStarted(): void {
+    this.rounds++;
+  }
+
+  /** partitions assigned to this process, in order */
+  assignment(): number[] {
+    return [...this.assigned].sort((a, b) => a - b);
+  }
+
+  isAssigned(p: number): boolean {
+    return this.assigned.has(p);
+  }
+
+  queuedIn(p: number): number {
+    return this.parts.get(p)?.queued ?? 0;
+  }
+
+  private part(p: number): Partition {
+    let st = this.parts.get(p);
+    if (!st) {
+      const now = this.clock.now();
+      st = { chunks: [], queued: 0, caughtUp: false, seen: false, assignedAt: now, emptySince: now, frontier: -Infinity };
+      this.parts.set(p, st);
+    }
+    return st;
+  }
+
+  /** A (re-)join gave this process `partitions`; what is queued of a revoked one belongs to its new owner. Returns the revoked ones. */
+  assign(partitions: number[]): number[] {
+    const next = new Set(partitions);
+    const revoked: number[] = [];
+    for (const p of this.assigned) {
+      if (next.has(p)) continue;
+      revoked.push(p);
+      const st = this.parts.get(p);
+      if (st) {
+        this.total -= st.queued;
+        st.chunks = [];
+        st.queued = 0;
+        st.fetched = st.delivered;
+        st.caughtUp = false;
+        st.seen = false;
+      }
+    }
+    const now = this.clock.now();
+    for (const p of next) {
+      const st = this.part(p);
+      if (!this.assigned.has(p)) {
+        st.assignedAt = now;
+        st.emptySince = now;
+      }
+    }
+    this.assigned = next;
+    return revoked;
+  }
+
+  /** A fetched batch of partition `p`: queued, except offsets queued before and tombstones (no row). */
+  enqueue(p: number, all: KafkaMessage[], lastOffset: string, highWatermark: string): void {
+    const st = this.part(p);
+    // offsets grow within a batch: only a batch starting before `fetched` (a re-fetch) needs a look per message
+    let first = 0;
+    const from = st.fetched;
+    if (from !== undefined && all.length > 0 && BigInt(all[0]!.offset) < from) {
+      while (first < all.length && BigInt(all[first]!.offset) < from) first++;
+      this.skippedDuplicates += first;
+    }
+    let msgs = first === 0 ? all : all.slice(first);
+    if (msgs.some((m) => m.value === null)) msgs = msgs.filter((m) => m.value !== null);
+    if (msgs.length > 0) {
+      st.chunks.push({ msgs, i: 0, round: this.rounds, at: this.clock.now() });
+      st.queued += msgs.length;
+      this.total += msgs.length;
+    }
+    const last = BigInt(lastOffset);
+    if (st.fetched === undefined || last + 1n > st.fetched) st.fetched = last + 1n;
+    st.caughtUp = BigInt(highWatermark) <= st.fetched;
+    st.seen = true;
+  }
+
+  /** the next messages to hand on, or undefined when nothing may go yet */
+  take(): Take | undefined {
+    if (this.total === 0) return undefined;
+    return this.opts.eventTime && this.assigned.size > 1 ? this.takeMerged() : this.takeRoundRobin();
+  }
+
+  private takeRoundRobin(): Take | undefined {
+    const ids = [...this.assigned].filter((p) => (this.parts.get(p)?.queued ?? 0) > 0).sort((a, b) => a - b);
+    if (ids.length === 0) return undefined;
+    const p = ids[this.rr++ % ids.length]!;
+    return this.emit(p, this.parts.get(p)!, Infinity);
+  }
+
+  private headTime(st: Partition): number {
+    const c = st.chunks[0]!;
+    if (!c.times) {
+      // computed when first needed: a single partition never needs them
+      const times = new Float64Array(c.msgs.length);
+      for (let i = 0; i < c.msgs.length; i++) {
+        const v = c.msgs[i]!.value!;
+        times[i] = this.opts.eventTime!(v, 0, v.length);
+      }
+      c.times = times;
+    }
+    return c.times[c.i]!;
+  }
+
+  /**
+   * The partition with the oldest head, up to the oldest time another partition may still deliver.
+   * A partition with nothing queued holds the others back (at most holdMs): until the fetch after
+   * the one that brought the head has been queued (a burst of new rows reaches the partitions one
+   * batch after the other), and longer while it is known to lag or has not had its first batch yet.
+   */
+  private takeMerged(): Take | undefined {
+    const now = this.clock.now();
+    const holdMs = this.opts.holdMs;
+    let best = -1;
+    let bestT = Infinity;
+    for (const p of this.assigned) {
+      const st = this.parts.get(p);
+      if (!st || st.queued === 0) continue;
+      const t = this.headTime(st);
+      if (best < 0 || t < bestT) {
+        best = p;
+        bestT = t;
+      }
+    }
+    if (best < 0) return undefined;
+    const head = this.parts.get(best)!.chunks[0]!;
+    const settled = this.rounds >= head.round + 2 || now - head.at > holdMs;
+    let limit = Infinity;
+    for (const p of this.assigned) {
+      if (p === best) continue;
+      const st = this.parts.get(p)!;
+      let t: number;
+      if (st.queued > 0) t = this.headTime(st);
+      else if (!settled) t = st.frontier;
+      else if (!st.seen) t = now - st.assignedAt > holdMs ? Infinity : st.frontier;
+      else if (!st.caughtUp) t = now - st.emptySince > holdMs ? Infinity : st.frontier;
+      else t = Infinity;
+      if (t < limit) limit = t;
+    }
+    if (bestT > limit) return undefined; // wait for the other partition (bounded by holdMs)
+    return this.emit(best, this.parts.get(best)!, limit);
+  }
+
+  /** Messages of one partition (one chunk at most), with times ≤ limit in merge mode. */
+  private emit(p: number, st: Partition, limit: number): Take {
+    const c = st.chunks[0]!;
+    const start = c.i;
+    let end = Math.min(c.msgs.length, start + this.opts.maxBatch);
+    if (c.times && limit !== Infinity) {
+      let k = start + 1;
+      while (k < end && c.times[k]! <= limit) k++;
+      end = k;
+    }
+    c.i = end;
+    if (c.times) st.frontier = Math.max(st.frontier, c.times[end - 1]!);
+    if (c.i >= c.msgs.length) st.chunks.shift();
+    const n = end - start;
+    st.queued -= n;
+    this.total -= n;
+    if (st.queued === 0) st.emptySince = this.clock.now();
+    const lastOff = BigInt(c.msgs[end - 1]!.offset) + 1n;
+    if (st.delivered === undefined || lastOff > st.delivered) st.delivered = lastOff;
+    return { partition: p, msgs: c.msgs, start, end };
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The ports every component implements: a source hands the runner batches of lines, an output
+ * (sink) writes closed windows, an alert sink delivers alerts, a history store answers analysis
+ * lookups. Pull-based and awaited, so a slow output pauses the input (back-pressure) instead of
+ * buffering. Descriptors (descriptor.ts) say how each one is configured and created.
+ */
+import type { Clock } from '../core/clock.js';
+import type { ConnectionStatus } from '../core/connection.js';
+import type { FieldType, SourcePosition, Value } from '../core/types.js';
+import type { ClosedWindow, RowShape } from '../core/window.js';
+import type { SqliteStores } from '../connectors/sqlite-store.js';
+
+// ---- sources -----------------------------------------------------------------------
+
+/**
+ * A batch of input lines, either as strings (`lines`) or as byte ranges of one
+ * buffer (`buf`, `starts`, `ends`: the CSV replay path never builds a string
+ * per line). The batch is only valid until the next `next()` call.
+ */
+export interface LineBatch {
+  count: number;
+  lines?: string[];
+  buf?: Uint8Array;
+  starts?: Int32Array;
+  ends?: Int32Array;
+  /** the text of line i (dead letters, string parsing) */
+  text(i: number): string;
+  /** where line i came from (dead letters, error messages) */
+  position(i: number): SourcePosition;
+  /** committable sources: the partition of every line of the batch, and each line's offset */
+  partition?: number;
+  offsets?: string[];
+}
+
+export function stringBatch(lines: string[], position: (i: number) => SourcePosition, extra: Partial<LineBatch> = {}): LineBatch {
+  return { count: lines.length, lines, text: (i) => lines[i]!, position, ...extra };
+}
+
+export interface Source {
+  readonly description: string;
+  /** true when the source needs `commit` after outputs confirmed (Kafka) */
+  readonly committable: boolean;
+  open(): Promise<void>;
+  /** next batch, or null at the end of a finite input; live sources wait for data (and return empty batches to let time advance) */
+  next(): Promise<LineBatch | null>;
+  /** fraction read, when the total is known */
+  progress(): number | null;
+  /**
+   * commit positions that every output has confirmed: partition → next offset to read; under
+   * event time with the watermark of that moment, which a restarted run resumes from
+   */
+  commit?(safe: Map<number, string>, meta?: { watermarkMs?: number }): Promise<void>;
+  /** after open(): the event-time watermark stored with the last commit, if any */
+  resumeWatermarkMs?(): number | undefined;
+  /** stop fetching without losing position (workbench pause, back-pressure) */
+  pause?(): void;
+  resume?(): void;
+  close(): Promise<void>;
+  status?(): ConnectionStatus;
+}
+
+// ---- outputs -----------------------------------------------------------------------
+
+export interface Sink {
+  readonly description: string;
+  open(): Promise<void>;
+  /** Resolves once the window is durably written (offsets are committed only after every sink confirmed). */
+  write(window: ClosedWindow): Promise<void>;
+  close(): Promise<void>;
+  status?(): ConnectionStatus;
+}
+
+export interface SinkContext {
+  shape: RowShape;
+  /** the operation: reduce has no key */
+  keyed: boolean;
+  /** where text outputs go (process.stdout by default) */
+  stdout: NodeJS.WritableStream;
+  /** shared SQLite handles of this pipeline */
+  stores: SqliteStores;
+  warn(message: string): void;
+  /** true once the run is being stopped: a sink retrying a dead server gives up instead of holding up the stop */
+  stopping?(): boolean;
+  /** time of the run (retry waits, timestamps); the system clock when absent */
+  clock?: Clock;
+}
+
+// ---- alerts ------------------------------------------------------------------------
+
+export interface Alert {
+  module: string;
+  /** window end, epoch ms (docs/semantics.md#one-timestamp-per-window) */
+  timeMs: number;
+  key: Value[] | null;
+  keyFields: string[];
+  keyTypes: FieldType[];
+  field: string;
+  value: Value;
+  valueType: FieldType | undefined;
+  lowerBound: number;
+  upperBound: number;
+}
+
+export interface AlertSink {
+  readonly description: string;
+  open(): Promise<void>;
+  send(alert: Alert): Promise<void>;
+  close(): Promise<void>;
+  status?(): ConnectionStatus;
+}
+
+// ---- history -----------------------------------------------------------------------
+
+export interface HistoryQuery {
+  keyFields: string[];
+  key: Value[] | null;
+  targetMs: number;
+  toleranceMs: number;
+}
+
+export interface HistorySource {
+  readonly description: string;
+  open(): Promise<void>;
+  /** the stored point closest to targetMs within ± toleranceMs for this key, or undefined */
+  lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined>;
+  close(): Promise<void>;
+}

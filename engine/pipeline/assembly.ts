@@ -1,0 +1,122 @@
+/**
+ * Assembly of a run from its plan: the outputs, the dead-letter store, the analysis with its
+ * history and alert sinks, and the source, each created through its descriptor
+ * (components/registry.ts). What it opens it records in `into` at once, so a failure halfway
+ * leaves the runner able to close what was opened.
+ */
+import type { Clock } from '../core/clock.js';
+import { selectStore, type StoreRef } from '../core/store.js';
+import type { SqliteStores } from '../connectors/sqlite-store.js';
+import { alertSinkDescriptor, analysisDescriptor as analysisOf, historyDescriptor, outputDescriptor, sourceDescriptor } from '../components/registry.js';
+import type { Alert, AlertSink, HistorySource, Sink, SinkContext, Source } from '../components/types.js';
+import type { AnalysisConfig, OutputConfig, PipelineConfig } from '../config/model.js';
+import { Analyzer } from '../analysis/analyzer.js';
+import { RecentWindowsHistory } from '../analysis/history-recent.js';
+import { rowShape } from '../components/outputs/format.js';
+import { JsonlDeadLetters, SqliteDeadLetters, type DeadLetterStore } from './dead-letters.js';
+import type { PipelinePlan } from './plan.js';
+
+export interface AssemblyEnv {
+  stores: SqliteStores;
+  clock: Clock;
+  stdout: NodeJS.WritableStream;
+  warn(message: string): void;
+  /** true once the run is being stopped */
+  stopping(): boolean;
+  runId: string;
+  /** JSONL dead-letter file when the config has no store */
+  deadLetterPath?: string;
+  /** also keep alerts in the store's `alerts` table when no sqlite alert sink is configured (the workbench) */
+  recordAlertsInStore?: boolean;
+  onAlert(a: Alert): void;
+  /** window length, ms */
+  batchMs: number;
+}
+
+export interface Assembly {
+  sinks: Sink[];
+  deadLetters?: DeadLetterStore;
+  analyzer?: Analyzer;
+  /** recent windows of the output analysis reads history from */
+  recent?: RecentWindowsHistory;
+}
+
+/** The store of a config (docs/architecture.md#the-store): the main sqlite output, else the first one. */
+export function storeOf(config: Pick<PipelineConfig, 'outputs'>): StoreRef | undefined {
+  return selectStore(config.outputs, (o) => outputDescriptor(o.method)?.store?.(o));
+}
+
+/** Opens every output, the dead-letter store and the analysis, in config order. */
+export async function openOutputs(plan: PipelinePlan, env: AssemblyEnv, into: Assembly): Promise<void> {
+  const cfg = plan.config;
+  const ctx: SinkContext = {
+    shape: rowShape(plan.aggregation),
+    keyed: plan.aggregation.operation === 'reduceByKey',
+    stdout: env.stdout,
+    stores: env.stores,
+    warn: env.warn,
+    stopping: env.stopping,
+    clock: env.clock,
+  };
+  for (const out of cfg.outputs) {
+    const sink = await outputDescriptor(out.method)!.create(out, ctx);
+    await sink.open();
+    into.sinks.push(sink);
+  }
+  const store = storeOf(cfg);
+  if (env.deadLetterPath) into.deadLetters = new JsonlDeadLetters(env.deadLetterPath);
+  else if (store) into.deadLetters = new SqliteDeadLetters(env.stores.acquire(store.path), store.path, env.runId, () => env.clock.now());
+  if (cfg.analysis) await openAnalysis(plan, cfg.analysis, store, env, into);
+}
+
+async function openAnalysis(plan: PipelinePlan, analysis: AnalysisConfig, store: StoreRef | undefined, env: AssemblyEnv, into: Assembly): Promise<void> {
+  const componentEnv = { stores: env.stores, clock: env.clock, warn: env.warn, stdout: env.stdout };
+  const historyD = historyDescriptor(analysis.history.method)!;
+  let history: HistorySource = await historyD.create(analysis.history, componentEnv);
+  // history read from an output this run writes: the recent windows are answered from memory
+  if (plan.config.outputs.some((o) => historyD.readsOutput(analysis.history, o as OutputConfig & Record<string, unknown>))) {
+    into.recent = new RecentWindowsHistory(
+      history,
+      plan.aggregation.keys.map((k) => k.name),
+      plan.aggregation.values.map((v) => v.name),
+      maxLookbackWindows(analysis) * env.batchMs,
+      env.batchMs,
+    );
+    history = into.recent;
+  }
+  const alertSinks: AlertSink[] = [];
+  for (const a of analysis.alerts) alertSinks.push(await alertSinkDescriptor(a.method)!.create(a, componentEnv));
+  if (env.recordAlertsInStore && store && !analysis.alerts.some((a) => a.method === 'sqlite')) {
+    alertSinks.push(await alertSinkDescriptor('sqlite')!.create({ path: store.path, table: 'alerts' }, componentEnv));
+  }
+  into.analyzer = new Analyzer(plan.aggregation, plan.extensions.analysisFiles, analysis, history, alertSinks, { warn: env.warn, onAlert: env.onAlert });
+  await into.analyzer.open();
+}
+
+/** How many windows back the configured analyses look (user modules: a generous default). */
+function maxLookbackWindows(a: AnalysisConfig): number {
+  let n = 1;
+  for (const r of a.rules) {
+    if (r.builtin) {
+      const d = analysisOf(r.module);
+      if (d) n = Math.max(n, d.lookbackWindows(r.options));
+    } else n = Math.max(n, 32);
+  }
+  return n;
+}
+
+/** The configured source (live ones poll every `pollMs` so processing-time windows close on time). */
+export async function createSource(plan: PipelinePlan, env: { clock: Clock; warn(m: string): void; pollMs?: number }): Promise<Source> {
+  const input = plan.config.input;
+  return sourceDescriptor(input.source.type)!.create(input.source, {
+    input: { fields: input.fields, sep: input.sep, timeField: input.timeField, timeUnit: input.timeUnit },
+    clock: env.clock,
+    warn: env.warn,
+    pollMs: env.pollMs ?? 200,
+  });
+}
+
+/** True when the plan's input is live (a topic, not a file): processing time unless time_field is set, never paced. */
+export function isLive(config: Pick<PipelineConfig, 'input'>): boolean {
+  return sourceDescriptor(config.input.source.type)?.live === true;
+}

@@ -1,0 +1,1 @@
+"""ts-engine pipeline exported as an Apache Flink job (see README.md)."""

@@ -1,0 +1,122 @@
+// Alert sinks (docs/semantics.md#kafka-alerts, docs/semantics.md#cli, docs/semantics.md#alert-time-zone): the reference stdout line in UTC, JSON lines, and the SQLite alerts table.
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../../../engine/components/types.js';
+import { formatAlertTime, jsonAlertLine, referenceAlertLine } from '../../../../engine/components/alerts/stdout.js';
+import { SqliteAlertSink } from '../../../../engine/components/alerts/sqlite.js';
+import { SqliteStores } from '../../../../engine/connectors/sqlite-store.js';
+import { useTmpDir } from '../../helpers.js';
+
+const tmp = useTmpDir();
+
+const keyed: Alert = {
+  module: 'Simple1',
+  timeMs: Date.UTC(2018, 3, 15, 12, 0, 0, 999),
+  key: [1, 't1'],
+  keyFields: ['sid', 'stype'],
+  keyTypes: ['LongType', 'StringType'],
+  field: 'rsum',
+  value: 1300,
+  valueType: 'DoubleType',
+  lowerBound: 900,
+  upperBound: 1100,
+};
+
+describe('stdout alert line (10.6)', () => {
+  it('keyed record', () => {
+    expect(referenceAlertLine(keyed, 'utc')).toBe(
+      "Simple1: Time: 2018-04-15 12:00:00. Parameter 'rsum' for key=(1, 't1') out of range [900.0,1100.0] and equal 1300.0",
+    );
+  });
+  it('unkeyed record (reduce), timestamp 0 in UTC', () => {
+    const a: Alert = {
+      ...keyed,
+      module: 'M',
+      timeMs: 0,
+      key: null,
+      keyFields: [],
+      keyTypes: [],
+      field: 'f',
+      value: 3,
+      valueType: 'LongType',
+      lowerBound: -1.5,
+      upperBound: 2,
+    };
+    // bounds are doubles in ts-engine (JS numbers cannot tell 2 from 2.0): the reference printed "[-1.5,2]" for an int bound
+    expect(referenceAlertLine(a, 'utc')).toBe("M: Time: 1970-01-01 00:00:00. Parameter 'f' out of range [-1.5,2.0] and equal 3");
+  });
+  it('numbers use Python str, keys Python tuple repr', () => {
+    const a: Alert = { ...keyed, key: ["it's", 2.5], keyTypes: ['StringType', 'DoubleType'], value: 1e16, lowerBound: 1.5e-5, upperBound: 1650.0000000000002 };
+    expect(referenceAlertLine(a, 'utc')).toBe(
+      `Simple1: Time: 2018-04-15 12:00:00. Parameter 'rsum' for key=("it's", 2.5) out of range [1.5e-05,1650.0000000000002] and equal 1e+16`,
+    );
+    const one: Alert = { ...keyed, key: ['8.8.8.8'], keyTypes: ['StringType'], value: 2n ** 64n, valueType: 'LongType' };
+    expect(referenceAlertLine(one, 'utc')).toContain("for key=('8.8.8.8',) out of range [900.0,1100.0] and equal 18446744073709551616");
+  });
+  it('time is truncated to whole seconds; UTC by default, local on request (D-46)', () => {
+    expect(formatAlertTime(Date.UTC(2018, 3, 15, 23, 59, 59, 999), 'utc')).toBe('2018-04-15 23:59:59');
+    const d = new Date(2018, 3, 15, 7, 8, 9, 500);
+    expect(formatAlertTime(d.getTime(), 'local')).toBe('2018-04-15 07:08:09');
+  });
+  it('jsonl: {module, time, key, field, value, lower_bound, upper_bound}', () => {
+    expect(JSON.parse(jsonAlertLine(keyed))).toEqual({
+      module: 'Simple1',
+      time: '2018-04-15T12:00:00.999Z',
+      key: [1, 't1'],
+      field: 'rsum',
+      value: 1300,
+      lower_bound: 900,
+      upper_bound: 1100,
+    });
+    expect(jsonAlertLine(keyed)).toBe(
+      '{"module": "Simple1", "time": "2018-04-15T12:00:00.999Z", "key": [1, "t1"], "field": "rsum", "value": 1300.0, "lower_bound": 900.0, "upper_bound": 1100.0}',
+    );
+    const big: Alert = { ...keyed, key: null, value: 2n ** 64n, valueType: 'LongType', upperBound: Infinity };
+    expect(jsonAlertLine(big)).toBe(
+      '{"module": "Simple1", "time": "2018-04-15T12:00:00.999Z", "key": null, "field": "rsum", "value": 18446744073709551616, "lower_bound": 900.0, "upper_bound": null}',
+    );
+  });
+});
+
+describe('SQLite alerts table', () => {
+  it('(window_end, module, key, field) is unique: a replay replaces, never duplicates', async () => {
+    const file = path.join(tmp(), 'alerts.db');
+    const stores = new SqliteStores();
+    let now = 1;
+    const sink = new SqliteAlertSink(stores, file, 'alerts', () => now++);
+    await sink.open();
+    await sink.send(keyed);
+    await sink.send({ ...keyed, field: 'other' });
+    await sink.send({ ...keyed, value: 1400 });
+    const rows = stores
+      .acquire(file)
+      .prepare('SELECT window_end, module, key, field, value, value_text, lower_bound, upper_bound, key_fields FROM alerts ORDER BY field')
+      .all();
+    expect(rows).toEqual([
+      {
+        window_end: keyed.timeMs,
+        module: 'Simple1',
+        key: '[1, "t1"]',
+        field: 'other',
+        value: 1300,
+        value_text: '1300.0',
+        lower_bound: 900,
+        upper_bound: 1100,
+        key_fields: '["sid","stype"]',
+      },
+      {
+        window_end: keyed.timeMs,
+        module: 'Simple1',
+        key: '[1, "t1"]',
+        field: 'rsum',
+        value: 1400,
+        value_text: '1400.0',
+        lower_bound: 900,
+        upper_bound: 1100,
+        key_fields: '["sid","stype"]',
+      },
+    ]);
+    await sink.close();
+    stores.closeAll();
+  });
+});

@@ -1,0 +1,89 @@
+// The Kafka input's partition merge without a broker, on a virtual clock: turns without event
+// time; with event time, the oldest head goes first, a partition with nothing queued holds the
+// others back until its next fetch arrives or holdMs passes; re-fetched offsets are not queued twice.
+import type { KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import { eventTimeReader } from '../../../../../engine/components/sources/kafka/framing.js';
+import { PartitionQueues, type Take } from '../../../../../engine/components/sources/kafka/merge.js';
+import { VirtualClock } from '../../../../../engine/core/clock.js';
+
+const msg = (offset: number, t: number): KafkaMessage =>
+  ({ key: null, value: Buffer.from(`${t},x`), offset: String(offset), timestamp: '0', attributes: 0, headers: {} }) as KafkaMessage;
+const run = (first: number, times: number[]) => times.map((t, i) => msg(first + i, t));
+const taken = (t: Take | undefined) => (t ? { p: t.partition, offsets: t.msgs.slice(t.start, t.end).map((m) => Number(m.offset)) } : undefined);
+const eventTime = eventTimeReader(0, ',', 's');
+
+describe('PartitionQueues', () => {
+  it('without event time the partitions take turns, in partition order, a chunk (at most maxBatch) at a time', () => {
+    const q = new PartitionQueues(new VirtualClock(), { maxBatch: 2, holdMs: 1000 });
+    q.assign([1, 0]);
+    q.enqueue(0, run(10, [1, 2, 3]), '12', '13');
+    q.enqueue(1, run(50, [9]), '50', '51');
+    expect([taken(q.take()), taken(q.take()), taken(q.take()), taken(q.take())]).toEqual([
+      { p: 0, offsets: [10, 11] },
+      { p: 1, offsets: [50] },
+      { p: 0, offsets: [12] },
+      undefined,
+    ]);
+    expect(q.total).toBe(0);
+  });
+
+  it('event time: the oldest head first, up to the head of the other partition; an emptied partition holds the rest until its next fetch is in', () => {
+    const q = new PartitionQueues(new VirtualClock(), { maxBatch: 100, holdMs: 1000, eventTime });
+    q.assign([0, 1]);
+    q.enqueue(0, run(0, [1, 2, 5, 6]), '3', '4');
+    q.enqueue(1, run(0, [3, 4, 7]), '2', '3');
+    const order: unknown[] = [];
+    for (let t = q.take(); t; t = q.take()) order.push(taken(t));
+    expect(order).toEqual([
+      { p: 0, offsets: [0, 1] },
+      { p: 1, offsets: [0, 1] },
+      { p: 0, offsets: [2, 3] },
+    ]);
+    // partition 0 may still bring rows older than 7 with the fetch after the one that brought 7
+    q.fetchStarted();
+    expect(q.take()).toBeUndefined();
+    q.fetchStarted();
+    expect(taken(q.take())).toEqual({ p: 1, offsets: [2] });
+  });
+
+  it('event time: a lagging partition with nothing queued holds the others back at most holdMs (virtual time)', async () => {
+    const clock = new VirtualClock(1_000_000);
+    const q = new PartitionQueues(clock, { maxBatch: 100, holdMs: 1000, eventTime });
+    q.assign([0, 1]);
+    q.enqueue(0, run(0, [1, 2]), '1', '10'); // partition 0 is behind its high watermark (10)
+    q.enqueue(1, run(0, [3]), '0', '1');
+    expect(taken(q.take())).toEqual({ p: 0, offsets: [0, 1] }); // 0 is empty from now on
+    q.fetchStarted();
+    q.fetchStarted(); // rounds passed: only the lag of partition 0 holds partition 1 now
+    expect(q.take()).toBeUndefined();
+    await clock.advance(1000);
+    expect(q.take()).toBeUndefined();
+    await clock.advance(1);
+    expect(taken(q.take())).toEqual({ p: 1, offsets: [0] });
+  });
+
+  it('a re-fetch after a re-join skips what was queued before; a revoked partition loses its queue and starts again from what was handed on', () => {
+    const q = new PartitionQueues(new VirtualClock(), { maxBatch: 100, holdMs: 1000 });
+    q.assign([0]);
+    q.enqueue(0, run(0, [1, 2, 3]), '2', '3');
+    expect(taken(q.take())).toEqual({ p: 0, offsets: [0, 1, 2] });
+    q.enqueue(0, run(1, [2, 3, 4, 5]), '4', '5'); // the consumer restarted from a committed offset
+    expect(q.skippedDuplicates).toBe(2);
+    expect(taken(q.take())).toEqual({ p: 0, offsets: [3, 4] });
+    q.enqueue(0, run(5, [6, 7]), '6', '7');
+    expect(q.assign([1])).toEqual([0]);
+    expect(q.total).toBe(0);
+    expect(q.take()).toBeUndefined();
+    q.assign([0, 1]);
+    q.enqueue(0, run(5, [6, 7]), '6', '7'); // given back: from offset 5 again, which was never handed on
+    expect(taken(q.take())).toEqual({ p: 0, offsets: [5, 6] });
+  });
+
+  it('tombstones (null values) carry no row', () => {
+    const q = new PartitionQueues(new VirtualClock(), { maxBatch: 100, holdMs: 1000 });
+    q.assign([0]);
+    q.enqueue(0, [msg(0, 1), { ...msg(1, 1), value: null }, msg(2, 1)], '2', '3');
+    expect(taken(q.take())).toEqual({ p: 0, offsets: [0, 2] });
+  });
+});
