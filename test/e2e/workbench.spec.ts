@@ -33,12 +33,12 @@ async function hoverWord(page: Page, lineText: string, word: string, into: numbe
     (el, [w, k]) => {
       // the rectangle of the very character, measured by a DOM range: right whatever font the machine falls back to
       const at = (el.textContent ?? '').indexOf(w as string) + (k as number);
-      const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+      const walker = el.ownerDocument.createTreeWalker(el, 4 /* NodeFilter.SHOW_TEXT */);
       let seen = 0;
       for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         const length = node.textContent?.length ?? 0;
         if (at < seen + length) {
-          const range = document.createRange();
+          const range = el.ownerDocument.createRange();
           range.setStart(node, at - seen);
           range.setEnd(node, at - seen + 1);
           const r = range.getBoundingClientRect();
