@@ -1,17 +1,15 @@
 /** `ts-engine run`: validate everything, then run; progress and the summary go to stderr. */
 import { checkConfig } from '../pipeline/plan.js';
-import { Runner, RunFailure, type RunnerOptions, type RunStats } from '../pipeline/runner.js';
+import { Runner, type RunnerOptions, type RunStats } from '../pipeline/runner.js';
 import { parseArgs, UsageError } from './args.js';
-import { SandboxError } from '../sandbox/client.js';
-import { displayPath, printDiagnostics, progressLine, summary } from './report.js';
+import { displayPath, isDebug, printDiagnostics, progressLine, summary } from './report.js';
 
 const MAX_ROW_ERROR_LINES = 10;
 /** After Ctrl-C or SIGTERM the run flushes and stops; if that takes longer than this, it is aborted. */
 const STOP_DEADLINE_MS = 10_000;
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgs(argv, ['dead-letter', 'speed', 'workers'], ['progress', 'no-progress', 'quiet', 'debug']);
-  const debug = options.has('debug');
+  const { positionals, options } = parseArgs(argv, ['dead-letter', 'speed', 'workers'], ['progress', 'no-progress', 'quiet']);
   if (positionals.length !== 1) throw new UsageError('Invalid amount of arguments: run takes exactly one config file');
   const speedOpt = options.get('speed');
   const speed = speedOpt === undefined ? undefined : Number(speedOpt);
@@ -76,7 +74,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       run = () => r.run();
     }
   } catch (e) {
-    err.write(`error: ${debug ? (e as Error).stack : (e as Error).message}\n`);
+    err.write(`error: ${isDebug() ? (e as Error).stack : (e as Error).message}\n`);
     return 1;
   }
 
@@ -107,11 +105,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch (e) {
     clearProgress();
     err.write(summary(runner.stats()));
-    // the summary's last line holds the message; the class of a start-up error (KafkaConnectError…) is worth a line
-    // of its own, its stack only with --debug
-    const error = e as Error;
-    if (debug && !(e instanceof RunFailure)) err.write(`${error.stack}\n`);
-    else if (!(e instanceof RunFailure) && !(e instanceof SandboxError)) err.write(`${error.name}: ${String(error.message).split('\n')[0]}\n`);
+    // the summary's last line says what failed; the stack only on request
+    if (isDebug() && e instanceof Error && e.stack) err.write(`${e.stack}\n`);
     return 1;
   } finally {
     clearTimeout(stopTimer);

@@ -175,6 +175,14 @@ export function compileTransformations(
     ctx.notes = [];
     try {
       const entry = parseEntry(text);
+      if (entry.name === '__proto__') {
+        // outputs, stores and client libraries keep columns in plain objects, where this name sets the prototype
+        throw new EngineError(
+          'IncorrectExpression',
+          `Incorrect expression: output column name '__proto__' is reserved (JavaScript objects use it for their prototype); name the column differently, e.g. "proto: ${entry.form === 'field' ? '__proto__' : '…'}"`,
+          entry.nameSpan,
+        );
+      }
       const typed = compileExpr(entry.body, ctx);
       for (const error of ctx.notes) warnings.push({ index, error });
       entries.push(entry);

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic, EngineError } from '../core/errors.js';
+import { readBoundedText } from '../core/files.js';
 import { compileTransformations, type CompiledTransform, type ConfigLookup } from '../expr/compile.js';
 import { planAggregation, type AggregationPlan } from '../aggregate/rules.js';
 import { compileGroupOps, type GroupOps } from '../aggregate/groups.js';
@@ -62,9 +63,10 @@ export interface CheckOptions {
 }
 
 export const nodeIO: ConfigIO = {
+  // bounded, regular files only: a config naming /dev/zero or a FIFO must not hang or fill memory
   readFile(abs) {
     try {
-      return fs.readFileSync(abs, 'utf8');
+      return readBoundedText(abs);
     } catch (e) {
       return e as Error;
     }

@@ -6,6 +6,7 @@
  * its memory, and kills it when it must. Rows are processed here by the same
  * Processor the engine uses, so user functions are plain calls.
  */
+import { isUtf8 } from 'node:buffer';
 import path from 'node:path';
 import vm from 'node:vm';
 import { RowError } from '../core/errors.js';
@@ -330,6 +331,9 @@ async function fileSegment(req: Extract<Request, { op: 'segment' }>, rows: Extra
     for (const f of r.failures) {
       f.raw = batch.text(f.row);
       f.line = batch.position(f.row).line;
+      // bytes that are not UTF-8 are kept exactly (docs/bad-input.md)
+      const bytes = batch.bytes?.(f.row);
+      if (bytes && !isUtf8(bytes)) f.rawBase64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
     }
     return r;
   } finally {

@@ -102,7 +102,8 @@ export interface SegmentResult {
   /** rows done from the start of the segment (fewer than sent only after a stop) */
   processed: number;
   /** rows read from a file come with their text and line */
-  failures: { row: number; reason: string; message: string; raw?: string; line?: number }[];
+  /** rows the sandbox read from the file itself carry their text and line (and their bytes when not UTF-8) */
+  failures: { row: number; reason: string; message: string; raw?: string; rawBase64?: string; line?: number }[];
   windowStarts?: Float64Array;
   eventTimes?: Float64Array;
   closed: ClosedAfter[];

@@ -95,7 +95,7 @@ describe('check of a folder that is not trusted', () => {
       { name: 'sensor_id', type: 'LongType' },
       { name: 'r', type: 'DoubleType' },
     ]);
-    expect(untrusted.plan!.untrusted).toBe(true);
+    expect(untrusted.plan!.untrusted).toBe('rows');
     const { Runner, preview } = await import('../../../engine/index.js');
     expect(() => new Runner(untrusted.plan!)).toThrow('this config uses user code of a folder that is not trusted; trust the folder to run it');
     await expect(preview(untrusted.plan!)).rejects.toThrow('trust the folder to preview it');
