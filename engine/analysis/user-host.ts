@@ -1,5 +1,5 @@
 /**
- * The engine's side of user analysis modules (15.6, docs/sandbox.md): they run
+ * The engine's side of user analysis modules (docs/semantics.md#user-code, docs/sandbox.md): they run
  * in a sandbox process with a time limit per call and at start-up and a memory
  * limit. This side forwards calls, answers history requests from the record's
  * cached accessor and passes alerts on. A call that fails or runs out of time
