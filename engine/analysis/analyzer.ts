@@ -1,7 +1,7 @@
 /**
  * Runs the configured analyses after every window's outputs are confirmed
  * (docs/semantics.md#analysis): per aggregate row, per rule in order. Built-ins run here; user
- * modules run in a worker with a time limit. A failing module is reported
+ * modules run in a sandbox process with time and memory limits (docs/sandbox.md). A failing module is reported
  * loudly and the pipeline goes on.
  */
 import type { FieldType, Value } from '../core/types.js';
@@ -14,7 +14,8 @@ import { analysisDescriptor } from '../components/registry.js';
 import { RecordHistory } from './history.js';
 import type { HistorySource } from '../components/types.js';
 import { UserAnalysisHost } from './user-host.js';
-import type { WorkerModuleSpec } from './worker.js';
+import type { AnalysisModuleSpec } from '../sandbox/protocol.js';
+import type { SandboxPlan } from '../sandbox/plan.js';
 import { pyTuple } from '../values/python.js';
 
 export interface AnalyzerStats {
@@ -35,8 +36,8 @@ export class Analyzer {
 
   constructor(
     agg: AggregationPlan,
-    /** extension module that exports each analysis named by a rule */
-    analysisFiles: ReadonlyMap<string, string>,
+    /** the user modules of the plan, loaded in a sandbox (docs/sandbox.md) */
+    userCode: SandboxPlan | undefined,
     private readonly cfg: AnalysisConfig,
     private readonly history: HistorySource,
     private readonly sinks: AlertSink[],
@@ -46,21 +47,22 @@ export class Analyzer {
     this.keyTypes = agg.keys.map((k) => k.type);
     this.valueNames = agg.values.map((v) => v.name);
     this.valueTypes = new Map(agg.values.map((v) => [v.name, v.type]));
-    const userSpecs: WorkerModuleSpec[] = [];
+    const userSpecs: AnalysisModuleSpec[] = [];
     for (const rule of cfg.rules) {
       if (rule.builtin) this.builtins.set(rule.index, analysisDescriptor(rule.module)!.create(rule.options, rule.name));
       else {
-        const extFile = analysisFiles.get(rule.module);
-        userSpecs.push({
-          index: rule.index,
-          file: extFile ?? rule.module,
-          exportName: extFile ? rule.module : rule.exportName,
-          name: rule.name,
-          options: rule.options,
-        });
+        const at = userCode?.analyses.get(rule.index);
+        if (!at) throw new Error(`analysis ${rule.name} (${rule.module}) was not loaded`);
+        userSpecs.push({ ruleIndex: rule.index, module: at.module, from: at.from, exportName: at.exportName, name: rule.name, options: rule.options });
       }
     }
-    if (userSpecs.length > 0) this.host = new UserAnalysisHost(userSpecs, cfg.timeoutMs);
+    const code = userCode;
+    if (userSpecs.length > 0 && code) {
+      // the check's sandbox, unless the rows took it already
+      const adopted = code.sandbox;
+      code.sandbox = undefined;
+      this.host = new UserAnalysisHost(code.bundles, code.files, userSpecs, { ...code.limits, timeoutMs: code.analysisTimeoutMs }, adopted);
+    }
   }
 
   async open(): Promise<void> {

@@ -12,7 +12,8 @@ import { failureText, setDebug } from './report.js';
 
 export const USAGE = `Usage:
   ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--progress | --no-progress] [--debug]
-  ts-engine check <config.json> [--connect [--timeout <s>]] [--debug]   --connect: also reach every broker and database it names
+  ts-engine check <config.json> [--connect [--timeout <s>]] [--no-user-code] [--debug]
+      --connect: also reach every broker and database it names; --no-user-code: only parse user modules, never load them
   ts-engine eval [--structure <file>] [--row <line>] [--sep <c>] [--config <file>] [--] <expr>
   ts-engine produce <file.csv | -> --brokers <host:port,…> --topic <name> [--rate <rows/s>] [--key-field <index|name> [--structure <file>]] [--partitions <n>] [--sep <c>] [--header]
   ts-engine export <config.json> <out-dir> [--target reference|flink] [--allow-lossy]

@@ -32,6 +32,8 @@ export interface LineBatch {
   /** committable sources: the partition of every line of the batch, and each line's offset */
   partition?: number;
   offsets?: string[];
+  /** lines read from a file: the bytes [start, end) of `path`, the first of them on line `firstLine` */
+  fileRange?: { path: string; start: number; end: number; firstLine: number };
 }
 
 export function stringBatch(lines: string[], position: (i: number) => SourcePosition, extra: Partial<LineBatch> = {}): LineBatch {

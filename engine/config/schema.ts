@@ -11,6 +11,7 @@ import { PARSEABLE_TYPES } from '../core/types.js';
 import { ANALYSIS_SETTINGS } from './analysis-section.js';
 import { MAX_COLUMN_INDEX } from './data-structure.js';
 import { COMMON_INPUT_OPTIONS, windowLength } from './validate.js';
+import { sandboxSpec } from './sandbox-section.js';
 
 const str = (description: string) => ({ type: 'string', description });
 
@@ -173,6 +174,7 @@ function configSchema(): JsonSchema {
         description:
           'JS/TS modules exporting transformFunctions, aggregateFunctions and analyses; {"module", "python"} names a Python twin for the Flink export.',
       },
+      sandbox: sandboxSpec().jsonSchema(),
       analysis: {
         type: 'object',
         description: 'Anomaly detection against history, after every window.',

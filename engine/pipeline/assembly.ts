@@ -100,7 +100,7 @@ async function openAnalysis(plan: PipelinePlan, analysis: AnalysisConfig, store:
   if (env.recordAlertsInStore && store && !analysis.alerts.some((a) => a.method === 'sqlite')) {
     alertSinks.push(await alertSinkDescriptor('sqlite')!.create({ path: store.path, table: 'alerts' }, componentEnv));
   }
-  into.analyzer = new Analyzer(plan.aggregation, plan.extensions.analysisFiles, analysis, history, alertSinks, { warn: env.warn, onAlert: env.onAlert });
+  into.analyzer = new Analyzer(plan.aggregation, plan.userCode, analysis, history, alertSinks, { warn: env.warn, onAlert: env.onAlert });
   await into.analyzer.open();
 }
 

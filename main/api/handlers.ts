@@ -90,6 +90,8 @@ interface Checked {
   /** the validated config, when it has no errors (also when the plan needs user modules that were not loaded) */
   config?: PipelineConfig;
   configFile: string;
+  /** the functions the config's modules define (loaded, or parsed in restricted mode), also when it does not compile */
+  functions?: Parameters<typeof listFunctions>[0];
 }
 
 /** check() of a project folder (a real path) as plain data, plus the compiled plan for the caller's own use. */
@@ -99,7 +101,7 @@ async function checkProject(dir: string, overlay: Overlay | undefined, userModul
   const r = await checkConfig(path.join(dir, configFile), text, overlayIO(dir, overlay), { userModules });
   const ok = !r.diagnostics.some((d) => d.severity === 'error');
   const result = { ok, diagnostics: relDiagnostics(dir, r.diagnostics), summary: r.plan ? summarize(r.plan) : undefined };
-  return { result, plan: r.plan, config: ok ? r.validation?.config : undefined, configFile };
+  return { result, plan: r.plan, config: ok ? r.validation?.config : undefined, configFile, functions: r.plan ?? r.extensions };
 }
 
 const firstError = (result: CheckResult) => {
@@ -164,8 +166,8 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     async 'functions.list'({ dir }) {
       if (dir) {
         const root = access.project(dir);
-        const { plan } = await checkProject(root, undefined, userModules(root)).catch(() => ({ plan: undefined }));
-        if (plan) return listFunctions(plan);
+        const { functions } = await checkProject(root, undefined, userModules(root)).catch(() => ({ functions: undefined }));
+        if (functions) return listFunctions(functions);
       }
       return listFunctions();
     },
@@ -259,8 +261,8 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       const root = access.project(dir);
       const { result, plan, configFile } = await checkProject(root, overlay, userModules(root));
       const t = trustOf(root, overlay?.[configFile]);
-      // restricted mode: the plan was compiled without user modules; a preview never runs analyses
-      const p = plan ? preview(plan, { maxRows: maxRows ?? 1000 }) : undefined;
+      // restricted mode: user modules were only parsed; a preview never runs analyses, nor user functions there
+      const p = plan && plan.untrusted !== 'rows' ? await preview(plan, { maxRows: maxRows ?? 1000 }) : undefined;
       const why = !p && result.ok && !t.trusted && t.userCode.length > 0 ? restricted(root, 'the preview', needsModules(t)).message : undefined;
       return { check: result, preview: p, trust: t, restricted: why, elapsedMs: performance.now() - started };
     },
@@ -305,7 +307,8 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     async 'history.load'({ dir, maxWindows }) {
       const root = access.project(dir);
       const { result, plan } = await checkProject(root, undefined, userModules(root));
-      if (!plan) {
+      // restricted mode: a plan whose rows need user functions (only parsed) is not one to read history with
+      if (!plan || plan.untrusted === 'rows') {
         const t = trustOf(root);
         if (result.ok && !t.trusted && t.userCode.length > 0) throw restricted(root, 'history', needsModules(t));
         return { windows: [], alerts: [], truncated: false, summary: result.summary };
