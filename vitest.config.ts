@@ -1,3 +1,4 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,6 +9,20 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          exclude: ['test/unit/renderer/**'],
+          environment: 'node',
+          setupFiles: ['test/setup/fast-check.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // the renderer's state classes (.svelte.ts runes modules, compiled as for the browser: signals, not the
+        // server's plain fields) under plain Node, through the in-process transport of the real handlers
+        // (docs/architecture.md#the-renderer)
+        plugins: [svelte({ dynamicCompileOptions: () => ({ generate: 'client' }) })],
+        test: {
+          name: 'renderer',
+          include: ['test/unit/renderer/**/*.test.ts'],
           environment: 'node',
           setupFiles: ['test/setup/fast-check.ts'],
           testTimeout: 20_000,

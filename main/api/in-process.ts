@@ -27,13 +27,34 @@ export class InProcessTransport implements Transport {
   private readonly queue: { event: EventName; payload: unknown }[] = [];
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly held = new Map<string, { answered: () => void; gate: Promise<void> }>();
+  private readonly inflight = new Set<Promise<unknown>>();
 
   constructor(opts: InProcessOptions) {
     this.mode = opts.events ?? 'sync';
     this.handlers = createHandlers({ ...opts, emit: (event, payload) => this.emit(event, payload) });
   }
 
-  async invoke<K extends HandlerName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
+  invoke<K extends HandlerName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
+    const call = this.call(name, args);
+    this.inflight.add(call);
+    const done = () => void this.inflight.delete(call);
+    call.then(done, done);
+    return call;
+  }
+
+  /**
+   * Resolves once no call is in flight any more, calls made by what the replies set off
+   * included (a state class's follow-up requests): what a test awaits after an action.
+   */
+  async idle(): Promise<void> {
+    do {
+      await Promise.allSettled([...this.inflight]);
+      // the continuations of the last replies run, and may invoke again
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    } while (this.inflight.size > 0);
+  }
+
+  private async call<K extends HandlerName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
     const handler = this.handlers[name] as (a: unknown) => Promise<unknown>;
     const hold = this.held.get(name);
     this.held.delete(name);
