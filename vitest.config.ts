@@ -1,6 +1,9 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
+/** .svelte.ts modules compiled as for the browser (signals, not the server's plain fields), even under Node */
+const clientSvelte = () => svelte({ dynamicCompileOptions: () => ({ generate: 'client' }) });
+
 export default defineConfig({
   test: {
     globalSetup: ['test/setup/build-engine.ts'],
@@ -19,7 +22,7 @@ export default defineConfig({
         // the renderer's state classes (.svelte.ts runes modules, compiled as for the browser: signals, not the
         // server's plain fields) under plain Node, through the in-process transport of the real handlers
         // (docs/architecture.md#the-renderer)
-        plugins: [svelte({ dynamicCompileOptions: () => ({ generate: 'client' }) })],
+        plugins: [clientSvelte()],
         test: {
           name: 'renderer',
           include: ['test/unit/renderer/**/*.test.ts'],
@@ -29,6 +32,8 @@ export default defineConfig({
         },
       },
       {
+        // the renderer's state against real servers (test/integration/renderer-*.test.ts)
+        plugins: [clientSvelte()],
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { VirtualClock } from '../../../engine/core/clock.js';
+import { type Clock, VirtualClock } from '../../../engine/core/clock.js';
 import type { Diagnostic, EventName, Events } from '../../../main/api/contract.js';
 import { InProcessTransport, type InProcessOptions } from '../../../main/api/in-process.js';
 import { AppState } from '../../../renderer/src/state/app.js';
@@ -74,6 +74,7 @@ export class PlainEditorHost implements EditorHost<PlainTextModel> {
 export interface TestApp {
   app: AppState<PlainTextModel>;
   transport: InProcessTransport;
+  /** the VirtualClock of the state and the back end, unless the test passed its own clock */
   clock: VirtualClock;
   editor: PlainEditorHost;
   tmp: string;
@@ -84,9 +85,16 @@ export interface TestApp {
   dispose(): Promise<void>;
 }
 
-export function testApp(opts: Partial<Pick<InProcessOptions, 'events'>> & { settings?: Record<string, string> } = {}): TestApp {
+export function testApp(
+  opts: Partial<Pick<InProcessOptions, 'events'>> & {
+    settings?: Record<string, string>;
+    /** time of the state and the back end (a test against real servers passes systemClock) */
+    clock?: Clock;
+  } = {},
+): TestApp {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-renderer-'));
-  const clock = new VirtualClock(Date.UTC(2026, 0, 1));
+  const virtual = new VirtualClock(Date.UTC(2026, 0, 1));
+  const clock = opts.clock ?? virtual;
   const transport = new InProcessTransport({
     mode: 'web',
     samplesDir: path.join(ROOT, 'samples'),
@@ -101,7 +109,7 @@ export function testApp(opts: Partial<Pick<InProcessOptions, 'events'>> & { sett
   return {
     app,
     transport,
-    clock,
+    clock: virtual,
     editor,
     tmp,
     sample(name) {
