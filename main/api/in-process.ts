@@ -44,7 +44,8 @@ export class InProcessTransport implements Transport {
 
   /**
    * Resolves once no call is in flight any more, calls made by what the replies set off
-   * included (a state class's follow-up requests): what a test awaits after an action.
+   * included (a state class's follow-up requests): what a test awaits after an action. A reply
+   * held back by hold() keeps it waiting until released.
    */
   async idle(): Promise<void> {
     do {
