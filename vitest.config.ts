@@ -1,4 +1,8 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
+
+/** .svelte.ts modules compiled as for the browser (signals, not the server's plain fields), even under Node */
+const clientSvelte = () => svelte({ dynamicCompileOptions: () => ({ generate: 'client' }) });
 
 // Tests that need what `npm test` prepares in the background (influxd 2.7 built from source, the
 // Flink venv: minutes on a cold machine) are projects of their own, run last (docs/testing.md).
@@ -13,12 +17,28 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          exclude: ['test/unit/renderer/**'],
           environment: 'node',
           setupFiles: ['test/setup/fast-check.ts'],
           testTimeout: 20_000,
         },
       },
       {
+        // the renderer's state classes (.svelte.ts runes modules, compiled as for the browser: signals, not the
+        // server's plain fields) under plain Node, through the in-process transport of the real handlers
+        // (docs/architecture.md#the-renderer)
+        plugins: [clientSvelte()],
+        test: {
+          name: 'renderer',
+          include: ['test/unit/renderer/**/*.test.ts'],
+          environment: 'node',
+          setupFiles: ['test/setup/fast-check.ts'],
+          testTimeout: 20_000,
+        },
+      },
+      {
+        // the renderer's state against real servers (test/integration/renderer-*.test.ts)
+        plugins: [clientSvelte()],
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

@@ -82,7 +82,8 @@ export interface PreviewResult {
 }
 
 export interface RunProgress {
-  state: 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
+  /** `stopped`: ended by a stop before its input ended; `finished`: the input ended */
+  state: 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
   rowsRead: number;
   rowsPerSec: number;
   windowsClosed: number;

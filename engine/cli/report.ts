@@ -22,9 +22,12 @@ export function progressLine(s: RunStats): string {
   return `rows ${fmt(s.rowsRead)}  ${fmt(s.rowsPerSec)} rows/s  windows ${fmt(s.windowsClosed)}  errors ${fmt(s.rowErrors)}${s.lateRows ? ` (late ${fmt(s.lateRows)})` : ''}${pct}`;
 }
 
+/** The summary's first word is part of the CLI's output: an interrupted run still says `finished` (its exit code, 130, tells). */
+const summaryState = (s: RunStats) => (s.state === 'stopped' ? 'finished' : s.state);
+
 export function summary(s: RunStats): string {
   const lines = [
-    `${s.state === 'finished' ? 'finished' : s.state}: ${fmt(s.rowsRead)} rows read in ${(s.elapsedMs / 1000).toFixed(2)} s (${fmt(s.rowsPerSec)} rows/s), ${fmt(s.rowsOk)} aggregated, ${fmt(s.windowsClosed)} windows closed, ${fmt(s.aggregateRows)} aggregate rows`,
+    `${summaryState(s)}: ${fmt(s.rowsRead)} rows read in ${(s.elapsedMs / 1000).toFixed(2)} s (${fmt(s.rowsPerSec)} rows/s), ${fmt(s.rowsOk)} aggregated, ${fmt(s.windowsClosed)} windows closed, ${fmt(s.aggregateRows)} aggregate rows`,
   ];
   if (s.rowErrors > 0) {
     const reasons = Object.entries(s.errorsByReason)

@@ -26,7 +26,8 @@ import type { SegmentWant } from '../sandbox/protocol.js';
 /** batches a file replay keeps queued in the sandbox */
 const SANDBOX_READ_AHEAD = 2;
 
-export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
+/** `finished`: the input ended; `stopped`: stop() ended the run first (a live input ends only so) */
+export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
 
 export interface RunStats {
   runId: string;
@@ -120,9 +121,15 @@ export class Runner {
   private lastProgressAt = 0;
   private paused: boolean;
   private stepping = false;
+  /** paused by a completed step: windows closed meanwhile wait (see emitClosed) */
+  private heldByStep = false;
   private stopRequested = false;
   private wake: (() => void) | undefined;
   private onStop: (() => void) | undefined;
+  /** ends the pacing wait in progress (a control acts at once, not after a wait of up to a window at 1×) */
+  private interruptWait: (() => void) | undefined;
+  /** the source's progress before and after the batch being processed: the fraction moves with the rows, not the reads */
+  private batchProgress: { from: number; to: number; firstRow: number; count: number } | undefined;
   private readonly eventPacer: EventPacer;
   private readonly ratePacer: RatePacer | undefined;
   /** counts reported by an external window driver (multi-core replay) */
@@ -167,30 +174,50 @@ export class Runner {
   }
 
   // ---- controls ------------------------------------------------------------
+  // A pause freezes the pacing schedule (resume goes on at the same pace from there); a step
+  // runs unpaced until exactly one more window closed, then pauses; a stop ends the run as
+  // `stopped`. Each acts between two rows, and ends a pacing wait in progress at once.
 
   pause(): void {
-    if (this.state === 'running') this.paused = true;
+    if (this.state !== 'running' && this.state !== 'starting') return;
+    this.paused = true;
+    this.freezePacing();
+    this.interruptWait?.();
   }
   resume(): void {
     this.paused = false;
     this.stepping = false;
+    this.heldByStep = false;
+    this.eventPacer.resume();
+    this.ratePacer?.resume();
     this.wake?.();
   }
-  /** process until one more window closes, then pause */
+  /** process, without pacing, until one more window closes; then pause */
   step(): void {
     this.stepping = true;
+    this.heldByStep = false;
     this.paused = false;
+    this.freezePacing();
+    this.interruptWait?.();
     this.wake?.();
   }
   stop(): void {
     this.stopRequested = true;
+    this.heldByStep = false;
     this.paused = false;
+    this.interruptWait?.();
     this.wake?.();
     this.onStop?.();
     this.remote?.stop();
   }
   setSpeed(speed: number): void {
     this.eventPacer.setSpeed(speed);
+    this.interruptWait?.();
+  }
+
+  private freezePacing(): void {
+    this.eventPacer.pause();
+    this.ratePacer?.pause();
   }
 
   stats(): RunStats {
@@ -211,12 +238,19 @@ export class Runner {
       analysis: this.analyzer ? { ...this.analyzer.stats } : undefined,
       elapsedMs,
       rowsPerSec: elapsedMs > 0 ? (this.rowsRead * 1000) / elapsedMs : 0,
-      fraction: this.externalFraction ?? this.source?.progress() ?? null,
+      fraction: this.externalFraction ?? this.fraction(),
       deadLetters: this.deadLetters?.description ?? null,
       deadLettersKept: this.deadLetters?.kept ?? 0,
       connections,
       error: this.error,
     };
+  }
+
+  /** how far through its input the run is: the rows processed of the batch read, not the bytes read ahead */
+  private fraction(): number | null {
+    const b = this.batchProgress;
+    if (!b || this.state === 'finished') return this.source?.progress() ?? null;
+    return b.from + ((b.to - b.from) * Math.min(b.count, this.rowsRead - b.firstRow)) / Math.max(1, b.count);
   }
 
   // ---- lifecycle ------------------------------------------------------------
@@ -335,7 +369,7 @@ export class Runner {
       this.state = 'running';
       await body();
       this.checkErrorRate(true);
-      this.state = 'finished';
+      this.state = this.stopRequested ? 'stopped' : 'finished';
     } catch (e) {
       this.state = 'failed';
       this.error = errorText(e);
@@ -366,12 +400,15 @@ export class Runner {
       if (this.stopRequested) break;
       // a source waiting for data (stdin, an idle topic) must not hold up a stop
       const stopped = new Promise<null>((resolve) => (this.onStop = () => resolve(null)));
+      const before = source.progress();
       const batch = this.stopRequested ? null : (this.ahead.shift() ?? (this.sourceEnded ? null : await Promise.race([this.read(source), stopped])));
       this.onStop = undefined;
       if (this.stopRequested || batch === null) {
         if (batch) this.ahead.unshift(batch);
         break;
       }
+      const after = source.progress();
+      this.batchProgress = before !== null && after !== null ? { from: before, to: after, firstRow: this.rowsRead, count: batch.count } : undefined;
       if (this.remote) await this.processInSandbox(batch, this.remote);
       else await this.processBatch(batch, this.local!);
       if (this.processor.mode === 'processing') await this.advanceTo(this.clock.now());
@@ -423,7 +460,10 @@ export class Runner {
       }
 
       // pacing (event-time speed, csv rate) and the step/pause/stop controls act between rows
-      if (ratePacer) await this.paceRate(ratePacer);
+      // (a step is not paced: it ends in emitClosed when its window closed)
+      if (this.stepping) {
+        if (p.closed.length > 0) await this.emitClosed();
+      } else if (ratePacer) await this.paceRate(ratePacer);
       else if (eventPaced && this.eventPacer.speed > 0 && ok) await this.paceEvent();
       const stop = await this.betweenRows(batch, i, track);
       if (stop !== undefined) {
@@ -491,7 +531,10 @@ export class Runner {
         }
         p.release(k);
         if (stopping) continue;
-        if (ratePacer) await this.paceRate(ratePacer);
+        // a step is not paced: it ends in emitClosed when its window closed
+        if (this.stepping) {
+          if (this.processor.closed.length > 0) await this.emitClosed();
+        } else if (ratePacer) await this.paceRate(ratePacer);
         else if (eventPaced && !failure) {
           p.maxEventMs = view.eventTimes![k]!;
           await this.paceEvent();
@@ -551,15 +594,33 @@ export class Runner {
    * did, else whether the run stops (the windows closed so far are written first).
    */
   private async betweenRows(batch: LineBatch, i: number, track: boolean): Promise<boolean | undefined> {
-    if (this.stepping && this.processor.closed.length > 0) {
-      this.stepping = false;
-      this.paused = true;
-    }
     if (!this.paused && !this.stopRequested) return undefined;
     if (track) this.noteOffset(batch, i);
     await this.emitClosed();
     if (!this.stopRequested) await this.waitWhilePaused();
     return this.stopRequested;
+  }
+
+  /** a step closed its window: pause there; the rows to come are paced from where they start */
+  private stepped(): void {
+    this.stepping = false;
+    this.paused = true;
+    this.heldByStep = true;
+    this.eventPacer.restart();
+    this.ratePacer?.restart();
+  }
+
+  /** waits `ms` of the run's clock, or less when a control (pause, step, stop, speed) acts meanwhile */
+  private waitPaced(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.clock.clearTimeout(timer);
+        this.interruptWait = undefined;
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, ms);
+      this.interruptWait = done;
+    });
   }
 
   private noteOffset(batch: LineBatch, i: number): void {
@@ -571,7 +632,7 @@ export class Runner {
     if (wait > 0) {
       await this.emitClosed();
       this.emitProgress(false);
-      await this.clock.sleep(wait);
+      await this.waitPaced(wait);
     }
   }
 
@@ -581,7 +642,7 @@ export class Runner {
       await this.advanceTo(this.clock.now());
       await this.emitClosed();
       this.emitProgress(false);
-      await this.clock.sleep(wait);
+      await this.waitPaced(wait);
       await this.advanceTo(this.clock.now());
     }
   }
@@ -621,9 +682,20 @@ export class Runner {
     }
   }
 
-  /** Writes every closed window to each output in config order, then runs analysis (each window is computed once). */
+  /**
+   * Writes the closed windows to each output in config order, then runs analysis (each window is
+   * computed once). A step writes exactly one and pauses: the other windows its row closed wait
+   * for the next step or the resume.
+   */
   private async emitClosed(): Promise<void> {
     const closed = this.processor.drain();
+    if (this.stepping && closed.length > 0) {
+      this.processor.closed.unshift(...closed.splice(1));
+      this.stepped();
+    } else if (this.heldByStep) {
+      this.processor.closed.unshift(...closed);
+      return;
+    }
     if (closed.length === 0) return;
     await this.deadLetters?.flush();
     const batchMs = this.processor.durMs;

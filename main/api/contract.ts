@@ -149,6 +149,34 @@ export interface RunInfo {
   summary: PipelineSummary;
 }
 
+/** How a run ended: its input ended, the user stopped it, or it failed. */
+export type RunEnd = 'finished' | 'stopped' | 'failed';
+
+/** One past run of a project, as the run history lists it (newest first). */
+export interface RunRecord {
+  runId: string;
+  /** the config that ran, relative to the project folder */
+  configFile: string;
+  /** ISO times */
+  startedAt: string;
+  endedAt: string;
+  state: RunEnd;
+  /** event-time replay speed asked for (0 = as fast as possible); live inputs are never paced */
+  speed: number;
+  rowsRead: number;
+  rowErrors: number;
+  lateRows: number;
+  windowsClosed: number;
+  alerts: number;
+  elapsedMs: number;
+  rowsPerSec: number;
+  /** how far through the input file it got (null: a live input or stdin) */
+  fraction: number | null;
+  error?: string;
+  /** the first warnings of the run */
+  warnings: string[];
+}
+
 export interface ExportResult {
   outDir: string;
   /** files written, relative to outDir */
@@ -199,6 +227,8 @@ export interface Handlers {
   'run.stop': (a: Record<string, never>) => Promise<void>;
   'run.setSpeed': (a: { speed: number }) => Promise<void>;
   'run.status': (a: Record<string, never>) => Promise<(RunProgress & { runId: string }) | null>;
+  /** the project's past runs, newest first (kept in the state folder) */
+  'run.history': (a: { dir: string }) => Promise<RunRecord[]>;
   'history.load': (a: { dir: string; maxWindows?: number }) => Promise<HistoryResult>;
   'export.write': (a: { dir: string; outDir: string }) => Promise<ExportResult>;
   'connection.defaults': (a: { dir: string; overlay?: Overlay }) => Promise<ConnectionDefaults>;
@@ -217,7 +247,7 @@ export interface Events {
   'run.windows': { runId: string; windows: WindowResult[] };
   'run.alerts': { runId: string; alerts: AlertEvent[] };
   'run.rowErrors': { runId: string; errors: RowErrorEvent[] };
-  'run.finished': { runId: string; state: 'finished' | 'failed'; error?: string; progress: RunProgress; warnings: string[] };
+  'run.finished': { runId: string; state: RunEnd; error?: string; progress: RunProgress; warnings: string[]; record: RunRecord };
   /** raw messages of a tail, batched (at most TailInfo.maxPerSecond a second; `skipped` were received but not sent) */
   'connection.tail': { tailId: string; messages: TailMessage[]; skipped: number; received: number };
   'connection.tailEnded': { tailId: string; reason: 'stopped' | 'limit' | 'idle' | 'error'; error?: string; received: number; sent: number };
@@ -252,6 +282,7 @@ export const HANDLER_NAMES = [
   'run.stop',
   'run.setSpeed',
   'run.status',
+  'run.history',
   'history.load',
   'export.write',
   'connection.defaults',

@@ -29,13 +29,14 @@ import { copySample, listSamples, openProject, RecentProjects, toPosix, findConf
 import { Access, isWithin } from './access.js';
 import { TrustStore } from './trust.js';
 import { ActiveRun, type Emit } from './runs.js';
+import { RunHistory } from './run-history.js';
 import { Tails, connectionDefaults, listTopics, testInflux, testKafka } from './connections.js';
 
 export interface HandlerOptions {
   mode: AppInfo['mode'];
   /** folder of sample projects (samples/ of the package) */
   samplesDir: string;
-  /** where recent projects and trusted folders are remembered */
+  /** where recent projects, trusted folders and the projects' run histories are remembered */
   stateDir: string;
   /** default parent folder for projects made from samples */
   projectsHome?: string;
@@ -112,6 +113,7 @@ const firstError = (result: CheckResult) => {
 export function createHandlers(opts: HandlerOptions): HandlerMap {
   const recent = new RecentProjects(path.join(opts.stateDir, 'recent-projects.json'));
   const trust = new TrustStore(path.join(opts.stateDir, 'trusted-folders.json'));
+  const runHistory = new RunHistory(path.join(opts.stateDir, 'runs'));
   const projectsHome = opts.projectsHome ?? path.join(os.homedir(), 'ts-engine-projects');
   const access = new Access(opts.pickRoots ?? [os.homedir(), projectsHome], () => recent.list());
   let run: ActiveRun | undefined;
@@ -271,11 +273,17 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       if (run && !run.finished) throw new Error('a run is already in progress; stop it first');
       const root = access.project(dir);
       if (!trust.covering(root)) throw restricted(root, 'running', "a run loads the config's user modules and writes to its outputs");
-      const { result, plan } = await checkProject(root, undefined, 'load');
+      const { result, plan, configFile } = await checkProject(root, undefined, 'load');
       if (!plan || !result.summary) throw new Error(`the config on disk is invalid${result.ok ? '' : `: ${firstError(result)}`}`);
       // a live input is never paced: event-time replay speed applies to files only
       const live = isLive(plan.config);
-      run = new ActiveRun(plan, opts.emit, { speed: live ? 0 : speed, startPaused, clock });
+      run = new ActiveRun(plan, opts.emit, {
+        configFile,
+        speed: live ? 0 : speed,
+        startPaused,
+        clock,
+        onEnd: (record) => runHistory.add(root, record),
+      });
       runDir = root;
       return { runId: run.runId, summary: result.summary };
     },
@@ -302,6 +310,9 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     },
     async 'run.status'() {
       return run ? run.status() : null;
+    },
+    async 'run.history'({ dir }) {
+      return runHistory.list(access.project(dir));
     },
 
     async 'history.load'({ dir, maxWindows }) {

@@ -206,10 +206,26 @@ describe('workbench API handlers', () => {
     await h['run.setSpeed']({ speed: 10 });
     await expect(h['run.setSpeed']({ speed: -1 })).rejects.toThrow();
     await h['run.stop']({});
-    expect(got['run.finished'].at(-1)).toMatchObject({ runId, state: 'finished' });
-    // stopping flushes open windows; far fewer than the whole file
-    expect(got['run.finished'].at(-1)!.progress.rowsRead).toBeLessThan(18000);
+    const fin = got['run.finished'].at(-1)!;
+    expect(fin).toMatchObject({ runId, state: 'stopped', progress: { state: 'stopped' } });
+    // stopping flushes open windows; far fewer than the whole file, and the bar says so
+    expect(fin.progress.rowsRead).toBeLessThan(18000);
+    expect(fin.progress.fraction).toBeCloseTo(fin.progress.rowsRead / 18000, 2);
     await expect(h['run.pause']({})).rejects.toThrow(/no run in progress/);
+  });
+
+  it("run.history lists the project's past runs, newest first, with how each ended", async () => {
+    const runs = await h['run.history']({ dir });
+    expect(runs.map((r) => r.state)).toEqual(['stopped', 'finished']);
+    const [stopped, finished] = runs;
+    expect(finished).toMatchObject({ configFile: 'config.json', speed: 0, rowsRead: 18000, windowsClosed: 90, alerts: 73, rowErrors: 0, fraction: 1 });
+    expect(stopped!.rowsRead).toBeLessThan(18000);
+    expect(stopped!.fraction).toBeLessThan(1);
+    expect(Date.parse(stopped!.startedAt)).toBeGreaterThanOrEqual(Date.parse(finished!.endedAt));
+    expect(got['run.finished'].at(-1)!.record).toEqual(stopped);
+    // kept in the state folder, not in the project
+    expect(fs.readdirSync(path.join(t.tmp, 'state', 'runs'))).toHaveLength(1);
+    await expect(h['run.history']({ dir: path.join(t.tmp, 'elsewhere') })).rejects.toThrow();
   });
 
   it('run.start refuses an invalid config on disk', async () => {
