@@ -8,6 +8,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { StoreRef } from '../core/store.js';
+import type { CassandraTestArgs } from '../connectors/cassandra/probe.js';
 import type { InfluxTestArgs } from '../connectors/influx/probe.js';
 import type { KafkaConnectionArgs } from '../connectors/kafka-admin.js';
 import type { FieldType } from '../core/types.js';
@@ -25,7 +26,8 @@ export type ConnectionTarget =
       KafkaConnectionArgs,
       'sasl' | 'timeoutMs'
     >)
-  | ({ kind: 'influx'; url: string; measurement?: string } & Omit<InfluxTestArgs, 'timeoutMs' | 'host' | 'port' | 'ssl'>);
+  | ({ kind: 'influx'; url: string; measurement?: string } & Omit<InfluxTestArgs, 'timeoutMs' | 'host' | 'port' | 'ssl'>)
+  | ({ kind: 'cassandra' } & Omit<CassandraTestArgs, 'timeoutMs'>);
 
 export interface HealthContext {
   /** time allowed for the whole check */
