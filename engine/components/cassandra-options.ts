@@ -69,8 +69,11 @@ export function toConnection(o: ConnectionFields, at: Place, env: ParseEnv): Cas
   };
 }
 
+/** What the schema says of toConnection's rule: a password needs a user name. */
+export const connectionSchema = { if: { required: ['password'] }, then: { required: ['username'] } };
+
 /** The connection options alone (Cassandra history). */
-export const cassandraConnectionSpec = obj(connectionFields).map(toConnection);
+export const cassandraConnectionSpec = obj(connectionFields, { extraSchema: connectionSchema }).map(toConnection);
 
 /** The connection as the Connections panel's form and the probes take it. */
 export function cassandraArgs(c: CassandraConnection) {

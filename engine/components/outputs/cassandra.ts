@@ -8,7 +8,7 @@ import type { CassandraConnection } from '../../connectors/cassandra/client.js';
 import { contactText } from '../../connectors/cassandra/client.js';
 import { custom, int, isObj, obj, type JsonSchema } from '../../options/spec.js';
 import type { OutputDescriptor } from '../descriptor.js';
-import { cassandraArgs, connectionFields, toConnection } from '../cassandra-options.js';
+import { cassandraArgs, connectionFields, connectionSchema, toConnection } from '../cassandra-options.js';
 import { checkConnection } from '../health.js';
 
 /** The `cassandra` output's options */
@@ -45,12 +45,15 @@ const replicationSpec = custom<Record<string, string | number>>(
   },
 );
 
-const options = obj({
-  ...connectionFields,
-  replication: replicationSpec,
-  batch_size: int({ min: 1, max: 1_000_000 }).default(5000).describe('Rows held before they are sent, in batches per partition (default 5000).'),
-  max_retries: int({ min: 0, max: 1000 }).default(10).describe('Retries with backoff before the run fails (default 10).'),
-}).map((o, at, env): CassandraOutputOptions | undefined => {
+const options = obj(
+  {
+    ...connectionFields,
+    replication: replicationSpec,
+    batch_size: int({ min: 1, max: 1_000_000 }).default(5000).describe('Rows held before they are sent, in batches per partition (default 5000).'),
+    max_retries: int({ min: 0, max: 1000 }).default(10).describe('Retries with backoff before the run fails (default 10).'),
+  },
+  { extraSchema: connectionSchema },
+).map((o, at, env): CassandraOutputOptions | undefined => {
   const connection = toConnection(o, at, env);
   if (!connection) return undefined;
   return {
