@@ -5,7 +5,7 @@
  */
 import { CONSISTENCIES, type CassandraConnection, type ConsistencyName } from '../connectors/cassandra/client.js';
 import { DEFAULT_DATACENTER } from '../connectors/cassandra/probe.js';
-import { type Place, type ParseEnv, array, oneOf, obj, secret, str, StringSpec } from '../options/spec.js';
+import { type Place, type ParseEnv, array, ifThen, oneOf, obj, secret, str, StringSpec } from '../options/spec.js';
 import { sslSpec } from './kafka-options.js';
 
 /** Cassandra's own rule for keyspace and table names (quoted or not). */
@@ -70,7 +70,7 @@ export function toConnection(o: ConnectionFields, at: Place, env: ParseEnv): Cas
 }
 
 /** What the schema says of toConnection's rule: a password needs a user name. */
-export const connectionSchema = { if: { required: ['password'] }, then: { required: ['username'] } };
+export const connectionSchema = ifThen({ required: ['password'] }, { required: ['username'] });
 
 /** The connection options alone (Cassandra history). */
 export const cassandraConnectionSpec = obj(connectionFields, { extraSchema: connectionSchema }).map(toConnection);
