@@ -1,4 +1,5 @@
 /** `ts-engine run`: validate everything, then run; progress and the summary go to stderr. */
+import { EngineError } from '../core/errors.js';
 import { checkConfig } from '../pipeline/plan.js';
 import { Runner, RunFailure, type RunnerOptions, type RunStats } from '../pipeline/runner.js';
 import { parseArgs, UsageError } from './args.js';
@@ -87,7 +88,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch (e) {
     clearProgress();
     err.write(summary(runner.stats()));
-    if (!(e instanceof RunFailure)) err.write(`${(e as Error).stack}\n`);
+    // a RunFailure or an EngineError is already worded for the user on the summary's error line; anything else is a bug
+    if (!(e instanceof RunFailure) && !(e instanceof EngineError)) err.write(`${(e as Error).stack}\n`);
     return 1;
   } finally {
     process.off('SIGINT', onSigint);

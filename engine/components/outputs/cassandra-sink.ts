@@ -1,13 +1,11 @@
 /**
- * The `cassandra` output's sink (docs/live.md#cassandra-output). Rows are held per partition (the
- * key of the aggregate row) and sent as single-partition unlogged batches, a few requests at a
- * time, when `batch_size` rows are held and whenever the runner flushes: before it commits source
- * offsets, when it pauses, at the end, and before a history lookup reaches this table. So offsets
- * are committed only after Cassandra confirmed the windows they cover. Every statement is an
- * idempotent upsert keyed by (key fields, window_end): a retried request or a re-run replaces,
- * never duplicates. Failed requests are retried with backoff inside the flush, and since the
- * runner awaits it the input waits meanwhile (back-pressure); the rows held are bounded by
- * `batch_size`.
+ * The `cassandra` output's sink (docs/live.md#cassandra-output). A window's rows are grouped per
+ * partition (the key of the aggregate row) and sent as single-partition statements (an unlogged
+ * batch when a partition has several rows), up to 32 requests in flight; `write` resolves only once
+ * Cassandra confirmed every row of the window, so the runner commits source offsets only after
+ * that. Every statement is an idempotent upsert keyed by (key fields, window_end): a retried
+ * request or a re-run replaces, never duplicates. Failed requests are retried with backoff (only
+ * those that failed), and since the runner awaits `write` the input waits meanwhile (back-pressure).
  */
 import type { ConnectionStatus } from '../../core/connection.js';
 import { systemClock, type Clock } from '../../core/clock.js';
@@ -181,7 +179,7 @@ export class CassandraSink implements Sink {
         `cassandra output: ${rejected} aggregate row(s) of the window ending ${iso(w.endMs)} not written (row error), e.g.${example}`,
       );
     }
-    if (this.heldRows >= this.out.batchSize) await this.flush();
+    await this.flush();
   }
 
   private hold(partition: string, row: unknown[], endMs: number): void {
@@ -194,7 +192,7 @@ export class CassandraSink implements Sink {
   }
 
   /** Sends every row held, per partition; resolves once Cassandra confirmed them all. */
-  async flush(): Promise<void> {
+  private async flush(): Promise<void> {
     if (this.heldRows === 0) return;
     const client = this.client!;
     let firstEnd = Infinity;

@@ -16,8 +16,6 @@ export interface CassandraOutputOptions {
   connection: CassandraConnection;
   /** the keyspace's replication when the output creates it */
   replication: Record<string, string | number>;
-  /** rows held before they are sent (the batches of one flush) */
-  batchSize: number;
   maxRetries: number;
 }
 
@@ -49,7 +47,6 @@ const options = obj(
   {
     ...connectionFields,
     replication: replicationSpec,
-    batch_size: int({ min: 1, max: 1_000_000 }).default(5000).describe('Rows held before they are sent, in batches per partition (default 5000).'),
     max_retries: int({ min: 0, max: 1000 }).default(10).describe('Retries with backoff before the run fails (default 10).'),
   },
   { extraSchema: connectionSchema },
@@ -59,7 +56,6 @@ const options = obj(
   return {
     connection,
     replication: o.replication ?? { class: 'NetworkTopologyStrategy', [connection.localDataCenter]: 1 },
-    batchSize: o.batch_size,
     maxRetries: o.max_retries,
   };
 });

@@ -102,7 +102,7 @@ const VALID: Record<string, Record<string, unknown>> = {
     password: 'p',
     consistency: 'ONE',
     replication: { class: 'SimpleStrategy', replication_factor: 1 },
-    batch_size: 10,
+    max_retries: 3,
   },
   'output file': { path: 'o.jsonl' },
   'alert sink stdout': { format: 'reference', timezone: 'utc' },
