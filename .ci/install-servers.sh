@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real servers the integration tests start
-# (test/integration/servers/{kafka,influx}.ts). Idempotent; meant to run as
+# (test/integration/servers/{kafka,influx,cassandra}.ts). Idempotent; meant to run as
 # root on a fresh Debian 12 (called by .ci/run). Prints what it does.
 #
 #   1. Debian packages: influxdb (1.6.7: /usr/bin/influxd), maven and a Java 17
@@ -9,7 +9,10 @@
 #   2. Apache Kafka jars (KRaft broker) from Maven Central, via
 #      test/integration/servers/kafka/pom.xml, into
 #      test/integration/.servers/kafka-libs/ (git-ignored).
-#   3. influxd 1.8.10 and 2.7.12 built from source (Go module proxy, crates.io)
+#   3. Apache Cassandra 5.0.4 jars (cassandra-all and its ~100 dependencies,
+#      66 MB) from Maven Central, via test/integration/servers/cassandra/pom.xml,
+#      into test/integration/.servers/cassandra-libs/ (git-ignored).
+#   4. influxd 1.8.10 and 2.7.12 built from source (Go module proxy, crates.io)
 #      into test/integration/.servers/bin/influxd-{1.8,2.7}, for the InfluxDB
 #      v2-API tests (test/integration/servers/build-influxd.sh; 1.8: ~2 min,
 #      2.7: 10-20 min on a fresh 2-core machine, ~2.5 min with warm caches).
@@ -63,7 +66,30 @@ else
   say "Kafka $KAFKA_VERSION: $(ls "$LIBS"/*.jar | wc -l) jars"
 fi
 
-# ------------------------------------------- 3. influxd 1.8.10 and 2.7.12 --
+# ----------------------------------------------------- 3. Cassandra jars --
+CPOM="$ROOT/test/integration/servers/cassandra/pom.xml"
+CLIBS="$ROOT/test/integration/.servers/cassandra-libs"
+CASSANDRA_VERSION="$(sed -n 's:.*<cassandra.version>\(.*\)</cassandra.version>.*:\1:p' "$CPOM" | head -1)"
+if [ -f "$CLIBS/.complete" ] && [ "$(cat "$CLIBS/.complete")" = "$CASSANDRA_VERSION" ]; then
+  say "Cassandra $CASSANDRA_VERSION jars already in $CLIBS ($(ls "$CLIBS"/*.jar | wc -l) jars)"
+else
+  say "fetching Cassandra $CASSANDRA_VERSION jars with mvn dependency:copy-dependencies -> $CLIBS"
+  mkdir -p "$(dirname "$CLIBS")"
+  tmp="$CLIBS.tmp-$$"
+  rm -rf "$tmp"
+  if ! mvn -q -B -f "$CPOM" dependency:copy-dependencies -DoutputDirectory="$tmp" >"$tmp.log" 2>&1; then
+    cat "$tmp.log"; rm -f "$tmp.log"
+    say "mvn failed"; exit 1
+  fi
+  rm -f "$tmp.log"
+  test -f "$tmp/cassandra-all-$CASSANDRA_VERSION.jar"
+  echo "$CASSANDRA_VERSION" >"$tmp/.complete"   # same marker cassandra.ts checks
+  rm -rf "$CLIBS"
+  mv "$tmp" "$CLIBS"
+  say "Cassandra $CASSANDRA_VERSION: $(ls "$CLIBS"/*.jar | wc -l) jars"
+fi
+
+# ------------------------------------------- 4. influxd 1.8.10 and 2.7.12 --
 if [ "${SKIP_INFLUXD_18:-}" = "1" ]; then
   say "SKIP_INFLUXD_18=1: not building influxd 1.8 (its tests build it on first use)"
 elif ! command -v go >/dev/null 2>&1; then
