@@ -29,7 +29,7 @@ import { copySample, listSamples, openProject, RecentProjects, toPosix, findConf
 import { Access, isWithin } from './access.js';
 import { TrustStore } from './trust.js';
 import { ActiveRun, type Emit } from './runs.js';
-import { Tails, connectionDefaults, listTopics, testInflux, testKafka } from './connections.js';
+import { Tails, connectionDefaults, listKeyspaces, listTopics, testCassandra, testInflux, testKafka } from './connections.js';
 
 export interface HandlerOptions {
   mode: AppInfo['mode'];
@@ -356,6 +356,14 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
 
     async 'connection.testInflux'(a) {
       return testInflux(a, clock);
+    },
+
+    async 'connection.testCassandra'(a) {
+      return testCassandra(a, clock);
+    },
+
+    async 'connection.listKeyspaces'(a) {
+      return listKeyspaces(a, clock);
     },
 
     async grantFolder(dir) {
