@@ -15,6 +15,7 @@ import type { FieldType } from '../core/types.js';
 import type { TimeUnit } from '../core/time.js';
 import type { InputField } from '../core/types.js';
 import type { SqliteStores } from '../connectors/sqlite-store.js';
+import type { RowShape, StoredWindow } from '../core/window.js';
 import type { Obj, Place, Spec } from '../options/spec.js';
 import type { DiagnosticSink } from '../options/diagnostics.js';
 import type { AlertSink, HistorySource, Sink, SinkContext, Source } from './types.js';
@@ -114,6 +115,8 @@ export interface OutputDescriptor<Name extends string = string, Parsed = unknown
   asHistory?(o: Parsed): { method: string; [option: string]: unknown } | undefined;
   /** an embedded store (SQLite) that also keeps dead letters and alerts (docs/architecture.md#the-store) */
   store?(o: Parsed): StoreRef | undefined;
+  /** a server store: the last `maxWindows` windows it holds, oldest first, for a project opened without an embedded store */
+  readStored?(o: Parsed, shape: RowShape, maxWindows: number): Promise<{ windows: StoredWindow[]; truncated: boolean }>;
 }
 
 // ---- alert sinks -------------------------------------------------------------------------

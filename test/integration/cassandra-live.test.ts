@@ -13,6 +13,7 @@ import { freePort } from './servers/proc.js';
 import { expectedSensorRows, removeTempDirs, runCli, sensorConfig, sensorLines, tempDir, waitFor, writeJson, type Row } from './live-helpers.js';
 import { CassandraHistory } from '../../engine/components/history/cassandra-store.js';
 import { listKeyspaces, testCassandra } from '../../engine/connectors/cassandra/probe.js';
+import { readHistory } from '../../engine/facade/history.js';
 import { checkConfig } from '../../engine/pipeline/plan.js';
 import { Runner } from '../../engine/pipeline/runner.js';
 
@@ -125,6 +126,16 @@ describe('Cassandra output and history (Apache Cassandra 5.0.4, PasswordAuthenti
     const ends = last.rows.map((r) => (r.window_end as Date).getTime());
     expect(ends).toEqual([...ends].sort((a, b) => b - a));
     expect(ends[0]).toBe(expected[expected.length - 1]!.window_end);
+
+    // what a reopened project shows: the last windows the table holds, oldest first, rows in key order
+    const plan = (await checkConfig(cfg)).plan!;
+    const shown = await readHistory(plan, 4);
+    expect(shown.source).toBe(`cassandra ${server.contactPoints[0]} live.points`);
+    expect(shown.truncated).toBe(true);
+    const lastFour = expected.filter((r) => (r.window_end as number) > (expected[expected.length - 1]!.window_end as number) - 40_000);
+    expect(
+      shown.windows.flatMap((w) => w.rows.map((r) => ({ ...r.key, ...r.values, window_start: w.windowStart, window_end: w.windowEnd }))).map(columnsOf),
+    ).toEqual(lastFour.map(columnsOf));
   });
 
   it('stores integers beyond int64 exactly (varint), booleans as boolean, and reads them back through the history', async () => {

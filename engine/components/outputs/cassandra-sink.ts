@@ -12,7 +12,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { EngineError } from '../../core/errors.js';
 import type { Value } from '../../core/types.js';
 import type { ClosedWindow, RowShape } from '../../core/window.js';
-import type { StoredWindow } from './sqlite.js';
+import type { StoredWindow } from '../../core/window.js';
 import { isFlatWindow } from '../../core/flat-window.js';
 import { Throttle, withRetries, type BackoffOptions } from '../../connectors/backoff.js';
 import {
@@ -299,7 +299,9 @@ async function eachConcurrently<T>(items: readonly T[], limit: number, fn: (item
 
 /**
  * The last `maxWindows` windows of the table, oldest first, rows in key order (what a reopened
- * project shows): every partition's newest rows, by one paged scan with PER PARTITION LIMIT.
+ * project shows): every partition's newest rows, by one paged scan with PER PARTITION LIMIT. A
+ * row of one of the last N window ends is among its partition's newest N; one more per partition
+ * tells whether older windows exist.
  */
 export async function readStoredWindows(c: CassandraConnection, shape: RowShape, maxWindows: number): Promise<{ windows: StoredWindow[]; truncated: boolean }> {
   const client = cassandraClient(c, { connectTimeoutMs: 5000, readTimeoutMs: 10_000 });
@@ -312,7 +314,7 @@ export async function readStoredWindows(c: CassandraConnection, shape: RowShape,
     const values = shape.valueNames.filter((v) => have.has(v));
     const byEnd = new Map<number, StoredWindow>();
     const query = `SELECT * FROM ${cqlTable(c.keyspace, c.table)} PER PARTITION LIMIT ?`;
-    for await (const row of client.stream(query, [maxWindows], { prepare: true, autoPage: true, fetchSize: 5000 }) as unknown as AsyncIterable<
+    for await (const row of client.stream(query, [maxWindows + 1], { prepare: true, autoPage: true, fetchSize: 5000 }) as unknown as AsyncIterable<
       Record<string, unknown>
     >) {
       const end = fromCql(row.window_end) as number;

@@ -68,6 +68,7 @@ export const cassandraOutput: OutputDescriptor<'cassandra', CassandraOutputOptio
   describe: (o) => `${contactText(o.connection.contactPoints)} ${o.connection.keyspace}.${o.connection.table}`,
   create: async (o, ctx) => new (await import('./cassandra-sink.js')).CassandraSink(ctx, o),
   asHistory: (o) => ({ method: 'cassandra', connection: o.connection }),
+  readStored: async (o, shape, maxWindows) => (await import('./cassandra-sink.js')).readStoredWindows(o.connection, shape, maxWindows),
   connection: (o) => ({ kind: 'cassandra', ...cassandraArgs(o.connection) }),
   healthcheck(o, ctx) {
     return checkConnection(this.connection!(o)!, ctx);

@@ -7,7 +7,7 @@ import { groupCount, type ClosedWindow } from '../../core/window.js';
 import { isFlatWindow, type FlatWindow } from '../../core/flat-window.js';
 import type { Db } from '../../connectors/sqlite-store.js';
 import { quoteIdent, sqlType, tableColumns } from '../../connectors/sqlite-store.js';
-import type { RowShape } from '../../core/window.js';
+import type { RowShape, StoredWindow } from '../../core/window.js';
 import type { Sink, SinkContext } from '../types.js';
 import { filePath, identifier, obj } from '../../options/spec.js';
 import type { OutputDescriptor } from '../descriptor.js';
@@ -116,13 +116,6 @@ export class SqliteSink implements Sink {
     if (this.db) this.ctx.stores.release(this.file);
     this.db = undefined;
   }
-}
-
-/** A window as the sqlite output stored it. */
-export interface StoredWindow {
-  startMs: number;
-  endMs: number;
-  rows: { key: Record<string, Value> | null; values: Record<string, Value> }[];
 }
 
 /**
