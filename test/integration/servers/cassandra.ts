@@ -8,27 +8,14 @@
 //   await c.kill(); await c.start();                // crash + restart, data kept
 //   await c.stop();                                 // graceful, removes the temp dir
 //
-// Jars: test/integration/.servers/cassandra-libs/ (git-ignored), fetched with
-// `mvn dependency:copy-dependencies` from ./cassandra/pom.xml by
-// .ci/install-servers.sh, or by ensureCassandraLibs() on first use.
-import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+// Java and the jars come from the set-up steps `java` and `cassandra-jars` (Maven Central, via
+// ./cassandra/pom.xml, cached in .cache/cassandra-jars): prepared by `npm test` up front, or here
+// on first use (docs/testing.md). TS_ENGINE_CASSANDRA_LIBS names another folder of jars.
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
-import {
-  LogBuffer,
-  REPO_ROOT,
-  SERVERS_DIR,
-  freePorts,
-  killHard,
-  makeTempDir,
-  removeTempDir,
-  runChecked,
-  spawnManaged,
-  terminate,
-  waitUntil,
-  type Managed,
-} from './proc.js';
+import { ensureStep } from '../../../scripts/setup/index.mjs';
+import { LogBuffer, freePorts, killHard, makeTempDir, removeTempDir, spawnManaged, terminate, waitUntil, type Managed } from './proc.js';
 
 export interface CassandraServer {
   /** ['127.0.0.1:<port>'] for cassandra-driver's contactPoints */
@@ -61,48 +48,15 @@ export interface StartCassandraOptions {
   startTimeoutMs?: number;
 }
 
-export const CASSANDRA_POM = resolve(REPO_ROOT, 'test', 'integration', 'servers', 'cassandra', 'pom.xml');
-export const CASSANDRA_LIBS_DIR = process.env.TS_ENGINE_CASSANDRA_LIBS ?? resolve(SERVERS_DIR, 'cassandra-libs');
-
-export function cassandraVersion(): string {
-  const m = /<cassandra\.version>([^<]+)<\/cassandra\.version>/.exec(readFileSync(CASSANDRA_POM, 'utf8'));
-  if (!m) throw new Error(`no <cassandra.version> in ${CASSANDRA_POM}`);
-  return m[1]!.trim();
-}
-
-/** complete when `<libs>/.complete` holds the pom's version (written last, here and by .ci/install-servers.sh) */
-export function cassandraLibsReady(dir = CASSANDRA_LIBS_DIR): boolean {
-  const marker = join(dir, '.complete');
-  return existsSync(marker) && readFileSync(marker, 'utf8').trim() === cassandraVersion();
-}
-
-export async function ensureCassandraLibs(): Promise<string> {
-  const dir = CASSANDRA_LIBS_DIR;
-  if (cassandraLibsReady(dir)) return dir;
-  const version = cassandraVersion();
-  // a private sibling dir renamed into place: concurrent test processes never see a half-filled folder
-  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await runChecked('mvn', ['-q', '-B', '-f', CASSANDRA_POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`], {
-      what: `fetching Cassandra ${version} jars (mvn; run .ci/install-servers.sh to do this up front)`,
-    });
-    if (!existsSync(join(tmp, `cassandra-all-${version}.jar`))) throw new Error(`mvn finished but ${tmp} has no cassandra-all-${version}.jar`);
-    writeFileSync(join(tmp, '.complete'), `${version}\n`);
-    if (cassandraLibsReady(dir)) return dir;
-    if (existsSync(dir)) {
-      const old = `${dir}.old-${process.pid}`;
-      renameSync(dir, old);
-      rmSync(old, { recursive: true, force: true });
-    }
-    renameSync(tmp, dir);
-    return dir;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+/** The folder of Cassandra jars (the `cassandra-jars` set-up step) and its version. TS_ENGINE_CASSANDRA_LIBS names another folder. */
+export async function cassandraLibs(): Promise<{ dir: string; version: string }> {
+  const own = process.env.TS_ENGINE_CASSANDRA_LIBS;
+  if (own) {
+    const jar = readdirSync(own).find((f) => /^cassandra-all-.+\.jar$/.test(f));
+    return { dir: own, version: jar ? jar.slice('cassandra-all-'.length, -'.jar'.length) : 'unknown' };
   }
-}
-
-function javaBin(): string {
-  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const r = await ensureStep('cassandra-jars');
+  return { dir: r.path, version: r.version! };
 }
 
 /** conf/jvm17-server.options of the Cassandra 5.0 distribution: the module access it needs on Java 17 */
@@ -207,8 +161,7 @@ async function cassandraAnswers(contactPoints: string[], credentials?: { usernam
 }
 
 export async function startCassandra(opts: StartCassandraOptions = {}): Promise<CassandraServer> {
-  const libs = await ensureCassandraLibs();
-  const version = cassandraVersion();
+  const [{ dir: libs, version }, java] = await Promise.all([cassandraLibs(), ensureStep('java')]);
   const [port, storagePort] = (await freePorts(2)) as [number, number];
   const dir = makeTempDir('ts-engine-cassandra-');
   const yaml = join(dir, 'cassandra.yaml');
@@ -230,7 +183,7 @@ export async function startCassandra(opts: StartCassandraOptions = {}): Promise<
     starts += 1;
     log.append(`\n[harness] ===== start #${starts} (native ${port}, storage ${storagePort}) =====\n`);
     proc = spawnManaged(
-      javaBin(),
+      java.path,
       [
         `-Xmx${opts.heap ?? '512m'}`,
         `-Xms${opts.heap ?? '512m'}`,
