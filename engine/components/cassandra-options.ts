@@ -5,7 +5,7 @@
  */
 import { CONSISTENCIES, type CassandraConnection, type ConsistencyName } from '../connectors/cassandra/client.js';
 import { DEFAULT_DATACENTER } from '../connectors/cassandra/probe.js';
-import { type Place, type ParseEnv, array, ifThen, oneOf, obj, secret, str, StringSpec } from '../options/spec.js';
+import { type ObjectOf, type Place, type ParseEnv, array, ifThen, oneOf, obj, secret, str, StringSpec } from '../options/spec.js';
 import { sslSpec } from './kafka-options.js';
 
 /** Cassandra's own rule for keyspace and table names (quoted or not). */
@@ -40,16 +40,7 @@ export const connectionFields = {
     .describe('Consistency level of writes and history reads (default LOCAL_QUORUM).'),
 };
 
-type ConnectionFields = {
-  contact_points: string[];
-  local_datacenter: string;
-  keyspace: string;
-  table: string;
-  username?: string;
-  password?: string;
-  ssl?: boolean | Record<string, unknown>;
-  consistency: ConsistencyName;
-};
+type ConnectionFields = ObjectOf<typeof connectionFields>;
 
 /** The parsed fields as the connector's connection; a password without a user name is an error. */
 export function toConnection(o: ConnectionFields, at: Place, env: ParseEnv): CassandraConnection | undefined {

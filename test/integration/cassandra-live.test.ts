@@ -10,7 +10,19 @@ import cassandra from 'cassandra-driver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCassandra, type CassandraServer } from './servers/cassandra.js';
 import { freePort } from './servers/proc.js';
-import { expectedSensorRows, removeTempDirs, runCli, sensorConfig, sensorLines, tempDir, waitFor, writeJson, type Row } from './live-helpers.js';
+import {
+  alertLines,
+  expectedSensorRows,
+  sensorAnalysis,
+  removeTempDirs,
+  runCli,
+  sensorConfig,
+  sensorLines,
+  tempDir,
+  waitFor,
+  writeJson,
+  type Row,
+} from './live-helpers.js';
 import { CassandraHistory } from '../../engine/components/history/cassandra-store.js';
 import { listKeyspaces, testCassandra } from '../../engine/connectors/cassandra/probe.js';
 import { readHistory } from '../../engine/facade/history.js';
@@ -195,15 +207,7 @@ describe('Cassandra output and history (Apache Cassandra 5.0.4, PasswordAuthenti
   });
 
   it('analysis with history read from Cassandra raises the same alerts as with history from SQLite', async () => {
-    const analysis = (historical?: unknown) => ({
-      ...(historical ? { historical } : {}),
-      alert: { method: 'stdout', format: 'jsonl' },
-      accuracy: 2,
-      rule: [
-        { module: 'SimpleAnalysis', name: 'Simple1', options: { deviation: { rpm_max: 20 }, batch_number: 1 } },
-        { module: 'AverageAnalysis', name: 'Avg3', options: { deviation: { rpm_sum: 15 }, num_average: 3 } },
-      ],
-    });
+    const analysis = sensorAnalysis;
     const a = writeJson(
       path.join(dir, 'an-sqlite.json'),
       sensorConfig(sensorInput(), [{ method: 'sqlite', main: true, options: { path: path.join(dir, 'an.db') } }], { analysis: analysis() }),
@@ -223,11 +227,7 @@ describe('Cassandra output and history (Apache Cassandra 5.0.4, PasswordAuthenti
     expect(await rb.exited, rb.stderr()).toBe(0);
     const rc = runCli(['run', c, '--no-progress']);
     expect(await rc.exited, rc.stderr()).toBe(0);
-    const alerts = (out: string) =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{"module"'))
-        .sort();
+    const alerts = alertLines;
     expect(alerts(ra.stdout()).length).toBeGreaterThan(5);
     expect(alerts(rb.stdout())).toEqual(alerts(ra.stdout()));
     expect(alerts(rc.stdout())).toEqual(alerts(ra.stdout()));

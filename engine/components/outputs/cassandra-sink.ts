@@ -14,7 +14,7 @@ import type { Value } from '../../core/types.js';
 import type { ClosedWindow, RowShape } from '../../core/window.js';
 import type { StoredWindow } from '../../core/window.js';
 import { isFlatWindow } from '../../core/flat-window.js';
-import { Throttle, withRetries, type BackoffOptions } from '../../connectors/backoff.js';
+import { stoppableSleep, Throttle, withRetries, type BackoffOptions } from '../../connectors/backoff.js';
 import {
   cassandraClient,
   contactText,
@@ -37,7 +37,14 @@ import {
 } from '../../connectors/cassandra/table.js';
 import { pyTuple } from '../../values/python.js';
 import type { Sink, SinkContext } from '../types.js';
-import type { CassandraOutputOptions } from './cassandra.js';
+
+/** The `cassandra` output's options */
+export interface CassandraOutputOptions {
+  connection: CassandraConnection;
+  /** the keyspace's replication when the output creates it */
+  replication: Record<string, string | number>;
+  maxRetries: number;
+}
 
 /** rows of one partition in one batch statement (one mutation on the replica, far below its size limit) */
 const ROWS_PER_BATCH = 250;
@@ -59,6 +66,8 @@ export class CassandraSink implements Sink {
   private readonly insert: string;
   private readonly clock: Clock;
   private readonly throttle: Throttle;
+  /** a backoff wait that ends early when the run is being stopped */
+  private readonly pause: (ms: number) => Promise<void>;
   private state: ConnectionStatus['status'] = 'connecting';
   private detail = 'not connected yet';
   /** partition (its key as text) → the rows held for it */
@@ -81,18 +90,16 @@ export class CassandraSink implements Sink {
     this.insert = insertCql(c.keyspace, c.table, this.layout);
     this.clock = ctx.clock ?? systemClock;
     this.throttle = new Throttle(ctx.warn, 10_000, () => this.clock.now());
+    this.pause = stoppableSleep(
+      this.clock,
+      () => this.stopping(),
+      () => this.backoff.sleep,
+    );
   }
 
   private stopping(): boolean {
     return this.ctx.stopping?.() === true;
   }
-
-  /** a backoff wait that ends early when the run is being stopped */
-  private readonly pause = async (ms: number): Promise<void> => {
-    if (this.backoff.sleep) return this.backoff.sleep(ms);
-    const end = this.clock.now() + ms;
-    for (let left = ms; left > 0 && !this.stopping(); left = end - this.clock.now()) await this.clock.sleep(Math.min(left, 100));
-  };
 
   status(): ConnectionStatus {
     return {

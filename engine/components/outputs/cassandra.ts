@@ -4,20 +4,12 @@
  * idempotent upserts in batches per partition, retried with backoff while the input waits. The
  * sink (cassandra-sink.ts) and the driver load only when one is configured.
  */
-import type { CassandraConnection } from '../../connectors/cassandra/client.js';
 import { contactText } from '../../connectors/cassandra/client.js';
 import { custom, int, isObj, obj, type JsonSchema } from '../../options/spec.js';
 import type { OutputDescriptor } from '../descriptor.js';
 import { cassandraArgs, connectionFields, connectionSchema, toConnection } from '../cassandra-options.js';
 import { checkConnection } from '../health.js';
-
-/** The `cassandra` output's options */
-export interface CassandraOutputOptions {
-  connection: CassandraConnection;
-  /** the keyspace's replication when the output creates it */
-  replication: Record<string, string | number>;
-  maxRetries: number;
-}
+import type { CassandraOutputOptions } from './cassandra-sink.js';
 
 const replicationSchema: JsonSchema = {
   type: 'object',
