@@ -4,6 +4,7 @@
  * bigint are rendered as JSON-safe `CellValue`s.
  */
 import type { Diagnostic } from './core/errors.js';
+import type { CassandraTestArgs } from './connectors/cassandra/probe.js';
 import type { InfluxTestArgs } from './connectors/influx/probe.js';
 import type { KafkaConnectionArgs } from './connectors/kafka-admin.js';
 import type { FieldType } from './core/types.js';
@@ -112,6 +113,7 @@ export interface ConnectionDefaults {
   liveInput: boolean;
   kafka?: Omit<KafkaConnectionArgs, 'timeoutMs'> & { topic?: string; consumerGroup?: string; from: 'input' | 'alerts' };
   influx?: InfluxTestArgs & { measurement?: string; from: 'output' | 'history' };
+  cassandra?: Omit<CassandraTestArgs, 'timeoutMs'> & { from: 'output' | 'history' };
   /** why nothing could be read (an invalid config) */
   note?: string;
 }

@@ -39,6 +39,15 @@ export { kafkaProblem, listTopics, testKafka } from './connectors/kafka-admin.js
 export type { KafkaConnectionArgs, KafkaPartitionInfo, KafkaTestResult, KafkaTopicInfo, KafkaTopicList } from './connectors/kafka-admin.js';
 export { MAX_PER_SECOND, Tails, tailMessage, type TailEmit, type TailInfo, type TailMessage, type TailStartArgs } from './connectors/kafka-tail.js';
 export { testInflux, type InfluxTestArgs, type InfluxTestResult } from './connectors/influx/probe.js';
+export { listKeyspaces, testCassandra } from './connectors/cassandra/probe.js';
+export type {
+  CassandraConnectionArgs,
+  CassandraHostInfo,
+  CassandraKeyspaceInfo,
+  CassandraKeyspaceList,
+  CassandraTestArgs,
+  CassandraTestResult,
+} from './connectors/cassandra/probe.js';
 
 export function toCell(v: Value): CellValue {
   return typeof v === 'bigint' ? { big: v.toString() } : v;

@@ -8,12 +8,14 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { StoreRef } from '../core/store.js';
+import type { CassandraTestArgs } from '../connectors/cassandra/probe.js';
 import type { InfluxTestArgs } from '../connectors/influx/probe.js';
 import type { KafkaConnectionArgs } from '../connectors/kafka-admin.js';
 import type { FieldType } from '../core/types.js';
 import type { TimeUnit } from '../core/time.js';
 import type { InputField } from '../core/types.js';
 import type { SqliteStores } from '../connectors/sqlite-store.js';
+import type { RowShape, StoredWindow } from '../core/window.js';
 import type { Obj, Place, Spec } from '../options/spec.js';
 import type { DiagnosticSink } from '../options/diagnostics.js';
 import type { AlertSink, HistorySource, Sink, SinkContext, Source } from './types.js';
@@ -25,7 +27,8 @@ export type ConnectionTarget =
       KafkaConnectionArgs,
       'sasl' | 'timeoutMs'
     >)
-  | ({ kind: 'influx'; url: string; measurement?: string } & Omit<InfluxTestArgs, 'timeoutMs' | 'host' | 'port' | 'ssl'>);
+  | ({ kind: 'influx'; url: string; measurement?: string } & Omit<InfluxTestArgs, 'timeoutMs' | 'host' | 'port' | 'ssl'>)
+  | ({ kind: 'cassandra' } & Omit<CassandraTestArgs, 'timeoutMs'>);
 
 export interface HealthContext {
   /** time allowed for the whole check */
@@ -114,6 +117,8 @@ export interface OutputDescriptor<Name extends string = string, Parsed = unknown
   asHistory?(o: Parsed): { method: string; [option: string]: unknown } | undefined;
   /** an embedded store (SQLite) that also keeps dead letters and alerts (docs/architecture.md#the-store) */
   store?(o: Parsed): StoreRef | undefined;
+  /** a server store: the last `maxWindows` windows it holds, oldest first, for a project opened without an embedded store */
+  readStored?(o: Parsed, shape: RowShape, maxWindows: number): Promise<{ windows: StoredWindow[]; truncated: boolean }>;
 }
 
 // ---- alert sinks -------------------------------------------------------------------------

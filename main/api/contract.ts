@@ -6,6 +6,9 @@
  */
 import type {
   AlertEvent,
+  CassandraKeyspaceList,
+  CassandraTestArgs,
+  CassandraTestResult,
   CellValue,
   CheckResult,
   ColumnInfo,
@@ -31,6 +34,9 @@ import type {
 
 export type {
   AlertEvent,
+  CassandraKeyspaceList,
+  CassandraTestArgs,
+  CassandraTestResult,
   CellValue,
   CheckResult,
   ColumnInfo,
@@ -198,7 +204,7 @@ export interface DirListing {
   entries: { name: string; dir: true; project?: boolean }[];
 }
 
-// ---- connections (Kafka, InfluxDB): test, list topics, tail ---------------------------------
+// ---- connections (Kafka, InfluxDB, Cassandra): test, list topics and keyspaces, tail ---------------------------------
 
 export interface Handlers {
   'app.info': (a: Record<string, never>) => Promise<AppInfo>;
@@ -239,6 +245,10 @@ export interface Handlers {
   /** the UI still shows the tail (call every few seconds); false when it has ended */
   'connection.tailKeepAlive': (a: { tailId: string }) => Promise<{ alive: boolean }>;
   'connection.testInflux': (a: InfluxTestArgs) => Promise<InfluxTestResult>;
+  /** reachable, credentials, datacenter; the release and nodes; whether the keyspace and table exist */
+  'connection.testCassandra': (a: CassandraTestArgs) => Promise<CassandraTestResult>;
+  /** every keyspace with its replication and tables (the user's first) */
+  'connection.listKeyspaces': (a: Omit<CassandraTestArgs, 'keyspace' | 'table'>) => Promise<CassandraKeyspaceList>;
 }
 
 /** Live results of a run, batched (at "max" speed thousands of windows a second close). */
@@ -292,6 +302,8 @@ export const HANDLER_NAMES = [
   'connection.tailStop',
   'connection.tailKeepAlive',
   'connection.testInflux',
+  'connection.testCassandra',
+  'connection.listKeyspaces',
 ] as const satisfies readonly HandlerName[];
 
 export const EVENT_NAMES = [

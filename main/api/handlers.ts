@@ -30,7 +30,7 @@ import { Access, isWithin } from './access.js';
 import { TrustStore } from './trust.js';
 import { ActiveRun, type Emit } from './runs.js';
 import { RunHistory } from './run-history.js';
-import { Tails, connectionDefaults, listTopics, testInflux, testKafka } from './connections.js';
+import { Tails, connectionDefaults, listKeyspaces, listTopics, testCassandra, testInflux, testKafka } from './connections.js';
 
 export interface HandlerOptions {
   mode: AppInfo['mode'];
@@ -324,7 +324,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
         if (result.ok && !t.trusted && t.userCode.length > 0) throw restricted(root, 'history', needsModules(t));
         return { windows: [], alerts: [], truncated: false, summary: result.summary };
       }
-      const h = readHistory(plan, maxWindows ?? 5000, (f) => toPosix(path.relative(root, f)));
+      const h = await readHistory(plan, maxWindows ?? 5000, (f) => toPosix(path.relative(root, f)));
       return { ...h, summary: result.summary };
     },
 
@@ -370,6 +370,14 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
 
     async 'connection.testInflux'(a) {
       return testInflux(a, clock);
+    },
+
+    async 'connection.testCassandra'(a) {
+      return testCassandra(a, clock);
+    },
+
+    async 'connection.listKeyspaces'(a) {
+      return listKeyspaces(a, clock);
     },
 
     async grantFolder(dir) {

@@ -151,6 +151,12 @@ export function planFlinkExport(outcome: CheckOutcome): FlinkExport {
         batchSize: o.batchSize,
         maxRetries: o.maxRetries,
       });
+    } else if (o.method === 'cassandra') {
+      change(
+        'lossy',
+        p,
+        `the cassandra output ${o.connection.keyspace}.${o.connection.table} is not exported (the Flink job has no Cassandra sink yet): use an influx output`,
+      );
     } else {
       change(
         'lossy',
@@ -185,6 +191,13 @@ export function planFlinkExport(outcome: CheckOutcome): FlinkExport {
     if (h.method === 'influx') {
       const own = cfg.outputs.some((o) => o.method === 'influx' && sameInflux(o.connection, h.connection));
       history = { method: 'influx', own, connection: influxSettings(h.connection, 'analysis.historical.influx_options', secrets) };
+    } else if (h.method === 'cassandra') {
+      history = { method: 'own' };
+      change(
+        'lossy',
+        'analysis.historical',
+        `the cassandra history ${h.connection.keyspace}.${h.connection.table} is not read by a Flink job: history comes from the job's own windows (keyed state)`,
+      );
     } else {
       const own = cfg.outputs.some((o) => o.method === 'sqlite' && o.path === h.path && o.table === h.table);
       history = { method: 'own' };

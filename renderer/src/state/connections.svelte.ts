@@ -1,5 +1,5 @@
 /**
- * The connection panel: Kafka and InfluxDB settings (pre-filled from the open
+ * The connection panel: Kafka, InfluxDB and Cassandra settings (pre-filled from the open
  * config, editable), their test results, the topic list and one live tail of
  * raw messages. The tail lives here, not in the component, so it keeps running
  * while other tabs are shown; a keep-alive every few seconds tells the back end
@@ -7,6 +7,9 @@
  * dependencies and the workbench it serves (docs/architecture.md#the-renderer).
  */
 import type {
+  CassandraKeyspaceList,
+  CassandraTestArgs,
+  CassandraTestResult,
   ConnectionDefaults,
   InfluxTestArgs,
   InfluxTestResult,
@@ -79,6 +82,20 @@ export class ConnectionsState {
   influxBusy = $state(false);
   influxResult = $state.raw<InfluxTestResult | null>(null);
 
+  // Cassandra
+  cassandraPoints = $state('');
+  cassandraDatacenter = $state('');
+  cassandraUser = $state('');
+  cassandraPassword = $state('');
+  cassandraSsl = $state(false);
+  cassandraKeyspace = $state('');
+  cassandraTable = $state('');
+  cassandraBusy = $state(false);
+  cassandraResult = $state.raw<CassandraTestResult | null>(null);
+  keyspaceList = $state.raw<CassandraKeyspaceList | null>(null);
+  keyspaceError = $state<string | null>(null);
+  showSystemKeyspaces = $state(false);
+
   private readonly transport: Transport;
   private readonly scheduler: Scheduler;
 
@@ -137,6 +154,7 @@ export class ConnectionsState {
       this.filledFor = p.dir;
       if (force || d.kafka) this.fillKafka(d);
       if (force || d.influx) this.fillInflux(d);
+      if (force || d.cassandra) this.fillCassandra(d);
     } catch (e) {
       this.wb.notify('error', `connections: ${(e as Error).message}`);
     }
@@ -154,6 +172,21 @@ export class ConnectionsState {
     this.kafkaResult = null;
     this.topicList = null;
     this.topicsError = null;
+  }
+
+  private fillCassandra(d: ConnectionDefaults): void {
+    const a = d.cassandra;
+    this.cassandraPoints = a?.contactPoints.join(', ') ?? '';
+    this.cassandraDatacenter = a?.localDataCenter ?? '';
+    this.cassandraUser = a?.username ?? '';
+    this.cassandraPassword = a?.password ?? '';
+    // TLS options of the config (certificates) are used as they are; the box only says TLS is on
+    this.cassandraSsl = a?.ssl !== undefined && a.ssl !== false;
+    this.cassandraKeyspace = a?.keyspace ?? '';
+    this.cassandraTable = a?.table ?? '';
+    this.cassandraResult = null;
+    this.keyspaceList = null;
+    this.keyspaceError = null;
   }
 
   private fillInflux(d: ConnectionDefaults): void {
@@ -316,6 +349,49 @@ export class ConnectionsState {
       this.influxResult = { ok: false, url: this.influxUrl, api: this.influxApi, warnings: [], error: (e as Error).message, elapsedMs: 0 };
     } finally {
       this.influxBusy = false;
+    }
+  }
+
+  // ---- Cassandra ---------------------------------------------------------------------
+
+  private cassandraArgs(): CassandraTestArgs {
+    const fromConfig = this.defaults?.cassandra?.ssl;
+    return {
+      contactPoints: this.cassandraPoints
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0),
+      localDataCenter: this.cassandraDatacenter.trim() || undefined,
+      username: this.cassandraUser || undefined,
+      password: this.cassandraUser ? this.cassandraPassword : undefined,
+      ssl: this.cassandraSsl ? (typeof fromConfig === 'object' ? fromConfig : true) : undefined,
+      keyspace: this.cassandraKeyspace.trim() || undefined,
+      table: this.cassandraTable.trim() || undefined,
+    };
+  }
+
+  async testCassandra(): Promise<void> {
+    this.cassandraBusy = true;
+    try {
+      this.cassandraResult = await this.transport.invoke('connection.testCassandra', this.cassandraArgs());
+    } catch (e) {
+      this.cassandraResult = { ok: false, address: this.cassandraPoints, hosts: [], warnings: [], error: (e as Error).message, elapsedMs: 0 };
+    } finally {
+      this.cassandraBusy = false;
+    }
+  }
+
+  async listKeyspaces(): Promise<void> {
+    this.cassandraBusy = true;
+    this.keyspaceError = null;
+    try {
+      const { keyspace: _k, table: _t, ...args } = this.cassandraArgs();
+      this.keyspaceList = await this.transport.invoke('connection.listKeyspaces', args);
+    } catch (e) {
+      this.keyspaceList = null;
+      this.keyspaceError = (e as Error).message;
+    } finally {
+      this.cassandraBusy = false;
     }
   }
 }

@@ -124,6 +124,19 @@ describe('toReferenceConfig', () => {
     expect(e.secrets).toEqual({});
   });
 
+  it('drops a cassandra output and a cassandra history (ts-engine only): no password of theirs reaches the export', () => {
+    const cassandra = { contact_points: ['c1:9042'], keyspace: 'ks', username: 'u', password: 'cass-secret' };
+    const cfg = {
+      ...full,
+      outputs: [...full.outputs, { method: 'cassandra', options: cassandra }],
+      analysis: { ...full.analysis, historical: { method: 'cassandra', cassandra_options: cassandra } },
+    };
+    const x = toReferenceConfig(cfg);
+    expect(x.dropped).toEqual(expect.arrayContaining(['outputs[3]', 'analysis.historical']));
+    expect(x.warnings.join('\n')).toMatch(/dropped outputs\[3\]: the reference has no Cassandra output/);
+    expect(JSON.stringify(x.config)).not.toContain('cass-secret');
+  });
+
   it('leaves placeholders that are already there alone', () => {
     const e = toReferenceConfig({ outputs: [{ method: 'influx', options: { influx: { password: '${MY_PW}', measurement: 'm' } } }] });
     expect((e.config as any).outputs[0].options.influx.password).toBe('${MY_PW}');
