@@ -18,6 +18,7 @@ import { type Obj, type ParseEnv, bool, isObj, num, oneOf, str, typeName } from 
 import { AnalysisSection } from './analysis-section.js';
 import { parseDataStructure, parseDoc } from './data-structure.js';
 import { pythonTwin } from './twins.js';
+import { resolveEnvPlaceholders } from './env-placeholders.js';
 import type { ConfigIO, InputConfig, OutputConfig, PipelineConfig } from './model.js';
 
 export type { ConfigIO } from './model.js';
@@ -71,6 +72,7 @@ export function validateConfig(configPath: string, configText: string, io: Confi
   const configDir = path.dirname(absConfig);
   const { doc, sink } = parseDoc(configText, configPath);
   if (!doc) return { diagnostics: sink.diagnostics, sink };
+  resolveEnvPlaceholders(doc.value, sink, (name) => (io.env ? io.env(name) : process.env[name]));
   const v = new Validator(sink, doc, configDir, io);
   const config = v.run(absConfig);
   const diagnostics = [...sink.diagnostics, ...(v.structureSink?.diagnostics ?? [])];

@@ -16,16 +16,12 @@ import type { CheckOutcome } from '../../pipeline/plan.js';
 import { configLookupFor } from '../../pipeline/plan.js';
 import type { AlertSinkConfig, OutputConfig, PipelineConfig } from '../../config/model.js';
 import type { InfluxConnection } from '../../connectors/influx/client.js';
+import type { ExportChange } from '../../export/change.js';
 import { envNameFor } from '../../export/reference.js';
 import { EngineError } from '../../core/errors.js';
 import { aggregationSource, eventTimeSource, fieldContext, parserSource, pyStringLiteral, transformSource, type PythonTwins } from './python-codegen.js';
 
-export interface ExportChange {
-  kind: 'blocker' | 'lossy' | 'note';
-  /** JSON path in the config */
-  path: string;
-  message: string;
-}
+export type { ExportChange } from '../../export/change.js';
 
 export interface FlinkExport {
   changes: ExportChange[];
