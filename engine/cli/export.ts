@@ -7,14 +7,10 @@
  * reference: the 2017 PySpark format. Exit 0 written, 2 invalid config or refused, 1 usage or I/O error.
  */
 import path from 'node:path';
-import { nodeIO, checkConfig } from '../pipeline/plan.js';
 import { formatChange, refusalOf } from '../export/change.js';
-import { EXPORT_TARGETS, isExportTarget, planExport } from '../export/targets.js';
+import { checkForExport, EXPORT_TARGETS, isExportTarget, planExport } from '../export/targets.js';
 import { parseArgs, UsageError } from './args.js';
 import { displayPath, printDiagnostics } from './report.js';
-
-/** Exporting needs no secret: a placeholder whose variable is not set stays as written. */
-const keepUnsetPlaceholders = { ...nodeIO, env: (name: string) => process.env[name] ?? `\${${name}}` };
 
 export async function exportCommand(argv: string[]): Promise<number> {
   const { positionals, options } = parseArgs(argv, ['target'], ['allow-lossy']);
@@ -22,7 +18,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const target = (options.get('target') as string | undefined) ?? 'ts-engine';
   if (!isExportTarget(target)) throw new UsageError(`unknown export target '${target}' (${EXPORT_TARGETS.map((t) => t.name).join(', ')})`);
   const [configPath, outDir] = positionals as [string, string];
-  const outcome = await checkConfig(configPath, undefined, keepUnsetPlaceholders);
+  const outcome = await checkForExport(configPath);
   if (outcome.diagnostics.some((d) => d.severity === 'error')) {
     printDiagnostics(outcome.diagnostics);
     process.stderr.write('export: the config is invalid; nothing written\n');

@@ -28,6 +28,8 @@ export interface BundlePlan {
   copies: Map<string, string>;
   /** bundle-relative folders the pipeline writes into (sqlite databases, output files) */
   dataDirs: string[];
+  /** JSON path of each secret → the placeholder written instead */
+  secrets: Record<string, string>;
   /** each placeholder of the bundle's config → the JSON paths using it */
   placeholders: Map<string, string[]>;
   /** the config file's name and its folder's, for the README and the unit */
@@ -67,6 +69,7 @@ export function planBundle(configPath: string, configText?: string): BundlePlan 
   const edits: Edit[] = [];
   const copies = new Map<string, string>();
   const dataDirs = new Set<string>();
+  const secrets: Record<string, string> = {};
   const replaceString = (jsonPath: string, value: string) => {
     const loc = doc.locs.get(jsonPath);
     if (loc) edits.push({ start: loc.start, end: loc.end, text: JSON.stringify(value) });
@@ -76,7 +79,8 @@ export function planBundle(configPath: string, configText?: string): BundlePlan 
   for (const { path: at, holder, key } of flaggedOptions(root, 'secret')) {
     if (WHOLE_PLACEHOLDER.test(holder[key] as string)) continue;
     const name = envNameFor(at);
-    replaceString(at, '${' + name + '}');
+    secrets[at] = '${' + name + '}';
+    replaceString(at, secrets[at]);
     changes.push({ kind: 'note', path: at, message: `the secret is read from the environment variable ${name} (.env.example)` });
   }
 
@@ -178,7 +182,7 @@ export function planBundle(configPath: string, configText?: string): BundlePlan 
     else if (isObj(v)) for (const [k, x] of Object.entries(v)) if (!(p === '' && k === 'processing')) scan(x, p === '' ? k : `${p}.${k}`);
   };
   scan(parseJsonWithLocations(out).value, '');
-  return { changes, config: out, copies, dataDirs: [...dataDirs], placeholders, name: path.basename(absConfig), project: path.basename(configDir) };
+  return { changes, config: out, copies, dataDirs: [...dataDirs], secrets, placeholders, name: path.basename(absConfig), project: path.basename(configDir) };
 }
 
 /** The command that runs this installation of ts-engine, with absolute paths (systemd needs them). */

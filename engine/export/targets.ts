@@ -4,7 +4,7 @@
  * workbench both go through `planExport`, so they list the same changes and refuse alike.
  */
 import path from 'node:path';
-import type { CheckOutcome } from '../pipeline/plan.js';
+import { type CheckOptions, type CheckOutcome, checkConfig, nodeIO } from '../pipeline/plan.js';
 import type { ExportChange } from './change.js';
 import { planBundle, writeBundle } from './bundle.js';
 import { exportProject, toReferenceConfig } from './reference.js';
@@ -39,6 +39,8 @@ export const isExportTarget = (name: string): name is ExportTargetName => EXPORT
 export interface PlannedExport {
   target: ExportTargetName;
   changes: ExportChange[];
+  /** JSON path of each secret → the `${ENV}` placeholder the export writes instead */
+  secrets: Record<string, string>;
   /** writes the files into outDir (created if needed); their paths relative to it */
   write(outDir: string): string[];
 }
@@ -58,17 +60,25 @@ export async function planExport(target: ExportTargetName, configPath: string, o
   switch (target) {
     case 'ts-engine': {
       const plan = planBundle(configPath, configText);
-      return { target, changes: plan.changes, write: (outDir) => writeBundle(plan, folder(outDir)) };
+      return { target, changes: plan.changes, secrets: plan.secrets, write: (outDir) => writeBundle(plan, folder(outDir)) };
     }
     case 'reference': {
       const text = configText ?? outcome.plan?.config.text;
-      const { changes } = toReferenceConfig(JSON.parse(text ?? '{}'));
-      return { target, changes, write: (outDir) => exportProject(configPath, outDir, text).files };
+      const { changes, secrets } = toReferenceConfig(JSON.parse(text ?? '{}'));
+      return { target, changes, secrets, write: (outDir) => exportProject(configPath, outDir, text).files };
     }
     case 'flink': {
       const { planFlinkExport, writeFlinkExport } = await import('../targets/flink/export-flink.js');
       const exp = planFlinkExport(outcome);
-      return { target, changes: exp.changes, write: (outDir) => writeFlinkExport(exp, folder(outDir)) };
+      return { target, changes: exp.changes, secrets: exp.secrets, write: (outDir) => writeFlinkExport(exp, folder(outDir)) };
     }
   }
+}
+
+/** Exporting needs no secret: a placeholder whose variable is not set stays as written (and the bundle keeps it). */
+const keepUnsetPlaceholders = { ...nodeIO, env: (name: string) => process.env[name] ?? `\${${name}}` };
+
+/** checkConfig for an export: the config as saved, its placeholders kept when their variables are not set. */
+export function checkForExport(configPath: string, opts: CheckOptions = {}): Promise<CheckOutcome> {
+  return checkConfig(configPath, undefined, keepUnsetPlaceholders, opts);
 }

@@ -27,6 +27,8 @@ export interface FlinkExport {
   changes: ExportChange[];
   /** relative path → file content, or an absolute source path to copy */
   files: Map<string, { text: string } | { copyFrom: string }>;
+  /** JSON path of each secret → the `${ENV}` variable the job reads it from */
+  secrets: Record<string, string>;
 }
 
 /** Maven coordinates of the Kafka connector the job loads (Flink 2.x). */
@@ -375,7 +377,7 @@ export function planFlinkExport(outcome: CheckOutcome): FlinkExport {
   files.set('requirements.txt', { text: `apache-flink==${APACHE_FLINK_VERSION}\n` });
   files.set('pom.xml', { text: jarsPom() });
   files.set('README.md', { text: readme(cfg, changes, secrets, mode, input !== null) });
-  return { changes, files };
+  return { changes, files, secrets: Object.fromEntries([...secrets].map(([env, p]) => [p, '${' + env + '}'])) };
 }
 
 function jarsPom(): string {
