@@ -10,11 +10,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ParsedJson, parseJsonWithLocations } from '../options/json.js';
+import { ensureDirectory } from '../core/files.js';
+import { type ParsedJson, parseJsonWithLocations, pathKey } from '../options/json.js';
+import { redactSecrets } from '../options/secrets.js';
 import { placeholderNames, WHOLE_PLACEHOLDER } from '../config/env-placeholders.js';
 import type { ExportChange } from './change.js';
-import { flaggedOptions } from './component-options.js';
-import { envNameFor, isModulePath } from './reference.js';
+import { fileOptions } from './file-options.js';
+import { isModulePath, uniqueEnvNames } from './reference.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -75,14 +77,20 @@ export function planBundle(configPath: string, configText?: string): BundlePlan 
     if (loc) edits.push({ start: loc.start, end: loc.end, text: JSON.stringify(value) });
   };
 
-  // ---- secrets: the same rule as every target (component option specs) ------------------------------
-  for (const { path: at, holder, key } of flaggedOptions(root, 'secret')) {
-    if (WHOLE_PLACEHOLDER.test(holder[key] as string)) continue;
-    const name = envNameFor(at);
-    secrets[at] = '${' + name + '}';
-    replaceString(at, secrets[at]);
-    changes.push({ kind: 'note', path: at, message: `the secret is read from the environment variable ${name} (.env.example)` });
+  // ---- secrets: the one rule of options/secrets.ts (docs/secrets.md), as the other targets apply it ----
+  // processing holds expressions, not settings (`token: one(x)` names a column)
+  const redacted = structuredClone(root);
+  for (const r of redactSecrets(redacted, '', uniqueEnvNames(), (p) => p === 'processing')) {
+    secrets[r.path] = r.placeholder;
+    changes.push({ kind: 'note', path: r.path, message: `the secret is read from the environment variable ${r.placeholder.slice(2, -1)} (.env.example)` });
   }
+  /** the redacted values, written over the original text's values at the same place */
+  const overwrite = (before: unknown, after: unknown, p: string) => {
+    if (Array.isArray(before) && Array.isArray(after)) before.forEach((x, i) => overwrite(x, after[i], pathKey(p, i)));
+    else if (isObj(before) && isObj(after)) for (const k of Object.keys(before)) overwrite(before[k], after[k], pathKey(p, k));
+    else if (before !== after && typeof after === 'string') replaceString(p, after);
+  };
+  overwrite(root, redacted, '');
 
   // ---- code and structure the pipeline loads: copied, re-pointed when their place changes -------------
   /** copies one file (and, for a JavaScript module, the local modules it imports); returns its bundle path */
@@ -158,7 +166,7 @@ export function planBundle(configPath: string, configText?: string): BundlePlan 
   }
 
   // ---- files the pipeline writes: relative ones live in the bundle, as a new store --------------------
-  for (const { path: at, holder, key } of flaggedOptions(root, 'file')) {
+  for (const { path: at, holder, key } of fileOptions(root)) {
     const v = holder[key] as string;
     if (v.includes('${') || path.isAbsolute(v)) continue;
     const dir = path.posix.dirname(toPosix(path.normalize(v)));
@@ -285,20 +293,20 @@ function readme(plan: BundlePlan, outDir: string): string {
 /** Writes the planned bundle into outDir (created if needed); returns the written files, relative to it. */
 export function writeBundle(plan: BundlePlan, outDir: string): string[] {
   const out = path.resolve(outDir);
-  fs.mkdirSync(out, { recursive: true });
+  ensureDirectory(out);
   const files: string[] = [];
   const write = (rel: string, text: string, mode?: number) => {
-    fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
+    ensureDirectory(path.dirname(path.join(out, rel)));
     fs.writeFileSync(path.join(out, rel), text, mode === undefined ? undefined : { mode });
     files.push(rel);
   };
   write('config.json', plan.config);
   for (const [rel, src] of plan.copies) {
-    fs.mkdirSync(path.dirname(path.join(out, rel)), { recursive: true });
+    ensureDirectory(path.dirname(path.join(out, rel)));
     fs.copyFileSync(src, path.join(out, rel));
     files.push(rel);
   }
-  for (const d of plan.dataDirs) fs.mkdirSync(path.join(out, d), { recursive: true });
+  for (const d of plan.dataDirs) ensureDirectory(path.join(out, d));
   write('.env.example', envExample(plan));
   write('.gitignore', '.env\n');
   write(`${serviceName(plan)}.service`, unit(plan, out));

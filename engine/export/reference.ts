@@ -4,9 +4,10 @@
  * drops keys only ts-engine understands (each dropped JSON path is reported),
  * replaces secrets by `${ENV_NAME}` placeholders, and writes the config, the
  * data-structure file and the referenced user modules into a folder. What each
- * component becomes (dropped, keys dropped, notes, where its secrets are) comes
- * from its descriptor's export hooks (components/descriptor.ts): another target
- * adds its own mapping beside `reference`.
+ * component becomes (dropped, keys dropped, notes) comes from its descriptor's
+ * export hooks (components/descriptor.ts): another target adds its own mapping
+ * beside `reference`. Secrets are found by the one rule of options/secrets.ts
+ * (docs/secrets.md), wherever they sit.
  *
  * `toReferenceConfig` is pure (raw JSON in, JSON out); `exportProject` adds the
  * file system.
@@ -15,10 +16,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ExportHooks, ReferenceMapping } from '../components/descriptor.js';
 import type { ExportChange, ExportChangeKind } from './change.js';
-import { flaggedOptions } from './component-options.js';
-import { WHOLE_PLACEHOLDER } from '../config/env-placeholders.js';
 import { alertSinkDescriptor, historyDescriptor, outputDescriptor, sourceDescriptor } from '../components/registry.js';
-import { type Spec, specPaths } from '../options/spec.js';
+import { ensureDirectory } from '../core/files.js';
+import { redactSecrets } from '../options/secrets.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -48,9 +48,6 @@ const INPUT_ONLY: { key: string; kind: ExportChangeKind; why: string }[] = [
 /** What the reference target makes of a component: its descriptor's reference mapping (components/registry.ts). */
 const reference = (d: { export?: ExportHooks } | undefined): ReferenceMapping => d?.export?.reference ?? {};
 
-/** JSON paths (relative to the options) of a component's secrets, from its option spec */
-const secretPaths = (d: { options: Spec<unknown> } | undefined): string[] => (d ? specPaths(d.options, 'secret') : []);
-
 /** `outputs[0].options.influx.password` → `TS_ENGINE_OUTPUTS_0_INFLUX_PASSWORD` */
 export function envNameFor(jsonPath: string): string {
   const segs = jsonPath
@@ -70,12 +67,29 @@ function brokerToServerPort(b: unknown): { server: string; port: number } | unde
   return m ? { server: m[1]!, port: Number(m[2]) } : undefined;
 }
 
+/** envNameFor, made unique: two paths never share a variable (`Password` and `password` side by side). */
+export function uniqueEnvNames(): (jsonPath: string) => string {
+  const byPath = new Map<string, string>();
+  const taken = new Set<string>();
+  return (jsonPath) => {
+    let name = byPath.get(jsonPath);
+    if (name !== undefined) return name;
+    const base = envNameFor(jsonPath);
+    name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+    byPath.set(jsonPath, name);
+    taken.add(name);
+    return name;
+  };
+}
+
 export function toReferenceConfig(raw: unknown): ReferenceExport {
   if (!isObj(raw)) throw new Error('the config must be a JSON object');
   const cfg = structuredClone(raw) as Obj;
   const dropped: string[] = [];
   const warnings: string[] = [];
   const secrets: Record<string, string> = {};
+  const envName = uniqueEnvNames();
   const changes: ExportChange[] = [];
   /** a line for the person exporting, and the change it records at `p` */
   const say = (kind: ExportChangeKind, p: string, line: string) => {
@@ -181,11 +195,8 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
       const mainInflux = rawOutputs[mainIndex] as Obj | undefined;
       if (mainInflux && isObj(mainInflux.options) && isObj(mainInflux.options.influx)) {
         const conn = structuredClone(mainInflux.options.influx);
-        // the same secret as the output's: one environment variable, not two
-        for (const p of secretPaths(outputDescriptor('influx'))) {
-          const k = p.replace(/^influx\./, '');
-          if (typeof conn[k] === 'string') conn[k] = '${' + envNameFor(`outputs[${keptIndex.get(mainIndex) ?? mainIndex}].options.${p}`) + '}';
-        }
+        // the same secrets as the output's: one environment variable each, not two
+        redactSecrets(conn, `outputs[${keptIndex.get(mainIndex) ?? mainIndex}].options.influx`, envName);
         an.historical = { method: 'influx', influx_options: conn };
         say('note', 'analysis.historical', 'added analysis.historical from the influx output marked "main" (the reference does not read "main")');
       } else {
@@ -265,14 +276,10 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
     }
   }
 
-  // ---- secrets ---------------------------------------------------------------
-  // where each component keeps its secrets comes from its option spec
-  for (const { path: at, holder, key } of flaggedOptions(cfg, 'secret')) {
-    if (WHOLE_PLACEHOLDER.test(holder[key] as string)) continue;
-    const env = '${' + envNameFor(at) + '}';
-    holder[key] = env;
-    secrets[at] = env;
-  }
+  // ---- secrets (docs/secrets.md) --------------------------------------------------
+  // by the rule of options/secrets.ts, wherever they are; processing holds expressions, not
+  // settings (`token: one(x)` names a column)
+  for (const r of redactSecrets(cfg, '', envName, (p) => p === 'processing')) secrets[r.path] = r.placeholder;
   if (Object.keys(secrets).length > 0) {
     warnings.push(
       `replaced secrets by environment placeholders: ${Object.entries(secrets)
@@ -315,7 +322,7 @@ export function exportProject(configPath: string, outDir: string, configText?: s
   const cfg = result.config;
   const out = path.resolve(outDir);
   if (out === configDir) throw new Error('export folder must differ from the project folder');
-  fs.mkdirSync(out, { recursive: true });
+  ensureDirectory(out);
   const files: string[] = ['config.json'];
   const copy = (ref: string, what: string): string | undefined => {
     const src = path.resolve(configDir, ref);
@@ -325,7 +332,7 @@ export function exportProject(configPath: string, outDir: string, configText?: s
     }
     const rel = placeFor(configDir, ref);
     const dest = path.join(out, rel);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    ensureDirectory(path.dirname(dest));
     fs.copyFileSync(src, dest);
     const relPosix = rel.split(path.sep).join('/');
     if (!files.includes(relPosix)) files.push(relPosix);

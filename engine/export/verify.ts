@@ -16,7 +16,7 @@ import { Writable } from 'node:stream';
 import { checkConfig } from '../pipeline/plan.js';
 import { Runner } from '../pipeline/runner.js';
 import { formatDiagnostic } from '../core/errors.js';
-import { flaggedOptions } from './component-options.js';
+import { fileOptions } from './file-options.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -119,7 +119,7 @@ function comparisonConfig(raw: Obj, csv: string, scratch: string): Obj {
   const local = list.filter((x): x is Obj => isObj(x) && (x.method === 'sqlite' || x.method === 'file'));
   cfg.outputs = [...local, { method: 'stdout', options: { format: 'jsonl' } }];
   if (isObj(cfg.analysis)) cfg.analysis.alert = { method: 'stdout', format: 'jsonl' };
-  flaggedOptions(cfg, 'file').forEach(({ holder, key }, i) => {
+  fileOptions(cfg).forEach(({ holder, key }, i) => {
     holder[key] = path.join(scratch, `${i}-${path.basename(holder[key] as string)}`);
   });
   return cfg;

@@ -19,6 +19,7 @@ import type { InfluxConnection } from '../../connectors/influx/client.js';
 import type { ExportChange } from '../../export/change.js';
 import { envNameFor } from '../../export/reference.js';
 import { EngineError } from '../../core/errors.js';
+import { ensureDirectory } from '../../core/files.js';
 import { aggregationSource, eventTimeSource, fieldContext, parserSource, pyStringLiteral, transformSource, type PythonTwins } from './python-codegen.js';
 
 export type { ExportChange } from '../../export/change.js';
@@ -472,7 +473,7 @@ export function writeFlinkExport(exp: FlinkExport, outDir: string): string[] {
   const written: string[] = [];
   for (const [rel, f] of exp.files) {
     const dest = path.join(outDir, rel);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    ensureDirectory(path.dirname(dest));
     if ('text' in f) fs.writeFileSync(dest, f.text);
     else fs.copyFileSync(f.copyFrom, dest);
     written.push(rel);

@@ -1,7 +1,7 @@
 /**
- * Where a config's components keep their secrets and the files they name, found through each
- * component's option spec (components/registry.ts): the one rule every export target applies, so a new
- * component's password is hidden by every target without a list to keep in step.
+ * The files a config's components write or read (sqlite stores, output files), found through each
+ * component's option spec (components/registry.ts), so a new component's file is placed by every
+ * export without a list to keep in step. Secrets have their own rule: options/secrets.ts.
  */
 import { alertSinkDescriptor, historyDescriptor, outputDescriptor, sourceDescriptor } from '../components/registry.js';
 import { type Spec, specPaths } from '../options/spec.js';
@@ -9,20 +9,21 @@ import { type Spec, specPaths } from '../options/spec.js';
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** One flagged option: its JSON path in the config, and the object and key holding it. */
+/** One file option: its JSON path in the config, and the object and key holding it. */
 export interface OptionSite {
   path: string;
   holder: Obj;
   key: string;
 }
 
-const flagged = (d: { options: Spec<unknown> } | undefined, flag: 'secret' | 'file'): string[] => (d ? specPaths(d.options, flag) : []);
+const flagged = (d: { options: Spec<unknown> } | undefined, flag: 'file'): string[] => (d ? specPaths(d.options, flag) : []);
 
 /**
- * Every string option flagged `secret` or `file` in a config (raw JSON, ts-engine or reference spelling):
+ * Every string option flagged `file` in a config (raw JSON, ts-engine or reference spelling):
  * input, outputs (an array or one object), analysis history and alert sinks.
  */
-export function flaggedOptions(cfg: Obj, flag: 'secret' | 'file'): OptionSite[] {
+export function fileOptions(cfg: Obj): OptionSite[] {
+  const flag = 'file';
   const sites: OptionSite[] = [];
   const collect = (options: unknown, base: string, rels: string[]) => {
     for (const rel of rels) {
