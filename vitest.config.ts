@@ -7,7 +7,8 @@ const clientSvelte = () => svelte({ dynamicCompileOptions: () => ({ generate: 'c
 // Tests that need what `npm test` prepares in the background (influxd 2.7 built from source, the
 // Flink venv: minutes on a cold machine) are projects of their own, run last (docs/testing.md).
 const INFLUX27 = 'test/integration/**/*.influx27.test.ts';
-const FLINK = 'test/integration/targets/flink/**/*.test.ts';
+/** tests that run Flink jobs (they need the flink-venv the set-up finishes in the background) */
+const FLINK = ['test/integration/targets/flink/**/*.test.ts', 'test/integration/export/verify.test.ts'];
 
 export default defineConfig({
   test: {
@@ -42,7 +43,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          exclude: [INFLUX27, FLINK],
+          exclude: [INFLUX27, ...FLINK],
           environment: 'node',
           setupFiles: ['test/setup/fast-check.ts'],
           testTimeout: 180_000,
@@ -66,7 +67,7 @@ export default defineConfig({
       {
         test: {
           name: 'flink',
-          include: [FLINK],
+          include: FLINK,
           environment: 'node',
           setupFiles: ['test/setup/fast-check.ts'],
           // a Flink job in local mode is given 10 minutes by its helper (flink-helpers.ts)

@@ -16,7 +16,7 @@ export const USAGE = `Usage:
       --connect: also reach every broker and database it names; --no-user-code: only parse user modules, never load them
   ts-engine eval [--structure <file>] [--row <line>] [--sep <c>] [--config <file>] [--] <expr>
   ts-engine produce <file.csv | -> --brokers <host:port,…> --topic <name> [--rate <rows/s>] [--key-field <index|name> [--structure <file>]] [--partitions <n>] [--sep <c>] [--header]
-  ts-engine export <config.json> <out-dir> [--target reference|flink] [--allow-lossy]
+  ts-engine export <config.json> <out-dir> [--target ts-engine|flink|reference] [--allow-lossy]   ts-engine (default): a production bundle
   ts-engine schema [config | data-structure]     print the JSON Schema (for editors)
 A failure is one line on standard error; --debug (any command) shows its stack trace.
 `;

@@ -51,8 +51,8 @@ export interface HealthReport {
 export interface ReferenceMapping {
   /** the component has no reference equivalent: it is dropped, with this reason */
   unsupported?: string;
-  /** option keys the reference does not read: dropped, each with the reason */
-  dropKeys?: { key: string; why: string }[];
+  /** option keys the reference does not read: dropped, each with the reason; `sameResults` when dropping it changes no result (delivery tuning) */
+  dropKeys?: { key: string; why: string; sameResults?: boolean }[];
   /** what a person should know about the options as exported (`path`: where they sit) */
   notes?(options: Obj, path: string): string[];
 }

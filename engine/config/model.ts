@@ -88,4 +88,6 @@ export interface ConfigIO {
   /** file contents, or an Error explaining why it cannot be read */
   readFile(absPath: string): string | Error;
   exists(absPath: string): boolean;
+  /** the environment `${NAME}` placeholders are filled from (config/env-placeholders.ts); default: process.env */
+  env?(name: string): string | undefined;
 }

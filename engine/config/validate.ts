@@ -21,6 +21,7 @@ import { warnUnknownSecrets } from './secrets.js';
 import { pythonTwin } from './twins.js';
 import type { ConfigIO, InputConfig, OutputConfig, PipelineConfig, SandboxConfig } from './model.js';
 import { parseSandbox } from './sandbox-section.js';
+import { resolveEnvPlaceholders } from './env-placeholders.js';
 
 export type { ConfigIO } from './model.js';
 
@@ -89,6 +90,7 @@ export function validateConfig(configPath: string, configText: string, io: Confi
   const configDir = path.dirname(absConfig);
   const { doc, sink } = parseDoc(configText, configPath);
   if (!doc) return { diagnostics: sink.diagnostics, sink };
+  resolveEnvPlaceholders(doc.value, sink, (name) => (io.env ? io.env(name) : process.env[name]));
   const v = new Validator(sink, doc, configDir, io);
   const config = v.run(absConfig);
   warnUnknownSecrets(doc, sink);

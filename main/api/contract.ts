@@ -14,6 +14,9 @@ import type {
   ColumnInfo,
   ConnectionDefaults,
   Diagnostic,
+  ExportChange,
+  ExportTargetInfo,
+  ExportTargetName,
   HistoryResult,
   InfluxTestArgs,
   InfluxTestResult,
@@ -29,6 +32,7 @@ import type {
   TailInfo,
   TailMessage,
   TailStartArgs,
+  VerifyResult,
   WindowResult,
 } from '../../engine/index.js';
 
@@ -42,6 +46,9 @@ export type {
   ColumnInfo,
   ConnectionDefaults,
   Diagnostic,
+  ExportChange,
+  ExportTargetInfo,
+  ExportTargetName,
   HistoryResult,
   InfluxTestArgs,
   InfluxTestResult,
@@ -57,6 +64,7 @@ export type {
   TailInfo,
   TailMessage,
   TailStartArgs,
+  VerifyResult,
   WindowResult,
 };
 
@@ -183,7 +191,20 @@ export interface RunRecord {
   warnings: string[];
 }
 
+/** What an export target would change, listed before anything is written (docs/production.md#verifying-an-export). */
+export interface ExportPlanResult {
+  target: ExportTargetName;
+  /** every change of meaning, one per JSON path: blocker (never written), lossy (written only with allowLossy), note */
+  changes: ExportChange[];
+  /** why writing would be refused without allowLossy; absent when it may be written */
+  refusal?: { reason: 'blocker' | 'lossy'; message: string };
+}
+
 export interface ExportResult {
+  /** absent: the reference export of the original dialog, written whatever it changes */
+  target?: ExportTargetName;
+  /** the change list of the target (empty for the original dialog's reference export: see warnings) */
+  changes: ExportChange[];
   outDir: string;
   /** files written, relative to outDir */
   files: string[];
@@ -236,7 +257,14 @@ export interface Handlers {
   /** the project's past runs, newest first (kept in the state folder) */
   'run.history': (a: { dir: string }) => Promise<RunRecord[]>;
   'history.load': (a: { dir: string; maxWindows?: number }) => Promise<HistoryResult>;
-  'export.write': (a: { dir: string; outDir: string }) => Promise<ExportResult>;
+  /** the export targets with one-line descriptions (ts-engine first: the default) */
+  'export.targets': (a: Record<string, never>) => Promise<ExportTargetInfo[]>;
+  /** the changes a target would make to the config on disk, and whether writing would be refused */
+  'export.plan': (a: { dir: string; target: ExportTargetName }) => Promise<ExportPlanResult>;
+  /** with a target: refused (error naming the refusal) when the plan is; without one: the reference export, as the first dialog did */
+  'export.write': (a: { dir: string; outDir: string; target?: ExportTargetName; allowLossy?: boolean }) => Promise<ExportResult>;
+  /** runs a Flink export on the project's CSV (or `csv`) beside ts-engine: identical, different (first lines), or why it cannot */
+  'export.verify': (a: { dir: string; exportDir: string; csv?: string }) => Promise<VerifyResult>;
   'connection.defaults': (a: { dir: string; overlay?: Overlay }) => Promise<ConnectionDefaults>;
   'connection.testKafka': (a: KafkaConnectionArgs) => Promise<KafkaTestResult>;
   'connection.listTopics': (a: KafkaConnectionArgs & { internal?: boolean }) => Promise<KafkaTopicList>;
@@ -294,7 +322,10 @@ export const HANDLER_NAMES = [
   'run.status',
   'run.history',
   'history.load',
+  'export.targets',
+  'export.plan',
   'export.write',
+  'export.verify',
   'connection.defaults',
   'connection.testKafka',
   'connection.listTopics',

@@ -10,7 +10,13 @@ import {
   checkConfig,
   configJsonSchema,
   dataStructureJsonSchema,
+  checkForExport,
+  EXPORT_TARGETS,
   exportProject,
+  isExportTarget,
+  planExport,
+  refusalOf,
+  verifyFlinkExport,
   isLive,
   listFunctions,
   nodeIO,
@@ -147,6 +153,23 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
   const userModules = (dir: string): CheckOptions['userModules'] => (trust.covering(dir) ? 'load' : 'skip');
   const restricted = (dir: string, what: string, why: string) =>
     new Error(`${what} is off in restricted mode: ${dir} is not a trusted folder, and ${why}. Trust the folder to allow it`);
+  /** the config on disk, checked as an export checks it (restricted mode: modules are copied, never loaded) */
+  const checkedForExport = async (root: string) => {
+    const configFile = configFileOf(root);
+    const outcome = await checkForExport(path.join(root, configFile), { userModules: userModules(root) });
+    const errors = outcome.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) {
+      const result = { ok: false, diagnostics: relDiagnostics(root, outcome.diagnostics) };
+      throw new Error(`the config on disk is invalid (${errors.length} error${errors.length > 1 ? 's' : ''}); fix it before exporting: ${firstError(result)}`);
+    }
+    return { outcome, configFile };
+  };
+  const planProjectExport = async (dir: string, target: string) => {
+    if (!isExportTarget(target)) throw new Error(`unknown export target '${target}' (${EXPORT_TARGETS.map((t) => t.name).join(', ')})`);
+    const root = access.project(dir);
+    const { outcome, configFile } = await checkedForExport(root);
+    return planExport(target, path.join(root, configFile), outcome);
+  };
   const needsModules = (t: ProjectTrust) => `it needs the config's user modules (${t.userCode.join(', ')}), which are not loaded until then`;
 
   return {
@@ -328,18 +351,37 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       return { ...h, summary: result.summary };
     },
 
-    async 'export.write'({ dir, outDir }) {
-      const root = access.project(dir);
+    async 'export.targets'() {
+      return EXPORT_TARGETS.map((t) => ({ ...t }));
+    },
+
+    async 'export.plan'({ dir, target }) {
+      const planned = await planProjectExport(dir, target);
+      const refusal = refusalOf(planned.changes, false, target);
+      return { target, changes: planned.changes, ...(refusal ? { refusal } : {}) };
+    },
+
+    async 'export.write'({ dir, outDir, target, allowLossy }) {
       const out = access.folder(expandHome(outDir), 'the export');
-      // restricted mode: exporting copies module files but loads none
-      const { result, configFile } = await checkProject(root, undefined, userModules(root));
-      const errors = result.diagnostics.filter((d) => d.severity === 'error');
-      if (errors.length > 0)
-        throw new Error(
-          `the config on disk is invalid (${errors.length} error${errors.length > 1 ? 's' : ''}); fix it before exporting: ${firstError(result)}`,
-        );
-      const r = exportProject(path.join(root, configFile), out);
-      return { outDir: r.outDir, files: r.files, warnings: r.warnings, dropped: r.dropped, secrets: r.secrets };
+      if (target === undefined) {
+        const root = access.project(dir);
+        const { configFile } = await checkedForExport(root);
+        const r = exportProject(path.join(root, configFile), out);
+        return { outDir: r.outDir, files: r.files, warnings: r.warnings, dropped: r.dropped, secrets: r.secrets, changes: [] };
+      }
+      const planned = await planProjectExport(dir, target);
+      const refusal = refusalOf(planned.changes, allowLossy === true, target);
+      if (refusal) throw new Error(`export (${target}) refused: ${refusal.message.replace(' (listed above)', '')}`);
+      const files = planned.write(out);
+      return { target, changes: planned.changes, outDir: out, files, warnings: [], dropped: [], secrets: planned.secrets };
+    },
+
+    async 'export.verify'({ dir, exportDir, csv }) {
+      const root = access.project(dir);
+      if (!trust.covering(root)) throw restricted(root, 'verifying an export', "it runs the config's user modules and the exported job");
+      const job = access.folder(expandHome(exportDir), 'the exported job');
+      const csvPath = csv === undefined ? undefined : access.folder(expandHome(csv), 'the CSV to replay');
+      return verifyFlinkExport({ configPath: path.join(root, configFileOf(root)), exportDir: job, csv: csvPath });
     },
 
     async 'connection.defaults'({ dir, overlay }) {

@@ -16,21 +16,20 @@ import type { CheckOutcome } from '../../pipeline/plan.js';
 import { configLookupFor } from '../../pipeline/plan.js';
 import type { AlertSinkConfig, OutputConfig, PipelineConfig } from '../../config/model.js';
 import type { InfluxConnection } from '../../connectors/influx/client.js';
+import type { ExportChange } from '../../export/change.js';
 import { envNameFor } from '../../export/reference.js';
 import { EngineError } from '../../core/errors.js';
+import { ensureDirectory } from '../../core/files.js';
 import { aggregationSource, eventTimeSource, fieldContext, parserSource, pyStringLiteral, transformSource, type PythonTwins } from './python-codegen.js';
 
-export interface ExportChange {
-  kind: 'blocker' | 'lossy' | 'note';
-  /** JSON path in the config */
-  path: string;
-  message: string;
-}
+export type { ExportChange } from '../../export/change.js';
 
 export interface FlinkExport {
   changes: ExportChange[];
   /** relative path → file content, or an absolute source path to copy */
   files: Map<string, { text: string } | { copyFrom: string }>;
+  /** JSON path of each secret → the `${ENV}` variable the job reads it from */
+  secrets: Record<string, string>;
 }
 
 /** Maven coordinates of the Kafka connector the job loads (Flink 2.x). */
@@ -392,7 +391,7 @@ export function planFlinkExport(outcome: CheckOutcome): FlinkExport {
   files.set('requirements.txt', { text: `apache-flink==${APACHE_FLINK_VERSION}\n` });
   files.set('pom.xml', { text: jarsPom() });
   files.set('README.md', { text: readme(cfg, changes, secrets, mode, input !== null) });
-  return { changes, files };
+  return { changes, files, secrets: Object.fromEntries([...secrets].map(([env, p]) => [p, '${' + env + '}'])) };
 }
 
 function jarsPom(): string {
@@ -487,7 +486,7 @@ export function writeFlinkExport(exp: FlinkExport, outDir: string): string[] {
   const written: string[] = [];
   for (const [rel, f] of exp.files) {
     const dest = path.join(outDir, rel);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    ensureDirectory(path.dirname(dest));
     if ('text' in f) fs.writeFileSync(dest, f.text);
     else fs.copyFileSync(f.copyFrom, dest);
     written.push(rel);

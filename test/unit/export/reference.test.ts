@@ -175,9 +175,16 @@ describe('exportProject and `ts-engine export`', () => {
     expect(() => exportProject(path.join(dir, 'config.json'), dir)).toThrow(/must differ/);
   });
 
-  it('the CLI exports the sensors sample and refuses an invalid config', () => {
+  it('the CLI refuses the sensors sample (event time would become processing time), exports it with --allow-lossy, refuses an invalid config', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-export-cli-'));
-    const stdout = execFileSync(process.execPath, [path.join(root, 'bin/ts-engine.mjs'), 'export', path.join(root, 'samples/sensors/config.json'), out], {
+    const sample = path.join(root, 'samples/sensors/config.json');
+    const refused = spawnSync(process.execPath, [path.join(root, 'bin/ts-engine.mjs'), 'export', sample, out, '--target', 'reference'], { encoding: 'utf8' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('input.options.time_field: [lossy] dropped input.options.time_field');
+    expect(refused.stderr).toContain('event-time windows become processing-time windows');
+    expect(refused.stderr).toContain('pass --allow-lossy');
+    expect(fs.readdirSync(out)).toEqual([]);
+    const stdout = execFileSync(process.execPath, [path.join(root, 'bin/ts-engine.mjs'), 'export', sample, out, '--target', 'reference', '--allow-lossy'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });

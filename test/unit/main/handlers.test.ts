@@ -248,6 +248,42 @@ describe('workbench API handlers', () => {
     const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
     expect(cfg.outputs).toEqual([{ method: 'stdout' }]);
   });
+
+  it('export.targets, export.plan and export.write with a target: the change list first, refusals, the bundle', async () => {
+    expect((await h['export.targets']({})).map((x) => x.name)).toEqual(['ts-engine', 'flink', 'reference']);
+
+    const reference = await h['export.plan']({ dir, target: 'reference' });
+    expect(reference.changes).toContainEqual({
+      kind: 'lossy',
+      path: 'input.options.time_field',
+      message: expect.stringContaining('event-time windows become processing-time windows'),
+    });
+    expect(reference.refusal?.reason).toBe('lossy');
+    const refusedOut = path.join(t.tmp, 'exp-refused');
+    await expect(h['export.write']({ dir, outDir: refusedOut, target: 'reference' })).rejects.toThrow(/refused.*--allow-lossy/);
+    expect(fs.existsSync(refusedOut)).toBe(false);
+    const lossy = await h['export.write']({ dir, outDir: refusedOut, target: 'reference', allowLossy: true });
+    expect(lossy.files).toContain('config.json');
+
+    const bundle = await h['export.plan']({ dir, target: 'ts-engine' });
+    expect(bundle.refusal).toBeUndefined();
+    expect(bundle.changes.every((c) => c.kind === 'note')).toBe(true);
+    const out = path.join(t.tmp, 'exp-bundle');
+    const r = await h['export.write']({ dir, outDir: out, target: 'ts-engine' });
+    expect(r.target).toBe('ts-engine');
+    expect(r.files).toEqual(expect.arrayContaining(['config.json', 'data_structure.json', '.env.example', 'README.md', 'ts-engine-sensors.service']));
+
+    const flink = await h['export.plan']({ dir, target: 'flink' });
+    expect(flink.refusal?.reason).toBe('lossy');
+    await expect(h['export.plan']({ dir, target: 'spark' as never })).rejects.toThrow(/unknown export target 'spark'/);
+  });
+
+  it('export.verify answers why it cannot compare (no exported job here); the comparison itself runs in test/integration/export', async () => {
+    const notAJob = path.join(t.tmp, 'exp-bundle');
+    const r = await h['export.verify']({ dir, exportDir: notAJob });
+    expect(r).toMatchObject({ status: 'failed', detail: expect.stringContaining('holds no exported Flink job') });
+    await expect(h['export.verify']({ dir, exportDir: '/etc' })).rejects.toThrow(/outside/);
+  });
 });
 
 describe('row errors reach the UI with their line and reason', () => {
