@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PipelinePlan } from './plan.js';
-import { Processor } from './processor.js';
+import { Processor, type TimeMode } from './processor.js';
 import { groupCount, type ClosedWindow } from '../core/window.js';
 import type { Alert, LineBatch, Sink, Source } from '../components/types.js';
 import type { ConnectionStatus } from '../core/connection.js';
@@ -55,7 +55,11 @@ export interface RunnerOptions {
   /** overrides input.options.speed */
   speed?: number;
   runId?: string;
+  /** every row into one window (config tests of a live config, as previews do) instead of the config's time mode */
+  mode?: TimeMode;
   onWindow?(w: ClosedWindow): void;
+  /** after onWindow, awaited: a slow consumer holds up the input like a slow output (backtests analyse windows here) */
+  consumeWindow?(w: ClosedWindow): Promise<void>;
   onAlert?(a: Alert): void;
   onRowError?(d: DeadLetter): void;
   onProgress?(s: RunStats): void;
@@ -123,7 +127,7 @@ export class Runner {
     this.runId = options.runId ?? randomUUID();
     this.clock = options.clock ?? systemClock;
     this.stores = new SqliteStores(() => this.clock.now());
-    this.processor = new Processor(plan);
+    this.processor = new Processor(plan, { mode: options.mode });
     this.eventPacer = new EventPacer(this.clock, options.speed ?? plan.config.input.speed);
     const rate = plan.config.input.rate;
     this.ratePacer = rate !== undefined ? new RatePacer(this.clock, rate) : undefined;
@@ -449,6 +453,7 @@ export class Runner {
       this.aggregateRows += groupCount(w);
       this.offsets.written(w.startMs);
       this.options.onWindow?.(w);
+      if (this.options.consumeWindow) await this.options.consumeWindow(w);
       this.recent?.observe(w);
       if (this.analyzer && groupCount(w) > 0) await this.analyzer.analyze(w, batchMs);
     }

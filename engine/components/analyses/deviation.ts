@@ -105,6 +105,6 @@ export function deviationDescriptor<N extends string, O>(
       checkDeviationColumns((raw as { deviation?: unknown } | undefined)?.deviation, ctx);
     },
     create,
-    lookbackWindows: (o) => Number((o as Record<string, unknown>)[count.key]) || 1,
+    lookbackMs: (o, batchMs) => (Number((o as Record<string, unknown>)[count.key]) || 1) * batchMs,
   };
 }

@@ -47,5 +47,5 @@ export const timeDeltaAnalysis: AnalysisDescriptor<'Analysis', TimeDeltaOptions>
     }
   },
   create: (o, name) => new TimeDeltaAnalysis(o, name),
-  lookbackWindows: () => 1,
+  lookbackMs: (o) => Math.round((o as TimeDeltaOptions).time_delta * 1000),
 };
