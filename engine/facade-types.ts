@@ -114,3 +114,124 @@ export interface ConnectionDefaults {
   /** why nothing could be read (an invalid config) */
   note?: string;
 }
+
+// ---- backtest (docs/backtest.md) ------------------------------------------------------------
+
+export interface BacktestRequest {
+  /** the labels CSV (absolute, or relative to the config's folder) */
+  labels: string;
+  /** its unsaved text in the editor, read instead of the file */
+  labelsText?: string;
+  /** unit of epoch numbers in the labels file (ISO times need none); default "s" */
+  labelTimeUnit?: 's' | 'ms' | 'us' | 'ns';
+  /** one option of one rule over a grid: "<rule>.<option>=<from>..<to>:<step>" */
+  sweep?: string;
+  /** a CSV file replayed instead of the config's input (absolute, or relative to the config's folder) */
+  data?: string;
+}
+
+/** A labelled anomaly, with the windows it covers (where a chart jumps to). */
+export interface BacktestLabel {
+  key: Record<string, CellValue> | null;
+  /** the key as Python prints it, `(4, 'bearing.t2')` */
+  keyText: string;
+  /** epoch ms; `end` is exclusive and equals `start` for an instant */
+  start: number;
+  end: number;
+  label?: string;
+  /** 1-based line in the labels file (a Problems entry points there) */
+  line: number;
+  /** start of the first and end of the last window the interval touches, epoch ms */
+  windowStart: number;
+  windowEnd: number;
+}
+
+/** An alert episode of one (rule, key, field): its windows in deviation. */
+export interface BacktestEpisode {
+  id: string;
+  key: Record<string, CellValue> | null;
+  keyText: string;
+  field: string;
+  /** start of its first window and end of its last, epoch ms: where a chart jumps to */
+  windowStart: number;
+  windowEnd: number;
+  /** end of the window whose alert was the first notification */
+  firedAt: number;
+  windows: number;
+  alerts: number;
+}
+
+export interface BacktestMetrics {
+  tp: number;
+  fp: number;
+  fn: number;
+  /** null when the rule raised no episode */
+  precision: number | null;
+  /** null when there are no labels */
+  recall: number | null;
+  /** null when there is neither a label nor an episode */
+  f1: number | null;
+  /** mean over the true positives; null without one */
+  meanDelayWindows: number | null;
+  episodes: number;
+}
+
+export interface BacktestRuleScore extends BacktestMetrics {
+  /** the rule's name, as in the config */
+  name: string;
+  module: string;
+  /** labels some episode matched, with the episodes (ids) and the delay */
+  truePositives: { label: BacktestLabel; episodes: string[]; delayWindows: number }[];
+  /** episodes no label matched */
+  falsePositives: BacktestEpisode[];
+  /** labels no episode matched */
+  falseNegatives: BacktestLabel[];
+  /** records analysed, history lookups, alerts, module failures */
+  analysis: { records: number; lookups: number; alerts: number; failures: number };
+}
+
+export interface BacktestSweepPoint extends Partial<BacktestMetrics> {
+  value: number;
+  /** the full score at this value (its lists too), absent when the value was refused */
+  score?: BacktestRuleScore;
+  /** why the config refuses this value */
+  error?: string;
+}
+
+export interface BacktestSweep {
+  rule: string;
+  option: string;
+  from: number;
+  to: number;
+  step: number;
+  points: BacktestSweepPoint[];
+  /** highest F1 (ties: shorter mean delay, then the first value) */
+  best?: { value: number; f1: number };
+}
+
+export interface BacktestResult {
+  /** false: nothing was scored; see diagnostics and error */
+  ok: boolean;
+  /** problems of the config and of the labels file, positioned */
+  diagnostics: Diagnostic[];
+  /** any other reason it did not run (a sweep it cannot read, an input that never ends, a failed read) */
+  error?: string;
+  /** what failed when `ok` is false: the config (or it cannot be backtested), the labels file, the sweep text, the replay */
+  failedAt?: 'config' | 'labels' | 'sweep' | 'replay';
+  /** the replay was stopped before the end of its input (the scores cover what was read) */
+  stopped?: boolean;
+  /** what was replayed and against what */
+  input?: string;
+  labelsFile?: string;
+  rowsRead: number;
+  rowErrors: number;
+  windows: number;
+  batchDurationSec: number;
+  labels: number;
+  /** first window start and last window end of the replay, epoch ms */
+  range?: { start: number; end: number };
+  rules: BacktestRuleScore[];
+  sweep?: BacktestSweep;
+  warnings: string[];
+  elapsedMs: number;
+}

@@ -3,8 +3,8 @@
  * tests use. Everything returned here is plain data (see facade-types.ts).
  */
 import fs from 'node:fs';
-import type { Value } from './core/types.js';
-import type { CellValue, CheckResult, PipelineSummary, PreviewResult, RowErrorEvent, WindowResult, AlertEvent } from './facade-types.js';
+import { keyCells, toCell } from './facade/cells.js';
+import type { CheckResult, PipelineSummary, PreviewResult, RowErrorEvent, WindowResult, AlertEvent } from './facade-types.js';
 import { checkConfig, nodeIO, type CheckOptions, type PipelinePlan } from './pipeline/plan.js';
 import type { ConfigIO } from './config/validate.js';
 import { Processor, timeModeOf } from './pipeline/processor.js';
@@ -31,6 +31,7 @@ export { VirtualClock, systemClock, type Clock } from './core/clock.js';
 export { isLive, storeOf } from './pipeline/assembly.js';
 export { exportProject, type ExportedProject } from './export/reference.js';
 export { readHistory, alertsTableOf } from './facade/history.js';
+export { runBacktest, type BacktestRunOptions } from './facade/backtest.js';
 export { checkConnections, connectionDefaults, type ConnectionCheck } from './facade/connections.js';
 export type { HealthReport } from './components/descriptor.js';
 export { kafkaProblem, listTopics, testKafka } from './connectors/kafka-admin.js';
@@ -38,9 +39,7 @@ export type { KafkaConnectionArgs, KafkaPartitionInfo, KafkaTestResult, KafkaTop
 export { MAX_PER_SECOND, Tails, tailMessage, type TailEmit, type TailInfo, type TailMessage, type TailStartArgs } from './connectors/kafka-tail.js';
 export { testInflux, type InfluxTestArgs, type InfluxTestResult } from './connectors/influx/probe.js';
 
-export function toCell(v: Value): CellValue {
-  return typeof v === 'bigint' ? { big: v.toString() } : v;
-}
+export { toCell } from './facade/cells.js';
 
 export function summarize(plan: PipelinePlan): PipelineSummary {
   const cfg = plan.config;
@@ -79,7 +78,7 @@ export function toWindowResult(w: ClosedWindow, plan: PipelinePlan): WindowResul
     windowStart: w.startMs,
     windowEnd: w.endMs,
     rows: sortedGroups(w.groups).map((g) => ({
-      key: g.key === null ? null : Object.fromEntries(keys.map((k, i) => [k, toCell(g.key![i]!)])),
+      key: keyCells(g.key, keys),
       values: Object.fromEntries(names.map((n, i) => [n, toCell(g.acc[i]!)])),
     })),
   };

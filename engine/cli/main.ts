@@ -15,6 +15,7 @@ export const USAGE = `Usage:
   ts-engine eval [--structure <file>] [--row <line>] [--sep <c>] [--config <file>] [--] <expr>
   ts-engine produce <file.csv | -> --brokers <host:port,…> --topic <name> [--rate <rows/s>] [--key-field <index|name> [--structure <file>]] [--partitions <n>] [--sep <c>] [--header]
   ts-engine export <config.json> <out-dir> [--target reference|flink] [--allow-lossy]
+  ts-engine backtest <config.json> --labels <labels.csv> [--sweep <rule>.<option>=<from>..<to>:<step>] [--data <file.csv>] [--time-unit s|ms|us|ns] [--format text|json] [--details]
   ts-engine schema [config | data-structure]     print the JSON Schema (for editors)
 `;
 
@@ -32,6 +33,7 @@ const extraCommands: Record<string, () => Promise<Command>> = {
   schema: async () => schemaCommand,
   produce: async () => (await import('./produce.js')).produceCommand,
   export: async () => (await import('./export.js')).exportCommand,
+  backtest: async () => (await import('./backtest.js')).backtestCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
