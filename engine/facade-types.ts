@@ -186,8 +186,8 @@ export interface BacktestRuleScore extends BacktestMetrics {
   falsePositives: BacktestEpisode[];
   /** labels no episode matched */
   falseNegatives: BacktestLabel[];
-  /** records analysed, history lookups, alerts, module failures */
-  analysis: { records: number; lookups: number; alerts: number; failures: number };
+  /** alert events the rule raised (an episode holds one or more) */
+  alerts: number;
 }
 
 export interface BacktestSweepPoint extends Partial<BacktestMetrics> {
@@ -231,6 +231,8 @@ export interface BacktestResult {
   /** first window start and last window end of the replay, epoch ms */
   range?: { start: number; end: number };
   rules: BacktestRuleScore[];
+  /** the analysis of the configured rules: records analysed, history lookups, alerts, module failures */
+  analysis?: { records: number; lookups: number; alerts: number; failures: number };
   sweep?: BacktestSweep;
   warnings: string[];
   elapsedMs: number;

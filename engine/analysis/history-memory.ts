@@ -12,7 +12,8 @@ import { keyString, storedRecord } from './history-recent.js';
 interface KeySeries {
   /** window ends in increasing order (windows close in time order) */
   ends: number[];
-  records: Record<string, Value>[];
+  /** as stored, plus `key` (what an analysis reads), frozen */
+  records: Readonly<Record<string, Value | Value[] | null>>[];
   /** entries before this index are past the horizon */
   first: number;
 }
@@ -22,6 +23,8 @@ export class WindowMemoryHistory implements HistorySource {
   private readonly series = new Map<string, KeySeries>();
   private newestEnd = -Infinity;
   private sinceCompaction = 0;
+  private lastKey: Value[] | null | undefined;
+  private lastSeries: KeySeries | undefined;
 
   constructor(
     private readonly keyFields: readonly string[],
@@ -41,9 +44,12 @@ export class WindowMemoryHistory implements HistorySource {
       if (!s) {
         s = { ends: [], records: [], first: 0 };
         this.series.set(k, s);
+        this.lastKey = undefined;
       }
       s.ends.push(w.endMs);
-      s.records.push(storedRecord(w, g, this.keyFields, this.valueNames));
+      const point: Record<string, Value | Value[] | null> = storedRecord(w, g, this.keyFields, this.valueNames);
+      point.key = g.key;
+      s.records.push(Object.freeze(point));
     }
     if (w.endMs > this.newestEnd) this.newestEnd = w.endMs;
     if (this.keepMs !== Infinity && ++this.sinceCompaction >= 64) this.forgetOld();
@@ -55,8 +61,10 @@ export class WindowMemoryHistory implements HistorySource {
     const horizon = this.newestEnd - this.keepMs;
     for (const [k, s] of this.series) {
       while (s.first < s.ends.length && s.ends[s.first]! < horizon) s.first++;
-      if (s.first === s.ends.length) this.series.delete(k);
-      else if (s.first > 1024 && s.first * 2 > s.ends.length) {
+      if (s.first === s.ends.length) {
+        this.series.delete(k);
+        this.lastKey = undefined;
+      } else if (s.first > 1024 && s.first * 2 > s.ends.length) {
         s.ends.splice(0, s.first);
         s.records.splice(0, s.first);
         s.first = 0;
@@ -65,16 +73,34 @@ export class WindowMemoryHistory implements HistorySource {
   }
 
   async lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined> {
-    const s = this.series.get(keyString(q.key));
+    const point = this.pointNow(q);
+    if (!point) return undefined;
+    const { key: _key, ...stored } = point;
+    return stored as Record<string, Value>;
+  }
+
+  pointNow(q: HistoryQuery): Readonly<Record<string, Value | Value[] | null>> | undefined {
+    // an analysis asks for several points of one record in a row: its key array is the same object
+    if (q.key !== this.lastKey || q.key === null) {
+      this.lastKey = q.key;
+      this.lastSeries = this.series.get(keyString(q.key));
+    }
+    const s = this.lastSeries;
     if (!s) return undefined;
     const { ends } = s;
-    // first point at or after the target
-    let lo = s.first;
-    let hi = ends.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ends[mid]! < q.targetMs) lo = mid + 1;
-      else hi = mid;
+    // first point at or after the target: lookups reach a few windows back, so walk back from the
+    // newest point, and search the rest by halves
+    let lo = ends.length;
+    const stop = Math.max(s.first, ends.length - 16);
+    while (lo > stop && ends[lo - 1]! >= q.targetMs) lo--;
+    if (lo === stop && lo > s.first && ends[lo - 1]! >= q.targetMs) {
+      let hi = lo;
+      lo = s.first;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ends[mid]! < q.targetMs) lo = mid + 1;
+        else hi = mid;
+      }
     }
     const later = lo < ends.length ? lo : -1;
     const earlier = lo - 1 >= s.first ? lo - 1 : -1;

@@ -1,9 +1,9 @@
 /**
  * `ts-engine backtest` (docs/backtest.md): replays a config's input with its outputs off, groups
  * each rule's alerts into episodes and scores them against labelled anomalies; a sweep scores one
- * rule at every value of a grid in the same pass over the input. Every rule runs as its own
- * analysis variant, so each alert is attributed to the rule that raised it whatever the rule's
- * module calls itself.
+ * rule at every value of a grid in the same pass over the input. The configured rules run as
+ * the config runs them (one analysis); each alert is attributed to the rule whose module raised it,
+ * whatever name the module gives itself. Each grid point is one more analysis of the swept rule.
  */
 import type { ClosedWindow } from '../core/window.js';
 import type { Alert, Source } from '../components/types.js';
@@ -15,7 +15,7 @@ import { timeModeOf } from '../pipeline/processor.js';
 import type { RunStats } from '../pipeline/runner.js';
 import { EpisodeTracker, type Episode } from './episodes.js';
 import { keyText, type Label } from './labels.js';
-import { analysedReplay, csvFileSource, unboundedInput } from './replay.js';
+import { analysedReplay, csvFileSource, unboundedInput, type RaisedAlert } from './replay.js';
 import { score, type Score } from './score.js';
 import { sweepConfigs, type SweepSpec } from './sweep.js';
 
@@ -35,12 +35,15 @@ export interface BacktestOptions {
 export interface RuleOutcome {
   rule: AnalysisRuleConfig;
   score: Score;
-  analysis: AnalyzerStats;
+  /** alert events the rule raised */
+  alerts: number;
 }
 
 export interface SweepPointOutcome {
   value: number;
   score?: Score;
+  /** alert events at this value */
+  alerts?: number;
   error?: string;
 }
 
@@ -51,6 +54,8 @@ export interface BacktestReport {
   /** first window start and last window end of the replay, epoch ms */
   range?: { startMs: number; endMs: number };
   rules: RuleOutcome[];
+  /** the analysis of the configured rules: records, history lookups, alerts, module failures */
+  analysis: AnalyzerStats;
   sweep?: { spec: SweepSpec; points: SweepPointOutcome[]; best?: { value: number; f1: number } };
   warnings: string[];
 }
@@ -92,7 +97,7 @@ export async function backtest(plan: PipelinePlan, opts: BacktestOptions): Promi
     opts.warn?.(m);
   };
 
-  const variants: AnalysisConfig[] = analysis.rules.map((r) => ({ ...analysis, rules: [r] }));
+  const variants: AnalysisConfig[] = [analysis];
   let sweepPoints: { value: number; variant?: number; error?: string }[] | undefined;
   if (opts.sweep) {
     const configs = await sweepConfigs(plan, opts.sweep, opts.io);
@@ -104,7 +109,9 @@ export async function backtest(plan: PipelinePlan, opts: BacktestOptions): Promi
     });
   }
 
-  const trackers = variants.map(() => new EpisodeTracker());
+  const ruleTrackers = analysis.rules.map(() => new EpisodeTracker());
+  const byRule: Alert[][] = analysis.rules.map(() => []);
+  const sweepTrackers = variants.map(() => new EpisodeTracker());
   const labelKeys = new Set(opts.labels.map((l) => keyString(l.key)));
   const keysSeen = new Set<string>();
   let range: { startMs: number; endMs: number } | undefined;
@@ -114,7 +121,7 @@ export async function backtest(plan: PipelinePlan, opts: BacktestOptions): Promi
     warn,
     signal: opts.signal,
     onProgress: opts.onProgress,
-    onWindow: (w: ClosedWindow, alerts: readonly Alert[][]) => {
+    onWindow: (w: ClosedWindow, alerts: readonly RaisedAlert[][]) => {
       if (!range) range = { startMs: w.startMs, endMs: w.endMs };
       else range.endMs = Math.max(range.endMs, w.endMs);
       if (keysSeen.size < labelKeys.size) {
@@ -123,7 +130,14 @@ export async function backtest(plan: PipelinePlan, opts: BacktestOptions): Promi
           if (labelKeys.has(k)) keysSeen.add(k);
         }
       }
-      alerts.forEach((list, i) => trackers[i]!.observe(w, list));
+      for (const { alert, rule } of alerts[0]!) byRule[analysis.rules.indexOf(rule)]!.push(alert);
+      ruleTrackers.forEach((t, i) => t.observe(w, byRule[i]!.splice(0)));
+      for (let v = 1; v < alerts.length; v++) {
+        sweepTrackers[v]!.observe(
+          w,
+          alerts[v]!.map((r) => r.alert),
+        );
+      }
     },
   });
 
@@ -140,13 +154,15 @@ export async function backtest(plan: PipelinePlan, opts: BacktestOptions): Promi
   }
 
   const scoreOf = (episodes: Episode[]) => score(episodes, opts.labels, batchMs);
-  const rules = analysis.rules.map((rule, i) => ({ rule, score: scoreOf(trackers[i]!.episodes()), analysis: stats.variants[i]! }));
+  const rules = analysis.rules.map((rule, i) => ({ rule, score: scoreOf(ruleTrackers[i]!.episodes()), alerts: ruleTrackers[i]!.alerts }));
   let sweep: BacktestReport['sweep'];
   if (opts.sweep && sweepPoints) {
     const points = sweepPoints.map((p) =>
-      p.variant === undefined ? { value: p.value, error: p.error } : { value: p.value, score: scoreOf(trackers[p.variant]!.episodes()) },
+      p.variant === undefined
+        ? { value: p.value, error: p.error }
+        : { value: p.value, score: scoreOf(sweepTrackers[p.variant]!.episodes()), alerts: sweepTrackers[p.variant]!.alerts },
     );
     sweep = { spec: opts.sweep, points, best: bestPoint(points) };
   }
-  return { stats, batchMs, labels: opts.labels, range, rules, sweep, warnings };
+  return { stats, batchMs, labels: opts.labels, range, rules, analysis: stats.variants[0]!, sweep, warnings };
 }

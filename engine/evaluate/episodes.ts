@@ -31,9 +31,12 @@ export interface Episode {
 export class EpisodeTracker {
   private readonly open = new Map<string, Episode>();
   private readonly done: Episode[] = [];
+  /** alert events observed */
+  alerts = 0;
 
   /** the alerts raised on window `w` (after the alerts of every earlier window) */
   observe(w: ClosedWindow, alerts: readonly Alert[]): void {
+    this.alerts += alerts.length;
     for (const a of alerts) {
       const k = `${a.module}\u0000${keyString(a.key)}\u0000${a.field}`;
       const ep = this.open.get(k);

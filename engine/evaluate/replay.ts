@@ -10,7 +10,7 @@ import type { Clock } from '../core/clock.js';
 import { groupCount, type ClosedWindow } from '../core/window.js';
 import type { Alert, Source } from '../components/types.js';
 import { CsvSource } from '../components/sources/csv.js';
-import type { AnalysisConfig } from '../config/model.js';
+import type { AnalysisConfig, AnalysisRuleConfig } from '../config/model.js';
 import { Analyzer, type AnalyzerStats } from '../analysis/analyzer.js';
 import { WindowMemoryHistory } from '../analysis/history-memory.js';
 import { maxLookbackMs, isLive } from '../pipeline/assembly.js';
@@ -28,12 +28,18 @@ export interface AnalysedReplayOptions {
   mode?: TimeMode;
   clock?: Clock;
   warn?(message: string): void;
-  /** each closed window with the alerts every variant raised on it (in variant order) */
-  onWindow?(w: ClosedWindow, alerts: readonly Alert[][]): void | Promise<void>;
+  /** each closed window with the alerts every variant raised on it (in variant order), each with its rule */
+  onWindow?(w: ClosedWindow, alerts: readonly RaisedAlert[][]): void | Promise<void>;
   onRowError?(d: DeadLetter): void;
   onProgress?(s: RunStats): void;
   /** stops the replay at the next row (the windows flushed so far are analysed) */
   signal?: AbortSignal;
+}
+
+export interface RaisedAlert {
+  alert: Alert;
+  /** the rule of the variant that raised it */
+  rule: AnalysisRuleConfig;
 }
 
 export interface AnalysedReplayStats extends RunStats {
@@ -49,10 +55,11 @@ export async function analysedReplay(plan: PipelinePlan, opts: AnalysedReplayOpt
   let keepMs = batchMs;
   for (const v of opts.variants) keepMs = Math.max(keepMs, maxLookbackMs(v, batchMs, Infinity) + Math.round(v.accuracySec * 1000) + batchMs);
   const history = new WindowMemoryHistory(keyNames, valueNames, keepMs);
-  const raised: Alert[][] = opts.variants.map(() => []);
+  const raised: RaisedAlert[][] = opts.variants.map(() => []);
   const warn = opts.warn ?? (() => {});
   const analyzers = opts.variants.map(
-    (v, i) => new Analyzer(plan.aggregation, plan.extensions.analysisFiles, v, history, [], { warn, onAlert: (a) => raised[i]!.push(a) }),
+    (v, i) =>
+      new Analyzer(plan.aggregation, plan.extensions.analysisFiles, v, history, [], { warn, onAlert: (alert, rule) => raised[i]!.push({ alert, rule }) }),
   );
   const opened: Analyzer[] = [];
   const runner = new Runner(plan, {

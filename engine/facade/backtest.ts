@@ -110,13 +110,14 @@ export async function runBacktest(configPath: string, request: BacktestRequest, 
       labels: report.labels.length,
       range: report.range && { start: report.range.startMs, end: report.range.endMs },
       rules: report.rules.map((r) => view.rule(r)),
+      analysis: { ...report.analysis },
       sweep: report.sweep && {
         ...report.sweep.spec,
         best: report.sweep.best,
         points: report.sweep.points.map((p) => {
           if (!p.score) return { value: p.value, error: p.error };
           const rule = report.rules.find((r) => r.rule.name === report.sweep!.spec.rule)!;
-          const full = view.rule({ rule: rule.rule, score: p.score, analysis: rule.analysis });
+          const full = view.rule({ rule: rule.rule, score: p.score, alerts: p.alerts ?? 0 });
           return { value: p.value, ...view.metrics(p.score), score: full };
         }),
       },
@@ -181,7 +182,7 @@ class ScoreView {
       truePositives: s.hits.map((h) => ({ label: this.label(h.label), episodes: h.episodes.map((e) => e.id), delayWindows: h.delayWindows })),
       falsePositives: s.falsePositives.map((e) => this.episode(e)),
       falseNegatives: s.falseNegatives.map((l) => this.label(l)),
-      analysis: { ...r.analysis },
+      alerts: r.alerts,
     };
   }
 }
