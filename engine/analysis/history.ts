@@ -10,6 +10,7 @@ import type { HistorySource } from '../components/types.js';
 export class RecordHistory implements HistoryAccessor {
   // made on the first lookup: a record whose rules read only history[0] needs none
   private cache: Map<number, Promise<HistoryPoint>> | undefined;
+  private points: Map<number, HistoryPoint> | undefined;
   lookups = 0;
 
   constructor(
@@ -34,6 +35,21 @@ export class RecordHistory implements HistoryAccessor {
     if (!Number.isInteger(n) || n < 0) return Promise.reject(new Error(`history index must be a non-negative integer, got ${n}`));
     if (n === 0) return Promise.resolve(this.current());
     return this.at(n * this.batchMs);
+  }
+
+  /** history[n] at once when the source holds its points in memory (docs/backtest.md#speed), else undefined */
+  getNow(n: number): HistoryPoint | undefined {
+    if (!this.source.pointNow || !Number.isInteger(n) || n < 0) return undefined;
+    if (n === 0) return this.current();
+    const offsetMs = n * this.batchMs;
+    this.points ??= new Map();
+    let p = this.points.get(offsetMs);
+    if (!p) {
+      this.lookups++;
+      p = this.source.pointNow({ keyFields: this.keyFields, key: this.key, targetMs: this.windowEndMs - offsetMs, toleranceMs: this.accuracyMs }) ?? {};
+      this.points.set(offsetMs, p);
+    }
+    return p;
   }
 
   /** the point `offsetMs` before this window's end (the legacy time_delta form uses arbitrary offsets) */

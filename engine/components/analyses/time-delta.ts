@@ -24,7 +24,8 @@ export class TimeDeltaAnalysis extends DeviationAnalysis {
     for (const [field, pct] of this.deviation) {
       const base = numeric(h[field]);
       if (base === undefined) continue;
-      await checkDeviation('Analysis', history, alerts, field, base, pct);
+      const sent = checkDeviation('Analysis', history, alerts, field, base, pct);
+      if (sent) await sent;
     }
   }
 }
