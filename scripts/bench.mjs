@@ -32,7 +32,11 @@ console.log(
 );
 
 // the backtest of the 1 M-row file beside a plain replay of it, measured in the same run (docs/backtest.md#speed)
-const backtestRun = spawnSync(node, [path.join(root, 'test/bench/backtest.mjs'), '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+const backtestRun = spawnSync(node, [path.join(root, 'test/bench/backtest.mjs'), '--json'], {
+  cwd: root,
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 if (backtestRun.status !== 0) process.exit(1);
 const backtestLines = backtestRun.stdout.trim().split('\n');
 console.log(backtestLines.slice(0, -1).join('\n'));
