@@ -69,6 +69,7 @@ describe('EpisodeTracker', () => {
     keyTypes: ['StringType'],
     field,
     value: 1,
+    valueType: 'LongType',
     lowerBound: 0,
     upperBound: 0,
   });

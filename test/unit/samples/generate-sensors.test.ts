@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+// @ts-expect-error -- plain ESM script without type declarations
 import { generateSensors } from '../../../samples/generate-sensors.mjs';
 import { ROOT, useTmpDir } from '../helpers.js';
 
