@@ -237,3 +237,70 @@ export interface BacktestResult {
   warnings: string[];
   elapsedMs: number;
 }
+
+// ---- diff of two configs on the same data (docs/backtest.md#diff) --------------------------
+
+export interface DiffRequest {
+  /** a CSV file both configs replay instead of a's input (absolute, or relative to a's folder) */
+  data?: string;
+  /** unsaved texts of the configs in the editor */
+  textA?: string;
+  textB?: string;
+}
+
+export interface DiffRowItem {
+  key: Record<string, CellValue> | null;
+  keyText: string;
+  values: Record<string, CellValue>;
+}
+
+export interface DiffAlertItem {
+  rule: string;
+  key: Record<string, CellValue> | null;
+  keyText: string;
+  field: string;
+  /** epoch ms */
+  windowEnd: number;
+  value: CellValue;
+  lowerBound: number;
+  upperBound: number;
+}
+
+export interface DiffWindow {
+  /** epoch ms, [start, end) */
+  start: number;
+  end: number;
+  /** the window exists only in a or only in b */
+  only?: 'a' | 'b';
+  /** rows whose key only b has */
+  added: DiffRowItem[];
+  /** rows whose key only a has */
+  removed: DiffRowItem[];
+  /** rows of both with differing values: each column with a's and b's value (absent: not a column of that side) */
+  changed: { key: Record<string, CellValue> | null; keyText: string; columns: { name: string; a?: CellValue; b?: CellValue }[] }[];
+}
+
+export interface DiffResult {
+  /** false: nothing was compared; see diagnostics and error */
+  ok: boolean;
+  equal: boolean;
+  /** of both configs, positioned */
+  diagnostics: Diagnostic[];
+  error?: string;
+  failedAt?: 'config' | 'replay';
+  /** the data both replayed */
+  input?: string;
+  rowsA?: number;
+  rowsB?: number;
+  windowsA: number;
+  windowsB: number;
+  windowsDiffering: number;
+  /** the first 1000 differing windows, in time order */
+  windows: DiffWindow[];
+  /** the first 1000 of each kind: alerts only b raised, only a raised, raised by both with other values or bounds */
+  alerts: { added: DiffAlertItem[]; removed: DiffAlertItem[]; changed: { a: DiffAlertItem; b: DiffAlertItem }[] };
+  alertCounts: { added: number; removed: number; changed: number };
+  stopped?: boolean;
+  warnings: string[];
+  elapsedMs: number;
+}

@@ -32,6 +32,7 @@ export { isLive, storeOf } from './pipeline/assembly.js';
 export { exportProject, type ExportedProject } from './export/reference.js';
 export { readHistory, alertsTableOf } from './facade/history.js';
 export { runBacktest, type BacktestRunOptions } from './facade/backtest.js';
+export { runDiff } from './facade/diff.js';
 export { checkConnections, connectionDefaults, type ConnectionCheck } from './facade/connections.js';
 export type { HealthReport } from './components/descriptor.js';
 export { kafkaProblem, listTopics, testKafka } from './connectors/kafka-admin.js';

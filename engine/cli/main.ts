@@ -16,6 +16,7 @@ export const USAGE = `Usage:
   ts-engine produce <file.csv | -> --brokers <host:port,…> --topic <name> [--rate <rows/s>] [--key-field <index|name> [--structure <file>]] [--partitions <n>] [--sep <c>] [--header]
   ts-engine export <config.json> <out-dir> [--target reference|flink] [--allow-lossy]
   ts-engine backtest <config.json> --labels <labels.csv> [--sweep <rule>.<option>=<from>..<to>:<step>] [--data <file.csv>] [--time-unit s|ms|us|ns] [--format text|json] [--details]
+  ts-engine diff <a.json> <b.json> [--data <file.csv>] [--format text|json] [--limit <n>]
   ts-engine schema [config | data-structure]     print the JSON Schema (for editors)
 `;
 
@@ -34,6 +35,7 @@ const extraCommands: Record<string, () => Promise<Command>> = {
   produce: async () => (await import('./produce.js')).produceCommand,
   export: async () => (await import('./export.js')).exportCommand,
   backtest: async () => (await import('./backtest.js')).backtestCommand,
+  diff: async () => (await import('./diff.js')).diffCommand,
 };
 
 export async function main(argv: string[]): Promise<number> {
