@@ -47,6 +47,6 @@ describe('sweep', () => {
       [2, [['A', 2]], undefined],
     ]);
     const dev = await sweepConfigs(plan!, { rule: 'S', option: 'deviation.r', from: 10, to: 20, step: 10 }, io);
-    expect(dev.points.map((p) => (p.analysis?.rules[0]!.options as { deviation: Record<string, number> }).deviation)).toEqual([{ r: 10 }, { r: 20 }]);
+    expect(dev.points.map((p) => (p.analysis!.rules[0]!.options as { deviation: Record<string, number> }).deviation)).toEqual([{ r: 10 }, { r: 20 }]);
   });
 });
