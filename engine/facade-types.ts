@@ -304,3 +304,42 @@ export interface DiffResult {
   warnings: string[];
   elapsedMs: number;
 }
+
+// ---- tests in the config (docs/config-tests.md) --------------------------------------------
+
+export interface ConfigTestDifference {
+  /** JSON path in the tests file of the expectation not met, `tests[0].expect.windows[1].rows[0].values.rpm_max` */
+  path: string;
+  /** where that is in the tests file (a Problems entry points there) */
+  line: number;
+  column: number;
+  message: string;
+  expected?: unknown;
+  actual?: unknown;
+}
+
+export interface ConfigTestCaseResult {
+  name: string;
+  passed: boolean;
+  /** the case in the tests file */
+  line: number;
+  column: number;
+  differences: ConfigTestDifference[];
+  /** why the case could not run */
+  error?: string;
+  windows: number;
+  alerts: number;
+  rowErrors: number;
+}
+
+export interface ConfigTestsResult {
+  /** false: nothing ran; see diagnostics (of the config and of the tests file) and error */
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  error?: string;
+  testsFile: string;
+  cases: ConfigTestCaseResult[];
+  passed: number;
+  failed: number;
+  elapsedMs: number;
+}

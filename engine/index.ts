@@ -33,6 +33,8 @@ export { exportProject, type ExportedProject } from './export/reference.js';
 export { readHistory, alertsTableOf } from './facade/history.js';
 export { runBacktest, type BacktestRunOptions } from './facade/backtest.js';
 export { runDiff } from './facade/diff.js';
+export { runConfigTests } from './facade/config-tests.js';
+export { testsFileJsonSchema, testsFileOf } from './evaluate/config-tests.js';
 export { checkConnections, connectionDefaults, type ConnectionCheck } from './facade/connections.js';
 export type { HealthReport } from './components/descriptor.js';
 export { kafkaProblem, listTopics, testKafka } from './connectors/kafka-admin.js';
