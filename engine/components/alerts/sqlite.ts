@@ -71,6 +71,7 @@ export function alertKeyText(a: Alert): string {
 export class SqliteAlertSink implements AlertSink {
   readonly description: string;
   private insert: Statement | undefined;
+  private db: Db | undefined;
   constructor(
     private readonly stores: SqliteStores,
     private readonly file: string,
@@ -81,7 +82,8 @@ export class SqliteAlertSink implements AlertSink {
   }
   async open(): Promise<void> {
     const db = this.stores.acquire(this.file);
-    db.exec(ALERTS_DDL(this.table));
+    this.db = db;
+    await this.stores.whenUnlocked(db, () => db.exec(ALERTS_DDL(this.table)));
     this.insert = db.prepare(
       `INSERT OR REPLACE INTO ${quoteIdent(this.table)} (window_end, module, key, field, value, value_text, lower_bound, upper_bound, key_fields, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -89,17 +91,21 @@ export class SqliteAlertSink implements AlertSink {
   async send(a: Alert): Promise<void> {
     const numeric =
       typeof a.value === 'number' ? a.value : typeof a.value === 'bigint' ? Number(a.value) : typeof a.value === 'boolean' ? (a.value ? 1 : 0) : null;
-    this.insert!.run(
-      a.timeMs,
-      a.module,
-      alertKeyText(a),
-      a.field,
-      numeric,
-      pyRepr(a.value, a.valueType),
-      a.lowerBound,
-      a.upperBound,
-      JSON.stringify(a.keyFields),
-      this.now(),
+    const insert = this.insert!;
+    // in the run's batch transaction: committed with the window's rows, waiting for a lock like them
+    await this.stores.batch(this.db!, () =>
+      insert.run(
+        a.timeMs,
+        a.module,
+        alertKeyText(a),
+        a.field,
+        numeric,
+        pyRepr(a.value, a.valueType),
+        a.lowerBound,
+        a.upperBound,
+        JSON.stringify(a.keyFields),
+        this.now(),
+      ),
     );
   }
   async close(): Promise<void> {
