@@ -186,7 +186,7 @@ describe('ts-engine backtest', () => {
     const dir = project();
     let r = cli(['backtest', 'config.json', '--labels', 'none.csv'], { cwd: dir });
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^backtest: cannot read the labels file none\.csv: ENOENT/);
+    expect(r.stderr).toMatch(/^backtest: cannot read the labels file none\.csv: no such file$/m);
     const bare = project(null);
     r = cli(['backtest', 'config.json', '--labels', 'labels.csv'], { cwd: bare });
     expect(r.status).toBe(2);
