@@ -7,6 +7,7 @@ import type { Diagnostic } from './core/errors.js';
 import type { InfluxTestArgs } from './connectors/influx/probe.js';
 import type { KafkaConnectionArgs } from './connectors/kafka-admin.js';
 import type { FieldType } from './core/types.js';
+import type { Metrics } from './evaluate/score.js';
 
 /** A value as it crosses a process boundary: integers beyond 2^53 become decimal strings tagged `big`. */
 export type CellValue = number | boolean | string | null | { big: string };
@@ -161,20 +162,8 @@ export interface BacktestEpisode {
   alerts: number;
 }
 
-export interface BacktestMetrics {
-  tp: number;
-  fp: number;
-  fn: number;
-  /** null when the rule raised no episode */
-  precision: number | null;
-  /** null when there are no labels */
-  recall: number | null;
-  /** null when there is neither a label nor an episode */
-  f1: number | null;
-  /** mean over the true positives; null without one */
-  meanDelayWindows: number | null;
-  episodes: number;
-}
+/** precision, recall, F1, TP/FP/FN, mean delay and episodes of a rule (evaluate/score.ts) */
+export type BacktestMetrics = Metrics;
 
 export interface BacktestRuleScore extends BacktestMetrics {
   /** the rule's name, as in the config */

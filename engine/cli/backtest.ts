@@ -10,7 +10,7 @@ import path from 'node:path';
 import { runBacktest } from '../facade/backtest.js';
 import type { BacktestEpisode, BacktestLabel, BacktestMetrics, BacktestResult, BacktestRuleScore } from '../facade-types.js';
 import { parseArgs, UsageError } from './args.js';
-import { displayPath, printDiagnostics } from './report.js';
+import { displayPath, interruptible, printDiagnostics } from './report.js';
 
 const TIME_UNITS = ['s', 'ms', 'us', 'ns'] as const;
 /** FP and FN lines listed per rule with --details before the rest are counted */
@@ -27,20 +27,9 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   if (!(TIME_UNITS as readonly string[]).includes(unit)) throw new UsageError(`--time-unit must be one of ${TIME_UNITS.join(', ')}, got '${unit}'`);
 
   const err = process.stderr;
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    err.write('warning: You terminated execution. Scoring the windows read so far… (Ctrl-C again to abort)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  let result: BacktestResult;
-  try {
-    // labels and data name files as the user typed them: relative to the working directory
-    result = await runBacktest(
+  // labels and data name files as the user typed them: relative to the working directory
+  const { result, interrupted } = await interruptible('Scoring the windows read so far', (signal) =>
+    runBacktest(
       positionals[0]!,
       {
         labels: path.resolve(labels),
@@ -48,12 +37,9 @@ export async function backtestCommand(argv: string[]): Promise<number> {
         data: typeof options.get('data') === 'string' ? path.resolve(options.get('data') as string) : undefined,
         labelTimeUnit: unit as (typeof TIME_UNITS)[number],
       },
-      { signal: controller.signal, warn: (m) => err.write(`warning: ${m}\n`), display: displayPath },
-    );
-  } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-  }
+      { signal, warn: (m) => err.write(`warning: ${m}\n`), display: displayPath },
+    ),
+  );
 
   printDiagnostics(result.diagnostics);
   if (!result.ok) {

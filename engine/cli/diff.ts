@@ -8,7 +8,7 @@ import path from 'node:path';
 import { runDiff } from '../facade/diff.js';
 import type { CellValue, DiffAlertItem, DiffResult } from '../facade-types.js';
 import { parseArgs, UsageError } from './args.js';
-import { displayPath, printDiagnostics } from './report.js';
+import { displayPath, interruptible, printDiagnostics } from './report.js';
 
 export async function diffCommand(argv: string[]): Promise<number> {
   const { positionals, options } = parseArgs(argv, ['data', 'format', 'limit']);
@@ -19,33 +19,18 @@ export async function diffCommand(argv: string[]): Promise<number> {
   const limit = limitOpt === undefined ? 50 : Number(limitOpt);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be an integer ≥ 1');
 
-  const err = process.stderr;
-  const controller = new AbortController();
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    err.write('warning: You terminated execution. Comparing what was read so far… (Ctrl-C again to abort)\n');
-    controller.abort();
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
-  let r: DiffResult;
-  try {
-    const data = options.get('data');
-    r = await runDiff(
+  const data = options.get('data');
+  const { result: r, interrupted } = await interruptible('Comparing what was read so far', (signal) =>
+    runDiff(
       positionals[0]!,
       positionals[1]!,
       { data: typeof data === 'string' ? path.resolve(data) : undefined },
-      { signal: controller.signal, warn: (m) => err.write(`warning: ${m}\n`), display: displayPath },
-    );
-  } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
-  }
+      { signal, warn: (m) => process.stderr.write(`warning: ${m}\n`), display: displayPath },
+    ),
+  );
   printDiagnostics(r.diagnostics);
   if (!r.ok) {
-    if (r.error) err.write(`diff: ${r.error}\n`);
+    if (r.error) process.stderr.write(`diff: ${r.error}\n`);
     return 2;
   }
   process.stdout.write(format === 'json' ? `${JSON.stringify(r, bigints, 2)}\n` : diffText(r, positionals[0]!, positionals[1]!, limit));

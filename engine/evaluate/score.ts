@@ -20,19 +20,23 @@ export interface Hit {
   delayWindows: number;
 }
 
-export interface Score {
+/** What a backtest reports per rule and per sweep value (plain numbers: the facade hands them on as they are). */
+export interface Metrics {
   tp: number;
   fp: number;
   fn: number;
-  /** null when the rule raised nothing */
+  /** null when the rule raised no episode */
   precision: number | null;
   /** null when there are no labels */
   recall: number | null;
   /** null when there is neither a label nor an episode */
   f1: number | null;
-  /** over the true positives; null without one */
+  /** mean over the true positives; null without one */
   meanDelayWindows: number | null;
   episodes: number;
+}
+
+export interface Score extends Metrics {
   hits: Hit[];
   falsePositives: Episode[];
   falseNegatives: Label[];
