@@ -3,8 +3,9 @@
  * tests use. Everything returned here is plain data (see facade-types.ts).
  */
 import fs from 'node:fs';
+import { keyCells, toCell } from './facade/cells.js';
 import type { Value } from './core/types.js';
-import type { CellValue, CheckResult, PipelineSummary, PreviewResult, RowErrorEvent, WindowResult, AlertEvent } from './facade-types.js';
+import type { CheckResult, PipelineSummary, PreviewResult, RowErrorEvent, WindowResult, AlertEvent } from './facade-types.js';
 import { checkConfig, nodeIO, type CheckOptions, type PipelinePlan } from './pipeline/plan.js';
 import type { LoadedExtensions } from './extensions/load.js';
 import { previewInSandbox } from './sandbox/remote-processor.js';
@@ -36,6 +37,10 @@ export { checkForExport, EXPORT_TARGETS, isExportTarget, planExport, type Export
 export { formatChange, refusalOf, type ExportChange, type Refusal } from './export/change.js';
 export { verifyFlinkExport, type VerifyResult } from './export/verify.js';
 export { readHistory, alertsTableOf } from './facade/history.js';
+export { runBacktest, type BacktestRunOptions } from './facade/backtest.js';
+export { runDiff } from './facade/diff.js';
+export { runConfigTests } from './facade/config-tests.js';
+export { testsFileJsonSchema, testsFileOf } from './evaluate/config-tests.js';
 export { checkConnections, connectionDefaults, type ConnectionCheck } from './facade/connections.js';
 export type { HealthReport } from './components/descriptor.js';
 export { kafkaProblem, listTopics, testKafka } from './connectors/kafka-admin.js';
@@ -52,9 +57,7 @@ export type {
   CassandraTestResult,
 } from './connectors/cassandra/probe.js';
 
-export function toCell(v: Value): CellValue {
-  return typeof v === 'bigint' ? { big: v.toString() } : v;
-}
+export { toCell } from './facade/cells.js';
 
 export function summarize(plan: PipelinePlan): PipelineSummary {
   const cfg = plan.config;
@@ -103,7 +106,7 @@ export function toWindowResult(w: ClosedWindow, plan: PipelinePlan): WindowResul
     windowStart: w.startMs,
     windowEnd: w.endMs,
     rows: sortedGroups(w.groups).map((g) => ({
-      key: g.key === null ? null : Object.fromEntries(keys.map((k, i) => [k, toCell(g.key![i]!)])),
+      key: keyCells(g.key, keys),
       values: Object.fromEntries(names.map((n, i) => [n, toCell(g.acc[i]!)])),
     })),
   };

@@ -5,7 +5,7 @@
  * loudly and the pipeline goes on.
  */
 import type { FieldType, Value } from '../core/types.js';
-import type { AnalysisConfig } from '../config/model.js';
+import type { AnalysisConfig, AnalysisRuleConfig } from '../config/model.js';
 import type { AggregationPlan } from '../aggregate/rules.js';
 import type { ClosedWindow } from '../core/window.js';
 import type { AlertMessage, UserAnalysis } from '../extensions/types.js';
@@ -41,7 +41,7 @@ export class Analyzer {
     private readonly cfg: AnalysisConfig,
     private readonly history: HistorySource,
     private readonly sinks: AlertSink[],
-    private readonly hooks: { warn(msg: string): void; onAlert?(a: Alert): void },
+    private readonly hooks: { warn(msg: string): void; onAlert?(a: Alert, rule: AnalysisRuleConfig): void },
   ) {
     this.keyFields = agg.keys.map((k) => k.name);
     this.keyTypes = agg.keys.map((k) => k.type);
@@ -94,13 +94,16 @@ export class Analyzer {
       const values: Record<string, Value> = {};
       for (let i = 0; i < this.valueNames.length; i++) values[this.valueNames[i]!] = g.acc[i]!;
       const record = new RecordHistory(values, g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs);
+      // the rule whose module is running (they run one after the other): alerts are its own
+      let running = this.cfg.rules[0]!;
       const send = async (m: AlertMessage) => {
         const alert = this.toAlert(m, w);
         this.stats.alerts++;
         for (const s of this.sinks) await s.send(alert);
-        this.hooks.onAlert?.(alert);
+        this.hooks.onAlert?.(alert, running);
       };
       for (const rule of this.cfg.rules) {
+        running = rule;
         try {
           const builtin = this.builtins.get(rule.index);
           if (builtin) await builtin.analysis(record, { send });

@@ -69,3 +69,26 @@ export function failureText(e: unknown): string {
   const line = errorText(e).split('\n')[0]!;
   return known ? `${line}\n` : `${e instanceof Error && !line.startsWith(e.name) ? `${e.name}: ` : ''}${line} (run with --debug for the stack trace)\n`;
 }
+
+/**
+ * Runs `work` with Ctrl-C (and SIGTERM) wired to its abort signal: the first stops it gracefully
+ * (what was read is still reported, exit 130), a second exits at once.
+ */
+export async function interruptible<T>(doing: string, work: (signal: AbortSignal) => Promise<T>): Promise<{ result: T; interrupted: boolean }> {
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write(`warning: You terminated execution. ${doing}… (Ctrl-C again to abort)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return { result: await work(controller.signal), interrupted };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

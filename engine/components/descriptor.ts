@@ -185,8 +185,8 @@ export interface AnalysisDescriptor<Name extends string = string, Parsed = unkno
   /** checks the options against the compiled plan (column names); reports through ctx.sink */
   check(raw: unknown, ctx: AnalysisCheckContext): void;
   create(options: unknown, name: string): UserAnalysis;
-  /** how many windows back it reads (the run keeps that many in memory) */
-  lookbackWindows(options: unknown): number;
+  /** how far back before the window end it reads, in ms (runs keep that much in memory) */
+  lookbackMs(options: unknown, batchMs: number): number;
 }
 
 /** Where an option sits, for messages of hand-written checks. */

@@ -129,5 +129,10 @@ export interface HistorySource {
   open(): Promise<void>;
   /** the stored point closest to targetMs within ± toleranceMs for this key, or undefined */
   lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined>;
+  /**
+   * A source held in memory may answer at once with the complete point (its `key` included, frozen:
+   * callers share it), which spares a backtest two promises and a copy per lookup (docs/backtest.md#speed).
+   */
+  pointNow?(q: HistoryQuery): Readonly<Record<string, Value | Value[] | null>> | undefined;
   close(): Promise<void>;
 }

@@ -15,10 +15,10 @@ import type { StoreRef } from '../core/store.js';
 import type { Value } from '../core/types.js';
 import { storeOf } from '../pipeline/assembly.js';
 import type { PipelinePlan } from '../pipeline/plan.js';
-import type { AlertEvent, CellValue, HistoryResult, WindowResult } from '../facade-types.js';
+import type { AlertEvent, HistoryResult, WindowResult } from '../facade-types.js';
+import { toCell } from './cells.js';
 
-const cell = (v: Value): CellValue => (typeof v === 'bigint' ? { big: v.toString() } : v);
-const cells = (o: Record<string, Value>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, cell(v)]));
+const cells = (o: Record<string, Value>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, toCell(v)]));
 
 /** Where alerts are kept: a configured sqlite alert sink, else the `alerts` table of the store. */
 export function alertsTableOf(plan: PipelinePlan): (StoreRef & { configured: boolean }) | undefined {

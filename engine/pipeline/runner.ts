@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorText, withPlace } from '../core/errors.js';
 import type { PipelinePlan } from './plan.js';
-import { Processor, type ProcessorState } from './processor.js';
+import { Processor, type ProcessorState, type TimeMode } from './processor.js';
 import { groupCount, type ClosedWindow } from '../core/window.js';
 import type { Alert, LineBatch, Sink, Source } from '../components/types.js';
 import type { ConnectionStatus } from '../core/connection.js';
@@ -64,7 +64,11 @@ export interface RunnerOptions {
   /** overrides input.options.speed */
   speed?: number;
   runId?: string;
+  /** every row into one window (config tests of a live config, as previews do) instead of the config's time mode */
+  mode?: TimeMode;
   onWindow?(w: ClosedWindow): void;
+  /** after onWindow, awaited: a slow consumer holds up the input like a slow output (backtests analyse windows here) */
+  consumeWindow?(w: ClosedWindow): Promise<void>;
   onAlert?(a: Alert): void;
   onRowError?(d: DeadLetter): void;
   onProgress?(s: RunStats): void;
@@ -151,8 +155,8 @@ export class Runner {
     this.warn = options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
     this.stores = new SqliteStores({ clock: this.clock, warn: this.warn, stopping: () => this.stopRequested });
     if (plan.untrusted) throw new RunFailure('this config uses user code of a folder that is not trusted; trust the folder to run it');
-    if (plan.userCode?.rows) this.processor = this.remote = new RemoteProcessor(plan);
-    else this.processor = this.local = new Processor(plan);
+    if (plan.userCode?.rows) this.processor = this.remote = new RemoteProcessor(plan, { mode: options.mode });
+    else this.processor = this.local = new Processor(plan, { mode: options.mode });
     this.eventPacer = new EventPacer(this.clock, options.speed ?? plan.config.input.speed);
     const rate = plan.config.input.rate;
     this.ratePacer = rate !== undefined ? new RatePacer(this.clock, rate) : undefined;
@@ -711,6 +715,7 @@ export class Runner {
       this.aggregateRows += groupCount(w);
       this.offsets.written(w.startMs);
       this.options.onWindow?.(w);
+      if (this.options.consumeWindow) await this.options.consumeWindow(w);
       this.recent?.observe(w);
       if (this.analyzer && groupCount(w) > 0) await this.analyzer.analyze(w, batchMs);
     }
