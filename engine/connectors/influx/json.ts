@@ -1,7 +1,8 @@
 /**
  * JSON of InfluxDB's /query answers, with 64-bit integers (times in ns, int64 fields) kept exact.
- * lossless-json instead of a hand-written parser: about 1.2× faster on the small answers of history
- * lookups (3.8 vs 4.6 µs), about 1.3× slower on 1 MB answers (30 vs 39 MB/s), which no path here reads.
+ * lossless-json instead of a hand-written parser: about 1.5× slower than the one it replaced (9.5 vs
+ * 6.2 µs for a history lookup's answer; test/bench/json.mjs), which is nothing beside the HTTP round
+ * trip around it, for one less parser of our own (docs/architecture.md#libraries-chosen-by-measurement).
  */
 import { isInteger, isSafeNumber, parse } from 'lossless-json';
 
