@@ -15,7 +15,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import cassandra from 'cassandra-driver';
 import { ensureStep } from '../../../scripts/setup/index.mjs';
-import { LogBuffer, freePorts, killHard, makeTempDir, removeTempDir, spawnManaged, terminate, waitUntil, type Managed } from './proc.js';
+import { LogBuffer, freePorts, makeTempDir, spawnManaged, serverLifecycle, startedOrRemoved } from './proc.js';
 
 export interface CassandraServer {
   /** ['127.0.0.1:<port>'] for cassandra-driver's contactPoints */
@@ -173,83 +173,44 @@ export async function startCassandra(opts: StartCassandraOptions = {}): Promise<
   const credentials = opts.auth ? { username: 'cassandra', password: 'cassandra' } : undefined;
   const contactPoints = [`127.0.0.1:${port}`];
   const log = new LogBuffer();
-  let proc: Managed | undefined;
-  let removed = false;
-  let starts = 0;
-  let lastStartMs = 0;
-
-  const start = async (): Promise<void> => {
-    if (removed) throw new Error('cassandra: start() after stop() removed the data dir (use stop({ keepData: true }))');
-    if (proc?.isRunning()) return;
-    const t0 = Date.now();
-    starts += 1;
-    log.append(`\n[harness] ===== start #${starts} (native ${port}, storage ${storagePort}) =====\n`);
-    proc = spawnManaged(
-      java.path,
-      [
-        `-Xmx${opts.heap ?? '512m'}`,
-        `-Xms${opts.heap ?? '512m'}`,
-        '-Xss512k',
-        '-XX:+ExitOnOutOfMemoryError',
-        '-XX:+UseSerialGC',
-        '-XX:TieredStopAtLevel=1',
-        '-Djava.net.preferIPv4Stack=true',
-        '-Djava.awt.headless=true',
-        ...JVM17_FLAGS,
-        `-Dcassandra.config=file://${yaml}`,
-        `-Dlogback.configurationFile=${logback}`,
-        `-Dcassandra.storagedir=${dir}`,
-        `-Dcassandra.logdir=${join(dir, 'logs')}`,
-        '-Dcassandra-foreground=yes',
-        // a single node: nothing to wait for
-        '-Dcassandra.skip_wait_for_gossip_to_settle=0',
-        '-Dcassandra.ring_delay_ms=100',
-        '-Dcassandra.superuser_setup_delay_ms=0',
-        `-Dts-engine.harness=cassandra:${dir}`,
-        '-cp',
-        join(libs, '*'),
-        'org.apache.cassandra.service.CassandraDaemon',
-      ],
-      { cwd: dir, log },
-    );
-    const p = proc;
-    try {
-      await waitUntil('cassandra', p, log, () => cassandraAnswers(contactPoints, credentials), opts.startTimeoutMs ?? 120_000, 500);
-    } catch (e) {
-      await killHard(p);
-      throw e;
-    }
-    lastStartMs = Date.now() - t0;
-  };
-
-  const server: CassandraServer = {
-    contactPoints,
-    port,
+  const lifecycle = serverLifecycle({
+    name: 'cassandra',
     dir,
-    datacenter: 'datacenter1',
-    credentials,
-    version,
-    get lastStartMs() {
-      return lastStartMs;
-    },
-    start,
-    async stop(o) {
-      if (proc) await terminate(proc, 30_000);
-      if (!o?.keepData && !removed) {
-        removed = true;
-        removeTempDir(dir);
-      }
-    },
-    async kill() {
-      if (proc) await killHard(proc);
-    },
-    logs: () => log.text(),
-  };
-  try {
-    await start();
-  } catch (e) {
-    await server.stop();
-    throw e;
-  }
-  return server;
+    log,
+    banner: `native ${port}, storage ${storagePort}`,
+    spawn: () =>
+      spawnManaged(
+        java.path,
+        [
+          `-Xmx${opts.heap ?? '512m'}`,
+          `-Xms${opts.heap ?? '512m'}`,
+          '-Xss512k',
+          '-XX:+ExitOnOutOfMemoryError',
+          '-XX:+UseSerialGC',
+          '-XX:TieredStopAtLevel=1',
+          '-Djava.net.preferIPv4Stack=true',
+          '-Djava.awt.headless=true',
+          ...JVM17_FLAGS,
+          `-Dcassandra.config=file://${yaml}`,
+          `-Dlogback.configurationFile=${logback}`,
+          `-Dcassandra.storagedir=${dir}`,
+          `-Dcassandra.logdir=${join(dir, 'logs')}`,
+          '-Dcassandra-foreground=yes',
+          // a single node: nothing to wait for
+          '-Dcassandra.skip_wait_for_gossip_to_settle=0',
+          '-Dcassandra.ring_delay_ms=100',
+          '-Dcassandra.superuser_setup_delay_ms=0',
+          `-Dts-engine.harness=cassandra:${dir}`,
+          '-cp',
+          join(libs, '*'),
+          'org.apache.cassandra.service.CassandraDaemon',
+        ],
+        { cwd: dir, log },
+      ),
+    answers: () => cassandraAnswers(contactPoints, credentials),
+    timeoutMs: opts.startTimeoutMs ?? 120_000,
+    intervalMs: 500,
+  });
+  const server: CassandraServer = Object.assign(lifecycle, { contactPoints, port, dir, datacenter: 'datacenter1', credentials, version });
+  return await startedOrRemoved(server);
 }

@@ -24,7 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureStep } from '../../../scripts/setup/index.mjs';
-import { LogBuffer, freePorts, killHard, makeTempDir, removeTempDir, spawnManaged, terminate, waitUntil, type Managed } from './proc.js';
+import { LogBuffer, freePorts, makeTempDir, spawnManaged, serverLifecycle, startedOrRemoved } from './proc.js';
 
 export type InfluxVersion = '1.6' | '1.8' | '2.7';
 
@@ -229,58 +229,18 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
   const token = v2 ? (opts.token ?? `harness-${randomBytes(24).toString('hex')}`) : auth ? `${auth.username}:${auth.password}` : 'no-auth:no-auth';
 
   const log = new LogBuffer();
-  let proc: Managed | undefined;
-  let removed = false;
-  let starts = 0;
-  let lastStartMs = 0;
-
-  const start = async (): Promise<void> => {
-    if (removed) throw new Error('influx: start() after stop() removed the data dir (use stop({ keepData: true }))');
-    if (proc?.isRunning()) return;
-    const t0 = Date.now();
-    starts += 1;
-    log.append(`\n[harness] ===== start #${starts} (${binary}, port ${port}${v2 ? '' : `, rpc ${rpcPort}`}) =====\n`);
-    proc = spawnManaged(binary, args, { cwd: dir, env, log });
-    const p = proc;
-    try {
-      await waitUntil(`influxd ${version}`, p, log, () => (v2 ? answers(url, '/health', 200) : answers(url, '/ping', 204)), opts.startTimeoutMs ?? 30_000, 100);
-    } catch (e) {
-      await killHard(p);
-      throw e;
-    }
-    lastStartMs = Date.now() - t0;
-  };
-
-  const server: InfluxServer = {
-    url,
-    port,
-    version,
-    binary,
-    serverVersion,
+  const lifecycle = serverLifecycle({
+    name: `influxd ${version}`,
     dir,
-    auth,
-    token,
-    org,
-    bucket,
-    get lastStartMs() {
-      return lastStartMs;
-    },
-    start,
-    async stop(o) {
-      if (proc) await terminate(proc, 15_000);
-      if (!o?.keepData && !removed) {
-        removed = true;
-        removeTempDir(dir);
-      }
-    },
-    async kill() {
-      if (proc) await killHard(proc);
-    },
-    logs: () => log.text(),
-  };
-
-  try {
-    await start();
+    log,
+    banner: `${binary}, port ${port}${v2 ? '' : `, rpc ${rpcPort}`}`,
+    spawn: () => spawnManaged(binary, args, { cwd: dir, env, log }),
+    answers: () => (v2 ? answers(url, '/health', 200) : answers(url, '/ping', 204)),
+    timeoutMs: opts.startTimeoutMs ?? 30_000,
+    intervalMs: 100,
+  });
+  const server: InfluxServer = Object.assign(lifecycle, { url, port, version, binary, serverVersion, dir, auth, token, org, bucket });
+  return await startedOrRemoved(server, async () => {
     if (v2) {
       const r = await fetch(`${url}/api/v2/setup`, {
         method: 'POST',
@@ -297,9 +257,5 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
       const text = await r.text();
       if (r.status !== 200 || text.includes('"error"')) throw new Error(`influx: creating the admin user failed: ${r.status} ${text}`);
     }
-  } catch (e) {
-    await server.stop();
-    throw e;
-  }
-  return server;
+  });
 }

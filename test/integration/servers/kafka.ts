@@ -15,7 +15,7 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureStep } from '../../../scripts/setup/index.mjs';
-import { LogBuffer, freePorts, killHard, makeTempDir, removeTempDir, runChecked, spawnManaged, terminate, waitUntil, type Managed } from './proc.js';
+import { LogBuffer, freePorts, makeTempDir, removeTempDir, runChecked, spawnManaged, serverLifecycle, startedOrRemoved } from './proc.js';
 
 export interface KafkaServer {
   /** ['127.0.0.1:<port>'] — pass to kafkajs `new Kafka({ brokers })`. */
@@ -224,44 +224,33 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
   }
 
   const brokers = [`127.0.0.1:${port}`];
-  let proc: Managed | undefined;
-  let removed = false;
-  let starts = 0;
-  let lastStartMs = 0;
-
-  const start = async (): Promise<void> => {
-    if (removed) throw new Error('kafka: start() after stop() removed the data dir (use stop({ keepData: true }))');
-    if (proc?.isRunning()) return;
-    const t0 = Date.now();
-    starts += 1;
-    log.append(`\n[harness] ===== start #${starts} (port ${port}, controller ${controllerPort}) =====\n`);
-    proc = spawnManaged(
-      java.path,
-      [
-        `-Xmx${opts.heap ?? '512m'}`,
-        '-Xms64m',
-        '-XX:+ExitOnOutOfMemoryError',
-        ...jvmCommon,
-        `-Dts-engine.harness=kafka:${dir}`,
-        ...(opts.jvmOptions ?? ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC']),
-        '-cp',
-        cp,
-        'kafka.Kafka',
-        propsFile,
-      ],
-      { cwd: dir, log },
-    );
-    const p = proc;
-    try {
-      await waitUntil('kafka', p, log, () => kafkaAnswers(brokers), opts.startTimeoutMs ?? 90_000, 250);
-    } catch (e) {
-      await killHard(p);
-      throw e;
-    }
-    lastStartMs = Date.now() - t0;
-  };
-
-  const server: KafkaServer = {
+  const lifecycle = serverLifecycle({
+    name: 'kafka',
+    dir,
+    log,
+    banner: `port ${port}, controller ${controllerPort}`,
+    spawn: () =>
+      spawnManaged(
+        java.path,
+        [
+          `-Xmx${opts.heap ?? '512m'}`,
+          '-Xms64m',
+          '-XX:+ExitOnOutOfMemoryError',
+          ...jvmCommon,
+          `-Dts-engine.harness=kafka:${dir}`,
+          ...(opts.jvmOptions ?? ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC']),
+          '-cp',
+          cp,
+          'kafka.Kafka',
+          propsFile,
+        ],
+        { cwd: dir, log },
+      ),
+    answers: () => kafkaAnswers(brokers),
+    timeoutMs: opts.startTimeoutMs ?? 90_000,
+    intervalMs: 250,
+  });
+  const server: KafkaServer = Object.assign(lifecycle, {
     brokers,
     saslBrokers: opts.saslPlain ? [`127.0.0.1:${saslPort}`] : undefined,
     port,
@@ -269,28 +258,6 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
     dir,
     clusterId,
     version,
-    get lastStartMs() {
-      return lastStartMs;
-    },
-    start,
-    async stop(o) {
-      if (proc) await terminate(proc, 30_000);
-      if (!o?.keepData && !removed) {
-        removed = true;
-        removeTempDir(dir);
-      }
-    },
-    async kill() {
-      if (proc) await killHard(proc);
-    },
-    logs: () => log.text(),
-  };
-
-  try {
-    await start();
-  } catch (e) {
-    await server.stop();
-    throw e;
-  }
-  return server;
+  });
+  return await startedOrRemoved(server);
 }

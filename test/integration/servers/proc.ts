@@ -1,4 +1,4 @@
-// Shared plumbing for the real-server test harnesses (kafka.ts, influx.ts):
+// Shared plumbing for the real-server test harnesses (kafka.ts, influx.ts, cassandra.ts):
 // free loopback ports, a child process that can never outlive the test
 // process, a bounded log buffer, and temp-dir clean-up at exit.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -257,4 +257,82 @@ export async function runChecked(cmd: string, args: string[], opts: { cwd?: stri
 
 export function fileExists(p: string): boolean {
   return existsSync(p);
+}
+
+/** What every harness's server handle offers: one process at a time over one data dir. */
+export interface ServerLifecycle {
+  /** Starts the server again after kill() or stop({ keepData: true }); resolves once it answers. */
+  start(): Promise<void>;
+  /** Graceful stop; the data dir is removed unless `keepData` (then start() brings it back). Idempotent. */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
+  /** SIGKILL (crash); the data dir is kept so start() recovers from it. */
+  kill(): Promise<void>;
+  /** The server's stdout+stderr (last 4 MB), across restarts. */
+  logs(): string;
+  /** Milliseconds the last start took until the server answered. */
+  readonly lastStartMs: number;
+}
+
+/**
+ * The lifecycle the Kafka, InfluxDB and Cassandra harnesses share: `spawn` starts the process
+ * (after a banner line naming the start in the log), `answers` probes it until it is ready.
+ */
+export function serverLifecycle(o: {
+  name: string;
+  dir: string;
+  log: LogBuffer;
+  banner: string;
+  spawn(): Managed;
+  answers(): Promise<boolean>;
+  timeoutMs: number;
+  intervalMs: number;
+}): ServerLifecycle {
+  let proc: Managed | undefined;
+  let removed = false;
+  let starts = 0;
+  let lastStartMs = 0;
+  return {
+    async start() {
+      if (removed) throw new Error(`${o.name}: start() after stop() removed the data dir (use stop({ keepData: true }))`);
+      if (proc?.isRunning()) return;
+      const t0 = Date.now();
+      starts += 1;
+      o.log.append(`\n[harness] ===== start #${starts} (${o.banner}) =====\n`);
+      const p = o.spawn();
+      proc = p;
+      try {
+        await waitUntil(o.name, p, o.log, o.answers, o.timeoutMs, o.intervalMs);
+      } catch (e) {
+        await killHard(p);
+        throw e;
+      }
+      lastStartMs = Date.now() - t0;
+    },
+    async stop(opts) {
+      if (proc) await terminate(proc, 30_000);
+      if (!opts?.keepData && !removed) {
+        removed = true;
+        removeTempDir(o.dir);
+      }
+    },
+    async kill() {
+      if (proc) await killHard(proc);
+    },
+    logs: () => o.log.text(),
+    get lastStartMs() {
+      return lastStartMs;
+    },
+  };
+}
+
+/** Starts a server handle; one that does not come up is stopped (its data dir removed) before the error goes on. */
+export async function startedOrRemoved<T extends ServerLifecycle>(server: T, afterStart?: () => Promise<void>): Promise<T> {
+  try {
+    await server.start();
+    await afterStart?.();
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+  return server;
 }
