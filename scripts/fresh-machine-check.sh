@@ -37,6 +37,8 @@ done
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT_DIR="${ROOT_DIR:-$(mktemp -d /tmp/ts-engine-fresh-machine.XXXXXX)}"
+# mktemp makes it 0700, and the root of the fresh machine must be traversable by its user
+chmod 755 "$ROOT_DIR"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 SECURITY="${DEBIAN_SECURITY_MIRROR:-http://deb.debian.org/debian-security}"
 T0=$(date +%s)
@@ -122,9 +124,13 @@ EOF
 }
 
 clone() {
-  git -C "$REPO" bundle create "$ROOT_DIR/tmp/ts-engine.bundle" "$REF" 2>/dev/null
+  # a bundle carries refs, not bare commits: name the commit by a branch of its own for the clone
+  local branch="fresh-machine-check-$$"
+  git -C "$REPO" branch -f "$branch" "$REF"
+  git -C "$REPO" bundle create "$ROOT_DIR/tmp/ts-engine.bundle" "$branch" 2>&1 | grep -v '^Enumerating\|^Counting\|^Compressing\|^Writing\|^Total' || true
+  git -C "$REPO" branch -D "$branch" >/dev/null
   chmod 644 "$ROOT_DIR/tmp/ts-engine.bundle"
-  as_dev 'git -c advice.detachedHead=false clone -q /tmp/ts-engine.bundle ts-engine && git -C ts-engine log -1 --format="cloned %h %s"'
+  as_dev "git -c advice.detachedHead=false clone -q -b $branch /tmp/ts-engine.bundle ts-engine && git -C ts-engine log -1 --format='cloned %h %s'"
 }
 
 first_command() {
