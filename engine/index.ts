@@ -31,6 +31,7 @@ export { VirtualClock, systemClock, type Clock } from './core/clock.js';
 export { isLive, storeOf } from './pipeline/assembly.js';
 export { exportProject, type ExportedProject } from './export/reference.js';
 export { readHistory, alertsTableOf } from './facade/history.js';
+export { alertEpisodes, EpisodeTracker } from './facade/episodes.js';
 export { checkConnections, connectionDefaults, type ConnectionCheck } from './facade/connections.js';
 export type { HealthReport } from './components/descriptor.js';
 export { kafkaProblem, listTopics, testKafka } from './connectors/kafka-admin.js';
@@ -95,6 +96,14 @@ export function toAlertEvent(a: Alert): AlertEvent {
     value: toCell(a.value),
     lowerBound: a.lowerBound,
     upperBound: a.upperBound,
+    rule: a.rule,
+    state: a.state,
+    alertId: a.alertId,
+    episodeStart: a.episodeStartMs,
+    episodeKind: a.episodeKind,
+    lifecycle: a.lifecycle,
+    peakValue: toCell(a.peakValue),
+    peakTime: a.peakTimeMs,
   };
 }
 

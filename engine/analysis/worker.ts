@@ -74,6 +74,8 @@ port.on('message', async (m: ToWorker) => {
   };
   const alerts = {
     send: async (message: AlertMessage) => post({ type: 'alert', id, message }),
+    // an evaluation that did not deviate (docs/alerts.md#observe)
+    observe: async (message: AlertMessage) => post({ type: 'alert', id, message: { ...message, observed: true } as AlertMessage }),
     // the reference's keyword form: send_message(AnalysisModule=…, timestamp=…, param={…})
     send_message: async (kw: { AnalysisModule: string; timestamp: number; param: AlertMessage['param'] }) =>
       post({ type: 'alert', id, message: { module: kw.AnalysisModule, timestamp: kw.timestamp, param: kw.param } }),

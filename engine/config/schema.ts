@@ -9,6 +9,7 @@ import { ALERT_SINKS, ANALYSES, HISTORY_STORES, OUTPUTS, SOURCES } from '../comp
 import { ifThen, type JsonSchema } from '../options/spec.js';
 import { PARSEABLE_TYPES } from '../core/types.js';
 import { COMMON_INPUT_OPTIONS } from './validate.js';
+import { lifecycleSpec } from '../components/analyses/lifecycle-options.js';
 
 const str = (description: string) => ({ type: 'string', description });
 
@@ -105,6 +106,7 @@ function ruleSchema(): JsonSchema {
       options: { type: 'object', description: 'Options of the analysis.' },
       option: { type: 'object', description: 'Alternative spelling of options.' },
       python: str('A Python twin of a module-path analysis (./my_analysis.py[#ClassName]), used by `export --target flink`.'),
+      ...(lifecycleSpec.jsonSchema().properties as JsonSchema),
     },
     allOf: byMethod('module', ANALYSES, ['options', 'option']),
   };
@@ -183,6 +185,9 @@ function configSchema(): JsonSchema {
           },
           accuracy: { type: 'number', minimum: 0, description: 'Seconds of tolerance around each history target time.' },
           timeout_ms: { type: 'number', minimum: 1, description: 'Time limit per user-analysis call (default 1000).' },
+          state_path: str(
+            'SQLite file keeping the alert lifecycle state of a live run, so a restart goes on with the same alerts (default: the store, the main sqlite output).',
+          ),
           time_delta: {
             type: 'number',
             exclusiveMinimum: 0,

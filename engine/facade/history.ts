@@ -13,6 +13,7 @@ import type { Value } from '../core/types.js';
 import { storeOf } from '../pipeline/assembly.js';
 import type { PipelinePlan } from '../pipeline/plan.js';
 import type { AlertEvent, CellValue, HistoryResult, WindowResult } from '../facade-types.js';
+import { alertEpisodes } from './episodes.js';
 
 const cell = (v: Value): CellValue => (typeof v === 'bigint' ? { big: v.toString() } : v);
 const cells = (o: Record<string, Value>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, cell(v)]));
@@ -28,7 +29,7 @@ export function alertsTableOf(plan: PipelinePlan): (StoreRef & { configured: boo
 /** The last `maxWindows` stored windows of the plan's store and the alerts since the first of them. */
 export function readHistory(plan: PipelinePlan, maxWindows = 5000, display: (file: string) => string = (f) => f): HistoryResult {
   const store = storeOf(plan.config);
-  const empty = { windows: [], alerts: [], truncated: false };
+  const empty = { windows: [], alerts: [], episodes: [], truncated: false };
   if (!store) return empty;
   const source = `${display(store.path)} (${store.table})`;
   if (!fs.existsSync(store.path)) return { ...empty, source };
@@ -52,7 +53,7 @@ export function readHistory(plan: PipelinePlan, maxWindows = 5000, display: (fil
         if (adb && adb !== db) adb.close();
       }
     }
-    return { source, windows, truncated: stored.truncated, alerts };
+    return { source, windows, truncated: stored.truncated, alerts, episodes: alertEpisodes(alerts) };
   } finally {
     db?.close();
   }

@@ -27,16 +27,19 @@ export function bounds(base: number, pct: number): [number, number] {
   return a <= b ? [a, b] : [b, a];
 }
 
-/** Alerts when the current value of `field` is outside the band around `base`. */
+/**
+ * Alerts when the current value of `field` is outside the band around `base`; otherwise reports
+ * the evaluation as observed, so the alert lifecycle sees every one (docs/alerts.md#observe).
+ */
 export async function checkDeviation(name: string, history: HistoryAccessor, alerts: AlertSender, field: string, base: number, pct: number): Promise<void> {
   const current = history.current();
   const v = current[field];
   const x = numeric(v);
   if (x === undefined) return;
   const [lower, upper] = bounds(base, pct);
-  if (x < lower || x > upper) {
-    await alerts.send({ module: name, timestamp: 0, param: { key: current.key, field, lower_bound: lower, upper_bound: upper, value: v as Value } });
-  }
+  const message = { module: name, timestamp: 0, param: { key: current.key, field, lower_bound: lower, upper_bound: upper, value: v as Value } };
+  if (x < lower || x > upper) await alerts.send(message);
+  else await alerts.observe(message);
 }
 
 /** `deviation: {"<aggregated column>": <percent>, …}` of SimpleAnalysis and AverageAnalysis */

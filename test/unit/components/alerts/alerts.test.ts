@@ -6,10 +6,11 @@ import { formatAlertTime, jsonAlertLine, referenceAlertLine } from '../../../../
 import { SqliteAlertSink } from '../../../../engine/components/alerts/sqlite.js';
 import { SqliteStores } from '../../../../engine/connectors/sqlite-store.js';
 import { useTmpDir } from '../../helpers.js';
+import { referenceAlert } from './fixtures.js';
 
 const tmp = useTmpDir();
 
-const keyed: Alert = {
+const keyed: Alert = referenceAlert({
   module: 'Simple1',
   timeMs: Date.UTC(2018, 3, 15, 12, 0, 0, 999),
   key: [1, 't1'],
@@ -20,7 +21,7 @@ const keyed: Alert = {
   valueType: 'DoubleType',
   lowerBound: 900,
   upperBound: 1100,
-};
+});
 
 describe('stdout alert line (10.6)', () => {
   it('keyed record', () => {
@@ -85,9 +86,9 @@ describe('SQLite alerts table', () => {
     let now = 1;
     const sink = new SqliteAlertSink(stores, file, 'alerts', () => now++);
     await sink.open();
-    await sink.send(keyed);
-    await sink.send({ ...keyed, field: 'other' });
-    await sink.send({ ...keyed, value: 1400 });
+    await sink.deliver([keyed]);
+    await sink.deliver([referenceAlert({ ...keyed, field: 'other' })]);
+    await sink.deliver([{ ...keyed, value: 1400 }]);
     const rows = stores
       .acquire(file)
       .prepare('SELECT window_end, module, key, field, value, value_text, lower_bound, upper_bound, key_fields FROM alerts ORDER BY field')
