@@ -225,7 +225,7 @@ export class AnalysisSection {
       if (first < i && (rule.lifecycle || out[first]!.lifecycle)) {
         this.err(
           `${p}[${rule.index}].name`,
-          `analysis rule name ${JSON.stringify(rule.name)} is already used by ${p}[${out[first]!.index}]; rules with an alert lifecycle need names of their own (they identify the alerts)`,
+          `${p}[${rule.index}].name ${JSON.stringify(rule.name)} is already used by ${p}[${out[first]!.index}]; rules with an alert lifecycle need names of their own (they identify the alerts)`,
         );
         ok = false;
       }
