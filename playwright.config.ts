@@ -1,7 +1,8 @@
 /**
- * End-to-end tests of the workbench in Debian's Chromium against web mode
- * (the Electron window serves the same renderer over IPC instead of HTTP).
- * Each test file starts its own server on a free port over a copy of a sample.
+ * End-to-end tests of the workbench in Chromium against web mode (the Electron
+ * window serves the same renderer over IPC instead of HTTP). Each test file
+ * starts its own server on a free port over a copy of a sample. Which Chromium:
+ * CHROMIUM_PATH, set by `npm test` or by global-setup.ts (docs/testing.md).
  */
 import { defineConfig } from '@playwright/test';
 
@@ -21,7 +22,7 @@ export default defineConfig({
     screenshot: 'only-on-failure',
     trace: 'off',
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: process.env.CHROMIUM_PATH,
       args: [
         '--no-sandbox',
         '--disable-gpu',

@@ -34,7 +34,8 @@ export interface RuleError {
 const ALLOWED = /^[A-Za-z0-9()_\s:,]*$/;
 const KEY_RE = /^\s*key\s*:(.*)$/s;
 const AGG_RE = /^\s*([A-Za-z0-9_]+)\s*\(\s*([A-Za-z0-9_]+)\s*\)\s*$/;
-const AGG_ANY = /([A-Za-z0-9_]+)\s*\(\s*([A-Za-z0-9_]*)\s*\)/g;
+// \b: a match starts only at a word's start, so a long word is tried once, not from each of its letters (quadratic)
+const AGG_ANY = /\b([A-Za-z0-9_]+)\s*\(\s*([A-Za-z0-9_]*)\s*\)/g;
 
 const pyList = (xs: readonly string[]) => '[' + xs.map(pyStrRepr).join(', ') + ']';
 const pySet = (xs: Iterable<string>) => {

@@ -21,9 +21,11 @@ export class LifecycleStateStore {
     private readonly now: () => number,
   ) {}
 
-  open(): LifecycleSnapshot | undefined {
+  async open(): Promise<LifecycleSnapshot | undefined> {
     const db = (this.db = this.stores.acquire(this.file));
-    db.exec(`CREATE TABLE IF NOT EXISTS ${quoteIdent(TABLE)} (scope TEXT PRIMARY KEY, snapshot TEXT NOT NULL, saved_at INTEGER NOT NULL)`);
+    await this.stores.whenUnlocked(db, () =>
+      db.exec(`CREATE TABLE IF NOT EXISTS ${quoteIdent(TABLE)} (scope TEXT PRIMARY KEY, snapshot TEXT NOT NULL, saved_at INTEGER NOT NULL)`),
+    );
     const row = db.prepare(`SELECT snapshot FROM ${quoteIdent(TABLE)} WHERE scope = ?`).get(this.scope) as { snapshot: string } | undefined;
     if (!row) return undefined;
     const snap = JSON.parse(row.snapshot) as LifecycleSnapshot;
@@ -31,9 +33,9 @@ export class LifecycleStateStore {
   }
 
   /** Written into the pipeline's open batch: durable with the next flush, which comes before the offsets' commit. */
-  save(snap: LifecycleSnapshot): void {
+  async save(snap: LifecycleSnapshot): Promise<void> {
     const db = this.db!;
-    this.stores.batch(db, () =>
+    await this.stores.batch(db, () =>
       db.prepare(`INSERT OR REPLACE INTO ${quoteIdent(TABLE)} (scope, snapshot, saved_at) VALUES (?, ?, ?)`).run(this.scope, JSON.stringify(snap), this.now()),
     );
   }

@@ -1,5 +1,4 @@
 /** `ts-engine eval`: one transformation body against one row; prints `<repr>\t<TypeName>`. */
-import fs from 'node:fs';
 import path from 'node:path';
 import { EngineError, RowError } from '../core/errors.js';
 import type { InputField, Value } from '../core/types.js';
@@ -10,10 +9,11 @@ import { compileRowParser } from '../pipeline/row-parser.js';
 import { pyRepr } from '../values/python.js';
 import { formatDiagnostic } from '../core/errors.js';
 import { parseArgs, UsageError } from './args.js';
+import { readBoundedText } from '../core/files.js';
 
 function readOrFail(file: string, what: string): string {
   try {
-    return fs.readFileSync(file, 'utf8');
+    return readBoundedText(file);
   } catch (e) {
     throw new UsageError(`cannot read ${what} ${file}: ${(e as Error).message}`);
   }

@@ -8,14 +8,16 @@ import { runCommand } from './run.js';
 import { checkCommand } from './check.js';
 import { evalCommand } from './eval.js';
 import { UsageError } from './args.js';
+import { failureText, setDebug } from './report.js';
 
 export const USAGE = `Usage:
-  ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--progress | --no-progress]
-  ts-engine check <config.json> [--connect [--timeout <s>]]   --connect: also reach every broker and database it names
+  ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--progress | --no-progress] [--debug]
+  ts-engine check <config.json> [--connect [--timeout <s>]] [--debug]   --connect: also reach every broker and database it names
   ts-engine eval [--structure <file>] [--row <line>] [--sep <c>] [--config <file>] [--] <expr>
   ts-engine produce <file.csv | -> --brokers <host:port,…> --topic <name> [--rate <rows/s>] [--key-field <index|name> [--structure <file>]] [--partitions <n>] [--sep <c>] [--header]
   ts-engine export <config.json> <out-dir> [--target reference|flink] [--allow-lossy]
   ts-engine schema [config | data-structure]     print the JSON Schema (for editors)
+A failure is one line on standard error; --debug (any command) shows its stack trace.
 `;
 
 type Command = (args: string[]) => Promise<number>;
@@ -34,7 +36,17 @@ const extraCommands: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./export.js')).exportCommand,
 };
 
-export async function main(argv: string[]): Promise<number> {
+/** `--debug` anywhere before a `--` applies to every command; the commands never see it. */
+function takeDebugFlag(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  const options = end < 0 ? argv : argv.slice(0, end);
+  if (!options.includes('--debug')) return argv;
+  setDebug(true);
+  return [...options.filter((a) => a !== '--debug'), ...(end < 0 ? [] : argv.slice(end))];
+}
+
+export async function main(args: string[]): Promise<number> {
+  const argv = takeDebugFlag(args);
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
@@ -62,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${e.message}\n${USAGE}`);
       return 1;
     }
-    process.stderr.write(`error: ${(e as Error).stack ?? e}\n`);
+    process.stderr.write(`error: ${failureText(e)}`);
     return 1;
   }
 }

@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Partitioners, type Message, type Producer } from 'kafkajs';
 import { parseArgs, UsageError } from './args.js';
+import { readBoundedText } from '../core/files.js';
 import { createKafka, kafkaCause, kafkaConnectError, probeBrokers } from '../connectors/kafka-client.js';
 import { parseDataStructure } from '../config/validate.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -50,7 +51,12 @@ function keyIndexes(spec: string, structurePath: string | undefined): number[] {
     if (/^\d+$/.test(n)) return Number(n);
     if (!structurePath) throw new UsageError(`--key-field ${n}: a field name needs --structure <data_structure.json> (or give the column index)`);
     if (!fields) {
-      const text = fs.readFileSync(structurePath, 'utf8');
+      let text: string;
+      try {
+        text = readBoundedText(structurePath);
+      } catch (e) {
+        throw new UsageError(`cannot read --structure ${structurePath}: ${(e as Error).message}`);
+      }
       const r = parseDataStructure(text, structurePath);
       if (!r.fields) throw new UsageError(`--structure ${structurePath} is not a valid data-structure file`);
       fields = r.fields;

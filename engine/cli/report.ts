@@ -1,7 +1,7 @@
 /** Human-facing rendering of diagnostics and run summaries on stderr. */
 import path from 'node:path';
 import type { Diagnostic } from '../core/errors.js';
-import { formatDiagnostic } from '../core/errors.js';
+import { EngineError, errorText, formatDiagnostic } from '../core/errors.js';
 import type { RunStats } from '../pipeline/runner.js';
 
 export function displayPath(file: string): string {
@@ -31,9 +31,13 @@ export function summary(s: RunStats): string {
       .sort((a, b) => b[1] - a[1])
       .map(([r, n]) => `${r}: ${fmt(n)}`)
       .join(', ');
-    lines.push(
-      `row errors: ${fmt(s.rowErrors)} (${reasons}); ${s.deadLetters ? `kept in ${s.deadLetters}` : 'not kept (no SQLite store; use --dead-letter <file.jsonl>)'}`,
-    );
+    // only what was durably written counts as kept (a failed run may not have written them all)
+    const kept = !s.deadLetters
+      ? 'not kept (no SQLite store; use --dead-letter <file.jsonl>)'
+      : s.deadLettersKept >= s.rowErrors
+        ? `kept in ${s.deadLetters}`
+        : `${fmt(s.deadLettersKept)} kept in ${s.deadLetters}, ${fmt(s.rowErrors - s.deadLettersKept)} not written`;
+    lines.push(`row errors: ${fmt(s.rowErrors)} (${reasons}); ${kept}`);
   } else lines.push('row errors: 0');
   if (s.analysis)
     lines.push(
@@ -48,4 +52,24 @@ export function summary(s: RunStats): string {
   }
   if (s.error) lines.push(`error: ${s.error}`);
   return lines.join('\n') + '\n';
+}
+
+/** `--debug` (any command): stack traces of failures are shown; without it a failure is one line. */
+let debug = false;
+export function setDebug(on: boolean): void {
+  debug = on;
+}
+export function isDebug(): boolean {
+  return debug;
+}
+
+/**
+ * A failure for standard error: one line saying where and why, or the stack trace with --debug.
+ * An error that is not one of ours (a bug) says how to get the details.
+ */
+export function failureText(e: unknown): string {
+  if (debug) return `${e instanceof Error && e.stack ? e.stack : errorText(e)}\n`;
+  const known = e instanceof EngineError || (e instanceof Error && (e.name === 'RunFailure' || e.name === 'FileAccessError'));
+  const line = errorText(e).split('\n')[0]!;
+  return known ? `${line}\n` : `${e instanceof Error && !line.startsWith(e.name) ? `${e.name}: ` : ''}${line} (run with --debug for the stack trace)\n`;
 }

@@ -1,8 +1,8 @@
 /** `ts-engine run`: validate everything, then run; progress and the summary go to stderr. */
 import { checkConfig } from '../pipeline/plan.js';
-import { Runner, RunFailure, type RunnerOptions, type RunStats } from '../pipeline/runner.js';
+import { Runner, type RunnerOptions, type RunStats } from '../pipeline/runner.js';
 import { parseArgs, UsageError } from './args.js';
-import { displayPath, printDiagnostics, progressLine, summary } from './report.js';
+import { displayPath, isDebug, printDiagnostics, progressLine, summary } from './report.js';
 
 const MAX_ROW_ERROR_LINES = 10;
 
@@ -87,7 +87,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   } catch (e) {
     clearProgress();
     err.write(summary(runner.stats()));
-    if (!(e instanceof RunFailure)) err.write(`${(e as Error).stack}\n`);
+    // the summary's last line says what failed; the stack only on request
+    if (isDebug() && e instanceof Error && e.stack) err.write(`${e.stack}\n`);
     return 1;
   } finally {
     process.off('SIGINT', onSigint);

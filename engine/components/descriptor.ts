@@ -88,6 +88,8 @@ export interface SourceContext {
   warn(message: string): void;
   /** live sources: how long `next()` may wait before returning an empty batch so processing-time windows close on time */
   pollMs: number;
+  /** true once the run is being stopped (a source waiting for its topic gives up) */
+  stopping?(): boolean;
 }
 
 export interface SourceDescriptor<Name extends string = string, Parsed extends { type: Name } = { type: Name }> extends Common<Name, Parsed> {

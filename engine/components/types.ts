@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { ConnectionStatus } from '../core/connection.js';
-import type { FieldType, SourcePosition, Value } from '../core/types.js';
+import type { DeadLetter, FieldType, SourcePosition, Value } from '../core/types.js';
 import type { ClosedWindow, RowShape } from '../core/window.js';
 import type { SqliteStores } from '../connectors/sqlite-store.js';
 
@@ -25,6 +25,8 @@ export interface LineBatch {
   ends?: Int32Array;
   /** the text of line i (dead letters, string parsing) */
   text(i: number): string;
+  /** a copy of the exact bytes of line i, when the source reads bytes (dead letters keep them) */
+  bytes?(i: number): Uint8Array;
   /** where line i came from (dead letters, error messages) */
   position(i: number): SourcePosition;
   /** committable sources: the partition of every line of the batch, and each line's offset */
@@ -83,6 +85,8 @@ export interface SinkContext {
   stopping?(): boolean;
   /** time of the run (retry waits, timestamps); the system clock when absent */
   clock?: Clock;
+  /** an aggregate row this output cannot store (docs/semantics.md#row-errors): counted and dead-lettered like a bad input row */
+  rowFailed?(d: DeadLetter): void;
 }
 
 // ---- alerts ------------------------------------------------------------------------

@@ -17,10 +17,23 @@ import {
 } from '../components/registry.js';
 import { selectStore } from '../core/store.js';
 import type { DiagnosticSink } from '../options/diagnostics.js';
-import { type Obj, type ParseEnv, filePath, isObj, num, str } from '../options/spec.js';
+import { MAX_TIMER_MS, type Obj, type ParseEnv, filePath, isObj, num, seconds, str } from '../options/spec.js';
 import { parseLifecycle } from '../components/analyses/lifecycle-options.js';
 import type { AlertSinkConfig, AnalysisConfig, AnalysisRuleConfig, ConfigIO, HistoryConfig, InputConfig, OutputConfig } from './model.js';
 import { pythonTwin } from './twins.js';
+
+/** The section's own settings (the config's JSON Schema shows the same specs). */
+export const ANALYSIS_SETTINGS = {
+  accuracy: seconds().required().describe('Seconds of tolerance around each history target time.'),
+  // a timer longer than 2^31 − 1 ms fires at once in Node
+  timeout_ms: num({ min: 1, max: MAX_TIMER_MS }).describe('Time limit per user-analysis call (default 1000).'),
+  time_delta: seconds({ exclusiveMin: true })
+    .required()
+    .describe('Legacy form: compare with the point this many seconds before (with rule as {column: percent}).'),
+  state_path: filePath().describe(
+    'SQLite file keeping the alert lifecycle state of a live run, so a restart goes on with the same alerts (default: the store, the main sqlite output).',
+  ),
+};
 
 export class AnalysisSection {
   constructor(
@@ -48,10 +61,8 @@ export class AnalysisSection {
       this.err(p, `analysis must be an object`);
       return undefined;
     }
-    const accuracy = num({ min: 0 })
-      .required()
-      .parseAt(an.accuracy, { path: `${p}.accuracy`, parent: p, key: 'accuracy' }, this.env);
-    const timeoutMs = num({ min: 1 }).parseAt(an.timeout_ms, { path: `${p}.timeout_ms`, parent: p, key: 'timeout_ms' }, this.env) ?? 1000;
+    const accuracy = ANALYSIS_SETTINGS.accuracy.parseAt(an.accuracy, { path: `${p}.accuracy`, parent: p, key: 'accuracy' }, this.env);
+    const timeoutMs = ANALYSIS_SETTINGS.timeout_ms.parseAt(an.timeout_ms, { path: `${p}.timeout_ms`, parent: p, key: 'timeout_ms' }, this.env) ?? 1000;
     if (accuracy !== undefined && input && input.batchDurationSec > 0 && accuracy >= input.batchDurationSec) {
       this.sink.warn(
         `${p}.accuracy`,
@@ -61,7 +72,7 @@ export class AnalysisSection {
     if (input && input.batchDurationSec === 0 && !input.rate) {
       this.sink.warn(p, 'analysis over a single whole-file window has no history to compare with (set batchDuration and time_field)');
     }
-    const statePath = filePath().parseAt(an.state_path, { path: `${p}.state_path`, parent: p, key: 'state_path' }, this.env);
+    const statePath = ANALYSIS_SETTINGS.state_path.parseAt(an.state_path, { path: `${p}.state_path`, parent: p, key: 'state_path' }, this.env);
     const history = this.history(an, outputs);
     const alerts = this.alerts(an, outputs);
     const rules = this.rules(an);
@@ -235,9 +246,7 @@ export class AnalysisSection {
 
   /** The legacy form `time_delta` + `rule: {column: percent}` (docs/semantics.md#legacy-time-delta: module name "Analysis"). */
   private legacyRule(an: Obj, r: Obj): AnalysisRuleConfig[] | undefined {
-    const delta = num({ min: 0, exclusiveMin: true })
-      .required()
-      .parseAt(an.time_delta, { path: 'analysis.time_delta', parent: 'analysis', key: 'time_delta' }, this.env);
+    const delta = ANALYSIS_SETTINGS.time_delta.parseAt(an.time_delta, { path: 'analysis.time_delta', parent: 'analysis', key: 'time_delta' }, this.env);
     for (const [k, v] of Object.entries(r)) {
       if (typeof v !== 'number') this.err(`analysis.rule.${k}`, `analysis.rule.${k} must be a percentage number`);
     }

@@ -34,6 +34,9 @@ export function parseDoc(text: string, file: string): { doc?: ParsedJson; sink: 
   }
 }
 
+/** Highest column index of a data structure: wider than any CSV, and small enough that 2^53+1 or 10^7 is an error, not a hang. */
+export const MAX_COLUMN_INDEX = 1_000_000;
+
 /** Parses and checks a data-structure file. */
 export function parseDataStructure(text: string, file: string): { fields?: InputField[]; sink: DiagnosticSink; doc?: ParsedJson } {
   const { doc, sink } = parseDoc(text, file);
@@ -65,6 +68,9 @@ export function parseDataStructure(text: string, file: string): { fields?: Input
       ok = false;
     } else if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) {
       sink.report(`${p}.index`, 'ConfigError', `index of field '${name}' must be a non-negative integer, got ${JSON.stringify(index)}`);
+      ok = false;
+    } else if (index > MAX_COLUMN_INDEX) {
+      sink.report(`${p}.index`, 'ConfigError', `index of field '${name}' is ${index}; a line has at most ${MAX_COLUMN_INDEX + 1} columns`);
       ok = false;
     }
     if (type === undefined) {

@@ -8,7 +8,9 @@
 import { ALERT_SINKS, ANALYSES, HISTORY_STORES, OUTPUTS, SOURCES } from '../components/registry.js';
 import { ifThen, type JsonSchema } from '../options/spec.js';
 import { PARSEABLE_TYPES } from '../core/types.js';
-import { COMMON_INPUT_OPTIONS } from './validate.js';
+import { ANALYSIS_SETTINGS } from './analysis-section.js';
+import { MAX_COLUMN_INDEX } from './data-structure.js';
+import { COMMON_INPUT_OPTIONS, windowLength } from './validate.js';
 import { lifecycleSpec } from '../components/analyses/lifecycle-options.js';
 
 const str = (description: string) => ({ type: 'string', description });
@@ -44,7 +46,7 @@ function inputSchema(): JsonSchema {
     },
     allOf: SOURCES.map((d) => {
       const own = d.options.jsonSchema();
-      const live = d.live ? { properties: { batchDuration: { type: 'number', exclusiveMinimum: 0 } }, required: ['batchDuration'] } : {};
+      const live = d.live ? { properties: { batchDuration: windowLength(true).jsonSchema() }, required: ['batchDuration'] } : {};
       return whenIs('input_type', d.name, { properties: { options: { allOf: [own, live] } } });
     }),
   };
@@ -183,16 +185,10 @@ function configSchema(): JsonSchema {
             description: 'Alert sink(s).',
             oneOf: [{ $ref: '#/definitions/alert' }, { type: 'array', items: { $ref: '#/definitions/alert' } }],
           },
-          accuracy: { type: 'number', minimum: 0, description: 'Seconds of tolerance around each history target time.' },
-          timeout_ms: { type: 'number', minimum: 1, description: 'Time limit per user-analysis call (default 1000).' },
-          state_path: str(
-            'SQLite file keeping the alert lifecycle state of a live run, so a restart goes on with the same alerts (default: the store, the main sqlite output).',
-          ),
-          time_delta: {
-            type: 'number',
-            exclusiveMinimum: 0,
-            description: 'Legacy form: compare with the point this many seconds before (with rule as {column: percent}).',
-          },
+          accuracy: ANALYSIS_SETTINGS.accuracy.jsonSchema(),
+          timeout_ms: ANALYSIS_SETTINGS.timeout_ms.jsonSchema(),
+          time_delta: ANALYSIS_SETTINGS.time_delta.jsonSchema(),
+          state_path: ANALYSIS_SETTINGS.state_path.jsonSchema(),
           rule: {
             description: 'Analyses to run, in order.',
             oneOf: [
@@ -219,7 +215,7 @@ export const dataStructureJsonSchema = {
     type: 'object',
     required: ['index', 'type'],
     properties: {
-      index: { type: 'integer', minimum: 0, description: 'Zero-based column position in the line.' },
+      index: { type: 'integer', minimum: 0, maximum: MAX_COLUMN_INDEX, description: 'Zero-based column position in the line.' },
       type: { enum: [...PARSEABLE_TYPES], description: 'Type of the column.' },
     },
   },

@@ -14,9 +14,10 @@ import { isNumericType } from '../core/types.js';
 import { OUTPUTS, SOURCES, namesOf, outputDescriptor, sourceDescriptor } from '../components/registry.js';
 import type { DiagnosticSink } from '../options/diagnostics.js';
 import type { ParsedJson } from '../options/json.js';
-import { type Obj, type ParseEnv, bool, isObj, num, oneOf, str, typeName } from '../options/spec.js';
+import { type Obj, type ParseEnv, bool, custom, isObj, num, oneOf, optionKeys, seconds, str, typeName } from '../options/spec.js';
 import { AnalysisSection } from './analysis-section.js';
 import { parseDataStructure, parseDoc } from './data-structure.js';
+import { warnUnknownSecrets } from './secrets.js';
 import { pythonTwin } from './twins.js';
 import type { ConfigIO, InputConfig, OutputConfig, PipelineConfig } from './model.js';
 
@@ -44,21 +45,36 @@ export interface ValidationResult {
   structureSink?: DiagnosticSink;
 }
 
+/** Windows are whole milliseconds: a shorter one would be empty (and 1e-300 s hung the run). */
+const MIN_WINDOW_SECONDS = 0.001;
+
+/** batchDuration: 0 (one window over a whole file; not for live inputs) or 1 ms to MAX_SECONDS. */
+export function windowLength(live: boolean) {
+  const range = seconds({ exclusiveMin: live });
+  return custom<number>(
+    () => ({ ...range.jsonSchema(), ...(live ? { minimum: MIN_WINDOW_SECONDS } : { anyOf: [{ const: 0 }, { minimum: MIN_WINDOW_SECONDS }] }) }),
+    (v, at, env, fail) => {
+      const n = range.parseAt(v, at, env);
+      if (n === undefined || n === 0 || n >= MIN_WINDOW_SECONDS) return n;
+      return fail(`${at.path} must be at least ${MIN_WINDOW_SECONDS} seconds (1 ms)${live ? '' : ', or 0 for one window over the whole file'}, got ${n}`);
+    },
+    [range],
+  );
+}
+
 /** input.options keys every source has; each source adds its own (its options spec) */
 const COMMON_INPUT_SPECS = {
   sep: str().describe('Column separator (default ",").'),
-  batchDuration: num({ min: 0 }).describe(
-    'Window length in seconds. csv without time_field and rate: 0 or absent = one window for the whole file. Live inputs need it > 0.',
+  batchDuration: windowLength(false).describe(
+    'Window length in seconds (at least 0.001). csv without time_field and rate: 0 or absent = one window for the whole file. Live inputs need it > 0.',
   ),
   time_field: str().describe('Event time: a numeric field of the data structure holding the row time.'),
   time_unit: oneOf(...TIME_UNITS)
     .default('s')
     .describe('Unit of time_field (default s).'),
-  allowed_lateness: num({ min: 0 }).describe(
-    'Event time: seconds a window stays open after the watermark passes its end (default 0). Later rows are dead-lettered.',
-  ),
-  speed: num({ min: 0 }).describe('Event-time replay pacing: 1 = as fast as the event times say, 10 = ten times faster, 0 = as fast as possible.'),
-  rate: num({ min: 0, exclusiveMin: true }).describe('csv: pace rows at this many rows per second, with processing-time windows.'),
+  allowed_lateness: seconds().describe('Event time: seconds a window stays open after the watermark passes its end (default 0). Later rows are dead-lettered.'),
+  speed: num({ min: 0, max: 1e9 }).describe('Event-time replay pacing: 1 = as fast as the event times say, 10 = ten times faster, 0 = as fast as possible.'),
+  rate: num({ min: 0, exclusiveMin: true, max: 1e9 }).describe('csv: pace rows at this many rows per second, with processing-time windows.'),
   max_error_rate: num({ min: 0, max: 1 }).describe('Stop the run (exit 1) when the fraction of bad rows exceeds this (0–1).'),
 };
 export const COMMON_INPUT_OPTIONS = COMMON_INPUT_SPECS;
@@ -73,6 +89,7 @@ export function validateConfig(configPath: string, configText: string, io: Confi
   if (!doc) return { diagnostics: sink.diagnostics, sink };
   const v = new Validator(sink, doc, configDir, io);
   const config = v.run(absConfig);
+  warnUnknownSecrets(doc, sink);
   const diagnostics = [...sink.diagnostics, ...(v.structureSink?.diagnostics ?? [])];
   return {
     config: diagnostics.some((d) => d.severity === 'error') ? undefined : config,
@@ -206,11 +223,7 @@ class Validator {
     const at = (key: string) => ({ path: `${p}.${key}`, parent: p, key });
     const c = COMMON_INPUT_SPECS;
     const sep = options.sep === undefined ? ',' : c.sep.parseAt(options.sep, at('sep'), this.env);
-    const batchDuration = (live ? num({ min: 0, exclusiveMin: true }).required() : c.batchDuration).parseAt(
-      options.batchDuration,
-      at('batchDuration'),
-      this.env,
-    );
+    const batchDuration = (live ? windowLength(true).required() : c.batchDuration).parseAt(options.batchDuration, at('batchDuration'), this.env);
     const timeField = c.time_field.parseAt(options.time_field, at('time_field'), this.env);
     const timeUnit = c.time_unit.parseAt(options.time_unit, at('time_unit'), this.env) as TimeUnit;
     const lateness = c.allowed_lateness.parseAt(options.allowed_lateness, at('allowed_lateness'), this.env) ?? 0;
@@ -409,7 +422,7 @@ class Validator {
       this.err('databases', `databases must be an object mapping names to file paths, got ${typeName(db)}`);
       return {};
     }
-    const out: Record<string, string> = {};
+    const out: [string, string][] = [];
     for (const [k, f] of Object.entries(db)) {
       if (typeof f !== 'string') {
         this.err(`databases.${k}`, `databases.${k} must be a file path string`);
@@ -417,9 +430,10 @@ class Validator {
       }
       const abs = this.resolve(f);
       if (!this.io.exists(abs)) this.err(`databases.${k}`, `database file ${abs} does not exist`);
-      out[k] = abs;
+      out.push([k, abs]);
     }
-    return out;
+    // names are the user's: fromEntries defines them as own properties ("__proto__" included)
+    return Object.fromEntries(out);
   }
 
   /** Python twins of extension modules (`{"module", "python"}` entries), parallel to the module list. */
@@ -445,9 +459,4 @@ class Validator {
     });
     return out;
   }
-}
-
-/** The option keys a spec's JSON Schema lists. */
-export function optionKeys(schema: Record<string, unknown>): string[] {
-  return Object.keys((schema.properties as Record<string, unknown> | undefined) ?? {});
 }

@@ -76,3 +76,28 @@ export function formatDiagnostic(d: Diagnostic): string {
   if (d.severity === 'warning') return `warning: ${d.file}:${d.line}:${d.column}: ${d.message}`;
   return `${d.file}:${d.line}:${d.column}: ${d.errorClass}: ${d.message}`;
 }
+
+/**
+ * An error as one line for a person: `<ErrorClass>: <message>` for engine errors (the class names
+ * of docs/semantics.md#error-classes), the message alone for other errors that already say where and why.
+ */
+export function errorText(e: unknown): string {
+  if (e instanceof EngineError) return `${e.errorClass}: ${e.message}`;
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+/**
+ * Gives an error from a component (a source, an output, a store) the component's name, so the one
+ * line a user sees says where it happened: `sqlite data/x.db (table points): database is locked`.
+ * Engine errors already name their place and are kept; the original stays the cause (--debug).
+ */
+export function withPlace(e: unknown, place: string, errorClass: ErrorClass): Error {
+  if (e instanceof EngineError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  if (message.includes(place)) return e instanceof Error ? e : new Error(message);
+  const placed = new EngineError(errorClass, `${place}: ${message}`);
+  placed.cause = e;
+  if (e instanceof Error && e.stack) placed.stack = `${placed.name}: ${placed.message}\n${e.stack}`;
+  return placed;
+}

@@ -53,3 +53,14 @@ export interface SourcePosition {
   partition?: number;
   offset?: string;
 }
+
+/** A row error as it is kept (docs/semantics.md#row-errors): where, why, and the row itself. */
+export interface DeadLetter {
+  position: SourcePosition;
+  reason: string;
+  message: string;
+  /** the row as text (invalid UTF-8 shows as U+FFFD): for people */
+  raw: string;
+  /** the row's exact bytes when they are not valid UTF-8: what the stores keep */
+  rawBytes?: Uint8Array;
+}

@@ -4,9 +4,10 @@
  * drops keys only ts-engine understands (each dropped JSON path is reported),
  * replaces secrets by `${ENV_NAME}` placeholders, and writes the config, the
  * data-structure file and the referenced user modules into a folder. What each
- * component becomes (dropped, keys dropped, notes, where its secrets are) comes
- * from its descriptor's export hooks (components/descriptor.ts): another target
- * adds its own mapping beside `reference`.
+ * component becomes (dropped, keys dropped, notes) comes from its descriptor's
+ * export hooks (components/descriptor.ts): another target adds its own mapping
+ * beside `reference`. Secrets are found by the one rule of options/secrets.ts
+ * (docs/secrets.md), wherever they sit.
  *
  * `toReferenceConfig` is pure (raw JSON in, JSON out); `exportProject` adds the
  * file system.
@@ -15,7 +16,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ExportHooks, ReferenceMapping } from '../components/descriptor.js';
 import { alertSinkDescriptor, historyDescriptor, outputDescriptor, sourceDescriptor } from '../components/registry.js';
-import { type Spec, specPaths } from '../options/spec.js';
+import { ensureDirectory } from '../core/files.js';
+import { redactSecrets } from '../options/secrets.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -36,9 +38,6 @@ const INPUT_ONLY = ['time_field', 'time_unit', 'allowed_lateness', 'rate', 'spee
 /** What the reference target makes of a component: its descriptor's reference mapping (components/registry.ts). */
 const reference = (d: { export?: ExportHooks } | undefined): ReferenceMapping => d?.export?.reference ?? {};
 
-/** JSON paths (relative to the options) of a component's secrets, from its option spec */
-const secretPaths = (d: { options: Spec<unknown> } | undefined): string[] => (d ? specPaths(d.options, 'secret') : []);
-
 /** `outputs[0].options.influx.password` → `TS_ENGINE_OUTPUTS_0_INFLUX_PASSWORD` */
 export function envNameFor(jsonPath: string): string {
   const segs = jsonPath
@@ -58,12 +57,29 @@ function brokerToServerPort(b: unknown): { server: string; port: number } | unde
   return m ? { server: m[1]!, port: Number(m[2]) } : undefined;
 }
 
+/** envNameFor, made unique: two paths never share a variable (`Password` and `password` side by side). */
+function uniqueEnvNames(): (jsonPath: string) => string {
+  const byPath = new Map<string, string>();
+  const taken = new Set<string>();
+  return (jsonPath) => {
+    let name = byPath.get(jsonPath);
+    if (name !== undefined) return name;
+    const base = envNameFor(jsonPath);
+    name = base;
+    for (let n = 2; taken.has(name); n++) name = `${base}_${n}`;
+    byPath.set(jsonPath, name);
+    taken.add(name);
+    return name;
+  };
+}
+
 export function toReferenceConfig(raw: unknown): ReferenceExport {
   if (!isObj(raw)) throw new Error('the config must be a JSON object');
   const cfg = structuredClone(raw) as Obj;
   const dropped: string[] = [];
   const warnings: string[] = [];
   const secrets: Record<string, string> = {};
+  const envName = uniqueEnvNames();
   const drop = (o: Obj, key: string, p: string, why: string) => {
     if (o[key] === undefined) return;
     delete o[key];
@@ -150,11 +166,8 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
       const mainInflux = rawOutputs[mainIndex] as Obj | undefined;
       if (mainInflux && isObj(mainInflux.options) && isObj(mainInflux.options.influx)) {
         const conn = structuredClone(mainInflux.options.influx);
-        // the same secret as the output's: one environment variable, not two
-        for (const p of secretPaths(outputDescriptor('influx'))) {
-          const k = p.replace(/^influx\./, '');
-          if (typeof conn[k] === 'string') conn[k] = '${' + envNameFor(`outputs[${keptIndex.get(mainIndex) ?? mainIndex}].options.${p}`) + '}';
-        }
+        // the same secrets as the output's: one environment variable each, not two
+        redactSecrets(conn, `outputs[${keptIndex.get(mainIndex) ?? mainIndex}].options.influx`, envName);
         an.historical = { method: 'influx', influx_options: conn };
         warnings.push('added analysis.historical from the influx output marked "main" (the reference does not read "main")');
       } else {
@@ -232,43 +245,10 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
     }
   }
 
-  // ---- secrets ---------------------------------------------------------------
-  // where each component keeps its secrets comes from its option spec
-  const PLACEHOLDER = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
-  const hide = (options: unknown, base: string, paths: string[]) => {
-    for (const rel of paths) {
-      const keys = rel.split('.');
-      let cur: unknown = options;
-      for (const k of keys.slice(0, -1)) cur = isObj(cur) ? cur[k] : undefined;
-      const last = keys[keys.length - 1]!;
-      if (!isObj(cur) || typeof cur[last] !== 'string' || PLACEHOLDER.test(cur[last] as string)) continue;
-      const at = `${base}.${rel}`;
-      const env = '${' + envNameFor(at) + '}';
-      cur[last] = env;
-      secrets[at] = env;
-    }
-  };
-  const inp = cfg.input;
-  if (isObj(inp) && typeof inp.input_type === 'string') hide(inp.options, 'input.options', secretPaths(sourceDescriptor(inp.input_type)));
-  if (Array.isArray(cfg.outputs)) {
-    cfg.outputs.forEach((o, i) => {
-      if (isObj(o) && typeof o.method === 'string') hide(o.options, `outputs[${i}].options`, secretPaths(outputDescriptor(o.method)));
-    });
-  }
-  const analysis = cfg.analysis;
-  if (isObj(analysis)) {
-    const h = analysis.historical;
-    const hd = isObj(h) && typeof h.method === 'string' ? historyDescriptor(h.method) : undefined;
-    if (isObj(h) && hd) for (const key of [hd.optionsKey, 'options']) hide(h[key], `analysis.historical.${key}`, secretPaths(hd));
-    const alerts = Array.isArray(analysis.alert) ? analysis.alert : [analysis.alert];
-    alerts.forEach((a, i) => {
-      const ad = isObj(a) && typeof a.method === 'string' ? alertSinkDescriptor(a.method) : undefined;
-      if (!isObj(a) || !ad) return;
-      const p = Array.isArray(analysis.alert) ? `analysis.alert[${i}]` : 'analysis.alert';
-      if (ad.settings) hide(a, p, secretPaths(ad));
-      else for (const key of ['option', 'options']) hide(a[key], `${p}.${key}`, secretPaths(ad));
-    });
-  }
+  // ---- secrets (docs/secrets.md) --------------------------------------------------
+  // by the rule of options/secrets.ts, wherever they are; processing holds expressions, not
+  // settings (`token: one(x)` names a column)
+  for (const r of redactSecrets(cfg, '', envName, (p) => p === 'processing')) secrets[r.path] = r.placeholder;
   if (Object.keys(secrets).length > 0) {
     warnings.push(
       `replaced secrets by environment placeholders: ${Object.entries(secrets)
@@ -310,7 +290,7 @@ export function exportProject(configPath: string, outDir: string, configText?: s
   const cfg = result.config;
   const out = path.resolve(outDir);
   if (out === configDir) throw new Error('export folder must differ from the project folder');
-  fs.mkdirSync(out, { recursive: true });
+  ensureDirectory(out);
   const files: string[] = ['config.json'];
   const copy = (ref: string, what: string): string | undefined => {
     const src = path.resolve(configDir, ref);
@@ -320,7 +300,7 @@ export function exportProject(configPath: string, outDir: string, configText?: s
     }
     const rel = placeFor(configDir, ref);
     const dest = path.join(out, rel);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    ensureDirectory(path.dirname(dest));
     fs.copyFileSync(src, dest);
     const relPosix = rel.split(path.sep).join('/');
     if (!files.includes(relPosix)) files.push(relPosix);

@@ -147,6 +147,14 @@ export function compileTransformations(
   texts.forEach((text, index) => {
     try {
       const entry = parseEntry(text);
+      if (entry.name === '__proto__') {
+        // outputs, stores and client libraries keep columns in plain objects, where this name sets the prototype
+        throw new EngineError(
+          'IncorrectExpression',
+          `Incorrect expression: output column name '__proto__' is reserved (JavaScript objects use it for their prototype); name the column differently, e.g. "proto: ${entry.form === 'field' ? '__proto__' : '…'}"`,
+          entry.nameSpan,
+        );
+      }
       const typed = compileExpr(entry.body, ctx);
       entries.push(entry);
       columns.push({ name: entry.name, type: typed.type });

@@ -43,11 +43,11 @@ export function promote(fn: string, args: ArgInfo[], booleanToInteger: boolean):
   return booleanToInteger && t === 'BooleanType' ? 'IntegerType' : t;
 }
 
-/** Code converting a value of type `t` to a JS double. */
-export function asDouble(code: string, t: FieldType): string {
+/** Code converting a value of type `t` to a JS double (an integer too large for one is a row error of `fn`). */
+export function asDouble(code: string, t: FieldType, fn: string): string {
   if (isFloatingType(t)) return code;
   if (t === 'BooleanType') return `(${code} ? 1 : 0)`;
-  return `h.toDouble(${code})`;
+  return `h.toDouble(${code}, '${fn}')`;
 }
 
 /** Code rendering a value as Python `str()` would. */
@@ -66,7 +66,7 @@ function arithmetic(name: string, sym: '+' | '-' | '*', intHelper: string, doc: 
     doc,
     resultType: (args) => promote(name, args, true),
     emit: (c, args, r) =>
-      isIntegerType(r) ? `h.${intHelper}(${c[0]}, ${c[1]})` : `(${asDouble(c[0]!, args[0]!.type)} ${sym} ${asDouble(c[1]!, args[1]!.type)})`,
+      isIntegerType(r) ? `h.${intHelper}(${c[0]}, ${c[1]})` : `(${asDouble(c[0]!, args[0]!.type, name)} ${sym} ${asDouble(c[1]!, args[1]!.type, name)})`,
   };
 }
 
@@ -77,7 +77,8 @@ function modulo(name: string, doc: string): FunctionDef {
     signature: `${name}(a: numeric, b: numeric) → promote(a, b)`,
     doc,
     resultType: (args) => promote(name, args, true),
-    emit: (c, args, r) => (isIntegerType(r) ? `h.imod(${c[0]}, ${c[1]})` : `h.fmod(${asDouble(c[0]!, args[0]!.type)}, ${asDouble(c[1]!, args[1]!.type)})`),
+    emit: (c, args, r) =>
+      isIntegerType(r) ? `h.imod(${c[0]}, ${c[1]})` : `h.fmod(${asDouble(c[0]!, args[0]!.type, name)}, ${asDouble(c[1]!, args[1]!.type, name)})`,
   };
 }
 
@@ -162,7 +163,7 @@ function floatCast(name: 'float' | 'double', result: FieldType, doc: string): Fu
     signature: `${name}(x: numeric|boolean|string) → ${result}`,
     doc,
     resultType: () => result,
-    emit: (c, args) => (args[0]!.type === 'StringType' ? `h.strToDouble(${c[0]}, '${name}')` : asDouble(c[0]!, args[0]!.type)),
+    emit: (c, args) => (args[0]!.type === 'StringType' ? `h.strToDouble(${c[0]}, '${name}')` : asDouble(c[0]!, args[0]!.type, name)),
   };
 }
 
@@ -198,7 +199,9 @@ export const BUILTINS: readonly FunctionDef[] = [
       promote('pydiv', args, true);
       return 'DoubleType';
     },
-    emit: (c) => `h.truediv(${c[0]}, ${c[1]}, 'pydiv')`,
+    // int / int is exact in Python whatever the size; a float on either side converts both to doubles
+    emit: (c, args) =>
+      args.every((a) => isIntegerType(a.type) || a.type === 'BooleanType') ? `h.itruediv(${c[0]}, ${c[1]}, 'pydiv')` : `h.truediv(${c[0]}, ${c[1]}, 'pydiv')`,
   },
   {
     name: 'floordiv',
@@ -207,7 +210,9 @@ export const BUILTINS: readonly FunctionDef[] = [
     doc: 'Floor division (Python `//`): rounds toward −∞; integer for integer arguments. floordiv(-7, 2) = -4.',
     resultType: (args) => promote('floordiv', args, true),
     emit: (c, args, r) =>
-      isIntegerType(r) ? `h.ifloordiv(${c[0]}, ${c[1]})` : `h.ffloordiv(${asDouble(c[0]!, args[0]!.type)}, ${asDouble(c[1]!, args[1]!.type)})`,
+      isIntegerType(r)
+        ? `h.ifloordiv(${c[0]}, ${c[1]})`
+        : `h.ffloordiv(${asDouble(c[0]!, args[0]!.type, 'floordiv')}, ${asDouble(c[1]!, args[1]!.type, 'floordiv')})`,
   },
   {
     name: 'mathdiv',

@@ -97,10 +97,17 @@ export function parseEntry(entry: string): TransformEntry {
 }
 
 /** Parse one expression occupying `src[from, to)`. */
+/**
+ * Deepest nesting of calls in one expression: generous for people, and bounded so neither this
+ * recursive parser nor the JavaScript compiler of the generated code runs out of stack.
+ */
+export const MAX_CALL_DEPTH = 200;
+
 export function parseBody(src: string, from = 0, to = src.length): Expr {
   checkBrackets(src, from, to);
   const tokens = tokenize(src, from, to);
   let pos = 0;
+  let depth = 0;
   const peek = (): Token => tokens[pos]!;
   const next = (): Token => tokens[pos++]!;
 
@@ -125,6 +132,12 @@ export function parseBody(src: string, from = 0, to = src.length): Expr {
         return { kind: 'literal', type: 'StringType', value: t.text, raw: src.slice(t.from, t.to), from: t.from, to: t.to };
       case 'ident': {
         if (peek().kind === '(') {
+          if (++depth > MAX_CALL_DEPTH) {
+            throw new EngineError('IncorrectExpression', `Incorrect expression: calls nested more than ${MAX_CALL_DEPTH} levels deep`, {
+              from: t.from,
+              to: t.to,
+            });
+          }
           next();
           const args: Expr[] = [];
           if (peek().kind !== ')') {
@@ -137,6 +150,7 @@ export function parseBody(src: string, from = 0, to = src.length): Expr {
             }
           } else next();
           const close = tokens[pos - 1]!;
+          depth--;
           const call: Call = { kind: 'call', name: t.text, nameSpan: { from: t.from, to: t.to }, args, from: t.from, to: close.to };
           return call;
         }

@@ -9,6 +9,13 @@ export function parentPath(path: string): string | undefined {
   return '';
 }
 
+/** Longest diagnostic message: one that quotes a huge value (a 1 MB rule) stays one readable line. */
+const MAX_MESSAGE = 2000;
+
+export function clipMessage(m: string): string {
+  return m.length <= MAX_MESSAGE ? m : `${m.slice(0, MAX_MESSAGE)}… (${(m.length - MAX_MESSAGE).toLocaleString('en-US')} more characters)`;
+}
+
 export class DiagnosticSink {
   readonly diagnostics: Diagnostic[] = [];
   constructor(
@@ -38,7 +45,7 @@ export class DiagnosticSink {
     opts: { span?: { from: number; to: number }; onKey?: boolean; severity?: 'error' | 'warning' } = {},
   ): void {
     const severity = opts.severity ?? 'error';
-    const full = message.includes(path) || path === '' ? message : `${path}: ${message}`;
+    const full = clipMessage(message.includes(path) || path === '' ? message : `${path}: ${message}`);
     let start = 0;
     let end = 0;
     if (this.doc) {

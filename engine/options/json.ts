@@ -45,9 +45,17 @@ export function pathKey(parent: string, key: string | number): string {
   return parent === '' ? key : `${parent}.${key}`;
 }
 
+/**
+ * Deepest nesting of arrays and objects accepted: far beyond any config, and well inside the
+ * stack the recursive parser (and every consumer that walks the value) needs.
+ */
+export const MAX_JSON_DEPTH = 256;
+
 export function parseJsonWithLocations(input: string): ParsedJson {
   // a byte-order mark becomes a space: same offsets, and the parser skips it
   const text = input.charCodeAt(0) === 0xfeff ? ` ${input.slice(1)}` : input;
+  const tooDeep = firstTooDeep(text);
+  if (tooDeep >= 0) throw new JsonSyntaxError(`arrays and objects nested more than ${MAX_JSON_DEPTH} levels deep`, tooDeep);
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
   if (errors.length > 0) throw syntaxError(text, errors[0]!, root);
@@ -88,6 +96,20 @@ function build(text: string, node: Node, path: string, locs: Map<string, JsonLoc
     default:
       return node.value;
   }
+}
+
+/** Offset of the first '{' or '[' nested deeper than MAX_JSON_DEPTH (strings skipped), or -1. */
+function firstTooDeep(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      for (i++; i < text.length && text.charCodeAt(i) !== 0x22; i++) if (text.charCodeAt(i) === 0x5c) i++;
+    } else if (c === 0x7b || c === 0x5b) {
+      if (++depth > MAX_JSON_DEPTH) return i;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return -1;
 }
 
 /** raw offset of each decoded character of a string literal (and one past the last) */

@@ -14,6 +14,7 @@
  */
 import type { ErrorClass } from '../core/errors.js';
 import type { DiagnosticSink } from './diagnostics.js';
+import { isSecretKey } from './secrets.js';
 
 export type JsonSchema = { [key: string]: unknown };
 
@@ -62,7 +63,11 @@ interface Settings {
   /** replaces every type and range message of this value */
   invalid?: (v: unknown, at: Place) => string;
   missing?: (at: Place) => string;
-  /** a secret (password, token): exported as a ${ENV} placeholder, never shown */
+  /**
+   * a secret (password, token): exported as a ${ENV} placeholder, never shown. An object's field
+   * may be marked only when the rule of secrets.ts names its key a secret, and every field the
+   * rule names one is a secret whether marked or not: the rule is the one source of truth.
+   */
   secret: boolean;
   /** names a file relative to the config file */
   file: boolean;
@@ -244,6 +249,16 @@ export class NumberSpec extends Spec<number> {
 }
 
 export const num = (o: { min?: number; max?: number; exclusiveMin?: boolean } = {}) => new NumberSpec(o);
+
+/**
+ * Longest duration a config may give, in seconds (about 31 years): window bounds stay inside the
+ * range of dates (a batchDuration of 1e300 crashed the run, docs/bad-input.md).
+ */
+export const MAX_SECONDS = 1e9;
+/** Longest timer Node keeps, in ms: a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A duration in seconds, from 0 (or above it) to MAX_SECONDS. */
+export const seconds = (o: { exclusiveMin?: boolean } = {}) => num({ min: 0, max: MAX_SECONDS, exclusiveMin: o.exclusiveMin });
 export const int = (o: { min?: number; max?: number } = {}) => new NumberSpec({ ...o, integer: true });
 export const port = () => int({ min: 1, max: 65535 });
 
@@ -379,12 +394,17 @@ export class ObjectSpec<F extends Fields> extends Spec<ObjectOf<F>> {
     private readonly opts: ObjectOptions = {},
   ) {
     super();
+    for (const [k, f] of Object.entries(fields)) {
+      if (f.settings.secret && !isSecretKey(k))
+        throw new Error(`option '${k}' is marked secret, but the rule of secrets (docs/secrets.md) does not name it one`);
+    }
   }
   schema(): JsonSchema {
     const properties: JsonSchema = {};
     const required: string[] = [];
     for (const [k, f] of Object.entries(this.fields)) {
       properties[k] = f.jsonSchema();
+      if (isSecretKey(k)) (properties[k] as JsonSchema).writeOnly = true;
       if (f.settings.required) required.push(k);
     }
     const out: JsonSchema = { type: 'object', properties };
@@ -470,11 +490,19 @@ export const custom = <T>(
   parts: readonly Spec<unknown>[] = [],
 ) => new CustomSpec(schema, read, parts);
 
+/** The option keys a spec's JSON Schema lists. */
+export function optionKeys(schema: JsonSchema): string[] {
+  return Object.keys((schema.properties as JsonSchema | undefined) ?? {});
+}
+
 /** JSON paths (relative to a spec's value) of every secret and every file it names: what export needs. */
 export function specPaths(spec: Spec<unknown>, flag: 'secret' | 'file', base = ''): string[] {
   if (spec.settings[flag]) return [base];
   if (spec instanceof ObjectSpec) {
-    return Object.entries(spec.fields as Fields).flatMap(([k, f]) => specPaths(f, flag, childPath(base, k)));
+    // a field the rule of secrets names one is a secret, marked or not
+    return Object.entries(spec.fields as Fields).flatMap(([k, f]) =>
+      flag === 'secret' && isSecretKey(k) ? [childPath(base, k)] : specPaths(f, flag, childPath(base, k)),
+    );
   }
   if (spec instanceof Mapped) return specPaths((spec as unknown as { inner: Spec<unknown> }).inner, flag, base);
   if (spec instanceof CustomSpec) return [...new Set(spec.parts.flatMap((p) => specPaths(p, flag, base)))];

@@ -25,7 +25,7 @@ export interface ChunkResult {
   late: number;
   maxEventMs: number;
   /** failed rows, with their line number inside the chunk */
-  deadLetters: { line: number; reason: string; message: string; raw: string }[];
+  deadLetters: { line: number; reason: string; message: string; raw: string /** the exact bytes when not valid UTF-8 */; rawBase64?: string }[];
 }
 
 export type WorkerReply = ChunkResult | { type: 'error'; index: number; message: string };

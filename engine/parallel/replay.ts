@@ -220,7 +220,14 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
       }
       ctx.addCounts({ rowsRead: r.rowsRead, rowsOk: r.rowsOk, failed: r.failed, late: r.late });
       for (const d of r.deadLetters)
-        ctx.rowFailed({ position: { source: src.path, line: firstLine - 1 + d.line }, reason: d.reason, message: d.message, raw: d.raw });
+        ctx.rowFailed({
+          position: { source: src.path, line: firstLine - 1 + d.line },
+          reason: d.reason,
+          message: d.message,
+          raw: d.raw,
+          ...(d.rawBase64 !== undefined ? { rawBytes: Buffer.from(d.rawBase64, 'base64') } : {}),
+        });
+      await ctx.flushRowErrors();
       firstLine += r.lines;
       foldIn(r.closed);
       foldIn(r.partial);
@@ -236,8 +243,9 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
     }
     // end of input (or stop): every open window closes, in time order
     if (mode === 'whole') {
+      // the whole-file window closes even when no row was valid (stdout prints its separator)
       const p = pending.get(0);
-      if (p) await ctx.deliver([{ startMs: ctx.startedAt, endMs: ctx.now(), groups: p.window.groups }]);
+      await ctx.deliver([{ startMs: ctx.startedAt, endMs: ctx.now(), groups: p ? p.window.groups : [] }]);
     } else {
       const rest = takeWindows(Infinity);
       if (rest.length > 0) await ctx.deliver(rest);

@@ -9,6 +9,7 @@ import { Processor } from '../pipeline/processor.js';
 import { CsvSource } from '../components/sources/csv.js';
 import type { ChunkResult, ChunkTask } from './protocol.js';
 import { flatten } from '../core/flat-window.js';
+import { rawOf } from '../pipeline/dead-letters.js';
 
 const { configPath, configText } = workerData as { configPath: string; configText: string };
 let planPromise: Promise<PipelinePlan> | undefined;
@@ -39,7 +40,14 @@ async function processChunk(task: ChunkTask): Promise<ChunkResult> {
         const ok = bytes ? proc.processBytes(buf!, starts![i]!, ends![i]!) : proc.processRow(batch.text(i));
         if (!ok) {
           const f = proc.lastFailure!;
-          deadLetters.push({ line: batch.position(i).line!, reason: f.reason, message: f.message, raw: batch.text(i) });
+          const { raw, rawBytes } = rawOf(batch.bytes?.(i), () => batch.text(i));
+          deadLetters.push({
+            line: batch.position(i).line!,
+            reason: f.reason,
+            message: f.message,
+            raw,
+            ...(rawBytes ? { rawBase64: Buffer.from(rawBytes).toString('base64') } : {}),
+          });
         }
       }
     }

@@ -5,6 +5,8 @@
  * leaves the runner able to close what was opened.
  */
 import type { Clock } from '../core/clock.js';
+import { withPlace } from '../core/errors.js';
+import type { DeadLetter } from '../core/types.js';
 import { selectStore, type StoreRef } from '../core/store.js';
 import type { SqliteStores } from '../connectors/sqlite-store.js';
 import { alertSinkDescriptor, analysisDescriptor as analysisOf, historyDescriptor, outputDescriptor, sourceDescriptor } from '../components/registry.js';
@@ -33,6 +35,8 @@ export interface AssemblyEnv {
   onAlert(a: Alert): void;
   /** window length, ms */
   batchMs: number;
+  /** an aggregate row an output cannot store: a row error like a bad input row */
+  rowFailed(d: DeadLetter): void;
 }
 
 export interface Assembly {
@@ -61,15 +65,22 @@ export async function openOutputs(plan: PipelinePlan, env: AssemblyEnv, into: As
     warn: env.warn,
     stopping: env.stopping,
     clock: env.clock,
+    rowFailed: env.rowFailed,
   };
   for (const out of cfg.outputs) {
     const sink = await outputDescriptor(out.method)!.create(out, ctx);
-    await sink.open();
+    try {
+      await sink.open();
+    } catch (e) {
+      // one line naming the output (docs/bad-input.md)
+      throw withPlace(e, sink.description, 'OutputError');
+    }
     into.sinks.push(sink);
   }
   const store = storeOf(cfg);
   if (env.deadLetterPath) into.deadLetters = new JsonlDeadLetters(env.deadLetterPath);
-  else if (store) into.deadLetters = new SqliteDeadLetters(env.stores.acquire(store.path), store.path, env.runId, () => env.clock.now());
+  else if (store) into.deadLetters = new SqliteDeadLetters(env.stores, env.stores.acquire(store.path), store.path, env.runId, () => env.clock.now());
+  await into.deadLetters?.open?.();
   if (cfg.analysis) await openAnalysis(plan, cfg.analysis, store, env, into);
 }
 
@@ -106,7 +117,7 @@ async function openAnalysis(plan: PipelinePlan, analysis: AnalysisConfig, store:
     const source = plan.config.input.source;
     const scope = sourceDescriptor(source.type)!.describe(source as never);
     into.lifecycleState = new LifecycleStateStore(env.stores, statePath, scope, () => env.clock.now());
-    const snap = into.lifecycleState.open();
+    const snap = await into.lifecycleState.open();
     if (snap) into.analyzer.lifecycle.restore(snap);
   }
 }
@@ -124,13 +135,14 @@ function maxLookbackWindows(a: AnalysisConfig): number {
 }
 
 /** The configured source (live ones poll every `pollMs` so processing-time windows close on time). */
-export async function createSource(plan: PipelinePlan, env: { clock: Clock; warn(m: string): void; pollMs?: number }): Promise<Source> {
+export async function createSource(plan: PipelinePlan, env: { clock: Clock; warn(m: string): void; pollMs?: number; stopping?(): boolean }): Promise<Source> {
   const input = plan.config.input;
   return sourceDescriptor(input.source.type)!.create(input.source, {
     input: { fields: input.fields, sep: input.sep, timeField: input.timeField, timeUnit: input.timeUnit },
     clock: env.clock,
     warn: env.warn,
     pollMs: env.pollMs ?? 200,
+    stopping: env.stopping,
   });
 }
 

@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from '../core/errors.js';
+import { readBoundedText } from '../core/files.js';
 import { compileTransformations, type CompiledTransform, type ConfigLookup } from '../expr/compile.js';
 import { planAggregation, type AggregationPlan } from '../aggregate/rules.js';
 import { compileGroupOps, type GroupOps } from '../aggregate/groups.js';
@@ -31,9 +32,10 @@ export interface PipelinePlan {
 }
 
 export const nodeIO: ConfigIO = {
+  // bounded, regular files only: a config naming /dev/zero or a FIFO must not hang or fill memory
   readFile(abs) {
     try {
-      return fs.readFileSync(abs, 'utf8');
+      return readBoundedText(abs);
     } catch (e) {
       return e as Error;
     }

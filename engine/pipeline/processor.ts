@@ -15,6 +15,9 @@ import { timeToMsFn, windowStart } from '../core/time.js';
 
 export type TimeMode = 'event' | 'processing' | 'whole';
 
+/** Largest epoch time (ms) a JavaScript Date holds. */
+const MAX_EVENT_MS = 8.64e15;
+
 export interface RowFailure {
   reason: string;
   message: string;
@@ -71,6 +74,8 @@ export class Processor {
   private curGroups: WindowGroups | undefined;
   /** window start of the last row accepted */
   lastWindowStart = 0;
+  /** processing time: when the last row (good or bad) was received */
+  private lastRowAt = -Infinity;
 
   constructor(
     readonly plan: PipelinePlan,
@@ -104,6 +109,7 @@ export class Processor {
    * the time the row was received. Returns false when the row failed (see lastFailure).
    */
   processRow(line: string, nowMs = 0): boolean {
+    this.lastRowAt = nowMs;
     try {
       this.parse(line, this.r);
     } catch (e) {
@@ -115,6 +121,7 @@ export class Processor {
 
   /** processRow over bytes [start, end) of `buf` (only when parseBytes is set). */
   processBytes(buf: Uint8Array, start: number, end: number, nowMs = 0): boolean {
+    this.lastRowAt = nowMs;
     try {
       this.parseBytes!(buf, start, end, this.r);
     } catch (e) {
@@ -130,6 +137,9 @@ export class Processor {
     if (this.mode === 'event') {
       const t = this.toMs(r[this.timeSlot]!);
       if (t !== t || t === Infinity || t === -Infinity) return this.fail('bad event time', `event time ${String(r[this.timeSlot])} is not a finite number`);
+      // a window must have a date to be stamped with (outputs print and store its bounds)
+      if (t < -MAX_EVENT_MS || t > MAX_EVENT_MS - this.durMs)
+        return this.fail('bad event time', `event time ${String(r[this.timeSlot])} is outside the range of dates (years −271821 to 275760)`);
       start = windowStart(t, this.durMs);
       if (start + this.durMs <= this.watermarkMs) {
         this.lateRows++;
@@ -220,18 +230,26 @@ export class Processor {
     if (this.mode === 'processing' && this.nextStart === undefined) this.nextStart = windowStart(nowMs, this.durMs);
   }
 
-  /** End of a finite input: close every open window in time order. `nowMs` stamps a whole-input window. */
+  /**
+   * End of a finite input (or a stop): close every open window in time order. `nowMs` stamps a
+   * whole-input window. The whole-input window closes even when empty (an empty file, every row
+   * bad), and so does the current processing-time window when rows arrived in it, all of them bad:
+   * the stdout reference format prints a separator for every window (docs/bad-input.md);
+   * event-time windows exist only once they received a row.
+   */
   finish(runStartMs = 0, nowMs = 0): void {
     this.curStart = NaN;
     if (this.mode === 'whole') {
       const m = this.open.get(0);
       this.open.delete(0);
-      if (m) this.closed.push({ startMs: runStartMs, endMs: nowMs, groups: m.list });
+      this.closed.push({ startMs: runStartMs, endMs: nowMs, groups: m ? m.list : [] });
       return;
     }
     if (this.mode === 'processing') {
       // the current window closes early at end of input, with its nominal bounds
-      if (this.nextStart !== undefined) {
+      const current = this.nextStart;
+      if (current !== undefined) {
+        if (!this.open.has(current) && this.lastRowAt >= current) this.closed.push({ startMs: current, endMs: current + this.durMs, groups: [] });
         for (const s of [...this.open.keys()].sort((a, b) => a - b)) this.emit(s, s + this.durMs);
       }
       return;

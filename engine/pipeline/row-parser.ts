@@ -34,11 +34,9 @@ const helpers = {
     return helpers.bad(field, bytesText(buf, s, e), 0, e - s);
   },
   bad(field: InputField, line: string, s: number, e: number): never {
-    throw new RowError(
-      `bad ${field.type}`,
-      `field '${field.name}' (column ${field.index + 1}): ${pyStrRepr(line.slice(s, e))} is not a valid ${field.type}`,
-      field.name,
-    );
+    // the whole row is kept in the dead letter; the message quotes a bounded part of the cell
+    const cell = e - s > 200 ? `${pyStrRepr(line.slice(s, s + 200))}… (${e - s} characters)` : pyStrRepr(line.slice(s, e));
+    throw new RowError(`bad ${field.type}`, `field '${field.name}' (column ${field.index + 1}): ${cell} is not a valid ${field.type}`, field.name);
   },
 };
 
@@ -64,6 +62,20 @@ function fieldCode(w: ColumnStep, i: number, convert: string, bad: string): stri
   return `v = ${convert}; if (v === undefined) ${badCall};${w.slot >= 0 ? ` r[${w.slot}] = v;` : ''}\n`;
 }
 
+/**
+ * Code that moves past `n` columns (the current one is column `from`): unrolled for the usual
+ * small gaps, a loop for wide ones, so the generated code stays small whatever the indexes.
+ * `step` is the code of one step, with `$COL` for the number of columns seen so far.
+ */
+function skipColumns(n: number, from: number, step: string): string {
+  if (n <= 8) {
+    let code = '';
+    for (let k = 0; k < n; k++) code += step.replace('$COL', String(from + k + 1));
+    return code;
+  }
+  return `for (let k = ${from + 1}; k <= ${from + n}; k++) {\n${step.replace('$COL', 'k')}}\n`;
+}
+
 export function compileRowParser(fields: readonly InputField[], slots: readonly number[], sep: string): RowParser {
   // (column, slot) pairs in column order; one column may feed several slots (duplicate indexes)
   const wanted = columnPlan(fields, slots);
@@ -72,10 +84,12 @@ export function compileRowParser(fields: readonly InputField[], slots: readonly 
   let code = `let s = 0, e = line.indexOf(SEP); if (e < 0) e = line.length;\nlet v;\n`;
   let col = 0;
   wanted.forEach((w, i) => {
-    while (col < w.field.index) {
-      code += `if (e >= line.length) P.tooFew(F[${i}], ${maxIndex}, ${col + 1});\ns = e + ${L}; e = line.indexOf(SEP, s); if (e < 0) e = line.length;\n`;
-      col++;
-    }
+    code += skipColumns(
+      w.field.index - col,
+      col,
+      `if (e >= line.length) P.tooFew(F[${i}], ${maxIndex}, $COL);\ns = e + ${L}; e = line.indexOf(SEP, s); if (e < 0) e = line.length;\n`,
+    );
+    col = w.field.index;
     code += fieldCode(w, i, CONVERT[w.field.type], 'P.bad(F[${i}], line, s, e)');
   });
   const factory = new Function('P', 'F', 'SEP', `"use strict";\nreturn function parseRow(line, r) {\n${code}};`);
@@ -108,10 +122,8 @@ export function compileByteRowParser(fields: readonly InputField[], slots: reado
   let code = `let s = start, e, v;\n${scan}`;
   let col = 0;
   wanted.forEach((w, i) => {
-    while (col < w.field.index) {
-      code += `if (e >= end) P.tooFew(F[${i}], ${maxIndex}, ${col + 1});\ns = e + 1; ${scan}`;
-      col++;
-    }
+    code += skipColumns(w.field.index - col, col, `if (e >= end) P.tooFew(F[${i}], ${maxIndex}, $COL);\ns = e + 1; ${scan}`);
+    col = w.field.index;
     code += fieldCode(w, i, BYTE_CONVERT[w.field.type].replace('${slot}', String(w.slot)), 'P.badBytes(F[${i}], b, s, e)');
   });
   // one intern table per string column: keys repeat, a new string per row would be garbage

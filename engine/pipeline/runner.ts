@@ -6,6 +6,7 @@
  * (assembly.ts), the offset ledger (offset-ledger.ts) and pacing (pacing.ts) live beside it.
  */
 import { randomUUID } from 'node:crypto';
+import { errorText, withPlace } from '../core/errors.js';
 import type { PipelinePlan } from './plan.js';
 import { Processor } from './processor.js';
 import { groupCount, type ClosedWindow } from '../core/window.js';
@@ -13,7 +14,7 @@ import type { Alert, LineBatch, Sink, Source } from '../components/types.js';
 import type { ConnectionStatus } from '../core/connection.js';
 import { SqliteStores } from '../connectors/sqlite-store.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import type { DeadLetter, DeadLetterStore } from './dead-letters.js';
+import { rawOf, type DeadLetter, type DeadLetterStore } from './dead-letters.js';
 import type { Analyzer, AnalyzerStats } from '../analysis/analyzer.js';
 import type { SinkDeliveryStats } from '../analysis/delivery.js';
 import type { RecentWindowsHistory } from '../analysis/history-recent.js';
@@ -42,6 +43,8 @@ export interface RunStats {
   rowsPerSec: number;
   fraction: number | null;
   deadLetters: string | null;
+  /** dead letters durably written so far (row errors beyond it were not kept) */
+  deadLettersKept: number;
   connections: ConnectionStatus[];
   error?: string;
 }
@@ -78,6 +81,8 @@ export interface WindowDriverContext {
   /** closed windows in time order: written to every output, then analysed */
   deliver(windows: ClosedWindow[]): Promise<void>;
   rowFailed(d: DeadLetter): void;
+  /** after a batch of rowFailed calls: many dead letters go to their store now (bounded memory) */
+  flushRowErrors(): Promise<void>;
   addCounts(c: { rowsRead: number; rowsOk: number; failed: number; late: number }): void;
   setFraction(f: number): void;
   stopRequested(): boolean;
@@ -105,6 +110,8 @@ export class Runner {
   private windowsClosed = 0;
   private aggregateRows = 0;
   private alerts = 0;
+  /** aggregate rows an output could not store (counted with the row errors) */
+  private outputRowErrors = 0;
   private startedAt = 0;
   private lastProgressAt = 0;
   private paused: boolean;
@@ -126,14 +133,14 @@ export class Runner {
   ) {
     this.runId = options.runId ?? randomUUID();
     this.clock = options.clock ?? systemClock;
-    this.stores = new SqliteStores(() => this.clock.now());
+    this.warn = options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
+    this.stores = new SqliteStores({ clock: this.clock, warn: this.warn, stopping: () => this.stopRequested });
     this.processor = new Processor(plan);
     this.eventPacer = new EventPacer(this.clock, options.speed ?? plan.config.input.speed);
     const rate = plan.config.input.rate;
     this.ratePacer = rate !== undefined ? new RatePacer(this.clock, rate) : undefined;
     this.paused = !!options.startPaused;
     this.stdout = options.stdout ?? process.stdout;
-    this.warn = options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
   }
 
   private get sinks(): Sink[] {
@@ -188,7 +195,7 @@ export class Runner {
       state: this.paused && this.state === 'running' ? 'paused' : this.state,
       rowsRead: this.rowsRead,
       rowsOk: p.rowsOk + this.external.rowsOk,
-      rowErrors: p.failed + this.external.failed,
+      rowErrors: p.failed + this.external.failed + this.outputRowErrors,
       lateRows: p.lateRows + this.external.late,
       errorsByReason: { ...this.errorsByReason },
       windowsClosed: this.windowsClosed,
@@ -200,6 +207,7 @@ export class Runner {
       rowsPerSec: elapsedMs > 0 ? (this.rowsRead * 1000) / elapsedMs : 0,
       fraction: this.externalFraction ?? this.source?.progress() ?? null,
       deadLetters: this.deadLetters?.description ?? null,
+      deadLettersKept: this.deadLetters?.kept ?? 0,
       connections,
       error: this.error,
     };
@@ -221,6 +229,10 @@ export class Runner {
           deadLetterPath: this.options.deadLetterPath,
           recordAlertsInStore: this.options.recordAlertsInStore,
           batchMs: this.processor.durMs,
+          rowFailed: (d) => {
+            this.outputRowErrors++;
+            this.recordRowError(d);
+          },
           onAlert: (a) => {
             this.alerts++;
             this.options.onAlert?.(a);
@@ -230,8 +242,12 @@ export class Runner {
       );
     }
     if (!openSource) return;
-    this.source = this.options.source ?? (await createSource(this.plan, { clock: this.clock, warn: this.warn }));
-    await this.source.open();
+    this.source = this.options.source ?? (await createSource(this.plan, { clock: this.clock, warn: this.warn, stopping: () => this.stopRequested }));
+    try {
+      await this.source.open();
+    } catch (e) {
+      throw withPlace(e, this.source.description, 'InputError');
+    }
     // rows read again after a restart whose windows were stored before it are late (docs/semantics.md#watermark-with-offsets)
     const resume = this.source.resumeWatermarkMs?.();
     if (resume !== undefined && this.processor.mode === 'event' && resume > this.processor.watermarkMs) this.processor.watermarkMs = resume;
@@ -287,6 +303,7 @@ export class Runner {
           this.emitProgress(false);
         },
         rowFailed: (d) => this.recordRowError(d),
+        flushRowErrors: () => this.flushDeadLettersIfMany(),
         addCounts: (c) => {
           this.rowsRead += c.rowsRead;
           this.external.rowsOk += c.rowsOk;
@@ -312,7 +329,9 @@ export class Runner {
       this.state = 'finished';
     } catch (e) {
       this.state = 'failed';
-      this.error = e instanceof RunFailure ? e.message : (e as Error).message;
+      this.error = errorText(e);
+      // a failed run does not wait for locks of other writers while it closes
+      this.stopRequested = true;
       await this.closeAll();
       this.emitProgress(true);
       throw e;
@@ -338,13 +357,16 @@ export class Runner {
       if (this.stopRequested) return;
       // a source waiting for data (stdin, an idle topic) must not hold up a stop
       const stopped = new Promise<null>((resolve) => (this.onStop = () => resolve(null)));
-      const batch = this.stopRequested ? null : await Promise.race([source.next(), stopped]);
+      const batch = this.stopRequested
+        ? null
+        : await Promise.race([source.next(), stopped]).catch((e) => Promise.reject(withPlace(e, source.description, 'InputError')));
       this.onStop = undefined;
       if (this.stopRequested) return;
       if (batch === null) return;
       await this.processBatch(batch);
       if (this.processor.mode === 'processing') this.processor.advanceTo(this.clock.now());
       await this.emitClosed();
+      await this.flushDeadLettersIfMany();
       await this.commit();
       this.checkErrorRate(false);
       this.emitProgress(false);
@@ -366,7 +388,7 @@ export class Runner {
       this.rowsRead++;
       const now = processing ? this.clock.now() : 0;
       const ok = bytes ? p.processBytes(buf!, starts![i]!, ends![i]!, now) : p.processRow(lines ? lines[i]! : batch.text(i), now);
-      if (!ok) this.rowFailed(batch, i, batch.text(i));
+      if (!ok) this.rowFailed(batch, i);
       if (track) {
         if (!ok) this.noteOffset(batch, i);
         else if (p.lastWindowStart !== tracked) {
@@ -418,9 +440,9 @@ export class Runner {
     }
   }
 
-  private rowFailed(batch: LineBatch, i: number, raw: string): void {
+  private rowFailed(batch: LineBatch, i: number): void {
     const f = this.processor.lastFailure!;
-    this.recordRowError({ position: batch.position(i), reason: f.reason, message: f.message, raw });
+    this.recordRowError({ position: batch.position(i), reason: f.reason, message: f.message, ...rawOf(batch.bytes?.(i), () => batch.text(i)) });
   }
 
   private recordRowError(d: DeadLetter): void {
@@ -433,6 +455,12 @@ export class Runner {
         `row error at ${pos.source}${pos.line !== undefined ? `:${pos.line}` : ''}${pos.offset !== undefined ? ` offset ${pos.offset}` : ''}: ${d.message} (processing.on_error is "fail")`,
       );
     }
+  }
+
+  /** many bad rows in a long window: into the store now (bounded memory), committed soon (short locks) */
+  private async flushDeadLettersIfMany(): Promise<void> {
+    if ((this.deadLetters?.pending ?? 0) >= 1000) await this.deadLetters!.flush();
+    this.stores.flushIfDue();
   }
 
   private checkErrorRate(final: boolean): void {
@@ -451,10 +479,16 @@ export class Runner {
   private async emitClosed(): Promise<void> {
     const closed = this.processor.drain();
     if (closed.length === 0) return;
-    this.deadLetters?.flush();
+    await this.deadLetters?.flush();
     const batchMs = this.processor.durMs;
     for (const w of closed) {
-      for (const s of this.sinks) await s.write(w);
+      for (const s of this.sinks) {
+        try {
+          await s.write(w);
+        } catch (e) {
+          throw withPlace(e, s.description, 'OutputError');
+        }
+      }
       this.windowsClosed++;
       this.aggregateRows += groupCount(w);
       this.options.onWindow?.(w);
@@ -471,9 +505,9 @@ export class Runner {
   private async commit(): Promise<void> {
     const source = this.source;
     if (!source?.commit || !source.committable || this.offsets.empty) return;
-    this.deadLetters?.flush();
+    await this.deadLetters?.flush();
     const lifecycle = this.parts.lifecycleState && this.analyzer?.takeSnapshot();
-    if (lifecycle) this.parts.lifecycleState!.save(lifecycle);
+    if (lifecycle) await this.parts.lifecycleState!.save(lifecycle);
     this.stores.flush();
     await source.commit(this.offsets.committable(), this.processor.mode === 'event' ? { watermarkMs: this.processor.watermarkMs } : undefined);
   }

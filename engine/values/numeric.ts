@@ -117,57 +117,96 @@ export function ifloordiv(a: Int | boolean, b: Int | boolean): Int {
   return normBig(q);
 }
 
-/** Any numeric/boolean value as a double. */
+/** Any numeric/boolean value as a double (an integer beyond the double range becomes ±Infinity). */
 export function toDouble(v: number | bigint | boolean): number {
   return typeof v === 'number' ? v : typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
 }
 
-/** Python `a / b` (true division), always a double; correctly rounded for two integers of any size, as in Python. */
-export function truediv(a: number | bigint | boolean, b: number | bigint | boolean, op = 'division'): number {
-  const y = toDouble(b);
-  if (y === 0) zeroDivision(op);
-  if ((typeof a === 'bigint' && typeof b !== 'number') || (typeof b === 'bigint' && typeof a !== 'number')) return bigTrueDiv(big(a), big(b));
-  if (typeof a === 'bigint' && Number.isInteger(b)) return bigTrueDiv(a, BigInt(b as number));
-  if (typeof b === 'bigint' && Number.isInteger(a)) return bigTrueDiv(BigInt(a as number), b);
-  return toDouble(a) / y;
-}
-
-function bitLength(x: bigint): number {
-  return x === 0n ? 0 : x.toString(2).length;
+function overflow(fn: string, what: string): never {
+  throw new RowError('overflow', `${fn}: OverflowError: ${what}`);
 }
 
 /**
- * a / b rounded once to the nearest double (ties to even), as CPython's long_true_divide:
- * a quotient of at least 55 significant bits plus a sticky bit for the remainder, which
- * Number() then rounds correctly; the power-of-two scaling is exact in the normal range.
+ * Python `float(x)` of a number, as the language's conversions and mixed int/float arithmetic do it:
+ * an integer too large for a double is an OverflowError (a row error), never a silent infinity.
  */
-function bigTrueDiv(a: bigint, b: bigint): number {
-  const neg = a < 0n !== b < 0n;
-  const x = a < 0n ? -a : a;
-  const y = b < 0n ? -b : b;
-  if (x === 0n) return neg ? -0 : 0;
-  const shift = 55 - (bitLength(x) - bitLength(y));
-  const num = shift > 0 ? x << BigInt(shift) : x;
-  const den = shift < 0 ? y << BigInt(-shift) : y;
-  let q = num / den;
-  if (num % den !== 0n) q |= 1n;
-  let r = Number(q);
-  // scale by 2^-shift in steps that stay exact (and let overflow reach Infinity as Python would raise)
-  let e = -shift;
-  while (e > 0) {
-    const step = Math.min(e, 1000);
-    r *= 2 ** step;
-    e -= step;
-  }
-  while (e < 0) {
-    const step = Math.max(e, -1000);
-    r *= 2 ** step;
-    e -= step;
-  }
-  return neg ? -r : r;
+export function toDoubleChecked(v: number | bigint | boolean, fn = 'float'): number {
+  if (typeof v !== 'bigint') return toDouble(v);
+  const d = Number(v);
+  if (d === Infinity || d === -Infinity) overflow(fn, 'int too large to convert to float');
+  return d;
 }
 
-/** Python float `a % b`. */
+/** Python `a / b` when either side is a float: both converted to doubles first. */
+export function truediv(a: number | bigint | boolean, b: number | bigint | boolean, op = 'division'): number {
+  const y = toDoubleChecked(b, op);
+  if (y === 0) zeroDivision(op);
+  return toDoubleChecked(a, op) / y;
+}
+
+/** Number of bits of a positive bigint. */
+function bitLength(b: bigint): number {
+  const hex = b.toString(16);
+  return (hex.length - 1) * 4 + (32 - Math.clz32(parseInt(hex[0]!, 16)));
+}
+
+/** x · 2^e in two exact steps (each factor a normal double), so only the final product rounds. */
+function scaleByPowerOfTwo(x: number, e: number): number {
+  const half = Math.trunc(e / 2);
+  return x * 2 ** half * 2 ** (e - half);
+}
+
+/**
+ * Python `int / int` (true division of two integers): the correctly rounded quotient, however
+ * large the operands (`10**400 / 10**399` is 10.0); a quotient beyond the double range is an
+ * OverflowError, one below it underflows to ±0.0.
+ */
+export function itruediv(a: Int | boolean, b: Int | boolean, op = 'division'): number {
+  const x = asInt(a);
+  const y = asInt(b);
+  if (typeof x === 'number' && typeof y === 'number') {
+    // both exact doubles: IEEE division is correctly rounded
+    if (y === 0) zeroDivision(op);
+    return x / y;
+  }
+  let n = big(x);
+  let d = big(y);
+  if (d === 0n) zeroDivision(op);
+  const negative = n < 0n !== d < 0n;
+  if (n === 0n) return negative ? -0 : 0;
+  if (n < 0n) n = -n;
+  if (d < 0n) d = -d;
+  const magnitude = bitLength(n) - bitLength(d);
+  if (magnitude > 1025) overflow(op, 'integer division result too large for a float');
+  if (magnitude < -1080) return negative ? -0 : 0;
+  // a quotient of 55–56 bits: 53 for the mantissa, a rounding bit, and a sticky bit below it
+  const shift = 55 - magnitude;
+  let q: bigint;
+  let exact: boolean;
+  if (shift >= 0) {
+    const scaled = n << BigInt(shift);
+    q = scaled / d;
+    exact = q * d === scaled;
+  } else {
+    const scaled = d << BigInt(-shift);
+    q = n / scaled;
+    exact = q * scaled === n;
+  }
+  let lowExp = -shift;
+  // below the normal range fewer mantissa bits remain: round only once, at 2^-1074
+  if (lowExp < -1076) {
+    const drop = BigInt(-1076 - lowExp);
+    if ((q & ((1n << drop) - 1n)) !== 0n) exact = false;
+    q >>= drop;
+    lowExp = -1076;
+  }
+  if (!exact) q |= 1n;
+  const v = scaleByPowerOfTwo(Number(q), lowExp);
+  if (v === Infinity) overflow(op, 'integer division result too large for a float');
+  return negative ? -v : v;
+}
+
+/** Python float `a % b` (CPython's float_rem; a NaN remainder counts as non-zero, as in C). */
 export function fmod(a: number, b: number): number {
   if (b === 0) zeroDivision('modulo');
   let mod = a % b;
@@ -180,7 +219,7 @@ export function fmod(a: number, b: number): number {
   return mod;
 }
 
-/** Python float `a // b` (CPython's float_floor_div algorithm). */
+/** Python float `a // b` (CPython's float_floor_div; NaN quotients and remainders count as non-zero, as in C). */
 export function ffloordiv(a: number, b: number): number {
   if (b === 0) zeroDivision('floor division');
   let mod = a % b;

@@ -28,15 +28,27 @@ async function cursorAtEndOf(page: Page, text: string): Promise<void> {
  * Measured in one step in the page: Monaco re-renders lines at any time (markers, themes).
  */
 async function hoverWord(page: Page, lineText: string, word: string, into: number): Promise<void> {
-  const at = page.getByTestId('editor').locator('.view-line', { hasText: lineText }).first().locator(':scope > span');
-  const p = await at.evaluate(
+  const line = page.getByTestId('editor').locator('.view-line', { hasText: lineText }).first();
+  const p = await line.evaluate(
     (el, [w, k]) => {
-      const r = el.getBoundingClientRect();
-      const text = el.textContent ?? '';
-      // a monospace font: characters are equally wide
-      return { x: r.x + (r.width / text.length) * (text.indexOf(w as string) + (k as number)), y: r.y + r.height / 2 };
+      // the rectangle of the very character, measured by a DOM range: right whatever font the machine falls back to
+      const at = (el.textContent ?? '').indexOf(w as string) + (k as number);
+      const walker = el.ownerDocument.createTreeWalker(el, 4 /* NodeFilter.SHOW_TEXT */);
+      let seen = 0;
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const length = node.textContent?.length ?? 0;
+        if (at < seen + length) {
+          const range = el.ownerDocument.createRange();
+          range.setStart(node, at - seen);
+          range.setEnd(node, at - seen + 1);
+          const r = range.getBoundingClientRect();
+          return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+        }
+        seen += length;
+      }
+      throw new Error(`no character ${at} in line ${el.textContent}`);
     },
-    [word, into + 0.5],
+    [word, into],
   );
   await page.mouse.move(p.x - 40, p.y - 60);
   await page.mouse.move(p.x, p.y, { steps: 8 });

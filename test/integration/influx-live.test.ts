@@ -1,47 +1,19 @@
 // InfluxDB output (docs/semantics.md#influx-output, docs/semantics.md#one-timestamp-per-window, docs/semantics.md#empty-windows, docs/semantics.md#exact-integers, docs/semantics.md#delivery) and InfluxDB history (docs/semantics.md#history-lookups, docs/semantics.md#influxql-escaping, docs/semantics.md#windows)
 // against real influxd servers started by the harness: 1.6 (v1 API, the reference's form),
-// 1.8 built from source (the v2 form through /api/v2/write and Flux), and 2.7 when it was built.
+// and 1.8 built from source (the v2 form through /api/v2/write and Flux); 2.7: influx-live.influx27.test.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INFLUXD_18_BIN, INFLUXD_27_BIN, startInflux, type InfluxServer } from './servers/influx.js';
-import { expectedSensorRows, removeTempDirs, runCli, sensorConfig, sensorLines, sleep, tempDir, waitFor, writeJson, type Row } from './live-helpers.js';
-import { InfluxV1, influxClient, type InfluxClient } from '../../engine/connectors/influx/index.js';
+import { startInflux, type InfluxServer } from './servers/influx.js';
+import { LINES, MIN, asInflux, influxPoints, roundSum, v2Suite } from './influx-live-suite.js';
+import { expectedSensorRows, removeTempDirs, runCli, sensorConfig, sleep, tempDir, waitFor, writeJson, type Row } from './live-helpers.js';
+import { InfluxV1 } from '../../engine/connectors/influx/index.js';
 import { InfluxHistory } from '../../engine/components/history/influx-store.js';
 import type { InfluxConnection } from '../../engine/connectors/influx/index.js';
 import { checkConfig } from '../../engine/pipeline/plan.js';
 import { Runner } from '../../engine/pipeline/runner.js';
 
-const MIN = 60_000;
-const LINES = sensorLines(3000); // 20 sensors, 150 s: 15 windows of 10 s
 const ADMIN = { username: 'admin', password: "p'w\\d" };
-
-/** every point of the measurement, keyed like the SQLite rows */
-async function influxPoints(client: InfluxClient, measurement = 'points'): Promise<Row[]> {
-  const rows = await client.history({ measurement, fromNs: 0n, toNs: 4_000_000_000_000_000_000n, tags: [] });
-  return rows
-    .map((r) => ({ ...r }))
-    .sort((a, b) => (a.time === b.time ? Number(a.sensor_id) - Number(b.sensor_id) : (a.time as bigint) < (b.time as bigint) ? -1 : 1));
-}
-
-/** the SQLite row as InfluxDB stores it: tags as text, window end as time (ns) */
-function asInflux(r: Row): Row {
-  return {
-    time: BigInt(r.window_end as number) * 1_000_000n,
-    sensor_id: String(r.sensor_id),
-    sensor_type: r.sensor_type,
-    counter: r.counter,
-    rpm_min: r.rpm_min,
-    rpm_max: r.rpm_max,
-    rpm_sum: Math.round((r.rpm_sum as number) * 1e6) / 1e6,
-    speed_lt: r.speed_lt,
-    speed_gt: r.speed_gt,
-  };
-}
-function roundSum(r: Row): Row {
-  return { ...r, rpm_sum: Math.round((r.rpm_sum as number) * 1e6) / 1e6 };
-}
 
 describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', () => {
   let influx: InfluxServer;
@@ -91,7 +63,7 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
     expect(tags.results![0]!.series![0]!.values.map((v) => v[0])).toEqual(['sensor_id', 'sensor_type']);
   });
 
-  it('D-39: an integer outside signed 64 bits is a row error (warned, not written); the rest of the window is written, int64 extremes exactly', async () => {
+  it('D-39: an integer outside signed 64 bits is a row error (counted, dead-lettered, not written); the rest of the window is written, int64 extremes exactly', async () => {
     const ds = writeJson(path.join(dir, 'big-ds.json'), { k: { index: 0, type: 'StringType' }, v: { index: 1, type: 'LongType' } });
     const csv = path.join(dir, 'big.csv');
     fs.writeFileSync(csv, ['over,9223372036854775807', 'over,1', 'max,9223372036854775807', 'min,-9223372036854775808', 'small,42', ''].join('\n'));
@@ -106,11 +78,19 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
       processing: { transformation: ['k', 'v'], aggregations: { operation_type: 'reduceByKey', rule: ['key: k', 'sum(v)'] } },
       databases: {},
     });
-    const r = runCli(['run', cfg, '--no-progress']);
+    const dead = path.join(dir, 'big-dead.jsonl');
+    const r = runCli(['run', cfg, '--no-progress', '--dead-letter', dead]);
     expect(await r.exited, r.stderr()).toBe(0);
     expect(r.stderr()).toMatch(
-      /1 aggregate row\(s\) of the window .* not written \(row error\), e\.g\. key=\('over',\): v = 9223372036854775808 is outside the signed 64-bit range/,
+      /warning: row error at influx \S+ database big \(measurement m\): aggregate row of the window ending \S+ with key \('over',\) not written: v = 9223372036854775808 is outside the signed 64-bit range of InfluxDB integers\n/,
     );
+    expect(r.stderr()).toMatch(/row errors: 1 \(influx: integer outside int64: 1\); kept in /);
+    const letters = fs
+      .readFileSync(dead, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(letters).toMatchObject([{ reason: 'influx: integer outside int64', raw: "(('over',), 9223372036854775808)" }]);
     const got = await new InfluxV1({ ...conn, database: 'big', measurement: 'm' }).history({
       measurement: 'm',
       fromNs: 0n,
@@ -243,71 +223,6 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
   });
 });
 
-// ---------------------------------------------------------------- v2 form --
-
-async function v2Suite(
-  name: string,
-  start: () => Promise<{ server: InfluxServer; conn: (measurement: string) => InfluxConnection; prepare?(): Promise<void> }>,
-) {
-  describe(name, () => {
-    let server: InfluxServer;
-    let conn: (m: string) => InfluxConnection;
-    let dir: string;
-    let expected: Row[];
-
-    beforeAll(async () => {
-      const s = await start();
-      server = s.server;
-      conn = s.conn;
-      await s.prepare?.();
-      dir = tempDir();
-      expected = await expectedSensorRows(dir, LINES);
-    }, 10 * MIN);
-    afterAll(async () => {
-      await server?.stop();
-      removeTempDirs();
-    }, 2 * MIN);
-
-    it('writes through @influxdata/influxdb-client (token, org, bucket) and reads history back with Flux', async () => {
-      const c = conn('points');
-      const cfg = writeJson(
-        path.join(dir, 'v2.json'),
-        sensorConfig({ input_type: 'csv', options: { path: path.join(dir, 'expected.csv'), batchDuration: 10, time_field: 'timestamp' } }, [
-          { method: 'influx', options: { influx: { url: c.url, token: c.token, org: c.org, bucket: c.bucket, measurement: 'points' }, batch_size: 100 } },
-        ]),
-      );
-      const r = runCli(['run', cfg, '--no-progress']);
-      expect(await r.exited, r.stderr()).toBe(0);
-      const client = influxClient(c);
-      const got = await influxPoints(client);
-      expect(got.map(roundSum)).toEqual(expected.map(asInflux));
-      const hist = new InfluxHistory(c, { warn: () => undefined });
-      await hist.open();
-      try {
-        const row = expected[expected.length - 25]!;
-        const p = await hist.lookup({
-          keyFields: ['sensor_id', 'sensor_type'],
-          key: [row.sensor_id as number, row.sensor_type as string],
-          targetMs: (row.window_end as number) + 1500,
-          toleranceMs: 2000,
-        });
-        expect(p && roundSum(p)).toEqual(asInflux(row));
-        expect(
-          await hist.lookup({
-            keyFields: ['sensor_id', 'sensor_type'],
-            key: [row.sensor_id as number, "no'such"],
-            targetMs: row.window_end as number,
-            toleranceMs: 2000,
-          }),
-        ).toBeUndefined();
-      } finally {
-        await hist.close();
-        await client.close();
-      }
-    });
-  });
-}
-
 void v2Suite('v2 form (url + token + org + bucket) against influxd 1.8 built from source (/api/v2/write, Flux on /api/v2/query)', async () => {
   const auth = { username: 'v2user', password: 'v2-pass' };
   const server = await startInflux({ version: '1.8', auth });
@@ -327,16 +242,3 @@ void v2Suite('v2 form (url + token + org + bucket) against influxd 1.8 built fro
     },
   };
 });
-
-if (existsSync(INFLUXD_27_BIN)) {
-  void v2Suite('v2 form against InfluxDB OSS 2.7 built from source', async () => {
-    const server = await startInflux({ version: '2.7' });
-    return { server, conn: (measurement) => ({ kind: 'v2', url: server.url, token: server.token, org: server.org, bucket: server.bucket!, measurement }) };
-  });
-} else {
-  describe.skip(`v2 form against InfluxDB OSS 2.7 (not built: ${INFLUXD_27_BIN})`, () => {
-    it('skipped', () => undefined);
-  });
-}
-
-void existsSync(INFLUXD_18_BIN);

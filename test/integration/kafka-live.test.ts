@@ -339,6 +339,23 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     );
   });
 
+  it('a run started before its topic exists waits for it, then consumes everything the producer sends to it', async () => {
+    const db = path.join(dir, 'late.db');
+    // from_beginning false: a topic created after the start is read from its first message anyway
+    const cfg = writeJson(path.join(dir, 'late.json'), sensorConfig(kafkaInput('late-topic', 'g-late', { from_beginning: false }), sqliteOut(db)));
+    const run = runCli(['run', cfg, '--progress']);
+    await run.waitFor(() => /waiting for kafka topic 'late-topic' to be created/.test(run.stderr()), 60_000, 'the waiting message');
+    await sleep(2000); // the producer comes later; the run keeps waiting (it used to fail 0.4 s after the message)
+    expect(run.child.exitCode).toBeNull();
+    const p = runCli(['produce', csv, '--brokers', kafka.brokers.join(','), '--topic', 'late-topic', '--partitions', '2']);
+    expect(await p.exited, p.stderr()).toBe(0);
+    await run.waitFor(() => run.rowsRead() >= 3000, 90_000, 'all 3000 rows read');
+    run.child.kill('SIGINT');
+    expect(await run.exited, run.stderr()).toBe(130);
+    expect(run.stderr()).not.toMatch(/Connection refused|KafkaConnectError|^\s+at /m);
+    expect(comparable(sqliteRows(db))).toEqual(comparable(expected));
+  });
+
   it('a broker that does not answer at start: KafkaConnectError naming the address, exit 1 (run and produce)', async () => {
     const [port] = await freePorts(1);
     const cfg = writeJson(
@@ -352,7 +369,8 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     const r = runCli(['run', cfg, '--no-progress']);
     expect(await r.exited).toBe(1);
     expect(Date.now() - t0).toBeLessThan(20_000);
-    expect(r.stderr()).toContain(`KafkaConnectError: Kafka error: Connection refused: brokers=127.0.0.1:${port} consumer_group=g topic=t`);
+    expect(r.stderr()).toContain(`error: KafkaConnectError: Kafka error: Connection refused: brokers=127.0.0.1:${port} consumer_group=g topic=t`);
+    expect(r.stderr()).not.toMatch(/^\s+at /m); // one line, no stack trace
     // the reference's server + port form: accepted with a warning, same error
     const ref = writeJson(
       path.join(dir, 'down-ref.json'),

@@ -133,15 +133,18 @@ export class SqliteAlertSink implements AlertSink {
     this.target = `sqlite table ${table} of ${file}`;
   }
   async open(): Promise<void> {
-    const db = (this.db = this.stores.acquire(this.file));
-    migrateAlertsTable(db, this.table);
-    db.exec(ALERTS_DDL(this.table));
+    const db = this.stores.acquire(this.file);
+    this.db = db;
+    await this.stores.whenUnlocked(db, () => {
+      migrateAlertsTable(db, this.table);
+      db.exec(ALERTS_DDL(this.table));
+    });
     this.insert = db.prepare(
       `INSERT OR REPLACE INTO ${quoteIdent(this.table)} (window_end, module, key, field, value, value_text, lower_bound, upper_bound, key_fields, recorded_at, ` +
         'rule, state, alert_id, episode_start, episode_kind, lifecycle, peak_value, peak_value_text, peak_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
-  /** One transaction per window's alerts (or the pipeline's open batch): all of them or none. */
+  /** In the run's batch transaction (committed with the window's rows, before its offsets): all of the window's alerts or none. */
   async deliver(alerts: readonly Alert[]): Promise<void> {
     const write = () => {
       for (const a of alerts) {
@@ -168,8 +171,7 @@ export class SqliteAlertSink implements AlertSink {
         );
       }
     };
-    if (this.db!.inTransaction) write();
-    else this.db!.transaction(write)();
+    await this.stores.batch(this.db!, write);
   }
   async close(): Promise<void> {
     if (this.insert) this.stores.release(this.file);

@@ -2,7 +2,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { Value } from '../../core/types.js';
 import type { HistoryQuery, HistorySource } from '../types.js';
-import { quoteIdent, tableColumns, type Db, type SqliteStores } from '../../connectors/sqlite-store.js';
+import { fromSqlValue, quoteIdent, tableColumns, toSqlValue, type Db, type SqliteStores } from '../../connectors/sqlite-store.js';
 import { tableOptions } from '../outputs/sqlite.js';
 import type { HistoryDescriptor } from '../descriptor.js';
 
@@ -24,29 +24,37 @@ export class SqliteHistory implements HistorySource {
     this.db = this.stores.acquire(this.file);
   }
 
-  private statement(keyFields: string[]): Statement | undefined {
+  private async statement(keyFields: string[]): Promise<Statement | undefined> {
     if (this.stmt && this.stmtKeyCount === keyFields.length) return this.stmt;
-    if (!tableColumns(this.db!, this.table)) return undefined; // nothing stored yet
+    const db = this.db!;
+    if (!tableColumns(db, this.table)) return undefined; // nothing stored yet
     if (keyFields.length > 0) {
       // the primary key leads with window_end; lookups are by key first, then a narrow time range
       const idx = quoteIdent(`${this.table}_history_lookup`);
-      this.db!.exec(`CREATE INDEX IF NOT EXISTS ${idx} ON ${quoteIdent(this.table)} (${[...keyFields, 'window_end'].map(quoteIdent).join(', ')})`);
+      const ddl = `CREATE INDEX IF NOT EXISTS ${idx} ON ${quoteIdent(this.table)} (${[...keyFields, 'window_end'].map(quoteIdent).join(', ')})`;
+      // another writer of this database may hold it: wait (outside our own batch, where we hold it already)
+      if (db.inTransaction) db.exec(ddl);
+      else await this.stores.whenUnlocked(db, () => db.exec(ddl));
     }
     const where = keyFields.map((k) => ` AND ${quoteIdent(k)} = ?`).join('');
-    this.stmt = this.db!.prepare(
-      `SELECT * FROM ${quoteIdent(this.table)} WHERE window_end BETWEEN ? AND ?${where} ORDER BY ABS(window_end - ?) ASC, window_end DESC LIMIT 1`,
-    );
+    // safe integers: int64 values beyond 2^53 keep every digit
+    this.stmt = db
+      .prepare(`SELECT * FROM ${quoteIdent(this.table)} WHERE window_end BETWEEN ? AND ?${where} ORDER BY ABS(window_end - ?) ASC, window_end DESC LIMIT 1`)
+      .safeIntegers(true);
     this.stmtKeyCount = keyFields.length;
     return this.stmt;
   }
 
   async lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined> {
-    const stmt = this.statement(q.key ? q.keyFields : []);
+    const stmt = await this.statement(q.key ? q.keyFields : []);
     if (!stmt) return undefined;
-    const keyParams = (q.key ?? []).map((v) => (typeof v === 'boolean' ? (v ? 1 : 0) : v));
-    const row = stmt.get(q.targetMs - q.toleranceMs, q.targetMs + q.toleranceMs, ...keyParams, q.targetMs) as Record<string, Value> | undefined;
+    const keyParams = (q.key ?? []).map(toSqlValue);
+    const row = stmt.get(q.targetMs - q.toleranceMs, q.targetMs + q.toleranceMs, ...keyParams, q.targetMs) as Record<string, unknown> | undefined;
     if (!row) return undefined;
-    return { ...row, time: BigInt(row.window_end as number) * 1_000_000n };
+    const out: Record<string, Value> = Object.create(null);
+    for (const [k, v] of Object.entries(row)) out[k] = fromSqlValue(v);
+    out.time = BigInt(out.window_end as number) * 1_000_000n;
+    return out;
   }
 
   async close(): Promise<void> {

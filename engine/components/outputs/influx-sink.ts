@@ -15,6 +15,7 @@ import { influxClient, isRetriable, windowLines, type InfluxClient, type InfluxC
 import { Throttle, withRetries, type BackoffOptions } from '../../connectors/backoff.js';
 import { pyTuple } from '../../values/python.js';
 import { systemClock, type Clock } from '../../core/clock.js';
+import { referenceLine } from './format.js';
 
 /** The `influx` output's options */
 export interface InfluxOutputOptions {
@@ -119,11 +120,24 @@ export class InfluxSink implements Sink {
     const { lines, rejected } = windowLines(w, shape, this.out.connection.measurement);
     if (rejected.length > 0) {
       this.rejectedRows += rejected.length;
-      const r = rejected[0]!;
-      this.throttle.say(
-        'rejected',
-        `influx output: ${rejected.length} aggregate row(s) of the window ending ${new Date(w.endMs).toISOString()} not written (row error), e.g.${r.key ? ` key=${pyTuple(r.key, shape.keyTypes)}:` : ''} ${r.reason}`,
-      );
+      const ends = new Date(w.endMs).toISOString();
+      if (this.ctx.rowFailed) {
+        // that row only is a row error (docs/semantics.md#row-errors): the rest of the window is written
+        for (const r of rejected) {
+          this.ctx.rowFailed({
+            position: { source: this.description },
+            reason: `influx: ${r.kind}`,
+            message: `aggregate row of the window ending ${ends}${r.key ? ` with key ${pyTuple(r.key, shape.keyTypes)}` : ''} not written: ${r.reason}`,
+            raw: referenceLine(r.group, shape),
+          });
+        }
+      } else {
+        const r = rejected[0]!;
+        this.throttle.say(
+          'rejected',
+          `influx output: ${rejected.length} aggregate row(s) of the window ending ${ends} not written (row error), e.g.${r.key ? ` key=${pyTuple(r.key, shape.keyTypes)}:` : ''} ${r.reason}`,
+        );
+      }
     }
     const size = this.out.batchSize;
     for (let i = 0; i < lines.length; i += size) await this.send(lines.slice(i, i + size), w);

@@ -12,8 +12,8 @@ import { checkConnection } from '../health.js';
 
 const options = obj({
   influx: influxConnectionSpec.required(),
-  batch_size: int({ min: 1 }).default(5000).describe('Points per write request (default 5000).'),
-  max_retries: int({ min: 0 }).default(10).describe('Retries with backoff before the run fails (default 10).'),
+  batch_size: int({ min: 1, max: 1_000_000 }).default(5000).describe('Points per write request (default 5000).'),
+  max_retries: int({ min: 0, max: 1_000_000 }).default(10).describe('Retries with backoff before the run fails (default 10).'),
 }).map((o): InfluxOutputOptions => ({ connection: o.influx, batchSize: o.batch_size, maxRetries: o.max_retries }));
 
 export const influxOutput: OutputDescriptor<'influx', InfluxOutputOptions> = {

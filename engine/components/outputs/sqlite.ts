@@ -2,21 +2,18 @@
  * `sqlite` output (docs/semantics.md#the-store): one row per aggregate row, primary key
  * (window_end, key fields) so a re-run or retry replaces and never duplicates.
  */
+import { EngineError } from '../../core/errors.js';
 import type { Value } from '../../core/types.js';
 import { groupCount, type ClosedWindow } from '../../core/window.js';
 import { isFlatWindow, type FlatWindow } from '../../core/flat-window.js';
 import type { Db } from '../../connectors/sqlite-store.js';
-import { quoteIdent, sqlType, tableColumns } from '../../connectors/sqlite-store.js';
+import { fromSqlValue, quoteIdent, type SqlValue, sqlType, tableColumns, toSqlValue } from '../../connectors/sqlite-store.js';
 import type { RowShape } from '../../core/window.js';
 import type { Sink, SinkContext } from '../types.js';
 import { filePath, identifier, obj } from '../../options/spec.js';
 import type { OutputDescriptor } from '../descriptor.js';
 
 const RESERVED = new Set(['window_start', 'window_end']);
-
-export function toSqlValue(v: Value): number | bigint | string | null {
-  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
-}
 
 export class SqliteSink implements Sink {
   readonly description: string;
@@ -34,7 +31,11 @@ export class SqliteSink implements Sink {
   async open(): Promise<void> {
     const { keyNames, keyTypes, valueNames, valueTypes } = this.ctx.shape;
     const clash = [...keyNames, ...valueNames].find((n) => RESERVED.has(n));
-    if (clash) throw new Error(`sqlite output: column name '${clash}' clashes with the store's own window columns; rename it in the transformation`);
+    if (clash)
+      throw new EngineError(
+        'OutputError',
+        `sqlite output: column name '${clash}' clashes with the store's own window columns; rename it in the transformation`,
+      );
     const db = this.ctx.stores.acquire(this.file);
     this.db = db;
     const cols = [
@@ -43,19 +44,20 @@ export class SqliteSink implements Sink {
       ...keyNames.map((n, i) => [n, sqlType(keyTypes[i]!)]),
       ...valueNames.map((n, i) => [n, sqlType(valueTypes[i]!)]),
     ] as [string, string][];
-    const existing = tableColumns(db, this.table);
     const t = quoteIdent(this.table);
-    if (existing) {
-      const want = cols.map((c) => c[0]).join(', ');
-      const have = existing.map((c) => c.name).join(', ');
-      if (want !== have) {
-        throw new Error(
-          `sqlite output: table ${this.table} in ${this.file} has columns (${have}) but this config writes (${want}); use another "table" or remove the old one`,
-        );
-      }
-    } else {
+    if (!tableColumns(db, this.table)) {
+      // IF NOT EXISTS: another run writing this database may create it at the same moment
       const pk = ['window_end', ...keyNames].map(quoteIdent).join(', ');
-      db.exec(`CREATE TABLE ${t} (${cols.map(([n, ty]) => `${quoteIdent(n)} ${ty}`).join(', ')}, PRIMARY KEY (${pk})) WITHOUT ROWID`);
+      const ddl = `CREATE TABLE IF NOT EXISTS ${t} (${cols.map(([n, ty]) => `${quoteIdent(n)} ${ty}`).join(', ')}, PRIMARY KEY (${pk})) WITHOUT ROWID`;
+      await this.ctx.stores.whenUnlocked(db, () => db.exec(ddl));
+    }
+    const want = cols.map((c) => c[0]).join(', ');
+    const have = (tableColumns(db, this.table) ?? []).map((c) => c.name).join(', ');
+    if (want !== have) {
+      throw new EngineError(
+        'OutputError',
+        `sqlite output: table ${this.table} in ${this.file} has columns (${have}) but this config writes (${want}); use another "table" or remove the old one`,
+      );
     }
     const names = cols.map((c) => quoteIdent(c[0]));
     const conflict = ['window_end', ...keyNames].map(quoteIdent).join(', ');
@@ -72,7 +74,7 @@ export class SqliteSink implements Sink {
     const statementFor = (rows: number) => (statements[rows] ??= upsert(rows));
     const nk = keyNames.length;
     const nv = valueNames.length;
-    const buffers: (number | bigint | string | null)[][] = [];
+    const buffers: SqlValue[][] = [];
     const bufferFor = (rows: number) => (buffers[rows] ??= new Array(rows * width));
     const writeFlat = (w: FlatWindow) => {
       const { count, keys, accs } = w.data;
@@ -109,7 +111,7 @@ export class SqliteSink implements Sink {
   }
 
   async write(w: ClosedWindow): Promise<void> {
-    if (groupCount(w) > 0) this.ctx.stores.batch(this.db!, () => this.writeWindow!(w));
+    if (groupCount(w) > 0) await this.ctx.stores.batch(this.db!, () => this.writeWindow!(w));
   }
 
   async close(): Promise<void> {
@@ -127,7 +129,9 @@ export interface StoredWindow {
 
 /**
  * The last `maxWindows` windows of a table this output wrote, oldest first, rows in key order;
- * columns the table lacks (an older config) are left out, booleans come back as booleans.
+ * columns the table lacks (an older config) are left out, booleans come back as booleans, and
+ * integers come back exact: int64 values beyond 2^53 as bigint (safe-integer reads), integers
+ * beyond int64 from the BLOB of digits they are stored as.
  */
 export function readStoredWindows(db: Db, table: string, shape: RowShape, keyed: boolean, maxWindows: number): { windows: StoredWindow[]; truncated: boolean } {
   const cols = tableColumns(db, table);
@@ -144,7 +148,8 @@ export function readStoredWindows(db: Db, table: string, shape: RowShape, keyed:
         keys.length > 0 ? keys.map(quoteIdent).join(', ') : 'window_start'
       }`,
     )
-    .all(maxWindows) as Record<string, Value>[];
+    .safeIntegers(true)
+    .all(maxWindows) as Record<string, unknown>[];
   const out: StoredWindow[] = [];
   let cur: StoredWindow | undefined;
   for (const r of rows) {
@@ -154,8 +159,8 @@ export function readStoredWindows(db: Db, table: string, shape: RowShape, keyed:
       out.push(cur);
     }
     cur.rows.push({
-      key: keyed ? Object.fromEntries(keys.map((k) => [k, r[k]!])) : null,
-      values: Object.fromEntries(values.map((v) => [v, bools.has(v) ? r[v] === 1 : r[v]!])),
+      key: keyed ? Object.fromEntries(keys.map((k) => [k, fromSqlValue(r[k])])) : null,
+      values: Object.fromEntries(values.map((v) => [v, bools.has(v) ? fromSqlValue(r[v]) === 1 : fromSqlValue(r[v])])),
     });
   }
   return { windows: out, truncated: total > maxWindows };

@@ -4,6 +4,7 @@
  * the chunk (no string per line); CRLF tolerated; optional header skipped.
  */
 import fs from 'node:fs';
+import { EngineError } from '../../core/errors.js';
 import type { SourcePosition } from '../../core/types.js';
 import { bytesText } from '../../values/numeric.js';
 import type { LineBatch, Source } from '../types.js';
@@ -54,12 +55,22 @@ export class CsvSource implements Source {
       this.stdinIter = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
       return;
     }
+    const fail = (why: string) => new EngineError('InputError', `cannot open input file ${this.opts.path}: ${why}`);
     try {
-      this.fd = fs.openSync(this.opts.path, 'r');
+      // O_NONBLOCK: a named pipe without a writer must not block the open
+      this.fd = fs.openSync(this.opts.path, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
     } catch (e) {
-      throw new Error(`cannot open input file ${this.opts.path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      throw fail(code === 'ENOENT' ? 'no such file' : code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (e as Error).message);
     }
-    const size = fs.fstatSync(this.fd).size;
+    const st = fs.fstatSync(this.fd);
+    if (!st.isFile()) {
+      fs.closeSync(this.fd);
+      this.fd = undefined;
+      // a replay needs the file's size and offsets (progress, --workers); a pipe or device is a stream
+      throw fail(st.isDirectory() ? 'it is a directory' : 'it is not a regular file (a pipe or device: use "path": "-" and redirect it to standard input)');
+    }
+    const size = st.size;
     if (this.opts.range) {
       this.pos = this.rangeStart = this.opts.range.start;
       this.end = Math.min(this.opts.range.end, size);
@@ -164,6 +175,7 @@ export class CsvSource implements Source {
       starts,
       ends,
       text: (i) => bytesText(buf, starts[i]!, ends[i]!),
+      bytes: (i) => Uint8Array.prototype.slice.call(buf, starts[i]!, ends[i]!),
       position: (i): SourcePosition => ({ source, line: lineNos[i] }),
     };
   }

@@ -5,7 +5,7 @@
 import { Point } from '@influxdata/influxdb-client';
 import type { FieldType, Value } from '../../core/types.js';
 import { isIntegerType } from '../../core/types.js';
-import type { ClosedWindow, RowShape } from '../../core/window.js';
+import type { ClosedWindow, Group, RowShape } from '../../core/window.js';
 import { pyStr } from '../../values/python.js';
 
 const I64_MIN = -(2n ** 63n);
@@ -22,8 +22,11 @@ export function msToNs(ms: number): bigint {
 
 export interface WindowLines {
   lines: string[];
-  /** aggregate rows not written, with the reason (integer outside int64, docs/semantics.md#exact-integers; non-finite double; no field left) */
-  rejected: { key: Value[] | null; reason: string }[];
+  /**
+   * aggregate rows not written (integer outside int64, docs/semantics.md#exact-integers; non-finite
+   * double; no field left): the row, a short reason for counting (`kind`) and a message naming the value
+   */
+  rejected: { key: Value[] | null; group: Group; kind: string; reason: string }[];
 }
 
 /**
@@ -52,14 +55,19 @@ export function windowLines(w: ClosedWindow, shape: RowShape, measurement: strin
       switch (typeof v) {
         case 'bigint':
           if (v < I64_MIN || v > I64_MAX) {
-            out.rejected.push({ key: g.key, reason: `${name} = ${v} is outside the signed 64-bit range of InfluxDB integers` });
+            out.rejected.push({
+              key: g.key,
+              group: g,
+              kind: 'integer outside int64',
+              reason: `${name} = ${v} is outside the signed 64-bit range of InfluxDB integers`,
+            });
             continue groups;
           }
           p.fields[name] = `${v}i`;
           break;
         case 'number':
           if (!Number.isFinite(v)) {
-            out.rejected.push({ key: g.key, reason: `${name} = ${v} cannot be stored in InfluxDB (not a finite number)` });
+            out.rejected.push({ key: g.key, group: g, kind: 'non-finite double', reason: `${name} = ${v} cannot be stored in InfluxDB (not a finite number)` });
             continue groups;
           }
           if (isIntegerType(type)) p.fields[name] = `${Object.is(v, -0) ? 0 : v}i`;
@@ -77,7 +85,7 @@ export function windowLines(w: ClosedWindow, shape: RowShape, measurement: strin
     }
     p.timestamp(ts);
     const line = p.toLineProtocol();
-    if (line === undefined) out.rejected.push({ key: g.key, reason: 'no field to write (every value is null)' });
+    if (line === undefined) out.rejected.push({ key: g.key, group: g, kind: 'no field', reason: 'no field to write (every value is null)' });
     else out.lines.push(line);
   }
   return out;

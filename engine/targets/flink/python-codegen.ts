@@ -67,11 +67,11 @@ export interface PyExprContext {
   used: Set<number>;
 }
 
-/** Code converting a value of type `t` to a Python float. */
-function asFloat(code: string, t: FieldType): string {
+/** Code converting a value of type `t` to a Python float (an integer too large for one is a row error of `fn`). */
+function asFloat(code: string, t: FieldType, fn: string): string {
   if (isFloatingType(t)) return code;
   if (t === 'BooleanType') return `(1.0 if ${code} else 0.0)`;
-  return `to_float(${code})`;
+  return `to_float(${code}, '${fn}')`;
 }
 
 /** Code rendering a value as Python `str()` would. */
@@ -109,17 +109,17 @@ function emitBuiltin(name: string, c: string[], args: ArgInfo[], r: FieldType): 
     case 'sub':
     case 'mul': {
       const sym = name === 'add' ? '+' : name === 'sub' ? '-' : '*';
-      return isIntegerType(r) ? `(${a} ${sym} ${b})` : `(${asFloat(a, ta)} ${sym} ${asFloat(b, tb)})`;
+      return isIntegerType(r) ? `(${a} ${sym} ${b})` : `(${asFloat(a, ta, name)} ${sym} ${asFloat(b, tb, name)})`;
     }
     case 'odd':
     case 'mod':
-      return isIntegerType(r) ? `imod(${a}, ${b})` : `fmod(${asFloat(a, ta)}, ${asFloat(b, tb)})`;
+      return isIntegerType(r) ? `imod(${a}, ${b})` : `fmod(${asFloat(a, ta, name)}, ${asFloat(b, tb, name)})`;
     case 'pydiv':
       return `truediv(${a}, ${b}, 'pydiv')`;
     case 'mathdiv':
       return `float_div(${a}, ${b}, 'mathdiv')`;
     case 'floordiv':
-      return isIntegerType(r) ? `ifloordiv(${a}, ${b})` : `ffloordiv(${asFloat(a, ta)}, ${asFloat(b, tb)})`;
+      return isIntegerType(r) ? `ifloordiv(${a}, ${b})` : `ffloordiv(${asFloat(a, ta, 'floordiv')}, ${asFloat(b, tb, 'floordiv')})`;
     case 'lt':
       return `(${a} < ${b})`;
     case 'le':
@@ -152,7 +152,7 @@ function emitBuiltin(name: string, c: string[], args: ArgInfo[], r: FieldType): 
       return `float_to_int(${a}, '${name}')`;
     case 'float':
     case 'double':
-      return ta === 'StringType' ? `str_to_float(${a}, '${name}')` : asFloat(a, ta);
+      return ta === 'StringType' ? `str_to_float(${a}, '${name}')` : asFloat(a, ta, name);
     case 'one':
       return `(${a}, 1)[1]`;
     case 'id':

@@ -1,15 +1,18 @@
 // A real InfluxDB server for integration tests. Everything binds 127.0.0.1.
 //
-//   version '1.6' (default): Debian's `influxdb` package, /usr/bin/influxd
-//     1.6.7 — v1 API only: /ping, /write (line protocol), /query (InfluxQL).
-//   version '1.8': influxd 1.8.10 built from source by ./build-influxd.sh into
-//     test/integration/.servers/bin/influxd-1.8 — the v1 API plus the v2
-//     compatibility API: /api/v2/write?bucket=db/rp and Flux on
-//     /api/v2/query (`[http] flux-enabled = true`), token `username:password`.
-//   version '2.7': InfluxDB OSS 2.7.12 built from source by
-//     `./build-influxd.sh 2.7` into .servers/bin/influxd-2.7 — the real v2
-//     server: set up on first start (POST /api/v2/setup) with an org, a
-//     bucket, a user and an operator token; /api/v2/write, Flux /api/v2/query.
+//   version '1.6' (default): Debian's `influxdb` package, influxd 1.6.7 — v1 API
+//     only: /ping, /write (line protocol), /query (InfluxQL). The installed one, or
+//     the package unpacked without root; where there is no Debian package, influxd
+//     1.8 stands in (set-up step `influxd-1.x`; `serverVersion` says which ran).
+//   version '1.8': influxd 1.8.10 built from source (step `influxd-1.8`,
+//     ./build-influxd.sh) — the v1 API plus the v2 compatibility API:
+//     /api/v2/write?bucket=db/rp and Flux on /api/v2/query
+//     (`[http] flux-enabled = true`), token `username:password`.
+//   version '2.7': InfluxDB OSS 2.7.12 built from source (step `influxd-2.7`) —
+//     the real v2 server: set up on first start (POST /api/v2/setup) with an
+//     org, a bucket, a user and an operator token; /api/v2/write, Flux /api/v2/query.
+// The binaries are prepared by `npm test` up front or here on first use, and
+// cached under .cache/ (docs/testing.md).
 //
 //   const influx = await startInflux();                 // ~0.1 s
 //   const v18 = await startInflux({ version: '1.8', auth: { username: 'admin', password: 'pw' } });
@@ -18,22 +21,10 @@
 //   await influx.kill(); await influx.start();          // crash + restart, data kept
 //   await influx.stop();                                // graceful, removes the temp dir
 import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import {
-  LogBuffer,
-  REPO_ROOT,
-  SERVERS_DIR,
-  freePorts,
-  killHard,
-  makeTempDir,
-  removeTempDir,
-  runChecked,
-  spawnManaged,
-  terminate,
-  waitUntil,
-  type Managed,
-} from './proc.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureStep } from '../../../scripts/setup/index.mjs';
+import { LogBuffer, freePorts, killHard, makeTempDir, removeTempDir, spawnManaged, terminate, waitUntil, type Managed } from './proc.js';
 
 export type InfluxVersion = '1.6' | '1.8' | '2.7';
 
@@ -44,6 +35,8 @@ export interface InfluxServer {
   readonly version: InfluxVersion;
   /** The influxd binary that runs. */
   readonly binary: string;
+  /** What that binary says it is ('1.6.7~rc0', '1.8.10', '2.7.12'). */
+  readonly serverVersion: string;
   /** Temp folder holding the config (1.x) and all data. */
   readonly dir: string;
   /** 1.x: set when started with `auth`. 2.7: the user made by the setup. */
@@ -94,43 +87,22 @@ export interface StartInfluxOptions {
   startTimeoutMs?: number;
 }
 
-export const INFLUXD_18_BIN = process.env.TS_ENGINE_INFLUXD_18 ?? resolve(SERVERS_DIR, 'bin', 'influxd-1.8');
-export const INFLUXD_27_BIN = process.env.TS_ENGINE_INFLUXD_27 ?? resolve(SERVERS_DIR, 'bin', 'influxd-2.7');
-export const BUILD_INFLUXD_SCRIPT = resolve(REPO_ROOT, 'test', 'integration', 'servers', 'build-influxd.sh');
+const STEP = { '1.6': 'influxd-1.x', '1.8': 'influxd-1.8', '2.7': 'influxd-2.7' } as const;
 
-function findOnPath(name: string): string | undefined {
-  for (const d of (process.env.PATH ?? '').split(':')) {
-    if (d && existsSync(join(d, name))) return join(d, name);
-  }
-  return undefined;
-}
-
-/** Path of the influxd binary for a version; builds 1.8 / 2.7 if missing. */
-export async function ensureInfluxd(version: InfluxVersion): Promise<string> {
-  if (version === '1.6') {
-    const bin = process.env.TS_ENGINE_INFLUXD ?? (existsSync('/usr/bin/influxd') ? '/usr/bin/influxd' : findOnPath('influxd'));
-    if (!bin || !existsSync(bin)) {
-      throw new Error("influxd not found: install Debian's influxdb package (run `bash .ci/install-servers.sh` as root)");
-    }
-    return bin;
-  }
-  const bin = version === '1.8' ? INFLUXD_18_BIN : INFLUXD_27_BIN;
-  if (!existsSync(bin)) {
-    // 1.8: ~2 min on 2 cores with empty Go caches; 2.7: see INFLUXDB-V2.md.
-    await runChecked('bash', [BUILD_INFLUXD_SCRIPT, version], {
-      what: `building influxd ${version} (test/integration/servers/build-influxd.sh ${version})`,
-    });
-  }
-  return bin;
+/** The influxd binary for a version and what it says it is; builds 1.8 / 2.7 on first use. */
+export async function ensureInfluxd(version: InfluxVersion): Promise<{ binary: string; serverVersion: string }> {
+  const r = await ensureStep(STEP[version]);
+  return { binary: r.path, serverVersion: r.version ?? version };
 }
 
 function q(s: string): string {
   return JSON.stringify(s); // TOML basic strings accept JSON string escapes
 }
 
-function influxConf(p: { version: '1.6' | '1.8'; dir: string; port: number; rpcPort: number; auth: boolean }): string {
+function influxConf(p: { serverVersion: string; flux: boolean; dir: string; port: number; rpcPort: number; auth: boolean }): string {
   const loopback = (port: number) => q(`127.0.0.1:${port}`);
-  const v18 = p.version === '1.8';
+  // the config follows the binary: influxd 1.8 also stands in for 1.6 where Debian's is missing
+  const v18 = !p.serverVersion.startsWith('1.6');
   // No phoning home: upstream 1.8 reads `reporting-disabled`; Debian's 1.6
   // is patched to read `reporting-enabled` (default false) instead.
   return `# written by test/integration/servers/influx.ts
@@ -177,7 +149,7 @@ bind-address = ${loopback(p.rpcPort)}
   https-enabled = false
   unix-socket-enabled = false
   max-row-limit = 0
-${v18 ? '  flux-enabled = true\n  flux-log-enabled = true\n' : ''}
+${p.flux ? '  flux-enabled = true\n  flux-log-enabled = true\n' : ''}
 [logging]
   format = "logfmt"
   level = "info"
@@ -221,7 +193,7 @@ async function answers(url: string, path: string, status: number): Promise<boole
 export async function startInflux(opts: StartInfluxOptions = {}): Promise<InfluxServer> {
   const version = opts.version ?? '1.6';
   const v2 = version === '2.7';
-  const binary = await ensureInfluxd(version);
+  const { binary, serverVersion } = await ensureInfluxd(version);
   const [p1, p2] = await freePorts(2);
   const port = opts.port ?? p1!;
   const rpcPort = p2 === port ? p1! : p2!;
@@ -244,7 +216,7 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
     ];
   } else {
     const confFile = join(dir, 'influxdb.conf');
-    writeFileSync(confFile, influxConf({ version, dir, port, rpcPort, auth: !!opts.auth }));
+    writeFileSync(confFile, influxConf({ serverVersion, flux: version === '1.8', dir, port, rpcPort, auth: !!opts.auth }));
     args = ['run', '-config', confFile];
   }
   // The caller's INFLUXDB_* (1.x) / INFLUXD_* (2.x) variables would override
@@ -284,6 +256,7 @@ export async function startInflux(opts: StartInfluxOptions = {}): Promise<Influx
     port,
     version,
     binary,
+    serverVersion,
     dir,
     auth,
     token,

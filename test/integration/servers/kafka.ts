@@ -7,27 +7,15 @@
 //   await kafka.kill(); await kafka.start();   // crash + restart, data kept
 //   await kafka.stop();                        // graceful, removes the temp dir
 //
-// Jars: test/integration/.servers/kafka-libs/ (git-ignored), fetched with
-// `mvn dependency:copy-dependencies` from ./kafka/pom.xml by
-// .ci/install-servers.sh, or by ensureKafkaLibs() on first use.
+// Java and the jars come from the set-up steps `java` and `kafka-jars` (Maven Central, via
+// ./kafka/pom.xml, cached in .cache/kafka-jars): prepared by `npm test` up front, or here on
+// first use (docs/testing.md). TS_ENGINE_KAFKA_LIBS names another folder of jars.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import {
-  LogBuffer,
-  REPO_ROOT,
-  SERVERS_DIR,
-  freePorts,
-  killHard,
-  makeTempDir,
-  removeTempDir,
-  runChecked,
-  spawnManaged,
-  terminate,
-  waitUntil,
-  type Managed,
-} from './proc.js';
+import { ensureStep } from '../../../scripts/setup/index.mjs';
+import { LogBuffer, freePorts, killHard, makeTempDir, removeTempDir, runChecked, spawnManaged, terminate, waitUntil, type Managed } from './proc.js';
 
 export interface KafkaServer {
   /** ['127.0.0.1:<port>'] — pass to kafkajs `new Kafka({ brokers })`. */
@@ -39,7 +27,7 @@ export interface KafkaServer {
   /** Temp folder holding server.properties and the data dir (log.dirs). */
   readonly dir: string;
   readonly clusterId: string;
-  /** Kafka version of the jars (from kafka/pom.xml). */
+  /** Kafka version of the jars (kafka/pom.xml's). */
   readonly version: string;
   /** (Re)starts the broker on the same ports and data dir; no-op if running. */
   start(): Promise<void>;
@@ -81,56 +69,15 @@ export interface StartKafkaOptions {
   saslPlain?: Record<string, string>;
 }
 
-export const KAFKA_POM = resolve(REPO_ROOT, 'test', 'integration', 'servers', 'kafka', 'pom.xml');
-export const KAFKA_LIBS_DIR = process.env.TS_ENGINE_KAFKA_LIBS ?? resolve(SERVERS_DIR, 'kafka-libs');
-
-/** The Kafka version pinned in kafka/pom.xml. */
-export function kafkaVersion(): string {
-  const m = /<kafka\.version>([^<]+)<\/kafka\.version>/.exec(readFileSync(KAFKA_POM, 'utf8'));
-  if (!m) throw new Error(`no <kafka.version> in ${KAFKA_POM}`);
-  return m[1]!.trim();
-}
-
-/**
- * The jars are complete when `<libs>/.complete` holds the pom's Kafka
- * version (written last by this function and by .ci/install-servers.sh).
- */
-export function kafkaLibsReady(dir = KAFKA_LIBS_DIR): boolean {
-  const marker = join(dir, '.complete');
-  return existsSync(marker) && readFileSync(marker, 'utf8').trim() === kafkaVersion();
-}
-
-/** Fetches the Kafka jars with Maven unless already there. Returns the libs dir. */
-export async function ensureKafkaLibs(): Promise<string> {
-  const dir = KAFKA_LIBS_DIR;
-  if (kafkaLibsReady(dir)) return dir;
-  const version = kafkaVersion();
-  // Fetch into a private sibling dir, then rename, so concurrent test
-  // processes never see a half-filled folder.
-  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await runChecked('mvn', ['-q', '-B', '-f', KAFKA_POM, 'dependency:copy-dependencies', `-DoutputDirectory=${tmp}`], {
-      what: `fetching Kafka ${version} jars (mvn; run .ci/install-servers.sh to do this up front)`,
-    });
-    if (!existsSync(join(tmp, `kafka_2.13-${version}.jar`))) {
-      throw new Error(`mvn finished but ${tmp} has no kafka_2.13-${version}.jar`);
-    }
-    writeFileSync(join(tmp, '.complete'), `${version}\n`);
-    if (kafkaLibsReady(dir)) return dir; // someone else won the race
-    if (existsSync(dir)) {
-      const old = `${dir}.old-${process.pid}`;
-      renameSync(dir, old);
-      rmSync(old, { recursive: true, force: true });
-    }
-    renameSync(tmp, dir);
-    return dir;
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
+/** The folder of Kafka jars (the `kafka-jars` set-up step) and its Kafka version. */
+export async function kafkaLibs(): Promise<{ dir: string; version: string }> {
+  const own = process.env.TS_ENGINE_KAFKA_LIBS;
+  if (own) {
+    const jar = readdirSync(own).find((f) => /^kafka_2\.13-.+\.jar$/.test(f));
+    return { dir: own, version: jar ? jar.slice('kafka_2.13-'.length, -'.jar'.length) : 'unknown' };
   }
-}
-
-function javaBin(): string {
-  return process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
+  const r = await ensureStep('kafka-jars');
+  return { dir: r.path, version: r.version! };
 }
 
 const LOG4J2 = `# written by test/integration/servers/kafka.ts
@@ -240,8 +187,7 @@ async function kafkaAnswers(brokers: string[]): Promise<boolean> {
 
 /** Formats storage in a fresh temp dir and starts a single-node KRaft broker. */
 export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaServer> {
-  const libs = await ensureKafkaLibs();
-  const version = kafkaVersion();
+  const [{ dir: libs, version }, java] = await Promise.all([kafkaLibs(), ensureStep('java')]);
   const cp = join(libs, '*');
   const [p1, p2, p3] = await freePorts(3);
   const port = opts.port ?? p1!;
@@ -257,13 +203,15 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
   );
   writeFileSync(log4jFile, LOG4J2);
   // Kafka's Uuid.toString: url-safe base64 of 16 bytes, no padding.
-  const clusterId = randomBytes(16).toString('base64url');
+  // an id starting with '-' would be read as an option by kafka-storage (Kafka's own Uuid.randomUuid avoids it too)
+  let clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-')) clusterId = randomBytes(16).toString('base64url');
   const jvmCommon = [`-Dlog4j2.configurationFile=${log4jFile}`, `-Dkafka.logs.dir=${join(dir, 'logs')}`, '-Djava.awt.headless=true'];
 
   const log = new LogBuffer();
   try {
     const out = await runChecked(
-      javaBin(),
+      java.path,
       ['-Xmx256m', ...jvmCommon, '-cp', cp, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', propsFile],
       {
         what: 'kafka storage format',
@@ -288,7 +236,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaSer
     starts += 1;
     log.append(`\n[harness] ===== start #${starts} (port ${port}, controller ${controllerPort}) =====\n`);
     proc = spawnManaged(
-      javaBin(),
+      java.path,
       [
         `-Xmx${opts.heap ?? '512m'}`,
         '-Xms64m',

@@ -90,4 +90,11 @@ describe('ts-engine eval', () => {
     r = cli(['eval', '-13']);
     expect([r.status, r.stdout]).toEqual([0, '-13\tLongType\n']);
   });
+  it('a --structure that is a device or a directory is refused before it is read (no hang on /dev/zero)', () => {
+    let r = cli(['eval', '--structure', '/dev/zero', 'add(1, 2)'], { timeoutMs: 10_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^cannot read data structure \/dev\/zero: it is a device, not a file\n/);
+    r = cli(['eval', '--config', '/', 'add(1, 2)'], { timeoutMs: 10_000 });
+    expect(r.stderr).toMatch(/^cannot read config \/: it is a directory, not a file\n/);
+  });
 });

@@ -150,6 +150,28 @@ describe('pydiv, floordiv, mathdiv (5.6, D-08, D-43)', () => {
   });
 });
 
+describe('floats of huge integers and non-finite floats follow Python', () => {
+  // ii is a 120 000-digit integer on this row
+  const HUGE_ROW = ROW.replace(/^3,/, `1${'0'.repeat(119_999)},`);
+  it('floordiv(mul(1E+308, 10), 1) is nan (inf // 1 in Python), not 0.0', () => {
+    expect(ev('floordiv(mul(1E+308, 10), 1)')).toBe('nan\tFloatType');
+    expect(ev('mod(mul(1E+308, 10), 2)')).toBe('nan\tFloatType');
+  });
+  it('pydiv, mathdiv, double, float and mixed arithmetic of a too-large integer are OverflowError row errors', () => {
+    for (const body of ['pydiv(ii, 3)', 'pydiv(ii, 2.5)', 'mathdiv(ii, 3)', 'mathdiv(1, ii)', 'double(ii)', 'float(ii)', 'add(ii, 0.5)', 'floordiv(ii, 2.0)']) {
+      const e = rowError(body, HUGE_ROW);
+      expect(e.reason, body).toBe('overflow');
+      expect(e.message, body).toMatch(/OverflowError/);
+    }
+  });
+  it('integer-only operations and comparisons of huge integers stay exact', () => {
+    expect(ev('pydiv(ii, ii)', HUGE_ROW)).toBe('1.0\tDoubleType'); // int / int is exact in Python
+    expect(ev('gt(ii, 1E+308)', HUGE_ROW)).toBe('True\tBooleanType');
+    expect(ev('eq(ii, ii)', HUGE_ROW)).toBe('True\tBooleanType');
+    expect(ev('floordiv(ii, ii)', HUGE_ROW)).toBe('1\tLongType');
+  });
+});
+
 describe('comparisons: lt, le, gt, ge, eq, neq (5.6, D-42)', () => {
   it('numbers compare numerically across int/float/bool', () => {
     expect(ev('lt(ii, 3.5)')).toBe('True\tBooleanType');

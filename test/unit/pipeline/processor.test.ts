@@ -44,8 +44,10 @@ describe('Section 14 worked example through the processor', () => {
   it('empty transformation and rule with reduce: () for a non-empty window (2.3)', async () => {
     const plan = await mustPlan(makeConfig({ transformation: [], rule: [], operation: 'reduce' }));
     expect(referenceText(plan, runLines(plan, SECTION14_ROWS).windows)).toBe('---------------------------\n()\n');
-    // an empty input produces no aggregate at all
-    expect(runLines(plan, []).windows).toEqual([]);
+    // an empty input produces no aggregate at all, but its whole-input window still closes (separator only)
+    const empty = runLines(plan, []).windows;
+    expect(empty.map((w) => w.groups)).toEqual([[]]);
+    expect(referenceText(plan, empty)).toBe('---------------------------\n');
   });
 });
 
@@ -88,6 +90,12 @@ describe('event time (15.1)', () => {
     const plan = await mustPlan(cfg());
     const { windows } = runLines(plan, [row(1000), row(1100)]);
     expect(windows.map((w) => w.startMs / 1000)).toEqual([1000, 1100]);
+  });
+  it('a file whose rows are all bad has no event-time window at all', async () => {
+    const plan = await mustPlan(cfg());
+    const { windows, processor } = runLines(plan, ['x,1,a,0,0,0,0', 'garbage']);
+    expect(windows).toEqual([]);
+    expect(processor.failed).toBe(2);
   });
   it('a row for a closed window is late: counted, reported, never aggregated', async () => {
     const plan = await mustPlan(cfg());
@@ -177,6 +185,22 @@ describe('processing time on a virtual clock (7, 15.1)', () => {
     p.finish();
     expect(summary(plan, p.drain())).toEqual([[1030, 1040, '((2,), 1)']]);
   });
+  it('at the end of input the current window closes when rows arrived in it, even if all were bad', async () => {
+    const plan = await mustPlan(kafkaCfg());
+    const p = new Processor(plan);
+    p.startAt(1_005_000);
+    expect(p.processRow('0,x,a,0,0,0,0', 1_006_000)).toBe(false); // a bad row: nothing aggregated
+    p.finish(0, 1_007_000);
+    expect(p.drain().map((w) => [w.startMs, w.endMs, w.groups.length])).toEqual([[1_000_000, 1_010_000, 0]]);
+    // a run stopped before any row arrived in its current window (an idle topic) closes nothing more
+    const q = new Processor(plan);
+    q.startAt(1_005_000);
+    q.processRow('0,1,a,0,0,0,0', 1_006_000);
+    q.advanceTo(1_012_000);
+    expect(q.drain().map((w) => [w.startMs, w.groups.length])).toEqual([[1_000_000, 1]]);
+    q.finish(0, 1_013_000);
+    expect(q.drain()).toEqual([]);
+  });
   it('an idle first window still closes after startAt', async () => {
     const plan = await mustPlan(kafkaCfg());
     const p = new Processor(plan);
@@ -254,6 +278,17 @@ describe('row parsing (Section 4, D-10…D-13)', () => {
     expect(parse({ a: [0, 'StringType'], c: [2, 'LongType'] }, 'x,skipped,7')).toEqual(['x', 7]);
     expect(parse({ a: [1, 'StringType'], a_num: [1, 'LongType'] }, 'x,42')).toEqual(['42', 42]);
     expect(parse({ z: [3, 'StringType'], a: [0, 'StringType'] }, 'a,b,c,d')).toEqual(['a', 'd']);
+  });
+  it('wide gaps between indexes (loops in the generated parser) read the right columns, strings and bytes alike', () => {
+    const spec: StructureSpec = { a: [1, 'LongType'], far: [25, 'StringType'], farther: [100_000, 'LongType'] };
+    const cells = Array.from({ length: 100_001 }, (_, i) => String(i));
+    expect(parse(spec, cells.join(','))).toEqual([1, '25', 100_000]);
+    const fields = fieldsOf(spec);
+    const r: Value[] = [null, null, null];
+    compileByteRowParser(fields, [0, 1, 2], 44)(Buffer.from(cells.join(',')), 0, cells.join(',').length, r);
+    expect(r).toEqual([1, '25', 100_000]);
+    const e = parseError(spec, cells.slice(0, 40).join(','));
+    expect([e.reason, e.message]).toEqual(['too few columns', 'expected at least 100001 columns, got 40']);
   });
   it('the configured separator is honoured, multi-character too (D-12)', () => {
     expect(parse({ a: [0, 'LongType'], b: [1, 'StringType'] }, '1;x,y', ';')).toEqual([1, 'x,y']);

@@ -11,6 +11,7 @@ import {
   imod,
   imul,
   isub,
+  itruediv,
   normBig,
   parseBoolText,
   parseFloatBytes,
@@ -19,6 +20,7 @@ import {
   parseIntBytes,
   parseIntText,
   stringBytes,
+  toDoubleChecked,
   truediv,
   truthy,
 } from '../../../engine/values/numeric.js';
@@ -103,6 +105,54 @@ describe('Python modulo and division (5.6)', () => {
         expect((e as RowError).reason).toBe('division by zero');
       }
     }
+  });
+});
+
+describe('non-finite doubles and huge integers behave as in Python', () => {
+  it('floor division and modulo of inf/NaN give nan (a NaN remainder is non-zero, as in C)', () => {
+    expect(ffloordiv(Infinity, 1)).toBeNaN(); // float('inf') // 1
+    expect(ffloordiv(-Infinity, 3)).toBeNaN();
+    expect(ffloordiv(NaN, 2)).toBeNaN();
+    expect(fmod(Infinity, 2)).toBeNaN(); // float('inf') % 2
+    expect(fmod(NaN, 2)).toBeNaN();
+    // finite operands are unchanged: 5.0 // inf == 0.0, -5.0 // inf == -1.0, -5.0 % inf == inf
+    expect(ffloordiv(5, Infinity)).toBe(0);
+    expect(ffloordiv(-5, Infinity)).toBe(-1);
+    expect(fmod(-5, Infinity)).toBe(Infinity);
+  });
+  it('an integer too large for a double is an OverflowError row error, not inf', () => {
+    const huge = 10n ** 120_000n;
+    for (const f of [() => toDoubleChecked(huge), () => toDoubleChecked(-huge), () => truediv(huge, 2), () => truediv(1.5, huge), () => itruediv(huge, 3)]) {
+      expect(f).toThrowError(RowError);
+      try {
+        f();
+      } catch (e) {
+        expect((e as RowError).reason).toBe('overflow');
+        expect((e as RowError).message).toMatch(/OverflowError: (int too large to convert to float|integer division result too large for a float)/);
+      }
+    }
+    expect(toDoubleChecked(2n ** 1023n)).toBe(2 ** 1023);
+  });
+  it('int / int is the correctly rounded quotient at any size (values from CPython 3)', () => {
+    expect(itruediv(10n ** 400n, 10n ** 399n)).toBe(10);
+    expect(itruediv(10n ** 400n, 7n * 10n ** 380n)).toBe(1.4285714285714287e19);
+    expect(itruediv(2n ** 1100n + 1n, 3n * 2n ** 2100n)).toBe(3.110878728344063e-302);
+    expect(itruediv(3n, 2n ** 1076n)).toBe(5e-324); // subnormal, rounded once
+    expect(itruediv(1n, 3n * 2n ** 1074n)).toBe(0);
+    expect(Object.is(itruediv(-(10n ** 40n), 10n ** 700n), -0)).toBe(true);
+    expect(itruediv(-7, 2)).toBe(-3.5);
+    expect(() => itruediv(2n ** 70n, 0)).toThrowError(/division by zero/);
+  });
+  it('int / int agrees with double division wherever both operands are exact doubles', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }), fc.bigInt({ min: 1n, max: 2n ** 60n }), fc.integer({ min: 0, max: 900 }), (a, b, k) => {
+        // scaling both sides by 2^k changes nothing; with exact doubles the quotient is IEEE's
+        const scale = 2n ** BigInt(k);
+        const q = itruediv(a * scale, b * scale);
+        expect(q).toBe(itruediv(a, b));
+        if (Number(a) === Number(a) && BigInt(Number(a)) === a && BigInt(Number(b)) === b) expect(q).toBe(Number(a) / Number(b));
+      }),
+    );
   });
 });
 

@@ -103,6 +103,7 @@ export function buildBatch(topic: string, partition: number, msgs: KafkaMessage[
     partition,
     offsets,
     text: (i) => bytesText(buf, starts[i]!, ends[i]!),
+    bytes: (i) => Uint8Array.prototype.slice.call(buf, starts[i]!, ends[i]!),
     position: (i): SourcePosition => ({ source, partition, offset: offsets[i] }),
   };
 }

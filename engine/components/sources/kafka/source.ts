@@ -26,6 +26,7 @@ import { CommitBatcher } from './commits.js';
 import { FlowControl } from './flow.js';
 import { EMPTY, buildBatch, eventTimeReader } from './framing.js';
 import { PartitionQueues } from './merge.js';
+import { waitForTopic } from './topic-wait.js';
 
 /** The `kafka` input's options (docs/semantics.md#kafka-brokers) */
 export interface KafkaInputConfig extends KafkaConnection {
@@ -57,6 +58,8 @@ export interface KafkaSourceOptions {
   sessionTimeoutMs?: number;
   /** most bytes one fetch brings per partition (default 1 MiB): with maxQueuedPerPartition, the memory bound */
   maxBytesPerPartition?: number;
+  /** true once the run is being stopped: open() stops waiting for a topic that does not exist yet */
+  stopping?(): boolean;
 }
 
 export class KafkaSource implements Source {
@@ -125,8 +128,19 @@ export class KafkaSource implements Source {
       this.setStatus('down', kafkaCause(e));
       throw kafkaConnectError(cfg.brokers, what, e);
     }
-    if (!topics.includes(cfg.topic))
-      this.opts.warn(`kafka topic '${cfg.topic}' does not exist yet; waiting for it (the broker creates it on first use if auto.create.topics.enable is on)`);
+    // a run started before its producer waits for the topic, then reads it from its first message
+    let fromBeginning = cfg.fromBeginning;
+    if (!topics.includes(cfg.topic)) {
+      this.opts.warn(`waiting for kafka topic '${cfg.topic}' to be created on ${cfg.brokers.join(',')} (Ctrl-C to stop)`);
+      const created = await waitForTopic(cfg, cfg.topic, {
+        clock: this.clock,
+        warn: this.opts.warn,
+        stopping: () => this.closing || this.opts.stopping?.() === true,
+        status: (d) => this.setStatus('connecting', d),
+      });
+      if (!created) return;
+      fromBeginning = true; // every message of a topic created after the start is new to this run
+    }
 
     this.kafka = createKafka(cfg, {
       warn: this.opts.warn,
@@ -146,7 +160,8 @@ export class KafkaSource implements Source {
       maxWaitTimeInMs: Math.min(500, Math.max(50, this.opts.pollMs)),
       maxBytesPerPartition: this.opts.maxBytesPerPartition ?? 1 << 20,
       maxBytes: Math.max(8 << 20, this.opts.maxBytesPerPartition ?? 0),
-      allowAutoTopicCreation: true,
+      // a missing topic is waited for above; a consumer creating it would hide a misspelt name
+      allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
     const ev = consumer.events;
@@ -175,7 +190,7 @@ export class KafkaSource implements Source {
 
     try {
       await consumer.connect();
-      await consumer.subscribe({ topics: [cfg.topic], fromBeginning: cfg.fromBeginning });
+      await consumer.subscribe({ topics: [cfg.topic], fromBeginning });
     } catch (e) {
       this.setStatus('down', kafkaCause(e));
       await consumer.disconnect().catch(() => undefined);

@@ -117,6 +117,11 @@ const TABLE: Case[] = [
   { expr: 'pydiv(a, a)', row: '123456789012345678901234567890123,0,x,1,3,y' },
   { expr: 'pydiv(1, a)', row: '123456789012345678901234567890123,0,x,1,3,y' },
   { expr: 'floordiv(a, i)', row: '-123456789012345678901234567,0,x,1,7,y' },
+  // integers beyond the double range: OverflowError row errors, as CPython raises them
+  ...['pydiv(a, i)', 'pydiv(a, b)', 'mathdiv(a, i)', 'mathdiv(i, a)', 'mod(a, b)', 'floordiv(a, b)', 'double(a)', 'mul(b, a)'].map((expr) => ({
+    expr,
+    row: `${'9'.repeat(400)},0.5,x,1,1,y`,
+  })),
   { expr: 'mod(b, 2.0)', row: '0,inf,x,1,0,y' },
   { expr: 'floordiv(b, 2.0)', row: '0,-inf,x,1,0,y' },
   { expr: 'mod(b, 3.0)', row: '0,1e300,x,1,0,y' },

@@ -100,11 +100,14 @@ def float_to_int(x, fn):
 # ---- arithmetic ---------------------------------------------------------------------------
 
 
-def to_float(v):
-    """An integer, boolean or double as a double; integers beyond the double range become ±inf."""
+def to_float(v, fn=None):
+    """An integer, boolean or double as a double. Where a function converts (fn), an integer beyond the
+    double range is Python's OverflowError, a row error; elsewhere (time fields) it becomes ±inf."""
     try:
         return float(v)
     except OverflowError:
+        if fn is not None:
+            raise RowError('overflow', '%s: OverflowError: int too large to convert to float' % fn)
         return INF if v > 0 else -INF
 
 
@@ -137,19 +140,19 @@ def truediv(a, b, op):
     if b == 0:
         zero_division(op)
     if type(a) is float or type(b) is float:
-        return to_float(a) / to_float(b)
+        return to_float(a, op) / to_float(b, op)
     try:
         return int(a) / int(b)
     except OverflowError:
-        return INF if (a > 0) == (b > 0) else -INF
+        raise RowError('overflow', '%s: OverflowError: integer division result too large for a float' % op)
 
 
 def float_div(a, b, op):
     """`a / float(b)` (mathdiv): both operands as doubles."""
-    y = to_float(b)
+    y = to_float(b, op)
     if y == 0:
         zero_division(op)
-    return to_float(a) / y
+    return to_float(a, op) / y
 
 
 # ---- rendering: Python ----------------------------------------------------------------------
