@@ -93,6 +93,8 @@ export class Analyzer {
 
   /** Evaluates every record of the window, then delivers the window's alert events to every sink. */
   async analyze(w: ClosedWindow, batchMs: number): Promise<void> {
+    // restored state already includes this window, and its alerts were delivered (docs/alerts.md#restart)
+    if (w.endMs <= this.lifecycle.restoredThrough) return;
     const accuracyMs = Math.round(this.cfg.accuracySec * 1000);
     const events: Alert[] = [];
     const evaluations: Evaluation[] = [];

@@ -88,6 +88,10 @@ export class AlertLifecycle {
   private readonly noDataRules: number[];
   /** true once a window was evaluated since the last snapshot */
   dirty = false;
+  /** window end of the last closed window (its events are delivered before a snapshot is taken) */
+  closedThrough = Number.NEGATIVE_INFINITY;
+  /** closedThrough of the restored snapshot: windows up to it were evaluated and delivered before the restart */
+  restoredThrough = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly rules: readonly LifecycleRule[],
@@ -143,6 +147,7 @@ export class AlertLifecycle {
   windowClosed(windowEnd: number, out: Alert[]): void {
     if (!this.stateful) return;
     this.dirty = true;
+    this.closedThrough = Math.max(this.closedThrough, windowEnd);
     for (const k of this.keys.values()) {
       if (k.lastSeen >= windowEnd) {
         // back from no-data, but the rule did not evaluate it (a failure, no history for that field)
@@ -317,12 +322,13 @@ export class AlertLifecycle {
       }
       if (series.length > 0 || keepNormal) keys.push({ key: k.key === null ? null : k.key.map(encodeValue), lastSeen: k.lastSeen, series });
     }
-    return { version: 1, keys };
+    return { version: 1, keys, ...(Number.isFinite(this.closedThrough) ? { closedThrough: this.closedThrough } : {}) };
   }
 
   /** Takes over a snapshot; series of rules no longer configured are left out. */
   restore(snap: LifecycleSnapshot): void {
     this.keys.clear();
+    this.closedThrough = this.restoredThrough = snap.closedThrough ?? Number.NEGATIVE_INFINITY;
     const byName = new Map(this.rules.map((r, i) => [r.name, i]));
     for (const ks of snap.keys) {
       const key = ks.key === null ? null : ks.key.map(decodeValue);
@@ -421,6 +427,11 @@ export interface SeriesSnapshot {
 export interface LifecycleSnapshot {
   version: 1;
   keys: { key: EncodedValue[] | null; lastSeen: number; series: SeriesSnapshot[] }[];
+  /**
+   * window end of the last window the state includes: a run restarted from older offsets (a crash
+   * between the state's save and the offsets' commit) does not evaluate those windows twice
+   */
+  closedThrough?: number;
 }
 
 function encodeNumber(x: number): EncodedValue {

@@ -198,3 +198,16 @@ describe('alert lifecycle', () => {
     );
   });
 });
+
+describe('restore', () => {
+  it('a snapshot names the last window it includes (a restarted run skips windows up to it)', () => {
+    const lc = lifecycle(options({ for: 1 }));
+    drive(lc, only([120, 120]));
+    const snap = JSON.parse(JSON.stringify(lc.snapshot()));
+    expect(snap.closedThrough).toBe(end(1));
+    const restarted = lifecycle(options({ for: 1 }));
+    restarted.restore(snap);
+    expect(restarted.restoredThrough).toBe(end(1));
+    expect(brief(drive(restarted, only([100]), 2))).toEqual(['resolved@2=100']);
+  });
+});
