@@ -1,14 +1,13 @@
 // The analyzer runs each rule's evaluations through the alert lifecycle (docs/alerts.md) and delivers a window's events to every
 // sink: a whole run over a CSV, a user module reporting with alerts.send/alerts.observe, episodes read back from the store.
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Runner } from '../../../engine/pipeline/runner.js';
 import { checkConfig, type PipelinePlan } from '../../../engine/pipeline/plan.js';
 import { readHistory } from '../../../engine/facade/history.js';
 import { summary } from '../../../engine/cli/report.js';
-import { makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
+import { Collect, makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
 
 const tmp = useTmpDir();
 const T0 = 1523800000;
@@ -23,14 +22,6 @@ export default class Fixed {
     if (cur.rpm_max < 900 || cur.rpm_max > 1100) await alerts.send(m); else await alerts.observe(m);
   }
 }`;
-
-class Collect extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _e: BufferEncoding, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
 
 /** key 1 per window: 1000, 1200, 1200, 1000, 1000, missing for three windows, then 1000; key 2 always 1000 */
 const KEY1 = [1000, 1200, 1200, 1000, 1000, null, null, null, 1000];

@@ -6,22 +6,11 @@ import { formatAlertTime, jsonAlertLine, referenceAlertLine } from '../../../../
 import { SqliteAlertSink } from '../../../../engine/components/alerts/sqlite.js';
 import { SqliteStores } from '../../../../engine/connectors/sqlite-store.js';
 import { useTmpDir } from '../../helpers.js';
-import { referenceAlert } from './fixtures.js';
+import { keyedAlert, referenceAlert } from './fixtures.js';
 
 const tmp = useTmpDir();
 
-const keyed: Alert = referenceAlert({
-  module: 'Simple1',
-  timeMs: Date.UTC(2018, 3, 15, 12, 0, 0, 999),
-  key: [1, 't1'],
-  keyFields: ['sid', 'stype'],
-  keyTypes: ['LongType', 'StringType'],
-  field: 'rsum',
-  value: 1300,
-  valueType: 'DoubleType',
-  lowerBound: 900,
-  upperBound: 1100,
-});
+const keyed: Alert = keyedAlert();
 
 describe('stdout alert line (10.6)', () => {
   it('keyed record', () => {

@@ -18,3 +18,20 @@ export function referenceAlert(a: Reference): Alert {
     peakTimeMs: a.timeMs,
   };
 }
+
+/** A keyed alert of the reference sensor example (module Simple1, key (1, 't1'), rsum 1300 outside [900, 1100]). */
+export function keyedAlert(over: Partial<Reference> = {}): Alert {
+  return referenceAlert({
+    module: 'Simple1',
+    timeMs: Date.UTC(2018, 3, 15, 12, 0, 0, 999),
+    key: [1, 't1'],
+    keyFields: ['sid', 'stype'],
+    keyTypes: ['LongType', 'StringType'],
+    field: 'rsum',
+    value: 1300,
+    valueType: 'DoubleType',
+    lowerBound: 900,
+    upperBound: 1100,
+    ...over,
+  });
+}
