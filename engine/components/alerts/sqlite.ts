@@ -9,7 +9,6 @@ import { jsonValue } from '../outputs/format.js';
 import { pyRepr } from '../../values/python.js';
 import { filePath, identifier, obj } from '../../options/spec.js';
 import type { AlertSinkDescriptor } from '../descriptor.js';
-import type { AlertEvent, CellValue } from '../../facade-types.js';
 import { alertId } from './alert-id.js';
 
 /** The alerts table: one row per alert event (a replay replaces instead of duplicating). */
@@ -64,6 +63,30 @@ export function migrateAlertsTable(db: Db, table: string): void {
   })();
 }
 
+type StoredValue = number | boolean | string | null;
+
+/** An alert event as the table keeps it (the facade's AlertEvent has this shape). */
+export interface StoredAlert {
+  module: string;
+  /** window end, epoch ms */
+  time: number;
+  key: StoredValue[] | null;
+  keyFields: string[];
+  field: string;
+  /** the numeric value, or its Python repr when it has none; null for an event without value */
+  value: StoredValue;
+  lowerBound: number;
+  upperBound: number;
+  rule: string;
+  state: Alert['state'];
+  alertId: string;
+  episodeStart: number;
+  episodeKind: Alert['episodeKind'];
+  lifecycle: boolean;
+  peakValue: StoredValue;
+  peakTime: number | null;
+}
+
 const parseJson = <T>(text: unknown, fallback: T): T => {
   try {
     return JSON.parse(String(text)) as T;
@@ -72,11 +95,11 @@ const parseJson = <T>(text: unknown, fallback: T): T => {
   }
 };
 
-const storedValue = (v: unknown, text: unknown): CellValue =>
+const storedValue = (v: unknown, text: unknown): StoredValue =>
   v === null || v === undefined ? (text === null || text === undefined ? null : String(text)) : (v as number);
 
 /** Alert events of windows ending at or after `sinceWindowEnd`, in time order (at most 20 000). */
-export function readStoredAlerts(db: Db, table: string, sinceWindowEnd: number): AlertEvent[] {
+export function readStoredAlerts(db: Db, table: string, sinceWindowEnd: number): StoredAlert[] {
   const cols = tableColumns(db, table);
   if (!cols) return [];
   const current = cols.some((c) => c.name === 'alert_id');
@@ -85,14 +108,14 @@ export function readStoredAlerts(db: Db, table: string, sinceWindowEnd: number):
       `SELECT * FROM ${quoteIdent(table)} WHERE window_end >= ? ORDER BY window_end, ${current ? 'rule, key, field, state' : 'module, key, field'} LIMIT 20000`,
     )
     .all(sinceWindowEnd) as Record<string, unknown>[];
-  return rows.map((r): AlertEvent => {
+  return rows.map((r): StoredAlert => {
     const time = Number(r.window_end);
     const value = storedValue(r.value, r.value_text);
     const old = !current;
     return {
       module: String(r.module),
       time,
-      key: parseJson<AlertEvent['key']>(r.key, null),
+      key: parseJson<StoredAlert['key']>(r.key, null),
       keyFields: parseJson<string[]>(r.key_fields, []),
       field: String(r.field),
       // a no-data or resolved event without a value keeps value_text 'None'
@@ -100,10 +123,10 @@ export function readStoredAlerts(db: Db, table: string, sinceWindowEnd: number):
       lowerBound: Number(r.lower_bound),
       upperBound: Number(r.upper_bound),
       rule: old ? String(r.module) : String(r.rule),
-      state: old ? 'firing' : (String(r.state) as AlertEvent['state']),
+      state: old ? 'firing' : (String(r.state) as StoredAlert['state']),
       alertId: old ? alertId(String(r.module), String(r.key), String(r.field), time) : String(r.alert_id),
       episodeStart: old ? time : Number(r.episode_start),
-      episodeKind: old ? 'deviation' : (String(r.episode_kind) as AlertEvent['episodeKind']),
+      episodeKind: old ? 'deviation' : (String(r.episode_kind) as StoredAlert['episodeKind']),
       lifecycle: old ? false : Number(r.lifecycle) === 1,
       peakValue: old ? value : storedValue(r.peak_value, r.peak_value_text),
       peakTime: old ? time : r.peak_time === null ? null : Number(r.peak_time),
