@@ -5,6 +5,7 @@
  * (and the channel-name constants below), never engine code or Node modules.
  */
 import type {
+  AlertEpisode,
   AlertEvent,
   CellValue,
   CheckResult,
@@ -30,6 +31,7 @@ import type {
 } from '../../engine/index.js';
 
 export type {
+  AlertEpisode,
   AlertEvent,
   CellValue,
   CheckResult,
