@@ -4,7 +4,7 @@
  * none of them keeps the reference behaviour, one alert per deviating record
  * (docs/alerts.md#without-lifecycle).
  */
-import { type Obj, type ParseEnv, childPath, int, num, obj, oneOf } from '../../options/spec.js';
+import { type Obj, type ParseEnv, int, num, obj, oneOf } from '../../options/spec.js';
 
 export type NotifyMode = 'transitions' | 'every';
 
@@ -52,9 +52,4 @@ export function parseLifecycle(rule: Obj, path: string, env: ParseEnv): Lifecycl
     noData: o.no_data,
     notify: o.notify ?? 'transitions',
   };
-}
-
-/** The JSON paths of the lifecycle keys a rule sets (what an export to a target without lifecycles drops). */
-export function lifecycleKeysOf(rule: Obj, path: string): string[] {
-  return LIFECYCLE_KEYS.filter((k) => rule[k] !== undefined).map((k) => childPath(path, k));
 }
