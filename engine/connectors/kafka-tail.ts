@@ -176,6 +176,8 @@ class Tail {
       await quietly(this.clock, admin.disconnect());
     }
 
+    const joinTimeoutMs = Math.max(timeoutMs, 15_000);
+    const joinBy = this.clock.now() + joinTimeoutMs;
     const consumer = kafka.consumer({
       groupId: this.group,
       sessionTimeout: 10_000,
@@ -184,7 +186,14 @@ class Tail {
       maxBytesPerPartition: 256 * 1024,
       maxBytes: 4 << 20,
       allowAutoTopicCreation: false,
-      retry: { retries: 3, initialRetryTime: 300, maxRetryTime: 2000, restartOnFailure: async () => false },
+      // a broker that has just started answers "coordinator loading" for a while: a retriable error
+      // restarts the consumer until the join deadline; anything else ends the tail
+      retry: {
+        retries: 3,
+        initialRetryTime: 300,
+        maxRetryTime: 2000,
+        restartOnFailure: async (e) => !this.ended && (e as { retriable?: boolean }).retriable === true && this.clock.now() < joinBy,
+      },
     });
     this.consumer = consumer;
     let joined: () => void = () => {};
@@ -195,9 +204,10 @@ class Tail {
     });
     consumer.on(consumer.events.GROUP_JOIN, () => joined());
     consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart) return;
       const err = e.payload.error;
       failed(err);
-      if (!e.payload.restart) void this.end('error', kafkaProblem(address, err));
+      void this.end('error', kafkaProblem(address, err));
     });
     try {
       await deadline(this.clock, consumer.connect(), timeoutMs, limit('connecting the consumer'));
@@ -221,7 +231,7 @@ class Tail {
       });
       // applied by kafkajs on the first fetch after the partitions are assigned
       for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.start });
-      await deadline(this.clock, join, Math.max(timeoutMs, 15_000), limit('joining the tail consumer group'));
+      await deadline(this.clock, join, joinTimeoutMs, limit('joining the tail consumer group'));
     } catch (e) {
       await this.end('error', kafkaProblem(address, e), false);
       throw new ConnectionError(kafkaProblem(address, e));
