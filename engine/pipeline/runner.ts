@@ -185,11 +185,7 @@ export class Runner {
   stats(): RunStats {
     const elapsedMs = Math.max(0, (this.state === 'starting' ? this.startedAt : this.clock.now()) - this.startedAt);
     const p = this.processor;
-    const connections = [
-      ...(this.source?.status ? [this.source.status()] : []),
-      ...this.sinks.flatMap((s) => (s.status ? [s.status()] : [])),
-      ...(this.analyzer?.delivery.statuses() ?? []),
-    ];
+    const connections = [...(this.source?.status ? [this.source.status()] : []), ...this.sinks.flatMap((s) => (s.status ? [s.status()] : []))];
     return {
       runId: this.runId,
       state: this.paused && this.state === 'running' ? 'paused' : this.state,
