@@ -15,6 +15,7 @@ const LAYERS = [
   ['pipeline', '^engine/pipeline/'],
   ['parallel', '^engine/parallel/'],
   ['export', '^engine/(export|targets)/'],
+  ['evaluate', '^engine/evaluate/'],
   ['facade', '^engine/(index\\.ts|facade-types\\.ts|facade/)'],
   ['cli', '^engine/cli/'],
 ];

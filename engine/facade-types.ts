@@ -4,9 +4,11 @@
  * bigint are rendered as JSON-safe `CellValue`s.
  */
 import type { Diagnostic } from './core/errors.js';
+import type { CassandraTestArgs } from './connectors/cassandra/probe.js';
 import type { InfluxTestArgs } from './connectors/influx/probe.js';
 import type { KafkaConnectionArgs } from './connectors/kafka-admin.js';
 import type { FieldType } from './core/types.js';
+import type { Metrics } from './evaluate/score.js';
 
 /** A value as it crosses a process boundary: integers beyond 2^53 become decimal strings tagged `big`. */
 export type CellValue = number | boolean | string | null | { big: string };
@@ -125,7 +127,8 @@ export interface PreviewResult {
 }
 
 export interface RunProgress {
-  state: 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
+  /** `stopped`: ended by a stop before its input ended; `finished`: the input ended */
+  state: 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
   rowsRead: number;
   rowsPerSec: number;
   windowsClosed: number;
@@ -156,6 +159,224 @@ export interface ConnectionDefaults {
   liveInput: boolean;
   kafka?: Omit<KafkaConnectionArgs, 'timeoutMs'> & { topic?: string; consumerGroup?: string; from: 'input' | 'alerts' };
   influx?: InfluxTestArgs & { measurement?: string; from: 'output' | 'history' };
+  cassandra?: Omit<CassandraTestArgs, 'timeoutMs'> & { from: 'output' | 'history' };
   /** why nothing could be read (an invalid config) */
   note?: string;
+}
+
+// ---- backtest (docs/backtest.md) ------------------------------------------------------------
+
+export interface BacktestRequest {
+  /** the labels CSV (absolute, or relative to the config's folder) */
+  labels: string;
+  /** its unsaved text in the editor, read instead of the file */
+  labelsText?: string;
+  /** unit of epoch numbers in the labels file (ISO times need none); default "s" */
+  labelTimeUnit?: 's' | 'ms' | 'us' | 'ns';
+  /** one option of one rule over a grid: "<rule>.<option>=<from>..<to>:<step>" */
+  sweep?: string;
+  /** a CSV file replayed instead of the config's input (absolute, or relative to the config's folder) */
+  data?: string;
+}
+
+/** A labelled anomaly, with the windows it covers (where a chart jumps to). */
+export interface BacktestLabel {
+  key: Record<string, CellValue> | null;
+  /** the key as Python prints it, `(4, 'bearing.t2')` */
+  keyText: string;
+  /** epoch ms; `end` is exclusive and equals `start` for an instant */
+  start: number;
+  end: number;
+  label?: string;
+  /** 1-based line in the labels file (a Problems entry points there) */
+  line: number;
+  /** start of the first and end of the last window the interval touches, epoch ms */
+  windowStart: number;
+  windowEnd: number;
+}
+
+/** An alert episode of one (rule, key, field): its windows in deviation. */
+export interface BacktestEpisode {
+  id: string;
+  key: Record<string, CellValue> | null;
+  keyText: string;
+  field: string;
+  /** start of its first window and end of its last, epoch ms: where a chart jumps to */
+  windowStart: number;
+  windowEnd: number;
+  /** end of the window whose alert was the first notification */
+  firedAt: number;
+  windows: number;
+  alerts: number;
+}
+
+/** precision, recall, F1, TP/FP/FN, mean delay and episodes of a rule (evaluate/score.ts) */
+export type BacktestMetrics = Metrics;
+
+export interface BacktestRuleScore extends BacktestMetrics {
+  /** the rule's name, as in the config */
+  name: string;
+  module: string;
+  /** labels some episode matched, with the episodes (ids) and the delay */
+  truePositives: { label: BacktestLabel; episodes: string[]; delayWindows: number }[];
+  /** episodes no label matched */
+  falsePositives: BacktestEpisode[];
+  /** labels no episode matched */
+  falseNegatives: BacktestLabel[];
+  /** alert events the rule raised (an episode holds one or more) */
+  alerts: number;
+}
+
+export interface BacktestSweepPoint extends Partial<BacktestMetrics> {
+  value: number;
+  /** the full score at this value (its lists too), absent when the value was refused */
+  score?: BacktestRuleScore;
+  /** why the config refuses this value */
+  error?: string;
+}
+
+export interface BacktestSweep {
+  rule: string;
+  option: string;
+  from: number;
+  to: number;
+  step: number;
+  points: BacktestSweepPoint[];
+  /** highest F1 (ties: shorter mean delay, then the first value) */
+  best?: { value: number; f1: number };
+}
+
+export interface BacktestResult {
+  /** false: nothing was scored; see diagnostics and error */
+  ok: boolean;
+  /** problems of the config and of the labels file, positioned */
+  diagnostics: Diagnostic[];
+  /** any other reason it did not run (a sweep it cannot read, an input that never ends, a failed read) */
+  error?: string;
+  /** what failed when `ok` is false: the config (or it cannot be backtested), the labels file, the sweep text, the replay */
+  failedAt?: 'config' | 'labels' | 'sweep' | 'replay';
+  /** the replay was stopped before the end of its input (the scores cover what was read) */
+  stopped?: boolean;
+  /** what was replayed and against what */
+  input?: string;
+  labelsFile?: string;
+  rowsRead: number;
+  rowErrors: number;
+  windows: number;
+  batchDurationSec: number;
+  labels: number;
+  /** first window start and last window end of the replay, epoch ms */
+  range?: { start: number; end: number };
+  rules: BacktestRuleScore[];
+  /** the analysis of the configured rules: records analysed, history lookups, alerts, module failures */
+  analysis?: { records: number; lookups: number; alerts: number; failures: number };
+  sweep?: BacktestSweep;
+  warnings: string[];
+  elapsedMs: number;
+}
+
+// ---- diff of two configs on the same data (docs/backtest.md#diff) --------------------------
+
+export interface DiffRequest {
+  /** a CSV file both configs replay instead of a's input (absolute, or relative to a's folder) */
+  data?: string;
+  /** unsaved texts of the configs in the editor */
+  textA?: string;
+  textB?: string;
+}
+
+export interface DiffRowItem {
+  key: Record<string, CellValue> | null;
+  keyText: string;
+  values: Record<string, CellValue>;
+}
+
+export interface DiffAlertItem {
+  rule: string;
+  key: Record<string, CellValue> | null;
+  keyText: string;
+  field: string;
+  /** epoch ms */
+  windowEnd: number;
+  value: CellValue;
+  lowerBound: number;
+  upperBound: number;
+}
+
+export interface DiffWindow {
+  /** epoch ms, [start, end) */
+  start: number;
+  end: number;
+  /** the window exists only in a or only in b */
+  only?: 'a' | 'b';
+  /** rows whose key only b has */
+  added: DiffRowItem[];
+  /** rows whose key only a has */
+  removed: DiffRowItem[];
+  /** rows of both with differing values: each column with a's and b's value (absent: not a column of that side) */
+  changed: { key: Record<string, CellValue> | null; keyText: string; columns: { name: string; a?: CellValue; b?: CellValue }[] }[];
+}
+
+export interface DiffResult {
+  /** false: nothing was compared; see diagnostics and error */
+  ok: boolean;
+  equal: boolean;
+  /** of both configs, positioned */
+  diagnostics: Diagnostic[];
+  error?: string;
+  failedAt?: 'config' | 'replay';
+  /** the data both replayed */
+  input?: string;
+  rowsA?: number;
+  rowsB?: number;
+  windowsA: number;
+  windowsB: number;
+  windowsDiffering: number;
+  /** the first 1000 differing windows, in time order */
+  windows: DiffWindow[];
+  /** the first 1000 of each kind: alerts only b raised, only a raised, raised by both with other values or bounds */
+  alerts: { added: DiffAlertItem[]; removed: DiffAlertItem[]; changed: { a: DiffAlertItem; b: DiffAlertItem }[] };
+  alertCounts: { added: number; removed: number; changed: number };
+  stopped?: boolean;
+  warnings: string[];
+  elapsedMs: number;
+}
+
+// ---- tests in the config (docs/config-tests.md) --------------------------------------------
+
+export interface ConfigTestDifference {
+  /** JSON path in the tests file of the expectation not met, `tests[0].expect.windows[1].rows[0].values.rpm_max` */
+  path: string;
+  /** where that is in the tests file (a Problems entry points there) */
+  line: number;
+  column: number;
+  message: string;
+  expected?: unknown;
+  actual?: unknown;
+}
+
+export interface ConfigTestCaseResult {
+  name: string;
+  passed: boolean;
+  /** the case in the tests file */
+  line: number;
+  column: number;
+  differences: ConfigTestDifference[];
+  /** why the case could not run */
+  error?: string;
+  windows: number;
+  alerts: number;
+  rowErrors: number;
+}
+
+export interface ConfigTestsResult {
+  /** false: nothing ran; see diagnostics (of the config and of the tests file) and error */
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  error?: string;
+  testsFile: string;
+  cases: ConfigTestCaseResult[];
+  passed: number;
+  failed: number;
+  elapsedMs: number;
 }

@@ -3,9 +3,12 @@
  * tests use. Everything returned here is plain data (see facade-types.ts).
  */
 import fs from 'node:fs';
+import { keyCells, toCell } from './facade/cells.js';
 import type { Value } from './core/types.js';
-import type { CellValue, CheckResult, PipelineSummary, PreviewResult, RowErrorEvent, WindowResult, AlertEvent } from './facade-types.js';
+import type { CheckResult, PipelineSummary, PreviewResult, RowErrorEvent, WindowResult, AlertEvent } from './facade-types.js';
 import { checkConfig, nodeIO, type CheckOptions, type PipelinePlan } from './pipeline/plan.js';
+import type { LoadedExtensions } from './extensions/load.js';
+import { previewInSandbox } from './sandbox/remote-processor.js';
 import type { ConfigIO } from './config/validate.js';
 import { Processor, timeModeOf } from './pipeline/processor.js';
 import type { ClosedWindow } from './core/window.js';
@@ -30,18 +33,32 @@ export type { DeadLetter } from './pipeline/dead-letters.js';
 export { VirtualClock, systemClock, type Clock } from './core/clock.js';
 export { isLive, storeOf } from './pipeline/assembly.js';
 export { exportProject, type ExportedProject } from './export/reference.js';
+export { checkForExport, EXPORT_TARGETS, isExportTarget, planExport, type ExportTargetInfo, type ExportTargetName } from './export/targets.js';
+export { formatChange, refusalOf, type ExportChange, type Refusal } from './export/change.js';
+export { verifyFlinkExport, type VerifyResult } from './export/verify.js';
 export { readHistory, alertsTableOf } from './facade/history.js';
 export { alertEpisodes, EpisodeTracker } from './facade/episodes.js';
+export { runBacktest, type BacktestRunOptions } from './facade/backtest.js';
+export { runDiff } from './facade/diff.js';
+export { runConfigTests } from './facade/config-tests.js';
+export { testsFileJsonSchema, testsFileOf } from './evaluate/config-tests.js';
 export { checkConnections, connectionDefaults, type ConnectionCheck } from './facade/connections.js';
 export type { HealthReport } from './components/descriptor.js';
 export { kafkaProblem, listTopics, testKafka } from './connectors/kafka-admin.js';
 export type { KafkaConnectionArgs, KafkaPartitionInfo, KafkaTestResult, KafkaTopicInfo, KafkaTopicList } from './connectors/kafka-admin.js';
 export { MAX_PER_SECOND, Tails, tailMessage, type TailEmit, type TailInfo, type TailMessage, type TailStartArgs } from './connectors/kafka-tail.js';
 export { testInflux, type InfluxTestArgs, type InfluxTestResult } from './connectors/influx/probe.js';
+export { listKeyspaces, testCassandra } from './connectors/cassandra/probe.js';
+export type {
+  CassandraConnectionArgs,
+  CassandraHostInfo,
+  CassandraKeyspaceInfo,
+  CassandraKeyspaceList,
+  CassandraTestArgs,
+  CassandraTestResult,
+} from './connectors/cassandra/probe.js';
 
-export function toCell(v: Value): CellValue {
-  return typeof v === 'bigint' ? { big: v.toString() } : v;
-}
+export { toCell } from './facade/cells.js';
 
 export function summarize(plan: PipelinePlan): PipelineSummary {
   const cfg = plan.config;
@@ -61,16 +78,26 @@ export function summarize(plan: PipelinePlan): PipelineSummary {
   };
 }
 
-/** `ts-engine check` as data: diagnostics for editor markers, and a summary for completion. */
+/**
+ * `ts-engine check` as data: diagnostics for editor markers, and a summary for
+ * completion. `options.userModules: 'skip'` for a folder the user has not
+ * trusted (nothing of it runs, docs/sandbox.md).
+ */
 export async function check(
   configPath: string,
   configText?: string,
   io: ConfigIO = nodeIO,
-  opts: CheckOptions = {},
-): Promise<CheckResult & { plan?: PipelinePlan }> {
-  const outcome = await checkConfig(configPath, configText, io, opts);
+  options: CheckOptions = {},
+): Promise<CheckResult & { plan?: PipelinePlan; extensions?: LoadedExtensions }> {
+  const outcome = await checkConfig(configPath, configText, io, options);
   const ok = !outcome.diagnostics.some((d) => d.severity === 'error');
-  return { ok, diagnostics: outcome.diagnostics, summary: outcome.plan ? summarize(outcome.plan) : undefined, plan: outcome.plan };
+  return {
+    ok,
+    diagnostics: outcome.diagnostics,
+    summary: outcome.plan ? summarize(outcome.plan) : undefined,
+    plan: outcome.plan,
+    extensions: outcome.extensions,
+  };
 }
 
 export function toWindowResult(w: ClosedWindow, plan: PipelinePlan): WindowResult {
@@ -80,7 +107,7 @@ export function toWindowResult(w: ClosedWindow, plan: PipelinePlan): WindowResul
     windowStart: w.startMs,
     windowEnd: w.endMs,
     rows: sortedGroups(w.groups).map((g) => ({
-      key: g.key === null ? null : Object.fromEntries(keys.map((k, i) => [k, toCell(g.key![i]!)])),
+      key: keyCells(g.key, keys),
       values: Object.fromEntries(names.map((n, i) => [n, toCell(g.acc[i]!)])),
     })),
   };
@@ -143,8 +170,9 @@ export function readHeadLines(file: string, maxRows: number, header = false): st
 /**
  * Runs the first rows of the input through a compiled plan with every output
  * off (Arroyo/Vector playground style): transformed rows, windows, row errors.
+ * A plan that calls user functions runs them in a sandbox (docs/sandbox.md).
  */
-export function preview(plan: PipelinePlan, opts: { lines?: string[]; maxRows?: number } = {}): PreviewResult {
+export async function preview(plan: PipelinePlan, opts: { lines?: string[]; maxRows?: number } = {}): Promise<PreviewResult> {
   const started = performance.now();
   const maxRows = opts.maxRows ?? 1000;
   const input = plan.config.input;
@@ -156,21 +184,29 @@ export function preview(plan: PipelinePlan, opts: { lines?: string[]; maxRows?: 
   }
   lines = lines.slice(0, maxRows);
   const mode = timeModeOf(plan) === 'event' ? 'event' : 'whole';
-  const p = new Processor(plan, { keepRows: true, mode });
   const rowErrors: RowErrorEvent[] = [];
   const position = source.position(input.source);
-  for (let i = 0; i < lines.length; i++) {
-    if (!p.processRow(lines[i]!)) {
-      const f = p.lastFailure!;
-      rowErrors.push({ source: position, line: i + 1, reason: f.reason, message: f.message, raw: lines[i]! });
-    }
+  const failed = (i: number, f: { reason: string; message: string }) =>
+    rowErrors.push({ source: position, line: i + 1, reason: f.reason, message: f.message, raw: lines[i]! });
+  let kept: Value[][];
+  let closed: ClosedWindow[];
+  if (plan.untrusted === 'rows') throw new Error('this config calls user functions of a folder that is not trusted; trust the folder to preview it');
+  if (plan.userCode?.rows) {
+    const { view, windows } = await previewInSandbox(plan, lines, mode);
+    for (const f of view.failures) failed(f.row, f);
+    kept = view.kept ?? [];
+    closed = windows;
+  } else {
+    const p = new Processor(plan, { keepRows: true, mode });
+    for (let i = 0; i < lines.length; i++) if (!p.processRow(lines[i]!)) failed(i, p.lastFailure!);
+    p.finish(0, 0);
+    kept = p.keptRows!;
+    closed = p.drain();
   }
-  p.finish(0, 0);
-  const windows = p.drain().map((w) => toWindowResult(w, plan));
   return {
     columns: plan.transform.columns.map((c) => ({ name: c.name, type: c.type })),
-    rows: p.keptRows!.map((r) => r.map(toCell)),
-    windows,
+    rows: kept.map((r) => r.map(toCell)),
+    windows: closed.map((w) => toWindowResult(w, plan)),
     rowErrors,
     rowsRead: lines.length,
     elapsedMs: performance.now() - started,
@@ -184,11 +220,18 @@ export interface FunctionInfo {
   doc: string;
 }
 
-/** Built-in (and, given a plan, extension) functions for completion and hover docs. */
-export function listFunctions(plan?: PipelinePlan): { transform: FunctionInfo[]; aggregate: { name: string; doc: string; accepts: readonly string[] }[] } {
-  const transform = [...(plan ? plan.extensions.functions.values() : BUILTINS)]
+/**
+ * Built-in (and, given a plan or the extensions of a check, extension) functions
+ * for completion and hover docs; an untrusted folder's come from parsing its modules.
+ */
+export function listFunctions(from?: PipelinePlan | LoadedExtensions): {
+  transform: FunctionInfo[];
+  aggregate: { name: string; doc: string; accepts: readonly string[] }[];
+} {
+  const ext = from === undefined ? undefined : 'extensions' in from ? from.extensions : from;
+  const transform = [...(ext ? ext.functions.values() : BUILTINS)]
     .filter((f) => f.name !== '_')
     .map((f) => ({ name: f.name, arity: f.arity, signature: f.signature, doc: f.doc }));
-  const aggregate = [...(plan ? plan.extensions.aggregates.values() : BUILTIN_AGGREGATES)].map((a) => ({ name: a.name, doc: a.doc, accepts: a.accepts }));
+  const aggregate = [...(ext ? ext.aggregates.values() : BUILTIN_AGGREGATES)].map((a) => ({ name: a.name, doc: a.doc, accepts: a.accepts }));
   return { transform, aggregate };
 }

@@ -24,8 +24,8 @@ export function packageRoot(): string {
   }
 }
 
-/** Worker threads need JavaScript: the build (`npm run build:engine`, run by `npm install`) bundles them into dist/. */
-export function workerScript(name: 'analysis-worker' | 'replay-worker'): string {
+/** Worker threads and the sandbox process need JavaScript: the build (`npm run build:engine`, run by `npm install`) bundles them into dist/. */
+export function workerScript(name: 'sandbox-host' | 'replay-worker'): string {
   const file = path.join(packageRoot(), 'dist', `${name}.mjs`);
   if (!fs.existsSync(file)) throw new Error(`${file} is missing: run "npm run build:engine"`);
   return file;

@@ -8,6 +8,7 @@
 // Usage:
 //   node samples/generate-sensors.mjs [--rows N] [--sensors K] [--start EPOCH_S] [--rate ROWS_PER_S]
 //        [--anomalies FRACTION] [--disorder SECONDS] [--seed N] [--out FILE]
+//        [--labels FILE [--label-spikes]]
 //
 // The committed sample samples/sensors/data/sensors.csv is produced by
 //   node samples/generate-sensors.mjs --rows 18000 --out samples/sensors/data/sensors.csv
@@ -22,9 +23,18 @@
 // rotation_speed stays within ~1500-3800, so speed_lt / speed_gt are 0 there.
 //
 // The same `--seed` and options always give byte-identical output.
+//
+// --labels FILE writes the anomalies it injects, in the labels format of `ts-engine backtest`
+// (docs/backtest.md#labels): `sensor_id,sensor_type,start,end,label`, epoch seconds, end exclusive,
+// one line per rotation-speed burst (label rpm_surge or rpm_stall). The single-row pressure and
+// temperature spikes are written too (as instants, label pressure_spike / temperature_spike) only
+// with --label-spikes: the samples aggregate rotation speed alone, so a rule of theirs cannot see them.
+// The committed samples/sensors/data/labels.csv is produced by
+//   node samples/generate-sensors.mjs --rows 18000 --out samples/sensors/data/sensors.csv --labels samples/sensors/data/labels.csv
+// Writing labels does not change the CSV.
 
 import { createWriteStream } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
@@ -88,7 +98,7 @@ function normalizeOptions(opts = {}) {
  * which keeps 10 M rows at a few seconds. Useful to generate data in memory from tests;
  * generateSensors() writes these chunks to a stream.
  */
-export function* sensorChunks(opts = {}, chunkBytes = 1 << 20) {
+export function* sensorChunks(opts = {}, chunkBytes = 1 << 20, onAnomaly = undefined) {
   const { rows, sensors: K, start, rate, anomalies, disorder, seed } = normalizeOptions(opts);
   const rand = mulberry32(seed ^ 0x5eed5eed);
   const gauss = () => rand() + rand() + rand() + rand() - 2; // approx N(0, 1/3)
@@ -183,6 +193,7 @@ export function* sensorChunks(opts = {}, chunkBytes = 1 << 20) {
     if (t >= anomEnd[s] && pStart > 0 && rand() < pStart) {
       anomEnd[s] = t + 15 + Math.floor(rand() * 31); // 15..45 s: 2-4 windows of 10 s
       anomFactor[s] = rand() < 0.7 ? 1.8 + 1.2 * rand() : -(300 + 600 * rand());
+      onAnomaly?.({ sensorId: id, sensorType: types[s], start: t, end: anomEnd[s], label: anomFactor[s] > 0 ? 'rpm_surge' : 'rpm_stall' });
     }
     if (t < anomEnd[s]) {
       const f = anomFactor[s];
@@ -201,8 +212,10 @@ export function* sensorChunks(opts = {}, chunkBytes = 1 << 20) {
     }
     // Occasional single-row spikes of pressure or temperature.
     if (pSpike > 0 && rand() < pSpike) {
-      if (rand() < 0.5) pressure *= 1.5 + 1.5 * rand();
+      const onPressure = rand() < 0.5;
+      if (onPressure) pressure *= 1.5 + 1.5 * rand();
       else temperature *= 1.4 + rand();
+      onAnomaly?.({ sensorId: id, sensorType: types[s], start: t, end: t, label: onPressure ? 'pressure_spike' : 'temperature_spike', spike: true });
     }
 
     const ts = disorder > 0 ? t - Math.floor(rand() * (disorder + 1)) : t;
@@ -248,6 +261,8 @@ export async function generateSensors(opts = {}) {
     stream = o.out;
   }
   const t0 = process.hrtime.bigint();
+  const anomalies = [];
+  const onAnomaly = opts.labels ? (a) => (!a.spike || opts.labelSpikes ? anomalies.push(a) : undefined) : undefined;
   let bytes = 0;
   let failed = null;
   const onError = (e) => {
@@ -255,7 +270,7 @@ export async function generateSensors(opts = {}) {
   };
   stream.on('error', onError);
   try {
-    for (const chunk of sensorChunks(o)) {
+    for (const chunk of sensorChunks(o, undefined, onAnomaly)) {
       if (failed) throw failed;
       bytes += chunk.length;
       if (!stream.write(chunk)) {
@@ -284,8 +299,10 @@ export async function generateSensors(opts = {}) {
   } finally {
     stream.off('error', onError);
   }
+  if (opts.labels) await writeLabels(opts.labels, anomalies);
   const lastIdx = o.rows - 1;
   return {
+    labels: opts.labels ? anomalies.length : undefined,
     rows: o.rows,
     sensors: o.sensors,
     rate: o.rate,
@@ -296,13 +313,25 @@ export async function generateSensors(opts = {}) {
   };
 }
 
+/** The injected anomalies as a labels file: in order of start, then sensor. */
+async function writeLabels(file, anomalies) {
+  const sorted = [...anomalies].sort((a, b) => a.start - b.start || a.sensorId - b.sensorId || a.label.localeCompare(b.label));
+  const lines = ['sensor_id,sensor_type,start,end,label', ...sorted.map((a) => `${a.sensorId},${a.sensorType},${a.start},${a.end},${a.label}`)];
+  await mkdir(dirname(resolve(file)), { recursive: true });
+  await writeFile(file, lines.join('\n') + '\n');
+}
+
 function parseArgs(argv) {
   const opts = {};
-  const known = new Set(['rows', 'sensors', 'start', 'rate', 'out', 'anomalies', 'disorder', 'seed']);
+  const known = new Set(['rows', 'sensors', 'start', 'rate', 'out', 'anomalies', 'disorder', 'seed', 'labels']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-h' || a === '--help') {
       opts.help = true;
+      continue;
+    }
+    if (a === '--label-spikes') {
+      opts.labelSpikes = true;
       continue;
     }
     const m = /^--([a-z]+)(?:=(.*))?$/.exec(a);
@@ -319,6 +348,7 @@ function parseArgs(argv) {
 
 const USAGE = `usage: node samples/generate-sensors.mjs [--rows N] [--sensors K] [--start EPOCH_S]
        [--rate ROWS_PER_S] [--anomalies FRACTION] [--disorder SECONDS] [--seed N] [--out FILE]
+       [--labels FILE [--label-spikes]]
 defaults: --rows ${DEFAULTS.rows} --sensors ${DEFAULTS.sensors} --start ${DEFAULTS.start} --rate <sensors>
           --anomalies ${DEFAULTS.anomalies} --disorder 0 --seed ${DEFAULTS.seed} --out - (stdout)`;
 
@@ -350,7 +380,9 @@ if (isMain()) {
         if (opts.out && opts.out !== '-') {
           process.stderr.write(
             `generate-sensors: ${r.rows} rows, ${r.sensors} sensors, ts ${r.firstTs}..${r.lastTs}, ` +
-              `${(r.bytes / 1e6).toFixed(1)} MB in ${r.seconds.toFixed(2)} s -> ${opts.out}\n`,
+              `${(r.bytes / 1e6).toFixed(1)} MB in ${r.seconds.toFixed(2)} s -> ${opts.out}` +
+              (opts.labels ? `, ${r.labels} labelled anomalies -> ${opts.labels}` : '') +
+              '\n',
           );
         }
       },

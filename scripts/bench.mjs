@@ -31,9 +31,21 @@ console.log(
   `\npreview of ${previewResult.rows} rows after an edit: median ${previewResult.medianMs} ms (p90 ${previewResult.p90Ms} ms) over ${previewResult.edits} edits`,
 );
 
+// the backtest of the 1 M-row file beside a plain replay of it, measured in the same run (docs/backtest.md#speed)
+const backtestRun = spawnSync(node, [path.join(root, 'test/bench/backtest.mjs'), '--json'], {
+  cwd: root,
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+if (backtestRun.status !== 0) process.exit(1);
+const backtestLines = backtestRun.stdout.trim().split('\n');
+console.log(backtestLines.slice(0, -1).join('\n'));
+const backtestResult = JSON.parse(backtestLines.at(-1));
+
 const latestPath = path.join(root, 'test/bench/results/latest.json');
 const latest = JSON.parse(readFileSync(latestPath, 'utf8'));
 latest.preview = previewResult;
+latest.backtest = backtestResult;
 const get = (peer, file) => latest.results.find((r) => r.peer === peer && r.file === file && r.status === 'ok');
 const checks = [];
 const ratio = (a, b) => (a && b ? a.rowsPerSec / b.rowsPerSec : NaN);
@@ -48,8 +60,9 @@ const rss1 = get('ts-engine-1', 'sensors-1m.csv')?.peakRssMB;
 const rss10 = get('ts-engine-1', 'sensors-10m.csv')?.peakRssMB;
 checks.push(['peak RSS 10 M ÷ 1 M ≤ 1.2 (ts-engine-1)', rss1 && rss10 ? rss10 / rss1 : NaN, 1.2, true]);
 checks.push(['preview median ≤ 50 ms', previewResult.medianMs, 50, true]);
+checks.push(['backtest ÷ replay of 1 M rows ≤ 1.5', backtestResult.backtestOverReplay, 1.5, true]);
 
-console.log('\ntargets (issue 5):');
+console.log('\ntargets (issues 5 and 9):');
 latest.targets = checks.map(([name, value, bound, atMost]) => {
   const met = Number.isNaN(value) ? null : atMost ? value <= bound : value >= bound;
   console.log(`  ${met === null ? 'n/a ' : met ? 'met ' : 'MISS'}  ${name}: ${Number.isNaN(value) ? 'no result' : value.toFixed(2)}`);

@@ -11,7 +11,6 @@ await build({
   entryPoints: {
     cli: 'engine/cli/entry.ts',
     engine: 'engine/index.ts',
-    'analysis-worker': 'engine/analysis/worker.ts',
     'replay-worker': 'engine/parallel/worker.ts',
   },
   outdir: 'dist',
@@ -22,6 +21,22 @@ await build({
   platform: 'node',
   target: 'node20',
   packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
+// The sandbox process may read nothing but its own script (Node's permission model, docs/sandbox.md):
+// it is one self-contained file, its few pure-JavaScript dependencies included.
+await build({
+  absWorkingDir: root,
+  entryPoints: { 'sandbox-host': 'engine/sandbox/host.ts' },
+  // ESM builds of dependencies: a UMD build's require() calls cannot be bundled into an ES module
+  mainFields: ['module', 'main'],
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
   sourcemap: 'linked',
   logLevel: 'warning',
 });

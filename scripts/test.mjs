@@ -98,7 +98,7 @@ await runStep('lint and format', npx, ['biome', 'check', '--error-on-warnings', 
 await runStep('layers (docs/architecture.md#layers)', npx, ['depcruise', 'engine', 'main', 'renderer/src', '--config', '.dependency-cruiser.cjs']);
 await runStep('type check', npx, ['tsc', '--noEmit', '-p', 'tsconfig.json']);
 await runStep('renderer type check', npx, ['svelte-check', '--fail-on-warnings', '--tsconfig', './renderer/tsconfig.json']);
-await runStep('unit + integration tests', npx, ['vitest', 'run', '--project', 'unit', '--project', 'integration']);
+await runStep('unit + renderer + integration tests', npx, ['vitest', 'run', '--project', 'unit', '--project', 'renderer', '--project', 'integration']);
 await runStep('end-to-end tests', npx, ['playwright', 'test']);
 
 // the projects named by the steps, in the order of the steps (influx27, then flink)

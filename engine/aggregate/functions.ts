@@ -15,6 +15,8 @@ export interface AggregateDef {
   init(v: string, input: FieldType): string;
   /** JS statement folding `b` into the accumulator slot `a` (an lvalue) */
   combine(a: string, b: string, input: FieldType): string;
+  /** a user aggregate: its combine runs in the sandbox */
+  user?: boolean;
 }
 
 const NUMERIC: readonly FieldType[] = PROMOTION_ORDER;

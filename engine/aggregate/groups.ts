@@ -23,16 +23,41 @@ export function newWindowGroups(): WindowGroups {
 export interface GroupOps {
   add(w: WindowGroups, row: readonly Value[]): void;
   merge(w: WindowGroups, other: Group): void;
+  /** journaled ops: takes a group out of its window again (undoing an add that created it) */
+  forget(w: WindowGroups, g: Group): void;
   source: string;
 }
 
+/**
+ * What journaled group ops changed since `stamp` was last increased: groups
+ * whose accumulators changed (with their values before), groups created. The
+ * sandbox rolls a window back with it when its time limit cuts a row short,
+ * which may happen inside any call, built-ins included (docs/sandbox.md).
+ */
+export interface GroupJournal {
+  stamp: number;
+  /** pairs: group, its accumulators before the first change since `stamp` */
+  saved: unknown[];
+  /** pairs: window, group created */
+  created: unknown[];
+}
+
+export function newGroupJournal(): GroupJournal {
+  return { stamp: 0, saved: [], created: [] };
+}
+
 /** Code that finds (or creates) the group for key values `k0..kn` and leaves it in `g` (or undefined when created). */
-function lookupCode(nKeys: number, keyExprs: string[], createGroup: string): string {
+function lookupCode(nKeys: number, keyExprs: string[], createGroup: string, journaled = false): string {
+  // journaled: the new group is in the journal before anywhere else, and in the list before the map (see forget)
+  const create = (map: string, key: string) =>
+    journaled
+      ? `if (g === undefined) { const n = ${createGroup}; j.created.push(w, n); w.list.push(n); ${map}.set(${key}, n); return; }`
+      : `if (g === undefined) { const n = ${createGroup}; ${map}.set(${key}, n); w.list.push(n); return; }`;
   if (nKeys <= 1) {
     const k = nKeys === 0 ? '0' : keyExprs[0]!;
     return `const k0 = ${k};
     let g = w.root.get(k0);
-    if (g === undefined) { const n = ${createGroup}; w.root.set(k0, n); w.list.push(n); return; }`;
+    ${create('w.root', 'k0')}`;
   }
   let code = `let m = w.root;\n`;
   for (let i = 0; i < nKeys - 1; i++) {
@@ -44,14 +69,37 @@ function lookupCode(nKeys: number, keyExprs: string[], createGroup: string): str
   const last = nKeys - 1;
   code += `    const k${last} = ${keyExprs[last]};
     let g = m.get(k${last});
-    if (g === undefined) { const n = ${createGroup}; m.set(k${last}, n); w.list.push(n); return; }`;
+    ${create('m', `k${last}`)}`;
   return code;
 }
 
-export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = []): GroupOps {
+/** Code that takes group `g` out of window `w`: out of the list if it is the last one, and out of its key map. */
+function forgetCode(nKeys: number): string {
+  let code = 'if (w.list[w.list.length - 1] === g) w.list.pop();\n    let m = w.root;\n';
+  for (let i = 0; i < nKeys - 1; i++) code += `    m = m.get(g.key[${i}]);\n    if (m === undefined) return;\n`;
+  const last = nKeys === 0 ? '0' : `g.key[${nKeys - 1}]`;
+  return `${code}    if (m.get(${last}) === g) m.delete(${last});`;
+}
+
+/**
+ * `journaled` (the sandbox, docs/sandbox.md): adds record in the journal `j`
+ * what they change, and a row is folded into its group all at once or not at
+ * all — every new accumulator is computed first, then all are stored — so a
+ * user aggregate that throws leaves its group as it was.
+ */
+export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = [], options: { journaled?: boolean } = {}): GroupOps {
   const nKeys = plan.keys.length;
+  const journaled = !!options.journaled;
   const initList = plan.values.map((v) => v.fn.init(`o[${v.position}]`, v.input)).join(', ');
-  const combine = plan.values.map((v, j) => v.fn.combine(`s[${j}]`, `o[${v.position}]`, v.input)).join('\n    ');
+  const save = journaled ? 'if (g.stamp !== j.stamp) { j.saved.push(g, s.slice()); g.stamp = j.stamp; }\n    ' : '';
+  const combine =
+    journaled && plan.values.length > 0
+      ? [
+          `let ${plan.values.map((_, j) => `t${j} = s[${j}]`).join(', ')};`,
+          ...plan.values.map((v, j) => v.fn.combine(`t${j}`, `o[${v.position}]`, v.input)),
+          plan.values.map((_, j) => `s[${j}] = t${j};`).join(' '),
+        ].join('\n    ')
+      : plan.values.map((v, j) => v.fn.combine(`s[${j}]`, `o[${v.position}]`, v.input)).join('\n    ');
   // partial accumulators already hold result-typed values (e.g. a boolean sum is already an integer)
   const merge = plan.values.map((v, j) => v.fn.combine(`s[${j}]`, `t[${j}]`, v.type)).join('\n    ');
   const rowKeys = plan.keys.map((k) => `o[${k.position}]`);
@@ -61,16 +109,24 @@ export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = [
   const source = `"use strict";
 return {
   add(w, o) {
-    ${lookupCode(nKeys, rowKeys, `{ key: ${keyValues}, acc: [${initList}] }`)}
+    ${lookupCode(nKeys, rowKeys, journaled ? `{ key: ${keyValues}, acc: [${initList}], stamp: j.stamp }` : `{ key: ${keyValues}, acc: [${initList}] }`, journaled)}
     const s = g.acc;
-    ${combine}
+    ${save}${combine}
   },
   merge(w, other) {
     ${lookupCode(nKeys, groupKeys, `{ key: other.key, acc: other.acc.slice() }`)}
     const s = g.acc, t = other.acc;
     ${merge}
   },
+  forget(w, g) {
+    ${forgetCode(nKeys)}
+  },
 };`;
-  const ops = new Function('h', 'x', source)(runtime, extensions) as Omit<GroupOps, 'source'>;
+  return buildGroupOps(source, extensions);
+}
+
+/** The group operations of a generated source (also built inside the sandbox, with its journal). */
+export function buildGroupOps(source: string, extensions: readonly unknown[], journal?: GroupJournal): GroupOps {
+  const ops = new Function('h', 'x', 'j', source)(runtime, extensions, journal) as Omit<GroupOps, 'source'>;
   return { ...ops, source };
 }

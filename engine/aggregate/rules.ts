@@ -150,16 +150,19 @@ export function planAggregation(
   if (errors.length > 0) return { errors };
 
   const position = new Map(columns.map((c, i) => [c.name, i]));
-  const plan: AggregationPlan = {
-    operation,
-    keys: keys.map((name) => ({ name, position: position.get(name)!, type: typeOf.get(name)! })),
-    values: columns
-      .map((c, i) => ({ c, i }))
-      .filter(({ c }) => aggregated.has(c.name))
-      .map(({ c, i }) => {
-        const fn = aggregated.get(c.name)!.fn;
-        return { name: c.name, position: i, input: c.type, type: fn.resultType(c.type), fn };
-      }),
-  };
+  const values: AggregationPlan['values'] = [];
+  columns.forEach((c, i) => {
+    const spec = aggregated.get(c.name);
+    if (!spec) return;
+    try {
+      values.push({ name: c.name, position: i, input: c.type, type: spec.fn.resultType(c.type), fn: spec.fn });
+    } catch (e) {
+      // a user aggregate's resultType rule refused this type
+      if (!(e instanceof EngineError)) throw e;
+      errors.push({ ruleIndex: spec.ruleIndex, error: e });
+    }
+  });
+  if (errors.length > 0) return { errors };
+  const plan: AggregationPlan = { operation, keys: keys.map((name) => ({ name, position: position.get(name)!, type: typeOf.get(name)! })), values };
   return { plan, errors };
 }

@@ -1,13 +1,14 @@
 /**
  * Runs the configured analyses after every window's outputs are confirmed
  * (docs/semantics.md#analysis): per aggregate row, per rule in order. Built-ins run here; user
- * modules run in a worker with a time limit. What the rules report goes through the alert
- * lifecycle (lifecycle.ts, docs/alerts.md), and the window's alert events are then delivered to
- * every sink (delivery.ts) before the window counts as done. A failing module is reported loudly
- * and the pipeline goes on; a failing sink is the sink's failure, retried, never the module's.
+ * modules run in a sandbox process with time and memory limits (docs/sandbox.md). What the rules
+ * report goes through the alert lifecycle (lifecycle.ts, docs/alerts.md), and the window's alert
+ * events are then delivered to every sink (delivery.ts) before the window counts as done. A failing
+ * module is reported loudly and the pipeline goes on; a failing sink is the sink's failure, retried,
+ * never the module's.
  */
 import type { FieldType, Value } from '../core/types.js';
-import type { AnalysisConfig } from '../config/model.js';
+import type { AnalysisConfig, AnalysisRuleConfig } from '../config/model.js';
 import type { AggregationPlan } from '../aggregate/rules.js';
 import type { ClosedWindow } from '../core/window.js';
 import type { AlertMessage, AlertSender, UserAnalysis } from '../extensions/types.js';
@@ -16,7 +17,8 @@ import { analysisDescriptor } from '../components/registry.js';
 import { RecordHistory } from './history.js';
 import type { HistorySource } from '../components/types.js';
 import { UserAnalysisHost } from './user-host.js';
-import type { WorkerModuleSpec } from './worker.js';
+import type { AnalysisModuleSpec } from '../sandbox/protocol.js';
+import type { SandboxPlan } from '../sandbox/plan.js';
 import { pyTuple } from '../values/python.js';
 import { AlertLifecycle, type Evaluation, type LifecycleSnapshot } from './lifecycle.js';
 import type { AlertDelivery } from './delivery.js';
@@ -46,13 +48,14 @@ export class Analyzer {
 
   constructor(
     agg: AggregationPlan,
-    /** extension module that exports each analysis named by a rule */
-    analysisFiles: ReadonlyMap<string, string>,
+    /** the user modules of the plan, loaded in a sandbox (docs/sandbox.md) */
+    userCode: SandboxPlan | undefined,
     private readonly cfg: AnalysisConfig,
     private readonly history: HistorySource,
     readonly delivery: AlertDelivery,
     batchMs: number,
-    private readonly hooks: { warn(msg: string): void; onAlert?(a: Alert): void },
+    /** `onAlert` gets each alert event once it is delivered, with the rule that raised it */
+    private readonly hooks: { warn(msg: string): void; onAlert?(a: Alert, rule: AnalysisRuleConfig): void },
   ) {
     this.keyFields = agg.keys.map((k) => k.name);
     this.keyTypes = agg.keys.map((k) => k.type);
@@ -63,21 +66,22 @@ export class Analyzer {
       { keyFields: this.keyFields, keyTypes: this.keyTypes, valueTypes },
       batchMs,
     );
-    const userSpecs: WorkerModuleSpec[] = [];
+    const userSpecs: AnalysisModuleSpec[] = [];
     for (const rule of cfg.rules) {
       if (rule.builtin) this.builtins.set(rule.index, analysisDescriptor(rule.module)!.create(rule.options, rule.name));
       else {
-        const extFile = analysisFiles.get(rule.module);
-        userSpecs.push({
-          index: rule.index,
-          file: extFile ?? rule.module,
-          exportName: extFile ? rule.module : rule.exportName,
-          name: rule.name,
-          options: rule.options,
-        });
+        const at = userCode?.analyses.get(rule.index);
+        if (!at) throw new Error(`analysis ${rule.name} (${rule.module}) was not loaded`);
+        userSpecs.push({ ruleIndex: rule.index, module: at.module, from: at.from, exportName: at.exportName, name: rule.name, options: rule.options });
       }
     }
-    if (userSpecs.length > 0) this.host = new UserAnalysisHost(userSpecs, cfg.timeoutMs);
+    const code = userCode;
+    if (userSpecs.length > 0 && code) {
+      // the check's sandbox, unless the rows took it already
+      const adopted = code.sandbox;
+      code.sandbox = undefined;
+      this.host = new UserAnalysisHost(code.bundles, code.files, userSpecs, { ...code.limits, timeoutMs: code.analysisTimeoutMs }, adopted);
+    }
   }
 
   async open(): Promise<void> {
@@ -98,6 +102,8 @@ export class Analyzer {
     const accuracyMs = Math.round(this.cfg.accuracySec * 1000);
     const events: Alert[] = [];
     const evaluations: Evaluation[] = [];
+    /** the rule that raised each event, by position */
+    const raisedBy: AnalysisRuleConfig[] = [];
     const report = (m: ReportedMessage, deviating: boolean) => {
       const p = m.param;
       evaluations.push({
@@ -138,15 +144,19 @@ export class Analyzer {
           continue;
         }
         this.lifecycle.evaluate(ri, keyState, w.endMs, evaluations, events);
+        // the events are the rule's own, whatever module name it reports under
+        while (raisedBy.length < events.length) raisedBy.push(rule);
       }
       this.stats.lookups += record.lookups;
     }
     this.lifecycle.windowClosed(w.endMs, events);
+    // no-data events name their rule (a rule with lifecycle reports under its own name)
+    for (let i = raisedBy.length; i < events.length; i++) raisedBy.push(this.cfg.rules.find((r) => r.name === events[i]!.rule) ?? this.cfg.rules[0]!);
     if (events.length === 0) return;
     this.stats.alerts += events.length;
     for (const a of events) this.stats.byState[a.state]++;
     await this.delivery.deliver(events, w.endMs);
-    for (const a of events) this.hooks.onAlert?.(a);
+    for (let i = 0; i < events.length; i++) this.hooks.onAlert?.(events[i]!, raisedBy[i]!);
   }
 
   /** The lifecycle state to keep with committed offsets (docs/alerts.md#restart); undefined when nothing changed since the last one. */

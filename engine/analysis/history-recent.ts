@@ -6,10 +6,10 @@
  * missing from a window) falls through to the real source.
  */
 import type { Value } from '../core/types.js';
-import type { ClosedWindow } from '../core/window.js';
+import type { ClosedWindow, Group } from '../core/window.js';
 import type { HistoryQuery, HistorySource } from '../components/types.js';
 
-function keyString(key: readonly Value[] | null): string {
+export function keyString(key: readonly Value[] | null): string {
   if (key === null) return '';
   let s = '';
   for (const v of key) s += typeof v + ':' + String(v) + '\u0001';
@@ -46,13 +46,7 @@ export class RecentWindowsHistory implements HistorySource {
   /** called after a window was written to the output this history reads */
   observe(w: ClosedWindow): void {
     const rows = new Map<string, Record<string, Value>>();
-    for (const g of w.groups) {
-      const rec: Record<string, Value> = { window_start: w.startMs, window_end: w.endMs };
-      if (g.key) for (let i = 0; i < this.keyFields.length; i++) rec[this.keyFields[i]!] = stored(g.key[i]!);
-      for (let i = 0; i < this.valueNames.length; i++) rec[this.valueNames[i]!] = stored(g.acc[i]!);
-      rec.time = BigInt(w.endMs) * 1_000_000n;
-      rows.set(keyString(g.key), rec);
-    }
+    for (const g of w.groups) rows.set(keyString(g.key), storedRecord(w, g, this.keyFields, this.valueNames));
     this.windows.set(w.endMs, rows);
     if (w.endMs > this.newestEnd) this.newestEnd = w.endMs;
     const horizon = this.newestEnd - this.keepMs - this.batchMs;
@@ -75,4 +69,13 @@ export class RecentWindowsHistory implements HistorySource {
 /** Values as the stores give them back: booleans as 0/1. */
 function stored(v: Value): Value {
   return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+}
+
+/** An aggregate row as a history store gives it back: window bounds, key fields, values and the point's time in ns. */
+export function storedRecord(w: ClosedWindow, g: Group, keyFields: readonly string[], valueNames: readonly string[]): Record<string, Value> {
+  const rec: Record<string, Value> = { window_start: w.startMs, window_end: w.endMs };
+  if (g.key) for (let i = 0; i < keyFields.length; i++) rec[keyFields[i]!] = stored(g.key[i]!);
+  for (let i = 0; i < valueNames.length; i++) rec[valueNames[i]!] = stored(g.acc[i]!);
+  rec.time = BigInt(w.endMs) * 1_000_000n;
+  return rec;
 }

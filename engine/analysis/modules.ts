@@ -1,21 +1,29 @@
 /** How a user analysis module provides its class (file and class share a name, as in the reference). */
 import path from 'node:path';
-
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+import type { ModuleShape } from '../sandbox/protocol.js';
 
 export function expectedExportName(file: string, exportName?: string): string {
   return exportName ?? path.basename(file).replace(/\.[^.]+$/, '');
 }
 
-/** The class a user analysis module provides: `<export>` / file base name, `default`, or the only entry of `analyses`. */
+/**
+ * The class a user analysis module provides, from its shape (which exports are
+ * analysis classes): `<export>` / file base name, the same name in `analyses`,
+ * `default`, or the only entry of `analyses`.
+ */
 export function pickAnalysisClass(
-  mod: Record<string, unknown>,
+  shape: Pick<ModuleShape, 'exports' | 'analyses'>,
   file: string,
   exportName?: string,
-): (new (o: unknown, n: string) => { analysis: unknown }) | undefined {
-  const isClass = (c: unknown) => typeof c === 'function' && typeof (c as { prototype?: { analysis?: unknown } }).prototype?.analysis === 'function';
+): { from: 'export' | 'analyses'; exportName: string } | undefined {
   const name = expectedExportName(file, exportName);
-  const analyses = isObj(mod.analyses) ? mod.analyses : {};
-  const candidates = [mod[name], analyses[name], mod.default, Object.values(analyses).length === 1 ? Object.values(analyses)[0] : undefined];
-  return candidates.find(isClass) as never;
+  const only = Object.keys(shape.analyses);
+  const candidates: { from: 'export' | 'analyses'; exportName: string; ok: boolean | undefined }[] = [
+    { from: 'export', exportName: name, ok: shape.exports[name] },
+    { from: 'analyses', exportName: name, ok: shape.analyses[name] },
+    { from: 'export', exportName: 'default', ok: shape.exports.default },
+    { from: 'analyses', exportName: only[0] ?? '', ok: only.length === 1 ? shape.analyses[only[0]!] : false },
+  ];
+  const c = candidates.find((x) => x.ok === true);
+  return c ? { from: c.from, exportName: c.exportName } : undefined;
 }

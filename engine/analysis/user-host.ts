@@ -1,83 +1,88 @@
 /**
- * Main-thread side of the user-analysis worker: forwards calls, answers history
- * requests from the record's cached accessor, enforces the per-call time limit
- * (a module that hangs is terminated and the worker restarted).
+ * The engine's side of user analysis modules (docs/semantics.md#user-code, docs/sandbox.md): they run
+ * in a sandbox process with a time limit per call and at start-up and a memory
+ * limit. This side forwards calls, answers history requests from the record's
+ * cached accessor and passes alerts on. A call that fails or runs out of time
+ * is that module's failure for that record; a sandbox that dies (memory) or
+ * stops answering is replaced for the next call.
  */
-import { Worker } from 'node:worker_threads';
 import type { AlertMessage } from '../extensions/types.js';
-import { workerScript } from '../paths.js';
+import type { Value } from '../core/types.js';
 import type { RecordHistory } from './history.js';
-import type { FromWorker, ToWorker, WorkerModuleSpec } from './worker.js';
+import { SandboxError, SandboxProcess } from '../sandbox/client.js';
+import type { AnalysisModuleSpec, ModuleBundle, SandboxEvent, SandboxLimits } from '../sandbox/protocol.js';
+import path from 'node:path';
+
+/** How long past its own limit a sandbox may take to report a call that ran out of time before it is killed. */
+const GRACE_MS = 2000;
 
 export class UserAnalysisHost {
-  private worker: Worker | undefined;
+  private sandbox: SandboxProcess | undefined;
   private ready: Promise<void> | undefined;
-  private nextId = 0;
-  private readonly calls = new Map<
-    number,
-    { record: RecordHistory; onAlert: (m: AlertMessage) => Promise<void>; resolve: () => void; reject: (e: Error) => void; alerts: Promise<void>[] }
-  >();
+  private current: { record: RecordHistory; onAlert: (m: AlertMessage) => Promise<void>; alerts: Promise<void>[]; failure?: Error } | undefined;
 
   constructor(
-    private readonly modules: WorkerModuleSpec[],
-    private readonly timeoutMs: number,
+    private readonly bundles: ModuleBundle[],
+    private readonly files: Record<string, string>,
+    private readonly modules: AnalysisModuleSpec[],
+    private readonly limits: SandboxLimits,
+    /** a sandbox that has loaded `bundles` already (the check's), for the first start */
+    private adopted?: SandboxProcess,
   ) {}
 
+  private label(): string {
+    const used = [...new Set(this.modules.map((m) => m.module))];
+    return used.map((i) => path.basename(this.bundles[i]!.file)).join(', ');
+  }
+
+  /** Starts a sandbox and loads every module (its start-up limit applies to each module and constructor). */
   private start(): Promise<void> {
-    const worker = new Worker(workerScript('analysis-worker'));
-    this.worker = worker;
-    worker.unref();
-    this.ready = new Promise<void>((resolve, reject) => {
-      const onMessage = (m: FromWorker) => {
-        if (m.type === 'ready') resolve();
-        else if (m.type === 'init-error') reject(new Error(`Missing required analysis module: ${m.message}`));
-        else this.onMessage(m);
-      };
-      worker.on('message', onMessage);
-      worker.on('error', (e) => {
-        reject(e);
-        this.failAll(e);
-      });
-      worker.on('exit', () => {
-        if (this.worker === worker) {
-          this.worker = undefined;
-          this.ready = undefined;
-        }
-        this.failAll(new Error('analysis worker exited'));
-      });
+    const adopted = this.adopted;
+    this.adopted = undefined;
+    const sandbox = adopted ?? new SandboxProcess(this.limits, this.label());
+    sandbox.label = this.label();
+    this.sandbox = sandbox;
+    sandbox.onEvent = (e) => this.onEvent(sandbox, e);
+    const startup = { deadlineMs: 3 * this.limits.startupTimeoutMs * (this.bundles.length + this.modules.length) + 5000 };
+    this.ready = (async () => {
+      if (!adopted) {
+        const loaded = await sandbox.request<{ modules: ({ shape: unknown } | { error: string })[] }>(
+          { op: 'load', bundles: this.bundles, files: this.files },
+          startup,
+        );
+        const failed = loaded.modules.findIndex((m) => 'error' in m);
+        if (failed >= 0) throw new Error(`${this.bundles[failed]!.file}: ${(loaded.modules[failed] as { error: string }).error}`);
+      }
+      await sandbox.request({ op: 'analysis.open', modules: this.modules }, startup);
+    })().catch((e) => {
+      this.discard(sandbox);
+      throw new Error(`Missing required analysis module: ${(e as Error).message}`);
     });
-    worker.postMessage({ type: 'init', modules: this.modules } satisfies ToWorker);
     return this.ready;
   }
 
-  private failAll(e: Error): void {
-    for (const c of this.calls.values()) c.reject(e);
-    this.calls.clear();
+  private discard(sandbox: SandboxProcess): void {
+    if (this.sandbox === sandbox) {
+      this.sandbox = undefined;
+      this.ready = undefined;
+    }
+    void sandbox.close();
   }
 
-  private onMessage(m: FromWorker): void {
-    if (m.type === 'ready' || m.type === 'init-error') return;
-    const call = this.calls.get(m.id);
-    if (!call) return;
-    switch (m.type) {
-      case 'history':
-        call.record.get(m.n).then(
-          (value) => this.worker?.postMessage({ type: 'history-result', req: m.req, value } satisfies ToWorker),
-          (e) => call.reject(e as Error),
-        );
-        break;
-      case 'alert':
-        call.alerts.push(call.onAlert(m.message));
-        break;
-      case 'done':
-        this.calls.delete(m.id);
-        Promise.all(call.alerts).then(() => call.resolve(), call.reject);
-        break;
-      case 'error':
-        this.calls.delete(m.id);
-        call.reject(new Error(m.message));
-        break;
+  private onEvent(sandbox: SandboxProcess, e: SandboxEvent): void {
+    const call = this.current;
+    if (!call || sandbox !== this.sandbox) return;
+    if (e.event === 'alert') {
+      call.alerts.push(call.onAlert(e.message as AlertMessage));
+      return;
     }
+    call.record.get(e.n).then(
+      (value) => sandbox.notify({ op: 'history-result', request: e.request, value }),
+      (err) => {
+        call.failure ??= err as Error;
+        sandbox.notify({ op: 'history-result', request: e.request, value: {} });
+      },
+    );
   }
 
   /** Loads every module once (start-up check); throws ImportError-worthy messages. */
@@ -88,33 +93,33 @@ export class UserAnalysisHost {
   async call(ruleIndex: number, record: RecordHistory, onAlert: (m: AlertMessage) => Promise<void>): Promise<void> {
     if (!this.ready) this.start();
     await this.ready;
-    const id = this.nextId++;
+    const sandbox = this.sandbox!;
     const current = record.current();
     const { key, ...values } = current;
-    let timer: NodeJS.Timeout | undefined;
-    const done = new Promise<void>((resolve, reject) => {
-      this.calls.set(id, { record, onAlert, resolve, reject, alerts: [] });
-      timer = setTimeout(() => {
-        this.calls.delete(id);
-        reject(new Error(`timed out after ${this.timeoutMs} ms; the analysis worker was restarted`));
-        const w = this.worker;
-        this.worker = undefined;
-        this.ready = undefined;
-        void w?.terminate();
-      }, this.timeoutMs);
-    });
-    this.worker!.postMessage({ type: 'call', id, ruleIndex, current: values, key } satisfies ToWorker);
+    const call = { record, onAlert, alerts: [] as Promise<void>[], failure: undefined as Error | undefined };
+    this.current = call;
     try {
-      await done;
+      await sandbox.request(
+        { op: 'analysis.call', ruleIndex, values: values as Record<string, Value>, key },
+        {
+          deadlineMs: this.limits.timeoutMs + GRACE_MS,
+          deadlineMessage: `timed out after ${this.limits.timeoutMs} ms; the sandbox was restarted`,
+        },
+      );
+      await Promise.all(call.alerts);
+      if (call.failure) throw call.failure;
+    } catch (e) {
+      if (e instanceof SandboxError && (e.kind === 'memory' || e.kind === 'crash' || !sandbox.alive)) this.discard(sandbox);
+      throw e;
     } finally {
-      clearTimeout(timer);
+      this.current = undefined;
     }
   }
 
   async close(): Promise<void> {
-    const w = this.worker;
-    this.worker = undefined;
+    const s = this.sandbox;
+    this.sandbox = undefined;
     this.ready = undefined;
-    await w?.terminate();
+    await s?.close();
   }
 }

@@ -12,11 +12,15 @@ import { failureText, setDebug } from './report.js';
 
 export const USAGE = `Usage:
   ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--progress | --no-progress] [--debug]
-  ts-engine check <config.json> [--connect [--timeout <s>]] [--debug]   --connect: also reach every broker and database it names
+  ts-engine check <config.json> [--connect [--timeout <s>]] [--no-user-code] [--debug]
+      --connect: also reach every broker and database it names; --no-user-code: only parse user modules, never load them
   ts-engine eval [--structure <file>] [--row <line>] [--sep <c>] [--config <file>] [--] <expr>
   ts-engine produce <file.csv | -> --brokers <host:port,…> --topic <name> [--rate <rows/s>] [--key-field <index|name> [--structure <file>]] [--partitions <n>] [--sep <c>] [--header]
-  ts-engine export <config.json> <out-dir> [--target reference|flink] [--allow-lossy]
-  ts-engine schema [config | data-structure]     print the JSON Schema (for editors)
+  ts-engine export <config.json> <out-dir> [--target ts-engine|flink|reference] [--allow-lossy]   ts-engine (default): a production bundle
+  ts-engine backtest <config.json> --labels <labels.csv> [--sweep <rule>.<option>=<from>..<to>:<step>] [--data <file.csv>] [--time-unit s|ms|us|ns] [--format text|json] [--details]
+  ts-engine test <config.json> [--tests <file>] [--format text|json]   runs <config>.tests.json
+  ts-engine diff <a.json> <b.json> [--data <file.csv>] [--format text|json] [--limit <n>]
+  ts-engine schema [config | data-structure | tests]     print the JSON Schema (for editors)
 A failure is one line on standard error; --debug (any command) shows its stack trace.
 `;
 
@@ -25,8 +29,10 @@ type Command = (args: string[]) => Promise<number>;
 const schemaCommand: Command = async (args) => {
   const { configJsonSchema, dataStructureJsonSchema } = await import('../config/schema.js');
   const which = args[0] ?? 'config';
-  if (which !== 'config' && which !== 'data-structure') throw new UsageError('schema takes "config" or "data-structure"');
-  process.stdout.write(JSON.stringify(which === 'config' ? configJsonSchema : dataStructureJsonSchema, null, 2) + '\n');
+  if (which !== 'config' && which !== 'data-structure' && which !== 'tests') throw new UsageError('schema takes "config", "data-structure" or "tests"');
+  const schema =
+    which === 'tests' ? (await import('../evaluate/config-tests.js')).testsFileJsonSchema : which === 'config' ? configJsonSchema : dataStructureJsonSchema;
+  process.stdout.write(JSON.stringify(schema, null, 2) + '\n');
   return 0;
 };
 
@@ -34,6 +40,9 @@ const extraCommands: Record<string, () => Promise<Command>> = {
   schema: async () => schemaCommand,
   produce: async () => (await import('./produce.js')).produceCommand,
   export: async () => (await import('./export.js')).exportCommand,
+  backtest: async () => (await import('./backtest.js')).backtestCommand,
+  diff: async () => (await import('./diff.js')).diffCommand,
+  test: async () => (await import('./test.js')).testCommand,
 };
 
 /** `--debug` anywhere before a `--` applies to every command; the commands never see it. */

@@ -22,9 +22,12 @@ export function progressLine(s: RunStats): string {
   return `rows ${fmt(s.rowsRead)}  ${fmt(s.rowsPerSec)} rows/s  windows ${fmt(s.windowsClosed)}  errors ${fmt(s.rowErrors)}${s.lateRows ? ` (late ${fmt(s.lateRows)})` : ''}${pct}`;
 }
 
+/** The summary's first word is part of the CLI's output: an interrupted run still says `finished` (its exit code, 130, tells). */
+const summaryState = (s: RunStats) => (s.state === 'stopped' ? 'finished' : s.state);
+
 export function summary(s: RunStats): string {
   const lines = [
-    `${s.state === 'finished' ? 'finished' : s.state}: ${fmt(s.rowsRead)} rows read in ${(s.elapsedMs / 1000).toFixed(2)} s (${fmt(s.rowsPerSec)} rows/s), ${fmt(s.rowsOk)} aggregated, ${fmt(s.windowsClosed)} windows closed, ${fmt(s.aggregateRows)} aggregate rows`,
+    `${summaryState(s)}: ${fmt(s.rowsRead)} rows read in ${(s.elapsedMs / 1000).toFixed(2)} s (${fmt(s.rowsPerSec)} rows/s), ${fmt(s.rowsOk)} aggregated, ${fmt(s.windowsClosed)} windows closed, ${fmt(s.aggregateRows)} aggregate rows`,
   ];
   if (s.rowErrors > 0) {
     const reasons = Object.entries(s.errorsByReason)
@@ -72,4 +75,27 @@ export function failureText(e: unknown): string {
   const known = e instanceof EngineError || (e instanceof Error && (e.name === 'RunFailure' || e.name === 'FileAccessError'));
   const line = errorText(e).split('\n')[0]!;
   return known ? `${line}\n` : `${e instanceof Error && !line.startsWith(e.name) ? `${e.name}: ` : ''}${line} (run with --debug for the stack trace)\n`;
+}
+
+/**
+ * Runs `work` with Ctrl-C (and SIGTERM) wired to its abort signal: the first stops it gracefully
+ * (what was read is still reported, exit 130), a second exits at once.
+ */
+export async function interruptible<T>(doing: string, work: (signal: AbortSignal) => Promise<T>): Promise<{ result: T; interrupted: boolean }> {
+  const controller = new AbortController();
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write(`warning: You terminated execution. ${doing}… (Ctrl-C again to abort)\n`);
+    controller.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return { result: await work(controller.signal), interrupted };
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
 }

@@ -5,6 +5,8 @@ import { parseArgs, UsageError } from './args.js';
 import { displayPath, isDebug, printDiagnostics, progressLine, summary } from './report.js';
 
 const MAX_ROW_ERROR_LINES = 10;
+/** After Ctrl-C or SIGTERM the run flushes and stops; if that takes longer than this, it is aborted. */
+const STOP_DEADLINE_MS = 10_000;
 
 export async function runCommand(argv: string[]): Promise<number> {
   const { positionals, options } = parseArgs(argv, ['dead-letter', 'speed', 'workers'], ['progress', 'no-progress', 'quiet']);
@@ -16,7 +18,8 @@ export async function runCommand(argv: string[]): Promise<number> {
   const workers = workersOpt === undefined ? 1 : workersOpt === 'auto' ? 0 : Number(workersOpt);
   if (!Number.isInteger(workers) || workers < 0) throw new UsageError('--workers must be a positive integer or "auto"');
 
-  const outcome = await checkConfig(positionals[0]!);
+  // the sandbox the check loads user modules in goes on to run them
+  const outcome = await checkConfig(positionals[0]!, undefined, undefined, { keepSandbox: true });
   printDiagnostics(outcome.diagnostics);
   if (!outcome.plan) return 2;
   const plan = outcome.plan;
@@ -62,23 +65,38 @@ export async function runCommand(argv: string[]): Promise<number> {
   const parallel = workers !== 1 ? await import('../parallel/replay.js') : undefined;
   const why = parallel?.parallelUnsupportedReason(plan);
   if (why) warn(`--workers ignored: ${why}; running on one thread`);
-  if (parallel && !why) {
-    ({ runner, run } = parallel.parallelReplay(plan, { ...runnerOptions, workers: workers === 0 ? undefined : workers }));
-  } else {
-    const r = new Runner(plan, runnerOptions);
-    runner = r;
-    run = () => r.run();
+  try {
+    if (parallel && !why) {
+      ({ runner, run } = parallel.parallelReplay(plan, { ...runnerOptions, workers: workers === 0 ? undefined : workers }));
+    } else {
+      const r = new Runner(plan, runnerOptions);
+      runner = r;
+      run = () => r.run();
+    }
+  } catch (e) {
+    err.write(`error: ${isDebug() ? (e as Error).stack : (e as Error).message}\n`);
+    return 1;
   }
 
+  // the engine's own thread never runs user code (docs/sandbox.md), so signals are always heard
   let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
+  let stopTimer: NodeJS.Timeout | undefined;
+  const onSignal = () => {
+    if (interrupted) {
+      warn('aborted');
+      process.exit(130);
+    }
     interrupted = true;
     warn('You terminated execution. Flushing open windows… (Ctrl-C again to abort)');
     runner.stop();
+    stopTimer = setTimeout(() => {
+      warn(`the run did not stop within ${STOP_DEADLINE_MS / 1000} s; aborted`);
+      process.exit(130);
+    }, STOP_DEADLINE_MS);
+    stopTimer.unref();
   };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const stats = await run();
     clearProgress();
@@ -91,7 +109,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     if (isDebug() && e instanceof Error && e.stack) err.write(`${e.stack}\n`);
     return 1;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    clearTimeout(stopTimer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }

@@ -8,12 +8,14 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { StoreRef } from '../core/store.js';
+import type { CassandraTestArgs } from '../connectors/cassandra/probe.js';
 import type { InfluxTestArgs } from '../connectors/influx/probe.js';
 import type { KafkaConnectionArgs } from '../connectors/kafka-admin.js';
 import type { FieldType } from '../core/types.js';
 import type { TimeUnit } from '../core/time.js';
 import type { InputField } from '../core/types.js';
 import type { SqliteStores } from '../connectors/sqlite-store.js';
+import type { RowShape, StoredWindow } from '../core/window.js';
 import type { Obj, Place, Spec } from '../options/spec.js';
 import type { DiagnosticSink } from '../options/diagnostics.js';
 import type { AlertSink, HistorySource, Sink, SinkContext, Source } from './types.js';
@@ -25,7 +27,8 @@ export type ConnectionTarget =
       KafkaConnectionArgs,
       'sasl' | 'timeoutMs'
     >)
-  | ({ kind: 'influx'; url: string; measurement?: string } & Omit<InfluxTestArgs, 'timeoutMs' | 'host' | 'port' | 'ssl'>);
+  | ({ kind: 'influx'; url: string; measurement?: string } & Omit<InfluxTestArgs, 'timeoutMs' | 'host' | 'port' | 'ssl'>)
+  | ({ kind: 'cassandra' } & Omit<CassandraTestArgs, 'timeoutMs'>);
 
 export interface HealthContext {
   /** time allowed for the whole check */
@@ -48,8 +51,8 @@ export interface HealthReport {
 export interface ReferenceMapping {
   /** the component has no reference equivalent: it is dropped, with this reason */
   unsupported?: string;
-  /** option keys the reference does not read: dropped, each with the reason */
-  dropKeys?: { key: string; why: string }[];
+  /** option keys the reference does not read: dropped, each with the reason; `sameResults` when dropping it changes no result (delivery tuning) */
+  dropKeys?: { key: string; why: string; sameResults?: boolean }[];
   /** what a person should know about the options as exported (`path`: where they sit) */
   notes?(options: Obj, path: string): string[];
 }
@@ -114,6 +117,8 @@ export interface OutputDescriptor<Name extends string = string, Parsed = unknown
   asHistory?(o: Parsed): { method: string; [option: string]: unknown } | undefined;
   /** an embedded store (SQLite) that also keeps dead letters and alerts (docs/architecture.md#the-store) */
   store?(o: Parsed): StoreRef | undefined;
+  /** a server store: the last `maxWindows` windows it holds, oldest first, for a project opened without an embedded store */
+  readStored?(o: Parsed, shape: RowShape, maxWindows: number): Promise<{ windows: StoredWindow[]; truncated: boolean }>;
 }
 
 // ---- alert sinks -------------------------------------------------------------------------
@@ -180,8 +185,8 @@ export interface AnalysisDescriptor<Name extends string = string, Parsed = unkno
   /** checks the options against the compiled plan (column names); reports through ctx.sink */
   check(raw: unknown, ctx: AnalysisCheckContext): void;
   create(options: unknown, name: string): UserAnalysis;
-  /** how many windows back it reads (the run keeps that many in memory) */
-  lookbackWindows(options: unknown): number;
+  /** how far back before the window end it reads, in ms (runs keep that much in memory) */
+  lookbackMs(options: unknown, batchMs: number): number;
 }
 
 /** Where an option sits, for messages of hand-written checks. */

@@ -35,6 +35,21 @@ export async function checkConnection(target: ConnectionTarget, ctx: HealthConte
       return report(false, what, (e as Error).message);
     }
   }
+  if (target.kind === 'cassandra') {
+    const { testCassandra } = await import('../connectors/cassandra/probe.js');
+    const { kind: _, ...args } = target;
+    const r = await testCassandra({ ...args, timeoutMs: ctx.timeoutMs }, ctx.clock);
+    const what = `cassandra ${r.address}`;
+    if (!r.ok) return report(false, what, r.error ?? 'failed', r.warnings);
+    const nodes = `${r.hosts.length} node${r.hosts.length === 1 ? '' : 's'}`;
+    const table = r.table?.exists ? `, table ${r.keyspace!.name}.${r.table.name} present` : '';
+    return report(
+      true,
+      what,
+      `Cassandra ${r.version ?? '(version unknown)'}, cluster ${r.clusterName ?? '?'}, ${nodes}, ${r.keyspaceCount ?? 0} keyspaces${table}`,
+      r.warnings,
+    );
+  }
   const { testInflux } = await import('../connectors/influx/probe.js');
   const { kind: _, measurement, ...args } = target;
   const r = await testInflux({ ...args, timeoutMs: ctx.timeoutMs }, ctx.clock);

@@ -10,8 +10,10 @@ import { timeDeltaAnalysis } from './analyses/time-delta.js';
 import { kafkaAlerts } from './alerts/kafka.js';
 import { sqliteAlerts } from './alerts/sqlite.js';
 import { stdoutAlerts } from './alerts/stdout.js';
+import { cassandraHistory } from './history/cassandra.js';
 import { influxHistory } from './history/influx.js';
 import { sqliteHistory } from './history/sqlite.js';
+import { cassandraOutput } from './outputs/cassandra.js';
 import { fileOutput } from './outputs/file.js';
 import { influxOutput } from './outputs/influx.js';
 import { sqliteOutput } from './outputs/sqlite.js';
@@ -20,9 +22,9 @@ import { csvSource } from './sources/csv.js';
 import { kafkaSource } from './sources/kafka/index.js';
 
 export const SOURCES = [csvSource, kafkaSource] as const;
-export const OUTPUTS = [stdoutOutput, sqliteOutput, influxOutput, fileOutput] as const;
+export const OUTPUTS = [stdoutOutput, sqliteOutput, influxOutput, cassandraOutput, fileOutput] as const;
 export const ALERT_SINKS = [stdoutAlerts, sqliteAlerts, kafkaAlerts] as const;
-export const HISTORY_STORES = [sqliteHistory, influxHistory] as const;
+export const HISTORY_STORES = [sqliteHistory, influxHistory, cassandraHistory] as const;
 /** analyses a rule names as `module`; the legacy time_delta form is built by the analysis section */
 export const ANALYSES = [simpleAnalysis, averageAnalysis] as const;
 export const LEGACY_ANALYSIS = timeDeltaAnalysis;

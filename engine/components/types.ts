@@ -32,6 +32,8 @@ export interface LineBatch {
   /** committable sources: the partition of every line of the batch, and each line's offset */
   partition?: number;
   offsets?: string[];
+  /** lines read from a file: the bytes [start, end) of `path`, the first of them on line `firstLine` */
+  fileRange?: { path: string; start: number; end: number; firstLine: number };
 }
 
 export function stringBatch(lines: string[], position: (i: number) => SourcePosition, extra: Partial<LineBatch> = {}): LineBatch {
@@ -162,5 +164,10 @@ export interface HistorySource {
   open(): Promise<void>;
   /** the stored point closest to targetMs within ± toleranceMs for this key, or undefined */
   lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined>;
+  /**
+   * A source held in memory may answer at once with the complete point (its `key` included, frozen:
+   * callers share it), which spares a backtest two promises and a copy per lookup (docs/backtest.md#speed).
+   */
+  pointNow?(q: HistoryQuery): Readonly<Record<string, Value | Value[] | null>> | undefined;
   close(): Promise<void>;
 }

@@ -26,7 +26,7 @@ import { pythonTwin } from './twins.js';
 export const ANALYSIS_SETTINGS = {
   accuracy: seconds().required().describe('Seconds of tolerance around each history target time.'),
   // a timer longer than 2^31 − 1 ms fires at once in Node
-  timeout_ms: num({ min: 1, max: MAX_TIMER_MS }).describe('Time limit per user-analysis call (default 1000).'),
+  timeout_ms: num({ min: 1, max: MAX_TIMER_MS }).describe('Time limit per user-analysis call (default: sandbox.timeout_ms, 1000).'),
   time_delta: seconds({ exclusiveMin: true })
     .required()
     .describe('Legacy form: compare with the point this many seconds before (with rule as {column: percent}).'),
@@ -54,7 +54,8 @@ export class AnalysisSection {
     return o[a] ?? o[b];
   }
 
-  parse(root: Obj, outputs: OutputConfig[], input: InputConfig | undefined): AnalysisConfig | undefined {
+  /** `defaultTimeoutMs`: sandbox.timeout_ms, the limit of an analysis call unless analysis.timeout_ms sets its own */
+  parse(root: Obj, outputs: OutputConfig[], input: InputConfig | undefined, defaultTimeoutMs = 1000): AnalysisConfig | undefined {
     const an = root.analysis;
     const p = 'analysis';
     if (!isObj(an)) {
@@ -62,7 +63,8 @@ export class AnalysisSection {
       return undefined;
     }
     const accuracy = ANALYSIS_SETTINGS.accuracy.parseAt(an.accuracy, { path: `${p}.accuracy`, parent: p, key: 'accuracy' }, this.env);
-    const timeoutMs = ANALYSIS_SETTINGS.timeout_ms.parseAt(an.timeout_ms, { path: `${p}.timeout_ms`, parent: p, key: 'timeout_ms' }, this.env) ?? 1000;
+    const timeoutMs =
+      ANALYSIS_SETTINGS.timeout_ms.parseAt(an.timeout_ms, { path: `${p}.timeout_ms`, parent: p, key: 'timeout_ms' }, this.env) ?? defaultTimeoutMs;
     if (accuracy !== undefined && input && input.batchDurationSec > 0 && accuracy >= input.batchDurationSec) {
       this.sink.warn(
         `${p}.accuracy`,

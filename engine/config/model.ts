@@ -54,6 +54,18 @@ export interface AnalysisConfig {
   statePath?: string;
 }
 
+/** Limits and grants of the sandbox user code runs in (docs/sandbox.md). */
+export interface SandboxConfig {
+  /** per row of transformation/aggregate calls, per analysis call (analysis.timeout_ms overrides it for analyses) */
+  timeoutMs: number;
+  /** module load, metadata and analysis constructors */
+  startupTimeoutMs: number;
+  /** resident memory of the sandbox process */
+  memoryMb: number;
+  /** project files user code may read with tsEngine.readFile(name): name as written in the config, absolute path */
+  files: { name: string; path: string }[];
+}
+
 export interface PipelineConfig {
   configPath: string;
   configDir: string;
@@ -69,6 +81,7 @@ export interface PipelineConfig {
   databases: Record<string, string>;
   analysis?: AnalysisConfig;
   extensions: string[];
+  sandbox: SandboxConfig;
   /** Python twin of each extension module (absolute path), for the Flink export; parallel to `extensions` */
   extensionTwins: (string | undefined)[];
   /** dead-letter JSONL file (CLI --dead-letter) when no SQLite store exists */
@@ -80,4 +93,6 @@ export interface ConfigIO {
   /** file contents, or an Error explaining why it cannot be read */
   readFile(absPath: string): string | Error;
   exists(absPath: string): boolean;
+  /** the environment `${NAME}` placeholders are filled from (config/env-placeholders.ts); default: process.env */
+  env?(name: string): string | undefined;
 }

@@ -12,6 +12,7 @@ import { ANALYSIS_SETTINGS } from './analysis-section.js';
 import { MAX_COLUMN_INDEX } from './data-structure.js';
 import { COMMON_INPUT_OPTIONS, windowLength } from './validate.js';
 import { lifecycleSpec } from '../components/analyses/lifecycle-options.js';
+import { sandboxSpec } from './sandbox-section.js';
 
 const str = (description: string) => ({ type: 'string', description });
 
@@ -175,6 +176,7 @@ function configSchema(): JsonSchema {
         description:
           'JS/TS modules exporting transformFunctions, aggregateFunctions and analyses; {"module", "python"} names a Python twin for the Flink export.',
       },
+      sandbox: sandboxSpec().jsonSchema(),
       analysis: {
         type: 'object',
         description: 'Anomaly detection against history, after every window.',

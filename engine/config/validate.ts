@@ -19,7 +19,9 @@ import { AnalysisSection } from './analysis-section.js';
 import { parseDataStructure, parseDoc } from './data-structure.js';
 import { warnUnknownSecrets } from './secrets.js';
 import { pythonTwin } from './twins.js';
-import type { ConfigIO, InputConfig, OutputConfig, PipelineConfig } from './model.js';
+import type { ConfigIO, InputConfig, OutputConfig, PipelineConfig, SandboxConfig } from './model.js';
+import { parseSandbox } from './sandbox-section.js';
+import { resolveEnvPlaceholders } from './env-placeholders.js';
 
 export type { ConfigIO } from './model.js';
 
@@ -40,6 +42,7 @@ export interface ValidationResult {
     fields?: InputField[];
     processing?: { transformation: string[]; operation: 'reduce' | 'reduceByKey'; rules: string[] };
     extensions?: string[];
+    sandbox?: SandboxConfig;
     raw: Record<string, unknown>;
   };
   structureSink?: DiagnosticSink;
@@ -79,7 +82,7 @@ const COMMON_INPUT_SPECS = {
 };
 export const COMMON_INPUT_OPTIONS = COMMON_INPUT_SPECS;
 
-const TOP_LEVEL = ['input', 'outputs', 'processing', 'databases', 'analysis', 'extensions'];
+const TOP_LEVEL = ['input', 'outputs', 'processing', 'databases', 'analysis', 'extensions', 'sandbox'];
 
 /** Validates a config given its text; `io` reads the data-structure file and checks referenced files. */
 export function validateConfig(configPath: string, configText: string, io: ConfigIO): ValidationResult {
@@ -87,6 +90,7 @@ export function validateConfig(configPath: string, configText: string, io: Confi
   const configDir = path.dirname(absConfig);
   const { doc, sink } = parseDoc(configText, configPath);
   if (!doc) return { diagnostics: sink.diagnostics, sink };
+  resolveEnvPlaceholders(doc.value, sink, (name) => (io.env ? io.env(name) : process.env[name]));
   const v = new Validator(sink, doc, configDir, io);
   const config = v.run(absConfig);
   warnUnknownSecrets(doc, sink);
@@ -146,8 +150,16 @@ class Validator {
     const errorsBefore = this.sink.errorCount;
     const extensions = this.extensions(root);
     const extensionsOk = this.sink.errorCount === errorsBefore;
-    this.partial = { fields: this.fields, processing, extensions: extensionsOk ? extensions : undefined, raw: root };
-    const analysis = root.analysis === undefined ? undefined : new AnalysisSection(this.sink, this.env, this.io).parse(root, outputs ?? [], input);
+    const sandbox = parseSandbox(root, this.configDir, this.env);
+    this.partial = {
+      fields: this.fields,
+      processing,
+      extensions: extensionsOk ? extensions : undefined,
+      sandbox: extensionsOk ? sandbox : undefined,
+      raw: root,
+    };
+    const analysis =
+      root.analysis === undefined ? undefined : new AnalysisSection(this.sink, this.env, this.io).parse(root, outputs ?? [], input, sandbox.timeoutMs);
     if (!input || !outputs || !processing) return undefined;
     return {
       configPath: absConfig,
@@ -163,6 +175,7 @@ class Validator {
       databases,
       analysis: analysis ?? undefined,
       extensions,
+      sandbox,
       extensionTwins: this.extensionTwins,
     };
   }

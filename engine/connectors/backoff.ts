@@ -3,7 +3,7 @@
  * output is retried with backoff while the input waits). Time comes from the injected clock, so
  * unit tests do not sleep.
  */
-import { systemClock } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 
 export interface BackoffOptions {
   /** attempts after the first one; Infinity retries forever */
@@ -48,6 +48,23 @@ export async function withRetries<T>(fn: (attempt: number) => Promise<T>, o: Bac
       if (o.aborted?.()) throw e;
     }
   }
+}
+
+/**
+ * A backoff wait that ends early once `stopping()` says the run is being stopped (checked every
+ * 100 ms), so a sink retrying a dead server never holds up a stop; `override` (tests) replaces it.
+ */
+export function stoppableSleep(
+  clock: Clock,
+  stopping: () => boolean,
+  override?: () => ((ms: number) => Promise<void>) | undefined,
+): (ms: number) => Promise<void> {
+  return async (ms) => {
+    const own = override?.();
+    if (own) return own(ms);
+    const end = clock.now() + ms;
+    for (let left = ms; left > 0 && !stopping(); left = end - clock.now()) await clock.sleep(Math.min(left, 100));
+  };
 }
 
 /** Calls `warn` at most once per `everyMs` for the same message key; counts what it held back. */

@@ -30,3 +30,10 @@ export interface RowShape {
   valueNames: string[];
   valueTypes: FieldType[];
 }
+
+/** A window as an output stored it and reads it back (a reopened project shows these). */
+export interface StoredWindow {
+  startMs: number;
+  endMs: number;
+  rows: { key: Record<string, Value> | null; values: Record<string, Value> }[];
+}

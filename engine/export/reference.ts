@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ExportHooks, ReferenceMapping } from '../components/descriptor.js';
+import type { ExportChange, ExportChangeKind } from './change.js';
 import { alertSinkDescriptor, historyDescriptor, outputDescriptor, sourceDescriptor } from '../components/registry.js';
 import { ensureDirectory } from '../core/files.js';
 import { redactSecrets } from '../options/secrets.js';
@@ -31,10 +32,19 @@ export interface ReferenceExport {
   warnings: string[];
   /** JSON path of each secret → the placeholder written instead */
   secrets: Record<string, string>;
+  /** every change of meaning, with its kind: `lossy` where the reference computes, stores or reports something else */
+  changes: ExportChange[];
 }
 
-/** input.options keys of the input section only ts-engine understands (event time, pacing, error budget) */
-const INPUT_ONLY = ['time_field', 'time_unit', 'allowed_lateness', 'rate', 'speed', 'max_error_rate'];
+/** input.options keys of the input section only ts-engine understands (event time, pacing, error budget), and what dropping each does */
+const INPUT_ONLY: { key: string; kind: ExportChangeKind; why: string }[] = [
+  { key: 'time_field', kind: 'lossy', why: 'ts-engine only: event-time windows become processing-time windows in the reference' },
+  { key: 'time_unit', kind: 'lossy', why: 'ts-engine only (event time)' },
+  { key: 'allowed_lateness', kind: 'lossy', why: 'ts-engine only (event time): no late rows in the reference' },
+  { key: 'rate', kind: 'lossy', why: 'ts-engine only (no reference equivalent): the rows are no longer paced, so the windows differ' },
+  { key: 'speed', kind: 'note', why: 'ts-engine only (replay pacing, no reference equivalent)' },
+  { key: 'max_error_rate', kind: 'lossy', why: 'ts-engine only (no reference equivalent): the run no longer stops on too many bad rows' },
+];
 
 /** What the reference target makes of a component: its descriptor's reference mapping (components/registry.ts). */
 const reference = (d: { export?: ExportHooks } | undefined): ReferenceMapping => d?.export?.reference ?? {};
@@ -59,7 +69,7 @@ function brokerToServerPort(b: unknown): { server: string; port: number } | unde
 }
 
 /** envNameFor, made unique: two paths never share a variable (`Password` and `password` side by side). */
-function uniqueEnvNames(): (jsonPath: string) => string {
+export function uniqueEnvNames(): (jsonPath: string) => string {
   const byPath = new Map<string, string>();
   const taken = new Set<string>();
   return (jsonPath) => {
@@ -81,11 +91,20 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
   const warnings: string[] = [];
   const secrets: Record<string, string> = {};
   const envName = uniqueEnvNames();
-  const drop = (o: Obj, key: string, p: string, why: string) => {
+  const changes: ExportChange[] = [];
+  /** a line for the person exporting, and the change it records at `p` */
+  const say = (kind: ExportChangeKind, p: string, line: string) => {
+    warnings.push(line);
+    changes.push({ kind, path: p, message: line });
+  };
+  const drop = (o: Obj, key: string, p: string, why: string, kind: ExportChangeKind = 'lossy') => {
     if (o[key] === undefined) return;
     delete o[key];
     dropped.push(p);
-    warnings.push(`dropped ${p}: ${why}`);
+    say(kind, p, `dropped ${p}: ${why}`);
+  };
+  const notesAt = (p: string, lines: string[] | undefined) => {
+    for (const l of lines ?? []) say('note', p, l);
   };
 
   // ---- input ---------------------------------------------------------------
@@ -94,24 +113,34 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
     const opts = isObj(input.options) ? input.options : undefined;
     const source = typeof input.input_type === 'string' ? sourceDescriptor(input.input_type) : undefined;
     const map = reference(source);
-    if (!opts) warnings.push(...(map.notes?.({}, 'input.options') ?? []));
+    if (!opts) notesAt('input', map.notes?.({}, 'input.options'));
     if (opts) {
-      warnings.push(...(map.notes?.(opts, 'input.options').filter((n) => !n.startsWith('kept input.options.')) ?? []));
-      for (const k of INPUT_ONLY) drop(opts, k, `input.options.${k}`, 'ts-engine only (no reference equivalent)');
-      for (const { key, why } of map.dropKeys ?? []) drop(opts, key, `input.options.${key}`, why);
+      notesAt(
+        'input',
+        map.notes?.(opts, 'input.options').filter((n) => !n.startsWith('kept input.options.')),
+      );
+      for (const { key, kind, why } of INPUT_ONLY) drop(opts, key, `input.options.${key}`, why, kind);
+      for (const { key, why, sameResults } of map.dropKeys ?? []) drop(opts, key, `input.options.${key}`, why, sameResults ? 'note' : 'lossy');
       if (Array.isArray(opts.brokers)) {
         const first = brokerToServerPort(opts.brokers[0]);
         if (opts.brokers.length > 1)
-          warnings.push(`input.options.brokers: the reference takes one server; kept only the first broker ${JSON.stringify(opts.brokers[0])}`);
+          say(
+            'note',
+            'input.options.brokers',
+            `input.options.brokers: the reference takes one server; kept only the first broker ${JSON.stringify(opts.brokers[0])}`,
+          );
         delete opts.brokers;
         dropped.push('input.options.brokers');
         if (first && opts.server === undefined) {
           opts.server = first.server;
           opts.port = first.port;
-          warnings.push(`input.options.brokers → input.options.server + port (${first.server}:${first.port})`);
+          say('note', 'input.options.brokers', `input.options.brokers → input.options.server + port (${first.server}:${first.port})`);
         }
       }
-      warnings.push(...(map.notes?.(opts, 'input.options').filter((n) => n.startsWith('kept input.options.')) ?? []));
+      notesAt(
+        'input.options',
+        map.notes?.(opts, 'input.options').filter((n) => n.startsWith('kept input.options.')),
+      );
     }
   }
 
@@ -119,7 +148,7 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
   let outputs = cfg.outputs;
   if (isObj(outputs)) {
     outputs = [outputs];
-    warnings.push('outputs: a single object became a one-element array (the reference needs an array)');
+    say('note', 'outputs', 'outputs: a single object became a one-element array (the reference needs an array)');
   }
   /** original output index → its index in the exported outputs */
   const keptIndex = new Map<number, number>();
@@ -130,21 +159,21 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
       const map = reference(isObj(o) && typeof o.method === 'string' ? outputDescriptor(o.method) : undefined);
       if (map.unsupported) {
         dropped.push(p);
-        warnings.push(`dropped ${p}: ${map.unsupported}`);
+        say('lossy', p, `dropped ${p}: ${map.unsupported}`);
         return;
       }
       if (isObj(o) && isObj(o.options)) {
         const oo = o.options;
         const hadKeys = Object.keys(oo).length > 0;
-        for (const { key, why } of map.dropKeys ?? []) drop(oo, key, `${p}.options.${key}`, why);
-        warnings.push(...(map.notes?.(oo, `${p}.options`) ?? []));
+        for (const { key, why, sameResults } of map.dropKeys ?? []) drop(oo, key, `${p}.options.${key}`, why, sameResults ? 'note' : 'lossy');
+        notesAt(`${p}.options`, map.notes?.(oo, `${p}.options`));
         // options emptied by the drops are left out, as the reference writes them
         if (hadKeys && Object.keys(oo).length === 0) delete o.options;
       }
       keptIndex.set(i, kept.length);
       kept.push(o);
     });
-    if (kept.length === 0) warnings.push('outputs: nothing left for the reference (add a stdout or influx output)');
+    if (kept.length === 0) say('lossy', 'outputs', 'outputs: nothing left for the reference (add a stdout or influx output)');
     cfg.outputs = kept;
   }
 
@@ -158,7 +187,7 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
   // ---- analysis ------------------------------------------------------------
   const an = cfg.analysis;
   if (isObj(an)) {
-    drop(an, 'timeout_ms', 'analysis.timeout_ms', 'ts-engine only');
+    drop(an, 'timeout_ms', 'analysis.timeout_ms', 'ts-engine only', 'note');
     // history: the reference needs analysis.historical with influx_options
     const h = an.historical;
     if (h === undefined) {
@@ -170,20 +199,20 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
         // the same secrets as the output's: one environment variable each, not two
         redactSecrets(conn, `outputs[${keptIndex.get(mainIndex) ?? mainIndex}].options.influx`, envName);
         an.historical = { method: 'influx', influx_options: conn };
-        warnings.push('added analysis.historical from the influx output marked "main" (the reference does not read "main")');
+        say('note', 'analysis.historical', 'added analysis.historical from the influx output marked "main" (the reference does not read "main")');
       } else {
-        warnings.push('analysis.historical is missing: the reference needs an influx history (ts-engine used the sqlite "main" output)');
+        say('lossy', 'analysis.historical', 'analysis.historical is missing: the reference needs an influx history (ts-engine used the sqlite "main" output)');
       }
     } else if (isObj(h)) {
       const unsupported = reference(typeof h.method === 'string' ? historyDescriptor(h.method) : undefined).unsupported;
       if (unsupported) {
         delete an.historical;
         dropped.push('analysis.historical');
-        warnings.push(`dropped analysis.historical: ${unsupported}`);
+        say('lossy', 'analysis.historical', `dropped analysis.historical: ${unsupported}`);
       } else if (h.influx_options === undefined && h.options !== undefined) {
         h.influx_options = h.options;
         delete h.options;
-        warnings.push('analysis.historical.options renamed to influx_options (the reference spelling)');
+        say('note', 'analysis.historical.options', 'analysis.historical.options renamed to influx_options (the reference spelling)');
       }
     }
     // alerts: one object with method stdout or kafka, options spelled "option"
@@ -197,15 +226,15 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
       const map = reference(sink);
       if (map.unsupported) {
         dropped.push(p);
-        warnings.push(`dropped ${p}: ${map.unsupported}`);
+        say('lossy', p, `dropped ${p}: ${map.unsupported}`);
         return;
       }
       // keys of stdout alerts sit beside "method"; other sinks' keys in option/options
-      if (sink?.settings) for (const { key, why } of map.dropKeys ?? []) drop(a, key, `${p}.${key}`, why);
+      if (sink?.settings) for (const { key, why, sameResults } of map.dropKeys ?? []) drop(a, key, `${p}.${key}`, why, sameResults ? 'note' : 'lossy');
       if (a.option === undefined && a.options !== undefined) {
         a.option = a.options;
         delete a.options;
-        warnings.push(`${p}.options renamed to option (the reference spelling)`);
+        say('note', `${p}.options`, `${p}.options renamed to option (the reference spelling)`);
       }
       if (a.method === 'kafka' && isObj(a.option) && Array.isArray(a.option.brokers)) {
         const first = brokerToServerPort(a.option.brokers[0]);
@@ -214,7 +243,7 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
         if (first && a.option.server === undefined) {
           a.option.server = first.server;
           a.option.port = first.port;
-          warnings.push(`${p}.option.brokers → server + port (${first.server}:${first.port})`);
+          say('note', `${p}.option.brokers`, `${p}.option.brokers → server + port (${first.server}:${first.port})`);
         }
       }
       keptAlerts.push(a);
@@ -223,11 +252,11 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
       keptAlerts.slice(1).forEach((_, j) => {
         dropped.push(`analysis.alert[${j + 1}]`);
       });
-      warnings.push(`analysis.alert: the reference takes one alert sink; kept the first (${String(keptAlerts[0]!.method)})`);
+      say('lossy', 'analysis.alert', `analysis.alert: the reference takes one alert sink; kept the first (${String(keptAlerts[0]!.method)})`);
     }
     if (keptAlerts.length === 0 && an.alert !== undefined) {
       an.alert = { method: 'stdout' };
-      warnings.push('analysis.alert: no reference sink was left; wrote {"method": "stdout"}');
+      say('lossy', 'analysis.alert', 'analysis.alert: no reference sink was left; wrote {"method": "stdout"}');
     } else if (keptAlerts.length > 0) an.alert = keptAlerts[0];
     // rules: the reference reads "options" (plural)
     if (Array.isArray(an.rule)) {
@@ -235,14 +264,16 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
         if (isObj(r) && r.options === undefined && r.option !== undefined) {
           r.options = r.option;
           delete r.option;
-          warnings.push(`analysis.rule[${i}].option renamed to options (the reference spelling)`);
+          say('note', `analysis.rule[${i}].option`, `analysis.rule[${i}].option renamed to options (the reference spelling)`);
         }
         // the reference alerts once per deviating record: a lifecycle is ts-engine only (docs/alerts.md)
         if (isObj(r))
           for (const k of LIFECYCLE_KEYS)
             drop(r, k, `analysis.rule[${i}].${k}`, 'the alert lifecycle is ts-engine only (the reference alerts once per deviating record)');
         if (isObj(r) && typeof r.module === 'string' && isModulePath(r.module)) {
-          warnings.push(
+          say(
+            'lossy',
+            `analysis.rule[${i}].module`,
             `analysis.rule[${i}].module ${JSON.stringify(r.module)} is a ts-engine (JavaScript) module: port it to a Python class analysis/<Name>.py for the reference`,
           );
         }
@@ -260,8 +291,9 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
         .map(([p, e]) => `${p} → ${e}`)
         .join(', ')}`,
     );
+    for (const [p, e] of Object.entries(secrets)) changes.push({ kind: 'note', path: p, message: `the secret is read from the environment: ${e}` });
   }
-  return { config: cfg, dropped, warnings, secrets };
+  return { config: cfg, dropped, warnings, secrets, changes };
 }
 
 export function isModulePath(m: string): boolean {

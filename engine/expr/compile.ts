@@ -19,7 +19,11 @@ export interface CompileOptions {
   configLookup?: ConfigLookup;
   /** implementations that extension FunctionDefs reference as `x[i]` */
   extensionImpls?: readonly unknown[];
+  /** the error for a name no FunctionDef has (default OperationNotSupportedError) */
+  unknownFunction?: UnknownFunction;
 }
+
+export type UnknownFunction = (name: string, span: { from: number; to: number }) => EngineError | undefined;
 
 export interface CompiledTransform {
   entries: TransformEntry[];
@@ -28,6 +32,8 @@ export interface CompiledTransform {
   usedSlots: number[];
   run: (r: Value[], o: Value[]) => void;
   source: string;
+  /** constants the source reads as k[i] */
+  consts: unknown[];
 }
 
 export interface EntryError {
@@ -39,8 +45,11 @@ interface Ctx {
   fields: Map<string, { slot: number; type: FieldType }>;
   functions: ReadonlyMap<string, FunctionDef>;
   configLookup?: ConfigLookup;
+  unknownFunction?: UnknownFunction;
   consts: unknown[];
   used: Set<number>;
+  /** warnings of the entry being compiled */
+  notes: EngineError[];
 }
 
 export interface Typed {
@@ -87,8 +96,9 @@ function compileExpr(node: Expr, ctx: Ctx): Typed {
     case 'literal':
       return { type: node.type, code: constRef(ctx, node.value) };
     case 'call': {
-      const target = resolveCall(node, ctx.functions, ctx.configLookup);
+      const target = resolveCall(node, ctx.functions, ctx.configLookup, ctx.unknownFunction);
       if (target.kind === 'config') return literalValue(ctx, target.value, target.isInteger, target.path, target.arg);
+      if (target.fn.unchecked) ctx.notes.push(new EngineError('ImportError', target.fn.unchecked, node.nameSpan));
       const { args, code } = typedArgs(node, (a) => compileExpr(a, ctx));
       const type = target.fn.resultType(args);
       return { type, code: target.fn.emit(code, args, type) };
@@ -99,9 +109,17 @@ function compileExpr(node: Expr, ctx: Ctx): Typed {
 export type CallTarget = { kind: 'fn'; fn: FunctionDef } | { kind: 'config'; value: unknown; isInteger: boolean; path: string; arg: Expr };
 
 /** The function a call names, checked for existence and arity; `config('path')` resolved to its value (D-08, D-36). */
-export function resolveCall(node: Expr & { kind: 'call' }, functions: ReadonlyMap<string, FunctionDef>, configLookup?: ConfigLookup): CallTarget {
+export function resolveCall(
+  node: Expr & { kind: 'call' },
+  functions: ReadonlyMap<string, FunctionDef>,
+  configLookup?: ConfigLookup,
+  unknownFunction?: UnknownFunction,
+): CallTarget {
   const fn = functions.get(node.name);
-  if (!fn) throw new EngineError('OperationNotSupportedError', `Operation '${node.name}' is not supported.`, node.nameSpan);
+  if (!fn)
+    throw (
+      unknownFunction?.(node.name, node.nameSpan) ?? new EngineError('OperationNotSupportedError', `Operation '${node.name}' is not supported.`, node.nameSpan)
+    );
   if (node.args.length !== fn.arity) {
     throw new EngineError(
       'IncorrectArgumentsAmountForOperationError',
@@ -136,15 +154,25 @@ export function compileTransformations(
   texts: readonly string[],
   input: readonly InputField[],
   options: CompileOptions = {},
-): { transform?: CompiledTransform; errors: EntryError[] } {
+): { transform?: CompiledTransform; errors: EntryError[]; warnings: EntryError[] } {
   const fields = new Map<string, { slot: number; type: FieldType }>();
   input.forEach((f, slot) => fields.set(f.name, { slot, type: f.type }));
-  const ctx: Ctx = { fields, functions: options.functions ?? BUILTIN_MAP, configLookup: options.configLookup, consts: [], used: new Set() };
+  const ctx: Ctx = {
+    fields,
+    functions: options.functions ?? BUILTIN_MAP,
+    configLookup: options.configLookup,
+    unknownFunction: options.unknownFunction,
+    consts: [],
+    used: new Set(),
+    notes: [],
+  };
   const errors: EntryError[] = [];
+  const warnings: EntryError[] = [];
   const entries: TransformEntry[] = [];
   const columns: Column[] = [];
   const lines: string[] = [];
   texts.forEach((text, index) => {
+    ctx.notes = [];
     try {
       const entry = parseEntry(text);
       if (entry.name === '__proto__') {
@@ -156,6 +184,7 @@ export function compileTransformations(
         );
       }
       const typed = compileExpr(entry.body, ctx);
+      for (const error of ctx.notes) warnings.push({ index, error });
       entries.push(entry);
       columns.push({ name: entry.name, type: typed.type });
       lines.push(`o[${columns.length - 1}] = ${typed.code};`);
@@ -164,11 +193,16 @@ export function compileTransformations(
       else throw e;
     }
   });
-  if (errors.length > 0) return { errors };
+  if (errors.length > 0) return { errors, warnings };
   const source = lines.join('\n');
+  const run = buildTransform(source, ctx.consts, options.extensionImpls ?? []);
+  return { transform: { entries, columns, usedSlots: [...ctx.used].sort((a, b) => a - b), run, source, consts: ctx.consts }, errors, warnings };
+}
+
+/** The transformation function of a generated source (also built inside the sandbox, docs/sandbox.md). */
+export function buildTransform(source: string, consts: unknown[], extensionImpls: readonly unknown[]): CompiledTransform['run'] {
   const factory = new Function('h', 'k', 'x', `"use strict";\nreturn function transform(r, o) {\n${source}\n};`);
-  const run = factory(runtime, ctx.consts, options.extensionImpls ?? []) as CompiledTransform['run'];
-  return { transform: { entries, columns, usedSlots: [...ctx.used].sort((a, b) => a - b), run, source }, errors };
+  return factory(runtime, consts, extensionImpls) as CompiledTransform['run'];
 }
 
 /** Compile a single body (the `eval` command). */

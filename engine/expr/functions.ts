@@ -23,6 +23,8 @@ export interface FunctionDef {
   resultType(args: ArgInfo[]): FieldType;
   /** JS expression computing the result from argument expressions `code` */
   emit(code: string[], args: ArgInfo[], result: FieldType): string;
+  /** set for user functions of a folder that is not trusted: a warning for every call */
+  unchecked?: string;
 }
 
 const typeError = (msg: string, node?: Expr): never => {

@@ -73,7 +73,9 @@ function normResult(v: unknown, type: FieldType, fn: string): Value {
   } else if (type === 'BooleanType') {
     if (typeof v === 'boolean') return v;
   } else if (typeof v === 'string') return v;
-  throw new RowError('bad result', `${fn} returned ${typeof v === 'string' ? pyStrRepr(v) : String(v)}, which is not a ${type}`);
+  // an object's own rendering would be user code: name its kind instead
+  const shown = typeof v === 'string' ? pyStrRepr(v) : (typeof v === 'object' && v !== null) || typeof v === 'function' ? `a ${typeof v}` : String(v);
+  throw new RowError('bad result', `${fn} returned ${shown}, which is not a ${type}`);
 }
 
 export const runtime = {

@@ -10,11 +10,13 @@ import type { ConnectionDefaults } from '../facade-types.js';
 
 type Kafka = Extract<ConnectionTarget, { kind: 'kafka' }>;
 type Influx = Extract<ConnectionTarget, { kind: 'influx' }>;
+type Cassandra = Extract<ConnectionTarget, { kind: 'cassandra' }>;
 
 const kafkaArgs = ({ kind: _, ...k }: Kafka) => ({ ...k, sasl: k.sasl as NonNullable<ConnectionDefaults['kafka']>['sasl'] });
 const influxArgs = ({ kind: _, ...i }: Influx) => i;
+const cassandraArgs = ({ kind: _, ...c }: Cassandra) => c;
 
-/** The Kafka and InfluxDB connections of a config, to pre-fill the panel's forms. */
+/** The Kafka, InfluxDB and Cassandra connections of a config, to pre-fill the panel's forms. */
 export function connectionDefaults(cfg: PipelineConfig | undefined): ConnectionDefaults {
   if (!cfg) return { liveInput: false, note: 'the config has errors: its connection settings could not be read' };
   const source = sourceDescriptor(cfg.input.source.type)!;
@@ -23,11 +25,15 @@ export function connectionDefaults(cfg: PipelineConfig | undefined): ConnectionD
   const alertKafka = cfg.analysis?.alerts.map((a) => alertSinkDescriptor(a.method)?.connection?.(a)).find((c) => c?.kind === 'kafka');
   if (input?.kind === 'kafka') out.kafka = { ...kafkaArgs(input), from: 'input' };
   else if (alertKafka?.kind === 'kafka') out.kafka = { ...kafkaArgs(alertKafka), from: 'alerts' };
-  const outputInflux = cfg.outputs.map((o) => outputDescriptor(o.method)?.connection?.(o)).find((c) => c?.kind === 'influx');
+  const outputs = cfg.outputs.map((o) => outputDescriptor(o.method)?.connection?.(o));
   const history = cfg.analysis?.history;
-  const historyInflux = history ? historyDescriptor(history.method)?.connection?.(history) : undefined;
+  const historyTarget = history ? historyDescriptor(history.method)?.connection?.(history) : undefined;
+  const outputInflux = outputs.find((c) => c?.kind === 'influx');
   if (outputInflux?.kind === 'influx') out.influx = { ...influxArgs(outputInflux), from: 'output' };
-  else if (historyInflux?.kind === 'influx') out.influx = { ...influxArgs(historyInflux), from: 'history' };
+  else if (historyTarget?.kind === 'influx') out.influx = { ...influxArgs(historyTarget), from: 'history' };
+  const outputCassandra = outputs.find((c) => c?.kind === 'cassandra');
+  if (outputCassandra?.kind === 'cassandra') out.cassandra = { ...cassandraArgs(outputCassandra), from: 'output' };
+  else if (historyTarget?.kind === 'cassandra') out.cassandra = { ...cassandraArgs(historyTarget), from: 'history' };
   return out;
 }
 

@@ -32,6 +32,7 @@ export function parallelUnsupportedReason(plan: PipelinePlan): string | undefine
   const mode = timeModeOf(plan);
   if (mode === 'processing') return 'paced (rate) input uses processing time, which is sequential';
   if (inp.speed > 0) return 'a paced replay (speed > 0) is sequential';
+  if (plan.userCode?.rows) return 'user functions run in one sandbox process';
   return undefined;
 }
 

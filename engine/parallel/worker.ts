@@ -15,7 +15,8 @@ const { configPath, configText } = workerData as { configPath: string; configTex
 let planPromise: Promise<PipelinePlan> | undefined;
 
 function plan(): Promise<PipelinePlan> {
-  planPromise ??= checkConfig(configPath, configText).then((o) => {
+  // plans with user functions never run here (parallelUnsupportedReason): no module is loaded
+  planPromise ??= checkConfig(configPath, configText, undefined, { userModules: 'skip' }).then((o) => {
     if (!o.plan) throw new Error(`config does not compile in the replay worker: ${o.diagnostics.map((d) => d.message).join('; ')}`);
     return o.plan;
   });

@@ -94,7 +94,7 @@ async function openAnalysis(plan: PipelinePlan, analysis: AnalysisConfig, store:
       history,
       plan.aggregation.keys.map((k) => k.name),
       plan.aggregation.values.map((v) => v.name),
-      maxLookbackWindows(analysis) * env.batchMs,
+      Math.max(maxLookbackMs(analysis, env.batchMs), env.batchMs),
       env.batchMs,
     );
     history = into.recent;
@@ -105,10 +105,7 @@ async function openAnalysis(plan: PipelinePlan, analysis: AnalysisConfig, store:
     alertSinks.push(await alertSinkDescriptor('sqlite')!.create({ path: store.path, table: 'alerts' }, componentEnv));
   }
   const delivery = new AlertDelivery(alertSinks, { clock: env.clock, warn: env.warn, stopping: env.stopping });
-  into.analyzer = new Analyzer(plan.aggregation, plan.extensions.analysisFiles, analysis, history, delivery, env.batchMs, {
-    warn: env.warn,
-    onAlert: env.onAlert,
-  });
+  into.analyzer = new Analyzer(plan.aggregation, plan.userCode, analysis, history, delivery, env.batchMs, { warn: env.warn, onAlert: env.onAlert });
   await into.analyzer.open();
   // a live run goes on with the episodes its last commit saw; a replay starts from normal and, under
   // event time, gives the same events every time (docs/alerts.md#restart)
@@ -122,16 +119,18 @@ async function openAnalysis(plan: PipelinePlan, analysis: AnalysisConfig, store:
   }
 }
 
-/** How many windows back the configured analyses look (user modules: a generous default). */
-function maxLookbackWindows(a: AnalysisConfig): number {
-  let n = 1;
+/**
+ * How far back (ms before a window's end) the configured analyses look. A user module may ask
+ * for any index: `userModuleMs` stands for it (a generous default where a store answers the rest,
+ * Infinity where nothing else holds history).
+ */
+export function maxLookbackMs(a: AnalysisConfig, batchMs: number, userModuleMs = 32 * batchMs): number {
+  let ms = 0;
   for (const r of a.rules) {
-    if (r.builtin) {
-      const d = analysisOf(r.module);
-      if (d) n = Math.max(n, d.lookbackWindows(r.options));
-    } else n = Math.max(n, 32);
+    const d = r.builtin ? analysisOf(r.module) : undefined;
+    ms = Math.max(ms, d ? d.lookbackMs(r.options, batchMs) : userModuleMs);
   }
-  return n;
+  return ms;
 }
 
 /** The configured source (live ones poll every `pollMs` so processing-time windows close on time). */

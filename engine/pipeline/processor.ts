@@ -7,9 +7,10 @@
  */
 import { RowError } from '../core/errors.js';
 import type { Value } from '../core/types.js';
-import { newWindowGroups, type WindowGroups } from '../aggregate/groups.js';
-import type { ClosedWindow } from '../core/window.js';
-import type { PipelinePlan } from './plan.js';
+import { newWindowGroups, type GroupJournal, type GroupOps, type WindowGroups } from '../aggregate/groups.js';
+import type { ClosedWindow, Group } from '../core/window.js';
+import type { CompiledTransform } from '../expr/compile.js';
+import type { InputConfig } from '../config/model.js';
 import { compileByteRowParser, compileRowParser, type ByteRowParser, type RowParser } from './row-parser.js';
 import { timeToMsFn, windowStart } from '../core/time.js';
 
@@ -31,16 +32,74 @@ export interface ProcessorOptions {
   keepRows?: boolean;
   /** previews of live configs put every row into one window */
   mode?: TimeMode;
+  /** the journal the plan's (journaled) group ops write: attempts can then be rolled back */
+  journal?: GroupJournal;
 }
 
-export function timeModeOf(plan: PipelinePlan): TimeMode {
+/** The state an attempt started from (beginAttempt / rollback). */
+interface Snapshot {
+  open: [number, WindowGroups][];
+  closed: number;
+  rowsOk: number;
+  failed: number;
+  lateRows: number;
+  watermarkMs: number;
+  maxEventMs: number;
+  minOpenEnd: number;
+  nextStart: number | undefined;
+  lastWindowStart: number;
+  lastRowAt: number;
+  lastFailure: RowFailure | undefined;
+  kept: number;
+  failures: number;
+  closedAfter: number;
+}
+
+/** What a Processor needs of a plan (the sandbox builds one from the same parts, docs/sandbox.md). */
+export interface ProcessorPlan {
+  config: {
+    input: Pick<InputConfig, 'fields' | 'sep' | 'batchDurationSec' | 'allowedLatenessSec' | 'timeUnit' | 'timeField' | 'rate'> & {
+      source: { type: 'csv' | 'kafka' };
+    };
+  };
+  parseSlots: number[];
+  timeSlot?: number;
+  transform: Pick<CompiledTransform, 'run' | 'columns'>;
+  groups: Pick<GroupOps, 'add' | 'forget'>;
+}
+
+/** What the sandbox's batch driver learns about each row (indexes are `rowIndex` values). */
+export interface RowLog {
+  failures: { row: number; reason: string; message: string }[];
+  /** for every window closed, in order: the row whose processing closed it */
+  closedAfter: number[];
+  windowStarts?: Float64Array;
+  /** largest event time after each row */
+  eventTimes?: Float64Array;
+}
+
+/** What the runner reads of a processor, in this process or in the sandbox (docs/sandbox.md). */
+export interface ProcessorState {
+  readonly mode: TimeMode;
+  readonly durMs: number;
+  watermarkMs: number;
+  maxEventMs: number;
+  rowsOk: number;
+  failed: number;
+  lateRows: number;
+  lastWindowStart: number;
+  closed: ClosedWindow[];
+  drain(): ClosedWindow[];
+}
+
+export function timeModeOf(plan: ProcessorPlan): TimeMode {
   const inp = plan.config.input;
   if (inp.timeField !== undefined) return 'event';
   if (inp.source.type === 'kafka' || inp.rate !== undefined) return 'processing';
   return 'whole';
 }
 
-export class Processor {
+export class Processor implements ProcessorState {
   readonly mode: TimeMode;
   readonly durMs: number;
   private readonly latenessMs: number;
@@ -74,11 +133,17 @@ export class Processor {
   private curGroups: WindowGroups | undefined;
   /** window start of the last row accepted */
   lastWindowStart = 0;
+  /** Set by the sandbox: the row being processed, and what each row did. */
+  rowIndex = -1;
+  rowLog: RowLog | undefined;
+  private readonly journal: GroupJournal | undefined;
+  private readonly forget: GroupOps['forget'];
+  private snapshot: Snapshot | undefined;
   /** processing time: when the last row (good or bad) was received */
   private lastRowAt = -Infinity;
 
   constructor(
-    readonly plan: PipelinePlan,
+    readonly plan: ProcessorPlan,
     options: ProcessorOptions = {},
   ) {
     const inp = plan.config.input;
@@ -96,12 +161,82 @@ export class Processor {
     this.o = new Array(plan.transform.columns.length).fill(null);
     this.watermarkMs = options.initialWatermarkMs ?? -Infinity;
     if (options.keepRows) this.keptRows = [];
+    this.journal = options.journal;
+    this.forget = plan.groups.forget;
+  }
+
+  /**
+   * The sandbox's time limit may cut a row short anywhere — in built-ins too —
+   * so every attempt at a stretch of rows starts here, and an attempt cut short
+   * is rolled back to this point as a whole (docs/sandbox.md).
+   */
+  beginAttempt(): void {
+    const j = this.journal!;
+    j.stamp++;
+    j.saved.length = 0;
+    j.created.length = 0;
+    this.snapshot = {
+      open: [...this.open],
+      closed: this.closed.length,
+      rowsOk: this.rowsOk,
+      failed: this.failed,
+      lateRows: this.lateRows,
+      watermarkMs: this.watermarkMs,
+      maxEventMs: this.maxEventMs,
+      minOpenEnd: this.minOpenEnd,
+      nextStart: this.nextStart,
+      lastWindowStart: this.lastWindowStart,
+      lastRowAt: this.lastRowAt,
+      lastFailure: this.lastFailure,
+      kept: this.keptRows?.length ?? 0,
+      failures: this.rowLog?.failures.length ?? 0,
+      closedAfter: this.rowLog?.closedAfter.length ?? 0,
+    };
+  }
+
+  /** Back to where the current attempt began. */
+  rollback(): void {
+    const j = this.journal!;
+    const s = this.snapshot!;
+    // a push the limit cut short may have left half a pair: its change had not happened yet
+    for (let i = (j.saved.length & ~1) - 2; i >= 0; i -= 2) {
+      const acc = (j.saved[i] as Group).acc;
+      const before = j.saved[i + 1] as Value[];
+      for (let k = 0; k < before.length; k++) acc[k] = before[k]!;
+    }
+    for (let i = (j.created.length & ~1) - 2; i >= 0; i -= 2) this.forget(j.created[i] as WindowGroups, j.created[i + 1] as Group);
+    this.open.clear();
+    for (const [start, m] of s.open) this.open.set(start, m);
+    this.closed.length = s.closed;
+    this.rowsOk = s.rowsOk;
+    this.failed = s.failed;
+    this.lateRows = s.lateRows;
+    this.watermarkMs = s.watermarkMs;
+    this.maxEventMs = s.maxEventMs;
+    this.minOpenEnd = s.minOpenEnd;
+    this.nextStart = s.nextStart;
+    this.lastWindowStart = s.lastWindowStart;
+    this.lastRowAt = s.lastRowAt;
+    this.lastFailure = s.lastFailure;
+    this.curStart = NaN;
+    this.curGroups = undefined;
+    if (this.keptRows) this.keptRows.length = s.kept;
+    if (this.rowLog) {
+      this.rowLog.failures.length = s.failures;
+      this.rowLog.closedAfter.length = s.closedAfter;
+    }
   }
 
   private fail(reason: string, message: string, field?: string): false {
-    this.failed++;
     this.lastFailure = { reason, message, field };
+    this.rowLog?.failures.push({ row: this.rowIndex, reason, message });
+    this.failed++;
     return false;
+  }
+
+  /** A row the caller rejects itself (the sandbox: user code ran out of time). */
+  rejectRow(reason: string, message: string): false {
+    return this.fail(reason, message);
   }
 
   /**
@@ -142,21 +277,22 @@ export class Processor {
         return this.fail('bad event time', `event time ${String(r[this.timeSlot])} is outside the range of dates (years −271821 to 275760)`);
       start = windowStart(t, this.durMs);
       if (start + this.durMs <= this.watermarkMs) {
-        this.lateRows++;
-        return this.fail(
+        const failed = this.fail(
           'late',
           `late row: its window [${new Date(start).toISOString()}, ${new Date(start + this.durMs).toISOString()}) closed at watermark ${new Date(this.watermarkMs).toISOString()}`,
         );
+        this.lateRows++;
+        return failed;
       }
       if (!this.evaluate(start)) return false;
       if (t > this.maxEventMs) {
         this.maxEventMs = t;
         const wm = t - this.latenessMs;
-        if (wm > this.watermarkMs) {
-          this.watermarkMs = wm;
-          if (wm >= this.minOpenEnd) this.closeUpTo(wm);
-        }
+        if (wm > this.watermarkMs) this.watermarkMs = wm;
       }
+      const log = this.rowLog;
+      if (log?.eventTimes !== undefined) log.eventTimes[this.rowIndex] = this.maxEventMs;
+      if (this.watermarkMs >= this.minOpenEnd) this.closeUpTo(this.watermarkMs);
       return true;
     }
     if (this.mode === 'processing') {
@@ -178,16 +314,25 @@ export class Processor {
       throw e;
     }
     let m = start === this.curStart ? this.curGroups : this.open.get(start);
-    if (m === undefined) {
-      m = newWindowGroups();
-      this.open.set(start, m);
+    const fresh = m === undefined;
+    if (fresh) m = newWindowGroups();
+    try {
+      this.add(m!, o);
+    } catch (e) {
+      // user aggregates fold a row in all at once or not at all (compileGroupOps, journaled)
+      if (e instanceof RowError) return this.fail(e.reason, e.message, e.field);
+      throw e;
+    }
+    if (fresh) {
+      this.open.set(start, m!);
       const end = start + this.durMs;
       if (end < this.minOpenEnd) this.minOpenEnd = end;
     }
     this.curStart = start;
     this.curGroups = m;
-    this.add(m, o);
     this.lastWindowStart = start;
+    const log = this.rowLog;
+    if (log?.windowStarts !== undefined) log.windowStarts[this.rowIndex] = start;
     if (this.keptRows) this.keptRows.push(o.slice());
     this.rowsOk++;
     return true;
@@ -210,6 +355,7 @@ export class Processor {
     const m = this.open.get(start);
     this.open.delete(start);
     this.closed.push({ startMs: start, endMs: end, groups: m ? m.list : [] });
+    this.rowLog?.closedAfter.push(this.rowIndex);
   }
 
   /** Processing time: close every window that ended at or before `nowMs`, empty ones included. */

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { errorText, withPlace } from '../core/errors.js';
 import type { PipelinePlan } from './plan.js';
-import { Processor } from './processor.js';
+import { Processor, type ProcessorState, type TimeMode } from './processor.js';
 import { groupCount, type ClosedWindow } from '../core/window.js';
 import type { Alert, LineBatch, Sink, Source } from '../components/types.js';
 import type { ConnectionStatus } from '../core/connection.js';
@@ -21,8 +21,14 @@ import type { RecentWindowsHistory } from '../analysis/history-recent.js';
 import { createSource, openOutputs, type Assembly } from './assembly.js';
 import { OffsetLedger } from './offset-ledger.js';
 import { EventPacer, RatePacer } from './pacing.js';
+import { RemoteProcessor, type SegmentView } from '../sandbox/remote-processor.js';
+import type { SegmentWant } from '../sandbox/protocol.js';
 
-export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'failed';
+/** batches a file replay keeps queued in the sandbox */
+const SANDBOX_READ_AHEAD = 2;
+
+/** `finished`: the input ended; `stopped`: stop() ended the run first (a live input ends only so) */
+export type RunState = 'starting' | 'running' | 'paused' | 'stopping' | 'finished' | 'stopped' | 'failed';
 
 export interface RunStats {
   runId: string;
@@ -62,7 +68,11 @@ export interface RunnerOptions {
   /** overrides input.options.speed */
   speed?: number;
   runId?: string;
+  /** every row into one window (config tests of a live config, as previews do) instead of the config's time mode */
+  mode?: TimeMode;
   onWindow?(w: ClosedWindow): void;
+  /** after onWindow, awaited: a slow consumer holds up the input like a slow output (backtests analyse windows here) */
+  consumeWindow?(w: ClosedWindow): Promise<void>;
   onAlert?(a: Alert): void;
   onRowError?(d: DeadLetter): void;
   onProgress?(s: RunStats): void;
@@ -97,7 +107,10 @@ export class RunFailure extends Error {
 export class Runner {
   readonly runId: string;
   private readonly clock: Clock;
-  private readonly processor: Processor;
+  private readonly processor: ProcessorState;
+  /** one of these two: rows are processed here, or in the sandbox when the plan calls user functions (docs/sandbox.md) */
+  private readonly local: Processor | undefined;
+  private readonly remote: RemoteProcessor | undefined;
   private readonly stores: SqliteStores;
   private readonly stdout: NodeJS.WritableStream;
   private readonly warn: (message: string) => void;
@@ -116,14 +129,24 @@ export class Runner {
   private lastProgressAt = 0;
   private paused: boolean;
   private stepping = false;
+  /** paused by a completed step: windows closed meanwhile wait (see emitClosed) */
+  private heldByStep = false;
   private stopRequested = false;
   private wake: (() => void) | undefined;
   private onStop: (() => void) | undefined;
+  /** ends the pacing wait in progress (a control acts at once, not after a wait of up to a window at 1×) */
+  private interruptWait: (() => void) | undefined;
+  /** the source's progress before and after the batch being processed: the fraction moves with the rows, not the reads */
+  private batchProgress: { from: number; to: number; firstRow: number; count: number } | undefined;
   private readonly eventPacer: EventPacer;
   private readonly ratePacer: RatePacer | undefined;
   /** counts reported by an external window driver (multi-core replay) */
   private readonly external = { rowsOk: 0, failed: 0, late: 0 };
   private externalFraction: number | undefined;
+  /** batches read ahead (file replays in the sandbox), and the segments already sent for them */
+  private readonly ahead: LineBatch[] = [];
+  private readonly sent = new Map<LineBatch, Promise<SegmentView>>();
+  private sourceEnded = false;
   /** committable sources: what may be committed */
   private readonly offsets = new OffsetLedger();
 
@@ -135,7 +158,9 @@ export class Runner {
     this.clock = options.clock ?? systemClock;
     this.warn = options.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`));
     this.stores = new SqliteStores({ clock: this.clock, warn: this.warn, stopping: () => this.stopRequested });
-    this.processor = new Processor(plan);
+    if (plan.untrusted) throw new RunFailure('this config uses user code of a folder that is not trusted; trust the folder to run it');
+    if (plan.userCode?.rows) this.processor = this.remote = new RemoteProcessor(plan, { mode: options.mode });
+    else this.processor = this.local = new Processor(plan, { mode: options.mode });
     this.eventPacer = new EventPacer(this.clock, options.speed ?? plan.config.input.speed);
     const rate = plan.config.input.rate;
     this.ratePacer = rate !== undefined ? new RatePacer(this.clock, rate) : undefined;
@@ -157,29 +182,50 @@ export class Runner {
   }
 
   // ---- controls ------------------------------------------------------------
+  // A pause freezes the pacing schedule (resume goes on at the same pace from there); a step
+  // runs unpaced until exactly one more window closed, then pauses; a stop ends the run as
+  // `stopped`. Each acts between two rows, and ends a pacing wait in progress at once.
 
   pause(): void {
-    if (this.state === 'running') this.paused = true;
+    if (this.state !== 'running' && this.state !== 'starting') return;
+    this.paused = true;
+    this.freezePacing();
+    this.interruptWait?.();
   }
   resume(): void {
     this.paused = false;
     this.stepping = false;
+    this.heldByStep = false;
+    this.eventPacer.resume();
+    this.ratePacer?.resume();
     this.wake?.();
   }
-  /** process until one more window closes, then pause */
+  /** process, without pacing, until one more window closes; then pause */
   step(): void {
     this.stepping = true;
+    this.heldByStep = false;
     this.paused = false;
+    this.freezePacing();
+    this.interruptWait?.();
     this.wake?.();
   }
   stop(): void {
     this.stopRequested = true;
+    this.heldByStep = false;
     this.paused = false;
+    this.interruptWait?.();
     this.wake?.();
     this.onStop?.();
+    this.remote?.stop();
   }
   setSpeed(speed: number): void {
     this.eventPacer.setSpeed(speed);
+    this.interruptWait?.();
+  }
+
+  private freezePacing(): void {
+    this.eventPacer.pause();
+    this.ratePacer?.pause();
   }
 
   stats(): RunStats {
@@ -201,12 +247,19 @@ export class Runner {
       alertSinks: this.analyzer?.delivery.stats(),
       elapsedMs,
       rowsPerSec: elapsedMs > 0 ? (this.rowsRead * 1000) / elapsedMs : 0,
-      fraction: this.externalFraction ?? this.source?.progress() ?? null,
+      fraction: this.externalFraction ?? this.fraction(),
       deadLetters: this.deadLetters?.description ?? null,
       deadLettersKept: this.deadLetters?.kept ?? 0,
       connections,
       error: this.error,
     };
+  }
+
+  /** how far through its input the run is: the rows processed of the batch read, not the bytes read ahead */
+  private fraction(): number | null {
+    const b = this.batchProgress;
+    if (!b || this.state === 'finished') return this.source?.progress() ?? null;
+    return b.from + ((b.to - b.from) * Math.min(b.count, this.rowsRead - b.firstRow)) / Math.max(1, b.count);
   }
 
   // ---- lifecycle ------------------------------------------------------------
@@ -247,6 +300,7 @@ export class Runner {
     // rows read again after a restart whose windows were stored before it are late (docs/semantics.md#watermark-with-offsets)
     const resume = this.source.resumeWatermarkMs?.();
     if (resume !== undefined && this.processor.mode === 'event' && resume > this.processor.watermarkMs) this.processor.watermarkMs = resume;
+    await this.remote?.open(this.processor.watermarkMs);
   }
 
   private async closeAll(): Promise<void> {
@@ -262,6 +316,7 @@ export class Runner {
     for (const s of this.sinks) await attempt(() => s.close());
     await attempt(() => this.analyzer?.close());
     await attempt(() => this.parts.lifecycleState?.close());
+    await attempt(() => this.remote?.close());
     await attempt(() => this.deadLetters?.close());
     this.stores.closeAll();
     if (errors.length > 0 && !this.error) this.warn(`while closing: ${errors.join('; ')}`);
@@ -270,7 +325,8 @@ export class Runner {
   /** Runs to the end of a finite input (or until stop()); resolves with the final stats. */
   async run(): Promise<RunStats> {
     return this.lifecycle(true, async () => {
-      this.processor.startAt(this.clock.now());
+      if (this.remote) await this.remote.startAt(this.clock.now());
+      else this.local!.startAt(this.clock.now());
       this.emitProgress(true);
       await this.loop();
       this.state = 'stopping';
@@ -278,7 +334,8 @@ export class Runner {
       // stay uncommitted and are read again next time (the complete window then replaces this one)
       const early = this.stopRequested && this.processor.mode === 'event' && !!this.source?.committable;
       if (early) await this.commit();
-      this.processor.finish(this.startedAt, this.clock.now());
+      if (this.remote) await this.remote.finish(this.startedAt, this.clock.now());
+      else this.local!.finish(this.startedAt, this.clock.now());
       await this.emitClosed();
       if (!early) await this.commit();
     });
@@ -322,7 +379,7 @@ export class Runner {
       this.state = 'running';
       await body();
       this.checkErrorRate(true);
-      this.state = 'finished';
+      this.state = this.stopRequested ? 'stopped' : 'finished';
     } catch (e) {
       this.state = 'failed';
       this.error = errorText(e);
@@ -350,27 +407,46 @@ export class Runner {
     const source = this.source!;
     for (;;) {
       await this.waitWhilePaused();
-      if (this.stopRequested) return;
+      if (this.stopRequested) break;
       // a source waiting for data (stdin, an idle topic) must not hold up a stop
       const stopped = new Promise<null>((resolve) => (this.onStop = () => resolve(null)));
-      const batch = this.stopRequested
-        ? null
-        : await Promise.race([source.next(), stopped]).catch((e) => Promise.reject(withPlace(e, source.description, 'InputError')));
+      const before = source.progress();
+      const batch = this.stopRequested ? null : (this.ahead.shift() ?? (this.sourceEnded ? null : await Promise.race([this.read(source), stopped])));
       this.onStop = undefined;
-      if (this.stopRequested) return;
-      if (batch === null) return;
-      await this.processBatch(batch);
-      if (this.processor.mode === 'processing') this.processor.advanceTo(this.clock.now());
+      if (this.stopRequested || batch === null) {
+        if (batch) this.ahead.unshift(batch);
+        break;
+      }
+      const after = source.progress();
+      this.batchProgress = before !== null && after !== null ? { from: before, to: after, firstRow: this.rowsRead, count: batch.count } : undefined;
+      if (this.remote) await this.processInSandbox(batch, this.remote);
+      else await this.processBatch(batch, this.local!);
+      if (this.processor.mode === 'processing') await this.advanceTo(this.clock.now());
       await this.emitClosed();
       await this.flushDeadLettersIfMany();
       await this.commit();
       this.checkErrorRate(false);
       this.emitProgress(false);
     }
+    // batches the sandbox was given ahead: their rows are in its windows, so they are accounted for
+    while (this.remote && this.ahead.length > 0) await this.processInSandbox(this.ahead.shift()!, this.remote);
   }
 
-  private async processBatch(batch: LineBatch): Promise<void> {
-    const p = this.processor;
+  /** the source's next batch; its failure names the source */
+  private async read(source: Source): Promise<LineBatch | null> {
+    try {
+      return await source.next();
+    } catch (e) {
+      throw withPlace(e, source.description, 'InputError');
+    }
+  }
+
+  private async advanceTo(now: number): Promise<void> {
+    if (this.remote) await this.remote.advanceTo(now);
+    else this.local!.advanceTo(now);
+  }
+
+  private async processBatch(batch: LineBatch, p: Processor): Promise<void> {
     const track = batch.offsets !== undefined && batch.partition !== undefined;
     const processing = p.mode === 'processing';
     const ratePacer = processing ? this.ratePacer : undefined;
@@ -394,22 +470,167 @@ export class Runner {
       }
 
       // pacing (event-time speed, csv rate) and the step/pause/stop controls act between rows
-      if (ratePacer) await this.paceRate(ratePacer);
+      // (a step is not paced: it ends in emitClosed when its window closed)
+      if (this.stepping) {
+        if (p.closed.length > 0) await this.emitClosed();
+      } else if (ratePacer) await this.paceRate(ratePacer);
       else if (eventPaced && this.eventPacer.speed > 0 && ok) await this.paceEvent();
-      if (this.stepping && p.closed.length > 0) {
-        this.stepping = false;
-        this.paused = true;
-      }
-      if (this.paused || this.stopRequested) {
-        if (track) this.noteOffset(batch, i);
+      const stop = await this.betweenRows(batch, i, track);
+      if (stop !== undefined) {
         tracked = NaN;
-        await this.emitClosed();
-        if (this.stopRequested) return;
-        await this.waitWhilePaused();
-        if (this.stopRequested) return;
+        if (stop) return;
       }
     }
     if (track && batch.count > 0) this.noteOffset(batch, batch.count - 1);
+  }
+
+  /**
+   * processBatch for rows processed in the sandbox (docs/sandbox.md): the batch
+   * goes as one segment (one per row when paced in rows per second, as each row
+   * has its own processing time), then the same per-row bookkeeping, pacing and
+   * controls as above. A file replay keeps the next batches queued in the
+   * sandbox meanwhile, so it never waits for them. A stop ends the segments in
+   * the sandbox at their next time slice; the rows it processed are accounted for.
+   */
+  private async processInSandbox(batch: LineBatch, p: RemoteProcessor): Promise<void> {
+    const track = batch.offsets !== undefined && batch.partition !== undefined;
+    const processing = p.mode === 'processing';
+    const ratePacer = processing ? this.ratePacer : undefined;
+    const eventPaced = p.mode === 'event' && this.eventPacer.speed > 0;
+    const want = { windowStarts: track, eventTimes: eventPaced };
+    let tracked = NaN;
+    let stopping = this.stopRequested;
+    let last = -1;
+    let pending = this.sent.get(batch);
+    this.sent.delete(batch);
+    for (let from = 0; from < batch.count; ) {
+      if (!pending && stopping) break;
+      const to = ratePacer ? from + 1 : batch.count;
+      const seg = pending ?? p.segment(batch, from, to, processing ? this.clock.now() : 0, want);
+      seg.catch(() => undefined); // observed below, after reading ahead
+      pending = undefined;
+      // reading on reuses the source's buffers: only when the sandbox reads this batch's rows from the file itself
+      if (from === 0 && p.readsFile(batch)) await this.sendAhead(p, want);
+      const view = await seg;
+      p.begin(view);
+      if (!track && !processing && !eventPaced && !this.stepping) {
+        // nothing to do between two rows: the pause and stop controls act after the segment
+        for (const failure of view.failures) this.recordRowError(this.deadLetterOf(batch, from + failure.row, failure));
+        this.rowsRead += view.processed;
+        last = from + view.processed - 1;
+        p.release(Infinity);
+        if (view.processed === 0) break;
+        from += view.processed;
+        if (this.paused || this.stopRequested) await this.emitClosed();
+        stopping ||= this.stopRequested;
+        continue;
+      }
+      let f = 0;
+      for (let k = 0; k < view.processed; k++) {
+        const i = from + k;
+        last = i;
+        this.rowsRead++;
+        const failure = view.failures[f]?.row === k ? view.failures[f++] : undefined;
+        if (failure) this.recordRowError(this.deadLetterOf(batch, i, failure));
+        if (track) {
+          if (failure) this.noteOffset(batch, i);
+          else if (view.windowStarts![k] !== tracked) {
+            tracked = view.windowStarts![k]!;
+            this.offsets.track(tracked, batch.partition!, BigInt(batch.offsets![i]!));
+          }
+        }
+        p.release(k);
+        if (stopping) continue;
+        // a step is not paced: it ends in emitClosed when its window closed
+        if (this.stepping) {
+          if (this.processor.closed.length > 0) await this.emitClosed();
+        } else if (ratePacer) await this.paceRate(ratePacer);
+        else if (eventPaced && !failure) {
+          p.maxEventMs = view.eventTimes![k]!;
+          await this.paceEvent();
+        }
+        const stop = await this.betweenRows(batch, i, track);
+        if (stop !== undefined) {
+          tracked = NaN;
+          stopping = stop;
+        }
+      }
+      p.release(Infinity);
+      if (view.processed === 0) break;
+      from += view.processed;
+      stopping ||= this.stopRequested;
+    }
+    if (track && last >= 0) this.noteOffset(batch, last);
+  }
+
+  /** A failed row as a dead letter; the sandbox gives the text and line of rows it read from the file itself. */
+  private deadLetterOf(batch: LineBatch, i: number, f: SegmentView['failures'][number]): DeadLetter {
+    const position = f.line !== undefined && batch.fileRange ? { source: batch.fileRange.path, line: f.line } : batch.position(i);
+    if (f.raw === undefined) return { position, reason: f.reason, message: f.message, ...rawOf(batch.bytes?.(i), () => batch.text(i)) };
+    const rawBytes = f.rawBase64 === undefined ? undefined : new Uint8Array(Buffer.from(f.rawBase64, 'base64'));
+    return { position, reason: f.reason, message: f.message, raw: f.raw, rawBytes };
+  }
+
+  /**
+   * A file replay in the sandbox reads ahead: the next batches go to the
+   * sandbox as byte ranges it reads itself, while the runner handles this one.
+   */
+  private async sendAhead(p: RemoteProcessor, want: SegmentWant): Promise<void> {
+    if (this.plan.config.input.rate !== undefined || this.eventPacer.speed > 0) return;
+    while (this.ahead.length < SANDBOX_READ_AHEAD && !this.stopRequested && !this.sourceEnded) {
+      const next = await this.read(this.source!);
+      if (next === null || !p.readsFile(next)) {
+        this.sourceEnded = next === null;
+        if (next) this.ahead.push(next);
+        return;
+      }
+      // what is left of the batch once the source reads on: its size and place in the file
+      const range = { ...next.fileRange! };
+      const batch: LineBatch = {
+        count: next.count,
+        fileRange: range,
+        text: () => '',
+        position: (i) => ({ source: range.path, line: range.firstLine + i }),
+      };
+      const seg = p.segment(batch, 0, batch.count, 0, want);
+      seg.catch(() => undefined); // awaited when its turn comes
+      this.sent.set(batch, seg);
+      this.ahead.push(batch);
+    }
+  }
+
+  /**
+   * Step, pause and stop act between two rows: undefined when none of them
+   * did, else whether the run stops (the windows closed so far are written first).
+   */
+  private async betweenRows(batch: LineBatch, i: number, track: boolean): Promise<boolean | undefined> {
+    if (!this.paused && !this.stopRequested) return undefined;
+    if (track) this.noteOffset(batch, i);
+    await this.emitClosed();
+    if (!this.stopRequested) await this.waitWhilePaused();
+    return this.stopRequested;
+  }
+
+  /** a step closed its window: pause there; the rows to come are paced from where they start */
+  private stepped(): void {
+    this.stepping = false;
+    this.paused = true;
+    this.heldByStep = true;
+    this.eventPacer.restart();
+    this.ratePacer?.restart();
+  }
+
+  /** waits `ms` of the run's clock, or less when a control (pause, step, stop, speed) acts meanwhile */
+  private waitPaced(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.clock.clearTimeout(timer);
+        this.interruptWait = undefined;
+        resolve();
+      };
+      const timer = this.clock.setTimeout(done, ms);
+      this.interruptWait = done;
+    });
   }
 
   private noteOffset(batch: LineBatch, i: number): void {
@@ -421,23 +642,23 @@ export class Runner {
     if (wait > 0) {
       await this.emitClosed();
       this.emitProgress(false);
-      await this.clock.sleep(wait);
+      await this.waitPaced(wait);
     }
   }
 
   private async paceRate(pacer: RatePacer): Promise<void> {
     const wait = pacer.waitFor();
     if (wait > 0) {
-      this.processor.advanceTo(this.clock.now());
+      await this.advanceTo(this.clock.now());
       await this.emitClosed();
       this.emitProgress(false);
-      await this.clock.sleep(wait);
-      this.processor.advanceTo(this.clock.now());
+      await this.waitPaced(wait);
+      await this.advanceTo(this.clock.now());
     }
   }
 
   private rowFailed(batch: LineBatch, i: number): void {
-    const f = this.processor.lastFailure!;
+    const f = this.local!.lastFailure!;
     this.recordRowError({ position: batch.position(i), reason: f.reason, message: f.message, ...rawOf(batch.bytes?.(i), () => batch.text(i)) });
   }
 
@@ -471,9 +692,20 @@ export class Runner {
     }
   }
 
-  /** Writes every closed window to each output in config order, then runs analysis (each window is computed once). */
+  /**
+   * Writes the closed windows to each output in config order, then runs analysis (each window is
+   * computed once). A step writes exactly one and pauses: the other windows its row closed wait
+   * for the next step or the resume.
+   */
   private async emitClosed(): Promise<void> {
     const closed = this.processor.drain();
+    if (this.stepping && closed.length > 0) {
+      this.processor.closed.unshift(...closed.splice(1));
+      this.stepped();
+    } else if (this.heldByStep) {
+      this.processor.closed.unshift(...closed);
+      return;
+    }
     if (closed.length === 0) return;
     await this.deadLetters?.flush();
     const batchMs = this.processor.durMs;
@@ -488,6 +720,7 @@ export class Runner {
       this.windowsClosed++;
       this.aggregateRows += groupCount(w);
       this.options.onWindow?.(w);
+      if (this.options.consumeWindow) await this.options.consumeWindow(w);
       this.recent?.observe(w);
       // awaits the delivery of the window's alerts (retried while a sink is down, the input waiting)
       if (this.analyzer && (groupCount(w) > 0 || this.analyzer.watchesEmptyWindows)) await this.analyzer.analyze(w, batchMs);

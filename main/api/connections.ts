@@ -7,10 +7,12 @@
 export {
   connectionDefaults,
   kafkaProblem,
+  listKeyspaces,
   listTopics,
   MAX_PER_SECOND,
   Tails,
   tailMessage,
+  testCassandra,
   testInflux,
   testKafka,
 } from '../../engine/index.js';

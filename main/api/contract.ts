@@ -7,11 +7,17 @@
 import type {
   AlertEpisode,
   AlertEvent,
+  CassandraKeyspaceList,
+  CassandraTestArgs,
+  CassandraTestResult,
   CellValue,
   CheckResult,
   ColumnInfo,
   ConnectionDefaults,
   Diagnostic,
+  ExportChange,
+  ExportTargetInfo,
+  ExportTargetName,
   HistoryResult,
   InfluxTestArgs,
   InfluxTestResult,
@@ -27,17 +33,24 @@ import type {
   TailInfo,
   TailMessage,
   TailStartArgs,
+  VerifyResult,
   WindowResult,
 } from '../../engine/index.js';
 
 export type {
   AlertEpisode,
   AlertEvent,
+  CassandraKeyspaceList,
+  CassandraTestArgs,
+  CassandraTestResult,
   CellValue,
   CheckResult,
   ColumnInfo,
   ConnectionDefaults,
   Diagnostic,
+  ExportChange,
+  ExportTargetInfo,
+  ExportTargetName,
   HistoryResult,
   InfluxTestArgs,
   InfluxTestResult,
@@ -53,6 +66,7 @@ export type {
   TailInfo,
   TailMessage,
   TailStartArgs,
+  VerifyResult,
   WindowResult,
 };
 
@@ -151,7 +165,48 @@ export interface RunInfo {
   summary: PipelineSummary;
 }
 
+/** How a run ended: its input ended, the user stopped it, or it failed. */
+export type RunEnd = 'finished' | 'stopped' | 'failed';
+
+/** One past run of a project, as the run history lists it (newest first). */
+export interface RunRecord {
+  runId: string;
+  /** the config that ran, relative to the project folder */
+  configFile: string;
+  /** ISO times */
+  startedAt: string;
+  endedAt: string;
+  state: RunEnd;
+  /** event-time replay speed asked for (0 = as fast as possible); live inputs are never paced */
+  speed: number;
+  rowsRead: number;
+  rowErrors: number;
+  lateRows: number;
+  windowsClosed: number;
+  alerts: number;
+  elapsedMs: number;
+  rowsPerSec: number;
+  /** how far through the input file it got (null: a live input or stdin) */
+  fraction: number | null;
+  error?: string;
+  /** the first warnings of the run */
+  warnings: string[];
+}
+
+/** What an export target would change, listed before anything is written (docs/production.md#verifying-an-export). */
+export interface ExportPlanResult {
+  target: ExportTargetName;
+  /** every change of meaning, one per JSON path: blocker (never written), lossy (written only with allowLossy), note */
+  changes: ExportChange[];
+  /** why writing would be refused without allowLossy; absent when it may be written */
+  refusal?: { reason: 'blocker' | 'lossy'; message: string };
+}
+
 export interface ExportResult {
+  /** absent: the reference export of the original dialog, written whatever it changes */
+  target?: ExportTargetName;
+  /** the change list of the target (empty for the original dialog's reference export: see warnings) */
+  changes: ExportChange[];
   outDir: string;
   /** files written, relative to outDir */
   files: string[];
@@ -172,7 +227,7 @@ export interface DirListing {
   entries: { name: string; dir: true; project?: boolean }[];
 }
 
-// ---- connections (Kafka, InfluxDB): test, list topics, tail ---------------------------------
+// ---- connections (Kafka, InfluxDB, Cassandra): test, list topics and keyspaces, tail ---------------------------------
 
 export interface Handlers {
   'app.info': (a: Record<string, never>) => Promise<AppInfo>;
@@ -201,8 +256,17 @@ export interface Handlers {
   'run.stop': (a: Record<string, never>) => Promise<void>;
   'run.setSpeed': (a: { speed: number }) => Promise<void>;
   'run.status': (a: Record<string, never>) => Promise<(RunProgress & { runId: string }) | null>;
+  /** the project's past runs, newest first (kept in the state folder) */
+  'run.history': (a: { dir: string }) => Promise<RunRecord[]>;
   'history.load': (a: { dir: string; maxWindows?: number }) => Promise<HistoryResult>;
-  'export.write': (a: { dir: string; outDir: string }) => Promise<ExportResult>;
+  /** the export targets with one-line descriptions (ts-engine first: the default) */
+  'export.targets': (a: Record<string, never>) => Promise<ExportTargetInfo[]>;
+  /** the changes a target would make to the config on disk, and whether writing would be refused */
+  'export.plan': (a: { dir: string; target: ExportTargetName }) => Promise<ExportPlanResult>;
+  /** with a target: refused (error naming the refusal) when the plan is; without one: the reference export, as the first dialog did */
+  'export.write': (a: { dir: string; outDir: string; target?: ExportTargetName; allowLossy?: boolean }) => Promise<ExportResult>;
+  /** runs a Flink export on the project's CSV (or `csv`) beside ts-engine: identical, different (first lines), or why it cannot */
+  'export.verify': (a: { dir: string; exportDir: string; csv?: string }) => Promise<VerifyResult>;
   'connection.defaults': (a: { dir: string; overlay?: Overlay }) => Promise<ConnectionDefaults>;
   'connection.testKafka': (a: KafkaConnectionArgs) => Promise<KafkaTestResult>;
   'connection.listTopics': (a: KafkaConnectionArgs & { internal?: boolean }) => Promise<KafkaTopicList>;
@@ -211,6 +275,10 @@ export interface Handlers {
   /** the UI still shows the tail (call every few seconds); false when it has ended */
   'connection.tailKeepAlive': (a: { tailId: string }) => Promise<{ alive: boolean }>;
   'connection.testInflux': (a: InfluxTestArgs) => Promise<InfluxTestResult>;
+  /** reachable, credentials, datacenter; the release and nodes; whether the keyspace and table exist */
+  'connection.testCassandra': (a: CassandraTestArgs) => Promise<CassandraTestResult>;
+  /** every keyspace with its replication and tables (the user's first) */
+  'connection.listKeyspaces': (a: Omit<CassandraTestArgs, 'keyspace' | 'table'>) => Promise<CassandraKeyspaceList>;
 }
 
 /** Live results of a run, batched (at "max" speed thousands of windows a second close). */
@@ -219,7 +287,7 @@ export interface Events {
   'run.windows': { runId: string; windows: WindowResult[] };
   'run.alerts': { runId: string; alerts: AlertEvent[] };
   'run.rowErrors': { runId: string; errors: RowErrorEvent[] };
-  'run.finished': { runId: string; state: 'finished' | 'failed'; error?: string; progress: RunProgress; warnings: string[] };
+  'run.finished': { runId: string; state: RunEnd; error?: string; progress: RunProgress; warnings: string[]; record: RunRecord };
   /** raw messages of a tail, batched (at most TailInfo.maxPerSecond a second; `skipped` were received but not sent) */
   'connection.tail': { tailId: string; messages: TailMessage[]; skipped: number; received: number };
   'connection.tailEnded': { tailId: string; reason: 'stopped' | 'limit' | 'idle' | 'error'; error?: string; received: number; sent: number };
@@ -254,8 +322,12 @@ export const HANDLER_NAMES = [
   'run.stop',
   'run.setSpeed',
   'run.status',
+  'run.history',
   'history.load',
+  'export.targets',
+  'export.plan',
   'export.write',
+  'export.verify',
   'connection.defaults',
   'connection.testKafka',
   'connection.listTopics',
@@ -263,6 +335,8 @@ export const HANDLER_NAMES = [
   'connection.tailStop',
   'connection.tailKeepAlive',
   'connection.testInflux',
+  'connection.testCassandra',
+  'connection.listKeyspaces',
 ] as const satisfies readonly HandlerName[];
 
 export const EVENT_NAMES = [

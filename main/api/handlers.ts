@@ -10,7 +10,13 @@ import {
   checkConfig,
   configJsonSchema,
   dataStructureJsonSchema,
+  checkForExport,
+  EXPORT_TARGETS,
   exportProject,
+  isExportTarget,
+  planExport,
+  refusalOf,
+  verifyFlinkExport,
   isLive,
   listFunctions,
   nodeIO,
@@ -29,13 +35,14 @@ import { copySample, listSamples, openProject, RecentProjects, toPosix, findConf
 import { Access, isWithin } from './access.js';
 import { TrustStore } from './trust.js';
 import { ActiveRun, type Emit } from './runs.js';
-import { Tails, connectionDefaults, listTopics, testInflux, testKafka } from './connections.js';
+import { RunHistory } from './run-history.js';
+import { Tails, connectionDefaults, listKeyspaces, listTopics, testCassandra, testInflux, testKafka } from './connections.js';
 
 export interface HandlerOptions {
   mode: AppInfo['mode'];
   /** folder of sample projects (samples/ of the package) */
   samplesDir: string;
-  /** where recent projects and trusted folders are remembered */
+  /** where recent projects, trusted folders and the projects' run histories are remembered */
   stateDir: string;
   /** default parent folder for projects made from samples */
   projectsHome?: string;
@@ -90,6 +97,8 @@ interface Checked {
   /** the validated config, when it has no errors (also when the plan needs user modules that were not loaded) */
   config?: PipelineConfig;
   configFile: string;
+  /** the functions the config's modules define (loaded, or parsed in restricted mode), also when it does not compile */
+  functions?: Parameters<typeof listFunctions>[0];
 }
 
 /** check() of a project folder (a real path) as plain data, plus the compiled plan for the caller's own use. */
@@ -99,7 +108,7 @@ async function checkProject(dir: string, overlay: Overlay | undefined, userModul
   const r = await checkConfig(path.join(dir, configFile), text, overlayIO(dir, overlay), { userModules });
   const ok = !r.diagnostics.some((d) => d.severity === 'error');
   const result = { ok, diagnostics: relDiagnostics(dir, r.diagnostics), summary: r.plan ? summarize(r.plan) : undefined };
-  return { result, plan: r.plan, config: ok ? r.validation?.config : undefined, configFile };
+  return { result, plan: r.plan, config: ok ? r.validation?.config : undefined, configFile, functions: r.plan ?? r.extensions };
 }
 
 const firstError = (result: CheckResult) => {
@@ -110,6 +119,7 @@ const firstError = (result: CheckResult) => {
 export function createHandlers(opts: HandlerOptions): HandlerMap {
   const recent = new RecentProjects(path.join(opts.stateDir, 'recent-projects.json'));
   const trust = new TrustStore(path.join(opts.stateDir, 'trusted-folders.json'));
+  const runHistory = new RunHistory(path.join(opts.stateDir, 'runs'));
   const projectsHome = opts.projectsHome ?? path.join(os.homedir(), 'ts-engine-projects');
   const access = new Access(opts.pickRoots ?? [os.homedir(), projectsHome], () => recent.list());
   let run: ActiveRun | undefined;
@@ -143,6 +153,23 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
   const userModules = (dir: string): CheckOptions['userModules'] => (trust.covering(dir) ? 'load' : 'skip');
   const restricted = (dir: string, what: string, why: string) =>
     new Error(`${what} is off in restricted mode: ${dir} is not a trusted folder, and ${why}. Trust the folder to allow it`);
+  /** the config on disk, checked as an export checks it (restricted mode: modules are copied, never loaded) */
+  const checkedForExport = async (root: string) => {
+    const configFile = configFileOf(root);
+    const outcome = await checkForExport(path.join(root, configFile), { userModules: userModules(root) });
+    const errors = outcome.diagnostics.filter((d) => d.severity === 'error');
+    if (errors.length > 0) {
+      const result = { ok: false, diagnostics: relDiagnostics(root, outcome.diagnostics) };
+      throw new Error(`the config on disk is invalid (${errors.length} error${errors.length > 1 ? 's' : ''}); fix it before exporting: ${firstError(result)}`);
+    }
+    return { outcome, configFile };
+  };
+  const planProjectExport = async (dir: string, target: string) => {
+    if (!isExportTarget(target)) throw new Error(`unknown export target '${target}' (${EXPORT_TARGETS.map((t) => t.name).join(', ')})`);
+    const root = access.project(dir);
+    const { outcome, configFile } = await checkedForExport(root);
+    return planExport(target, path.join(root, configFile), outcome);
+  };
   const needsModules = (t: ProjectTrust) => `it needs the config's user modules (${t.userCode.join(', ')}), which are not loaded until then`;
 
   return {
@@ -164,8 +191,8 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     async 'functions.list'({ dir }) {
       if (dir) {
         const root = access.project(dir);
-        const { plan } = await checkProject(root, undefined, userModules(root)).catch(() => ({ plan: undefined }));
-        if (plan) return listFunctions(plan);
+        const { functions } = await checkProject(root, undefined, userModules(root)).catch(() => ({ functions: undefined }));
+        if (functions) return listFunctions(functions);
       }
       return listFunctions();
     },
@@ -259,8 +286,8 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       const root = access.project(dir);
       const { result, plan, configFile } = await checkProject(root, overlay, userModules(root));
       const t = trustOf(root, overlay?.[configFile]);
-      // restricted mode: the plan was compiled without user modules; a preview never runs analyses
-      const p = plan ? preview(plan, { maxRows: maxRows ?? 1000 }) : undefined;
+      // restricted mode: user modules were only parsed; a preview never runs analyses, nor user functions there
+      const p = plan && plan.untrusted !== 'rows' ? await preview(plan, { maxRows: maxRows ?? 1000 }) : undefined;
       const why = !p && result.ok && !t.trusted && t.userCode.length > 0 ? restricted(root, 'the preview', needsModules(t)).message : undefined;
       return { check: result, preview: p, trust: t, restricted: why, elapsedMs: performance.now() - started };
     },
@@ -269,11 +296,17 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       if (run && !run.finished) throw new Error('a run is already in progress; stop it first');
       const root = access.project(dir);
       if (!trust.covering(root)) throw restricted(root, 'running', "a run loads the config's user modules and writes to its outputs");
-      const { result, plan } = await checkProject(root, undefined, 'load');
+      const { result, plan, configFile } = await checkProject(root, undefined, 'load');
       if (!plan || !result.summary) throw new Error(`the config on disk is invalid${result.ok ? '' : `: ${firstError(result)}`}`);
       // a live input is never paced: event-time replay speed applies to files only
       const live = isLive(plan.config);
-      run = new ActiveRun(plan, opts.emit, { speed: live ? 0 : speed, startPaused, clock });
+      run = new ActiveRun(plan, opts.emit, {
+        configFile,
+        speed: live ? 0 : speed,
+        startPaused,
+        clock,
+        onEnd: (record) => runHistory.add(root, record),
+      });
       runDir = root;
       return { runId: run.runId, summary: result.summary };
     },
@@ -301,31 +334,54 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     async 'run.status'() {
       return run ? run.status() : null;
     },
+    async 'run.history'({ dir }) {
+      return runHistory.list(access.project(dir));
+    },
 
     async 'history.load'({ dir, maxWindows }) {
       const root = access.project(dir);
       const { result, plan } = await checkProject(root, undefined, userModules(root));
-      if (!plan) {
+      // restricted mode: a plan whose rows need user functions (only parsed) is not one to read history with
+      if (!plan || plan.untrusted === 'rows') {
         const t = trustOf(root);
         if (result.ok && !t.trusted && t.userCode.length > 0) throw restricted(root, 'history', needsModules(t));
         return { windows: [], alerts: [], episodes: [], truncated: false, summary: result.summary };
       }
-      const h = readHistory(plan, maxWindows ?? 5000, (f) => toPosix(path.relative(root, f)));
+      const h = await readHistory(plan, maxWindows ?? 5000, (f) => toPosix(path.relative(root, f)));
       return { ...h, summary: result.summary };
     },
 
-    async 'export.write'({ dir, outDir }) {
-      const root = access.project(dir);
+    async 'export.targets'() {
+      return EXPORT_TARGETS.map((t) => ({ ...t }));
+    },
+
+    async 'export.plan'({ dir, target }) {
+      const planned = await planProjectExport(dir, target);
+      const refusal = refusalOf(planned.changes, false, target);
+      return { target, changes: planned.changes, ...(refusal ? { refusal } : {}) };
+    },
+
+    async 'export.write'({ dir, outDir, target, allowLossy }) {
       const out = access.folder(expandHome(outDir), 'the export');
-      // restricted mode: exporting copies module files but loads none
-      const { result, configFile } = await checkProject(root, undefined, userModules(root));
-      const errors = result.diagnostics.filter((d) => d.severity === 'error');
-      if (errors.length > 0)
-        throw new Error(
-          `the config on disk is invalid (${errors.length} error${errors.length > 1 ? 's' : ''}); fix it before exporting: ${firstError(result)}`,
-        );
-      const r = exportProject(path.join(root, configFile), out);
-      return { outDir: r.outDir, files: r.files, warnings: r.warnings, dropped: r.dropped, secrets: r.secrets };
+      if (target === undefined) {
+        const root = access.project(dir);
+        const { configFile } = await checkedForExport(root);
+        const r = exportProject(path.join(root, configFile), out);
+        return { outDir: r.outDir, files: r.files, warnings: r.warnings, dropped: r.dropped, secrets: r.secrets, changes: [] };
+      }
+      const planned = await planProjectExport(dir, target);
+      const refusal = refusalOf(planned.changes, allowLossy === true, target);
+      if (refusal) throw new Error(`export (${target}) refused: ${refusal.message.replace(' (listed above)', '')}`);
+      const files = planned.write(out);
+      return { target, changes: planned.changes, outDir: out, files, warnings: [], dropped: [], secrets: planned.secrets };
+    },
+
+    async 'export.verify'({ dir, exportDir, csv }) {
+      const root = access.project(dir);
+      if (!trust.covering(root)) throw restricted(root, 'verifying an export', "it runs the config's user modules and the exported job");
+      const job = access.folder(expandHome(exportDir), 'the exported job');
+      const csvPath = csv === undefined ? undefined : access.folder(expandHome(csv), 'the CSV to replay');
+      return verifyFlinkExport({ configPath: path.join(root, configFileOf(root)), exportDir: job, csv: csvPath });
     },
 
     async 'connection.defaults'({ dir, overlay }) {
@@ -356,6 +412,14 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
 
     async 'connection.testInflux'(a) {
       return testInflux(a, clock);
+    },
+
+    async 'connection.testCassandra'(a) {
+      return testCassandra(a, clock);
+    },
+
+    async 'connection.listKeyspaces'(a) {
+      return listKeyspaces(a, clock);
     },
 
     async grantFolder(dir) {

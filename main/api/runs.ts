@@ -16,7 +16,7 @@ import {
   type PipelinePlan,
   type RunStats,
 } from '../../engine/index.js';
-import type { AlertEvent, Events, RowErrorEvent, RunProgress, WindowResult } from './contract.js';
+import type { AlertEvent, Events, RowErrorEvent, RunEnd, RunProgress, RunRecord, WindowResult } from './contract.js';
 
 export type Emit = <E extends keyof Events>(event: E, payload: Events[E]) => void;
 
@@ -24,6 +24,8 @@ export type Emit = <E extends keyof Events>(event: E, payload: Events[E]) => voi
 const MAX_ROW_ERRORS_SENT = 1000;
 /** progress of a run with live connections goes out at least this often */
 const HEARTBEAT_MS = 1000;
+/** warnings kept in a run's record */
+const WARNINGS_KEPT = 10;
 
 export function toProgress(s: RunStats): RunProgress & { runId: string } {
   return {
@@ -52,15 +54,26 @@ export class ActiveRun {
   private timer: ReturnType<Clock['setTimeout']> | undefined;
   private lastProgressAt: number;
   private readonly clock: Clock;
+  private readonly startedAt: number;
   readonly warnings: string[] = [];
   finished = false;
 
   constructor(
     readonly plan: PipelinePlan,
     private readonly emit: Emit,
-    opts: { speed?: number; startPaused?: boolean; flushMs?: number; clock?: Clock },
+    private readonly opts: {
+      /** the config file, relative to the project (for the run's record) */
+      configFile: string;
+      speed?: number;
+      startPaused?: boolean;
+      flushMs?: number;
+      clock?: Clock;
+      /** the run's record, once it ended (before run.finished goes out) */
+      onEnd?: (record: RunRecord) => void;
+    },
   ) {
     this.clock = opts.clock ?? systemClock;
+    this.startedAt = this.clock.now();
     this.lastProgressAt = this.clock.now();
     this.runner = new Runner(plan, {
       clock: this.clock,
@@ -114,9 +127,38 @@ export class ActiveRun {
     this.clock.clearTimeout(this.timer);
     this.flush();
     this.finished = true;
-    const progress = toProgress(this.runner.stats());
+    const stats = this.runner.stats();
+    const progress = toProgress(stats);
+    const state: RunEnd = error || stats.state === 'failed' ? 'failed' : stats.state === 'stopped' ? 'stopped' : 'finished';
+    const record = this.record(stats, state, error ?? progress.error);
+    try {
+      this.opts.onEnd?.(record);
+    } catch (e) {
+      this.warnings.push(`the run history was not saved: ${(e as Error).message}`);
+    }
     this.emit('run.progress', progress);
-    this.emit('run.finished', { runId: this.runId, state: error ? 'failed' : 'finished', error: error ?? progress.error, progress, warnings: this.warnings });
+    this.emit('run.finished', { runId: this.runId, state, error: error ?? progress.error, progress, warnings: this.warnings, record });
+  }
+
+  private record(s: RunStats, state: RunEnd, error: string | undefined): RunRecord {
+    return {
+      runId: this.runId,
+      configFile: this.opts.configFile,
+      startedAt: new Date(this.startedAt).toISOString(),
+      endedAt: new Date(this.clock.now()).toISOString(),
+      state,
+      speed: this.opts.speed ?? this.plan.config.input.speed,
+      rowsRead: s.rowsRead,
+      rowErrors: s.rowErrors,
+      lateRows: s.lateRows,
+      windowsClosed: s.windowsClosed,
+      alerts: s.alerts,
+      elapsedMs: s.elapsedMs,
+      rowsPerSec: s.rowsPerSec,
+      fraction: s.fraction,
+      ...(error !== undefined ? { error } : {}),
+      warnings: this.warnings.slice(0, WARNINGS_KEPT),
+    };
   }
 
   flush(): void {

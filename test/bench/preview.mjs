@@ -21,7 +21,7 @@ const base = readFileSync(configPath, 'utf8');
 
 // warm-up edit (first compile of the engine's own code paths), not counted
 const first = await check(configPath, base);
-preview(first.plan, { maxRows: rows });
+await preview(first.plan, { maxRows: rows });
 
 const times = [];
 let checksum = 0;
@@ -31,7 +31,7 @@ for (let i = 0; i < edits; i++) {
   const t0 = performance.now();
   const r = await check(configPath, text);
   if (!r.ok) throw new Error(`edit ${i} did not validate: ${r.diagnostics.map((d) => d.message).join('; ')}`);
-  const p = preview(r.plan, { maxRows: rows });
+  const p = await preview(r.plan, { maxRows: rows });
   times.push(performance.now() - t0);
   checksum += p.rows.length + p.windows.length;
 }

@@ -197,28 +197,72 @@ test('replay: the chart draws, alerts appear, history is shown when the project 
   await expect(page.getByTestId('tab-alerts')).not.toContainText(/Alerts\s*0$/);
 });
 
-test('replay controls: pause, step one window, resume, stop with Esc', async ({ page, wb, errors }) => {
+const count = async (page: Page, id: string) => parseInt(((await page.getByTestId(id).textContent()) ?? '0').replace(/,/g, ''), 10);
+
+test('pause freezes the replay: resumed, it goes on from the rows it had read, at its pace', async ({ page, wb, errors }) => {
   void errors;
   await openWorkbench(page, wb.url);
+  // 10x: the sensors file (a row every 50 ms of event time) is read at about 200 rows a second
   await page.getByTestId('run-speed').selectOption({ label: '10x' });
   await page.getByTestId('run-start').click();
   await expect(page.getByTestId('run-state')).toHaveText('running');
-  await expect.poll(async () => parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0', 10), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+  await expect.poll(() => count(page, 'rows-read'), { timeout: 20_000 }).toBeGreaterThan(100);
   await page.getByTestId('run-pause').click();
   await expect(page.getByTestId('run-state')).toHaveText('paused');
-  const before = parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0', 10);
-  await page.waitForTimeout(1500);
-  expect(parseInt((await page.getByTestId('windows-closed').textContent()) ?? '0', 10), 'nothing closes while paused').toBe(before);
-  await page.getByTestId('run-step').click();
-  await expect(page.getByTestId('windows-closed')).toHaveText(`${before + 1} windows`, { timeout: 20_000 });
-  await expect(page.getByTestId('run-state')).toHaveText('paused');
+  const atPause = await count(page, 'rows-read');
+  const windowsAtPause = await count(page, 'windows-closed');
+  // paused for 5 s: 1 000 rows' worth of replay time, which a resumed replay must not rush through
+  await page.waitForTimeout(5000);
+  expect(await count(page, 'rows-read'), 'nothing is read while paused').toBe(atPause);
+  expect(await count(page, 'windows-closed')).toBe(windowsAtPause);
   await page.getByTestId('run-resume').click();
+  await expect.poll(() => count(page, 'rows-read'), { timeout: 20_000 }).toBeGreaterThan(atPause);
+  const afterResume = await count(page, 'rows-read');
+  expect(afterResume - atPause, 'the first progress after resuming continues from the pause').toBeLessThan(500);
   await expect(page.getByTestId('run-state')).toHaveText('running');
+  await page.getByTestId('run-stop').click();
+  await expect(page.getByTestId('run-state')).toHaveText('stopped');
+});
+
+test('step from idle at 1x runs exactly one window and waits; Esc stops the run as stopped, kept in the run history', async ({ page, wb, errors }) => {
+  void errors;
+  await openWorkbench(page, wb.url);
   await page.getByTestId('run-speed').selectOption({ label: '1x' });
+  await page.getByTestId('run-step').click();
+  await expect(page.getByTestId('run-state')).toHaveText('paused', { timeout: 20_000 });
+  await expect(page.getByTestId('windows-closed')).toHaveText('1 windows');
+  // it stays at one window: a step from idle is not a start
+  await page.waitForTimeout(2000);
+  await expect(page.getByTestId('windows-closed')).toHaveText('1 windows');
+  await expect(page.getByTestId('run-state')).toHaveText('paused');
+  await page.getByTestId('run-step').click();
+  await expect(page.getByTestId('windows-closed')).toHaveText('2 windows', { timeout: 20_000 });
+  await expect(page.getByTestId('run-state')).toHaveText('paused');
+  const rows = await count(page, 'rows-read');
+  expect(rows).toBeLessThan(18_000 / 10);
+  // Esc (focus outside the editor) stops the run: stopped, not finished, the bar where the run was
   await page.locator('body').click({ position: { x: 5, y: 880 } });
   await page.keyboard.press('Escape');
-  await expect(page.getByTestId('run-state')).toHaveText('finished', { timeout: 20_000 });
+  await expect(page.getByTestId('run-state')).toHaveText('stopped', { timeout: 20_000 });
   await shot(page, '07-stopped-run');
+  await page.getByTestId('tab-runs').click();
+  const record = page.getByTestId('run-record').first();
+  await expect(record).toHaveAttribute('data-state', 'stopped');
+  await expect(record).toContainText('1x');
+  await expect(page.getByTestId('tab-runs')).toContainText('1');
+  // a full run afterwards is listed above it as finished
+  await page.getByTestId('run-speed').selectOption({ label: 'max' });
+  await page.getByTestId('run-start').click();
+  await expect(page.getByTestId('run-state')).toHaveText('finished', { timeout: 60_000 });
+  await page.getByTestId('tab-runs').click();
+  await expect(page.getByTestId('run-record')).toHaveCount(2);
+  await expect(page.getByTestId('run-record').first()).toHaveAttribute('data-state', 'finished');
+  await expect(page.getByTestId('run-record').first()).toContainText('18,000');
+  await shot(page, '12-run-history');
+  // the history outlives the page
+  await openWorkbench(page, wb.url);
+  await page.getByTestId('tab-runs').click();
+  await expect(page.getByTestId('run-record')).toHaveCount(2);
 });
 
 test('bad rows are listed with their line and reason', async ({ page, wb, errors }) => {

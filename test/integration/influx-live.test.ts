@@ -6,7 +6,19 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInflux, type InfluxServer } from './servers/influx.js';
 import { LINES, MIN, asInflux, influxPoints, roundSum, v2Suite } from './influx-live-suite.js';
-import { expectedSensorRows, removeTempDirs, runCli, sensorConfig, sleep, tempDir, waitFor, writeJson, type Row } from './live-helpers.js';
+import {
+  alertLines,
+  expectedSensorRows,
+  sensorAnalysis,
+  removeTempDirs,
+  runCli,
+  sensorConfig,
+  sleep,
+  tempDir,
+  waitFor,
+  writeJson,
+  type Row,
+} from './live-helpers.js';
 import { InfluxV1 } from '../../engine/connectors/influx/index.js';
 import { InfluxHistory } from '../../engine/components/history/influx-store.js';
 import type { InfluxConnection } from '../../engine/connectors/influx/index.js';
@@ -144,15 +156,7 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
   it('analysis with history read from InfluxDB raises the same alerts as with history from SQLite', async () => {
     // the first test stored these windows in database "live"
     const csv = path.join(dir, 'expected.csv');
-    const analysis = (historical?: unknown) => ({
-      ...(historical ? { historical } : {}),
-      alert: { method: 'stdout', format: 'jsonl' },
-      accuracy: 2,
-      rule: [
-        { module: 'SimpleAnalysis', name: 'Simple1', options: { deviation: { rpm_max: 20 }, batch_number: 1 } },
-        { module: 'AverageAnalysis', name: 'Avg3', options: { deviation: { rpm_sum: 15 }, num_average: 3 } },
-      ],
-    });
+    const analysis = sensorAnalysis;
     const input = { input_type: 'csv', options: { path: csv, batchDuration: 10, time_field: 'timestamp' } };
     const a = writeJson(
       path.join(dir, 'an-sqlite.json'),
@@ -171,11 +175,7 @@ describe('InfluxDB output and history, v1 form (influxd 1.6: /write, /query)', (
     const rb = runCli(['run', b, '--no-progress']);
     expect(await ra.exited, ra.stderr()).toBe(0);
     expect(await rb.exited, rb.stderr()).toBe(0);
-    const alerts = (out: string) =>
-      out
-        .split('\n')
-        .filter((l) => l.startsWith('{"module"'))
-        .sort();
+    const alerts = alertLines;
     expect(alerts(ra.stdout()).length).toBeGreaterThan(5);
     expect(alerts(rb.stdout())).toEqual(alerts(ra.stdout()));
     expect(rb.stderr()).toMatch(/analysis: 300 records, [1-9][\d,]* history lookups/);

@@ -51,6 +51,27 @@ export const SENSOR_PROCESSING = {
   },
 };
 
+/** The analysis the history tests compare across stores: a simple and an average rule, alerts to stdout as JSON lines. */
+export function sensorAnalysis(historical?: unknown): Record<string, unknown> {
+  return {
+    ...(historical ? { historical } : {}),
+    alert: { method: 'stdout', format: 'jsonl' },
+    accuracy: 2,
+    rule: [
+      { module: 'SimpleAnalysis', name: 'Simple1', options: { deviation: { rpm_max: 20 }, batch_number: 1 } },
+      { module: 'AverageAnalysis', name: 'Avg3', options: { deviation: { rpm_sum: 15 }, num_average: 3 } },
+    ],
+  };
+}
+
+/** The alerts a run printed (stdout, JSON lines), sorted. */
+export function alertLines(stdout: string): string[] {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{"module"'))
+    .sort();
+}
+
 export function writeJson(file: string, value: unknown): string {
   fs.writeFileSync(file, JSON.stringify(value, null, 2));
   return file;

@@ -343,10 +343,11 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     await new Promise((r) => setTimeout(r, 1500));
     expect(progress().length).toBeGreaterThan(n);
     await h['run.stop']({});
+    // a live input ends only by a stop: the run ends 'stopped', with no error
     const fin = rec.list('run.finished').find((e) => e.runId === runId)!;
-    expect(fin).toMatchObject({ state: 'finished' });
+    expect(fin).toMatchObject({ state: 'stopped', record: { state: 'stopped', fraction: null } });
     expect(fin.error).toBeUndefined();
-    expect((await h['run.status']({}))!.state).toBe('finished');
+    expect((await h['run.status']({}))!.state).toBe('stopped');
   });
 
   it('run.start on a Kafka config whose broker is down: the connection shows as down and the run fails within seconds, naming the broker', async () => {
@@ -427,7 +428,7 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     await waitFor(() => mine().at(-1)!.rowsRead >= 1200 && seen(kafkaStatus, 'ok', mark), 120_000, 'every row read with the source ok again');
     await h['run.stop']({});
     const fin = rec.list('run.finished').find((e) => e.runId === runId)!;
-    expect(fin.state).toBe('finished');
+    expect(fin.state).toBe('stopped');
     expect(fin.progress.rowsRead).toBe(1200);
   });
   it('run.stop during an outage returns within seconds: InfluxDB down → the retries give up, the window is not written (failed, named); the broker down → a short final commit and leave', async () => {
@@ -479,7 +480,7 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     t0 = Date.now();
     await h['run.stop']({});
     expect(Date.now() - t0).toBeLessThan(8000); // was 20 s (the disconnect time limit)
-    expect(rec.list('run.finished').find((e) => e.runId === second.runId)).toMatchObject({ state: 'finished' });
+    expect(rec.list('run.finished').find((e) => e.runId === second.runId)).toMatchObject({ state: 'stopped' });
     await kafka.start();
   });
 });

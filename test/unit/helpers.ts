@@ -18,6 +18,7 @@ import type { ClosedWindow } from '../../engine/core/window.js';
 import { compileBody, type ConfigLookup } from '../../engine/expr/compile.js';
 import { compileRowParser } from '../../engine/pipeline/row-parser.js';
 import { referenceLine, rowShape, SEPARATOR, sortedGroups } from '../../engine/components/outputs/format.js';
+import { RemoteProcessor, type SegmentView } from '../../engine/sandbox/remote-processor.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'bin/ts-engine.mjs');
@@ -179,6 +180,26 @@ export function runLines(plan: PipelinePlan, lines: readonly string[], opts: Pro
   for (const l of lines) p.processRow(l);
   p.finish(0, 0);
   return { windows: p.drain(), processor: p };
+}
+
+/**
+ * runLines for a plan whose rows run in the sandbox (it calls user functions):
+ * the windows, the failed rows (index into `lines`) and the sandbox's counters.
+ */
+export async function runLinesInSandbox(
+  plan: PipelinePlan,
+  lines: readonly string[],
+  opts: ProcessorOptions = {},
+): Promise<{ windows: ClosedWindow[]; failures: SegmentView['failures']; view: SegmentView; processor: RemoteProcessor }> {
+  const p = new RemoteProcessor(plan, opts);
+  try {
+    await p.open();
+    const view = await p.lines([...lines]);
+    await p.finish(0, 0);
+    return { windows: p.drain(), failures: view.failures, view, processor: p };
+  } finally {
+    await p.close();
+  }
 }
 
 /** The reference stdout rendering of closed windows (separator + sorted tuple lines). */

@@ -1,6 +1,6 @@
 /** AverageAnalysis (docs/semantics.md#built-in-analyses): compares each value with the average of the last `num_average` windows. */
 import type { AlertSender, HistoryAccessor, HistoryPoint } from '../../extensions/types.js';
-import { DeviationAnalysis, checkDeviation, deviationDescriptor, numeric } from './deviation.js';
+import { DeviationAnalysis, checkDeviation, deviationDescriptor, numeric, pointAt } from './deviation.js';
 
 export class AverageAnalysis extends DeviationAnalysis {
   private readonly numAverage: number;
@@ -10,7 +10,10 @@ export class AverageAnalysis extends DeviationAnalysis {
   }
   async analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> {
     const past: HistoryPoint[] = [];
-    for (let n = 1; n <= this.numAverage; n++) past.push(await history.get(n));
+    for (let n = 1; n <= this.numAverage; n++) {
+      const got = pointAt(history, n);
+      past.push(got instanceof Promise ? await got : got);
+    }
     for (const [field, pct] of this.deviation) {
       let sum = 0;
       let count = 0;
@@ -21,7 +24,8 @@ export class AverageAnalysis extends DeviationAnalysis {
         count++;
       }
       if (count === 0) continue;
-      await checkDeviation(this.name, history, alerts, field, sum / count, pct);
+      const sent = checkDeviation(this.name, history, alerts, field, sum / count, pct);
+      if (sent) await sent;
     }
   }
 }

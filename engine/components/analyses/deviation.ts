@@ -14,6 +14,16 @@ export interface TimedHistoryAccessor extends HistoryAccessor {
   at(offsetMs: number): Promise<HistoryPoint>;
 }
 
+/** History that answers at once when its points are in memory (a backtest: docs/backtest.md#speed). */
+export interface ImmediateHistoryAccessor extends HistoryAccessor {
+  getNow(n: number): HistoryPoint | undefined;
+}
+
+/** history[n]: the point itself when the history has it at hand (no promise to wait for), else the lookup to await */
+export function pointAt(history: HistoryAccessor, n: number): HistoryPoint | Promise<HistoryPoint> {
+  return (history as Partial<ImmediateHistoryAccessor>).getNow?.(n) ?? history.get(n);
+}
+
 /** A history or current value as a double; missing, null, strings and lists mean "no value". */
 export function numeric(v: Value | Value[] | undefined): number | undefined {
   if (v === null || v === undefined || typeof v === 'string' || Array.isArray(v)) return undefined;
@@ -29,17 +39,24 @@ export function bounds(base: number, pct: number): [number, number] {
 
 /**
  * Alerts when the current value of `field` is outside the band around `base`; otherwise reports
- * the evaluation as observed, so the alert lifecycle sees every one (docs/alerts.md#observe).
+ * the evaluation as observed, so the alert lifecycle sees every one (docs/alerts.md#observe). The
+ * sending to await, or undefined when there is no value to compare.
  */
-export async function checkDeviation(name: string, history: HistoryAccessor, alerts: AlertSender, field: string, base: number, pct: number): Promise<void> {
+export function checkDeviation(
+  name: string,
+  history: HistoryAccessor,
+  alerts: AlertSender,
+  field: string,
+  base: number,
+  pct: number,
+): Promise<void> | undefined {
   const current = history.current();
   const v = current[field];
   const x = numeric(v);
-  if (x === undefined) return;
+  if (x === undefined) return undefined;
   const [lower, upper] = bounds(base, pct);
   const message = { module: name, timestamp: 0, param: { key: current.key, field, lower_bound: lower, upper_bound: upper, value: v as Value } };
-  if (x < lower || x > upper) await alerts.send(message);
-  else await alerts.observe(message);
+  return x < lower || x > upper ? alerts.send(message) : alerts.observe(message);
 }
 
 /** `deviation: {"<aggregated column>": <percent>, …}` of SimpleAnalysis and AverageAnalysis */
@@ -108,6 +125,6 @@ export function deviationDescriptor<N extends string, O>(
       checkDeviationColumns((raw as { deviation?: unknown } | undefined)?.deviation, ctx);
     },
     create,
-    lookbackWindows: (o) => Number((o as Record<string, unknown>)[count.key]) || 1,
+    lookbackMs: (o, batchMs) => (Number((o as Record<string, unknown>)[count.key]) || 1) * batchMs,
   };
 }

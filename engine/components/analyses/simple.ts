@@ -1,6 +1,6 @@
 /** SimpleAnalysis (docs/semantics.md#built-in-analyses): compares each value with the one `batch_number` windows back. */
 import type { AlertSender, HistoryAccessor } from '../../extensions/types.js';
-import { DeviationAnalysis, checkDeviation, deviationDescriptor, numeric } from './deviation.js';
+import { DeviationAnalysis, checkDeviation, deviationDescriptor, numeric, pointAt } from './deviation.js';
 
 export class SimpleAnalysis extends DeviationAnalysis {
   private readonly batchNumber: number;
@@ -10,10 +10,12 @@ export class SimpleAnalysis extends DeviationAnalysis {
   }
   async analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> {
     for (const [field, pct] of this.deviation) {
-      const h = await history.get(this.batchNumber);
+      const got = pointAt(history, this.batchNumber);
+      const h = got instanceof Promise ? await got : got;
       const base = numeric(h[field]);
       if (base === undefined) continue;
-      await checkDeviation(this.name, history, alerts, field, base, pct);
+      const sent = checkDeviation(this.name, history, alerts, field, base, pct);
+      if (sent) await sent;
     }
   }
 }

@@ -24,7 +24,8 @@ export class TimeDeltaAnalysis extends DeviationAnalysis {
     for (const [field, pct] of this.deviation) {
       const base = numeric(h[field]);
       if (base === undefined) continue;
-      await checkDeviation('Analysis', history, alerts, field, base, pct);
+      const sent = checkDeviation('Analysis', history, alerts, field, base, pct);
+      if (sent) await sent;
     }
   }
 }
@@ -47,5 +48,5 @@ export const timeDeltaAnalysis: AnalysisDescriptor<'Analysis', TimeDeltaOptions>
     }
   },
   create: (o, name) => new TimeDeltaAnalysis(o, name),
-  lookbackWindows: () => 1,
+  lookbackMs: (o) => Math.round((o as TimeDeltaOptions).time_delta * 1000),
 };

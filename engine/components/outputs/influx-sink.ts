@@ -12,7 +12,7 @@ import type { Sink, SinkContext } from '../types.js';
 import type { ConnectionStatus } from '../../core/connection.js';
 import { EngineError } from '../../core/errors.js';
 import { influxClient, isRetriable, windowLines, type InfluxClient, type InfluxConnection } from '../../connectors/influx/index.js';
-import { Throttle, withRetries, type BackoffOptions } from '../../connectors/backoff.js';
+import { stoppableSleep, Throttle, withRetries, type BackoffOptions } from '../../connectors/backoff.js';
 import { pyTuple } from '../../values/python.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { referenceLine } from './format.js';
@@ -32,6 +32,8 @@ export class InfluxSink implements Sink {
   private state: ConnectionStatus['status'] = 'connecting';
   private detail = 'not connected yet';
   private readonly throttle: Throttle;
+  /** a backoff wait that ends early when the run is being stopped */
+  private readonly pause: (ms: number) => Promise<void>;
   private readonly clock: Clock;
   /** tests: shorter waits */
   backoff: Pick<BackoffOptions, 'minMs' | 'maxMs' | 'sleep'> = {};
@@ -48,19 +50,17 @@ export class InfluxSink implements Sink {
     this.description = `influx ${c.url} ${c.kind === 'v1' ? `database ${c.database}` : `bucket ${c.bucket}`} (measurement ${c.measurement})`;
     this.clock = ctx.clock ?? systemClock;
     this.throttle = new Throttle(ctx.warn, 10_000, () => this.clock.now());
+    this.pause = stoppableSleep(
+      this.clock,
+      () => this.stopping(),
+      () => this.backoff.sleep,
+    );
   }
 
   /** the run is being stopped: retries give up (the window is not written, so its offsets are not committed) */
   private stopping(): boolean {
     return this.ctx.stopping?.() === true;
   }
-
-  /** a backoff wait that ends early when the run is being stopped */
-  private readonly pause = async (ms: number): Promise<void> => {
-    if (this.backoff.sleep) return this.backoff.sleep(ms);
-    const end = this.clock.now() + ms;
-    for (let left = ms; left > 0 && !this.stopping(); left = end - this.clock.now()) await this.clock.sleep(Math.min(left, 100));
-  };
 
   status(): ConnectionStatus {
     const c = this.out.connection;

@@ -31,8 +31,8 @@ export const influxOutput: OutputDescriptor<'influx', InfluxOutputOptions> = {
   export: {
     reference: {
       dropKeys: [
-        { key: 'batch_size', why: 'ts-engine only' },
-        { key: 'max_retries', why: 'ts-engine only' },
+        { key: 'batch_size', why: 'ts-engine only (write batching)', sameResults: true },
+        { key: 'max_retries', why: 'ts-engine only (delivery retries)', sameResults: true },
       ],
       notes: (o, path) => {
         const c = o.influx as Record<string, unknown> | undefined;

@@ -3,12 +3,11 @@
  * (window_end, key fields) so a re-run or retry replaces and never duplicates.
  */
 import { EngineError } from '../../core/errors.js';
-import type { Value } from '../../core/types.js';
 import { groupCount, type ClosedWindow } from '../../core/window.js';
 import { isFlatWindow, type FlatWindow } from '../../core/flat-window.js';
 import type { Db } from '../../connectors/sqlite-store.js';
 import { fromSqlValue, quoteIdent, type SqlValue, sqlType, tableColumns, toSqlValue } from '../../connectors/sqlite-store.js';
-import type { RowShape } from '../../core/window.js';
+import type { RowShape, StoredWindow } from '../../core/window.js';
 import type { Sink, SinkContext } from '../types.js';
 import { filePath, identifier, obj } from '../../options/spec.js';
 import type { OutputDescriptor } from '../descriptor.js';
@@ -118,13 +117,6 @@ export class SqliteSink implements Sink {
     if (this.db) this.ctx.stores.release(this.file);
     this.db = undefined;
   }
-}
-
-/** A window as the sqlite output stored it. */
-export interface StoredWindow {
-  startMs: number;
-  endMs: number;
-  rows: { key: Record<string, Value> | null; values: Record<string, Value> }[];
 }
 
 /**

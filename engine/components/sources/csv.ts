@@ -169,6 +169,8 @@ export class CsvSource implements Source {
     this.lineNo = lineNo;
     const source = this.opts.path;
     const { starts, ends, lineNos } = this;
+    // buf holds the file's bytes [pos - fill, pos)
+    const at = this.pos - fill;
     return {
       count,
       buf,
@@ -177,6 +179,7 @@ export class CsvSource implements Source {
       text: (i) => bytesText(buf, starts[i]!, ends[i]!),
       bytes: (i) => Uint8Array.prototype.slice.call(buf, starts[i]!, ends[i]!),
       position: (i): SourcePosition => ({ source, line: lineNos[i] }),
+      fileRange: this.fd !== undefined && count > 0 ? { path: source, start: at + starts[0]!, end: at + this.consumed, firstLine: lineNos[0]! } : undefined,
     };
   }
 

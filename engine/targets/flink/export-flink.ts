@@ -16,21 +16,20 @@ import type { CheckOutcome } from '../../pipeline/plan.js';
 import { configLookupFor } from '../../pipeline/plan.js';
 import type { AlertSinkConfig, OutputConfig, PipelineConfig } from '../../config/model.js';
 import type { InfluxConnection } from '../../connectors/influx/client.js';
+import type { ExportChange } from '../../export/change.js';
 import { envNameFor } from '../../export/reference.js';
 import { EngineError } from '../../core/errors.js';
+import { ensureDirectory } from '../../core/files.js';
 import { aggregationSource, eventTimeSource, fieldContext, parserSource, pyStringLiteral, transformSource, type PythonTwins } from './python-codegen.js';
 
-export interface ExportChange {
-  kind: 'blocker' | 'lossy' | 'note';
-  /** JSON path in the config */
-  path: string;
-  message: string;
-}
+export type { ExportChange } from '../../export/change.js';
 
 export interface FlinkExport {
   changes: ExportChange[];
   /** relative path → file content, or an absolute source path to copy */
   files: Map<string, { text: string } | { copyFrom: string }>;
+  /** JSON path of each secret → the `${ENV}` variable the job reads it from */
+  secrets: Record<string, string>;
 }
 
 /** Maven coordinates of the Kafka connector the job loads (Flink 2.x). */
@@ -151,6 +150,12 @@ export function planFlinkExport(outcome: CheckOutcome): FlinkExport {
         batchSize: o.batchSize,
         maxRetries: o.maxRetries,
       });
+    } else if (o.method === 'cassandra') {
+      change(
+        'lossy',
+        p,
+        `the cassandra output ${o.connection.keyspace}.${o.connection.table} is not exported (the Flink job has no Cassandra sink yet): use an influx output`,
+      );
     } else {
       change(
         'lossy',
@@ -185,6 +190,13 @@ export function planFlinkExport(outcome: CheckOutcome): FlinkExport {
     if (h.method === 'influx') {
       const own = cfg.outputs.some((o) => o.method === 'influx' && sameInflux(o.connection, h.connection));
       history = { method: 'influx', own, connection: influxSettings(h.connection, 'analysis.historical.influx_options', secrets) };
+    } else if (h.method === 'cassandra') {
+      history = { method: 'own' };
+      change(
+        'lossy',
+        'analysis.historical',
+        `the cassandra history ${h.connection.keyspace}.${h.connection.table} is not read by a Flink job: history comes from the job's own windows (keyed state)`,
+      );
     } else {
       const own = cfg.outputs.some((o) => o.method === 'sqlite' && o.path === h.path && o.table === h.table);
       history = { method: 'own' };
@@ -379,7 +391,7 @@ export function planFlinkExport(outcome: CheckOutcome): FlinkExport {
   files.set('requirements.txt', { text: `apache-flink==${APACHE_FLINK_VERSION}\n` });
   files.set('pom.xml', { text: jarsPom() });
   files.set('README.md', { text: readme(cfg, changes, secrets, mode, input !== null) });
-  return { changes, files };
+  return { changes, files, secrets: Object.fromEntries([...secrets].map(([env, p]) => [p, '${' + env + '}'])) };
 }
 
 function jarsPom(): string {
@@ -474,7 +486,7 @@ export function writeFlinkExport(exp: FlinkExport, outDir: string): string[] {
   const written: string[] = [];
   for (const [rel, f] of exp.files) {
     const dest = path.join(outDir, rel);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    ensureDirectory(path.dirname(dest));
     if ('text' in f) fs.writeFileSync(dest, f.text);
     else fs.copyFileSync(f.copyFrom, dest);
     written.push(rel);

@@ -8,6 +8,7 @@ import * as monaco from './monaco-lean';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import JsonWorker from 'monaco-editor/language/json/json.worker?worker';
 import type { Diagnostic, FunctionCatalog, PipelineSummary } from '../../../main/api/contract';
+import type { EditorHost } from '../state/deps';
 import { isRulePath, isTransformationPath, jsonPlaceAt } from './jsonpath';
 
 export { monaco };
@@ -65,6 +66,23 @@ export function applyDiagnostics(model: monaco.editor.ITextModel, diags: Diagnos
       endColumn: d.endLine > d.line || d.endColumn > d.column ? d.endColumn : d.column + 1,
     })),
   );
+}
+
+/** The workbench's documents as Monaco models (renderer/src/state/deps.ts). */
+export const monacoEditorHost: EditorHost<monaco.editor.ITextModel> = {
+  createModel: (file, text) => monaco.editor.createModel(text, languageOf(file.path), fileUri(file.dir, file.path)),
+  showDiagnostics: applyDiagnostics,
+  configureSchemas(dir, configFile, dataStructureFile, schemas) {
+    configureSchemas(fileUri(dir, configFile).toString(), dataStructureFile ? fileUri(dir, dataStructureFile).toString() : null, schemas);
+  },
+  setCompletion(ctx) {
+    if (ctx.functions) completionContext.functions = ctx.functions;
+    if (ctx.summary) completionContext.summary = ctx.summary;
+  },
+};
+
+function fileUri(dir: string, path: string): monaco.Uri {
+  return monaco.Uri.file(`${dir}/${path}`);
 }
 
 // ---- themes: follow the system ------------------------------------------------

@@ -1,13 +1,15 @@
 /**
- * The connection panel: Kafka and InfluxDB settings (pre-filled from the open
+ * The connection panel: Kafka, InfluxDB and Cassandra settings (pre-filled from the open
  * config, editable), their test results, the topic list and one live tail of
  * raw messages. The tail lives here, not in the component, so it keeps running
  * while other tabs are shown; a keep-alive every few seconds tells the back end
- * the UI is still there (a closed window lets the tail end on its own).
+ * the UI is still there (a closed window lets the tail end on its own). Built with its
+ * dependencies and the workbench it serves (docs/architecture.md#the-renderer).
  */
-import { untrack } from 'svelte';
-import { invoke, on } from '../lib/api';
 import type {
+  CassandraKeyspaceList,
+  CassandraTestArgs,
+  CassandraTestResult,
   ConnectionDefaults,
   InfluxTestArgs,
   InfluxTestResult,
@@ -17,7 +19,8 @@ import type {
   TailInfo,
   TailMessage,
 } from '../../../main/api/contract';
-import { wb } from './workbench.svelte';
+import { every, type Scheduler, type StateDeps, type Transport } from './deps';
+import type { Workbench } from './workbench.svelte';
 
 /** messages kept on screen */
 const TAIL_KEEP = 500;
@@ -65,7 +68,7 @@ export class ConnectionsState {
    * against the reply (HTTP or IPC), so the first batch — the `back` messages — can come first.
    */
   private early: { tailId: string; apply: () => void }[] = [];
-  private keepAlive: ReturnType<typeof setInterval> | undefined;
+  private stopKeepAlive: (() => void) | undefined;
 
   // InfluxDB
   influxApi = $state<'v1' | 'v2'>('v1');
@@ -79,7 +82,30 @@ export class ConnectionsState {
   influxBusy = $state(false);
   influxResult = $state.raw<InfluxTestResult | null>(null);
 
-  constructor() {
+  // Cassandra
+  cassandraPoints = $state('');
+  cassandraDatacenter = $state('');
+  cassandraUser = $state('');
+  cassandraPassword = $state('');
+  cassandraSsl = $state(false);
+  cassandraKeyspace = $state('');
+  cassandraTable = $state('');
+  cassandraBusy = $state(false);
+  cassandraResult = $state.raw<CassandraTestResult | null>(null);
+  keyspaceList = $state.raw<CassandraKeyspaceList | null>(null);
+  keyspaceError = $state<string | null>(null);
+  showSystemKeyspaces = $state(false);
+
+  private readonly transport: Transport;
+  private readonly scheduler: Scheduler;
+
+  constructor(
+    deps: Pick<StateDeps, 'transport' | 'scheduler'>,
+    private readonly wb: Workbench,
+  ) {
+    this.transport = deps.transport;
+    this.scheduler = deps.scheduler;
+    const on = this.transport.on.bind(this.transport);
     on('connection.tail', (e) =>
       this.accept(e.tailId, () => {
         this.tailReceived = e.received;
@@ -105,34 +131,32 @@ export class ConnectionsState {
       ),
     );
     // another project (or none): its settings are read afresh, a running tail ends
-    $effect.root(() => {
-      $effect(() => {
-        const dir = wb.project?.dir ?? null;
-        untrack(() => {
-          if (dir === this.filledFor) return;
-          this.filledFor = null;
-          this.defaults = null;
-          void this.stopTail();
-        });
-      });
+    wb.onProject((p) => {
+      if ((p?.dir ?? null) === this.filledFor) return;
+      this.filledFor = null;
+      this.defaults = null;
+      void this.stopTail();
     });
-    window.addEventListener('pagehide', () => {
-      if (this.tailRunning && this.tail) void invoke('connection.tailStop', { tailId: this.tail.tailId }).catch(() => undefined);
-    });
+  }
+
+  /** The page goes away: a running tail is stopped now rather than when its keep-alives stop. */
+  leave(): void {
+    if (this.tailRunning && this.tail) void this.transport.invoke('connection.tailStop', { tailId: this.tail.tailId }).catch(() => undefined);
   }
 
   /** Fills the forms from the open config (once per project, or when asked). */
   async load(force = false): Promise<void> {
-    const p = wb.project;
+    const p = this.wb.project;
     if (!p || (!force && this.filledFor === p.dir)) return;
     try {
-      const d = await invoke('connection.defaults', { dir: p.dir, overlay: wb.unsaved() });
+      const d = await this.transport.invoke('connection.defaults', { dir: p.dir, overlay: this.wb.unsaved() });
       this.defaults = d;
       this.filledFor = p.dir;
       if (force || d.kafka) this.fillKafka(d);
       if (force || d.influx) this.fillInflux(d);
+      if (force || d.cassandra) this.fillCassandra(d);
     } catch (e) {
-      wb.notify('error', `connections: ${(e as Error).message}`);
+      this.wb.notify('error', `connections: ${(e as Error).message}`);
     }
   }
 
@@ -148,6 +172,21 @@ export class ConnectionsState {
     this.kafkaResult = null;
     this.topicList = null;
     this.topicsError = null;
+  }
+
+  private fillCassandra(d: ConnectionDefaults): void {
+    const a = d.cassandra;
+    this.cassandraPoints = a?.contactPoints.join(', ') ?? '';
+    this.cassandraDatacenter = a?.localDataCenter ?? '';
+    this.cassandraUser = a?.username ?? '';
+    this.cassandraPassword = a?.password ?? '';
+    // TLS options of the config (certificates) are used as they are; the box only says TLS is on
+    this.cassandraSsl = a?.ssl !== undefined && a.ssl !== false;
+    this.cassandraKeyspace = a?.keyspace ?? '';
+    this.cassandraTable = a?.table ?? '';
+    this.cassandraResult = null;
+    this.keyspaceList = null;
+    this.keyspaceError = null;
   }
 
   private fillInflux(d: ConnectionDefaults): void {
@@ -183,7 +222,7 @@ export class ConnectionsState {
   async testKafka(): Promise<void> {
     this.kafkaBusy = 'test';
     try {
-      this.kafkaResult = await invoke('connection.testKafka', this.kafkaArgs());
+      this.kafkaResult = await this.transport.invoke('connection.testKafka', this.kafkaArgs());
     } catch (e) {
       this.kafkaResult = { ok: false, address: this.brokers, brokers: [], error: (e as Error).message, elapsedMs: 0 };
     } finally {
@@ -195,7 +234,7 @@ export class ConnectionsState {
     this.kafkaBusy = 'topics';
     this.topicsError = null;
     try {
-      this.topicList = await invoke('connection.listTopics', this.kafkaArgs());
+      this.topicList = await this.transport.invoke('connection.listTopics', this.kafkaArgs());
     } catch (e) {
       this.topicList = null;
       this.topicsError = (e as Error).message;
@@ -226,10 +265,15 @@ export class ConnectionsState {
     this.tailPaused = false;
     this.early = [];
     try {
-      const info = await invoke('connection.tailStart', { ...this.kafkaArgs(), topic: this.tailTopic, from: this.tailFrom, back: this.tailBack });
+      const info = await this.transport.invoke('connection.tailStart', {
+        ...this.kafkaArgs(),
+        topic: this.tailTopic,
+        from: this.tailFrom,
+        back: this.tailBack,
+      });
       this.tail = info;
       this.tailRunning = true;
-      this.keepAlive = setInterval(() => void this.ping(), KEEPALIVE_MS);
+      this.stopKeepAlive = every(this.scheduler, KEEPALIVE_MS, () => void this.ping());
       for (const e of this.early) if (e.tailId === info.tailId) e.apply();
     } catch (e) {
       this.tail = null;
@@ -244,7 +288,7 @@ export class ConnectionsState {
     const t = this.tail;
     if (!t || !this.tailRunning) return;
     try {
-      const { alive } = await invoke('connection.tailKeepAlive', { tailId: t.tailId });
+      const { alive } = await this.transport.invoke('connection.tailKeepAlive', { tailId: t.tailId });
       if (!alive && this.tail?.tailId === t.tailId && this.tailRunning) this.ended('ended', null);
     } catch {
       /* the back end is restarting: the next ping tells */
@@ -252,8 +296,8 @@ export class ConnectionsState {
   }
 
   private ended(note: string, error: string | null): void {
-    clearInterval(this.keepAlive);
-    this.keepAlive = undefined;
+    this.stopKeepAlive?.();
+    this.stopKeepAlive = undefined;
     this.tailRunning = false;
     this.tailNote = note;
     this.tailError = error;
@@ -265,9 +309,9 @@ export class ConnectionsState {
     if (!t || !this.tailRunning) return;
     this.ended('stopped', null);
     try {
-      await invoke('connection.tailStop', { tailId: t.tailId });
+      await this.transport.invoke('connection.tailStop', { tailId: t.tailId });
     } catch (e) {
-      wb.notify('error', `tail: ${(e as Error).message}`);
+      this.wb.notify('error', `tail: ${(e as Error).message}`);
     }
   }
 
@@ -300,13 +344,54 @@ export class ConnectionsState {
   async testInflux(): Promise<void> {
     this.influxBusy = true;
     try {
-      this.influxResult = await invoke('connection.testInflux', this.influxArgs());
+      this.influxResult = await this.transport.invoke('connection.testInflux', this.influxArgs());
     } catch (e) {
       this.influxResult = { ok: false, url: this.influxUrl, api: this.influxApi, warnings: [], error: (e as Error).message, elapsedMs: 0 };
     } finally {
       this.influxBusy = false;
     }
   }
-}
 
-export const connections = new ConnectionsState();
+  // ---- Cassandra ---------------------------------------------------------------------
+
+  private cassandraArgs(): CassandraTestArgs {
+    const fromConfig = this.defaults?.cassandra?.ssl;
+    return {
+      contactPoints: this.cassandraPoints
+        .split(',')
+        .map((p) => p.trim())
+        .filter((p) => p.length > 0),
+      localDataCenter: this.cassandraDatacenter.trim() || undefined,
+      username: this.cassandraUser || undefined,
+      password: this.cassandraUser ? this.cassandraPassword : undefined,
+      ssl: this.cassandraSsl ? (typeof fromConfig === 'object' ? fromConfig : true) : undefined,
+      keyspace: this.cassandraKeyspace.trim() || undefined,
+      table: this.cassandraTable.trim() || undefined,
+    };
+  }
+
+  async testCassandra(): Promise<void> {
+    this.cassandraBusy = true;
+    try {
+      this.cassandraResult = await this.transport.invoke('connection.testCassandra', this.cassandraArgs());
+    } catch (e) {
+      this.cassandraResult = { ok: false, address: this.cassandraPoints, hosts: [], warnings: [], error: (e as Error).message, elapsedMs: 0 };
+    } finally {
+      this.cassandraBusy = false;
+    }
+  }
+
+  async listKeyspaces(): Promise<void> {
+    this.cassandraBusy = true;
+    this.keyspaceError = null;
+    try {
+      const { keyspace: _k, table: _t, ...args } = this.cassandraArgs();
+      this.keyspaceList = await this.transport.invoke('connection.listKeyspaces', args);
+    } catch (e) {
+      this.keyspaceList = null;
+      this.keyspaceError = (e as Error).message;
+    } finally {
+      this.cassandraBusy = false;
+    }
+  }
+}

@@ -1,12 +1,13 @@
 /**
- * Replays and what they produce: progress, the latest windows, alerts, bad
- * rows, and the chart series (kept in a plain SeriesStore; `version` tells the
- * charts to redraw, at most a few times a second).
+ * Replays and what they produce: progress, the latest windows, alerts, bad rows, the chart
+ * series (kept in a plain SeriesStore; `version` tells the charts to redraw, at most a few times
+ * a second) and the project's past runs. Built with its dependencies and the workbench it
+ * serves (docs/architecture.md#the-renderer).
  */
-import { invoke, on } from '../lib/api';
 import { SeriesStore } from '../lib/series';
-import type { AlertEvent, PipelineSummary, ProjectInfo, RowErrorEvent, RunProgress, WindowResult } from '../../../main/api/contract';
-import { wb } from './workbench.svelte';
+import type { AlertEvent, PipelineSummary, ProjectInfo, RowErrorEvent, RunProgress, RunRecord, WindowResult } from '../../../main/api/contract';
+import type { Scheduler, Settings, StateDeps, Transport } from './deps';
+import type { Workbench } from './workbench.svelte';
 
 const LATEST_WINDOWS = 30;
 const MAX_ALERTS = 5000;
@@ -21,7 +22,7 @@ export const SPEEDS = [
 export class RunState {
   runId = $state<string | null>(null);
   progress = $state.raw<(RunProgress & { runId?: string }) | null>(null);
-  speed = $state<number>(Number(localStorage.getItem('ts-engine-speed') ?? '0'));
+  speed = $state<number>(0);
   summary = $state.raw<PipelineSummary | undefined>(undefined);
   latest = $state.raw<WindowResult[]>([]);
   alerts = $state.raw<AlertEvent[]>([]);
@@ -32,6 +33,8 @@ export class RunState {
   historyNote = $state<string>('');
   lastError = $state<string | null>(null);
   warnings = $state.raw<string[]>([]);
+  /** the project's past runs, newest first (the run that just ended included) */
+  history = $state.raw<RunRecord[]>([]);
   /** bumped when the series changed; charts redraw on it */
   version = $state(0);
   readonly series = new SeriesStore();
@@ -54,7 +57,20 @@ export class RunState {
     else if (this.starting) this.early.push({ runId, apply });
   }
 
-  constructor() {
+  private readonly transport: Transport;
+  private readonly scheduler: Scheduler;
+  private readonly settings: Settings;
+
+  constructor(
+    deps: Pick<StateDeps, 'transport' | 'scheduler' | 'settings'>,
+    private readonly wb: Workbench,
+  ) {
+    this.transport = deps.transport;
+    this.scheduler = deps.scheduler;
+    this.settings = deps.settings;
+    const saved = Number(this.settings.get('ts-engine-speed') ?? '0');
+    this.speed = Number.isFinite(saved) && saved >= 0 ? saved : 0;
+    const on = this.transport.on.bind(this.transport);
     on('run.progress', (p) => this.accept(p.runId, () => (this.progress = p)));
     on('run.windows', ({ runId, windows }) => this.accept(runId, () => this.addWindows(windows)));
     on('run.alerts', ({ runId, alerts }) =>
@@ -65,15 +81,19 @@ export class RunState {
       }),
     );
     on('run.rowErrors', ({ runId, errors }) => this.accept(runId, () => (this.rowErrors = [...this.rowErrors, ...errors])));
-    on('run.finished', ({ runId, progress, error, warnings }) =>
+    on('run.finished', ({ runId, progress, error, warnings, record }) =>
       this.accept(runId, () => {
         this.progress = { ...progress, runId };
         this.lastError = error ?? null;
         this.warnings = warnings;
+        this.history = [record, ...this.history.filter((r) => r.runId !== record.runId)];
         if (error) wb.notify('error', `run failed: ${error}`);
       }),
     );
-    wb.onProjectOpened = (p) => void this.loadHistory(p);
+    wb.onProject((p) => {
+      if (p) void this.loadHistory(p);
+      else this.history = [];
+    });
   }
 
   private reset(summary: PipelineSummary | undefined): void {
@@ -98,7 +118,7 @@ export class RunState {
   private bump(): void {
     if (this.redrawPending) return;
     this.redrawPending = true;
-    setTimeout(() => {
+    this.scheduler.setTimeout(() => {
       this.redrawPending = false;
       this.version++;
     }, REDRAW_MS);
@@ -109,8 +129,9 @@ export class RunState {
     this.progress = null;
     this.source = 'none';
     this.reset(undefined);
+    void this.loadRuns(p);
     try {
-      const h = await invoke('history.load', { dir: p.dir });
+      const h = await this.transport.invoke('history.load', { dir: p.dir });
       this.reset(h.summary);
       if (h.windows.length > 0) {
         this.addWindows(h.windows);
@@ -125,14 +146,25 @@ export class RunState {
     }
   }
 
+  /** The project's past runs (kept by the back end, whatever the folder's trust). */
+  async loadRuns(p: ProjectInfo): Promise<void> {
+    try {
+      const runs = await this.transport.invoke('run.history', { dir: p.dir });
+      if (this.wb.project?.dir === p.dir) this.history = runs;
+    } catch (e) {
+      this.wb.notify('error', `run history: ${(e as Error).message}`);
+    }
+  }
+
   async start(opts: { startPaused?: boolean } = {}): Promise<void> {
+    const wb = this.wb;
     if (!wb.project || this.active) return;
     await wb.save();
     this.runId = null;
     this.starting = true;
     this.early = [];
     try {
-      const r = await invoke('run.start', { dir: wb.project.dir, speed: this.speed, startPaused: opts.startPaused });
+      const r = await this.transport.invoke('run.start', { dir: wb.project.dir, speed: this.speed, startPaused: opts.startPaused });
       this.reset(r.summary);
       this.runId = r.runId;
       this.source = 'run';
@@ -158,9 +190,9 @@ export class RunState {
 
   private async control(name: 'run.pause' | 'run.resume' | 'run.step' | 'run.stop'): Promise<void> {
     try {
-      await invoke(name, {});
+      await this.transport.invoke(name, {});
     } catch (e) {
-      wb.notify('error', (e as Error).message);
+      this.wb.notify('error', (e as Error).message);
     }
   }
 
@@ -179,15 +211,13 @@ export class RunState {
 
   async setSpeed(speed: number): Promise<void> {
     this.speed = speed;
-    localStorage.setItem('ts-engine-speed', String(speed));
+    this.settings.set('ts-engine-speed', String(speed));
     if (this.active) {
       try {
-        await invoke('run.setSpeed', { speed });
+        await this.transport.invoke('run.setSpeed', { speed });
       } catch (e) {
-        wb.notify('error', (e as Error).message);
+        this.wb.notify('error', (e as Error).message);
       }
     }
   }
 }
-
-export const run = new RunState();

@@ -1,10 +1,9 @@
 /**
- * The workbench's state: the open project, editor documents (Monaco models,
- * kept outside Svelte's reactivity), the latest check and preview, and the
- * actions the UI offers. Components only read these fields and call methods.
+ * The workbench's state: the open project, editor documents (the editor host's models, kept
+ * outside Svelte's reactivity), the latest check and preview, and the actions the UI offers.
+ * Components only read these fields and call methods. Built with its dependencies
+ * (./deps.ts), never at import time: see docs/architecture.md#the-renderer.
  */
-import { invoke } from '../lib/api';
-import { applyDiagnostics, completionContext, configureSchemas, languageOf, monaco } from '../lib/monaco';
 import type {
   AppInfo,
   CheckResult,
@@ -15,15 +14,18 @@ import type {
   PreviewResult,
   ProjectInfo,
   ProjectTrust,
+  DirListing,
+  TrustedFolder,
 } from '../../../main/api/contract';
+import type { EditorHost, Scheduler, Settings, StateDeps, TextModel, Transport } from './deps';
 
 export interface Tab {
   path: string;
   dirty: boolean;
 }
 
-interface Doc {
-  model: monaco.editor.ITextModel;
+interface Doc<M> {
+  model: M;
   savedVersion: number;
   mtimeMs: number;
 }
@@ -37,7 +39,10 @@ export interface Toast {
 const PREVIEW_DEBOUNCE_MS = 250;
 const AUTOSAVE_MS = 1500;
 
-export class Workbench {
+/** Why the project listeners are called: another project (or none), or the same one's trust changed. */
+export type ProjectChange = 'opened' | 'closed' | 'trust';
+
+export class Workbench<M extends TextModel = TextModel> {
   app = $state<AppInfo | null>(null);
   project = $state<ProjectInfo | null>(null);
   tabs = $state<Tab[]>([]);
@@ -55,18 +60,41 @@ export class Workbench {
   summary = $state.raw<PipelineSummary | undefined>(undefined);
   functions = $state.raw<FunctionCatalog | undefined>(undefined);
   toast = $state<Toast | null>(null);
-  autosave = $state(localStorage.getItem('ts-engine-autosave') !== 'off');
+  autosave = $state(true);
   /** set to ask the editor to show a place */
   revealRequest = $state<{ path: string; line: number; column: number; seq: number } | null>(null);
   schemas: { config: object; dataStructure: object } | undefined;
+  /** the folders the user trusted (the start screen lists them) */
+  trustedFolders = $state.raw<TrustedFolder[]>([]);
 
-  private docs = new Map<string, Doc>();
-  private previewTimer: ReturnType<typeof setTimeout> | undefined;
-  private saveTimer: ReturnType<typeof setTimeout> | undefined;
+  private docs = new Map<string, Doc<M>>();
+  private previewTimer: unknown;
+  private saveTimer: unknown;
   private previewSeq = 0;
   private revealSeq = 0;
-  /** called after a project opens (the run state loads history) */
-  onProjectOpened: ((p: ProjectInfo) => void) | undefined;
+  private readonly projectListeners = new Set<(p: ProjectInfo | null, change: ProjectChange) => void>();
+  private readonly transport: Transport;
+  private readonly scheduler: Scheduler;
+  private readonly settings: Settings;
+  private readonly editor: EditorHost<M>;
+
+  constructor(deps: StateDeps<M>) {
+    this.transport = deps.transport;
+    this.scheduler = deps.scheduler;
+    this.settings = deps.settings;
+    this.editor = deps.editor;
+    this.autosave = this.settings.get('ts-engine-autosave') !== 'off';
+  }
+
+  /** Calls `listener` after a project opened or closed, or its trust changed (the run state loads history); returns its removal. */
+  onProject(listener: (p: ProjectInfo | null, change: ProjectChange) => void): () => void {
+    this.projectListeners.add(listener);
+    return () => this.projectListeners.delete(listener);
+  }
+
+  private projectChanged(p: ProjectInfo | null, change: ProjectChange): void {
+    for (const l of [...this.projectListeners]) l(p, change);
+  }
 
   get diagnostics(): Diagnostic[] {
     return this.check?.diagnostics ?? [];
@@ -82,21 +110,24 @@ export class Workbench {
     return this.project !== null && !this.project.trust.trusted;
   }
 
-  model(path: string): monaco.editor.ITextModel | undefined {
+  model(path: string): M | undefined {
     return this.docs.get(path)?.model;
   }
 
   notify(kind: Toast['kind'], text: string): void {
-    this.toast = { kind, text, at: Date.now() };
+    this.toast = { kind, text, at: this.scheduler.now() };
   }
 
   async init(): Promise<void> {
-    const [app, schemas, functions] = await Promise.all([invoke('app.info', {}), invoke('schema.get', {}), invoke('functions.list', {})]);
+    const [app, schemas, functions] = await Promise.all([
+      this.transport.invoke('app.info', {}),
+      this.transport.invoke('schema.get', {}),
+      this.transport.invoke('functions.list', {}),
+    ]);
     this.app = app;
     this.schemas = schemas;
     this.functions = functions;
-    completionContext.functions = functions;
-    window.addEventListener('focus', () => void this.reloadChangedOnDisk());
+    this.editor.setCompletion({ functions });
     if (app.initialProject) await this.openProject(app.initialProject);
   }
 
@@ -104,7 +135,7 @@ export class Workbench {
 
   async openProject(dir: string): Promise<void> {
     try {
-      this.setProject(await invoke('project.open', { dir }));
+      await this.setProject(await this.transport.invoke('project.open', { dir }));
     } catch (e) {
       this.notify('error', (e as Error).message);
     }
@@ -112,7 +143,7 @@ export class Workbench {
 
   async fromSample(sample: string, dir: string): Promise<void> {
     try {
-      this.setProject(await invoke('project.fromSample', { sample, dir }));
+      await this.setProject(await this.transport.invoke('project.fromSample', { sample, dir }));
     } catch (e) {
       this.notify('error', (e as Error).message);
     }
@@ -129,7 +160,8 @@ export class Workbench {
     this.previewRestricted = null;
     this.trustBanner = false;
     this.summary = undefined;
-    void invoke('app.info', {}).then((a) => (this.app = a));
+    this.projectChanged(null, 'closed');
+    void this.transport.invoke('app.info', {}).then((a) => (this.app = a));
   }
 
   // ---- workspace trust --------------------------------------------------------------
@@ -138,7 +170,7 @@ export class Workbench {
   async trust(scope: 'folder' | 'parent'): Promise<void> {
     if (!this.project) return;
     try {
-      this.setTrust(await invoke('trust.set', { dir: this.project.dir, trusted: true, scope }));
+      this.setTrust(await this.transport.invoke('trust.set', { dir: this.project.dir, trusted: true, scope }));
       this.trustBanner = false;
       await this.trustChanged();
     } catch (e) {
@@ -150,12 +182,33 @@ export class Workbench {
   async revokeTrust(): Promise<void> {
     if (!this.project) return;
     try {
-      this.setTrust(await invoke('trust.set', { dir: this.project.dir, trusted: false }));
+      this.setTrust(await this.transport.invoke('trust.set', { dir: this.project.dir, trusted: false }));
       this.trustBanner = true;
       await this.trustChanged();
     } catch (e) {
       this.notify('error', `trust: ${(e as Error).message}`);
     }
+  }
+
+  async loadTrustedFolders(): Promise<void> {
+    try {
+      this.trustedFolders = await this.transport.invoke('trust.list', {});
+    } catch (e) {
+      this.notify('error', `trusted folders: ${(e as Error).message}`);
+    }
+  }
+
+  async forgetTrust(folder: string): Promise<void> {
+    try {
+      this.trustedFolders = await this.transport.invoke('trust.forget', { path: folder });
+    } catch (e) {
+      this.notify('error', (e as Error).message);
+    }
+  }
+
+  /** A folder's sub-folders, for the web-mode folder picker (rejects with the reason a folder cannot be listed). */
+  listFolder(path: string): Promise<DirListing> {
+    return this.transport.invoke('fs.listDir', { path });
   }
 
   private setTrust(t: ProjectTrust): void {
@@ -166,16 +219,17 @@ export class Workbench {
   private async trustChanged(): Promise<void> {
     const p = this.project;
     if (!p) return;
-    this.onProjectOpened?.(p);
+    this.projectChanged(p, 'trust');
     this.loadFunctions(p.dir);
     await this.runPreview();
   }
 
   private loadFunctions(dir: string): void {
-    invoke('functions.list', { dir })
+    this.transport
+      .invoke('functions.list', { dir })
       .then((f) => {
         this.functions = f;
-        completionContext.functions = f;
+        this.editor.setCompletion({ functions: f });
       })
       .catch((e: Error) => this.notify('error', `functions: ${e.message}`));
   }
@@ -184,15 +238,11 @@ export class Workbench {
   async pickNative(title: string, defaultPath?: string): Promise<string | null | undefined> {
     if (this.app?.mode !== 'electron') return undefined;
     try {
-      return (await invoke('dialog.pickFolder', { title, defaultPath })).path;
+      return (await this.transport.invoke('dialog.pickFolder', { title, defaultPath })).path;
     } catch (e) {
       this.notify('error', (e as Error).message);
       return null;
     }
-  }
-
-  private uriOf(path: string): monaco.Uri {
-    return monaco.Uri.file(`${this.project!.dir}/${path}`);
   }
 
   private async setProject(p: ProjectInfo): Promise<void> {
@@ -204,17 +254,17 @@ export class Workbench {
     this.preview = null;
     this.previewRestricted = null;
     this.trustBanner = !p.trust.trusted;
-    configureSchemas(this.uriOf(p.configFile).toString(), p.dataStructureFile ? this.uriOf(p.dataStructureFile).toString() : null, this.schemas!);
+    if (this.schemas) this.editor.configureSchemas(p.dir, p.configFile, p.dataStructureFile ?? null, this.schemas);
     if (p.dataStructureFile) await this.openFile(p.dataStructureFile, false);
     await this.openFile(p.configFile);
-    this.onProjectOpened?.(p);
+    this.projectChanged(p, 'opened');
     this.loadFunctions(p.dir);
     await this.runPreview();
   }
 
   async refreshFiles(): Promise<void> {
     if (!this.project) return;
-    const p = await invoke('project.open', { dir: this.project.dir });
+    const p = await this.transport.invoke('project.open', { dir: this.project.dir });
     this.project = { ...this.project, files: p.files, dataStructureFile: p.dataStructureFile, dataFile: p.dataFile, trust: p.trust };
   }
 
@@ -228,14 +278,14 @@ export class Workbench {
         this.notify('error', `${path} is ${(file.size / 1e6).toFixed(1)} MB: too big to open in the editor`);
         return;
       }
-      const { text, mtimeMs } = await invoke('file.read', { dir: this.project.dir, path });
-      const model = monaco.editor.createModel(text, languageOf(path), this.uriOf(path));
-      const doc: Doc = { model, savedVersion: model.getAlternativeVersionId(), mtimeMs };
+      const { text, mtimeMs } = await this.transport.invoke('file.read', { dir: this.project.dir, path });
+      const model = this.editor.createModel({ dir: this.project.dir, path }, text);
+      const doc: Doc<M> = { model, savedVersion: model.getAlternativeVersionId(), mtimeMs };
       this.docs.set(path, doc);
       model.onDidChangeContent(() => this.changed(path));
       this.tabs = [...this.tabs, { path, dirty: false }];
       if (this.check)
-        applyDiagnostics(
+        this.editor.showDiagnostics(
           model,
           this.check.diagnostics.filter((d) => d.file === path),
         );
@@ -260,21 +310,21 @@ export class Workbench {
     if (tab && tab.dirty !== dirty) tab.dirty = dirty;
     this.schedulePreview();
     if (this.autosave) {
-      clearTimeout(this.saveTimer);
-      this.saveTimer = setTimeout(() => void this.save(), AUTOSAVE_MS);
+      this.scheduler.clearTimeout(this.saveTimer);
+      this.saveTimer = this.scheduler.setTimeout(() => void this.save(), AUTOSAVE_MS);
     }
   }
 
   setAutosave(on: boolean): void {
     this.autosave = on;
-    localStorage.setItem('ts-engine-autosave', on ? 'on' : 'off');
+    this.settings.set('ts-engine-autosave', on ? 'on' : 'off');
     if (on) void this.save();
   }
 
   /** Writes dirty documents (all, or the given ones) to disk. */
   async save(paths?: string[]): Promise<void> {
     if (!this.project) return;
-    clearTimeout(this.saveTimer);
+    this.scheduler.clearTimeout(this.saveTimer);
     const dir = this.project.dir;
     const todo = (paths ?? [...this.docs.keys()]).filter((p) => {
       const d = this.docs.get(p);
@@ -284,7 +334,7 @@ export class Workbench {
       const doc = this.docs.get(path)!;
       const version = doc.model.getAlternativeVersionId();
       try {
-        const { mtimeMs } = await invoke('file.write', { dir, path, text: doc.model.getValue() });
+        const { mtimeMs } = await this.transport.invoke('file.write', { dir, path, text: doc.model.getValue() });
         doc.savedVersion = version;
         doc.mtimeMs = mtimeMs;
         const tab = this.tabs.find((t) => t.path === path);
@@ -297,13 +347,13 @@ export class Workbench {
   }
 
   /** The disk is the truth: clean documents follow changes made by other programs. */
-  private async reloadChangedOnDisk(): Promise<void> {
+  async reloadChangedOnDisk(): Promise<void> {
     if (!this.project) return;
     let changed = false;
     for (const [path, doc] of this.docs) {
       if (doc.model.getAlternativeVersionId() !== doc.savedVersion) continue;
       try {
-        const f = await invoke('file.read', { dir: this.project.dir, path });
+        const f = await this.transport.invoke('file.read', { dir: this.project.dir, path });
         if (f.mtimeMs !== doc.mtimeMs && f.text !== doc.model.getValue()) {
           doc.model.setValue(f.text);
           doc.savedVersion = doc.model.getAlternativeVersionId();
@@ -334,17 +384,17 @@ export class Workbench {
   // ---- check + preview --------------------------------------------------------
 
   schedulePreview(): void {
-    clearTimeout(this.previewTimer);
-    this.previewTimer = setTimeout(() => void this.runPreview(), PREVIEW_DEBOUNCE_MS);
+    this.scheduler.clearTimeout(this.previewTimer);
+    this.previewTimer = this.scheduler.setTimeout(() => void this.runPreview(), PREVIEW_DEBOUNCE_MS);
   }
 
   async runPreview(): Promise<void> {
     if (!this.project) return;
-    clearTimeout(this.previewTimer);
+    this.scheduler.clearTimeout(this.previewTimer);
     const seq = ++this.previewSeq;
     this.previewBusy = true;
     try {
-      const r = await invoke('config.preview', { dir: this.project.dir, overlay: this.overlay(), maxRows: 1000 });
+      const r = await this.transport.invoke('config.preview', { dir: this.project.dir, overlay: this.overlay(), maxRows: 1000 });
       if (seq !== this.previewSeq) return;
       this.check = r.check;
       this.setTrust(r.trust);
@@ -352,7 +402,7 @@ export class Workbench {
       this.previewMs = r.elapsedMs;
       if (r.check.summary) {
         this.summary = r.check.summary;
-        completionContext.summary = r.check.summary;
+        this.editor.setCompletion({ summary: r.check.summary });
       }
       if (r.preview) {
         this.preview = r.preview;
@@ -362,7 +412,7 @@ export class Workbench {
         this.previewStale = false;
       } else this.previewStale = this.preview !== null;
       for (const [path, d] of this.docs)
-        applyDiagnostics(
+        this.editor.showDiagnostics(
           d.model,
           r.check.diagnostics.filter((x) => x.file === path),
         );
@@ -384,12 +434,10 @@ export class Workbench {
     if (!this.project) return undefined;
     await this.save();
     try {
-      return await invoke('export.write', { dir: this.project.dir, outDir });
+      return await this.transport.invoke('export.write', { dir: this.project.dir, outDir });
     } catch (e) {
       this.notify('error', `export: ${(e as Error).message}`);
       return undefined;
     }
   }
 }
-
-export const wb = new Workbench();

@@ -98,7 +98,7 @@ describe('alert lifecycle in a run', () => {
     expect(stored).toEqual(events.map((e) => ({ state: e.state, alert_id: e.alert_id, episode_start: Date.parse(String(e.episode_start)), lifecycle: 1 })));
 
     // episodes, as the workbench and backtests read them
-    const h = readHistory(plan);
+    const h = await readHistory(plan);
     expect(h.episodes.map((e) => [e.kind, e.start, e.firing, e.end, e.peakValue, e.events])).toEqual([
       ['deviation', end(1), end(2), end(3), 1200, 2],
       ['nodata', end(6), end(6), end(8), null, 2],
@@ -113,7 +113,7 @@ describe('alert lifecycle in a run', () => {
       "F: Time: 2018-04-15 13:47:10. Parameter 'rpm_max' for key=(1,) out of range [900.0,1100.0] and equal 1200.0",
     ]);
     expect(summary(stats)).toMatch(/alerts to stdout: 2 delivered\n/);
-    const h = readHistory(plan);
+    const h = await readHistory(plan);
     expect(h.alerts.map((a) => [a.state, a.lifecycle, a.episodeStart, a.time])).toEqual([
       ['firing', false, end(1), end(1)],
       ['firing', false, end(2), end(2)],

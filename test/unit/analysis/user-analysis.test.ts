@@ -1,4 +1,4 @@
-// User analysis modules (docs/semantics.md#user-code) run off the main thread with a time limit per call: a module that hangs
+// User analysis modules (docs/semantics.md#user-code) run in the sandbox process with a time limit per call: a module that hangs
 // or throws is reported, its alerts for that row are lost, and the run goes on.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -35,7 +35,7 @@ export default class {
   }
 }`;
 
-describe('user analysis in a worker', () => {
+describe('user analysis in the sandbox', () => {
   it('a module that hangs is cut off and reported, one that throws is reported, the run goes on', async () => {
     const dir = tmp();
     const T0 = 1523800000;
@@ -71,10 +71,10 @@ describe('user analysis in a worker', () => {
     expect(stats.state).toBe('finished');
     expect(warnings).toEqual([
       expect.stringMatching(
-        /^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:00\.000Z key=\(1,\): timed out after 1000 ms; the analysis worker was restarted; its alerts for this row are lost$/,
+        /^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:00\.000Z key=\(1,\): timed out after 1000 ms; its alerts for this row are lost$/,
       ),
       expect.stringMatching(
-        /^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:10\.000Z key=\(1,\): Error: negative rpm; its alerts for this row are lost$/,
+        /^analysis W \(.*Watch\.mjs\) failed for window ending 2018-04-15T13:47:10\.000Z key=\(1,\): negative rpm; its alerts for this row are lost$/,
       ),
     ]);
     expect(stdout.text.split('\n')).toEqual([
@@ -118,4 +118,79 @@ describe('user analysis in a worker', () => {
     expect(errors[0]!.message).toContain('exports no class with an analysis(history, alerts) method (export class Empty or a default export)');
     expect(errors[1]!.message).toContain('Missing required analysis module [');
   });
+
+  /** A project with one user analysis module (its source), run over five windows of one key. */
+  async function runAnalysis(module: string, sandbox: Record<string, unknown> = {}) {
+    const dir = tmp();
+    const T = 1523800000;
+    writeFiles(dir, {
+      'Mod.mjs': module,
+      'ds.json': structure(SENSOR_SPEC),
+      'data.csv': [100, 200, 300, 400, 500].map((rpm, i) => `${T + 10 * i},1,a,0,0,${rpm},0`).join('\n') + '\n',
+      'config.json': makeConfig({
+        transformation: ['sensor_id', 'rpm_max: rotation_speed'],
+        rule: ['key: sensor_id', 'max(rpm_max)'],
+        options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 },
+        outputs: [{ method: 'sqlite', main: true, options: { path: 'store.db' } }],
+        analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [{ module: './Mod.mjs', name: 'M', options: {} }] },
+        extra: { sandbox },
+      }),
+    });
+    const outcome = await checkConfig(path.join(dir, 'config.json'));
+    expect(outcome.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    const warnings: string[] = [];
+    const stdout = new Collect();
+    const runner = new Runner(outcome.plan!, { stdout, warn: (m) => warnings.push(m) });
+    const result = await runner.run().then(
+      (stats) => ({ stats, error: undefined }),
+      (e: Error) => ({ stats: runner.stats(), error: e.message }),
+    );
+    return { ...result, warnings, stdout: stdout.text };
+  }
+
+  it('a constructor that hangs is cut off at start-up (sandbox.startup_timeout_ms) and the run fails before reading a row', async () => {
+    const r = await runAnalysis('export class Mod { constructor() { for (;;) {} } analysis() {} }', { startup_timeout_ms: 1000 });
+    expect(r.error).toMatch(/^Missing required analysis module: starting Mod \(.*Mod\.mjs\) timed out after 1000 ms$/);
+    expect(r.stats.rowsRead).toBe(0);
+  });
+
+  /** alerts when the value grew; `bad` is what it does on the record whose rpm_max is 300 */
+  const growth = (bad: string) => `export class Mod {
+    async analysis(history, alerts) {
+      const cur = history.current();
+      const prev = await history.get(1);
+      if (cur.rpm_max === 300) { ${bad} }
+      if (typeof prev.rpm_max === 'number')
+        await alerts.send({ module: 'M', timestamp: 0, param: { key: cur.key, field: 'rpm_max', lower_bound: 0, upper_bound: prev.rpm_max, value: cur.rpm_max } });
+    }
+  }`;
+  // the first record has no history and the third fails: the other three alert
+  const alerted = ['[0.0,100.0] and equal 200.0', '[0.0,300.0] and equal 400.0', '[0.0,400.0] and equal 500.0'];
+  const alertsOf = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .map((l) => /out of range (.*)$/.exec(l)?.[1]);
+
+  it("a call that hangs after awaiting history is that record's failure, and the run goes on", async () => {
+    const r = await runAnalysis(growth('for (;;) {}'), { timeout_ms: 1000 });
+    expect(r.error).toBeUndefined();
+    expect(r.warnings).toEqual([
+      expect.stringMatching(
+        /^analysis M \(.*Mod\.mjs\) failed for window ending 2018-04-15T13:47:10\.000Z key=\(1,\): timed out after 1000 ms; its alerts for this row are lost$/,
+      ),
+    ]);
+    expect(alertsOf(r.stdout)).toEqual(alerted);
+  }, 30_000);
+
+  it("a call that fills memory is that record's failure; the next call runs in a fresh sandbox", async () => {
+    const r = await runAnalysis(growth('const keep = []; for (;;) keep.push(new Float64Array(1 << 20).fill(1));'), { timeout_ms: 60_000, memory_mb: 128 });
+    expect(r.error).toBeUndefined();
+    expect(r.warnings).toEqual([
+      expect.stringMatching(
+        /^analysis M \(.*Mod\.mjs\) failed for window ending 2018-04-15T13:47:10\.000Z key=\(1,\): user code in Mod\.mjs exceeded the sandbox memory limit of 128 MB \(sandbox\.memory_mb\); the sandbox was stopped; its alerts for this row are lost$/,
+      ),
+    ]);
+    expect(alertsOf(r.stdout)).toEqual(alerted);
+  }, 60_000);
 });

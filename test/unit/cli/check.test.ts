@@ -139,7 +139,7 @@ describe('ts-engine check', () => {
         file: 'config.json',
         ...at(text, '"carrier-pigeon"'),
         cls: 'UnsupportedOutputFormat',
-        msg: 'outputs[1].method: Format carrier-pigeon not supported (use "stdout", "sqlite", "influx" or "file")',
+        msg: 'outputs[1].method: Format carrier-pigeon not supported (use "stdout", "sqlite", "influx", "cassandra" or "file")',
       },
       { file: 'config.json', ...at(text, '"two"'), cls: 'ConfigError', msg: 'analysis.accuracy must be a number, got a string' },
     ]);

@@ -33,7 +33,7 @@ describe('config JSON Schema', () => {
     const props = configJsonSchema.properties as Record<string, { properties?: Record<string, unknown> }>;
     expect((props.input!.properties!.input_type as { enum: string[] }).enum).toEqual(['csv', 'kafka']);
     const output = (configJsonSchema.definitions as Record<string, { properties: Record<string, { enum?: string[] }> }>).output!;
-    expect(output.properties.method!.enum).toEqual(['stdout', 'sqlite', 'influx', 'file']);
+    expect(output.properties.method!.enum).toEqual(['stdout', 'sqlite', 'influx', 'cassandra', 'file']);
   });
 
   const scalar = fc.oneof(

@@ -67,11 +67,11 @@ function eightPlacesConfig(): Record<string, unknown> {
 }
 
 describe('the eight places of a secret (issue 10, point 4)', () => {
-  it('`ts-engine export` writes none of them in clear in any file, and says which placeholders it wrote', () => {
+  it('`ts-engine export --target reference` writes none of them in clear in any file, and says which placeholders it wrote', () => {
     const dir = tmp();
     writeFiles(dir, { 'config.json': eightPlacesConfig(), 'ds.json': structure(SENSOR_SPEC) });
     const out = path.join(dir, 'export');
-    const r = cli(['export', 'config.json', out], { cwd: dir });
+    const r = cli(['export', 'config.json', out, '--target', 'reference', '--allow-lossy'], { cwd: dir });
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(r.status).toBe(0);
     const files = fs.readdirSync(out, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
@@ -95,7 +95,35 @@ describe('the eight places of a secret (issue 10, point 4)', () => {
     expect(cfg.analysis.alert.option.secret).toBe('${TS_ENGINE_ANALYSIS_ALERT_SECRET}');
     // expressions are code, not settings: a column named token stays
     expect(cfg.processing.transformation).toEqual(['sensor_id', 'token: one(timestamp)']);
-    expect(r.stderr).toMatch(/replaced secrets by environment placeholders: .*input\.options\.ssl\.key → \$\{TS_ENGINE_INPUT_SSL_KEY\}/);
+    expect(r.stderr).toContain('input.options.ssl.key: the secret is read from the environment: ${TS_ENGINE_INPUT_SSL_KEY}');
+  });
+
+  it('the `ts-engine` bundle (the default target) writes none of them in clear either, and names each in .env.example', () => {
+    const dir = tmp();
+    writeFiles(dir, { 'config.json': eightPlacesConfig(), 'ds.json': structure(SENSOR_SPEC) });
+    const out = path.join(dir, 'bundle');
+    const r = cli(['export', 'config.json', out], { cwd: dir });
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    expect(r.status).toBe(0);
+    const files = fs.readdirSync(out, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+    for (const f of files) {
+      const text = fs.readFileSync(path.join(f.parentPath, f.name), 'utf8');
+      for (const [what, value] of Object.entries(SECRETS)) expect(text.includes(value.trim().split('\n')[1] ?? value), `${what} in ${f.name}`).toBe(false);
+      expect(text).not.toContain('PRIVATE KEY');
+    }
+    const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
+    expect(cfg.outputs[0].options.influx.url).toBe('http://admin:${TS_ENGINE_OUTPUTS_0_INFLUX_URL_PASSWORD}@influx:8086');
+    expect(cfg.processing.transformation).toEqual(['sensor_id', 'token: one(timestamp)']);
+    const env = fs.readFileSync(path.join(out, '.env.example'), 'utf8');
+    for (const name of [
+      'TS_ENGINE_INPUT_SSL_KEY',
+      'TS_ENGINE_INPUT_SASL_PASSWORD_2',
+      'TS_ENGINE_OUTPUTS_0_INFLUX_URL_PASSWORD',
+      'TS_ENGINE_ANALYSIS_ALERT_SECRET',
+    ]) {
+      expect(env).toContain(`\n${name}=\n`);
+    }
+    expect(r.stderr).toContain('input.options.ssl.key: the secret is read from the environment variable TS_ENGINE_INPUT_SSL_KEY');
   });
 
   it('`check` warns, positioned, on the secret-looking keys it does not read; the exit code stays 0', () => {

@@ -353,6 +353,48 @@ describe('databases (2.4)', () => {
   });
 });
 
+describe('sandbox (docs/sandbox.md)', () => {
+  it('limits default to 1000 ms per row or call, 5000 ms at start-up, 512 MB; analysis.timeout_ms defaults to sandbox.timeout_ms', async () => {
+    const { plan } = await diag(sensor());
+    expect(plan!.config.sandbox).toEqual({ timeoutMs: 1000, startupTimeoutMs: 5000, memoryMb: 512, files: [] });
+    const analysis = {
+      alert: { method: 'stdout' },
+      accuracy: 1,
+      rule: [{ module: 'SimpleAnalysis', name: 'S', options: { deviation: { rpm_max: 5 }, batch_number: 1 } }],
+    };
+    const outputs = [{ method: 'sqlite', main: true, options: { path: 'store.db' } }];
+    const limited = await diag(sensor({ outputs, analysis, extra: { sandbox: { timeout_ms: 250, startup_timeout_ms: 900, memory_mb: 96 } } }));
+    expect(limited.errors).toEqual([]);
+    expect(limited.plan!.config.sandbox).toMatchObject({ timeoutMs: 250, startupTimeoutMs: 900, memoryMb: 96 });
+    expect(limited.plan!.config.analysis!.timeoutMs).toBe(250);
+    const own = await diag(sensor({ outputs, analysis: { ...analysis, timeout_ms: 40 }, extra: { sandbox: { timeout_ms: 250 } } }));
+    expect(own.plan!.config.analysis!.timeoutMs).toBe(40);
+  });
+
+  it('bad limits and grants are errors at their place', async () => {
+    const cfg = sensor({
+      extra: { sandbox: { timeout_ms: 0, startup_timeout_ms: 1.5, memory_mb: 16, files: ['../secret.txt', 'missing.csv', 7, '/etc/passwd'], colour: 1 } },
+    });
+    const { errors, warnings, text } = await diag(cfg);
+    expect(errors.map((e) => [e.path, e.message])).toEqual([
+      ['sandbox.timeout_ms', 'sandbox.timeout_ms must be at least 1, got 0'],
+      ['sandbox.startup_timeout_ms', 'sandbox.startup_timeout_ms must be an integer, got 1.5'],
+      ['sandbox.memory_mb', 'sandbox.memory_mb must be at least 64, got 16'],
+      ['sandbox.files[0]', 'sandbox.files[0]: only files inside the project folder can be granted, not "../secret.txt"'],
+      ['sandbox.files[1]', expect.stringMatching(/^sandbox\.files\[1\]: granted file .*missing\.csv does not exist$/)],
+      ['sandbox.files[2]', 'sandbox.files[2] must be a file path relative to the config file, got a number'],
+      ['sandbox.files[3]', 'sandbox.files[3]: only files inside the project folder can be granted, not "/etc/passwd"'],
+    ]);
+    expectAt(errors[0]!, text, '0', '"timeout_ms"');
+    expectAt(errors[3]!, text, '"../secret.txt"');
+    expect(warnings.map((w) => w.message)).toContain("sandbox.colour: unknown key 'colour' in sandbox is ignored");
+    const notObject = await diag(sensor({ extra: { sandbox: [] } }));
+    expect(notObject.errors.map((e) => [e.path, e.message])).toEqual([
+      ['sandbox', 'sandbox must be an object {"timeout_ms", "startup_timeout_ms", "memory_mb", "files"}, got an array'],
+    ]);
+  });
+});
+
 describe('analysis (2.5, 10, D-21…D-23, D-35, D-45)', () => {
   const sqliteOut = [{ method: 'sqlite', main: true, options: { path: 'store.db' } }];
   const rule = (options: Record<string, unknown>, module = 'SimpleAnalysis') => ({ module, name: 'S1', options });

@@ -126,6 +126,19 @@ describe('toReferenceConfig', () => {
     expect(e.secrets).toEqual({});
   });
 
+  it('drops a cassandra output and a cassandra history (ts-engine only): no password of theirs reaches the export', () => {
+    const cassandra = { contact_points: ['c1:9042'], keyspace: 'ks', username: 'u', password: 'cass-secret' };
+    const cfg = {
+      ...full,
+      outputs: [...full.outputs, { method: 'cassandra', options: cassandra }],
+      analysis: { ...full.analysis, historical: { method: 'cassandra', cassandra_options: cassandra } },
+    };
+    const x = toReferenceConfig(cfg);
+    expect(x.dropped).toEqual(expect.arrayContaining(['outputs[3]', 'analysis.historical']));
+    expect(x.warnings.join('\n')).toMatch(/dropped outputs\[3\]: the reference has no Cassandra output/);
+    expect(JSON.stringify(x.config)).not.toContain('cass-secret');
+  });
+
   it('leaves placeholders that are already there alone', () => {
     const e = toReferenceConfig({ outputs: [{ method: 'influx', options: { influx: { password: '${MY_PW}', measurement: 'm' } } }] });
     expect((e.config as any).outputs[0].options.influx.password).toBe('${MY_PW}');
@@ -164,9 +177,16 @@ describe('exportProject and `ts-engine export`', () => {
     expect(() => exportProject(path.join(dir, 'config.json'), dir)).toThrow(/must differ/);
   });
 
-  it('the CLI exports the sensors sample and refuses an invalid config', () => {
+  it('the CLI refuses the sensors sample (event time would become processing time), exports it with --allow-lossy, refuses an invalid config', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-export-cli-'));
-    const stdout = execFileSync(process.execPath, [path.join(root, 'bin/ts-engine.mjs'), 'export', path.join(root, 'samples/sensors/config.json'), out], {
+    const sample = path.join(root, 'samples/sensors/config.json');
+    const refused = spawnSync(process.execPath, [path.join(root, 'bin/ts-engine.mjs'), 'export', sample, out, '--target', 'reference'], { encoding: 'utf8' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('input.options.time_field: [lossy] dropped input.options.time_field');
+    expect(refused.stderr).toContain('event-time windows become processing-time windows');
+    expect(refused.stderr).toContain('pass --allow-lossy');
+    expect(fs.readdirSync(out)).toEqual([]);
+    const stdout = execFileSync(process.execPath, [path.join(root, 'bin/ts-engine.mjs'), 'export', sample, out, '--target', 'reference', '--allow-lossy'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -4,8 +4,10 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { checkConfig } from '../../../engine/pipeline/plan.js';
 import { loadExtensions } from '../../../engine/extensions/load.js';
+import { ModuleInspector } from '../../../engine/sandbox/inspect.js';
+import { DEFAULT_LIMITS } from '../../../engine/sandbox/protocol.js';
 import { Runner } from '../../../engine/pipeline/runner.js';
-import { makeConfig, referenceText, runLines, SENSOR_SPEC, structure, useTmpDir, writeFiles, type ConfigParts } from '../helpers.js';
+import { makeConfig, referenceText, runLinesInSandbox, SENSOR_SPEC, structure, useTmpDir, writeFiles, type ConfigParts } from '../helpers.js';
 
 const tmp = useTmpDir();
 
@@ -97,11 +99,11 @@ describe('JS extension module', () => {
       ['bits', 'bitor', 'LongType'],
       ['slow', 'count_true', 'LongType'],
     ]);
-    const { windows, processor } = runLines(p, ['0,3,a,0,0,2500,4', '0,3,a,0,0,400,2', '0,5,a,0,0,100,0', '0,3,a,0,0,100,1']);
+    const { windows, failures, processor } = await runLinesInSandbox(p, ['0,3,a,0,0,2500,4', '0,3,a,0,0,400,2', '0,5,a,0,0,100,0', '0,3,a,0,0,100,1']);
     // literals arrive unquoted ('bob'); a throwing user function is a row error (the row is dropped)
     expect(referenceText(p, windows)).toBe("---------------------------\n(('hi bob', 9), 1000.0, 1.75, 3, 2)\n");
     expect(processor.failed).toBe(1);
-    expect(processor.lastFailure).toMatchObject({ reason: 'user function error', message: 'strict_inv: zero has no inverse' });
+    expect(failures).toEqual([{ row: 2, reason: 'user function error', message: 'strict_inv: zero has no inverse' }]);
   });
 
   it('validation errors are the built-in ones', async () => {
@@ -129,9 +131,9 @@ describe('JS extension module', () => {
 
   it('a result of the wrong type is a row error', async () => {
     const { plan } = await compile({ transformation: ['x: liar(sensor_id)'], rule: ['sum(x)'], operation: 'reduce' }, { 'ops.mjs': JS_MODULE });
-    const { windows, processor } = runLines(plan!, ['0,1,a,0,0,0,0']);
+    const { windows, failures } = await runLinesInSandbox(plan!, ['0,1,a,0,0,0,0']);
     expect(windows.map((w) => w.groups)).toEqual([[]]);
-    expect(processor.lastFailure).toMatchObject({ reason: 'bad result', message: "liar returned 'not a number', which is not a LongType" });
+    expect(failures).toEqual([{ row: 0, reason: 'bad result', message: "liar returned 'not a number', which is not a LongType" }]);
   });
 
   it('bad modules and clashes are ImportError diagnostics at extensions[i]', async () => {
@@ -212,7 +214,9 @@ describe('TS extension module', () => {
       'm.mjs':
         "export const transformFunctions = [{ name: 'ok', arity: 1, returns: 'arg0', apply: (a) => a }, { name: 'ok', arity: 1, returns: 'arg0', apply: (a) => a }];",
     });
-    const ext = await loadExtensions([path.join(dir, 'm.mjs')]);
+    const inspector = new ModuleInspector(DEFAULT_LIMITS, {});
+    const ext = await loadExtensions([path.join(dir, 'm.mjs')], inspector);
+    await inspector.close();
     expect(ext.functions.has('ok')).toBe(true);
     expect(ext.functions.has('add')).toBe(true);
     expect(ext.errors.map((e) => e.message)).toEqual([expect.stringContaining('transform function "ok": defined twice')]);

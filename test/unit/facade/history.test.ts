@@ -51,7 +51,7 @@ describe('csv → sqlite with integers beyond int64 (issue 10, point 5)', () => 
     // the workbench's reader
     const plan = await mustPlan(config, { k: { index: 0, type: 'StringType' }, v: { index: 1, type: 'LongType' } });
     plan.config.outputs = [{ method: 'sqlite', main: true, path: path.join(dir, 'store.db'), table: 'points', index: 0 }];
-    const history = readHistory(plan);
+    const history = await readHistory(plan);
     const values = Object.fromEntries(history.windows[0]!.rows.map((x) => [x.key!.k, x.values.v]));
     expect(values).toEqual({ neg: { big: '-99999999999999999999999' }, over: { big: '9223372036854775808' }, small: 42, sum: { big: '18446744073709551614' } });
   });

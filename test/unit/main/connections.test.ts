@@ -1,10 +1,22 @@
 // The connection panel's back end without servers: input checks, fast and clear errors against a
 // closed port, message display, and the defaults read from the sample configs.
 // (Against real Kafka and InfluxDB servers: test/integration/workbench-connections.test.ts.)
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { connectionDefaults, kafkaProblem, listTopics, tailMessage, testInflux, testKafka, Tails } from '../../../main/api/connections.js';
+import {
+  connectionDefaults,
+  kafkaProblem,
+  listKeyspaces,
+  listTopics,
+  tailMessage,
+  testCassandra,
+  testInflux,
+  testKafka,
+  Tails,
+} from '../../../main/api/connections.js';
 import { checkConfig } from '../../../engine/pipeline/plan.js';
 
 const root = path.resolve(import.meta.dirname, '../../..');
@@ -129,5 +141,43 @@ describe('connections without a server', () => {
     });
     expect(connectionDefaults(await plan('config.json'))).toEqual({ liveInput: false });
     expect(connectionDefaults(undefined)).toMatchObject({ liveInput: false, note: expect.stringMatching(/config has errors/) });
+  });
+
+  it('Cassandra at a closed port: one line naming the contact point; keyspaces likewise; bad contact points are refused before connecting', async () => {
+    const port = await closedPort();
+    const r = await testCassandra({ contactPoints: [`127.0.0.1:${port}`], keyspace: 'ks' });
+    expect(r).toMatchObject({ ok: false, address: `127.0.0.1:${port}`, hosts: [] });
+    expect(r.error).toMatch(new RegExp(`^cannot connect to Cassandra at 127\\.0\\.0\\.1:${port}: 127\\.0\\.0\\.1:${port}: connection refused$`));
+    await expect(listKeyspaces({ contactPoints: [`127.0.0.1:${port}`] })).rejects.toThrow(
+      /^cannot connect to Cassandra at 127\.0\.0\.1:\d+: .*connection refused$/,
+    );
+    expect((await testCassandra({ contactPoints: [] })).error).toBe('no Cassandra contact points given (host:port, comma-separated)');
+    expect((await testCassandra({ contactPoints: ['h:99999'] })).error).toBe('Cassandra contact point "h:99999" is not host:port');
+  });
+
+  it('defaults: the cassandra output of a config (main: also its history)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-engine-conn-'));
+    try {
+      const base = JSON.parse(fs.readFileSync(path.join(root, 'samples/sensors/config.json'), 'utf8'));
+      base.input.data_structure = path.join(root, 'samples/sensors/data_structure.json');
+      base.input.options.path = path.join(root, 'samples/sensors', base.input.options.path);
+      const cassandra = { contact_points: ['c1:9042', 'c2'], keyspace: 'ks', username: 'u', password: 'p', ssl: true };
+      const file = path.join(dir, 'c.json');
+      fs.writeFileSync(file, JSON.stringify({ ...base, outputs: [{ method: 'cassandra', main: true, options: cassandra }] }));
+      const plan = await checkConfig(file);
+      expect(plan.plan, JSON.stringify(plan.diagnostics)).toBeDefined();
+      expect(connectionDefaults(plan.plan!.config).cassandra).toEqual({
+        contactPoints: ['c1:9042', 'c2'],
+        localDataCenter: 'datacenter1',
+        username: 'u',
+        password: 'p',
+        ssl: true,
+        keyspace: 'ks',
+        table: 'points',
+        from: 'output',
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

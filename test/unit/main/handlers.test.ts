@@ -206,10 +206,26 @@ describe('workbench API handlers', () => {
     await h['run.setSpeed']({ speed: 10 });
     await expect(h['run.setSpeed']({ speed: -1 })).rejects.toThrow();
     await h['run.stop']({});
-    expect(got['run.finished'].at(-1)).toMatchObject({ runId, state: 'finished' });
-    // stopping flushes open windows; far fewer than the whole file
-    expect(got['run.finished'].at(-1)!.progress.rowsRead).toBeLessThan(18000);
+    const fin = got['run.finished'].at(-1)!;
+    expect(fin).toMatchObject({ runId, state: 'stopped', progress: { state: 'stopped' } });
+    // stopping flushes open windows; far fewer than the whole file, and the bar says so
+    expect(fin.progress.rowsRead).toBeLessThan(18000);
+    expect(fin.progress.fraction).toBeCloseTo(fin.progress.rowsRead / 18000, 2);
     await expect(h['run.pause']({})).rejects.toThrow(/no run in progress/);
+  });
+
+  it("run.history lists the project's past runs, newest first, with how each ended", async () => {
+    const runs = await h['run.history']({ dir });
+    expect(runs.map((r) => r.state)).toEqual(['stopped', 'finished']);
+    const [stopped, finished] = runs;
+    expect(finished).toMatchObject({ configFile: 'config.json', speed: 0, rowsRead: 18000, windowsClosed: 90, alerts: 73, rowErrors: 0, fraction: 1 });
+    expect(stopped!.rowsRead).toBeLessThan(18000);
+    expect(stopped!.fraction).toBeLessThan(1);
+    expect(Date.parse(stopped!.startedAt)).toBeGreaterThanOrEqual(Date.parse(finished!.endedAt));
+    expect(got['run.finished'].at(-1)!.record).toEqual(stopped);
+    // kept in the state folder, not in the project
+    expect(fs.readdirSync(path.join(t.tmp, 'state', 'runs'))).toHaveLength(1);
+    await expect(h['run.history']({ dir: path.join(t.tmp, 'elsewhere') })).rejects.toThrow();
   });
 
   it('run.start refuses an invalid config on disk', async () => {
@@ -231,6 +247,42 @@ describe('workbench API handlers', () => {
     expect(r.dropped).toEqual(expect.arrayContaining(['input.options.time_field', 'input.options.time_unit', 'outputs[0]']));
     const cfg = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
     expect(cfg.outputs).toEqual([{ method: 'stdout' }]);
+  });
+
+  it('export.targets, export.plan and export.write with a target: the change list first, refusals, the bundle', async () => {
+    expect((await h['export.targets']({})).map((x) => x.name)).toEqual(['ts-engine', 'flink', 'reference']);
+
+    const reference = await h['export.plan']({ dir, target: 'reference' });
+    expect(reference.changes).toContainEqual({
+      kind: 'lossy',
+      path: 'input.options.time_field',
+      message: expect.stringContaining('event-time windows become processing-time windows'),
+    });
+    expect(reference.refusal?.reason).toBe('lossy');
+    const refusedOut = path.join(t.tmp, 'exp-refused');
+    await expect(h['export.write']({ dir, outDir: refusedOut, target: 'reference' })).rejects.toThrow(/refused.*--allow-lossy/);
+    expect(fs.existsSync(refusedOut)).toBe(false);
+    const lossy = await h['export.write']({ dir, outDir: refusedOut, target: 'reference', allowLossy: true });
+    expect(lossy.files).toContain('config.json');
+
+    const bundle = await h['export.plan']({ dir, target: 'ts-engine' });
+    expect(bundle.refusal).toBeUndefined();
+    expect(bundle.changes.every((c) => c.kind === 'note')).toBe(true);
+    const out = path.join(t.tmp, 'exp-bundle');
+    const r = await h['export.write']({ dir, outDir: out, target: 'ts-engine' });
+    expect(r.target).toBe('ts-engine');
+    expect(r.files).toEqual(expect.arrayContaining(['config.json', 'data_structure.json', '.env.example', 'README.md', 'ts-engine-sensors.service']));
+
+    const flink = await h['export.plan']({ dir, target: 'flink' });
+    expect(flink.refusal?.reason).toBe('lossy');
+    await expect(h['export.plan']({ dir, target: 'spark' as never })).rejects.toThrow(/unknown export target 'spark'/);
+  });
+
+  it('export.verify answers why it cannot compare (no exported job here); the comparison itself runs in test/integration/export', async () => {
+    const notAJob = path.join(t.tmp, 'exp-bundle');
+    const r = await h['export.verify']({ dir, exportDir: notAJob });
+    expect(r).toMatchObject({ status: 'failed', detail: expect.stringContaining('holds no exported Flink job') });
+    await expect(h['export.verify']({ dir, exportDir: '/etc' })).rejects.toThrow(/outside/);
   });
 });
 

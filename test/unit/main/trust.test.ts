@@ -96,7 +96,8 @@ describe('restricted mode in the handlers', () => {
     expect(preview.trust.trusted).toBe(false);
 
     const fns = await h['functions.list']({ dir: p.dir });
-    expect(fns.transform.map((f) => f.name)).not.toContain('twice');
+    // names and signatures for completion come from parsing the module, not running it
+    expect(fns.transform.find((f) => f.name === 'twice')?.signature).toBe('twice(DoubleType) → DoubleType');
     await expect(h['history.load']({ dir: p.dir })).rejects.toThrow(/history is off in restricted mode/);
     expect((await h['connection.defaults']({ dir: p.dir })).note).toBeUndefined();
     const exported = await h['export.write']({ dir: p.dir, outDir: path.join(tmp, 'hostile-export') });
@@ -123,14 +124,16 @@ describe('restricted mode in the handlers', () => {
     expect(p.ran()).toBe(false);
   });
 
-  it('after "trust folder" the modules load (only then), and the choice is remembered', async () => {
+  it('after "trust folder" the modules load (only then, in the sandbox), and the choice is remembered', async () => {
     const t = await h['trust.set']({ dir: p.dir, trusted: true });
     expect(t).toEqual({ trusted: true, via: p.dir, userCode: ['./ext.mjs', './Notes.js'] });
     expect(p.ran()).toBe(false);
     const preview = await h['config.preview']({ dir: p.dir });
     expect(preview.preview?.columns.map((c) => c.name)).toContain('rpm_twice');
-    expect(fs.existsSync(p.extMarker)).toBe(true);
-    expect(fs.existsSync(p.notesMarker)).toBe(true);
+    const row = preview.preview!.rows[0]!;
+    expect(row.at(-1)).toBe(2 * Number(row[3])); // rpm_twice = twice(rotation_speed), rpm_min = rotation_speed
+    // loaded, but in the sandbox: neither module could write its marker
+    expect(p.ran()).toBe(false);
     expect((await h['functions.list']({ dir: p.dir })).transform.map((f) => f.name)).toContain('twice');
     expect(await h['trust.list']({})).toEqual([expect.objectContaining({ path: p.dir })]);
     // a new session (new handler map) over the same state folder

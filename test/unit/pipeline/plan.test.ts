@@ -1,5 +1,7 @@
-// checkConfig's restricted mode (userModules: 'skip'): nothing from the project is imported, what
-// user modules would provide is reported as not checked, and every other check still runs.
+// checkConfig's restricted mode (userModules: 'skip'): nothing from the project is imported (its
+// modules are only parsed), what only running them could tell is reported as not checked, and every
+// other check still runs. By default modules load in the sandbox, where they cannot reach the host.
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -20,7 +22,7 @@ describe("checkConfig with userModules: 'skip'", () => {
     expect(warnings.find((d) => d.path === 'extensions[0]')?.message).toMatch(/ext\.mjs: not checked in restricted mode/);
     const call = warnings.find((d) => d.path === 'processing.transformation[8]');
     expect(call?.message).toBe(
-      "processing.transformation[8]: Operation 'twice' is not a built-in; not checked in restricted mode: user modules are not loaded until the folder is trusted",
+      "processing.transformation[8]: Operation 'twice' is an extension function (its module was parsed, not run); not checked in restricted mode: user modules are not loaded until the folder is trusted",
     );
     // the warning sits on the call inside the transformation string
     const line = fs
@@ -28,8 +30,9 @@ describe("checkConfig with userModules: 'skip'", () => {
       .split('\n')
       .findIndex((l) => l.includes('twice(rotation_speed)'));
     expect(call?.line).toBe(line + 1);
-    // without the transformation's type, no plan (and no preview) can be built
-    expect(r.plan).toBeUndefined();
+    // the parse gave the function's signature: the plan type-checks, but neither runs nor previews
+    expect(r.plan?.untrusted).toBe('rows');
+    expect(r.plan?.transform.columns.at(-1)).toEqual({ name: 'rpm_twice', type: 'DoubleType' });
   });
 
   it('still reports real errors of the config in restricted mode', async () => {
@@ -50,7 +53,7 @@ describe("checkConfig with userModules: 'skip'", () => {
     cfg.processing.aggregations.rule.pop();
     const r = await checkConfig(file, JSON.stringify(cfg, null, 2), undefined, { userModules: 'skip' });
     expect(p.ran()).toBe(false);
-    expect(r.plan).toBeDefined();
+    expect(r.plan?.untrusted).toBe('analyses');
     expect(r.diagnostics.find((d) => d.path === 'analysis.rule[2].module')).toMatchObject({ severity: 'warning' });
     expect(r.diagnostics.find((d) => d.path === 'analysis.rule[2].module')!.message).toMatch(/Notes\.js: not checked in restricted mode/);
   });
@@ -64,12 +67,19 @@ describe("checkConfig with userModules: 'skip'", () => {
     expect(r.diagnostics.find((d) => d.path === 'processing.transformation[8]')).toMatchObject({ severity: 'error', errorClass: 'OperationNotSupportedError' });
   });
 
-  it("by default ('load') the modules are imported and checked", async () => {
+  it("by default ('load') the modules are loaded and checked in the sandbox, where they cannot write files", async () => {
     const p = writeHostileProject(path.join(tmp, 'load'));
     const r = await checkConfig(path.join(p.dir, 'config.json'));
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    expect(r.plan).toBeDefined();
+    expect(r.plan?.untrusted).toBeUndefined();
+    expect(r.plan?.userCode?.rows).toBeDefined();
+    expect(r.plan?.userCode?.analyses.get(2)).toMatchObject({ exportName: 'default' });
+    expect(p.ran()).toBe(false);
+  });
+
+  it('the marker code works where a module is imported into Node itself (so the tests above can fail)', async () => {
+    const p = writeHostileProject(path.join(tmp, 'control'));
+    await import(pathToFileURL(path.join(p.dir, 'ext.mjs')).href);
     expect(fs.existsSync(p.extMarker)).toBe(true);
-    expect(fs.existsSync(p.notesMarker)).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import type { ClosedWindow } from '../../../engine/core/window.js';
 import { VirtualClock } from '../../../engine/core/clock.js';
 import { compileByteRowParser, compileRowParser } from '../../../engine/pipeline/row-parser.js';
 import { RowError } from '../../../engine/core/errors.js';
+import { buildGroupOps, compileGroupOps, newGroupJournal } from '../../../engine/aggregate/groups.js';
 import type { Value } from '../../../engine/core/types.js';
 import {
   fieldsOf,
@@ -339,5 +340,96 @@ describe('row errors never stop the window (D-09, D-10)', () => {
     expect([p.rowsOk, p.failed]).toEqual([2, 4]);
     p.finish();
     expect(summary(plan, p.drain())).toEqual([[0, 0, '((1,), 2.75, 15)']]);
+  });
+});
+
+describe('attempts are rolled back as a whole (the sandbox time limit, docs/sandbox.md)', () => {
+  class Cut extends Error {}
+
+  it('an attempt cut short at any call is undone: redoing it gives the result of an uninterrupted run (property)', async () => {
+    const plan = await mustPlan(
+      makeConfig({
+        transformation: ['sensor_id', 'sensor_type', 'p: pressure', 'q: pressure', 'n: one(timestamp)'],
+        rule: ['key: (sensor_id, sensor_type)', 'sum(p)', 'max(q)', 'sum(n)'],
+        options: eventOptions({ allowed_lateness: 5 }),
+      }),
+    );
+    const journal = newGroupJournal();
+    const ops = buildGroupOps(compileGroupOps(plan.aggregation, [], { journaled: true }).source, [], journal);
+    // a cut before or after each call into the generated code, as the time limit would cut user code
+    let calls = 0;
+    let cutAt = -1;
+    const tick = () => {
+      if (++calls === cutAt) throw new Cut();
+    };
+    const cutPlan = {
+      ...plan,
+      transform: {
+        columns: plan.transform.columns,
+        run: (r: Value[], o: Value[]) => {
+          tick();
+          plan.transform.run(r, o);
+          tick();
+        },
+      },
+      groups: {
+        add: (w: Parameters<typeof ops.add>[0], o: readonly Value[]) => {
+          tick();
+          ops.add(w, o);
+          tick();
+        },
+        forget: ops.forget,
+      },
+    };
+    // few keys and windows, so that attempts go on with the groups of earlier ones; some rows late, some bad
+    const row = fc.tuple(
+      fc.integer({ min: 0, max: 40 }),
+      fc.integer({ min: 1, max: 2 }),
+      fc.constantFrom('a', 'b'),
+      fc.oneof(fc.integer({ min: -50, max: 50 }).map(String), fc.constant('x')),
+    );
+    const attempt = fc.record({ rows: fc.integer({ min: 1, max: 20 }), cut: fc.option(fc.integer({ min: 1, max: 60 }), { nil: undefined }) });
+    let rollbacks = 0;
+    let restored = 0;
+    fc.assert(
+      fc.property(
+        fc.array(row, { minLength: 1, maxLength: 120, size: 'max' }),
+        fc.array(attempt, { minLength: 1, maxLength: 30, size: 'max' }),
+        (rows, attempts) => {
+          const lines = rows.map(([t, id, type, p]) => `${1523800000 + t},${id},${type},${p},0,0,0`);
+          const p = new Processor(cutPlan, { journal });
+          let from = 0;
+          for (let a = 0; from < lines.length; a++) {
+            const { rows: size, cut } = attempts[a % attempts.length]!;
+            // after one round of the planned attempts, none is cut: the run always ends
+            cutAt = a < attempts.length ? (cut ?? -1) : -1;
+            calls = 0;
+            p.beginAttempt();
+            const start = from;
+            try {
+              for (let k = from; k < Math.min(lines.length, start + size); k++) {
+                p.processRow(lines[k]!);
+                from = k + 1;
+              }
+            } catch (e) {
+              if (!(e instanceof Cut)) throw e;
+              rollbacks++;
+              if (journal.saved.length > 0 && journal.created.length > 0) restored++;
+              p.rollback();
+              from = start;
+            }
+          }
+          p.finish(0, 0);
+          const expected = runLines(plan, lines);
+          expect(referenceText(plan, p.drain())).toBe(referenceText(plan, expected.windows));
+          const counters = (q: Processor) => [q.rowsOk, q.failed, q.lateRows, q.watermarkMs, q.maxEventMs];
+          expect(counters(p)).toEqual(counters(expected.processor));
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // the property is only worth something if attempts were cut, some after changing groups of earlier attempts and creating some
+    expect(rollbacks).toBeGreaterThan(100);
+    expect(restored).toBeGreaterThan(10);
   });
 });

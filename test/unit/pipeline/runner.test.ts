@@ -24,6 +24,7 @@ import {
   writeFiles,
   type ConfigParts,
 } from '../helpers.js';
+import { mustPlan } from '../helpers.js';
 
 const tmp = useTmpDir();
 
@@ -343,5 +344,150 @@ describe('analysis after the outputs (10.1, 10.4, 10.5, 10.6, D-28, D-46)', () =
     ]);
     expect(r.stats.analysis).toMatchObject({ records: 8, alerts: 4, failures: 0 });
     expect(r.stats.alerts).toBe(4);
+  });
+});
+
+describe('replay controls on a VirtualClock: pause, step, stop (docs/architecture.md#replay-controls)', () => {
+  /** 20 rows per second of event time, like the sensors sample: 200 rows per 10 s window */
+  const everySecond = (seconds: number) => Array.from({ length: 20 * seconds }, (_, i) => `${T0 + Math.floor(i / 20)},${i % 20},seal.t1,250,516,1000,500`);
+
+  /** A file stand-in: hands its lines over in batches of `batch`; progress is what it handed over (as a file read ahead). */
+  class LinesSource implements Source {
+    readonly description = 'lines';
+    readonly committable = false;
+    private at = 0;
+    constructor(
+      private readonly lines: string[],
+      private readonly batch: number,
+    ) {}
+    async open(): Promise<void> {}
+    async next(): Promise<LineBatch | null> {
+      if (this.at >= this.lines.length) return null;
+      const from = this.at;
+      this.at = Math.min(this.lines.length, from + this.batch);
+      return stringBatch(this.lines.slice(from, this.at), (i) => ({ source: 'lines', line: from + i + 1 }));
+    }
+    progress(): number | null {
+      return this.at / this.lines.length;
+    }
+    async close(): Promise<void> {}
+  }
+
+  /** lets the runner's promise continuations run (the stand-ins do no I/O: it then waits on the clock or paused) */
+  const settled = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  async function replay(lines: string[], opts: { speed: number; startPaused?: boolean; batch?: number; lateness?: number }) {
+    const plan = await mustPlan(
+      makeConfig({
+        transformation: ['sensor_id', 'n: one(timestamp)'],
+        rule: ['key: sensor_id', 'sum(n)'],
+        options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10, ...(opts.lateness ? { allowed_lateness: opts.lateness } : {}) },
+      }),
+    );
+    const clock = new VirtualClock(1_000_000);
+    const windows: number[] = [];
+    const runner = new Runner(plan, {
+      clock,
+      source: new LinesSource(lines, opts.batch ?? 100),
+      stdout: new Collect(),
+      speed: opts.speed,
+      startPaused: opts.startPaused,
+      onWindow: (w) => windows.push((w.startMs / 1000 - T0) | 0),
+    });
+    const done = runner.run();
+    await settled();
+    const rows = () => runner.stats().rowsRead;
+    const state = () => runner.stats().state;
+    return { clock, runner, windows, done, rows, state };
+  }
+
+  it('a pause freezes the pacing: the replay goes on at its pace from where it paused, never rushing through the paused time', async () => {
+    const r = await replay(everySecond(60), { speed: 1 });
+    // second 0's rows, then the first row of second 1 waits for its time
+    expect(r.rows()).toBe(21);
+    await r.clock.advance(4_000);
+    expect(r.rows()).toBe(101);
+    r.runner.pause();
+    await settled();
+    expect(r.state()).toBe('paused');
+    await r.clock.advance(60_000);
+    expect(r.rows()).toBe(101);
+    r.runner.resume();
+    await settled();
+    expect(r.state()).toBe('running');
+    // the first row of second 5 had 1 s left to wait when paused: the next row (read, then paced) waits that second, no less
+    expect(r.rows()).toBe(102);
+    await r.clock.advance(999);
+    expect(r.rows()).toBe(102);
+    await r.clock.advance(1);
+    expect(r.rows()).toBe(121);
+    await r.clock.advance(2_000);
+    expect(r.rows()).toBe(161);
+    r.runner.stop();
+    await r.done;
+  });
+
+  it.each([1, 10, 0])('a step from idle at speed %s runs exactly one window, then waits paused as long as it takes', async (speed) => {
+    const r = await replay(everySecond(60), { speed, startPaused: true });
+    expect([r.state(), r.rows(), r.windows]).toEqual(['paused', 0, []]);
+    r.runner.step();
+    await settled();
+    // the 200 rows of [0, 10) and the row of second 10 that closed it
+    expect([r.state(), r.rows(), r.windows]).toEqual(['paused', 201, [0]]);
+    await r.clock.advance(60_000);
+    expect([r.state(), r.rows(), r.windows]).toEqual(['paused', 201, [0]]);
+    r.runner.step();
+    await settled();
+    expect([r.state(), r.rows(), r.windows]).toEqual(['paused', 401, [0, 10]]);
+    r.runner.stop();
+    const stats = await r.done;
+    expect(stats.state).toBe('stopped');
+    expect(r.windows).toEqual([0, 10, 20]);
+  });
+
+  it('after a step, resume paces the rows from where the step ended', async () => {
+    const r = await replay(everySecond(60), { speed: 1, startPaused: true });
+    r.runner.step();
+    await settled();
+    expect(r.rows()).toBe(201);
+    r.runner.resume();
+    await settled();
+    // a new schedule starts at the next row: the rest of second 10, then the first row of second 11 waits
+    expect(r.rows()).toBe(221);
+    await r.clock.advance(1_000);
+    expect(r.rows()).toBe(241);
+    r.runner.stop();
+    await r.done;
+  });
+
+  it('a row that closes two windows: a step writes one, the next step the other', async () => {
+    const rows = [0, 15, 35, 36, 37].map((dt) => `${T0 + dt},1,seal.t1,250,516,1000,500`);
+    const r = await replay(rows, { speed: 0, startPaused: true, lateness: 10 });
+    r.runner.step();
+    await settled();
+    // the row at 35 s moved the watermark to 25 s: [0, 10) and [10, 20) closed; one is written
+    expect([r.state(), r.rows(), r.windows]).toEqual(['paused', 3, [0]]);
+    r.runner.step();
+    await settled();
+    expect([r.state(), r.rows(), r.windows]).toEqual(['paused', 4, [0, 10]]);
+    r.runner.resume();
+    const stats = await r.done;
+    expect([stats.state, stats.rowsRead, r.windows]).toEqual(['finished', 5, [0, 10, 30]]);
+  });
+
+  it('stop ends a paced wait at once, as `stopped`, with the fraction of the rows processed (not of the bytes read ahead)', async () => {
+    const lines = everySecond(60);
+    const r = await replay(lines, { speed: 1, batch: lines.length });
+    await r.clock.advance(2_000);
+    expect(r.rows()).toBe(61);
+    expect(r.runner.stats().fraction).toBeCloseTo(61 / 1200, 10);
+    r.runner.stop();
+    const stats = await r.done;
+    expect([stats.state, stats.rowsRead]).toEqual(['stopped', 61]);
+    expect(stats.fraction).toBeCloseTo(61 / 1200, 10);
+
+    const all = await replay(lines, { speed: 0, batch: lines.length });
+    const end = await all.done;
+    expect([end.state, end.rowsRead, end.fraction]).toEqual(['finished', 1200, 1]);
   });
 });

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jsonLineDifferences } from '../../../../engine/export/verify.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const CLI = path.join(REPO, 'bin/ts-engine.mjs');
@@ -98,35 +99,10 @@ export function readLines(file: string): string[] {
     : [];
 }
 
-const NUMBER = /-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
-
 /**
  * The first difference between two lists of JSON lines, or undefined when they are the same lines
  * in the same order: equal text outside numbers, integers exact, doubles within 1e-9 relative.
  */
 export function firstDifference(expected: string[], actual: string[]): string | undefined {
-  const n = Math.max(expected.length, actual.length);
-  for (let i = 0; i < n; i++) {
-    const a = expected[i];
-    const b = actual[i];
-    if (a === b) continue;
-    if (a === undefined || b === undefined)
-      return `line ${i + 1}: expected ${a ?? '(no line)'}\n  got ${b ?? '(no line)'} (${expected.length} vs ${actual.length} lines)`;
-    const na = a.match(NUMBER) ?? [];
-    const nb = b.match(NUMBER) ?? [];
-    const same =
-      a.replace(NUMBER, '#') === b.replace(NUMBER, '#') &&
-      na.length === nb.length &&
-      na.every((x, k) => {
-        const y = nb[k]!;
-        if (x === y) return true;
-        const isFloat = (t: string) => /[.eE]/.test(t);
-        if (!isFloat(x) || !isFloat(y)) return false;
-        const fx = Number(x);
-        const fy = Number(y);
-        return Math.abs(fx - fy) <= 1e-9 * Math.max(Math.abs(fx), Math.abs(fy));
-      });
-    if (!same) return `line ${i + 1}: expected ${a}\n  got      ${b}`;
-  }
-  return undefined;
+  return jsonLineDifferences(expected, actual, 1)[0];
 }

@@ -153,7 +153,7 @@ describe('export --target flink', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('extensions[0]: [blocker] extension function clamp (used by processing.transformation[1]) is JavaScript');
     expect(r.stderr).toContain('analysis.rule[0].module: [blocker] analysis module');
-    expect(r.stderr).toContain('no Python form');
+    expect(r.stderr).toContain('no form in the flink target');
     expect(fs.existsSync(path.join(tmp, 'no-twin-out'))).toBe(false);
   });
 

@@ -1,9 +1,10 @@
 /**
- * The renderer's only way to the back end: the contract of main/api/contract.ts
- * over whichever transport this page has — `window.tsEngine` (Electron preload)
- * or fetch + WebSocket (web mode, token from the page URL).
+ * The renderer's way to the back end: the contract of main/api/contract.ts over this page's
+ * platform — `window.tsEngine` (Electron preload, IPC) or fetch + WebSocket (web mode, token from
+ * the page URL). Made once at start (main.ts) and passed to the state classes; unit tests pass
+ * main/api/in-process.ts instead (docs/architecture.md#the-renderer).
  */
-import type { ArgsOf, EventName, Events, HandlerName, Reply, ResultOf, Transport } from '../../../main/api/contract';
+import type { Reply, Transport } from '../../../main/api/contract';
 
 declare global {
   interface Window {
@@ -20,7 +21,7 @@ function unwrap<T>(r: Reply<T>): T {
   return r.result;
 }
 
-function electronTransport(bridge: NonNullable<Window['tsEngine']>): Transport {
+export function electronTransport(bridge: NonNullable<Window['tsEngine']>): Transport {
   return {
     async invoke(name, args) {
       return unwrap((await bridge.invoke(name, args)) as Reply<never>);
@@ -44,8 +45,7 @@ function webToken(): string {
   return sessionStorage.getItem('ts-engine-token') ?? '';
 }
 
-function webTransport(): Transport {
-  const token = webToken();
+export function webTransport(token: string): Transport {
   const listeners = new Map<string, Set<(p: unknown) => void>>();
   let socket: WebSocket | undefined;
   let retry = 250;
@@ -87,12 +87,7 @@ function webTransport(): Transport {
   };
 }
 
-const transport: Transport = window.tsEngine ? electronTransport(window.tsEngine) : webTransport();
-
-export function invoke<K extends HandlerName>(name: K, args: ArgsOf<K>): Promise<ResultOf<K>> {
-  return transport.invoke(name, args);
-}
-
-export function on<E extends EventName>(event: E, cb: (payload: Events[E]) => void): () => void {
-  return transport.on(event, cb);
+/** The transport of the platform this page runs on. */
+export function platformTransport(): Transport {
+  return window.tsEngine ? electronTransport(window.tsEngine) : webTransport(webToken());
 }

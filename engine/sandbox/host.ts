@@ -1,0 +1,493 @@
+/**
+ * The sandbox process (docs/sandbox.md): hosts user code in a realm of its own
+ * — no Node globals, no eval, no host object reachable — and runs every piece
+ * of user code under a vm time limit, so this process always gets control back.
+ * The engine starts it with a heap limit and the Node permission model, watches
+ * its memory, and kills it when it must. Rows are processed here by the same
+ * Processor the engine uses, so user functions are plain calls.
+ */
+import { isUtf8 } from 'node:buffer';
+import path from 'node:path';
+import vm from 'node:vm';
+import { RowError } from '../core/errors.js';
+import { buildTransform } from '../expr/compile.js';
+import { buildGroupOps, newGroupJournal } from '../aggregate/groups.js';
+import { Processor, type ProcessorPlan, type RowLog } from '../pipeline/processor.js';
+import { flatten } from '../core/flat-window.js';
+import { CsvSource } from '../components/sources/csv.js';
+import { realmBootstrap, type RealmHelpers } from './realm-bootstrap.js';
+import { taggedJson } from './tagged-json.js';
+import {
+  BUNDLE_GLOBAL,
+  type AnalysisModuleSpec,
+  type ClosedAfter,
+  type FailureKind,
+  type LoadResult,
+  type ModuleShape,
+  type ProcessorCounters,
+  type Reply,
+  type Request,
+  type SandboxEvent,
+  type SandboxLimits,
+  type SandboxProcessorSpec,
+  type SegmentResult,
+  type SegmentRows,
+  type WindowsResult,
+} from './protocol.js';
+
+/** How long one segment may run before it returns (between two rows) with the rest left for the next. */
+const SLICE_MS = 100;
+
+/** Exit code of a sandbox that found itself over its memory limit between calls. */
+export const MEMORY_EXIT_CODE = 86;
+
+class SandboxFailure extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const limits = JSON.parse(process.argv[2] ?? '{}') as SandboxLimits;
+const codec = taggedJson();
+
+// The engine decides when this process ends (disconnect), so a clean shutdown can still ask it for open windows.
+// It runs in a process group of its own, away from a terminal's Ctrl-C; where signals still reach it, they are ignored.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+/** the engine stops the run: the segment running ends at its next slice, the queued ones at once (until `finish`) */
+let stopPending = false;
+process.on('disconnect', () => process.exit(0));
+
+const context = vm.createContext(Object.create(null), {
+  name: 'ts-engine user code',
+  codeGeneration: { strings: false, wasm: false },
+  // promise jobs of user code run only inside our time-limited calls, never later from the event loop
+  microtaskMode: 'afterEvaluate',
+});
+const helpers = new vm.Script(
+  `(function () { 'use strict'; const codec = (${taggedJson.toString()})(); delete Atomics.waitAsync; return (${realmBootstrap.toString()})(codec); })()`,
+  { filename: 'ts-engine:realm' },
+).runInContext(context, { timeout: 5000 }) as RealmHelpers;
+
+const TIMED = new vm.Script('"use strict"; globalThis.__tsEngineTimed();', { filename: 'ts-engine:timed' });
+const DRAIN = new vm.Script('"use strict"; undefined;', { filename: 'ts-engine:drain' });
+
+function failureOf(e: unknown, ms: number, what: string): SandboxFailure {
+  const code = (e as { code?: unknown })?.code;
+  if (code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return new SandboxFailure('timeout', `${what} timed out after ${ms} ms`);
+  if (e instanceof SandboxFailure) return e;
+  if (e instanceof RowError) return new SandboxFailure('user', e.message);
+  // the host's own errors (and stack overflows a user call caused in a host frame) are of this realm
+  if (e instanceof Error) return new SandboxFailure('internal', e.message);
+  // an exception of user code: its message is read in the realm, under a time limit (never hand it a host object)
+  let message: string;
+  try {
+    message = timed(() => helpers.describeError(e), limits.timeoutMs, false);
+  } catch {
+    message = 'an exception whose message cannot be read';
+  }
+  return new SandboxFailure('user', message);
+}
+
+function checkMemory(): void {
+  if (process.memoryUsage.rss() > limits.memoryMb * 1024 * 1024) process.exit(MEMORY_EXIT_CODE);
+}
+
+/**
+ * Runs host code that calls into the realm, under a time limit; then runs the
+ * promise jobs user code queued, under the same limit. Nothing of user code
+ * runs anywhere else.
+ */
+function timed<T>(fn: () => T, ms: number, drain = true): T {
+  const g = globalThis as { __tsEngineTimed?: () => unknown };
+  g.__tsEngineTimed = fn;
+  let result: T;
+  try {
+    result = TIMED.runInThisContext({ timeout: Math.max(1, Math.ceil(ms)) }) as T;
+  } finally {
+    g.__tsEngineTimed = undefined;
+  }
+  if (drain) DRAIN.runInContext(context, { timeout: Math.max(1, Math.ceil(ms)) });
+  checkMemory();
+  return result;
+}
+
+function guarded<T>(fn: () => T, ms: number, what: string, drain = true): T {
+  try {
+    return timed(fn, ms, drain);
+  } catch (e) {
+    throw failureOf(e, ms, what);
+  }
+}
+
+// ---- modules ------------------------------------------------------------------
+
+/** bundle index → realm module index (undefined when it failed to load) */
+const realmModule: (number | undefined)[] = [];
+const moduleFiles: string[] = [];
+
+function load(req: Extract<Request, { op: 'load' }>): LoadResult {
+  const startup = limits.startupTimeoutMs;
+  for (const [name, text] of Object.entries(req.files)) guarded(() => helpers.addFile(name, text), startup, 'granting files');
+  const modules: LoadResult['modules'] = [];
+  for (const b of req.bundles) {
+    moduleFiles.push(b.file);
+    try {
+      const script = new vm.Script(b.code, { filename: b.file });
+      try {
+        script.runInContext(context, { timeout: startup });
+      } catch (e) {
+        throw failureOf(e, startup, 'loading the module');
+      }
+      checkMemory();
+      const m = guarded(() => helpers.takeExports(BUNDLE_GLOBAL), startup, 'reading its exports');
+      const shape = codec.decode(guarded(() => helpers.describe(m), startup, 'reading its exports')) as ModuleShape;
+      realmModule.push(m);
+      modules.push({ shape });
+    } catch (e) {
+      realmModule.push(undefined);
+      modules.push({ error: e instanceof SandboxFailure ? e.message : (e as Error).message });
+    }
+  }
+  return { modules };
+}
+
+function realmIndex(bundle: number): number {
+  const m = realmModule[bundle];
+  if (m === undefined) throw new SandboxFailure('internal', `module ${moduleFiles[bundle] ?? bundle} is not loaded`);
+  return m;
+}
+
+// ---- rows -----------------------------------------------------------------------
+
+/** A host function calling user function f with `arity` arguments; a throw becomes a row error. */
+function wrapUserFunction(f: unknown, name: string, arity: number, reason: string): unknown {
+  if (typeof f !== 'function') throw new SandboxFailure('internal', `${name} is not a function in the sandbox`);
+  const params = Array.from({ length: arity }, (_, i) => `a${i}`).join(', ');
+  // runs inside the segment's time-limited loop, which also covers reading the message of what user code threw
+  const rowError = (e: unknown) => new RowError(reason, `${name}: ${e instanceof Error ? e.message : helpers.describeError(e)}`);
+  return new Function('f', 'rowError', `"use strict"; return function (${params}) { try { return f(${params}); } catch (e) { throw rowError(e); } };`)(
+    f,
+    rowError,
+  );
+}
+
+let processor: Processor | undefined;
+let spec: SandboxProcessorSpec | undefined;
+/** the modules whose functions the rows call, for messages */
+let rowModules = '';
+
+function openProcessor(s: SandboxProcessorSpec): void {
+  const startup = limits.startupTimeoutMs;
+  const x = s.transformImpls.map((r) =>
+    wrapUserFunction(
+      guarded(() => helpers.transformFn(realmIndex(r.module), r.index), startup, r.name, false),
+      r.name,
+      r.arity,
+      'user function error',
+    ),
+  );
+  const a = s.aggregateImpls.map((r) =>
+    wrapUserFunction(
+      guarded(() => helpers.aggregateFn(realmIndex(r.module), r.index), startup, r.name, false),
+      r.name,
+      2,
+      'user aggregate error',
+    ),
+  );
+  const journal = newGroupJournal();
+  const plan: ProcessorPlan = {
+    config: { input: { ...s.input, source: { type: s.input.sourceType } } },
+    parseSlots: s.parseSlots,
+    timeSlot: s.timeSlot,
+    transform: { run: buildTransform(s.transformSource, s.transformConsts, x), columns: s.columns },
+    groups: buildGroupOps(s.groupsSource, a, journal),
+  };
+  processor = new Processor(plan, { ...s.options, journal });
+  spec = s;
+  rowModules = [...new Set([...s.transformImpls, ...s.aggregateImpls].map((r) => path.basename(moduleFiles[r.module] ?? '?')))].join(', ');
+}
+
+function counters(p: Processor): ProcessorCounters {
+  return { rowsOk: p.rowsOk, failed: p.failed, lateRows: p.lateRows, watermarkMs: p.watermarkMs, maxEventMs: p.maxEventMs, lastWindowStart: p.lastWindowStart };
+}
+
+function closedWindows(p: Processor, log: RowLog | undefined): ClosedAfter[] {
+  const s = spec!;
+  return p.drain().map((w, i) => ({ after: log?.closedAfter[i] ?? -1, window: flatten(w, s.nKeys, s.nValues) }));
+}
+
+/**
+ * Processes the rows of one segment in attempts under the time limit. The
+ * limit may cut an attempt short anywhere (inside built-ins such as Map.set
+ * too), so such an attempt is rolled back as a whole (Processor.rollback); its
+ * rows before the one that ran out of time are redone, that row is retried
+ * with a budget of its own, and a row that alone exceeds the limit is
+ * dead-lettered.
+ * Between slices of time this process reads its messages, so a stop ends the
+ * segment there (and the segments queued after it at once).
+ */
+async function segment(req: Extract<Request, { op: 'segment' }>): Promise<SegmentResult> {
+  if ('file' in req.rows) return fileSegment(req, req.rows);
+  const p = processor!;
+  const rows = req.rows;
+  const n = 'lines' in rows ? rows.lines.length : rows.starts.length;
+  const log: RowLog = {
+    failures: [],
+    closedAfter: [],
+    windowStarts: req.want.windowStarts ? new Float64Array(n) : undefined,
+    eventTimes: req.want.eventTimes ? new Float64Array(n) : undefined,
+  };
+  const keptBefore = p.keptRows?.length ?? 0;
+  const ms = limits.timeoutMs;
+  let from = 0;
+  /** after a rollback: where the attempt redoing the rows before the row that ran out of time ends */
+  let stopAt = n;
+  let interruptions = 0;
+  let sliceEnd = 0;
+  const now = req.now;
+  const drive =
+    'lines' in rows
+      ? () => {
+          const lines = rows.lines;
+          for (let k = from; k < stopAt; k++) {
+            if (k > from && Date.now() >= sliceEnd) return k;
+            p.rowIndex = k;
+            p.processRow(lines[k]!, now);
+          }
+          return stopAt;
+        }
+      : () => {
+          const { buf, starts, ends } = rows;
+          for (let k = from; k < stopAt; k++) {
+            if (k > from && Date.now() >= sliceEnd) return k;
+            p.rowIndex = k;
+            p.processBytes(buf, starts[k]!, ends[k]!, now);
+          }
+          return stopAt;
+        };
+  p.rowLog = log;
+  try {
+    while (from < n && !stopPending) {
+      sliceEnd = Date.now() + (limits.sliceMs ?? SLICE_MS);
+      while (from < n) {
+        // the first row of an attempt has the whole budget from here: it is dead-lettered if the limit ends the attempt
+        // while still on it, so every attempt makes progress however slow the machine is
+        p.rowIndex = from;
+        p.beginAttempt();
+        try {
+          from = timed(drive, ms, false);
+          if (from === stopAt) stopAt = n;
+        } catch (e) {
+          const f = failureOf(e, ms, 'user code');
+          if (f.kind !== 'timeout') throw f;
+          interruptions++;
+          // the limit may have cut anything short, built-ins included: the attempt is undone as a whole
+          const at = p.rowIndex;
+          p.rollback();
+          if (at <= from) {
+            p.rowIndex = from;
+            p.rejectRow('user code timeout', `user code (${rowModules}) timed out after ${ms} ms on this row (sandbox.timeout_ms)`);
+            from++;
+            if (stopAt <= from) stopAt = n;
+          } else stopAt = at; // the rows before it again, then the row that ran out of time with a budget of its own
+        }
+        if (Date.now() >= sliceEnd) break;
+      }
+      settleUserCode(ms);
+      // messages (a stop) get in between slices
+      if (from < n) await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  } finally {
+    p.rowLog = undefined;
+  }
+  return {
+    processed: from,
+    failures: log.failures,
+    windowStarts: log.windowStarts,
+    eventTimes: log.eventTimes,
+    closed: closedWindows(p, log),
+    kept: p.keptRows ? p.keptRows.slice(keptBefore) : undefined,
+    counters: counters(p),
+    interruptions,
+  };
+}
+
+/** Rows of a file range: read here (the same splitting as the engine's), processed as bytes; failures carry their text and line. */
+async function fileSegment(req: Extract<Request, { op: 'segment' }>, rows: Extract<SegmentRows, { file: unknown }>): Promise<SegmentResult> {
+  const { path: file, start, end, firstLine } = rows.file;
+  const source = new CsvSource({ path: file, range: { start, end, firstLine }, chunkSize: Math.max(1, end - start) + 1 });
+  await source.open();
+  try {
+    const batch = await source.next();
+    const count = batch?.count ?? 0;
+    if (!batch || count !== rows.count || !batch.buf || !batch.starts || !batch.ends) {
+      throw new SandboxFailure('internal', `${file} bytes ${start}–${end}: expected ${rows.count} rows, read ${count} (did the file change?)`);
+    }
+    const r = await segment({ ...req, rows: { buf: batch.buf, starts: batch.starts.subarray(0, count), ends: batch.ends.subarray(0, count) } });
+    for (const f of r.failures) {
+      f.raw = batch.text(f.row);
+      f.line = batch.position(f.row).line;
+      // bytes that are not UTF-8 are kept exactly (docs/bad-input.md)
+      const bytes = batch.bytes?.(f.row);
+      if (bytes && !isUtf8(bytes)) f.rawBase64 = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+    }
+    return r;
+  } finally {
+    await source.close();
+  }
+}
+
+/** Promise jobs user functions queued run now, under the limit (they are no part of a row's result), and memory is checked. */
+function settleUserCode(ms: number): void {
+  try {
+    DRAIN.runInContext(context, { timeout: ms });
+  } catch {
+    // a job that throws or runs out of time changes no row
+  }
+  checkMemory();
+}
+
+function windows(run: (p: Processor) => void): WindowsResult {
+  const p = processor!;
+  run(p);
+  return { closed: closedWindows(p, undefined), counters: counters(p) };
+}
+
+// ---- analyses ---------------------------------------------------------------------
+
+const instances = new Map<number, number>();
+let nextCall = 0;
+/** answers of the engine to history requests, until the running call hands them to the realm */
+const historyAnswers = new Map<number, Record<string, unknown>>();
+let answerArrived: (() => void) | undefined;
+
+function send(m: Reply | SandboxEvent): void {
+  process.send!(m);
+}
+
+function openAnalyses(modules: AnalysisModuleSpec[]): void {
+  const startup = limits.startupTimeoutMs;
+  for (const s of modules) {
+    const k = guarded(
+      () => helpers.analysisNew(realmIndex(s.module), s.from, s.exportName, codec.encode(s.options ?? {}), s.name),
+      startup,
+      `starting ${s.exportName} (${moduleFiles[s.module]})`,
+    );
+    instances.set(s.ruleIndex, k);
+  }
+}
+
+async function callAnalysis(req: Extract<Request, { op: 'analysis.call' }>): Promise<void> {
+  const instance = instances.get(req.ruleIndex);
+  if (instance === undefined) throw new SandboxFailure('internal', `no analysis for rule ${req.ruleIndex}`);
+  const call = nextCall++;
+  const deadline = Date.now() + limits.timeoutMs;
+  const left = () => {
+    const ms = deadline - Date.now();
+    if (ms <= 0) throw new SandboxFailure('timeout', `timed out after ${limits.timeoutMs} ms`);
+    return ms;
+  };
+  const step = <T>(fn: () => T): T => {
+    const ms = left();
+    try {
+      return timed(fn, ms);
+    } catch (e) {
+      const f = failureOf(e, ms, 'analysis');
+      throw f.kind === 'timeout' ? new SandboxFailure('timeout', `timed out after ${limits.timeoutMs} ms`) : f;
+    }
+  };
+  step(() => helpers.analysisStart(instance, call, codec.encode({ values: req.values, key: req.key })));
+  const outstanding = new Set<number>();
+  for (;;) {
+    const events = codec.decode(step(() => helpers.takeOutbox())) as [string, number, ...unknown[]][];
+    for (const ev of events) {
+      if (ev[1] !== call) continue;
+      if (ev[0] === 'done') return;
+      if (ev[0] === 'error') throw new SandboxFailure('user', String(ev[2]));
+      if (ev[0] === 'alert') send({ event: 'alert', call, message: ev[2] as Extract<SandboxEvent, { event: 'alert' }>['message'] });
+      if (ev[0] === 'history') {
+        const request = ev[2] as number;
+        outstanding.add(request);
+        send({ event: 'history', call, request, n: ev[3] as number });
+      }
+    }
+    if (outstanding.size === 0) {
+      throw new SandboxFailure('user', 'analysis() returned a promise that never settles (it awaits something other than history.get or alerts.send)');
+    }
+    while (![...outstanding].some((r) => historyAnswers.has(r))) await new Promise<void>((resolve) => (answerArrived = resolve));
+    for (const request of [...outstanding]) {
+      const value = historyAnswers.get(request);
+      if (value === undefined) continue;
+      historyAnswers.delete(request);
+      outstanding.delete(request);
+      step(() => helpers.answer(request, codec.encode(value)));
+    }
+  }
+}
+
+// ---- dispatch -----------------------------------------------------------------------
+
+async function handle(req: Request): Promise<unknown> {
+  switch (req.op) {
+    case 'load':
+      return load(req);
+    case 'resultType': {
+      const m = realmIndex(req.module);
+      const text = guarded(() => helpers.resultType(m, req.index, codec.encode(req.types)), limits.startupTimeoutMs, 'resultType');
+      return codec.decode(text);
+    }
+    case 'processor.open':
+      openProcessor(req.spec);
+      return null;
+    case 'segment':
+      return segment(req);
+    case 'startAt':
+      return windows((p) => p.startAt(req.now));
+    case 'advanceTo':
+      return windows((p) => p.advanceTo(req.now));
+    case 'finish':
+      stopPending = false;
+      return windows((p) => p.finish(req.runStartMs, req.nowMs));
+    case 'analysis.open':
+      openAnalyses(req.modules);
+      return null;
+    case 'analysis.call':
+      await callAnalysis(req);
+      return null;
+    case 'history-result':
+    case 'stop':
+      return null;
+  }
+}
+
+/** requests run one after the other; a segment yields between slices, and the next request waits for it */
+let queue: Promise<unknown> = Promise.resolve();
+
+process.on('message', (m: Request & { id: number }) => {
+  if (m.op === 'history-result') {
+    historyAnswers.set(m.request, m.value);
+    answerArrived?.();
+    answerArrived = undefined;
+    return;
+  }
+  if (m.op === 'stop') {
+    stopPending = true;
+    return;
+  }
+  queue = queue
+    .then(() => handle(m))
+    .then(
+      (result) => {
+        send({ id: m.id, ok: true, result });
+      },
+      (e) => {
+        const f = e instanceof SandboxFailure ? e : new SandboxFailure('internal', (e as Error)?.message ?? String(e));
+        send({ id: m.id, ok: false, kind: f.kind, message: f.message });
+      },
+    );
+  queue = queue.catch(() => undefined);
+});

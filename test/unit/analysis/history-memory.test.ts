@@ -1,0 +1,64 @@
+// History from a replay's own windows answers as the store does: the closest point within ± tolerance, a tie to the later one.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { WindowMemoryHistory } from '../../../engine/analysis/history-memory.js';
+import type { Value } from '../../../engine/core/types.js';
+
+const window = (endMs: number, groups: { key: Value[]; acc: Value[] }[]) => ({ startMs: endMs - 10_000, endMs, groups });
+
+/** what the store answers: among points within ± tolerance the closest, a tie to the later one */
+function expected(ends: number[], targetMs: number, toleranceMs: number): number | undefined {
+  let best: number | undefined;
+  for (const e of ends) {
+    const d = Math.abs(e - targetMs);
+    if (d > toleranceMs) continue;
+    if (best === undefined || d < Math.abs(best - targetMs) || (d === Math.abs(best - targetMs) && e > best)) best = e;
+  }
+  return best;
+}
+
+describe('WindowMemoryHistory', () => {
+  it('answers a stored point with its key, frozen, and booleans as 0/1', async () => {
+    const h = new WindowMemoryHistory(['sid'], ['n', 'flag'], Infinity);
+    const key = [5];
+    h.observe(window(20_000, [{ key, acc: [3, true] }]));
+    const point = h.pointNow({ keyFields: ['sid'], key: [5], targetMs: 20_000, toleranceMs: 0 });
+    expect(point).toEqual({ window_start: 10_000, window_end: 20_000, sid: 5, n: 3, flag: 1, time: 20_000_000_000n, key: [5] });
+    expect(Object.isFrozen(point)).toBe(true);
+    // lookup() answers as a store does: without the key tuple
+    expect(await h.lookup({ keyFields: ['sid'], key: [5], targetMs: 20_000, toleranceMs: 0 })).toEqual({
+      window_start: 10_000,
+      window_end: 20_000,
+      sid: 5,
+      n: 3,
+      flag: 1,
+      time: 20_000_000_000n,
+    });
+    expect(h.pointNow({ keyFields: ['sid'], key: [6], targetMs: 20_000, toleranceMs: 0 })).toBeUndefined();
+  });
+
+  it('finds the closest point within the tolerance, near the newest window and far back alike', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 400 }), { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: -10, max: 410 }),
+        fc.integer({ min: 0, max: 30 }),
+        (slots, targetSlot, tolerance) => {
+          const ends = [...slots].sort((a, b) => a - b).map((s) => s * 1000);
+          const h = new WindowMemoryHistory(['k'], ['v'], Infinity);
+          for (const e of ends) h.observe(window(e, [{ key: ['a'], acc: [e] }]));
+          const got = h.pointNow({ keyFields: ['k'], key: ['a'], targetMs: targetSlot * 1000, toleranceMs: tolerance * 1000 });
+          expect(got?.v).toBe(expected(ends, targetSlot * 1000, tolerance * 1000));
+        },
+      ),
+    );
+  });
+
+  it('keeps only what lookups can reach: points older than the look-back are forgotten', () => {
+    const h = new WindowMemoryHistory(['k'], ['v'], 30_000);
+    for (let i = 1; i <= 200; i++) h.observe(window(i * 10_000, [{ key: ['a'], acc: [i] }]));
+    expect(h.pointNow({ keyFields: ['k'], key: ['a'], targetMs: 2_000_000, toleranceMs: 0 })?.v).toBe(200);
+    expect(h.pointNow({ keyFields: ['k'], key: ['a'], targetMs: 1_970_000, toleranceMs: 0 })?.v).toBe(197);
+    expect(h.pointNow({ keyFields: ['k'], key: ['a'], targetMs: 100_000, toleranceMs: 0 })).toBeUndefined();
+  });
+});

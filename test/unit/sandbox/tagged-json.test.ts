@@ -1,0 +1,23 @@
+// Values cross the user realm's boundary as JSON that keeps bigints, NaN, ±Infinity and -0 (docs/sandbox.md).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { taggedJson } from '../../../engine/sandbox/tagged-json.js';
+
+const { encode, decode } = taggedJson();
+const value = fc.oneof(fc.double(), fc.bigInt(), fc.string(), fc.boolean(), fc.constant(null), fc.integer());
+
+describe('tagged JSON', () => {
+  it('gives back every value it encodes, in records and arrays', () => {
+    fc.assert(
+      fc.property(fc.dictionary(fc.string(), value), fc.array(value), (values, key) => {
+        const back = decode(encode({ values, key })) as { values: Record<string, unknown>; key: unknown[] };
+        expect(back.key).toEqual(key);
+        for (const [k, v] of Object.entries(values)) expect(Object.is(back.values[k], v) || back.values[k] === v).toBe(true);
+      }),
+    );
+  });
+  it('is self-contained, so its source can be evaluated in the realm', () => {
+    const again = new Function(`return (${taggedJson.toString()})();`)() as ReturnType<typeof taggedJson>;
+    expect(again.decode(encode([1n, -0, Number.NaN]))).toEqual([1n, -0, Number.NaN]);
+  });
+});
