@@ -58,9 +58,52 @@ export interface AlertEvent {
   key: CellValue[] | null;
   keyFields: string[];
   field: string;
+  /** null for a no-data alert */
   value: CellValue;
   lowerBound: number;
   upperBound: number;
+  /** the rule's name in the config */
+  rule: string;
+  /** docs/alerts.md#states */
+  state: 'firing' | 'resolved' | 'nodata';
+  /** rule + key + field + the window that opened the episode, hashed: the same on every run (docs/alerts.md#alert-id) */
+  alertId: string;
+  /** window end of the window that opened the episode, epoch ms */
+  episodeStart: number;
+  episodeKind: 'deviation' | 'nodata';
+  /** false for a rule without lifecycle options (each alert is an episode of its own window) */
+  lifecycle: boolean;
+  /** the episode's value furthest outside its bounds so far, and the window end it was seen at */
+  peakValue: CellValue;
+  peakTime: number | null;
+}
+
+/**
+ * One alert episode (docs/alerts.md#episodes): from the window where the deviation began (or the
+ * key went missing) to the window it resolved in. A rule without lifecycle options has one
+ * episode per alert, of one window.
+ */
+export interface AlertEpisode {
+  alertId: string;
+  rule: string;
+  module: string;
+  key: CellValue[] | null;
+  keyFields: string[];
+  field: string;
+  kind: 'deviation' | 'nodata';
+  /** window end of the window that opened it (pending from here when the rule has `for`), epoch ms */
+  start: number;
+  /** window end of its first firing (or no-data) event */
+  firing: number;
+  /** window end of the window it resolved in; null while it is still open */
+  end: number | null;
+  peakValue: CellValue;
+  peakTime: number | null;
+  /** bounds of its last event */
+  lowerBound: number;
+  upperBound: number;
+  /** events received for it */
+  events: number;
 }
 
 export interface RowErrorEvent {
@@ -104,6 +147,8 @@ export interface HistoryResult {
   summary?: PipelineSummary;
   windows: WindowResult[];
   alerts: AlertEvent[];
+  /** the alerts grouped into episodes (docs/alerts.md#episodes) */
+  episodes: AlertEpisode[];
   /** true when more windows exist than were returned */
   truncated: boolean;
 }

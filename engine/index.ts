@@ -37,6 +37,7 @@ export { checkForExport, EXPORT_TARGETS, isExportTarget, planExport, type Export
 export { formatChange, refusalOf, type ExportChange, type Refusal } from './export/change.js';
 export { verifyFlinkExport, type VerifyResult } from './export/verify.js';
 export { readHistory, alertsTableOf } from './facade/history.js';
+export { alertEpisodes, EpisodeTracker } from './facade/episodes.js';
 export { runBacktest, type BacktestRunOptions } from './facade/backtest.js';
 export { runDiff } from './facade/diff.js';
 export { runConfigTests } from './facade/config-tests.js';
@@ -122,6 +123,14 @@ export function toAlertEvent(a: Alert): AlertEvent {
     value: toCell(a.value),
     lowerBound: a.lowerBound,
     upperBound: a.upperBound,
+    rule: a.rule,
+    state: a.state,
+    alertId: a.alertId,
+    episodeStart: a.episodeStartMs,
+    episodeKind: a.episodeKind,
+    lifecycle: a.lifecycle,
+    peakValue: toCell(a.peakValue),
+    peakTime: a.peakTimeMs,
   };
 }
 

@@ -1,15 +1,18 @@
 /**
  * Runs the configured analyses after every window's outputs are confirmed
  * (docs/semantics.md#analysis): per aggregate row, per rule in order. Built-ins run here; user
- * modules run in a sandbox process with time and memory limits (docs/sandbox.md). A failing module is reported
- * loudly and the pipeline goes on.
+ * modules run in a sandbox process with time and memory limits (docs/sandbox.md). What the rules
+ * report goes through the alert lifecycle (lifecycle.ts, docs/alerts.md), and the window's alert
+ * events are then delivered to every sink (delivery.ts) before the window counts as done. A failing
+ * module is reported loudly and the pipeline goes on; a failing sink is the sink's failure, retried,
+ * never the module's.
  */
 import type { FieldType, Value } from '../core/types.js';
 import type { AnalysisConfig, AnalysisRuleConfig } from '../config/model.js';
 import type { AggregationPlan } from '../aggregate/rules.js';
 import type { ClosedWindow } from '../core/window.js';
-import type { AlertMessage, UserAnalysis } from '../extensions/types.js';
-import type { Alert, AlertSink } from '../components/types.js';
+import type { AlertMessage, AlertSender, UserAnalysis } from '../extensions/types.js';
+import type { Alert, AlertState } from '../components/types.js';
 import { analysisDescriptor } from '../components/registry.js';
 import { RecordHistory } from './history.js';
 import type { HistorySource } from '../components/types.js';
@@ -17,13 +20,22 @@ import { UserAnalysisHost } from './user-host.js';
 import type { AnalysisModuleSpec } from '../sandbox/protocol.js';
 import type { SandboxPlan } from '../sandbox/plan.js';
 import { pyTuple } from '../values/python.js';
+import { AlertLifecycle, type Evaluation, type LifecycleSnapshot } from './lifecycle.js';
+import type { AlertDelivery } from './delivery.js';
 
 export interface AnalyzerStats {
   records: number;
   lookups: number;
+  /** alert events raised (delivered or not: the sinks count what they delivered) */
   alerts: number;
+  /** alert events by state */
+  byState: Record<AlertState, number>;
+  /** module failures: a record a rule could not evaluate */
   failures: number;
 }
+
+/** An evaluation a module reported: `send` is a deviation, `observe` is not (docs/alerts.md#observe). */
+export type ReportedMessage = AlertMessage & { observed?: boolean };
 
 export class Analyzer {
   private readonly builtins = new Map<number, UserAnalysis>();
@@ -31,8 +43,8 @@ export class Analyzer {
   private readonly keyFields: string[];
   private readonly keyTypes: FieldType[];
   private readonly valueNames: string[];
-  private readonly valueTypes: Map<string, FieldType>;
-  readonly stats: AnalyzerStats = { records: 0, lookups: 0, alerts: 0, failures: 0 };
+  readonly lifecycle: AlertLifecycle;
+  readonly stats: AnalyzerStats = { records: 0, lookups: 0, alerts: 0, byState: { firing: 0, resolved: 0, nodata: 0 }, failures: 0 };
 
   constructor(
     agg: AggregationPlan,
@@ -40,13 +52,20 @@ export class Analyzer {
     userCode: SandboxPlan | undefined,
     private readonly cfg: AnalysisConfig,
     private readonly history: HistorySource,
-    private readonly sinks: AlertSink[],
+    readonly delivery: AlertDelivery,
+    batchMs: number,
+    /** `onAlert` gets each alert event once it is delivered, with the rule that raised it */
     private readonly hooks: { warn(msg: string): void; onAlert?(a: Alert, rule: AnalysisRuleConfig): void },
   ) {
     this.keyFields = agg.keys.map((k) => k.name);
     this.keyTypes = agg.keys.map((k) => k.type);
     this.valueNames = agg.values.map((v) => v.name);
-    this.valueTypes = new Map(agg.values.map((v) => [v.name, v.type]));
+    const valueTypes = new Map(agg.values.map((v) => [v.name, v.type]));
+    this.lifecycle = new AlertLifecycle(
+      cfg.rules.map((r) => ({ name: r.name, lifecycle: r.lifecycle })),
+      { keyFields: this.keyFields, keyTypes: this.keyTypes, valueTypes },
+      batchMs,
+    );
     const userSpecs: AnalysisModuleSpec[] = [];
     for (const rule of cfg.rules) {
       if (rule.builtin) this.builtins.set(rule.index, analysisDescriptor(rule.module)!.create(rule.options, rule.name));
@@ -67,62 +86,89 @@ export class Analyzer {
 
   async open(): Promise<void> {
     await this.history.open();
-    for (const s of this.sinks) await s.open();
+    await this.delivery.open();
     await this.host?.open();
   }
 
-  private toAlert(m: AlertMessage, w: ClosedWindow): Alert {
-    const p = m.param;
-    return {
-      module: m.module,
-      timeMs: w.endMs,
-      key: (p.key as Value[] | null) ?? null,
-      keyFields: this.keyFields,
-      keyTypes: this.keyTypes,
-      field: p.field,
-      value: p.value,
-      valueType: this.valueTypes.get(p.field),
-      lowerBound: Number(p.lower_bound),
-      upperBound: Number(p.upper_bound),
-    };
+  /** true when a window without records still matters (no-data alerts) */
+  get watchesEmptyWindows(): boolean {
+    return this.lifecycle.stateful;
   }
 
+  /** Evaluates every record of the window, then delivers the window's alert events to every sink. */
   async analyze(w: ClosedWindow, batchMs: number): Promise<void> {
+    // restored state already includes this window, and its alerts were delivered (docs/alerts.md#restart)
+    if (w.endMs <= this.lifecycle.restoredThrough) return;
     const accuracyMs = Math.round(this.cfg.accuracySec * 1000);
+    const events: Alert[] = [];
+    const evaluations: Evaluation[] = [];
+    /** the rule that raised each event, by position */
+    const raisedBy: AnalysisRuleConfig[] = [];
+    const report = (m: ReportedMessage, deviating: boolean) => {
+      const p = m.param;
+      evaluations.push({
+        field: p.field,
+        module: m.module,
+        value: p.value,
+        lower: Number(p.lower_bound),
+        upper: Number(p.upper_bound),
+        deviating,
+        key: (p.key as Value[] | null) ?? null,
+      });
+    };
+    const sender: AlertSender = {
+      send: async (m) => report(m, true),
+      observe: async (m) => report(m, false),
+    };
+    const fromWorker = async (m: ReportedMessage) => report(m, m.observed !== true);
     for (const g of w.groups) {
       this.stats.records++;
       const values: Record<string, Value> = {};
       for (let i = 0; i < this.valueNames.length; i++) values[this.valueNames[i]!] = g.acc[i]!;
       const record = new RecordHistory(values, g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs);
-      // the rule whose module is running (they run one after the other): alerts are its own
-      let running = this.cfg.rules[0]!;
-      const send = async (m: AlertMessage) => {
-        const alert = this.toAlert(m, w);
-        this.stats.alerts++;
-        for (const s of this.sinks) await s.send(alert);
-        this.hooks.onAlert?.(alert, running);
-      };
-      for (const rule of this.cfg.rules) {
-        running = rule;
+      const keyState = this.lifecycle.seen(g.key, w.endMs);
+      for (let ri = 0; ri < this.cfg.rules.length; ri++) {
+        const rule = this.cfg.rules[ri]!;
+        evaluations.length = 0;
         try {
           const builtin = this.builtins.get(rule.index);
-          if (builtin) await builtin.analysis(record, { send });
-          else await this.host!.call(rule.index, record, send);
+          if (builtin) await builtin.analysis(record, sender);
+          else await this.host!.call(rule.index, record, fromWorker);
         } catch (e) {
           this.stats.failures++;
           const key = g.key ? ` key=${pyTuple(g.key, this.keyTypes)}` : '';
+          // the record is not evaluated by this rule: its alert states stay as they were
           this.hooks.warn(
             `analysis ${rule.name} (${rule.module}) failed for window ending ${new Date(w.endMs).toISOString()}${key}: ${(e as Error).message.split('\n')[0]}; its alerts for this row are lost`,
           );
+          continue;
         }
+        this.lifecycle.evaluate(ri, keyState, w.endMs, evaluations, events);
+        // the events are the rule's own, whatever module name it reports under
+        while (raisedBy.length < events.length) raisedBy.push(rule);
       }
       this.stats.lookups += record.lookups;
     }
+    this.lifecycle.windowClosed(w.endMs, events);
+    // no-data events name their rule (a rule with lifecycle reports under its own name)
+    for (let i = raisedBy.length; i < events.length; i++) raisedBy.push(this.cfg.rules.find((r) => r.name === events[i]!.rule) ?? this.cfg.rules[0]!);
+    if (events.length === 0) return;
+    this.stats.alerts += events.length;
+    for (const a of events) this.stats.byState[a.state]++;
+    await this.delivery.deliver(events, w.endMs);
+    for (let i = 0; i < events.length; i++) this.hooks.onAlert?.(events[i]!, raisedBy[i]!);
+  }
+
+  /** The lifecycle state to keep with committed offsets (docs/alerts.md#restart); undefined when nothing changed since the last one. */
+  takeSnapshot(): LifecycleSnapshot | undefined {
+    if (!this.lifecycle.stateful || !this.lifecycle.dirty) return undefined;
+    this.lifecycle.dirty = false;
+    return this.lifecycle.snapshot();
   }
 
   async close(): Promise<void> {
     await this.host?.close();
-    for (const s of this.sinks) await s.close();
+    await this.delivery.close();
     await this.history.close();
   }
 }

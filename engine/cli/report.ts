@@ -46,6 +46,13 @@ export function summary(s: RunStats): string {
     lines.push(
       `analysis: ${fmt(s.analysis.records)} records, ${fmt(s.analysis.lookups)} history lookups, ${fmt(s.analysis.alerts)} alerts${s.analysis.failures ? `, ${fmt(s.analysis.failures)} module failures` : ''}`,
     );
+  // what each sink confirmed, never what was merely raised (docs/alerts.md#summary)
+  for (const d of s.alertSinks ?? []) {
+    if (d.delivered + d.failed + d.retries === 0) continue;
+    lines.push(
+      `alerts to ${d.sink}: ${fmt(d.delivered)} delivered${d.failed ? `, ${fmt(d.failed)} failed` : ''}${d.retries ? ` (${fmt(d.retries)} retries)` : ''}`,
+    );
+  }
   if (s.error) lines.push(`error: ${s.error}`);
   return lines.join('\n') + '\n';
 }

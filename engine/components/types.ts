@@ -93,6 +93,13 @@ export interface SinkContext {
 
 // ---- alerts ------------------------------------------------------------------------
 
+/**
+ * What an alert event says of its episode (docs/alerts.md#states): `firing` (it fired, or, with
+ * notify "every", still fires), `resolved` (the episode ended), `nodata` (a no-data episode began,
+ * or still goes on).
+ */
+export type AlertState = 'firing' | 'resolved' | 'nodata';
+
 export interface Alert {
   module: string;
   /** window end, epoch ms (docs/semantics.md#one-timestamp-per-window) */
@@ -101,16 +108,44 @@ export interface Alert {
   keyFields: string[];
   keyTypes: FieldType[];
   field: string;
+  /** null when there is no value (a no-data alert, an episode resolved by a missing key) */
   value: Value;
   valueType: FieldType | undefined;
+  /** the bounds of this evaluation (a no-data alert: those of the last one) */
   lowerBound: number;
   upperBound: number;
+  /** the rule's name in the config */
+  rule: string;
+  state: AlertState;
+  /** rule + key + field + the window that opened the episode, hashed (docs/alerts.md#alert-id) */
+  alertId: string;
+  /** window end of the window that opened the episode, epoch ms */
+  episodeStartMs: number;
+  /** a deviation episode or a no-data one */
+  episodeKind: 'deviation' | 'nodata';
+  /**
+   * false for a rule without lifecycle options: one alert per deviating record, and the sinks
+   * keep the reference formats exactly (docs/alerts.md#without-lifecycle)
+   */
+  lifecycle: boolean;
+  /** the value of the episode furthest outside its bounds so far, and the window end it was seen at */
+  peakValue: Value;
+  peakTimeMs: number | null;
 }
 
 export interface AlertSink {
   readonly description: string;
+  /** what a failure and the summary name: the sink and its server (`kafka topic alerts @ 127.0.0.1:9092`) */
+  readonly target: string;
   open(): Promise<void>;
-  send(alert: Alert): Promise<void>;
+  /**
+   * Delivers the alerts of one window, in order. Resolves once every one of them is durably
+   * delivered; rejects when one was not, and is then called again with the same alerts (so a
+   * sink writes idempotently or carries the alert ids for consumers to drop duplicates).
+   */
+  deliver(alerts: readonly Alert[]): Promise<void>;
+  /** false when trying again cannot help (a message too large, a topic not authorised); every failure is worth retrying otherwise */
+  retriable?(e: unknown): boolean;
   close(): Promise<void>;
   status?(): ConnectionStatus;
 }

@@ -13,10 +13,12 @@ import {
   historyDescriptor,
   namesOf,
   outputDescriptor,
+  sourceDescriptor,
 } from '../components/registry.js';
 import { selectStore } from '../core/store.js';
 import type { DiagnosticSink } from '../options/diagnostics.js';
-import { MAX_TIMER_MS, type Obj, type ParseEnv, isObj, num, seconds, str } from '../options/spec.js';
+import { MAX_TIMER_MS, type Obj, type ParseEnv, filePath, isObj, num, seconds, str } from '../options/spec.js';
+import { parseLifecycle } from '../components/analyses/lifecycle-options.js';
 import type { AlertSinkConfig, AnalysisConfig, AnalysisRuleConfig, ConfigIO, HistoryConfig, InputConfig, OutputConfig } from './model.js';
 import { pythonTwin } from './twins.js';
 
@@ -28,6 +30,9 @@ export const ANALYSIS_SETTINGS = {
   time_delta: seconds({ exclusiveMin: true })
     .required()
     .describe('Legacy form: compare with the point this many seconds before (with rule as {column: percent}).'),
+  state_path: filePath().describe(
+    'SQLite file keeping the alert lifecycle state of a live run, so a restart goes on with the same alerts (default: the store, the main sqlite output).',
+  ),
 };
 
 export class AnalysisSection {
@@ -69,11 +74,18 @@ export class AnalysisSection {
     if (input && input.batchDurationSec === 0 && !input.rate) {
       this.sink.warn(p, 'analysis over a single whole-file window has no history to compare with (set batchDuration and time_field)');
     }
+    const statePath = ANALYSIS_SETTINGS.state_path.parseAt(an.state_path, { path: `${p}.state_path`, parent: p, key: 'state_path' }, this.env);
     const history = this.history(an, outputs);
     const alerts = this.alerts(an, outputs);
     const rules = this.rules(an);
     if (!history || !alerts || !rules || accuracy === undefined) return undefined;
-    return { history, alerts, accuracySec: accuracy, rules, timeoutMs };
+    if (rules.some((r) => r.lifecycle) && input?.source && sourceDescriptor(input.source.type)?.live && !statePath && !selectStore(outputs, storeOf)) {
+      this.sink.warn(
+        p,
+        'the alert lifecycle state of a live run is kept in the store (a sqlite output) or in analysis.state_path; with neither, a restarted run starts every alert from normal (docs/alerts.md#restart)',
+      );
+    }
+    return { history, alerts, accuracySec: accuracy, rules, timeoutMs, ...(statePath !== undefined ? { statePath } : {}) };
   }
 
   private history(an: Obj, outputs: OutputConfig[]): HistoryConfig | undefined {
@@ -208,7 +220,28 @@ export class AnalysisSection {
       }
       const python = typeof e.python === 'string' ? pythonTwin(e.python, `${ep}.python`, this.env, this.io) : undefined;
       if (e.python !== undefined && typeof e.python !== 'string') this.err(`${ep}.python`, `${ep}.python must be the path of a Python file`);
-      out.push({ module: resolved, builtin, exportName, name, options: opts, index, ...(python !== undefined ? { python } : {}) });
+      const lifecycle = parseLifecycle(e, ep, this.env);
+      out.push({
+        module: resolved,
+        builtin,
+        exportName,
+        name,
+        options: opts,
+        index,
+        ...(python !== undefined ? { python } : {}),
+        ...(lifecycle !== undefined ? { lifecycle } : {}),
+      });
+    });
+    // a rule's name is part of its alert ids (docs/alerts.md#alert-id): two lifecycles cannot share one
+    out.forEach((rule, i) => {
+      const first = out.findIndex((o) => o.name === rule.name);
+      if (first < i && (rule.lifecycle || out[first]!.lifecycle)) {
+        this.err(
+          `${p}[${rule.index}].name`,
+          `${p}[${rule.index}].name ${JSON.stringify(rule.name)} is already used by ${p}[${out[first]!.index}]; rules with an alert lifecycle need names of their own (they identify the alerts)`,
+        );
+        ok = false;
+      }
     });
     return ok ? out : undefined;
   }

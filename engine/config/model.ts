@@ -5,6 +5,7 @@
 import type { AlertSinkConfig, HistoryConfig, OutputConfig, SourceConfig } from '../components/registry.js';
 import type { TimeUnit } from '../core/time.js';
 import type { InputField } from '../core/types.js';
+import type { LifecycleOptions } from '../components/analyses/lifecycle-options.js';
 
 export type { AlertSinkConfig, HistoryConfig, OutputConfig, SourceConfig };
 
@@ -39,6 +40,8 @@ export interface AnalysisRuleConfig {
   index: number;
   /** a Python twin of a module-path analysis (absolute path, optional #Class), for the Flink export */
   python?: string;
+  /** the alert lifecycle (docs/alerts.md); absent: one alert per deviating record, as the reference */
+  lifecycle?: LifecycleOptions;
 }
 
 export interface AnalysisConfig {
@@ -47,6 +50,8 @@ export interface AnalysisConfig {
   accuracySec: number;
   rules: AnalysisRuleConfig[];
   timeoutMs: number;
+  /** SQLite file keeping the alert lifecycle state of live runs (docs/alerts.md#restart); default: the store */
+  statePath?: string;
 }
 
 /** Limits and grants of the sandbox user code runs in (docs/sandbox.md). */

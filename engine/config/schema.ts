@@ -11,6 +11,7 @@ import { PARSEABLE_TYPES } from '../core/types.js';
 import { ANALYSIS_SETTINGS } from './analysis-section.js';
 import { MAX_COLUMN_INDEX } from './data-structure.js';
 import { COMMON_INPUT_OPTIONS, windowLength } from './validate.js';
+import { lifecycleSpec } from '../components/analyses/lifecycle-options.js';
 import { sandboxSpec } from './sandbox-section.js';
 
 const str = (description: string) => ({ type: 'string', description });
@@ -108,6 +109,7 @@ function ruleSchema(): JsonSchema {
       options: { type: 'object', description: 'Options of the analysis.' },
       option: { type: 'object', description: 'Alternative spelling of options.' },
       python: str('A Python twin of a module-path analysis (./my_analysis.py[#ClassName]), used by `export --target flink`.'),
+      ...(lifecycleSpec.jsonSchema().properties as JsonSchema),
     },
     allOf: byMethod('module', ANALYSES, ['options', 'option']),
   };
@@ -188,6 +190,7 @@ function configSchema(): JsonSchema {
           accuracy: ANALYSIS_SETTINGS.accuracy.jsonSchema(),
           timeout_ms: ANALYSIS_SETTINGS.timeout_ms.jsonSchema(),
           time_delta: ANALYSIS_SETTINGS.time_delta.jsonSchema(),
+          state_path: ANALYSIS_SETTINGS.state_path.jsonSchema(),
           rule: {
             description: 'Analyses to run, in order.',
             oneOf: [

@@ -20,7 +20,8 @@ export type ErrorClass =
   | 'ConfigError'
   | 'RowError'
   | 'InfluxConnectError'
-  | 'OutputError';
+  | 'OutputError'
+  | 'AlertDeliveryError';
 
 export class EngineError extends Error {
   /** offset range inside the expression/rule string this error is about, if any */

@@ -6,12 +6,13 @@
  * Windows do not depend on analysis options, so a sweep parses the input once and analyses each
  * window once per grid point (docs/backtest.md).
  */
-import type { Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { groupCount, type ClosedWindow } from '../core/window.js';
 import type { Alert, Source } from '../components/types.js';
 import { CsvSource } from '../components/sources/csv.js';
 import type { AnalysisConfig, AnalysisRuleConfig } from '../config/model.js';
 import { Analyzer, type AnalyzerStats } from '../analysis/analyzer.js';
+import { AlertDelivery } from '../analysis/delivery.js';
 import { WindowMemoryHistory } from '../analysis/history-memory.js';
 import { maxLookbackMs, isLive } from '../pipeline/assembly.js';
 import type { PipelinePlan } from '../pipeline/plan.js';
@@ -57,8 +58,14 @@ export async function analysedReplay(plan: PipelinePlan, opts: AnalysedReplayOpt
   const history = new WindowMemoryHistory(keyNames, valueNames, keepMs);
   const raised: RaisedAlert[][] = opts.variants.map(() => []);
   const warn = opts.warn ?? (() => {});
+  const clock = opts.clock ?? systemClock;
+  // no sinks: the alerts are the measurement (each variant's lifecycle state is its own)
   const analyzers = opts.variants.map(
-    (v, i) => new Analyzer(plan.aggregation, plan.userCode, v, history, [], { warn, onAlert: (alert, rule) => raised[i]!.push({ alert, rule }) }),
+    (v, i) =>
+      new Analyzer(plan.aggregation, plan.userCode, v, history, new AlertDelivery([], { clock, warn, stopping: () => false }), batchMs, {
+        warn,
+        onAlert: (alert, rule) => raised[i]!.push({ alert, rule }),
+      }),
   );
   const opened: Analyzer[] = [];
   const runner = new Runner(plan, {
@@ -72,7 +79,8 @@ export async function analysedReplay(plan: PipelinePlan, opts: AnalysedReplayOpt
     onProgress: opts.onProgress,
     consumeWindow: async (w) => {
       history.observe(w);
-      if (groupCount(w) > 0) for (const a of analyzers) await a.analyze(w, batchMs);
+      // a window without records still matters to a rule watching for no data (docs/alerts.md)
+      for (const a of analyzers) if (groupCount(w) > 0 || a.watchesEmptyWindows) await a.analyze(w, batchMs);
       const alerts = raised.map((list) => list.splice(0));
       await opts.onWindow?.(w, alerts);
     },

@@ -19,6 +19,7 @@ import type { ExportChange, ExportChangeKind } from './change.js';
 import { alertSinkDescriptor, historyDescriptor, outputDescriptor, sourceDescriptor } from '../components/registry.js';
 import { ensureDirectory } from '../core/files.js';
 import { redactSecrets } from '../options/secrets.js';
+import { LIFECYCLE_KEYS } from '../components/analyses/lifecycle-options.js';
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -265,6 +266,10 @@ export function toReferenceConfig(raw: unknown): ReferenceExport {
           delete r.option;
           say('note', `analysis.rule[${i}].option`, `analysis.rule[${i}].option renamed to options (the reference spelling)`);
         }
+        // the reference alerts once per deviating record: a lifecycle is ts-engine only (docs/alerts.md)
+        if (isObj(r))
+          for (const k of LIFECYCLE_KEYS)
+            drop(r, k, `analysis.rule[${i}].${k}`, 'the alert lifecycle is ts-engine only (the reference alerts once per deviating record)');
         if (isObj(r) && typeof r.module === 'string' && isModulePath(r.module)) {
           say(
             'lossy',

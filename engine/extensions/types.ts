@@ -35,7 +35,14 @@ export interface AlertMessage {
 }
 
 export interface AlertSender {
+  /** a deviation: the value is outside the bounds */
   send(message: AlertMessage): Promise<void>;
+  /**
+   * An evaluation that did not deviate, with the value and the bounds it was checked against
+   * (docs/alerts.md#observe). Optional for a module to call: the alert lifecycle uses it for the
+   * recovery band, and a field a module neither sends nor observes counts as back to normal.
+   */
+  observe(message: AlertMessage): Promise<void>;
 }
 
 export interface UserAnalysis {

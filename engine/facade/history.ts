@@ -16,6 +16,7 @@ import type { Value } from '../core/types.js';
 import { storeOf } from '../pipeline/assembly.js';
 import type { PipelinePlan } from '../pipeline/plan.js';
 import type { AlertEvent, HistoryResult, WindowResult } from '../facade-types.js';
+import { alertEpisodes } from './episodes.js';
 import { toCell } from './cells.js';
 
 const cells = (o: Record<string, Value>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, toCell(v)]));
@@ -31,7 +32,7 @@ export function alertsTableOf(plan: PipelinePlan): (StoreRef & { configured: boo
 /** The last `maxWindows` stored windows of the plan's store and the alerts since the first of them. */
 export async function readHistory(plan: PipelinePlan, maxWindows = 5000, display: (file: string) => string = (f) => f): Promise<HistoryResult> {
   const store = storeOf(plan.config);
-  const empty = { windows: [], alerts: [], truncated: false };
+  const empty = { windows: [], alerts: [], episodes: [], truncated: false };
   if (!store) return readServerStore(plan, maxWindows);
   const source = `${display(store.path)} (${store.table})`;
   if (!fs.existsSync(store.path)) return { ...empty, source };
@@ -51,7 +52,7 @@ export async function readHistory(plan: PipelinePlan, maxWindows = 5000, display
         if (adb && adb !== db) adb.close();
       }
     }
-    return { source, windows, truncated: stored.truncated, alerts };
+    return { source, windows, truncated: stored.truncated, alerts, episodes: alertEpisodes(alerts) };
   } finally {
     db?.close();
   }
@@ -69,8 +70,8 @@ async function readServerStore(plan: PipelinePlan, maxWindows: number): Promise<
   const outs = plan.config.outputs;
   const readable = (o: (typeof outs)[number]) => outputDescriptor(o.method)?.readStored !== undefined;
   const out = outs.find((o) => o.main && readable(o)) ?? outs.find(readable);
-  if (!out) return { windows: [], alerts: [], truncated: false };
+  if (!out) return { windows: [], alerts: [], episodes: [], truncated: false };
   const d = outputDescriptor(out.method)!;
   const stored = await d.readStored!(out, rowShape(plan.aggregation), maxWindows);
-  return { source: `${out.method} ${d.describe(out)}`, windows: windowResults(stored.windows), truncated: stored.truncated, alerts: [] };
+  return { source: `${out.method} ${d.describe(out)}`, windows: windowResults(stored.windows), truncated: stored.truncated, alerts: [], episodes: [] };
 }

@@ -13,6 +13,8 @@ import { alertSinkDescriptor, analysisDescriptor as analysisOf, historyDescripto
 import type { Alert, AlertSink, HistorySource, Sink, SinkContext, Source } from '../components/types.js';
 import type { AnalysisConfig, OutputConfig, PipelineConfig } from '../config/model.js';
 import { Analyzer } from '../analysis/analyzer.js';
+import { AlertDelivery } from '../analysis/delivery.js';
+import { LifecycleStateStore } from '../analysis/lifecycle-state.js';
 import { RecentWindowsHistory } from '../analysis/history-recent.js';
 import { rowShape } from '../components/outputs/format.js';
 import { JsonlDeadLetters, SqliteDeadLetters, type DeadLetterStore } from './dead-letters.js';
@@ -43,6 +45,8 @@ export interface Assembly {
   analyzer?: Analyzer;
   /** recent windows of the output analysis reads history from */
   recent?: RecentWindowsHistory;
+  /** a live run's alert lifecycle state, saved before each offsets' commit (docs/alerts.md#restart) */
+  lifecycleState?: LifecycleStateStore;
 }
 
 /** The store of a config (docs/architecture.md#the-store): the main sqlite output, else the first one. */
@@ -100,8 +104,19 @@ async function openAnalysis(plan: PipelinePlan, analysis: AnalysisConfig, store:
   if (env.recordAlertsInStore && store && !analysis.alerts.some((a) => a.method === 'sqlite')) {
     alertSinks.push(await alertSinkDescriptor('sqlite')!.create({ path: store.path, table: 'alerts' }, componentEnv));
   }
-  into.analyzer = new Analyzer(plan.aggregation, plan.userCode, analysis, history, alertSinks, { warn: env.warn, onAlert: env.onAlert });
+  const delivery = new AlertDelivery(alertSinks, { clock: env.clock, warn: env.warn, stopping: env.stopping });
+  into.analyzer = new Analyzer(plan.aggregation, plan.userCode, analysis, history, delivery, env.batchMs, { warn: env.warn, onAlert: env.onAlert });
   await into.analyzer.open();
+  // a live run goes on with the episodes its last commit saw; a replay starts from normal and, under
+  // event time, gives the same events every time (docs/alerts.md#restart)
+  const statePath = analysis.statePath ?? store?.path;
+  if (into.analyzer.lifecycle.stateful && isLive(plan.config) && statePath !== undefined) {
+    const source = plan.config.input.source;
+    const scope = sourceDescriptor(source.type)!.describe(source as never);
+    into.lifecycleState = new LifecycleStateStore(env.stores, statePath, scope, () => env.clock.now());
+    const snap = await into.lifecycleState.open();
+    if (snap) into.analyzer.lifecycle.restore(snap);
+  }
 }
 
 /**

@@ -16,6 +16,7 @@ import { SqliteStores } from '../connectors/sqlite-store.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { rawOf, type DeadLetter, type DeadLetterStore } from './dead-letters.js';
 import type { Analyzer, AnalyzerStats } from '../analysis/analyzer.js';
+import type { SinkDeliveryStats } from '../analysis/delivery.js';
 import type { RecentWindowsHistory } from '../analysis/history-recent.js';
 import { createSource, openOutputs, type Assembly } from './assembly.js';
 import { OffsetLedger } from './offset-ledger.js';
@@ -39,8 +40,11 @@ export interface RunStats {
   errorsByReason: Record<string, number>;
   windowsClosed: number;
   aggregateRows: number;
+  /** alert events raised (each sink's own count says how many it delivered) */
   alerts: number;
   analysis?: AnalyzerStats;
+  /** per alert sink: delivered, failed for good, retries (docs/alerts.md#summary) */
+  alertSinks?: SinkDeliveryStats[];
   elapsedMs: number;
   rowsPerSec: number;
   fraction: number | null;
@@ -239,7 +243,8 @@ export class Runner {
       windowsClosed: this.windowsClosed,
       aggregateRows: this.aggregateRows,
       alerts: this.alerts,
-      analysis: this.analyzer ? { ...this.analyzer.stats } : undefined,
+      analysis: this.analyzer ? { ...this.analyzer.stats, byState: { ...this.analyzer.stats.byState } } : undefined,
+      alertSinks: this.analyzer?.delivery.stats(),
       elapsedMs,
       rowsPerSec: elapsedMs > 0 ? (this.rowsRead * 1000) / elapsedMs : 0,
       fraction: this.externalFraction ?? this.fraction(),
@@ -310,6 +315,7 @@ export class Runner {
     await attempt(() => this.source?.close());
     for (const s of this.sinks) await attempt(() => s.close());
     await attempt(() => this.analyzer?.close());
+    await attempt(() => this.parts.lifecycleState?.close());
     await attempt(() => this.remote?.close());
     await attempt(() => this.deadLetters?.close());
     this.stores.closeAll();
@@ -713,11 +719,13 @@ export class Runner {
       }
       this.windowsClosed++;
       this.aggregateRows += groupCount(w);
-      this.offsets.written(w.startMs);
       this.options.onWindow?.(w);
       if (this.options.consumeWindow) await this.options.consumeWindow(w);
       this.recent?.observe(w);
-      if (this.analyzer && groupCount(w) > 0) await this.analyzer.analyze(w, batchMs);
+      // awaits the delivery of the window's alerts (retried while a sink is down, the input waiting)
+      if (this.analyzer && (groupCount(w) > 0 || this.analyzer.watchesEmptyWindows)) await this.analyzer.analyze(w, batchMs);
+      // only now may the window's offsets be committed: its outputs and its alerts are delivered (docs/alerts.md#delivery)
+      this.offsets.written(w.startMs);
     }
     this.stores.flushIfDue();
   }
@@ -727,6 +735,8 @@ export class Runner {
     const source = this.source;
     if (!source?.commit || !source.committable || this.offsets.empty) return;
     await this.deadLetters?.flush();
+    const lifecycle = this.parts.lifecycleState && this.analyzer?.takeSnapshot();
+    if (lifecycle) await this.parts.lifecycleState!.save(lifecycle);
     this.stores.flush();
     await source.commit(this.offsets.committable(), this.processor.mode === 'event' ? { watermarkMs: this.processor.watermarkMs } : undefined);
   }

@@ -171,4 +171,4 @@ export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok
 
 export type SandboxEvent =
   | { event: 'history'; call: number; request: number; n: number }
-  | { event: 'alert'; call: number; message: { module: string; timestamp: number; param: Record<string, unknown> } };
+  | { event: 'alert'; call: number; message: { module: string; timestamp: number; param: Record<string, unknown>; observed?: boolean } };

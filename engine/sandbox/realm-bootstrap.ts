@@ -229,6 +229,13 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
       };
       const alerts = freeze({
         send,
+        // an evaluation that did not deviate (docs/alerts.md#observe)
+        observe: (m: unknown) => {
+          const observed = sanitize(m) as Record<string, unknown>;
+          observed.observed = true;
+          apply(push, outbox, [['alert', call, observed]]);
+          return Promise.resolve();
+        },
         // the reference's keyword form: send_message(AnalysisModule=…, timestamp=…, param={…})
         send_message: (kw: { AnalysisModule?: unknown; timestamp?: unknown; param?: unknown }) =>
           send({ module: kw?.AnalysisModule, timestamp: kw?.timestamp, param: kw?.param }),

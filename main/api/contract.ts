@@ -5,6 +5,7 @@
  * (and the channel-name constants below), never engine code or Node modules.
  */
 import type {
+  AlertEpisode,
   AlertEvent,
   CassandraKeyspaceList,
   CassandraTestArgs,
@@ -37,6 +38,7 @@ import type {
 } from '../../engine/index.js';
 
 export type {
+  AlertEpisode,
   AlertEvent,
   CassandraKeyspaceList,
   CassandraTestArgs,

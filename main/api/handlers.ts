@@ -345,7 +345,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       if (!plan || plan.untrusted === 'rows') {
         const t = trustOf(root);
         if (result.ok && !t.trusted && t.userCode.length > 0) throw restricted(root, 'history', needsModules(t));
-        return { windows: [], alerts: [], truncated: false, summary: result.summary };
+        return { windows: [], alerts: [], episodes: [], truncated: false, summary: result.summary };
       }
       const h = await readHistory(plan, maxWindows ?? 5000, (f) => toPosix(path.relative(root, f)));
       return { ...h, summary: result.summary };

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
 import { afterAll } from 'vitest';
 import type { Diagnostic } from '../../engine/core/errors.js';
 import type { FieldType, InputField, Value } from '../../engine/core/types.js';
@@ -283,4 +284,13 @@ export function positionOf(text: string, needle: string, after?: string): { line
   const line = before.split('\n').length;
   const column = at - (before.lastIndexOf('\n') + 1) + 1;
   return { line, column };
+}
+
+/** A stdout that keeps what is written to it. */
+export class Collect extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _e: BufferEncoding, cb: () => void): void {
+    this.text += chunk.toString();
+    cb();
+  }
 }

@@ -55,10 +55,24 @@ export function alertKeyJson(a: Alert): string {
   return a.key === null ? 'null' : '[' + a.key.map((v, i) => pyJsonValue(v, a.keyTypes[i])).join(', ') + ']';
 }
 
-/** The message value, byte for byte what the reference's json.dumps(kwargs) gives. */
+/**
+ * The message value, byte for byte what the reference's json.dumps(kwargs) gives; an alert of a
+ * rule with a lifecycle adds new keys after the reference ones (docs/alerts.md#formats).
+ */
 export function kafkaAlertJson(a: Alert): string {
   const param =
     `{"key": ${alertKeyJson(a)}, "field": ${pyJsonString(a.field)}, "lower_bound": ${pyJsonNumber(a.lowerBound, true)}, ` +
     `"upper_bound": ${pyJsonNumber(a.upperBound, true)}, "value": ${pyJsonValue(a.value, a.valueType)}}`;
-  return `{"AnalysisModule": ${pyJsonString(a.module)}, "timestamp": ${pyFloat(a.timeMs / 1000)}, "param": ${param}}`;
+  const reference = `{"AnalysisModule": ${pyJsonString(a.module)}, "timestamp": ${pyFloat(a.timeMs / 1000)}, "param": ${param}`;
+  if (!a.lifecycle) return reference + '}';
+  const seconds = (ms: number | null) => (ms === null ? 'null' : pyFloat(ms / 1000));
+  return (
+    `${reference}, "rule": ${pyJsonString(a.rule)}, "state": "${a.state}", "alert_id": "${a.alertId}", "episode_start": ${seconds(a.episodeStartMs)}, ` +
+    `"episode_kind": "${a.episodeKind}", "peak_value": ${pyJsonValue(a.peakValue, a.valueType)}, "peak_time": ${seconds(a.peakTimeMs)}}`
+  );
+}
+
+/** Headers of every alert message, reference or not: what a consumer drops duplicates by (docs/live.md#alert-duplicates). */
+export function kafkaAlertHeaders(a: Alert): Record<string, string> {
+  return { alert_id: a.alertId, alert_state: a.state };
 }

@@ -1,4 +1,7 @@
-/** Alerts into a SQLite table the workbench reads; (window_end, module, key, field) is unique, so replays do not duplicate. */
+/**
+ * Alerts into a SQLite table the workbench reads, one row per alert event: (window_end, alert_id,
+ * state) is unique, so a replay replaces instead of duplicating (docs/alerts.md#formats).
+ */
 import type { Statement } from 'better-sqlite3';
 import type { Alert, AlertSink } from '../types.js';
 import { quoteIdent, tableColumns, type Db, type SqliteStores } from '../../connectors/sqlite-store.js';
@@ -6,8 +9,9 @@ import { jsonValue } from '../outputs/format.js';
 import { pyRepr } from '../../values/python.js';
 import { filePath, identifier, obj } from '../../options/spec.js';
 import type { AlertSinkDescriptor } from '../descriptor.js';
+import { alertId } from './alert-id.js';
 
-/** The alerts table: one row per (window end, module, key, field), so a replay replaces instead of duplicating. */
+/** The alerts table: one row per alert event (a replay replaces instead of duplicating). */
 export const ALERTS_DDL = (table: string) => `CREATE TABLE IF NOT EXISTS ${quoteIdent(table)} (
   window_end INTEGER NOT NULL,
   module TEXT NOT NULL,
@@ -19,47 +23,113 @@ export const ALERTS_DDL = (table: string) => `CREATE TABLE IF NOT EXISTS ${quote
   upper_bound REAL NOT NULL,
   key_fields TEXT NOT NULL,
   recorded_at INTEGER NOT NULL,
-  PRIMARY KEY (window_end, module, key, field)
+  rule TEXT NOT NULL,
+  state TEXT NOT NULL,
+  alert_id TEXT NOT NULL,
+  episode_start INTEGER NOT NULL,
+  episode_kind TEXT NOT NULL,
+  lifecycle INTEGER NOT NULL,
+  peak_value REAL,
+  peak_value_text TEXT,
+  peak_time INTEGER,
+  PRIMARY KEY (window_end, alert_id, state)
 )`;
 
-/** An alert as the table keeps it (the key as the JSON of its values). */
+/**
+ * Brings a table of an earlier version (one row per (window_end, module, key, field), no states)
+ * to this one: its rows become firing alerts of rules without lifecycle, named by their module,
+ * with the alert ids those would have had. Idempotent: a table that has `alert_id` is left as it is.
+ */
+export function migrateAlertsTable(db: Db, table: string): void {
+  const cols = tableColumns(db, table);
+  if (!cols || cols.some((c) => c.name === 'alert_id')) return;
+  const old = `${table}_before_lifecycle`;
+  db.transaction(() => {
+    db.exec(`ALTER TABLE ${quoteIdent(table)} RENAME TO ${quoteIdent(old)}`);
+    db.exec(ALERTS_DDL(table));
+    const insert = db.prepare(
+      `INSERT OR REPLACE INTO ${quoteIdent(table)} SELECT window_end, module, key, field, value, value_text, lower_bound, upper_bound, key_fields, recorded_at, ` +
+        `module, 'firing', ?, window_end, 'deviation', 0, value, value_text, window_end FROM ${quoteIdent(old)} WHERE rowid = ?`,
+    );
+    const rows = db.prepare(`SELECT rowid AS id, module, key, field, window_end FROM ${quoteIdent(old)}`).all() as {
+      id: number;
+      module: string;
+      key: string;
+      field: string;
+      window_end: number;
+    }[];
+    for (const r of rows) insert.run(alertId(r.module, r.key, r.field, r.window_end), r.id);
+    db.exec(`DROP TABLE ${quoteIdent(old)}`);
+  })();
+}
+
+type StoredValue = number | boolean | string | null;
+
+/** An alert event as the table keeps it (the facade's AlertEvent has this shape). */
 export interface StoredAlert {
   module: string;
   /** window end, epoch ms */
   time: number;
-  key: (number | boolean | string | null)[] | null;
+  key: StoredValue[] | null;
   keyFields: string[];
   field: string;
-  /** the numeric value, or its Python repr when it has none */
-  value: number | string;
+  /** the numeric value, or its Python repr when it has none; null for an event without value */
+  value: StoredValue;
   lowerBound: number;
   upperBound: number;
+  rule: string;
+  state: Alert['state'];
+  alertId: string;
+  episodeStart: number;
+  episodeKind: Alert['episodeKind'];
+  lifecycle: boolean;
+  peakValue: StoredValue;
+  peakTime: number | null;
 }
 
-/** Alerts of windows ending at or after `sinceWindowEnd`, in time order (at most 20 000). */
+const parseJson = <T>(text: unknown, fallback: T): T => {
+  try {
+    return JSON.parse(String(text)) as T;
+  } catch {
+    return fallback;
+  }
+};
+
+const storedValue = (v: unknown, text: unknown): StoredValue =>
+  v === null || v === undefined ? (text === null || text === undefined ? null : String(text)) : (v as number);
+
+/** Alert events of windows ending at or after `sinceWindowEnd`, in time order (at most 20 000). */
 export function readStoredAlerts(db: Db, table: string, sinceWindowEnd: number): StoredAlert[] {
-  if (!tableColumns(db, table)) return [];
+  const cols = tableColumns(db, table);
+  if (!cols) return [];
+  const current = cols.some((c) => c.name === 'alert_id');
   const rows = db
-    .prepare(`SELECT * FROM ${quoteIdent(table)} WHERE window_end >= ? ORDER BY window_end, module, key, field LIMIT 20000`)
+    .prepare(
+      `SELECT * FROM ${quoteIdent(table)} WHERE window_end >= ? ORDER BY window_end, ${current ? 'rule, key, field, state' : 'module, key, field'} LIMIT 20000`,
+    )
     .all(sinceWindowEnd) as Record<string, unknown>[];
-  return rows.map((r) => {
-    let key: StoredAlert['key'] = null;
-    let keyFields: string[] = [];
-    try {
-      key = JSON.parse(String(r.key)) as StoredAlert['key'];
-      keyFields = JSON.parse(String(r.key_fields)) as string[];
-    } catch {
-      /* keep defaults */
-    }
+  return rows.map((r): StoredAlert => {
+    const time = Number(r.window_end);
+    const value = storedValue(r.value, r.value_text);
+    const old = !current;
     return {
       module: String(r.module),
-      time: Number(r.window_end),
-      key,
-      keyFields,
+      time,
+      key: parseJson<StoredAlert['key']>(r.key, null),
+      keyFields: parseJson<string[]>(r.key_fields, []),
       field: String(r.field),
-      value: r.value === null || r.value === undefined ? String(r.value_text) : (r.value as number),
+      // a no-data or resolved event without a value keeps value_text 'None'
+      value: r.value === null && r.value_text === 'None' ? null : value,
       lowerBound: Number(r.lower_bound),
       upperBound: Number(r.upper_bound),
+      rule: old ? String(r.module) : String(r.rule),
+      state: old ? 'firing' : (String(r.state) as StoredAlert['state']),
+      alertId: old ? alertId(String(r.module), String(r.key), String(r.field), time) : String(r.alert_id),
+      episodeStart: old ? time : Number(r.episode_start),
+      episodeKind: old ? 'deviation' : (String(r.episode_kind) as StoredAlert['episodeKind']),
+      lifecycle: old ? false : Number(r.lifecycle) === 1,
+      peakValue: old ? value : storedValue(r.peak_value, r.peak_value_text),
+      peakTime: old ? time : r.peak_time === null ? null : Number(r.peak_time),
     };
   });
 }
@@ -68,8 +138,12 @@ export function alertKeyText(a: Alert): string {
   return a.key === null ? 'null' : '[' + a.key.map((v, i) => jsonValue(v, a.keyTypes[i]!)).join(', ') + ']';
 }
 
+const numericOf = (v: Alert['value']): number | null =>
+  typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'boolean' ? (v ? 1 : 0) : null;
+
 export class SqliteAlertSink implements AlertSink {
   readonly description: string;
+  readonly target: string;
   private insert: Statement | undefined;
   private db: Db | undefined;
   constructor(
@@ -79,38 +153,53 @@ export class SqliteAlertSink implements AlertSink {
     private readonly now: () => number,
   ) {
     this.description = `alerts table ${table} of ${file}`;
+    this.target = `sqlite table ${table} of ${file}`;
   }
   async open(): Promise<void> {
     const db = this.stores.acquire(this.file);
     this.db = db;
-    await this.stores.whenUnlocked(db, () => db.exec(ALERTS_DDL(this.table)));
+    await this.stores.whenUnlocked(db, () => {
+      migrateAlertsTable(db, this.table);
+      db.exec(ALERTS_DDL(this.table));
+    });
     this.insert = db.prepare(
-      `INSERT OR REPLACE INTO ${quoteIdent(this.table)} (window_end, module, key, field, value, value_text, lower_bound, upper_bound, key_fields, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO ${quoteIdent(this.table)} (window_end, module, key, field, value, value_text, lower_bound, upper_bound, key_fields, recorded_at, ` +
+        'rule, state, alert_id, episode_start, episode_kind, lifecycle, peak_value, peak_value_text, peak_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
   }
-  async send(a: Alert): Promise<void> {
-    const numeric =
-      typeof a.value === 'number' ? a.value : typeof a.value === 'bigint' ? Number(a.value) : typeof a.value === 'boolean' ? (a.value ? 1 : 0) : null;
-    const insert = this.insert!;
-    // in the run's batch transaction: committed with the window's rows, waiting for a lock like them
-    await this.stores.batch(this.db!, () =>
-      insert.run(
-        a.timeMs,
-        a.module,
-        alertKeyText(a),
-        a.field,
-        numeric,
-        pyRepr(a.value, a.valueType),
-        a.lowerBound,
-        a.upperBound,
-        JSON.stringify(a.keyFields),
-        this.now(),
-      ),
-    );
+  /** In the run's batch transaction (committed with the window's rows, before its offsets): all of the window's alerts or none. */
+  async deliver(alerts: readonly Alert[]): Promise<void> {
+    const write = () => {
+      for (const a of alerts) {
+        this.insert!.run(
+          a.timeMs,
+          a.module,
+          alertKeyText(a),
+          a.field,
+          numericOf(a.value),
+          pyRepr(a.value, a.valueType),
+          a.lowerBound,
+          a.upperBound,
+          JSON.stringify(a.keyFields),
+          this.now(),
+          a.rule,
+          a.state,
+          a.alertId,
+          a.episodeStartMs,
+          a.episodeKind,
+          a.lifecycle ? 1 : 0,
+          numericOf(a.peakValue),
+          a.peakTimeMs === null ? null : pyRepr(a.peakValue, a.valueType),
+          a.peakTimeMs,
+        );
+      }
+    };
+    await this.stores.batch(this.db!, write);
   }
   async close(): Promise<void> {
     if (this.insert) this.stores.release(this.file);
     this.insert = undefined;
+    this.db = undefined;
   }
 }
 
@@ -127,7 +216,7 @@ const options = obj({
 export const sqliteAlerts: AlertSinkDescriptor<'sqlite', SqliteAlertOptions> = {
   kind: 'alert',
   name: 'sqlite',
-  doc: 'Alerts in a SQLite table (by default in the store), one row per (window end, module, key, field): a replay replaces instead of duplicating.',
+  doc: 'Alerts in a SQLite table (by default in the store), one row per alert event (window end, alert id, state): a replay replaces instead of duplicating.',
   options: options as never,
   complete(o, ctx) {
     const path = (o as Partial<SqliteAlertOptions>).path ?? ctx.store?.path;

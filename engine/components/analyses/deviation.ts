@@ -38,8 +38,9 @@ export function bounds(base: number, pct: number): [number, number] {
 }
 
 /**
- * Alerts when the current value of `field` is outside the band around `base`: the sending to await,
- * or undefined when the value is inside (most rows: no promise made for them).
+ * Alerts when the current value of `field` is outside the band around `base`; otherwise reports
+ * the evaluation as observed, so the alert lifecycle sees every one (docs/alerts.md#observe). The
+ * sending to await, or undefined when there is no value to compare.
  */
 export function checkDeviation(
   name: string,
@@ -54,10 +55,8 @@ export function checkDeviation(
   const x = numeric(v);
   if (x === undefined) return undefined;
   const [lower, upper] = bounds(base, pct);
-  if (x < lower || x > upper) {
-    return alerts.send({ module: name, timestamp: 0, param: { key: current.key, field, lower_bound: lower, upper_bound: upper, value: v as Value } });
-  }
-  return undefined;
+  const message = { module: name, timestamp: 0, param: { key: current.key, field, lower_bound: lower, upper_bound: upper, value: v as Value } };
+  return x < lower || x > upper ? alerts.send(message) : alerts.observe(message);
 }
 
 /** `deviation: {"<aggregated column>": <percent>, …}` of SimpleAnalysis and AverageAnalysis */

@@ -1,12 +1,11 @@
 // User analysis modules (docs/semantics.md#user-code) run in the sandbox process with a time limit per call: a module that hangs
 // or throws is reported, its alerts for that row are lost, and the run goes on.
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { Runner } from '../../../engine/pipeline/runner.js';
 import { checkConfig } from '../../../engine/pipeline/plan.js';
 import type { Alert } from '../../../engine/components/types.js';
-import { makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
+import { Collect, makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
 
 const tmp = useTmpDir();
 
@@ -35,14 +34,6 @@ export default class {
       param: { key: cur.key, field: 'rpm_max', lower_bound: 1, upper_bound: 2, value: cur.rpm_max } });
   }
 }`;
-
-class Collect extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _e: BufferEncoding, cb: () => void): void {
-    this.text += chunk.toString();
-    cb();
-  }
-}
 
 describe('user analysis in the sandbox', () => {
   it('a module that hangs is cut off and reported, one that throws is reported, the run goes on', async () => {

@@ -4,6 +4,7 @@ import type { Alert } from '../../../engine/components/types.js';
 import { EpisodeTracker, type Episode } from '../../../engine/evaluate/episodes.js';
 import type { Label } from '../../../engine/evaluate/labels.js';
 import { overlaps, score } from '../../../engine/evaluate/score.js';
+import { referenceAlert } from '../components/alerts/fixtures.js';
 
 const S = 1000;
 const W = 10 * S;
@@ -61,18 +62,19 @@ describe('score', () => {
 
 describe('EpisodeTracker', () => {
   const win = (i: number) => ({ startMs: i * W, endMs: (i + 1) * W, groups: [] });
-  const alert = (key: string, field = 'v'): Alert => ({
-    module: 'R',
-    timeMs: 0,
-    key: [key],
-    keyFields: ['k'],
-    keyTypes: ['StringType'],
-    field,
-    value: 1,
-    valueType: 'LongType',
-    lowerBound: 0,
-    upperBound: 0,
-  });
+  const alert = (key: string, field = 'v'): Alert =>
+    referenceAlert({
+      module: 'R',
+      timeMs: 0,
+      key: [key],
+      keyFields: ['k'],
+      keyTypes: ['StringType'],
+      field,
+      value: 1,
+      valueType: 'LongType',
+      lowerBound: 0,
+      upperBound: 0,
+    });
 
   it('consecutive windows with alerts of one (rule, key, field) are one episode; a window without one ends it', () => {
     const t = new EpisodeTracker();

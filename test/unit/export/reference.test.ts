@@ -46,7 +46,7 @@ const full = {
     alert: [{ method: 'stdout', format: 'jsonl', timezone: 'local' }, { method: 'sqlite' }],
     accuracy: 2,
     timeout_ms: 500,
-    rule: [{ module: 'SimpleAnalysis', name: 'S', option: { deviation: { a: 5 }, batch_number: 1 } }],
+    rule: [{ module: 'SimpleAnalysis', name: 'S', option: { deviation: { a: 5 }, batch_number: 1 }, for: 2, notify: 'every' }],
   },
 };
 
@@ -72,6 +72,8 @@ describe('toReferenceConfig', () => {
         'analysis.alert[0].format',
         'analysis.alert[0].timezone',
         'analysis.alert[1]',
+        'analysis.rule[0].for',
+        'analysis.rule[0].notify',
       ]),
     );
     expect(c.outputs.map((o: { method: string }) => o.method)).toEqual(['influx', 'stdout']);

@@ -6,21 +6,11 @@ import { formatAlertTime, jsonAlertLine, referenceAlertLine } from '../../../../
 import { SqliteAlertSink } from '../../../../engine/components/alerts/sqlite.js';
 import { SqliteStores } from '../../../../engine/connectors/sqlite-store.js';
 import { useTmpDir } from '../../helpers.js';
+import { keyedAlert, referenceAlert } from './fixtures.js';
 
 const tmp = useTmpDir();
 
-const keyed: Alert = {
-  module: 'Simple1',
-  timeMs: Date.UTC(2018, 3, 15, 12, 0, 0, 999),
-  key: [1, 't1'],
-  keyFields: ['sid', 'stype'],
-  keyTypes: ['LongType', 'StringType'],
-  field: 'rsum',
-  value: 1300,
-  valueType: 'DoubleType',
-  lowerBound: 900,
-  upperBound: 1100,
-};
+const keyed: Alert = keyedAlert();
 
 describe('stdout alert line (10.6)', () => {
   it('keyed record', () => {
@@ -85,9 +75,9 @@ describe('SQLite alerts table', () => {
     let now = 1;
     const sink = new SqliteAlertSink(stores, file, 'alerts', () => now++);
     await sink.open();
-    await sink.send(keyed);
-    await sink.send({ ...keyed, field: 'other' });
-    await sink.send({ ...keyed, value: 1400 });
+    await sink.deliver([keyed]);
+    await sink.deliver([referenceAlert({ ...keyed, field: 'other' })]);
+    await sink.deliver([{ ...keyed, value: 1400 }]);
     const rows = stores
       .acquire(file)
       .prepare('SELECT window_end, module, key, field, value, value_text, lower_bound, upper_bound, key_fields FROM alerts ORDER BY field')
@@ -117,6 +107,65 @@ describe('SQLite alerts table', () => {
       },
     ]);
     await sink.close();
+    stores.closeAll();
+  });
+});
+
+describe('SQLite alerts table of an earlier version', () => {
+  it('is migrated once: its rows become firing alerts without lifecycle, with the ids they would have had', async () => {
+    const file = path.join(tmp(), 'old.db');
+    const stores = new SqliteStores();
+    const db = stores.acquire(file);
+    db.exec(`CREATE TABLE alerts (window_end INTEGER NOT NULL, module TEXT NOT NULL, key TEXT NOT NULL, field TEXT NOT NULL, value REAL,
+      value_text TEXT NOT NULL, lower_bound REAL NOT NULL, upper_bound REAL NOT NULL, key_fields TEXT NOT NULL, recorded_at INTEGER NOT NULL,
+      PRIMARY KEY (window_end, module, key, field))`);
+    db.prepare('INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').run(
+      keyed.timeMs,
+      'Simple1',
+      '[1, "t1"]',
+      'rsum',
+      1300,
+      '1300.0',
+      900,
+      1100,
+      '["sid","stype"]',
+      5,
+    );
+    for (let i = 0; i < 2; i++) {
+      const sink = new SqliteAlertSink(stores, file, 'alerts', () => 7);
+      await sink.open();
+      await sink.close();
+    }
+    const again = stores.acquire(file);
+    expect(again.prepare('SELECT * FROM alerts').all()).toEqual([
+      {
+        window_end: keyed.timeMs,
+        module: 'Simple1',
+        key: '[1, "t1"]',
+        field: 'rsum',
+        value: 1300,
+        value_text: '1300.0',
+        lower_bound: 900,
+        upper_bound: 1100,
+        key_fields: '["sid","stype"]',
+        recorded_at: 5,
+        rule: 'Simple1',
+        state: 'firing',
+        alert_id: keyed.alertId,
+        episode_start: keyed.timeMs,
+        episode_kind: 'deviation',
+        lifecycle: 0,
+        peak_value: 1300,
+        peak_value_text: '1300.0',
+        peak_time: keyed.timeMs,
+      },
+    ]);
+    // the same alert delivered now replaces the migrated row instead of adding one
+    const sink = new SqliteAlertSink(stores, file, 'alerts', () => 9);
+    await sink.open();
+    await sink.deliver([keyed]);
+    await sink.close();
+    expect(stores.acquire(file).prepare('SELECT count(*) AS n, max(recorded_at) AS at FROM alerts').get()).toEqual({ n: 1, at: 9 });
     stores.closeAll();
   });
 });

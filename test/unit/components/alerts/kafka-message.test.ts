@@ -2,21 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { kafkaAlertJson, pyJsonString, alertKeyJson } from '../../../../engine/components/alerts/kafka-message.js';
 import type { Alert } from '../../../../engine/components/types.js';
+import { keyedAlert } from './fixtures.js';
 
 describe('Kafka alert messages (10.6)', () => {
-  const alert = (over: Partial<Alert> = {}): Alert => ({
-    module: 'Simple1',
-    timeMs: 1523800000123,
-    key: [1, 't1'],
-    keyFields: ['sid', 'stype'],
-    keyTypes: ['LongType', 'StringType'],
-    field: 'rsum',
-    value: 1300,
-    valueType: 'DoubleType',
-    lowerBound: 900,
-    upperBound: 1100,
-    ...over,
-  });
+  const alert = (over: Partial<Alert> = {}): Alert => keyedAlert({ timeMs: 1523800000123, ...over });
 
   it('is the reference json.dumps of the keyword arguments, with the window end as timestamp', () => {
     expect(kafkaAlertJson(alert())).toBe(

@@ -31,7 +31,7 @@ function record(values: Record<string, Value>, history: FakeHistory, key: Value[
 
 async function alertsOf(analysis: { analysis: SimpleAnalysis['analysis'] }, rec: RecordHistory): Promise<AlertMessage[]> {
   const sent: AlertMessage[] = [];
-  await analysis.analysis(rec, { send: async (m) => void sent.push(m) });
+  await analysis.analysis(rec, { send: async (m) => void sent.push(m), observe: async () => undefined });
   return sent;
 }
 

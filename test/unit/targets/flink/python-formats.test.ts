@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../../../engine/components/types.js';
 import { kafkaAlertJson } from '../../../../engine/components/alerts/kafka-message.js';
 import { jsonAlertLine, referenceAlertLine } from '../../../../engine/components/alerts/stdout.js';
+import { referenceAlert } from '../../components/alerts/fixtures.js';
 import { windowLines } from '../../../../engine/connectors/influx/index.js';
 import { jsonLine, referenceLine, sortedGroups } from '../../../../engine/components/outputs/format.js';
 import type { RowShape } from '../../../../engine/core/window.js';
@@ -112,26 +113,28 @@ describe("the Flink job's output formats match ts-engine's", () => {
         }),
         80,
       )
-      .map((a) => ({
-        module: a.module,
-        timeMs: a.timeMs,
-        key: a.key,
-        keyFields: SHAPE.keyNames,
-        keyTypes: SHAPE.keyTypes,
-        field: a.field,
-        // a double column's value is a double, an integer column's an integer
-        value:
-          a.field === 'rpm'
-            ? typeof a.value === 'bigint'
-              ? Number(a.value)
-              : a.value
-            : typeof a.value === 'number' && !Number.isSafeInteger(a.value)
-              ? 7
-              : a.value,
-        valueType: a.field === 'rpm' ? 'DoubleType' : a.field === 'count' ? 'IntegerType' : 'LongType',
-        lowerBound: a.lower,
-        upperBound: a.upper,
-      }));
+      .map((a) =>
+        referenceAlert({
+          module: a.module,
+          timeMs: a.timeMs,
+          key: a.key,
+          keyFields: SHAPE.keyNames,
+          keyTypes: SHAPE.keyTypes,
+          field: a.field,
+          // a double column's value is a double, an integer column's an integer
+          value:
+            a.field === 'rpm'
+              ? typeof a.value === 'bigint'
+                ? Number(a.value)
+                : a.value
+              : typeof a.value === 'number' && !Number.isSafeInteger(a.value)
+                ? 7
+                : a.value,
+          valueType: a.field === 'rpm' ? 'DoubleType' : a.field === 'count' ? 'IntegerType' : 'LongType',
+          lowerBound: a.lower,
+          upperBound: a.upper,
+        }),
+      );
     const spec = {
       shape: [SHAPE.keyNames, SHAPE.keyTypes, SHAPE.valueNames, SHAPE.valueTypes],
       windows: windows.map((w) => ({
