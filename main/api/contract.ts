@@ -7,7 +7,11 @@
 import type {
   AlertEpisode,
   AlertEvent,
+  BacktestEpisode,
+  BacktestLabel,
   BacktestResult,
+  BacktestRuleScore,
+  BacktestSweep,
   ConfigTestsResult,
   DiffResult,
   CassandraKeyspaceList,
@@ -43,7 +47,11 @@ import type {
 export type {
   AlertEpisode,
   AlertEvent,
+  BacktestEpisode,
+  BacktestLabel,
   BacktestResult,
+  BacktestRuleScore,
+  BacktestSweep,
   ConfigTestsResult,
   DiffResult,
   CassandraKeyspaceList,

@@ -110,7 +110,12 @@ export class Evaluations {
       const configB = path.join(ctx.root, ctx.configFile);
       // "the saved version" is the disk's text, whatever the editor holds
       const textA = against === undefined ? undefined : ctx.overlay?.[against];
-      const r = await runDiff(configA, configB, { textA, textB: ctx.overlay?.[ctx.configFile] }, { io: againstDisk(ctx, against), signal, display: projectDisplay(ctx.root) });
+      const r = await runDiff(
+        configA,
+        configB,
+        { textA, textB: ctx.overlay?.[ctx.configFile] },
+        { io: againstDisk(ctx, against), signal, display: projectDisplay(ctx.root) },
+      );
       return { ...r, diagnostics: relativeDiagnostics(ctx.root, r.diagnostics) };
     });
   }
