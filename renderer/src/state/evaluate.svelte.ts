@@ -214,7 +214,7 @@ export class ConfigTestsState {
   async run(): Promise<void> {
     const p = this.wb.project;
     this.scheduler.clearTimeout(this.timer);
-    if (!p || !p.trust.trusted) return;
+    if (!p?.trust.trusted) return;
     const seq = this.latest.begin();
     this.busy = true;
     try {
