@@ -38,16 +38,35 @@ export class ChartRequests {
   }
 }
 
-const errorText = (e: unknown) => (e as Error).message;
+/** What shows an evaluation's progress: busy while it runs, the reason it failed. */
+interface Busy {
+  busy: boolean;
+  error: string | null;
+}
 
-/** Runs one evaluation of a kind at a time; a result that a newer request overtook is dropped. */
+/** One request of a kind at a time in the page: a reply that a newer request overtook is dropped. */
 class Latest {
   private seq = 0;
-  begin(): number {
-    return ++this.seq;
+
+  /** Starts a request (overtaking the one in flight) and hands its reply to `done` unless it was overtaken. */
+  async run<T>(owner: Busy, call: () => Promise<T>, done: (r: T) => void): Promise<void> {
+    const seq = ++this.seq;
+    owner.busy = true;
+    owner.error = null;
+    try {
+      const r = await call();
+      if (seq === this.seq) done(r);
+    } catch (e) {
+      if (seq === this.seq) owner.error = (e as Error).message;
+    } finally {
+      if (seq === this.seq) owner.busy = false;
+    }
   }
-  current(seq: number): boolean {
-    return seq === this.seq;
+
+  /** Drops the reply in flight (another project opened). */
+  forget(owner: Busy): void {
+    this.seq++;
+    owner.busy = false;
   }
 }
 
@@ -89,6 +108,7 @@ export class BacktestState {
     });
     wb.onProject((p, change) => {
       if (change === 'trust') return;
+      this.latest.forget(this);
       this.result = null;
       this.error = null;
       this.charts.labels = [];
@@ -112,20 +132,15 @@ export class BacktestState {
   async run(): Promise<void> {
     const p = this.wb.project;
     if (!p || this.labelsFile === '') return;
-    const seq = this.latest.begin();
-    this.busy = true;
     this.progress = null;
-    this.error = null;
-    try {
-      const r = await this.transport.invoke('backtest.run', { dir: p.dir, labels: this.labelsFile, sweep: this.sweep, overlay: this.wb.unsaved() });
-      if (!this.latest.current(seq)) return;
-      this.result = r;
-      this.charts.labels = r.ok ? labelsOf(r) : [];
-    } catch (e) {
-      if (this.latest.current(seq)) this.error = errorText(e);
-    } finally {
-      if (this.latest.current(seq)) this.busy = false;
-    }
+    await this.latest.run(
+      this,
+      () => this.transport.invoke('backtest.run', { dir: p.dir, labels: this.labelsFile, sweep: this.sweep, overlay: this.wb.unsaved() }),
+      (r) => {
+        this.result = r;
+        this.charts.labels = r.ok ? labelsOf(r) : [];
+      },
+    );
   }
 
   /** Stops the replay: the result scores the windows read so far (`stopped`). */
@@ -191,10 +206,9 @@ export class ConfigTestsState {
     });
     wb.onProject((p) => {
       this.scheduler.clearTimeout(this.timer);
-      this.latest.begin();
+      this.latest.forget(this);
       this.result = null;
       this.error = null;
-      this.busy = false;
       // the tests of a trusted project run once it opens: failures show before the first save
       if (p?.trust.trusted) this.schedule();
     });
@@ -215,18 +229,11 @@ export class ConfigTestsState {
     const p = this.wb.project;
     this.scheduler.clearTimeout(this.timer);
     if (!p?.trust.trusted) return;
-    const seq = this.latest.begin();
-    this.busy = true;
-    try {
-      const r = await this.transport.invoke('configTests.run', { dir: p.dir, overlay: this.wb.unsaved() });
-      if (!this.latest.current(seq)) return;
-      this.result = r;
-      this.error = null;
-    } catch (e) {
-      if (this.latest.current(seq)) this.error = errorText(e);
-    } finally {
-      if (this.latest.current(seq)) this.busy = false;
-    }
+    await this.latest.run(
+      this,
+      () => this.transport.invoke('configTests.run', { dir: p.dir, overlay: this.wb.unsaved() }),
+      (r) => (this.result = r),
+    );
   }
 
   /** Each unmet expectation (and each case that could not run) at its place in the tests file. */
@@ -277,11 +284,10 @@ export class CompareState {
     this.transport = deps.transport;
     wb.onProject((_p, change) => {
       if (change === 'trust') return;
-      this.latest.begin();
+      this.latest.forget(this);
       this.against = null;
       this.result = null;
       this.error = null;
-      this.busy = false;
     });
   }
 
@@ -308,22 +314,13 @@ export class CompareState {
   private async compare(against: NonNullable<CompareState['against']>): Promise<void> {
     const p = this.wb.project;
     if (!p) return;
-    const seq = this.latest.begin();
     this.against = against;
-    this.busy = true;
-    this.error = null;
-    try {
-      const r = await this.transport.invoke('diff.run', {
-        dir: p.dir,
-        against: against.kind === 'config' ? against.file : undefined,
-        overlay: this.wb.unsaved(),
-      });
-      if (this.latest.current(seq)) this.result = r;
-    } catch (e) {
-      if (this.latest.current(seq)) this.error = errorText(e);
-    } finally {
-      if (this.latest.current(seq)) this.busy = false;
-    }
+    const args = { dir: p.dir, against: against.kind === 'config' ? against.file : undefined, overlay: this.wb.unsaved() };
+    await this.latest.run(
+      this,
+      () => this.transport.invoke('diff.run', args),
+      (r) => (this.result = r),
+    );
   }
 
   async cancel(): Promise<void> {
