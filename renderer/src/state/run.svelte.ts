@@ -103,6 +103,11 @@ export class RunState {
   /** Episodes replace those of the same alertId (an episode that resolves comes again, whole). */
   private setEpisodes(episodes: AlertEpisode[]): void {
     for (const e of episodes) this.episodeById.set(e.alertId, e);
+    // bounded as the alerts are: the oldest known go first (a long replay of a rule without lifecycle has one per alert)
+    for (const id of this.episodeById.keys()) {
+      if (this.episodeById.size <= MAX_ALERTS) break;
+      this.episodeById.delete(id);
+    }
     this.episodes = [...this.episodeById.values()].sort((a, b) => a.start - b.start);
     this.series.episodes = this.episodes;
     this.bump();
