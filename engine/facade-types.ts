@@ -91,6 +91,8 @@ export interface AlertEpisode {
   keyFields: string[];
   field: string;
   kind: 'deviation' | 'nodata';
+  /** false for a rule without lifecycle options: an episode of one alert in one window (the workbench draws a marker, not a band) */
+  lifecycle: boolean;
   /** window end of the window that opened it (pending from here when the rule has `for`), epoch ms */
   start: number;
   /** window end of its first firing (or no-data) event */
@@ -378,5 +380,7 @@ export interface ConfigTestsResult {
   cases: ConfigTestCaseResult[];
   passed: number;
   failed: number;
+  /** aborted before every case ran (the cases listed did run) */
+  cancelled?: boolean;
   elapsedMs: number;
 }

@@ -12,7 +12,7 @@ import type { ConfigTestsResult } from '../facade-types.js';
 /** Checks the config and its tests file, runs every case; never throws for a problem of the user's files. */
 export async function runConfigTests(
   configPath: string,
-  opts: { configText?: string; testsText?: string; testsFile?: string; io?: ConfigIO; display?(f: string): string } = {},
+  opts: { configText?: string; testsText?: string; testsFile?: string; io?: ConfigIO; signal?: AbortSignal; display?(f: string): string } = {},
 ): Promise<ConfigTestsResult> {
   const started = performance.now();
   const io = opts.io ?? nodeIO;
@@ -47,6 +47,11 @@ export async function runConfigTests(
   };
   const result: ConfigTestsResult = { ok: true, ...base, diagnostics, elapsedMs: 0 };
   for (const c of parsed.cases) {
+    // a newer save makes these results stale: the cases not run yet are skipped
+    if (opts.signal?.aborted) {
+      result.cancelled = true;
+      break;
+    }
     let outcome: Awaited<ReturnType<typeof runCase>>;
     try {
       outcome = await runCase(checked.plan, c, io, testsFile);

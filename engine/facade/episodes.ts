@@ -23,6 +23,7 @@ export class EpisodeTracker {
         keyFields: a.keyFields,
         field: a.field,
         kind: a.episodeKind,
+        lifecycle: a.lifecycle,
         start: a.episodeStart,
         // an episode first seen resolved (its firing before the events read): it fired when it began
         firing: a.state === 'resolved' ? a.episodeStart : a.time,

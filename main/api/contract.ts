@@ -7,6 +7,15 @@
 import type {
   AlertEpisode,
   AlertEvent,
+  BacktestEpisode,
+  BacktestLabel,
+  BacktestMetrics,
+  BacktestResult,
+  BacktestRuleScore,
+  BacktestSweep,
+  ConfigTestsResult,
+  DiffAlertItem,
+  DiffResult,
   CassandraKeyspaceList,
   CassandraTestArgs,
   CassandraTestResult,
@@ -40,6 +49,15 @@ import type {
 export type {
   AlertEpisode,
   AlertEvent,
+  BacktestEpisode,
+  BacktestLabel,
+  BacktestMetrics,
+  BacktestResult,
+  BacktestRuleScore,
+  BacktestSweep,
+  ConfigTestsResult,
+  DiffAlertItem,
+  DiffResult,
   CassandraKeyspaceList,
   CassandraTestArgs,
   CassandraTestResult,
@@ -227,6 +245,29 @@ export interface DirListing {
   entries: { name: string; dir: true; project?: boolean }[];
 }
 
+/** The evaluations of a config the workbench runs in the back end, one job of each kind at a time (main/api/evaluate.ts). */
+export type EvaluationKind = 'backtest' | 'tests' | 'diff';
+
+export interface BacktestArgs {
+  dir: string;
+  /** the labels CSV, relative to the project folder */
+  labels: string;
+  /** one option of one rule over a grid: "<rule>.<option>=<from>..<to>:<step>" */
+  sweep?: string;
+  /** unit of epoch numbers in the labels file (default s) */
+  labelTimeUnit?: 's' | 'ms' | 'us' | 'ns';
+  /** unsaved editor buffers (the config, the labels file, …) */
+  overlay?: Overlay;
+}
+
+/** How far a backtest's replay got (sent at most a few times a second). */
+export interface BacktestProgress {
+  rowsRead: number;
+  windowsClosed: number;
+  /** 0..1 of the input file */
+  fraction: number | null;
+}
+
 // ---- connections (Kafka, InfluxDB, Cassandra): test, list topics and keyspaces, tail ---------------------------------
 
 export interface Handlers {
@@ -267,6 +308,17 @@ export interface Handlers {
   'export.write': (a: { dir: string; outDir: string; target?: ExportTargetName; allowLossy?: boolean }) => Promise<ExportResult>;
   /** runs a Flink export on the project's CSV (or `csv`) beside ts-engine: identical, different (first lines), or why it cannot */
   'export.verify': (a: { dir: string; exportDir: string; csv?: string }) => Promise<VerifyResult>;
+  /** replays the config with its outputs off and scores its rules against the labels (docs/backtest.md); needs a trusted folder */
+  'backtest.run': (a: BacktestArgs) => Promise<BacktestResult>;
+  /** runs the tests beside the config (`<config>.tests.json`, docs/config-tests.md); null when it has none */
+  'configTests.run': (a: { dir: string; overlay?: Overlay }) => Promise<ConfigTestsResult | null>;
+  /**
+   * the config as edited (its unsaved text) against the saved version, or against another config of the project
+   * (`against`, relative), both replayed on the same data (docs/backtest.md#diff)
+   */
+  'diff.run': (a: { dir: string; against?: string; overlay?: Overlay }) => Promise<DiffResult>;
+  /** aborts the running evaluation of a kind (its request answers with what it had: `stopped` / `cancelled`) */
+  'evaluation.cancel': (a: { kind: EvaluationKind }) => Promise<{ cancelled: boolean }>;
   'connection.defaults': (a: { dir: string; overlay?: Overlay }) => Promise<ConnectionDefaults>;
   'connection.testKafka': (a: KafkaConnectionArgs) => Promise<KafkaTestResult>;
   'connection.listTopics': (a: KafkaConnectionArgs & { internal?: boolean }) => Promise<KafkaTopicList>;
@@ -286,9 +338,12 @@ export interface Events {
   'run.progress': RunProgress & { runId: string };
   'run.windows': { runId: string; windows: WindowResult[] };
   'run.alerts': { runId: string; alerts: AlertEvent[] };
+  /** the episodes the batch's alerts opened or changed (docs/alerts.md#episodes), each whole: replace by alertId */
+  'run.episodes': { runId: string; episodes: AlertEpisode[] };
   'run.rowErrors': { runId: string; errors: RowErrorEvent[] };
   'run.finished': { runId: string; state: RunEnd; error?: string; progress: RunProgress; warnings: string[]; record: RunRecord };
   /** raw messages of a tail, batched (at most TailInfo.maxPerSecond a second; `skipped` were received but not sent) */
+  'backtest.progress': BacktestProgress;
   'connection.tail': { tailId: string; messages: TailMessage[]; skipped: number; received: number };
   'connection.tailEnded': { tailId: string; reason: 'stopped' | 'limit' | 'idle' | 'error'; error?: string; received: number; sent: number };
 }
@@ -328,6 +383,10 @@ export const HANDLER_NAMES = [
   'export.plan',
   'export.write',
   'export.verify',
+  'backtest.run',
+  'configTests.run',
+  'diff.run',
+  'evaluation.cancel',
   'connection.defaults',
   'connection.testKafka',
   'connection.listTopics',
@@ -343,8 +402,10 @@ export const EVENT_NAMES = [
   'run.progress',
   'run.windows',
   'run.alerts',
+  'run.episodes',
   'run.rowErrors',
   'run.finished',
+  'backtest.progress',
   'connection.tail',
   'connection.tailEnded',
 ] as const satisfies readonly EventName[];

@@ -24,6 +24,7 @@ import {
   readHistory,
   summarize,
   systemClock,
+  testsFileOf,
   type CheckOptions,
   type Clock,
   type ConfigIO,
@@ -36,6 +37,7 @@ import { Access, isWithin } from './access.js';
 import { TrustStore } from './trust.js';
 import { ActiveRun, type Emit } from './runs.js';
 import { RunHistory } from './run-history.js';
+import { Evaluations, type EvaluationContext } from './evaluate.js';
 import { Tails, connectionDefaults, listKeyspaces, listTopics, testCassandra, testInflux, testKafka } from './connections.js';
 
 export interface HandlerOptions {
@@ -126,6 +128,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
   let runDir: string | undefined;
   const clock = opts.clock ?? systemClock;
   const tails = new Tails(opts.emit, undefined, clock);
+  const evaluations = new Evaluations();
 
   if (opts.initialProject) {
     access.grant(opts.initialProject);
@@ -169,6 +172,12 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     const root = access.project(dir);
     const { outcome, configFile } = await checkedForExport(root);
     return planExport(target, path.join(root, configFile), outcome);
+  };
+  /** evaluations replay the config with its user modules loaded: a trusted folder only, as runs */
+  const evaluationOf = (dir: unknown, overlay: Overlay | undefined, what: string): EvaluationContext => {
+    const root = access.project(dir);
+    if (!trust.covering(root)) throw restricted(root, what, "it replays the config, which loads the config's user modules");
+    return { root, configFile: configFileOf(root), io: overlayIO(root, overlay), overlay };
   };
   const needsModules = (t: ProjectTrust) => `it needs the config's user modules (${t.userCode.join(', ')}), which are not loaded until then`;
 
@@ -384,6 +393,36 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       return verifyFlinkExport({ configPath: path.join(root, configFileOf(root)), exportDir: job, csv: csvPath });
     },
 
+    async 'backtest.run'({ dir, labels, sweep, labelTimeUnit, overlay }) {
+      const ctx = evaluationOf(dir, overlay, 'a backtest');
+      access.file(ctx.root, labels);
+      let last = 0;
+      return evaluations.backtest(ctx, { labels, sweep, labelTimeUnit }, (p) => {
+        // a replay reports often; the panel's progress bar needs a few a second
+        const now = clock.now();
+        if (now - last < 200) return;
+        last = now;
+        opts.emit('backtest.progress', p);
+      });
+    },
+
+    async 'configTests.run'({ dir, overlay }) {
+      const ctx = evaluationOf(dir, overlay, 'running the config tests');
+      const testsFile = toPosix(testsFileOf(ctx.configFile));
+      if (overlay?.[testsFile] === undefined && !fs.existsSync(path.join(ctx.root, testsFile))) return null;
+      return evaluations.configTests(ctx, testsFile);
+    },
+
+    async 'diff.run'({ dir, against, overlay }) {
+      const ctx = evaluationOf(dir, overlay, 'a comparison');
+      if (against !== undefined) access.file(ctx.root, against);
+      return evaluations.diff(ctx, against);
+    },
+
+    async 'evaluation.cancel'({ kind }) {
+      return { cancelled: evaluations.cancel(kind) };
+    },
+
     async 'connection.defaults'({ dir, overlay }) {
       const root = access.project(dir);
       const { plan, config } = await checkProject(root, overlay, userModules(root));
@@ -427,6 +466,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     },
 
     async dispose() {
+      evaluations.cancelAll();
       await tails.stopAll();
       if (run && !run.finished) {
         run.runner.stop();

@@ -6,6 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import {
+  EpisodeTracker,
   Runner,
   systemClock,
   toAlertEvent,
@@ -16,7 +17,7 @@ import {
   type PipelinePlan,
   type RunStats,
 } from '../../engine/index.js';
-import type { AlertEvent, Events, RowErrorEvent, RunEnd, RunProgress, RunRecord, WindowResult } from './contract.js';
+import type { AlertEpisode, AlertEvent, Events, RowErrorEvent, RunEnd, RunProgress, RunRecord, WindowResult } from './contract.js';
 
 export type Emit = <E extends keyof Events>(event: E, payload: Events[E]) => void;
 
@@ -49,6 +50,9 @@ export class ActiveRun {
   readonly done: Promise<void>;
   private windows: WindowResult[] = [];
   private alerts: AlertEvent[] = [];
+  /** every episode of the run; those the batch changed go out with it */
+  private readonly episodes = new EpisodeTracker();
+  private changedEpisodes = new Map<string, AlertEpisode>();
   private rowErrors: RowErrorEvent[] = [];
   private rowErrorsSent = 0;
   private timer: ReturnType<Clock['setTimeout']> | undefined;
@@ -114,7 +118,10 @@ export class ActiveRun {
   }
 
   private onAlert(a: Alert): void {
-    this.alerts.push(toAlertEvent(a));
+    const event = toAlertEvent(a);
+    this.alerts.push(event);
+    const episode = this.episodes.add(event);
+    this.changedEpisodes.set(episode.alertId, episode);
   }
 
   private async start(): Promise<void> {
@@ -172,6 +179,12 @@ export class ActiveRun {
       const alerts = this.alerts;
       this.alerts = [];
       this.emit('run.alerts', { runId, alerts });
+    }
+    if (this.changedEpisodes.size > 0) {
+      // copies: the tracker goes on changing these objects
+      const episodes = [...this.changedEpisodes.values()].map((e) => ({ ...e }));
+      this.changedEpisodes = new Map();
+      this.emit('run.episodes', { runId, episodes });
     }
     if (this.rowErrors.length > 0) {
       const errors = this.rowErrors;

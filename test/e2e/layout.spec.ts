@@ -40,6 +40,8 @@ test('at 1000×700 every control and tab is reachable and every dialog closes on
     ['tab-alerts', 'alerts-panel'],
     ['tab-errors', 'row-errors'],
     ['tab-runs', 'runs-panel'],
+    ['tab-backtest', 'backtest-panel'],
+    ['tab-compare', 'compare-panel'],
     ['tab-connections', 'connections-panel'],
     ['tab-preview', 'preview-panel'],
   ];

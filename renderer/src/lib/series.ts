@@ -3,7 +3,7 @@
  * end, seconds) and, per aggregated column, one y array per key. Appending a
  * window is O(keys × columns); uPlot draws straight from these arrays.
  */
-import type { AlertEvent, CellValue, WindowResult } from '../../../main/api/contract';
+import type { AlertEpisode, AlertEvent, CellValue, WindowResult } from '../../../main/api/contract';
 
 export function cellNumber(v: CellValue | undefined): number | null {
   if (v === null || v === undefined) return null;
@@ -35,6 +35,7 @@ export class SeriesStore {
   readonly data = new Map<string, (number | null)[][]>();
   columns: string[] = [];
   alerts: AlertEvent[] = [];
+  episodes: AlertEpisode[] = [];
 
   reset(columns: string[]): void {
     this.times = [];
@@ -43,6 +44,7 @@ export class SeriesStore {
     this.data.clear();
     this.columns = columns;
     this.alerts = [];
+    this.episodes = [];
     for (const c of columns) this.data.set(c, []);
   }
 

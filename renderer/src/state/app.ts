@@ -6,6 +6,7 @@
  */
 import { ConnectionsState } from './connections.svelte';
 import type { StateDeps, TextModel } from './deps';
+import { BacktestState, ChartRequests, CompareState, ConfigTestsState } from './evaluate.svelte';
 import { RunState } from './run.svelte';
 import { Workbench } from './workbench.svelte';
 
@@ -13,10 +14,18 @@ export class AppState<M extends TextModel = TextModel> {
   readonly wb: Workbench<M>;
   readonly run: RunState;
   readonly connections: ConnectionsState;
+  readonly charts: ChartRequests;
+  readonly backtest: BacktestState;
+  readonly configTests: ConfigTestsState;
+  readonly compare: CompareState;
 
   constructor(deps: StateDeps<M>) {
     this.wb = new Workbench(deps);
     this.run = new RunState(deps, this.wb);
     this.connections = new ConnectionsState(deps, this.wb);
+    this.charts = new ChartRequests();
+    this.backtest = new BacktestState(deps, this.wb, this.charts);
+    this.configTests = new ConfigTestsState(deps, this.wb);
+    this.compare = new CompareState(deps, this.wb, this.charts);
   }
 }

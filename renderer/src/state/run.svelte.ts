@@ -5,7 +5,7 @@
  * serves (docs/architecture.md#the-renderer).
  */
 import { SeriesStore } from '../lib/series';
-import type { AlertEvent, PipelineSummary, ProjectInfo, RowErrorEvent, RunProgress, RunRecord, WindowResult } from '../../../main/api/contract';
+import type { AlertEpisode, AlertEvent, PipelineSummary, ProjectInfo, RowErrorEvent, RunProgress, RunRecord, WindowResult } from '../../../main/api/contract';
 import type { Scheduler, Settings, StateDeps, Transport } from './deps';
 import type { Workbench } from './workbench.svelte';
 
@@ -26,6 +26,8 @@ export class RunState {
   summary = $state.raw<PipelineSummary | undefined>(undefined);
   latest = $state.raw<WindowResult[]>([]);
   alerts = $state.raw<AlertEvent[]>([]);
+  /** the alerts grouped into episodes (docs/alerts.md#episodes), by start */
+  episodes = $state.raw<AlertEpisode[]>([]);
   rowErrors = $state.raw<RowErrorEvent[]>([]);
   windowsShown = $state(0);
   /** where the data on screen comes from */
@@ -39,6 +41,7 @@ export class RunState {
   version = $state(0);
   readonly series = new SeriesStore();
   private redrawPending = false;
+  private readonly episodeById = new Map<string, AlertEpisode>();
 
   get active(): boolean {
     const s = this.progress?.state;
@@ -80,6 +83,7 @@ export class RunState {
         this.bump();
       }),
     );
+    on('run.episodes', ({ runId, episodes }) => this.accept(runId, () => this.setEpisodes(episodes)));
     on('run.rowErrors', ({ runId, errors }) => this.accept(runId, () => (this.rowErrors = [...this.rowErrors, ...errors])));
     on('run.finished', ({ runId, progress, error, warnings, record }) =>
       this.accept(runId, () => {
@@ -96,11 +100,26 @@ export class RunState {
     });
   }
 
+  /** Episodes replace those of the same alertId (an episode that resolves comes again, whole). */
+  private setEpisodes(episodes: AlertEpisode[]): void {
+    for (const e of episodes) this.episodeById.set(e.alertId, e);
+    // bounded as the alerts are: the oldest known go first (a long replay of a rule without lifecycle has one per alert)
+    for (const id of this.episodeById.keys()) {
+      if (this.episodeById.size <= MAX_ALERTS) break;
+      this.episodeById.delete(id);
+    }
+    this.episodes = [...this.episodeById.values()].sort((a, b) => a.start - b.start);
+    this.series.episodes = this.episodes;
+    this.bump();
+  }
+
   private reset(summary: PipelineSummary | undefined): void {
     this.summary = summary;
     this.series.reset(summary?.aggregated.map((a) => a.name) ?? []);
     this.latest = [];
     this.alerts = [];
+    this.episodes = [];
+    this.episodeById.clear();
     this.rowErrors = [];
     this.windowsShown = 0;
     this.lastError = null;
@@ -137,6 +156,7 @@ export class RunState {
         this.addWindows(h.windows);
         this.alerts = h.alerts;
         this.series.alerts = h.alerts;
+        this.setEpisodes(h.episodes);
         this.source = 'history';
         this.historyNote = `history from ${h.source}: ${h.windows.length} windows${h.truncated ? ' (latest only)' : ''}, ${h.alerts.length} alerts`;
       } else this.historyNote = h.source ? `no history yet in ${h.source}` : 'the config has no sqlite output: no history';

@@ -73,6 +73,7 @@ export class Workbench<M extends TextModel = TextModel> {
   private previewSeq = 0;
   private revealSeq = 0;
   private readonly projectListeners = new Set<(p: ProjectInfo | null, change: ProjectChange) => void>();
+  private readonly saveListeners = new Set<(paths: string[]) => void>();
   private readonly transport: Transport;
   private readonly scheduler: Scheduler;
   private readonly settings: Settings;
@@ -90,6 +91,12 @@ export class Workbench<M extends TextModel = TextModel> {
   onProject(listener: (p: ProjectInfo | null, change: ProjectChange) => void): () => void {
     this.projectListeners.add(listener);
     return () => this.projectListeners.delete(listener);
+  }
+
+  /** Calls `listener` with the files each save wrote (the config tests run when the config or its tests file is among them). */
+  onSaved(listener: (paths: string[]) => void): () => void {
+    this.saveListeners.add(listener);
+    return () => this.saveListeners.delete(listener);
   }
 
   private projectChanged(p: ProjectInfo | null, change: ProjectChange): void {
@@ -330,11 +337,13 @@ export class Workbench<M extends TextModel = TextModel> {
       const d = this.docs.get(p);
       return d && d.model.getAlternativeVersionId() !== d.savedVersion;
     });
+    const written: string[] = [];
     for (const path of todo) {
       const doc = this.docs.get(path)!;
       const version = doc.model.getAlternativeVersionId();
       try {
         const { mtimeMs } = await this.transport.invoke('file.write', { dir, path, text: doc.model.getValue() });
+        written.push(path);
         doc.savedVersion = version;
         doc.mtimeMs = mtimeMs;
         const tab = this.tabs.find((t) => t.path === path);
@@ -344,6 +353,7 @@ export class Workbench<M extends TextModel = TextModel> {
       }
     }
     if (todo.length > 0 && !this.autosave) this.notify('info', `saved ${todo.join(', ')}`);
+    if (written.length > 0) for (const l of [...this.saveListeners]) l(written);
   }
 
   /** The disk is the truth: clean documents follow changes made by other programs. */
