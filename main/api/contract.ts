@@ -165,6 +165,8 @@ export interface PreviewResponse {
   trust: ProjectTrust;
   /** why no preview was run although the config has no errors (restricted mode and user code) */
   restricted?: string;
+  /** the functions the config offers (built-ins and its extension modules as checked now), for completion */
+  functions?: FunctionCatalog;
   /** total time in the back end, ms */
   elapsedMs: number;
 }

@@ -78,11 +78,30 @@ function overlayIO(dir: string, overlay: Overlay | undefined): ConfigIO {
   };
 }
 
+const projectRelative = (dir: string, file: string): string | undefined => {
+  const r = path.relative(dir, path.resolve(dir, file));
+  return r.startsWith('..') || path.isAbsolute(r) ? undefined : toPosix(r);
+};
+
+/** `<module file>:<line>:<col>: <what>` inside a message about a user module (a syntax or import error esbuild located) */
+const MODULE_PLACE_RE = /((?:[A-Za-z]:)?[\\/][^:\n]*?\.(?:m?[jt]s|c[jt]s|tsx?|jsx?)):(\d+):(\d+): (.+)$/;
+
+/**
+ * Diagnostics with project-relative files; an error located inside a user module of the project is
+ * also marked in that module, at its line (the config keeps its marker at the place naming the module).
+ */
 function relDiagnostics(dir: string, diags: Diagnostic[]): Diagnostic[] {
-  return diags.map((d) => {
-    const r = path.relative(dir, path.resolve(dir, d.file));
-    return { ...d, file: r.startsWith('..') || path.isAbsolute(r) ? d.file : toPosix(r) };
-  });
+  const out: Diagnostic[] = [];
+  for (const d of diags) {
+    out.push({ ...d, file: projectRelative(dir, d.file) ?? d.file });
+    const m = MODULE_PLACE_RE.exec(d.message);
+    const moduleFile = m ? projectRelative(dir, m[1]!) : undefined;
+    if (!m || moduleFile === undefined || moduleFile === d.file) continue;
+    const line = Number(m[2]);
+    const column = Number(m[3]);
+    out.push({ ...d, file: moduleFile, line, column, endLine: line, endColumn: column + 1, path: '', message: m[4]! });
+  }
+  return out;
 }
 
 /** `~/x` typed in a path field means the home folder. */
@@ -425,12 +444,19 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     async 'config.preview'({ dir, overlay, maxRows }) {
       const started = performance.now();
       const root = access.project(dir);
-      const { result, plan, configFile } = await checkProject(root, configOf(root), overlay, userModules(root));
+      const { result, plan, configFile, functions } = await checkProject(root, configOf(root), overlay, userModules(root));
       const t = trustOf(root, overlay?.[configFile]);
       // restricted mode: user modules were only parsed; a preview never runs analyses, nor user functions there
       const p = plan && plan.untrusted !== 'rows' ? await preview(plan, { maxRows: maxRows ?? 1000 }) : undefined;
       const why = !p && result.ok && !t.trusted && t.userCode.length > 0 ? restricted(root, 'the preview', needsModules(t)).message : undefined;
-      return { check: result, preview: p, trust: t, restricted: why, elapsedMs: performance.now() - started };
+      return {
+        check: result,
+        preview: p,
+        trust: t,
+        restricted: why,
+        functions: functions ? listFunctions(functions) : undefined,
+        elapsedMs: performance.now() - started,
+      };
     },
 
     async 'run.start'({ dir, speed, startPaused }) {

@@ -115,6 +115,20 @@ describe('new files, several configs, rename and delete', () => {
     await expect(h['file.create']({ dir, path: '.hidden.ts', kind: 'extension-module' })).rejects.toThrow(/hidden/);
   }, 60_000);
 
+  it('a syntax error in a module (named by an unsaved config) is marked in the module file at its line, and in the config', async () => {
+    fs.writeFileSync(path.join(dir, 'ext/broken.ts'), 'export const transformFunctions = [\n  { name: "x", arity: 1,, apply: (a) => a },\n];\n');
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    cfg.extensions = ['./ext/broken.ts'];
+    const r = await h['config.preview']({ dir, overlay: { 'config.json': JSON.stringify(cfg, null, 2) } });
+    const errors = r.check.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => [d.file, d.line, d.column])).toEqual([
+      ['config.json', expect.any(Number), expect.any(Number)],
+      ['ext/broken.ts', 2, 25],
+    ]);
+    expect(errors[1]!.message).toMatch(/^Unexpected ","/);
+    expect(r.functions?.transform.some((f) => f.name === 'my_ops_clamp')).toBe(false);
+  }, 30_000);
+
   it('renames and deletes inside the project only; the active config follows a rename; the only config is kept', async () => {
     await h['project.setConfig']({ dir, configFile: 'config-copy.json' });
     let p = await h['file.rename']({ dir, from: 'config-copy.json', to: 'config-renamed.json' });
