@@ -4,6 +4,7 @@
  * an in-process transport and a virtual clock (test/unit/renderer/helpers.ts); see
  * docs/architecture.md#the-renderer.
  */
+import { AuthoringState } from './authoring.svelte';
 import { ConnectionsState } from './connections.svelte';
 import type { StateDeps, TextModel } from './deps';
 import { RunState } from './run.svelte';
@@ -13,10 +14,12 @@ export class AppState<M extends TextModel = TextModel> {
   readonly wb: Workbench<M>;
   readonly run: RunState;
   readonly connections: ConnectionsState;
+  readonly authoring: AuthoringState;
 
   constructor(deps: StateDeps<M>) {
     this.wb = new Workbench(deps);
     this.run = new RunState(deps, this.wb);
     this.connections = new ConnectionsState(deps, this.wb);
+    this.authoring = new AuthoringState(deps, this.wb);
   }
 }
