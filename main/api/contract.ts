@@ -316,6 +316,10 @@ export interface Events {
   'run.windows': { runId: string; windows: WindowResult[] };
   'run.alerts': { runId: string; alerts: AlertEvent[] };
   'run.rowErrors': { runId: string; errors: RowErrorEvent[] };
+  /** text the config's `stdout` outputs printed (and alert sinks to stdout), in order; `dropped`: bytes not sent beyond the run's cap */
+  'run.output': { runId: string; text: string; dropped: number };
+  /** runtime failures so far: user code (functions, analyses) and outputs (deliveries); `latest`: new messages since the last event */
+  'run.problems': { runId: string; userCode: number; outputs: number; latest: { kind: 'user-code' | 'output'; message: string }[] };
   'run.finished': { runId: string; state: RunEnd; error?: string; progress: RunProgress; warnings: string[]; record: RunRecord };
   /** raw messages of a tail, batched (at most TailInfo.maxPerSecond a second; `skipped` were received but not sent) */
   'connection.tail': { tailId: string; messages: TailMessage[]; skipped: number; received: number };
@@ -378,6 +382,8 @@ export const EVENT_NAMES = [
   'run.windows',
   'run.alerts',
   'run.rowErrors',
+  'run.output',
+  'run.problems',
   'run.finished',
   'connection.tail',
   'connection.tailEnded',

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { Locator, Page } from '@playwright/test';
 import { expect, root, shot, startWorkbench, stopWorkbench, test } from './fixtures.js';
 
-/** Moves the mouse over an element Monaco draws under its text layer (a squiggle), for its hover. */
+/** Moves the mouse over the middle of an element of the editor, for Monaco's hover there. */
 async function hoverOver(page: Page, el: Locator): Promise<void> {
   const box = (await el.boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
@@ -121,8 +121,8 @@ test('an analysis module from its template: `history.` completes from the module
   // a wrong argument type is marked by the TypeScript service as you type
   await page.keyboard.type('get("one");');
   await expect(page.getByTestId('editor').locator('.squiggly-error')).toHaveCount(1, { timeout: 15_000 });
-  await hoverOver(page, page.getByTestId('editor').locator('.squiggly-error'));
-  await expect(page.locator('.monaco-hover')).toContainText("Argument of type 'string' is not assignable to parameter of type 'number'");
+  await hoverOver(page, page.getByTestId('editor').locator('.view-line span', { hasText: '"one"' }).last());
+  await expect(page.locator('.monaco-hover:not(.hidden)')).toContainText("Argument of type 'string' is not assignable to parameter of type 'number'");
   await shot(page, '36-module-type-error');
 });
 
@@ -147,9 +147,13 @@ test('a syntax error in an extension module is marked in the module file at its 
     await inModule.click();
     await expect(page.getByTestId('editor-tab').filter({ hasText: 'ext/ops.mjs' })).toHaveClass(/on/);
     // the check's marker sits in the module, where the problem is (the JavaScript service may mark the same place)
-    await hoverOver(page, page.getByTestId('editor').locator('.squiggly-error').first());
-    await expect(page.locator('.monaco-hover')).toContainText('ts-engine check');
-    await expect(page.locator('.monaco-hover')).toContainText('Expected identifier but found ","');
+    // F8 goes to the next problem of the file and shows it in place: line 2, from the check
+    await page.getByTestId('editor').locator('.view-line', { hasText: 'export const transformFunctions' }).click();
+    await page.keyboard.press('F8');
+    const widget = page.getByTestId('editor').locator('.marker-widget');
+    await expect(widget).toContainText('Expected identifier but found ","');
+    await expect(widget).toContainText('ts-engine check');
+    await expect(page.getByTestId('editor').locator('.current-line ~ .line-numbers, .active-line-number').first()).toHaveText('2');
     await shot(page, '37-module-syntax-error');
   } finally {
     await stopWorkbench(w);

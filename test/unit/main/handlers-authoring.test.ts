@@ -144,3 +144,56 @@ describe('new files, several configs, rename and delete', () => {
     await expect(h['file.delete']({ dir, path: 'config.json' })).rejects.toThrow(/only config/);
   });
 });
+
+describe('errors in sight during a run', () => {
+  it('stdout output text and runtime failures of user code reach the UI as events, counted', async () => {
+    const events: { event: string; payload: any }[] = [];
+    let finished: () => void = () => {};
+    const done = new Promise<void>((r) => (finished = r));
+    const hr = createHandlers({
+      mode: 'web',
+      samplesDir: path.join(root, 'samples'),
+      stateDir: path.join(tmp, 'state-run'),
+      pickRoots: [tmp],
+      emit: (event, payload) => {
+        events.push({ event, payload });
+        if (event === 'run.finished') finished();
+      },
+    });
+    const dir = path.join(tmp, 'projects', 'failing');
+    await hr['project.create']({ template: 'sample:sensors', dir });
+    fs.writeFileSync(
+      path.join(dir, 'boom.mjs'),
+      "export const transformFunctions = [{ name: 'boom', arity: 1, params: ['numeric'], returns: 'DoubleType', apply: (x) => { if (x > 4000) throw new Error('too fast'); return x; } }];\n" +
+        'export default class Fails { analysis() { throw new Error("analysis broke"); } }\n',
+    );
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    cfg.extensions = ['./boom.mjs'];
+    cfg.processing.transformation.push('b: boom(rotation_speed)');
+    cfg.processing.aggregations.rule.push('max(b)');
+    cfg.analysis.rule = [{ module: './boom.mjs', name: 'F', options: {} }];
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(cfg, null, 2));
+    await hr['run.start']({ dir, speed: 0 });
+    await done;
+    await hr.dispose();
+    const output = events.filter((e) => e.event === 'run.output').map((e) => e.payload.text as string);
+    expect(output.join('')).toMatch(/^-{10,}\n\(\(1, '/);
+    const problems = events.filter((e) => e.event === 'run.problems').map((e) => e.payload);
+    const last = problems.at(-1)!;
+    const rowErrors = events.find((e) => e.event === 'run.finished')!.payload.progress.rowErrors as number;
+    expect(rowErrors).toBeGreaterThan(0);
+    expect(last.userCode).toBeGreaterThan(rowErrors);
+    expect(last.outputs).toBe(0);
+    const latest = problems.flatMap((p) => p.latest);
+    expect(latest.some((p) => p.kind === 'user-code' && /too fast/.test(p.message))).toBe(true);
+    expect(latest.some((p) => p.kind === 'user-code' && /analysis F \(.*boom\.mjs\) failed.*analysis broke/.test(p.message))).toBe(true);
+  }, 60_000);
+
+  it('problemKind tells user-code failures and output failures from other warnings', async () => {
+    const { problemKind } = await import('../../../main/api/runs.js');
+    expect(problemKind('analysis F (./x.mjs) failed for window ending 2023-01-01T00:00:00.000Z: boom; its alerts for this row are lost')).toBe('user-code');
+    expect(problemKind('influx output: http://127.0.0.1:1 does not answer (ECONNREFUSED); retrying')).toBe('output');
+    expect(problemKind('influx output: http://127.0.0.1:1 answers again')).toBeUndefined();
+    expect(problemKind('rate is ignored under event time')).toBeUndefined();
+  });
+});

@@ -30,7 +30,10 @@ describe('module contract declarations', () => {
   it('match the engine types (compile time) and declare what the templates import', () => {
     expect(same.every(Boolean)).toBe(true);
     for (const t of [analysisModuleText('a.ts'), extensionModuleText('e.ts')]) {
-      const names = /import type \{([^}]*)\} from 'ts-engine'/.exec(t)![1]!.split(',').map((s) => s.trim());
+      const names = /import type \{([^}]*)\} from 'ts-engine'/
+        .exec(t)![1]!
+        .split(',')
+        .map((s) => s.trim());
       for (const n of names) expect(text).toMatch(new RegExp(`export (type|interface) ${n}\\b`));
     }
   });
