@@ -8,6 +8,7 @@ import { AuthoringState } from './authoring.svelte';
 import { ConnectionsState } from './connections.svelte';
 import type { StateDeps, TextModel } from './deps';
 import { RunState } from './run.svelte';
+import { RunOutputState } from './run-output.svelte';
 import { Workbench } from './workbench.svelte';
 
 export class AppState<M extends TextModel = TextModel> {
@@ -15,11 +16,13 @@ export class AppState<M extends TextModel = TextModel> {
   readonly run: RunState;
   readonly connections: ConnectionsState;
   readonly authoring: AuthoringState;
+  readonly output: RunOutputState;
 
   constructor(deps: StateDeps<M>) {
     this.wb = new Workbench(deps);
     this.run = new RunState(deps, this.wb);
     this.connections = new ConnectionsState(deps, this.wb);
     this.authoring = new AuthoringState(deps, this.wb);
+    this.output = new RunOutputState(deps, this.wb);
   }
 }
