@@ -74,7 +74,7 @@ declare module 'ts-engine' {
   }
 
   /** A class the config names in analysis.rule[].module (the file's default export or class of the file's name). */
-  export type AnalysisClass = new (options: any, name: string) => UserAnalysis;
+  export type AnalysisClass = new (options: unknown, name: string) => UserAnalysis;
 
   /** What an extension module may export. */
   export interface ExtensionModule {
