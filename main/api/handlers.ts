@@ -126,7 +126,10 @@ interface Checked {
 /** check() of a project folder (a real path) as plain data, plus the compiled plan for the caller's own use. */
 async function checkProject(dir: string, configFile: string, overlay: Overlay | undefined, userModules: CheckOptions['userModules']): Promise<Checked> {
   const text = overlay?.[configFile];
-  const r = await checkConfig(path.join(dir, configFile), text, overlayIO(dir, overlay), { userModules });
+  // unsaved module buffers too: a module is checked as it is in the editor
+  const unsaved = new Map(Object.entries(overlay ?? {}).map(([rel, t]) => [path.resolve(dir, rel), t]));
+  const sources = unsaved.size > 0 ? (abs: string) => unsaved.get(path.resolve(abs)) : undefined;
+  const r = await checkConfig(path.join(dir, configFile), text, overlayIO(dir, overlay), { userModules, sources });
   const ok = !r.diagnostics.some((d) => d.severity === 'error');
   const result = { ok, diagnostics: relDiagnostics(dir, r.diagnostics), summary: r.plan ? summarize(r.plan) : undefined };
   return { result, plan: r.plan, config: ok ? r.validation?.config : undefined, configFile, functions: r.plan ?? r.extensions };

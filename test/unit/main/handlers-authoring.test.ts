@@ -129,6 +129,31 @@ describe('new files, several configs, rename and delete', () => {
     expect(r.functions?.transform.some((f) => f.name === 'my_ops_clamp')).toBe(false);
   }, 30_000);
 
+  it('checks see unsaved module buffers: a new function in the buffer completes, a syntax error in it is marked, the disk is untouched', async () => {
+    const cfg = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8'));
+    cfg.extensions = ['./ext/more.mjs'];
+    cfg.processing.transformation.push('t: more_twice(torque)');
+    cfg.processing.aggregations.rule.push('max(t)');
+    const onDisk = fs.readFileSync(path.join(dir, 'ext/more.mjs'), 'utf8');
+    const added = onDisk.replace(
+      'export const transformFunctions = [',
+      "export const transformFunctions = [\n  { name: 'more_twice', arity: 1, params: ['numeric'], returns: 'promote', apply: (x) => 2 * x },",
+    );
+    for (const trusted of [true, false]) {
+      await h['trust.set']({ dir, trusted });
+      const ok = await h['config.preview']({ dir, overlay: { 'config.json': JSON.stringify(cfg), 'ext/more.mjs': added } });
+      expect(ok.check.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      expect(ok.functions?.transform.map((f) => f.name)).toContain('more_twice');
+      const broken = await h['config.check']({ dir, overlay: { 'config.json': JSON.stringify(cfg), 'ext/more.mjs': `${added}\nexport const x = (;\n` } });
+      const inModule = broken.diagnostics.filter((d) => d.file === 'ext/more.mjs');
+      expect(inModule.map((d) => [d.line, d.severity])).toEqual([[added.split('\n').length + 1, 'error']]);
+    }
+    await h['trust.set']({ dir, trusted: true });
+    expect(fs.readFileSync(path.join(dir, 'ext/more.mjs'), 'utf8')).toBe(onDisk);
+    // the disk version again: the function is not there
+    expect((await h['config.check']({ dir, overlay: { 'config.json': JSON.stringify(cfg) } })).ok).toBe(false);
+  }, 60_000);
+
   it('renames and deletes inside the project only; the active config follows a rename; the only config is kept', async () => {
     await h['project.setConfig']({ dir, configFile: 'config-copy.json' });
     let p = await h['file.rename']({ dir, from: 'config-copy.json', to: 'config-renamed.json' });
