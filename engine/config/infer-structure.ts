@@ -1,5 +1,5 @@
 /**
- * A data-structure file guessed from the start of a CSV file (docs/workbench.md#new-files): the
+ * A data-structure file guessed from the start of a CSV file (docs/workbench.md#new-projects-and-files): the
  * header (when the first line is one) names the fields, the values of the first rows give their
  * types, and an integer column of plausible epoch times (named like a time, or holding values of
  * one epoch magnitude) is offered as the event-time field with its unit.

@@ -8,7 +8,7 @@ import path from 'node:path';
 
 /**
  * Texts not saved yet (the workbench's editor buffers), by absolute path: user modules are
- * checked as they are in the editor, not as they are on disk (docs/architecture.md#the-renderer).
+ * checked as they are in the editor, not as they are on disk (docs/workbench.md#writing-modules).
  */
 export type UnsavedSources = (absPath: string) => string | undefined;
 

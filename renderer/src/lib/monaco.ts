@@ -1,8 +1,9 @@
 /**
  * Monaco set-up: workers (Vite `?worker` imports), themes following the
  * system, JSON Schemas for the config and data-structure files, completion
- * and hover inside transformation and rule strings, and markers from
- * `ts-engine check` diagnostics.
+ * and hover inside transformation and rule strings, markers from
+ * `ts-engine check` diagnostics, and the TypeScript service for user modules
+ * with the module contract (docs/workbench.md#writing-modules).
  */
 import * as monaco from './monaco-lean';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';

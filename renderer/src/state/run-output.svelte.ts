@@ -1,5 +1,5 @@
 /**
- * Errors in sight during a run: what the config's `stdout` outputs print (the Output tab), and
+ * Errors in sight during a run (docs/workbench.md#errors-in-sight): what the config's `stdout` outputs print (the Output tab), and
  * runtime failures of user code and of outputs (a count in the toolbar and a toast). Built with
  * its dependencies and the workbench whose toasts it uses (docs/architecture.md#the-renderer).
  */
