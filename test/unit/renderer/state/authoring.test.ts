@@ -11,6 +11,16 @@ import { type TestApp, testApp } from '../helpers.js';
 describe('Authoring state', () => {
   let t: TestApp;
   afterEach(() => t.dispose());
+  /** a copy of the sensors sample, opened and trusted; its folder */
+  const openSensors = async () => {
+    t = testApp();
+    const dir = t.sample('sensors');
+    await t.app.wb.init();
+    await t.app.wb.openProject(dir);
+    await t.app.wb.trust('folder');
+    await t.transport.idle();
+    return dir;
+  };
 
   it('a new CSV project opens trusted and green; a data structure inferred from its CSV opens with its notes', async () => {
     t = testApp();
@@ -42,13 +52,8 @@ describe('Authoring state', () => {
   });
 
   it('several configs: the picker saves edits and reopens on the other config; rename and delete follow the open tabs', async () => {
-    t = testApp();
+    const dir = await openSensors();
     const { wb, authoring } = t.app;
-    const dir = t.sample('sensors');
-    await wb.init();
-    await wb.openProject(dir);
-    await wb.trust('folder');
-    await t.transport.idle();
     expect(wb.project?.configs).toEqual(['config.json', 'config-influx.json', 'config-kafka.json']);
     wb.setAutosave(false);
     const edited = wb.model('config.json')!.getValue().replace('"batchDuration": 10', '"batchDuration": 20');
@@ -79,12 +84,8 @@ describe('Authoring state', () => {
   });
 
   it('new extension functions are offered to completion with the check that sees them, before any save', async () => {
-    t = testApp();
+    const dir = await openSensors();
     const { wb, authoring } = t.app;
-    const dir = t.sample('sensors');
-    await wb.init();
-    await wb.openProject(dir);
-    await wb.trust('folder');
     wb.setAutosave(false);
     await authoring.newFile('extension-module', 'extensions/fx.mjs');
     const model = wb.model('config.json')!;
