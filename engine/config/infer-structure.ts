@@ -144,7 +144,7 @@ export function inferStructure(text: string, opts: InferOptions = {}): InferredS
   const separator = opts.separator ?? guessSeparator(lines.slice(0, 20));
   const cells = lines.map((l) => splitLine(l, separator));
   const header = looksLikeHeader(cells[0]!, cells.slice(1));
-  const rows = header ? cells.slice(1) : cells;
+  const rows = (header ? cells.slice(1) : cells).slice(0, maxRows);
   const width = cells[0]!.length;
   const taken = new Set<string>();
   const names = Array.from({ length: width }, (_, i) => fieldName(header ? cells[0]![i] : undefined, i, taken));
