@@ -23,6 +23,7 @@ export * from './facade-types.js';
 export type { Diagnostic } from './core/errors.js';
 export { formatDiagnostic } from './core/errors.js';
 export { configJsonSchema, dataStructureJsonSchema } from './config/schema.js';
+export { inferStructure, structureFileText, type InferredStructure, type InferredField } from './config/infer-structure.js';
 export { checkConfig, nodeIO, type CheckOptions, type PipelinePlan } from './pipeline/plan.js';
 export type { ConfigIO } from './config/validate.js';
 export type { PipelineConfig } from './config/model.js';

@@ -6,6 +6,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+/**
+ * Texts not saved yet (the workbench's editor buffers), by absolute path: user modules are
+ * checked as they are in the editor, not as they are on disk (docs/workbench.md#writing-modules).
+ */
+export type UnsavedSources = (absPath: string) => string | undefined;
+
 /** Largest config or data-structure file read (they are a few KB; a bound keeps a wrong path from eating memory). */
 export const MAX_CONFIG_FILE_BYTES = 16 << 20;
 

@@ -8,6 +8,7 @@
  * sandbox fills with the real functions.
  */
 import { EngineError } from '../core/errors.js';
+import type { UnsavedSources } from '../core/files.js';
 import type { FieldType } from '../core/types.js';
 import { ALL_TYPES, isPromotable } from '../core/types.js';
 import { BUILTIN_MAP, promote, type ArgInfo, type FunctionDef } from '../expr/functions.js';
@@ -92,7 +93,7 @@ export function emptyExtensions(): LoadedExtensions {
  * Extension modules by absolute path. With an inspector they are loaded in its
  * sandbox; without one (an untrusted folder) they are only parsed.
  */
-export async function loadExtensions(paths: readonly string[], inspector: ModuleInspector | undefined): Promise<LoadedExtensions> {
+export async function loadExtensions(paths: readonly string[], inspector: ModuleInspector | undefined, sources?: UnsavedSources): Promise<LoadedExtensions> {
   const ext = emptyExtensions();
   ext.loaded = inspector !== undefined;
   for (let moduleIndex = 0; moduleIndex < paths.length; moduleIndex++) {
@@ -108,7 +109,7 @@ export async function loadExtensions(paths: readonly string[], inspector: Module
       ext.bundles.push(r.bundle);
       shape = r.shape;
     } else {
-      const r = await staticShape(file);
+      const r = await staticShape(file, sources);
       ext.bundles.push(undefined);
       if ('error' in r) {
         ext.errors.push({ moduleIndex, message: `cannot parse extension module ${file}: ${r.error}` });

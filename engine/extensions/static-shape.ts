@@ -7,6 +7,7 @@
  * literal is "unknown", and `complete` says whether the lists were literal.
  */
 import fs from 'node:fs';
+import type { UnsavedSources } from '../core/files.js';
 import type { ModuleShape, RawAggregate, RawTransform } from '../sandbox/protocol.js';
 
 export interface StaticShape extends ModuleShape {
@@ -314,10 +315,10 @@ function exportedClasses(toks: Tok[]): Record<string, boolean> {
 
 const asString = (v: Lit) => (typeof v === 'string' ? v : undefined);
 
-export async function staticShape(file: string): Promise<StaticShape | { error: string }> {
+export async function staticShape(file: string, sources?: UnsavedSources): Promise<StaticShape | { error: string }> {
   let src: string;
   try {
-    src = fs.readFileSync(file, 'utf8');
+    src = sources?.(file) ?? fs.readFileSync(file, 'utf8');
   } catch (e) {
     return { error: `cannot read ${file}: ${(e as Error).message}` };
   }

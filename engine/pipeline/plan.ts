@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic, EngineError } from '../core/errors.js';
-import { readBoundedText } from '../core/files.js';
+import { readBoundedText, type UnsavedSources } from '../core/files.js';
 import { compileTransformations, type CompiledTransform, type ConfigLookup } from '../expr/compile.js';
 import { planAggregation, type AggregationPlan } from '../aggregate/rules.js';
 import { compileGroupOps, type GroupOps } from '../aggregate/groups.js';
@@ -60,6 +60,8 @@ export interface CheckOptions {
   userModules?: 'load' | 'skip';
   /** keep the sandbox the check loaded the modules in, for the run that follows (plan.userCode.sandbox) */
   keepSandbox?: boolean;
+  /** editor buffers not saved yet (the workbench): user modules are checked as they are there */
+  sources?: UnsavedSources;
 }
 
 export const nodeIO: ConfigIO = {
@@ -187,7 +189,7 @@ export async function checkConfig(configPath: string, configText?: string, io: C
   const limits = sandbox ? limitsOf(sandbox) : undefined;
   const source = config?.input.source;
   const csvFile = source?.type === 'csv' && source.path !== '-' ? source.path : undefined;
-  const inspector = trusted && limits ? new ModuleInspector(limits, files, options.keepSandbox ? csvFile : undefined) : undefined;
+  const inspector = trusted && limits ? new ModuleInspector(limits, files, options.keepSandbox ? csvFile : undefined, options.sources) : undefined;
   const diagnostics = () => [...sink.diagnostics, ...(validation.structureSink?.diagnostics ?? [])];
   try {
     if (!config) {
@@ -196,7 +198,7 @@ export async function checkConfig(configPath: string, configText?: string, io: C
       let extensions: LoadedExtensions | undefined;
       if (part?.fields && part.processing && part.extensions && (inspector || !trusted)) {
         const { fields, processing } = part;
-        const ext = part.extensions.length > 0 ? await loadExtensions(part.extensions, inspector) : emptyExtensions();
+        const ext = part.extensions.length > 0 ? await loadExtensions(part.extensions, inspector, options.sources) : emptyExtensions();
         if (!trusted) warnParsedOnly(part.extensions, sink);
         extensions = ext;
         if (ext.errors.length === 0)
@@ -205,7 +207,7 @@ export async function checkConfig(configPath: string, configText?: string, io: C
       return { diagnostics: diagnostics(), validation, extensions };
     }
 
-    const extensions = config.extensions.length > 0 ? await loadExtensions(config.extensions, inspector) : emptyExtensions();
+    const extensions = config.extensions.length > 0 ? await loadExtensions(config.extensions, inspector, options.sources) : emptyExtensions();
     for (const e of extensions.errors) sink.report(`extensions[${e.moduleIndex}]`, 'ImportError', e.message);
     if (!trusted) warnParsedOnly(config.extensions, sink);
 

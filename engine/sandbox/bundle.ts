@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
+import type { UnsavedSources } from '../core/files.js';
 import { BUNDLE_GLOBAL, type ModuleBundle } from './protocol.js';
 
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
@@ -54,11 +55,31 @@ function inputsOf(files: string[]): Cached['inputs'] {
   });
 }
 
-/** One module as a script for the realm, or why it cannot be one (a one-line message). */
-export async function bundleModule(file: string): Promise<ModuleBundle | { file: string; error: string }> {
+/** Serves the files that have unsaved text from that text (TS or JS by their name). */
+function unsavedPlugin(sources: UnsavedSources, used: Set<string>): Plugin {
+  return {
+    name: 'ts-engine-unsaved',
+    setup(build) {
+      build.onLoad({ filter: /.*/ }, (args) => {
+        const text = sources(args.path);
+        if (text === undefined) return undefined;
+        used.add(args.path);
+        const loader = /\.(m|c)?tsx?$/.test(args.path) ? (args.path.endsWith('x') ? 'tsx' : 'ts') : /\.jsx$/.test(args.path) ? 'jsx' : 'js';
+        return { contents: text, loader };
+      });
+    },
+  };
+}
+
+/**
+ * One module as a script for the realm, or why it cannot be one (a one-line message). With
+ * `sources`, files that have unsaved text are bundled from it (such a bundle is not remembered).
+ */
+export async function bundleModule(file: string, sources?: UnsavedSources): Promise<ModuleBundle | { file: string; error: string }> {
   const hit = cache.get(file);
-  if (hit && unchanged(hit)) return hit.result;
+  if (hit && unchanged(hit) && !hit.inputs.some((i) => sources?.(i.file) !== undefined) && sources?.(file) === undefined) return hit.result;
   cache.delete(file);
+  const used = new Set<string>();
   const esbuild = await import('esbuild');
   const dir = path.dirname(file);
   let entry: Cached;
@@ -75,7 +96,7 @@ export async function bundleModule(file: string): Promise<ModuleBundle | { file:
       metafile: true,
       logLevel: 'silent',
       absWorkingDir: dir,
-      plugins: [refuseBuiltins],
+      plugins: sources ? [refuseBuiltins, unsavedPlugin(sources, used)] : [refuseBuiltins],
     });
     const inputs = Object.keys(out.metafile!.inputs).map((f) => path.resolve(dir, f));
     entry = { inputs: inputsOf(inputs), result: { file, code: out.outputFiles[0]!.text } };
@@ -87,6 +108,6 @@ export async function bundleModule(file: string): Promise<ModuleBundle | { file:
     // not remembered: the file that broke the build may be any of the module's imports
     return { file, error: message };
   }
-  cache.set(file, entry);
+  if (used.size === 0) cache.set(file, entry);
   return entry.result;
 }

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import type { UnsavedSources } from '../core/files.js';
 import type { FieldType } from '../core/types.js';
 import { bundleModule } from './bundle.js';
 import { SandboxError, SandboxProcess } from './client.js';
@@ -40,6 +41,8 @@ export class ModuleInspector {
     private readonly files: Record<string, string>,
     /** a CSV input the run that may adopt this sandbox reads through it */
     private readonly input?: string,
+    /** editor buffers not saved yet: modules are checked as they are there */
+    private readonly sources?: UnsavedSources,
   ) {
     const h = createHash('sha256').update(JSON.stringify(limits));
     for (const [name, text] of Object.entries(files)) h.update(name).update('\0').update(text).update('\0');
@@ -49,7 +52,7 @@ export class ModuleInspector {
   private async bundle(file: string): Promise<ModuleBundle | { file: string; error: string }> {
     let b = this.bundles.get(file);
     if (!b) {
-      b = await bundleModule(file);
+      b = await bundleModule(file, this.sources);
       this.bundles.set(file, b);
     }
     return b;

@@ -131,8 +131,10 @@ export interface ProjectInfo {
   /** absolute folder */
   dir: string;
   name: string;
-  /** relative path of the config file (config.json) */
+  /** relative path of the active config file (the one checked, previewed and run; config.json unless another was picked) */
   configFile: string;
+  /** every config file of the project (JSON files with "input" and "processing"), the active one among them */
+  configs: string[];
   /** relative path of the data-structure file named by the config, when it can be read */
   dataStructureFile?: string;
   /** CSV input file named by the config (relative), when it is a file */
@@ -141,10 +143,18 @@ export interface ProjectInfo {
   trust: ProjectTrust;
 }
 
+/** What a new project starts from: a copy of a sample, an empty CSV project, or a Kafka project. */
+export type ProjectTemplate = 'csv' | 'kafka' | `sample:${string}`;
+
+/** What "New file" writes: a config over the project's data, a data structure inferred from a CSV, or a module from a template. */
+export type NewFileKind = 'config' | 'data-structure' | 'analysis-module' | 'extension-module';
+
 export interface AppInfo {
   version: string;
   mode: 'electron' | 'web';
   samples: { name: string; description: string }[];
+  /** the templates of "New project" (samples first) */
+  templates: { id: ProjectTemplate; title: string; description: string }[];
   recent: string[];
   /** project to open at start (web mode started on a folder) */
   initialProject?: string;
@@ -160,6 +170,14 @@ export interface FileText {
 /** Editor buffers not saved yet, by project-relative path: checks and previews see them instead of the disk. */
 export type Overlay = Record<string, string>;
 
+export interface NewFileResult {
+  project: ProjectInfo;
+  /** the file written, relative to the project */
+  path: string;
+  /** what the template guessed, for the user to look at (inferred types, the time field) */
+  notes: string[];
+}
+
 export interface PreviewResponse {
   check: CheckResult;
   preview?: PreviewResult;
@@ -167,6 +185,8 @@ export interface PreviewResponse {
   trust: ProjectTrust;
   /** why no preview was run although the config has no errors (restricted mode and user code) */
   restricted?: string;
+  /** the functions the config offers (built-ins and its extension modules as checked now), for completion */
+  functions?: FunctionCatalog;
   /** total time in the back end, ms */
   elapsedMs: number;
 }
@@ -273,7 +293,8 @@ export interface BacktestProgress {
 export interface Handlers {
   'app.info': (a: Record<string, never>) => Promise<AppInfo>;
   'schema.get': (a: Record<string, never>) => Promise<{ config: object; dataStructure: object }>;
-  'functions.list': (a: { dir?: string }) => Promise<FunctionCatalog>;
+  /** built-in functions, plus the extension functions of the project's config (its unsaved buffer and module buffers in `overlay`) */
+  'functions.list': (a: { dir?: string; overlay?: Overlay }) => Promise<FunctionCatalog>;
   /** the web folder picker: folders inside the home and projects folders (and open, recent or picked projects) */
   'fs.listDir': (a: { path?: string }) => Promise<DirListing>;
   /** Electron: the native folder dialog; the folder picked may then be used (web mode has no native dialog) */
@@ -281,6 +302,10 @@ export interface Handlers {
   'project.open': (a: { dir: string }) => Promise<ProjectInfo>;
   'project.fromSample': (a: { sample: string; dir: string }) => Promise<ProjectInfo>;
   'project.recent': (a: Record<string, never>) => Promise<string[]>;
+  /** a new project from a template in `dir` (absent or empty); trusted, since the app wrote every file of it */
+  'project.create': (a: { template: ProjectTemplate; dir: string }) => Promise<ProjectInfo>;
+  /** makes another config of the project the active one (remembered for the project) */
+  'project.setConfig': (a: { dir: string; configFile: string }) => Promise<ProjectInfo>;
   /** trust an open project's folder (or its parent folder), or end the trust that covers it */
   'trust.set': (a: { dir: string; trusted: boolean; scope?: 'folder' | 'parent' }) => Promise<ProjectTrust>;
   'trust.list': (a: Record<string, never>) => Promise<TrustedFolder[]>;
@@ -288,6 +313,12 @@ export interface Handlers {
   'trust.forget': (a: { path: string }) => Promise<TrustedFolder[]>;
   'file.read': (a: { dir: string; path: string }) => Promise<FileText>;
   'file.write': (a: { dir: string; path: string; text: string }) => Promise<{ mtimeMs: number }>;
+  /** writes a new file from a template (never over an existing one); `csv`: the CSV a data structure or config is inferred from */
+  'file.create': (a: { dir: string; path: string; kind: NewFileKind; csv?: string }) => Promise<NewFileResult>;
+  /** renames (moves) a file inside the project; the target must not exist */
+  'file.rename': (a: { dir: string; from: string; to: string }) => Promise<ProjectInfo>;
+  /** deletes a file of the project (not the only config) */
+  'file.delete': (a: { dir: string; path: string }) => Promise<ProjectInfo>;
   'config.check': (a: { dir: string; overlay?: Overlay }) => Promise<CheckResult>;
   'config.preview': (a: { dir: string; overlay?: Overlay; maxRows?: number }) => Promise<PreviewResponse>;
   'run.start': (a: RunStartArgs) => Promise<RunInfo>;
@@ -341,6 +372,10 @@ export interface Events {
   /** the episodes the batch's alerts opened or changed (docs/alerts.md#episodes), each whole: replace by alertId */
   'run.episodes': { runId: string; episodes: AlertEpisode[] };
   'run.rowErrors': { runId: string; errors: RowErrorEvent[] };
+  /** text the config's `stdout` outputs printed (and alert sinks to stdout), in order; `dropped`: bytes not sent beyond the run's cap */
+  'run.output': { runId: string; text: string; dropped: number };
+  /** runtime failures so far: user code (functions, analyses) and outputs (deliveries); `latest`: new messages since the last event */
+  'run.problems': { runId: string; userCode: number; outputs: number; latest: { kind: 'user-code' | 'output'; message: string }[] };
   'run.finished': { runId: string; state: RunEnd; error?: string; progress: RunProgress; warnings: string[]; record: RunRecord };
   /** raw messages of a tail, batched (at most TailInfo.maxPerSecond a second; `skipped` were received but not sent) */
   'backtest.progress': BacktestProgress;
@@ -363,11 +398,16 @@ export const HANDLER_NAMES = [
   'project.open',
   'project.fromSample',
   'project.recent',
+  'project.create',
+  'project.setConfig',
   'trust.set',
   'trust.list',
   'trust.forget',
   'file.read',
   'file.write',
+  'file.create',
+  'file.rename',
+  'file.delete',
   'config.check',
   'config.preview',
   'run.start',
@@ -404,6 +444,8 @@ export const EVENT_NAMES = [
   'run.alerts',
   'run.episodes',
   'run.rowErrors',
+  'run.output',
+  'run.problems',
   'run.finished',
   'backtest.progress',
   'connection.tail',

@@ -17,8 +17,10 @@ import {
   planExport,
   refusalOf,
   verifyFlinkExport,
+  inferStructure,
   isLive,
   listFunctions,
+  structureFileText,
   nodeIO,
   preview,
   readHistory,
@@ -31,8 +33,9 @@ import {
   type PipelineConfig,
   type PipelinePlan,
 } from '../../engine/index.js';
-import type { AppInfo, CheckResult, Diagnostic, Handlers, Overlay, ProjectTrust } from './contract.js';
-import { copySample, listSamples, openProject, RecentProjects, toPosix, findConfigFile, userCodeOf } from './project.js';
+import type { AppInfo, CheckResult, Diagnostic, Handlers, NewFileKind, Overlay, ProjectInfo, ProjectTrust } from './contract.js';
+import { analysisModuleText, configText, csvHead, csvInput, extensionModuleText, templateFiles } from './templates.js';
+import { ActiveConfigs, copySample, listSamples, openProject, RecentProjects, toPosix, findConfigFile, userCodeOf } from './project.js';
 import { Access, isWithin } from './access.js';
 import { TrustStore } from './trust.js';
 import { ActiveRun, type Emit } from './runs.js';
@@ -77,18 +80,37 @@ function overlayIO(dir: string, overlay: Overlay | undefined): ConfigIO {
   };
 }
 
+const projectRelative = (dir: string, file: string): string | undefined => {
+  const r = path.relative(dir, path.resolve(dir, file));
+  return r.startsWith('..') || path.isAbsolute(r) ? undefined : toPosix(r);
+};
+
+/** `<module file>:<line>:<col>: <what>` inside a message about a user module (a syntax or import error esbuild located) */
+const MODULE_PLACE_RE = /((?:[A-Za-z]:)?[\\/][^:\n]*?\.(?:m?[jt]s|c[jt]s|tsx?|jsx?)):(\d+):(\d+): (.+)$/;
+
+/**
+ * Diagnostics with project-relative files; an error located inside a user module of the project is
+ * also marked in that module, at its line (the config keeps its marker at the place naming the module).
+ */
 function relDiagnostics(dir: string, diags: Diagnostic[]): Diagnostic[] {
-  return diags.map((d) => {
-    const r = path.relative(dir, path.resolve(dir, d.file));
-    return { ...d, file: r.startsWith('..') || path.isAbsolute(r) ? d.file : toPosix(r) };
-  });
+  const out: Diagnostic[] = [];
+  for (const d of diags) {
+    out.push({ ...d, file: projectRelative(dir, d.file) ?? d.file });
+    const m = MODULE_PLACE_RE.exec(d.message);
+    const moduleFile = m ? projectRelative(dir, m[1]!) : undefined;
+    if (!m || moduleFile === undefined || moduleFile === d.file) continue;
+    const line = Number(m[2]);
+    const column = Number(m[3]);
+    out.push({ ...d, file: moduleFile, line, column, endLine: line, endColumn: column + 1, path: '', message: m[4]! });
+  }
+  return out;
 }
 
 /** `~/x` typed in a path field means the home folder. */
 const expandHome = (p: unknown) => (typeof p === 'string' && (p === '~' || p.startsWith('~/')) ? path.join(os.homedir(), p.slice(1)) : p);
 
-function configFileOf(dir: string): string {
-  const f = findConfigFile(dir);
+function configFileOf(dir: string, picked: string | undefined): string {
+  const f = findConfigFile(dir, picked);
   if (!f) throw new Error(`${dir} has no config file`);
   return f;
 }
@@ -104,10 +126,12 @@ interface Checked {
 }
 
 /** check() of a project folder (a real path) as plain data, plus the compiled plan for the caller's own use. */
-async function checkProject(dir: string, overlay: Overlay | undefined, userModules: CheckOptions['userModules']): Promise<Checked> {
-  const configFile = configFileOf(dir);
+async function checkProject(dir: string, configFile: string, overlay: Overlay | undefined, userModules: CheckOptions['userModules']): Promise<Checked> {
   const text = overlay?.[configFile];
-  const r = await checkConfig(path.join(dir, configFile), text, overlayIO(dir, overlay), { userModules });
+  // unsaved module buffers too: a module is checked as it is in the editor
+  const unsaved = new Map(Object.entries(overlay ?? {}).map(([rel, t]) => [path.resolve(dir, rel), t]));
+  const sources = unsaved.size > 0 ? (abs: string) => unsaved.get(path.resolve(abs)) : undefined;
+  const r = await checkConfig(path.join(dir, configFile), text, overlayIO(dir, overlay), { userModules, sources });
   const ok = !r.diagnostics.some((d) => d.severity === 'error');
   const result = { ok, diagnostics: relDiagnostics(dir, r.diagnostics), summary: r.plan ? summarize(r.plan) : undefined };
   return { result, plan: r.plan, config: ok ? r.validation?.config : undefined, configFile, functions: r.plan ?? r.extensions };
@@ -118,10 +142,84 @@ const firstError = (result: CheckResult) => {
   return d ? `${d.file}:${d.line}:${d.column}: ${d.message}` : '';
 };
 
+/** The templates of "New project": the samples, then an empty CSV project and a Kafka project. */
+function projectTemplatesOf(samplesDir: string): AppInfo['templates'] {
+  return [
+    ...listSamples(samplesDir).map((s) => ({
+      id: `sample:${s.name}` as const,
+      title: `${s.name} sample`,
+      description: `a copy of ${s.description}, with its data`,
+    })),
+    { id: 'csv' as const, title: 'CSV project', description: 'a config over a small CSV file with a header: replace the data, infer its structure' },
+    { id: 'kafka' as const, title: 'Kafka project', description: 'a config reading CSV lines from a Kafka topic (localhost:9092, topic readings)' },
+  ];
+}
+
+/** The data structure of a CSV file of the project, inferred from its first rows, with what was guessed. */
+function inferFrom(root: string, csv: string) {
+  const s = inferStructure(csvHead(csv));
+  const notes = s.fields.map(
+    (f) => `${f.name} (column ${f.index}): ${f.type}${f.guessed === 'timestamp' ? ', epoch times' : ''}${f.empty > 0 ? `, ${f.empty} empty` : ''}`,
+  );
+  notes.unshift(
+    `${toPosix(path.relative(root, csv))}: ${s.header ? 'header line, ' : 'no header, '}separator ${JSON.stringify(s.separator)}, ${s.rowsSampled} rows looked at` +
+      (s.time ? `; event time: ${s.time.field} (epoch ${s.time.unit})` : '; no event-time column found'),
+  );
+  return { s, notes };
+}
+
 export function createHandlers(opts: HandlerOptions): HandlerMap {
   const recent = new RecentProjects(path.join(opts.stateDir, 'recent-projects.json'));
   const trust = new TrustStore(path.join(opts.stateDir, 'trusted-folders.json'));
   const runHistory = new RunHistory(path.join(opts.stateDir, 'runs'));
+  const activeConfigs = new ActiveConfigs(path.join(opts.stateDir, 'active-configs.json'));
+  /** the project's active config: the one picked for it, else config.json or the first config */
+  const configOf = (root: string) => configFileOf(root, activeConfigs.get(root));
+  const projectTemplates = () => projectTemplatesOf(opts.samplesDir);
+  /** the text of a new file of a project, from its template */
+  const newFileText = (root: string, rel: string, kind: NewFileKind, csv: string | undefined): { text: string; notes: string[] } => {
+    if (kind === 'analysis-module' || kind === 'extension-module') {
+      if (!/\.(m?js|m?ts)$/.test(rel)) throw new Error(`a module is a .ts, .mts, .js or .mjs file, not ${rel}`);
+      return { text: kind === 'analysis-module' ? analysisModuleText(rel) : extensionModuleText(rel), notes: [] };
+    }
+    if (!rel.endsWith('.json')) throw new Error(`a ${kind} is a .json file, not ${rel}`);
+    if (kind === 'config' && rel.includes('/'))
+      throw new Error(`a config goes at the top of the project folder (its paths are relative to it), not in ${path.dirname(rel)}`);
+    const current = openProject(root, activeConfigs.get(root));
+    const csvRel = csv ?? current.dataFile;
+    if (kind === 'data-structure') {
+      if (!csvRel) throw new Error('no CSV file given to infer the data structure from');
+      const { s, notes } = inferFrom(root, access.file(root, csvRel));
+      return { text: structureFileText(s), notes };
+    }
+    // a config: over a CSV given (its structure inferred beside it), else over the active config's input
+    if (csv !== undefined) {
+      const csvAbs = access.file(root, csv);
+      const { s, notes } = inferFrom(root, csvAbs);
+      const dsRel = rel.replace(/\.json$/, '.structure.json');
+      const dsAbs = access.file(root, dsRel);
+      if (fs.existsSync(dsAbs)) throw new Error(`${dsRel} exists already; pick another config name`);
+      fs.writeFileSync(dsAbs, structureFileText(s), { flag: 'wx' });
+      const relTo = (p: string) => toPosix(path.relative(path.dirname(path.join(root, rel)), p));
+      const fields = s.fields.map((f) => ({ name: f.name, type: f.type }));
+      const store = relTo(path.join(root, 'data', `${path.basename(rel, '.json')}.db`));
+      return {
+        text: configText({ input: csvInput(relTo(dsAbs), relTo(csvAbs), s), fields, timeField: s.time?.field, store }),
+        notes: [`wrote ${dsRel}`, ...notes],
+      };
+    }
+    const raw = JSON.parse(fs.readFileSync(path.join(root, current.configFile), 'utf8')) as { input?: Record<string, unknown> };
+    if (!raw.input || !current.dataStructureFile)
+      throw new Error(`the active config ${current.configFile} names no data structure to start a new config from; give a CSV`);
+    const ds = JSON.parse(fs.readFileSync(path.join(root, current.dataStructureFile), 'utf8')) as Record<string, { index: number; type: string }>;
+    const fields = Object.entries(ds)
+      .sort((a, b) => a[1].index - b[1].index)
+      .map(([name, f]) => ({ name, type: f.type }));
+    const opts = (raw.input.options ?? {}) as { time_field?: string };
+    const store = toPosix(path.join('data', `${path.basename(rel, '.json')}.db`));
+    return { text: configText({ input: raw.input, fields, timeField: opts.time_field, store }), notes: [`the input of ${current.configFile}`] };
+  };
+  const projectInfo = (root: string): ProjectInfo => ({ ...openProject(root, activeConfigs.get(root)), trust: trustOf(root) });
   const projectsHome = opts.projectsHome ?? path.join(os.homedir(), 'ts-engine-projects');
   const access = new Access(opts.pickRoots ?? [os.homedir(), projectsHome], () => recent.list());
   let run: ActiveRun | undefined;
@@ -145,7 +243,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     let text = configText;
     if (text === undefined) {
       try {
-        text = fs.readFileSync(path.join(dir, configFileOf(dir)), 'utf8');
+        text = fs.readFileSync(path.join(dir, configOf(dir)), 'utf8');
       } catch {
         text = '';
       }
@@ -158,7 +256,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     new Error(`${what} is off in restricted mode: ${dir} is not a trusted folder, and ${why}. Trust the folder to allow it`);
   /** the config on disk, checked as an export checks it (restricted mode: modules are copied, never loaded) */
   const checkedForExport = async (root: string) => {
-    const configFile = configFileOf(root);
+    const configFile = configOf(root);
     const outcome = await checkForExport(path.join(root, configFile), { userModules: userModules(root) });
     const errors = outcome.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length > 0) {
@@ -177,16 +275,17 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
   const evaluationOf = (dir: unknown, overlay: Overlay | undefined, what: string): EvaluationContext => {
     const root = access.project(dir);
     if (!trust.covering(root)) throw restricted(root, what, "it replays the config, which loads the config's user modules");
-    return { root, configFile: configFileOf(root), io: overlayIO(root, overlay), overlay };
+    return { root, configFile: configOf(root), io: overlayIO(root, overlay), overlay };
   };
   const needsModules = (t: ProjectTrust) => `it needs the config's user modules (${t.userCode.join(', ')}), which are not loaded until then`;
 
-  return {
+  const map: HandlerMap = {
     async 'app.info'() {
       return {
         version: opts.version ?? '0.1.0',
         mode: opts.mode,
         samples: listSamples(opts.samplesDir),
+        templates: projectTemplates(),
         recent: recent.list(),
         initialProject: opts.initialProject,
         projectsHome,
@@ -197,10 +296,10 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       return { config: configJsonSchema as object, dataStructure: dataStructureJsonSchema as object };
     },
 
-    async 'functions.list'({ dir }) {
+    async 'functions.list'({ dir, overlay }) {
       if (dir) {
         const root = access.project(dir);
-        const { functions } = await checkProject(root, undefined, userModules(root)).catch(() => ({ functions: undefined }));
+        const { functions } = await checkProject(root, configOf(root), overlay, userModules(root)).catch(() => ({ functions: undefined }));
         if (functions) return listFunctions(functions);
       }
       return listFunctions();
@@ -222,10 +321,10 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
 
     async 'project.open'({ dir }) {
       const real = access.folder(expandHome(dir), 'opening a project');
-      const info = openProject(real);
+      const info = projectInfo(real);
       access.opened(real);
       recent.add(real);
-      return { ...info, trust: trustOf(real) };
+      return info;
     },
 
     async 'project.fromSample'({ sample, dir }) {
@@ -235,10 +334,37 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       copySample(path.join(opts.samplesDir, sample), dest);
       // the app wrote every file of it: nothing to distrust
       trust.trust(dest);
-      const info = openProject(dest);
+      const info = projectInfo(dest);
       access.opened(dest);
       recent.add(dest);
-      return { ...info, trust: trustOf(dest) };
+      return info;
+    },
+
+    async 'project.create'({ template, dir }) {
+      if (typeof template === 'string' && template.startsWith('sample:')) return map['project.fromSample']({ sample: template.slice(7), dir });
+      if (template !== 'csv' && template !== 'kafka') throw new Error(`unknown project template ${JSON.stringify(template)} (csv, kafka, sample:<name>)`);
+      const dest = access.folder(expandHome(dir), 'a new project');
+      if (fs.existsSync(dest) && fs.readdirSync(dest).length > 0) throw new Error(`${dest} is not empty; pick a new folder for the project`);
+      for (const [rel, text] of Object.entries(templateFiles(template))) {
+        fs.mkdirSync(path.dirname(path.join(dest, rel)), { recursive: true });
+        fs.writeFileSync(path.join(dest, rel), text, { flag: 'wx' });
+      }
+      // the app wrote every file of it: nothing to distrust
+      trust.trust(dest);
+      const info = projectInfo(dest);
+      access.opened(dest);
+      recent.add(dest);
+      return info;
+    },
+
+    async 'project.setConfig'({ dir, configFile }) {
+      const root = access.project(dir);
+      const abs = access.file(root, configFile);
+      const rel = toPosix(path.relative(root, abs));
+      if (!openProject(root).configs.includes(rel))
+        throw new Error(`${rel} is not a config of the project (a JSON file with "input" and "processing" in its folder)`);
+      activeConfigs.set(root, rel);
+      return projectInfo(root);
     },
 
     async 'project.recent'() {
@@ -285,27 +411,71 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       return { mtimeMs: fs.statSync(abs).mtimeMs };
     },
 
+    async 'file.create'({ dir, path: rel, kind, csv }) {
+      const root = access.project(dir);
+      const abs = access.file(root, rel);
+      const relPath = toPosix(path.relative(root, abs));
+      if (fs.existsSync(abs)) throw new Error(`${relPath} exists already; pick another name`);
+      const { text, notes } = newFileText(root, relPath, kind, csv);
+      fs.mkdirSync(path.dirname(abs), { recursive: true });
+      fs.writeFileSync(abs, text, { flag: 'wx' });
+      return { project: projectInfo(root), path: relPath, notes };
+    },
+
+    async 'file.rename'({ dir, from, to }) {
+      const root = access.project(dir);
+      const src = access.file(root, from);
+      const dest = access.file(root, to);
+      if (!fs.existsSync(src) || !fs.statSync(src).isFile()) throw new Error(`${String(from)} is not a file of the project`);
+      if (fs.existsSync(dest)) throw new Error(`${String(to)} exists already; pick another name`);
+      fs.mkdirSync(path.dirname(dest), { recursive: true });
+      fs.renameSync(src, dest);
+      const fromRel = toPosix(path.relative(root, src));
+      if (activeConfigs.get(root) === fromRel) activeConfigs.set(root, toPosix(path.relative(root, dest)));
+      return projectInfo(root);
+    },
+
+    async 'file.delete'({ dir, path: rel }) {
+      const root = access.project(dir);
+      const abs = access.file(root, rel);
+      if (!fs.existsSync(abs) || !fs.statSync(abs).isFile()) throw new Error(`${String(rel)} is not a file of the project`);
+      const relPath = toPosix(path.relative(root, abs));
+      const info = openProject(root, activeConfigs.get(root));
+      if (info.configs.length === 1 && info.configs[0] === relPath) throw new Error(`${relPath} is the project's only config; it is not deleted`);
+      if (run && !run.finished && runDir === root && info.configFile === relPath) throw new Error(`${relPath} is running; stop the run first`);
+      fs.rmSync(abs);
+      if (activeConfigs.get(root) === relPath) activeConfigs.set(root, undefined);
+      return projectInfo(root);
+    },
+
     async 'config.check'({ dir, overlay }) {
       const root = access.project(dir);
-      return (await checkProject(root, overlay, userModules(root))).result;
+      return (await checkProject(root, configOf(root), overlay, userModules(root))).result;
     },
 
     async 'config.preview'({ dir, overlay, maxRows }) {
       const started = performance.now();
       const root = access.project(dir);
-      const { result, plan, configFile } = await checkProject(root, overlay, userModules(root));
+      const { result, plan, configFile, functions } = await checkProject(root, configOf(root), overlay, userModules(root));
       const t = trustOf(root, overlay?.[configFile]);
       // restricted mode: user modules were only parsed; a preview never runs analyses, nor user functions there
       const p = plan && plan.untrusted !== 'rows' ? await preview(plan, { maxRows: maxRows ?? 1000 }) : undefined;
       const why = !p && result.ok && !t.trusted && t.userCode.length > 0 ? restricted(root, 'the preview', needsModules(t)).message : undefined;
-      return { check: result, preview: p, trust: t, restricted: why, elapsedMs: performance.now() - started };
+      return {
+        check: result,
+        preview: p,
+        trust: t,
+        restricted: why,
+        functions: functions ? listFunctions(functions) : undefined,
+        elapsedMs: performance.now() - started,
+      };
     },
 
     async 'run.start'({ dir, speed, startPaused }) {
       if (run && !run.finished) throw new Error('a run is already in progress; stop it first');
       const root = access.project(dir);
       if (!trust.covering(root)) throw restricted(root, 'running', "a run loads the config's user modules and writes to its outputs");
-      const { result, plan, configFile } = await checkProject(root, undefined, 'load');
+      const { result, plan, configFile } = await checkProject(root, configOf(root), undefined, 'load');
       if (!plan || !result.summary) throw new Error(`the config on disk is invalid${result.ok ? '' : `: ${firstError(result)}`}`);
       // a live input is never paced: event-time replay speed applies to files only
       const live = isLive(plan.config);
@@ -349,7 +519,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
 
     async 'history.load'({ dir, maxWindows }) {
       const root = access.project(dir);
-      const { result, plan } = await checkProject(root, undefined, userModules(root));
+      const { result, plan } = await checkProject(root, configOf(root), undefined, userModules(root));
       // restricted mode: a plan whose rows need user functions (only parsed) is not one to read history with
       if (!plan || plan.untrusted === 'rows') {
         const t = trustOf(root);
@@ -390,7 +560,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       if (!trust.covering(root)) throw restricted(root, 'verifying an export', "it runs the config's user modules and the exported job");
       const job = access.folder(expandHome(exportDir), 'the exported job');
       const csvPath = csv === undefined ? undefined : access.folder(expandHome(csv), 'the CSV to replay');
-      return verifyFlinkExport({ configPath: path.join(root, configFileOf(root)), exportDir: job, csv: csvPath });
+      return verifyFlinkExport({ configPath: path.join(root, configOf(root)), exportDir: job, csv: csvPath });
     },
 
     async 'backtest.run'({ dir, labels, sweep, labelTimeUnit, overlay }) {
@@ -425,7 +595,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
 
     async 'connection.defaults'({ dir, overlay }) {
       const root = access.project(dir);
-      const { plan, config } = await checkProject(root, overlay, userModules(root));
+      const { plan, config } = await checkProject(root, configOf(root), overlay, userModules(root));
       return connectionDefaults(plan?.config ?? config);
     },
 
@@ -474,4 +644,5 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       }
     },
   };
+  return map;
 }

@@ -11,19 +11,41 @@ const MAX_FILES = 500;
 
 export const toPosix = (p: string) => p.split(path.sep).join('/');
 
-/** The config file of a folder: config.json, else the first *.json with input + processing. */
-export function findConfigFile(dir: string): string | undefined {
-  if (fs.existsSync(path.join(dir, 'config.json'))) return 'config.json';
+/** The config files of a folder (top level): config.json (even when it does not parse yet), and every *.json with input + processing. */
+export function listConfigFiles(dir: string): string[] {
+  const out: string[] = [];
   for (const name of fs.readdirSync(dir).sort()) {
-    if (!name.endsWith('.json')) continue;
-    try {
-      const v = JSON.parse(fs.readFileSync(path.join(dir, name), 'utf8')) as unknown;
-      if (isObj(v) && 'input' in v && 'processing' in v) return name;
-    } catch {
-      /* not a config */
+    if (!name.endsWith('.json') || name.startsWith('.')) continue;
+    if (name === 'config.json') {
+      out.unshift(name);
+      continue;
     }
+    if (isConfigText(readText(path.join(dir, name)))) out.push(name);
   }
-  return undefined;
+  return out;
+}
+
+const isConfigText = (text: string | undefined) => {
+  try {
+    const v = text === undefined ? undefined : (JSON.parse(text) as unknown);
+    return isObj(v) && 'input' in v && 'processing' in v;
+  } catch {
+    return false;
+  }
+};
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.statSync(file).size < 4_000_000 ? fs.readFileSync(file, 'utf8') : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The config file of a folder: the one picked before (when it is still there), else config.json, else the first *.json with input + processing. */
+export function findConfigFile(dir: string, picked?: string): string | undefined {
+  if (picked !== undefined && fs.existsSync(path.join(dir, picked))) return picked;
+  return listConfigFiles(dir)[0];
 }
 
 function readJson(file: string): unknown {
@@ -85,15 +107,15 @@ function pushDefined(list: string[], v: string | undefined) {
   if (v !== undefined && !list.includes(v)) list.push(v);
 }
 
-function kindOf(rel: string, refs: ReturnType<typeof referencedFiles>, configFile: string): FileKind {
-  if (rel === configFile) return 'config';
+function kindOf(rel: string, refs: ReturnType<typeof referencedFiles>, configs: readonly string[]): FileKind {
+  if (configs.includes(rel)) return 'config';
   if (rel === refs.dataStructure) return 'data-structure';
   if (refs.modules.includes(rel) || /\.(m?js|cjs|ts|mts)$/.test(rel)) return 'module';
   if (rel === refs.dataFile || /\.(csv|tsv|txt|jsonl)$/.test(rel)) return 'data';
   return 'other';
 }
 
-export function listProjectFiles(dir: string, configFile: string): ProjectFile[] {
+export function listProjectFiles(dir: string, configFile: string, configs: readonly string[] = [configFile]): ProjectFile[] {
   const refs = referencedFiles(dir, configFile);
   const files: ProjectFile[] = [];
   const walk = (abs: string, depth: number) => {
@@ -106,28 +128,34 @@ export function listProjectFiles(dir: string, configFile: string): ProjectFile[]
       } else if (e.isFile()) {
         if (/\.(db|db-wal|db-shm)$/.test(e.name)) continue;
         const rel = toPosix(path.relative(dir, p));
-        files.push({ path: rel, kind: kindOf(rel, refs, configFile), size: fs.statSync(p).size });
+        files.push({ path: rel, kind: kindOf(rel, refs, configs), size: fs.statSync(p).size });
       }
     }
   };
   walk(dir, 0);
   const order: Record<FileKind, number> = { config: 0, 'data-structure': 1, module: 2, data: 3, other: 4 };
-  return files.sort((a, b) => order[a.kind] - order[b.kind] || a.path.localeCompare(b.path));
+  // the active config first, the other configs after it
+  const rank = (f: ProjectFile) => (f.path === configFile ? -1 : order[f.kind]);
+  return files.sort((a, b) => rank(a) - rank(b) || a.path.localeCompare(b.path));
 }
 
-export function openProject(dirArg: string): Omit<ProjectInfo, 'trust'> {
+export function openProject(dirArg: string, picked?: string): Omit<ProjectInfo, 'trust'> {
   const dir = path.resolve(dirArg);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new Error(`${dir} is not a folder`);
-  const configFile = findConfigFile(dir);
-  if (!configFile) throw new Error(`${dir} has no config file (config.json, or a JSON file with "input" and "processing")`);
+  const configFile = findConfigFile(dir, picked);
+  if (!configFile)
+    throw new Error(`${dir} has no config file (config.json, or a JSON file with "input" and "processing"): create a new project in it from a template`);
   const refs = referencedFiles(dir, configFile);
+  const configs = listConfigFiles(dir);
+  if (!configs.includes(configFile)) configs.unshift(configFile);
   return {
     dir,
     name: path.basename(dir),
     configFile,
+    configs,
     dataStructureFile: refs.dataStructure,
     dataFile: refs.dataFile,
-    files: listProjectFiles(dir, configFile),
+    files: listProjectFiles(dir, configFile, configs),
   };
 }
 
@@ -163,5 +191,24 @@ export class RecentProjects {
     const list = [dir, ...this.list().filter((d) => d !== dir)].slice(0, 10);
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
     fs.writeFileSync(this.file, JSON.stringify(list, null, 2));
+  }
+}
+
+/** The config picked per project (project folder → config file), remembered across sessions. */
+export class ActiveConfigs {
+  constructor(private readonly file: string) {}
+  private read(): Record<string, string> {
+    const v = readJson(this.file);
+    return isObj(v) ? (Object.fromEntries(Object.entries(v).filter(([, c]) => typeof c === 'string')) as Record<string, string>) : {};
+  }
+  get(dir: string): string | undefined {
+    return this.read()[dir];
+  }
+  set(dir: string, configFile: string | undefined): void {
+    const all = this.read();
+    if (configFile === undefined) delete all[dir];
+    else all[dir] = configFile;
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    fs.writeFileSync(this.file, JSON.stringify(all, null, 2));
   }
 }

@@ -27,6 +27,17 @@ const MAX_ROW_ERRORS_SENT = 1000;
 const HEARTBEAT_MS = 1000;
 /** warnings kept in a run's record */
 const WARNINGS_KEPT = 10;
+/** stdout text sent to the UI per run (beyond it, only counted: a max-speed run can print hundreds of MB) */
+const MAX_OUTPUT_SENT = 4 * 1024 * 1024;
+/** failure messages sent per event (all are counted) */
+const MAX_PROBLEMS_PER_EVENT = 5;
+
+/** Which runtime failure a run's warning reports: a user module failing, an output failing to deliver, or neither. */
+export function problemKind(warning: string): 'user-code' | 'output' | undefined {
+  if (/^analysis \S+ \(.*\) failed/.test(warning)) return 'user-code';
+  if (/^\w+ output\b/.test(warning) && !/answers again|created keyspace/.test(warning)) return 'output';
+  return undefined;
+}
 
 export function toProgress(s: RunStats): RunProgress & { runId: string } {
   return {
@@ -42,8 +53,6 @@ export function toProgress(s: RunStats): RunProgress & { runId: string } {
     error: s.error,
   };
 }
-
-const discard = () => new Writable({ write: (_c, _e, cb) => cb() });
 
 export class ActiveRun {
   readonly runner: Runner;
@@ -61,6 +70,10 @@ export class ActiveRun {
   private readonly startedAt: number;
   readonly warnings: string[] = [];
   finished = false;
+  private output = '';
+  private outputSent = 0;
+  private outputDropped = 0;
+  private problems = { userCode: 0, outputs: 0, latest: [] as { kind: 'user-code' | 'output'; message: string }[], changed: false };
 
   constructor(
     readonly plan: PipelinePlan,
@@ -81,8 +94,13 @@ export class ActiveRun {
     this.lastProgressAt = this.clock.now();
     this.runner = new Runner(plan, {
       clock: this.clock,
-      stdout: discard(),
-      warn: (m) => this.warnings.push(m),
+      stdout: new Writable({
+        write: (chunk: Buffer | string, _enc, cb) => {
+          this.takeOutput(chunk.toString());
+          cb();
+        },
+      }),
+      warn: (m) => this.onWarning(m),
       speed: opts.speed,
       startPaused: opts.startPaused,
       // alerts are kept in the store's `alerts` table even when the config has no sqlite alert sink,
@@ -92,6 +110,7 @@ export class ActiveRun {
       onWindow: (w) => this.windows.push(toWindowResult(w, plan)),
       onAlert: (a) => this.onAlert(a),
       onRowError: (d) => {
+        if (d.reason === 'user function error') this.problem('user-code', d.message);
         if (this.rowErrorsSent++ < MAX_ROW_ERRORS_SENT) this.rowErrors.push(toRowErrorEvent(d));
       },
       onProgress: (s) => {
@@ -115,6 +134,30 @@ export class ActiveRun {
 
   get runId(): string {
     return this.runner.runId;
+  }
+
+  private takeOutput(text: string): void {
+    const room = MAX_OUTPUT_SENT - this.outputSent - this.output.length;
+    if (room >= text.length) this.output += text;
+    else {
+      if (room > 0) this.output += text.slice(0, room);
+      this.outputDropped += text.length - Math.max(0, room);
+    }
+  }
+
+  private onWarning(m: string): void {
+    this.warnings.push(m);
+    const kind = problemKind(m);
+    if (kind) this.problem(kind, m);
+  }
+
+  private problem(kind: 'user-code' | 'output', message: string): void {
+    if (kind === 'user-code') this.problems.userCode++;
+    else this.problems.outputs++;
+    // distinct messages only: one failing function repeats the same message on every row
+    const latest = this.problems.latest;
+    if (latest.length < MAX_PROBLEMS_PER_EVENT && !latest.some((p) => p.message === message)) latest.push({ kind, message });
+    this.problems.changed = true;
   }
 
   private onAlert(a: Alert): void {
@@ -190,6 +233,18 @@ export class ActiveRun {
       const errors = this.rowErrors;
       this.rowErrors = [];
       this.emit('run.rowErrors', { runId, errors });
+    }
+    if (this.output.length > 0 || this.outputDropped > 0) {
+      const text = this.output;
+      this.outputSent += text.length;
+      this.output = '';
+      this.emit('run.output', { runId, text, dropped: this.outputDropped });
+      this.outputDropped = 0;
+    }
+    if (this.problems.changed) {
+      const { userCode, outputs, latest } = this.problems;
+      this.problems = { userCode, outputs, latest: [], changed: false };
+      this.emit('run.problems', { runId, userCode, outputs, latest });
     }
   }
 

@@ -31,6 +31,8 @@ test('at 1000×700 every control and tab is reachable and every dialog closes on
   for (const id of ['project-name', 'trust-badge', 'save', 'preview', 'run-start', 'run-step', 'run-stop', 'run-speed', 'export-open'])
     await onScreen(page.getByTestId(id));
   await onScreen(page.getByTestId('editor'));
+  await onScreen(page.getByTestId('new-file'));
+  await onScreen(page.getByTestId('config-picker'));
   await onScreen(page.getByTestId('problems-summary'));
   await shot(page, '13-small-window');
 
@@ -42,6 +44,7 @@ test('at 1000×700 every control and tab is reachable and every dialog closes on
     ['tab-runs', 'runs-panel'],
     ['tab-backtest', 'backtest-panel'],
     ['tab-compare', 'compare-panel'],
+    ['tab-output', 'output-panel'],
     ['tab-connections', 'connections-panel'],
     ['tab-preview', 'preview-panel'],
   ];
@@ -72,6 +75,12 @@ test('at 1000×700 every control and tab is reachable and every dialog closes on
   await expect(page.getByRole('dialog', { name: 'Export for production' })).toBeVisible();
   // Esc works wherever the focus is: on the page body too
   await page.locator('body').click({ position: { x: 2, y: 698 }, force: true });
+  await page.keyboard.press('Escape');
+  expect(await dialogCount(page)).toBe(0);
+
+  // the new-file dialog fits and closes on Esc
+  await page.getByTestId('new-file').click();
+  await onScreen(page.getByTestId('new-create'));
   await page.keyboard.press('Escape');
   expect(await dialogCount(page)).toBe(0);
 

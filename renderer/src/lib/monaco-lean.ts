@@ -1,6 +1,6 @@
-// Monaco without its 80 languages and the TypeScript service: every editor feature of
-// editor.main.js (generated from monaco-editor 0.57.0's esm/vs/editor/editor.main.js), the JSON
-// language service and JavaScript/TypeScript highlighting for user modules.
+// Monaco without its 80 languages: every editor feature of editor.main.js (generated from
+// monaco-editor 0.57.0's esm/vs/editor/editor.main.js), the JSON language service, and the
+// TypeScript service for user modules (completion and type checks against lib/module-contract.d.ts).
 // 'monaco-esm' is an alias of monaco-editor/esm/vs (electron.vite.config.ts).
 import 'monaco-esm/editor/contrib/anchorSelect/browser/anchorSelect.js';
 import 'monaco-esm/editor/contrib/bracketMatching/browser/bracketMatching.js';
@@ -79,4 +79,5 @@ import 'monaco-esm/base/browser/ui/codicons/codicon/codicon-modifiers.css';
 import 'monaco-esm/languages/definitions/javascript/register.js';
 import 'monaco-esm/languages/definitions/typescript/register.js';
 export { jsonDefaults } from 'monaco-esm/languages/features/json/register.js';
+export { typescriptDefaults, javascriptDefaults, ScriptTarget, ModuleKind, ModuleResolutionKind } from 'monaco-esm/languages/features/typescript/register.js';
 export * from 'monaco-esm/editor/editor.api.js';

@@ -1,12 +1,15 @@
 /**
  * Monaco set-up: workers (Vite `?worker` imports), themes following the
  * system, JSON Schemas for the config and data-structure files, completion
- * and hover inside transformation and rule strings, and markers from
- * `ts-engine check` diagnostics.
+ * and hover inside transformation and rule strings, markers from
+ * `ts-engine check` diagnostics, and the TypeScript service for user modules
+ * with the module contract (docs/workbench.md#writing-modules).
  */
 import * as monaco from './monaco-lean';
 import EditorWorker from 'monaco-editor/editor/editor.worker?worker';
 import JsonWorker from 'monaco-editor/language/json/json.worker?worker';
+import TsWorker from 'monaco-esm/languages/features/typescript/ts.worker.js?worker';
+import moduleContract from './module-contract.d.ts?raw';
 import type { Diagnostic, FunctionCatalog, PipelineSummary } from '../../../main/api/contract';
 import type { EditorHost } from '../state/deps';
 import { isRulePath, isTransformationPath, jsonPlaceAt } from './jsonpath';
@@ -15,9 +18,33 @@ export { monaco };
 
 (self as unknown as { MonacoEnvironment: monaco.Environment }).MonacoEnvironment = {
   getWorker(_id: string, label: string) {
-    return label === 'json' ? new JsonWorker() : new EditorWorker();
+    if (label === 'json') return new JsonWorker();
+    if (label === 'typescript' || label === 'javascript') return new TsWorker();
+    return new EditorWorker();
   },
 };
+
+// ---- user modules: the TypeScript service knows the module contract ----------------------------
+
+/** Where the contract lives for the service: `import type { HistoryAccessor } from 'ts-engine'` resolves to it. */
+const CONTRACT_URI = 'file:///node_modules/@types/ts-engine/index.d.ts';
+for (const defaults of [monaco.typescriptDefaults, monaco.javascriptDefaults]) {
+  defaults.setCompilerOptions({
+    target: monaco.ScriptTarget.ES2020,
+    module: monaco.ModuleKind.ESNext,
+    moduleResolution: monaco.ModuleResolutionKind.NodeJs,
+    // modules run sandboxed: the language, no DOM and no Node
+    lib: ['es2022'],
+    strict: true,
+    allowJs: true,
+    checkJs: true,
+    allowNonTsExtensions: true,
+    noEmit: true,
+  });
+  defaults.setDiagnosticsOptions({ noSemanticValidation: false, noSyntaxValidation: false });
+  defaults.addExtraLib(moduleContract, CONTRACT_URI);
+  defaults.setEagerModelSync(true);
+}
 
 export const MARKER_OWNER = 'ts-engine';
 

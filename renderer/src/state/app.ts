@@ -4,10 +4,12 @@
  * an in-process transport and a virtual clock (test/unit/renderer/helpers.ts); see
  * docs/architecture.md#the-renderer.
  */
+import { AuthoringState } from './authoring.svelte';
 import { ConnectionsState } from './connections.svelte';
 import type { StateDeps, TextModel } from './deps';
 import { BacktestState, ChartRequests, CompareState, ConfigTestsState } from './evaluate.svelte';
 import { RunState } from './run.svelte';
+import { RunOutputState } from './run-output.svelte';
 import { Workbench } from './workbench.svelte';
 
 export class AppState<M extends TextModel = TextModel> {
@@ -18,6 +20,8 @@ export class AppState<M extends TextModel = TextModel> {
   readonly backtest: BacktestState;
   readonly configTests: ConfigTestsState;
   readonly compare: CompareState;
+  readonly authoring: AuthoringState;
+  readonly output: RunOutputState;
 
   constructor(deps: StateDeps<M>) {
     this.wb = new Workbench(deps);
@@ -27,5 +31,7 @@ export class AppState<M extends TextModel = TextModel> {
     this.backtest = new BacktestState(deps, this.wb, this.charts);
     this.configTests = new ConfigTestsState(deps, this.wb);
     this.compare = new CompareState(deps, this.wb, this.charts);
+    this.authoring = new AuthoringState(deps, this.wb);
+    this.output = new RunOutputState(deps, this.wb);
   }
 }

@@ -37,6 +37,8 @@ export interface Toast {
 }
 
 const PREVIEW_DEBOUNCE_MS = 250;
+/** the setting naming the project open last (a reload reopens it) */
+const LAST_PROJECT = 'ts-engine-last-project';
 const AUTOSAVE_MS = 1500;
 
 /** Why the project listeners are called: another project (or none), or the same one's trust changed. */
@@ -135,7 +137,10 @@ export class Workbench<M extends TextModel = TextModel> {
     this.schemas = schemas;
     this.functions = functions;
     this.editor.setCompletion({ functions });
-    if (app.initialProject) await this.openProject(app.initialProject);
+    // a reload reopens the project that was open (a recent project), else the one the app was started on
+    const last = this.settings.get(LAST_PROJECT);
+    if (last && app.recent.includes(last)) await this.openProject(last);
+    else if (app.initialProject) await this.openProject(app.initialProject);
   }
 
   // ---- projects -----------------------------------------------------------
@@ -167,6 +172,7 @@ export class Workbench<M extends TextModel = TextModel> {
     this.previewRestricted = null;
     this.trustBanner = false;
     this.summary = undefined;
+    this.settings.set(LAST_PROJECT, '');
     this.projectChanged(null, 'closed');
     void this.transport.invoke('app.info', {}).then((a) => (this.app = a));
   }
@@ -252,7 +258,8 @@ export class Workbench<M extends TextModel = TextModel> {
     }
   }
 
-  private async setProject(p: ProjectInfo): Promise<void> {
+  /** Shows a project the back end opened or made (its documents are opened afresh: save before). */
+  async setProject(p: ProjectInfo): Promise<void> {
     for (const d of this.docs.values()) d.model.dispose();
     this.docs.clear();
     this.tabs = [];
@@ -261,6 +268,7 @@ export class Workbench<M extends TextModel = TextModel> {
     this.preview = null;
     this.previewRestricted = null;
     this.trustBanner = !p.trust.trusted;
+    this.settings.set(LAST_PROJECT, p.dir);
     if (this.schemas) this.editor.configureSchemas(p.dir, p.configFile, p.dataStructureFile ?? null, this.schemas);
     if (p.dataStructureFile) await this.openFile(p.dataStructureFile, false);
     await this.openFile(p.configFile);
@@ -300,14 +308,20 @@ export class Workbench<M extends TextModel = TextModel> {
     if (activate) this.active = path;
   }
 
-  closeTab(path: string): void {
-    const doc = this.docs.get(path);
-    if (doc && doc.model.getAlternativeVersionId() !== doc.savedVersion) void this.save([path]);
-    doc?.model.dispose();
+  /** Forgets a document without saving it (its file was deleted or renamed). */
+  discard(path: string): void {
+    this.docs.get(path)?.model.dispose();
     this.docs.delete(path);
     const i = this.tabs.findIndex((t) => t.path === path);
     this.tabs = this.tabs.filter((t) => t.path !== path);
     if (this.active === path) this.active = this.tabs[Math.max(0, i - 1)]?.path ?? null;
+  }
+
+  closeTab(path: string): void {
+    const doc = this.docs.get(path);
+    // save() takes the text before its first await: the document may go at once
+    if (doc && doc.model.getAlternativeVersionId() !== doc.savedVersion) void this.save([path]);
+    this.discard(path);
   }
 
   private changed(path: string): void {
@@ -410,6 +424,10 @@ export class Workbench<M extends TextModel = TextModel> {
       this.setTrust(r.trust);
       this.previewRestricted = r.restricted ?? null;
       this.previewMs = r.elapsedMs;
+      if (r.functions) {
+        this.functions = r.functions;
+        this.editor.setCompletion({ functions: r.functions });
+      }
       if (r.check.summary) {
         this.summary = r.check.summary;
         this.editor.setCompletion({ summary: r.check.summary });
