@@ -32,14 +32,15 @@ export interface GrafanaDataSourceRef {
   uid: string;
 }
 
-export interface GrafanaTarget {
+/** a type, not an interface: Grafana's Panel takes targets as `Record<string, unknown>`, which an interface does not satisfy */
+export type GrafanaTarget = {
   refId: string;
   datasource: GrafanaDataSourceRef;
   query: string;
   /** InfluxQL: the query is written as text, not built with the query editor */
   rawQuery?: boolean;
   resultFormat?: 'time_series';
-}
+};
 
 export interface GrafanaGridPos {
   x: number;
@@ -78,7 +79,6 @@ export interface GrafanaVariable {
   type: 'datasource' | 'textbox';
   query: string;
   hide: number;
-  current?: Record<string, never>;
   refresh?: number;
   regex?: string;
   options: never[];
@@ -210,7 +210,6 @@ function datasourceVariable(source: GrafanaSource, many: boolean): GrafanaVariab
     type: 'datasource',
     query: 'influxdb',
     hide: 0,
-    current: {},
     refresh: 1,
     regex: '',
     options: [],
@@ -273,7 +272,11 @@ export function grafanaDashboard(config: PipelineConfig, aggregation: Aggregatio
     y += Math.ceil(aggregation.values.length / 2) * PANEL_HEIGHT;
   }
 
-  const textVariables = [...new Set(sources.flatMap((s) => [s.connection.database, s.connection.bucket, s.connection.measurement, s.connection.retentionPolicy]).flatMap(placeholders))];
+  const textVariables = [
+    ...new Set(
+      sources.flatMap((s) => [s.connection.database, s.connection.bucket, s.connection.measurement, s.connection.retentionPolicy]).flatMap(placeholders),
+    ),
+  ];
   const configName = path.basename(config.configPath);
   const project = path.basename(config.configDir);
   const slug = `${project}-${configName.replace(/\.json$/i, '')}`.replace(/[^A-Za-z0-9-]+/g, '-');
