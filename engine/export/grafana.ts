@@ -246,7 +246,8 @@ export function grafanaDashboard(config: PipelineConfig, aggregation: Aggregatio
       panels.push({
         id: id++,
         type: numeric ? 'timeseries' : 'state-timeline',
-        title: many ? `${column.name} (${c.measurement})` : column.name,
+        // several outputs: each has its row, named by the output's JSON path and measurement
+        title: column.name,
         description: describeColumn(column, keys, interval),
         datasource,
         gridPos: { x: (i % 2) * PANEL_WIDTH, y: y + Math.floor(i / 2) * PANEL_HEIGHT, w: PANEL_WIDTH, h: PANEL_HEIGHT },

@@ -137,7 +137,7 @@ describe('grafanaDashboard', () => {
     const rows = g.dashboard.panels.filter((p): p is GrafanaRow => p.type === 'row');
     expect(rows.map((r) => asRow(r).title)).toEqual(['outputs[0]: cpu', 'outputs[1]: cpu2']);
     const flux = panelsOf(g.dashboard).filter((p) => p.datasource.uid === '${datasource_2}');
-    expect(flux.map((p) => p.title)).toEqual(['n (cpu2)', 'x (cpu2)', 'x2 (cpu2)']);
+    expect(flux.map((p) => p.title)).toEqual(['n', 'x', 'x2']);
     expect(flux[0]!.targets[0]!.query).toBe(
       [
         'from(bucket: "b1")',
