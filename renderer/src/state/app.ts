@@ -6,6 +6,7 @@
  */
 import { ConnectionsState } from './connections.svelte';
 import type { StateDeps, TextModel } from './deps';
+import { ExportState } from './export.svelte';
 import { RunState } from './run.svelte';
 import { Workbench } from './workbench.svelte';
 
@@ -13,10 +14,12 @@ export class AppState<M extends TextModel = TextModel> {
   readonly wb: Workbench<M>;
   readonly run: RunState;
   readonly connections: ConnectionsState;
+  readonly exports: ExportState;
 
   constructor(deps: StateDeps<M>) {
     this.wb = new Workbench(deps);
     this.run = new RunState(deps, this.wb);
     this.connections = new ConnectionsState(deps, this.wb);
+    this.exports = new ExportState(deps, this.wb);
   }
 }
