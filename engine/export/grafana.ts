@@ -157,6 +157,16 @@ const placeholders = (s: string | undefined): string[] => [...(s ?? '').matchAll
 
 type Column = AggregationPlan['values'][number];
 
+/** A server URL as the dashboard and README may show it: without credentials, query or fragment (secrets never leave in clear). */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return '(the configured URL)';
+  }
+}
+
 function influxqlQuery(c: InfluxConnection, column: Column, keys: readonly string[]): string {
   const from = c.retentionPolicy ? `${influxqlIdent(c.retentionPolicy)}.${influxqlIdent(c.measurement)}` : influxqlIdent(c.measurement);
   const field = influxqlIdent(column.name);
@@ -206,7 +216,7 @@ function datasourceVariable(source: GrafanaSource, many: boolean): GrafanaVariab
   return {
     name: source.variable,
     label: many ? `InfluxDB of ${source.path}` : 'InfluxDB',
-    description: `An InfluxDB datasource with query language ${where} (${c.url}), where ${source.path} writes ${c.measurement}.`,
+    description: `An InfluxDB datasource with query language ${where} (${shownUrl(c.url)}), where ${source.path} writes ${c.measurement}.`,
     type: 'datasource',
     query: 'influxdb',
     hide: 0,
@@ -339,8 +349,8 @@ function readmeLines(sources: GrafanaSource[], textVariables: string[]): string[
     const c = s.connection;
     lines.push(
       c.kind === 'v1'
-        ? `- \`${s.variable}\` (${s.path}): an InfluxDB datasource with query language **InfluxQL**, URL \`${c.url}\`, database \`${c.database ?? ''}\`.`
-        : `- \`${s.variable}\` (${s.path}): an InfluxDB datasource with query language **Flux**, URL \`${c.url}\`, organization \`${c.org ?? ''}\`, a token that reads bucket \`${c.bucket ?? ''}\`.`,
+        ? `- \`${s.variable}\` (${s.path}): an InfluxDB datasource with query language **InfluxQL**, URL \`${shownUrl(c.url)}\`, database \`${c.database ?? ''}\`.`
+        : `- \`${s.variable}\` (${s.path}): an InfluxDB datasource with query language **Flux**, URL \`${shownUrl(c.url)}\`, organization \`${c.org ?? ''}\`, a token that reads bucket \`${c.bucket ?? ''}\`.`,
     );
   }
   if (textVariables.length > 0) lines.push(`- ${textVariables.map((v) => `\`${v}\``).join(', ')}: the values of these placeholders (text variables).`);

@@ -16,6 +16,7 @@ import {
   type GrafanaRow,
   type GrafanaVariable,
   grafanaDashboard,
+  shownUrl,
   windowInterval,
 } from '../../../engine/export/grafana.js';
 import { checkForExport, planExport } from '../../../engine/export/targets.js';
@@ -187,6 +188,18 @@ describe('grafanaDashboard', () => {
 
   it('is left out without an InfluxDB output', async () => {
     expect(await dashboardOf(project('none', config([{ method: 'stdout' }])))).toBeUndefined();
+  });
+
+  it('shows server URLs without the credentials they may hold, in the dashboard and in the README', async () => {
+    const withCredentials = {
+      method: 'influx',
+      options: { influx: { url: 'http://admin:pw-in-url@127.0.0.1:8087/influx?token=q-tok', token: 't', org: 'o', bucket: 'b', measurement: 'm' } },
+    };
+    const g = (await dashboardOf(project('credentials', config([withCredentials], ['key: host', 'sum(n)']))))!;
+    const text = JSON.stringify(g.dashboard) + g.readme.join('\n');
+    expect(text).not.toMatch(/pw-in-url|q-tok|admin/);
+    expect(g.readme.join('\n')).toContain('URL `http://127.0.0.1:8087/influx`');
+    expect(shownUrl('not a url')).toBe('(the configured URL)');
   });
 
   it('names the window length as a Grafana interval', () => {
