@@ -1,6 +1,7 @@
 // `npm run bench [-- <replay options>]`: the replay benchmark (ts-engine beside DuckDB, a minimal JS loop
 // and PySpark, in one run), then the preview-latency benchmark, then the issue's targets checked
-// against the printed ratios. Pass --quick for the 1 M-row files only.
+// against the printed ratios, then the exported Flink job beside ts-engine (test/bench/flink.mjs).
+// Pass --quick for the 1 M-row files only.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -69,3 +70,8 @@ latest.targets = checks.map(([name, value, bound, atMost]) => {
   return { name, value: Number.isNaN(value) ? null : value, met };
 });
 writeFileSync(latestPath, JSON.stringify(latest, null, 2) + '\n');
+
+// the exported Flink job beside ts-engine (no target yet: rows/s and ratios, test/bench/results/flink-latest.json);
+// it skips itself, with a line saying why, without the Flink venv or Java
+const flink = spawnSync(node, [path.join(root, 'test/bench/flink.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+if (flink.status !== 0) process.exit(flink.status ?? 1);

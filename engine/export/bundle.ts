@@ -16,6 +16,7 @@ import { redactSecrets } from '../options/secrets.js';
 import { placeholderNames, WHOLE_PLACEHOLDER } from '../config/env-placeholders.js';
 import type { ExportChange } from './change.js';
 import { fileOptions } from './file-options.js';
+import { DASHBOARD_FILE, type GrafanaExport } from './grafana.js';
 import { isModulePath, uniqueEnvNames } from './reference.js';
 
 type Obj = Record<string, unknown>;
@@ -37,6 +38,8 @@ export interface BundlePlan {
   /** the config file's name and its folder's, for the README and the unit */
   name: string;
   project: string;
+  /** the Grafana dashboard of the config's InfluxDB outputs (export/grafana.ts) */
+  grafana?: GrafanaExport;
 }
 
 interface Edit {
@@ -59,8 +62,11 @@ function localImports(source: string): string[] {
   return specs;
 }
 
-/** Plans the bundle of the config at `configPath` (its text as saved: the placeholders it already has stay). */
-export function planBundle(configPath: string, configText?: string): BundlePlan {
+/**
+ * Plans the bundle of the config at `configPath` (its text as saved: the placeholders it already has stay);
+ * `grafana` is the dashboard of its InfluxDB outputs, when it has any.
+ */
+export function planBundle(configPath: string, configText?: string, grafana?: GrafanaExport): BundlePlan {
   const absConfig = path.resolve(configPath);
   const configDir = path.dirname(absConfig);
   const text = configText ?? fs.readFileSync(absConfig, 'utf8');
@@ -190,7 +196,17 @@ export function planBundle(configPath: string, configText?: string): BundlePlan 
     else if (isObj(v)) for (const [k, x] of Object.entries(v)) if (!(p === '' && k === 'processing')) scan(x, p === '' ? k : `${p}.${k}`);
   };
   scan(parseJsonWithLocations(out).value, '');
-  return { changes, config: out, copies, dataDirs: [...dataDirs], secrets, placeholders, name: path.basename(absConfig), project: path.basename(configDir) };
+  return {
+    changes,
+    config: out,
+    copies,
+    dataDirs: [...dataDirs],
+    secrets,
+    placeholders,
+    name: path.basename(absConfig),
+    project: path.basename(configDir),
+    grafana,
+  };
 }
 
 /** The command that runs this installation of ts-engine, with absolute paths (systemd needs them). */
@@ -286,6 +302,7 @@ function readme(plan: BundlePlan, outDir: string): string {
     'on a failure (exit 1) but not on an invalid config (exit 2), and stops it with SIGTERM (outputs flushed, exit 130).',
     'Edit its paths if you move this folder or ts-engine. Add `User=` to run it as a dedicated user.',
     '',
+    ...(plan.grafana?.readme ?? []),
     ...(plan.changes.length > 0 ? ['## What the export changed', '', ...plan.changes.map((c) => `- \`${c.path}\` (${c.kind}): ${c.message}`), ''] : []),
   ].join('\n');
 }
@@ -311,5 +328,6 @@ export function writeBundle(plan: BundlePlan, outDir: string): string[] {
   write('.gitignore', '.env\n');
   write(`${serviceName(plan)}.service`, unit(plan, out));
   write('README.md', readme(plan, out));
+  if (plan.grafana) write(DASHBOARD_FILE, `${JSON.stringify(plan.grafana.dashboard, null, 2)}\n`);
   return files;
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { type CheckOptions, type CheckOutcome, checkConfig, nodeIO } from '../pipeline/plan.js';
 import type { ExportChange } from './change.js';
 import { planBundle, writeBundle } from './bundle.js';
+import { grafanaDashboard } from './grafana.js';
 import { exportProject, toReferenceConfig } from './reference.js';
 
 export interface ExportTargetInfo {
@@ -59,7 +60,7 @@ export async function planExport(target: ExportTargetName, configPath: string, o
   };
   switch (target) {
     case 'ts-engine': {
-      const plan = planBundle(configPath, configText);
+      const plan = planBundle(configPath, configText, outcome.plan && grafanaDashboard(outcome.plan.config, outcome.plan.aggregation));
       return { target, changes: plan.changes, secrets: plan.secrets, write: (outDir) => writeBundle(plan, folder(outDir)) };
     }
     case 'reference': {

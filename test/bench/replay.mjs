@@ -76,7 +76,7 @@ export const FILES = [
 const USAGE =
   'usage: node test/bench/replay.mjs [--quick] [--peers a,b] [--files 1m,10m,100k] [--repeat N] [--repeat-slow] [--timeout SECONDS] [--results FILE]';
 
-async function ensureFile(f) {
+export async function ensureFile(f) {
   const path = join(DATA, f.name);
   const metaPath = path + '.meta.json';
   // regenerate when the options or the generator's source changed

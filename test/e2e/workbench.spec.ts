@@ -2,7 +2,7 @@
  * The workbench as a person uses it, in Chromium against web mode: open a
  * sample, break the config and see the marker at the right line, fix it,
  * replay the CSV and watch the chart and alerts, control the replay, reopen
- * and see history, export and read the exported config back.
+ * and see history (the Export dialog: export.spec.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -283,26 +283,6 @@ test('bad rows are listed with their line and reason', async ({ page, wb, errors
   await expect(table.locator('tbody tr').first()).toContainText('5');
   await expect(table.locator('tbody tr').nth(1)).toContainText('10');
   await shot(page, '08-bad-rows');
-});
-
-test('export for production writes the reference config and lists what was dropped', async ({ page, wb, errors }) => {
-  void errors;
-  await openWorkbench(page, wb.url);
-  await page.getByTestId('export-open').click();
-  const out = path.join(wb.tmp, 'export');
-  await page.getByTestId('export-dir').fill(out);
-  await page.getByTestId('export-run').click();
-  await expect(page.getByTestId('export-result')).toContainText('Wrote 2 files');
-  await expect(page.getByTestId('export-warnings')).toContainText('dropped input.options.time_field');
-  await expect(page.getByTestId('export-warnings')).toContainText('dropped outputs[0]');
-  await shot(page, '09-export');
-
-  const exported = JSON.parse(fs.readFileSync(path.join(out, 'config.json'), 'utf8'));
-  expect(exported.input.options.time_field).toBeUndefined();
-  expect(exported.input.options.time_unit).toBeUndefined();
-  expect(exported.outputs).toEqual([{ method: 'stdout' }]);
-  expect(exported.processing).toEqual(JSON.parse(fs.readFileSync(path.join(wb.project, 'config.json'), 'utf8')).processing);
-  expect(fs.readFileSync(path.join(out, 'data_structure.json'), 'utf8')).toBe(fs.readFileSync(path.join(wb.project, 'data_structure.json'), 'utf8'));
 });
 
 test('completion inside transformation strings offers fields and functions', async ({ page, wb, errors }) => {

@@ -17,6 +17,7 @@ import { configLookupFor } from '../../pipeline/plan.js';
 import type { AlertSinkConfig, OutputConfig, PipelineConfig } from '../../config/model.js';
 import type { InfluxConnection } from '../../connectors/influx/client.js';
 import type { ExportChange } from '../../export/change.js';
+import { DASHBOARD_FILE, grafanaDashboard } from '../../export/grafana.js';
 import { envNameFor } from '../../export/reference.js';
 import { EngineError } from '../../core/errors.js';
 import { ensureDirectory } from '../../core/files.js';
@@ -390,7 +391,10 @@ export function planFlinkExport(outcome: CheckOutcome): FlinkExport {
   files.set('tsengine_job/generated.py', { text: generated });
   files.set('requirements.txt', { text: `apache-flink==${APACHE_FLINK_VERSION}\n` });
   files.set('pom.xml', { text: jarsPom() });
-  files.set('README.md', { text: readme(cfg, changes, secrets, mode, input !== null) });
+  // the job writes the same points as ts-engine, so the same dashboard reads them
+  const grafana = grafanaDashboard(cfg, plan.aggregation);
+  if (grafana) files.set(DASHBOARD_FILE, { text: `${JSON.stringify(grafana.dashboard, null, 2)}\n` });
+  files.set('README.md', { text: readme(cfg, changes, secrets, mode, input !== null, grafana?.readme ?? []) });
   return { changes, files, secrets: Object.fromEntries([...secrets].map(([env, p]) => [p, '${' + env + '}'])) };
 }
 
@@ -420,7 +424,7 @@ ${dep(KAFKA_CLIENTS)}
 `;
 }
 
-function readme(cfg: PipelineConfig, changes: ExportChange[], secrets: Map<string, string>, mode: string, kafkaInput: boolean): string {
+function readme(cfg: PipelineConfig, changes: ExportChange[], secrets: Map<string, string>, mode: string, kafkaInput: boolean, grafana: string[]): string {
   const name = path.basename(cfg.configPath);
   const coord = (d: { group: string; artifact: string; version: string }) => `${d.group}:${d.artifact}:${d.version}`;
   const lines = [
@@ -468,6 +472,7 @@ function readme(cfg: PipelineConfig, changes: ExportChange[], secrets: Map<strin
     mode === 'processing' ? '- This config uses processing time: the job uses event time over ingestion timestamps (the time a row is read).' : '',
     '',
   ];
+  lines.push(...grafana);
   if (secrets.size > 0) {
     lines.push('## Secrets', '', 'The export stores no secret; set these environment variables before starting the job:', '');
     for (const [env, p] of secrets) lines.push(`- \`${env}\`: ${p}`);

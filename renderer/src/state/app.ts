@@ -8,6 +8,7 @@ import { AuthoringState } from './authoring.svelte';
 import { ConnectionsState } from './connections.svelte';
 import type { StateDeps, TextModel } from './deps';
 import { BacktestState, ChartRequests, CompareState, ConfigTestsState } from './evaluate.svelte';
+import { ExportState } from './export.svelte';
 import { RunState } from './run.svelte';
 import { RunOutputState } from './run-output.svelte';
 import { Workbench } from './workbench.svelte';
@@ -22,6 +23,7 @@ export class AppState<M extends TextModel = TextModel> {
   readonly compare: CompareState;
   readonly authoring: AuthoringState;
   readonly output: RunOutputState;
+  readonly exports: ExportState;
 
   constructor(deps: StateDeps<M>) {
     this.wb = new Workbench(deps);
@@ -33,5 +35,6 @@ export class AppState<M extends TextModel = TextModel> {
     this.compare = new CompareState(deps, this.wb, this.charts);
     this.authoring = new AuthoringState(deps, this.wb);
     this.output = new RunOutputState(deps, this.wb);
+    this.exports = new ExportState(deps, this.wb);
   }
 }

@@ -8,7 +8,6 @@ import type {
   AppInfo,
   CheckResult,
   Diagnostic,
-  ExportResult,
   FunctionCatalog,
   PipelineSummary,
   PreviewResult,
@@ -454,18 +453,5 @@ export class Workbench<M extends TextModel = TextModel> {
   async reveal(d: { file: string; line: number; column: number }): Promise<void> {
     await this.openFile(d.file);
     this.revealRequest = { path: d.file, line: d.line, column: d.column, seq: ++this.revealSeq };
-  }
-
-  // ---- export -------------------------------------------------------------------
-
-  async exportTo(outDir: string): Promise<ExportResult | undefined> {
-    if (!this.project) return undefined;
-    await this.save();
-    try {
-      return await this.transport.invoke('export.write', { dir: this.project.dir, outDir });
-    } catch (e) {
-      this.notify('error', `export: ${(e as Error).message}`);
-      return undefined;
-    }
   }
 }

@@ -16,7 +16,9 @@ import { startKafka, type KafkaServer } from '../../servers/kafka.js';
 import { startInflux } from '../../servers/influx.js';
 import { influxClient } from '../../../../engine/connectors/influx/index.js';
 import type { InfluxConnection } from '../../../../engine/connectors/influx/index.js';
-import { combineExports, connectorJars, exportFlink, firstDifference, flinkVenv, readLines, REPO, runFlink, tsRun, type TsRun } from './flink-helpers.js';
+import { DASHBOARD_FILE, type GrafanaDashboard } from '../../../../engine/export/grafana.js';
+import { type Datasource, panelPoints } from '../../export/grafana-queries.js';
+import { cli, combineExports, connectorJars, exportFlink, firstDifference, flinkVenv, readLines, REPO, runFlink, tsRun, type TsRun } from './flink-helpers.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-engine-flink-'));
 // KEEP_FLINK_TMP=1 keeps the exports, inputs and outputs for a look after a failure
@@ -294,6 +296,26 @@ async function replayCases(influx1: Influx, influx2: Influx): Promise<void> {
   expect(fl1).toEqual(ts1);
   expect(ts2.length).toBe(1800);
   expect(fl2).toEqual(ts2);
+
+  // the Grafana dashboards of both exports show the same points: the job's through its own, ts-engine's through the bundle's
+  const tsBundle = path.join(tmp, 'influx-ts-bundle');
+  const bundled = cli(['export', tsInflux, tsBundle]);
+  expect(bundled.status, bundled.stderr).toBe(0);
+  const dashboardOf = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, DASHBOARD_FILE), 'utf8')) as GrafanaDashboard;
+  const datasources = (db: string): Record<string, Datasource> => ({
+    datasource: { language: 'influxql', url: influx1.url, database: db },
+    datasource_2: { language: 'flux', url: influx2.url, org: influx2.org, token: influx2.token },
+  });
+  const range = { fromMs: 0, toMs: Date.parse('2100-01-01T00:00:00Z'), interval: '10s' };
+  const keys = ['sensor_id', 'sensor_type'];
+  const tsPanels = await panelPoints(dashboardOf(tsBundle), datasources('ts_db'), range, keys);
+  const flinkPanels = await panelPoints(dashboardOf(influxExport), datasources('flink_db'), range, keys);
+  expect(tsPanels.length).toBe(12);
+  expect(flinkPanels.map((p) => [p.datasource, p.panel.title])).toEqual(tsPanels.map((p) => [p.datasource, p.panel.title]));
+  tsPanels.forEach((ts, i) => {
+    expect(ts.points.length, ts.panel.title).toBe(1800);
+    expect(flinkPanels[i]!.points, `${ts.datasource}: ${ts.panel.title}`).toEqual(ts.points);
+  });
 }
 
 // ---- the replay job -----------------------------------------------------------------------------------
