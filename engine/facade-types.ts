@@ -79,7 +79,7 @@ export interface AlertEvent {
 }
 
 /**
- * One alert episode (docs/alerts.md#episodes): from the window where the deviation began (or the
+ * One alert episode (docs/alerts.md#alert-id): from the window where the deviation began (or the
  * key went missing) to the window it resolved in. A rule without lifecycle options has one
  * episode per alert, of one window.
  */
@@ -149,7 +149,7 @@ export interface HistoryResult {
   summary?: PipelineSummary;
   windows: WindowResult[];
   alerts: AlertEvent[];
-  /** the alerts grouped into episodes (docs/alerts.md#episodes) */
+  /** the alerts grouped into episodes (docs/alerts.md#alert-id) */
   episodes: AlertEpisode[];
   /** true when more windows exist than were returned */
   truncated: boolean;

@@ -85,6 +85,9 @@ make_root() {
   command -v debootstrap >/dev/null || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
   debootstrap --variant=minbase bookworm "$ROOT_DIR" "$MIRROR" >"$ROOT_DIR.debootstrap.log" 2>&1 || { tail -20 "$ROOT_DIR.debootstrap.log"; return 1; }
   rm -f "$ROOT_DIR.debootstrap.log"
+  # A real machine's / is a mount point. A plain directory as the chroot's / is not, so /proc/self/mounts
+  # inside has no entry covering /tmp, and Java's FileStore lookup (Cassandra's disk-space check) fails.
+  mount --bind "$ROOT_DIR" "$ROOT_DIR" && mounted+=("$ROOT_DIR")
   mount -t proc proc "$ROOT_DIR/proc" && mounted+=("$ROOT_DIR/proc")
   mount -t sysfs sys "$ROOT_DIR/sys" && mounted+=("$ROOT_DIR/sys")
   mount --rbind /dev "$ROOT_DIR/dev" && mount --make-rslave "$ROOT_DIR/dev" && mounted+=("$ROOT_DIR/dev")

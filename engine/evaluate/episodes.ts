@@ -1,7 +1,9 @@
 /**
  * Alert episodes (docs/backtest.md#episodes): what a backtest scores. An episode is one stretch of
  * trouble of one (rule, key, field): the windows in deviation from the one that opened it to the
- * last one before it ended. Alerts are fed window by window, in time order.
+ * last one before it ended. Alerts are fed window by window, in time order. Without lifecycle
+ * options an episode is a run of consecutive alerting windows; with them, it is what its alert_id
+ * names (docs/alerts.md#alert-id).
  */
 import type { FieldType, Value } from '../core/types.js';
 import type { ClosedWindow } from '../core/window.js';
@@ -31,6 +33,7 @@ export interface Episode {
 export class EpisodeTracker {
   private readonly open = new Map<string, Episode>();
   private readonly done: Episode[] = [];
+  private readonly byAlertId = new Map<string, Episode>();
   /** alert events observed */
   alerts = 0;
 
@@ -38,6 +41,10 @@ export class EpisodeTracker {
   observe(w: ClosedWindow, alerts: readonly Alert[]): void {
     this.alerts += alerts.length;
     for (const a of alerts) {
+      if (a.lifecycle) {
+        this.observeLifecycle(w, a);
+        continue;
+      }
       const k = `${a.module}\u0000${keyString(a.key)}\u0000${a.field}`;
       const ep = this.open.get(k);
       // without a lifecycle every deviating window alerts: consecutive windows are one episode
@@ -69,8 +76,37 @@ export class EpisodeTracker {
     }
   }
 
+  /**
+   * A rule with lifecycle options names its episode in every event (alert_id), and with notify
+   * "transitions" sends only its firing and resolved events: windows between them are in the
+   * episode although no event was sent for them, so consecutive windows cannot be what groups them.
+   */
+  private observeLifecycle(w: ClosedWindow, a: Alert): void {
+    const ep = this.byAlertId.get(a.alertId);
+    if (!ep) {
+      const windowMs = w.endMs - w.startMs;
+      const startMs = a.episodeStartMs - windowMs;
+      this.byAlertId.set(a.alertId, {
+        id: `${a.module}/${keyText(a.key, a.keyTypes)}/${a.field}/${isoUtc(startMs)}`,
+        rule: a.module,
+        key: a.key,
+        keyTypes: a.keyTypes,
+        field: a.field,
+        startMs,
+        // first seen resolved (a window that fired and recovered at once): it fired when it began
+        endMs: a.state === 'resolved' ? Math.max(w.startMs, a.episodeStartMs) : w.endMs,
+        firedAtMs: a.state === 'resolved' ? a.episodeStartMs : w.endMs,
+        alerts: 1,
+      });
+      return;
+    }
+    ep.alerts++;
+    // resolved: the windows that brought it back to normal are not trouble any more
+    ep.endMs = a.state === 'resolved' ? Math.max(ep.endMs, w.startMs) : Math.max(ep.endMs, w.endMs);
+  }
+
   /** every episode, ended or still open at the end of the input, in order of start */
   episodes(): Episode[] {
-    return [...this.done, ...this.open.values()].sort((a, b) => a.startMs - b.startMs || a.id.localeCompare(b.id));
+    return [...this.done, ...this.open.values(), ...this.byAlertId.values()].sort((a, b) => a.startMs - b.startMs || a.id.localeCompare(b.id));
   }
 }

@@ -1,5 +1,5 @@
 /**
- * Alert events grouped into episodes (docs/alerts.md#episodes): every event names its episode
+ * Alert events grouped into episodes (docs/alerts.md#alert-id): every event names its episode
  * by `alertId`, so a run's events, the stored alerts table and an alert topic read back all give
  * the same episodes. The workbench draws one band per episode; backtests score them.
  */

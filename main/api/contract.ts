@@ -369,7 +369,7 @@ export interface Events {
   'run.progress': RunProgress & { runId: string };
   'run.windows': { runId: string; windows: WindowResult[] };
   'run.alerts': { runId: string; alerts: AlertEvent[] };
-  /** the episodes the batch's alerts opened or changed (docs/alerts.md#episodes), each whole: replace by alertId */
+  /** the episodes the batch's alerts opened or changed (docs/alerts.md#alert-id), each whole: replace by alertId */
   'run.episodes': { runId: string; episodes: AlertEpisode[] };
   'run.rowErrors': { runId: string; errors: RowErrorEvent[] };
   /** text the config's `stdout` outputs printed (and alert sinks to stdout), in order; `dropped`: bytes not sent beyond the run's cap */

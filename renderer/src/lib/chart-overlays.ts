@@ -1,5 +1,5 @@
 /**
- * What the charts draw over the series (docs/alerts.md#episodes, docs/backtest.md): alert
+ * What the charts draw over the series (docs/alerts.md#alert-id, docs/backtest.md): alert
  * episodes of rules with a lifecycle as one band from firing to resolved, the alerts of rules
  * without one as markers binned per pixel column (a count where several fall in one column, so
  * 5 000 alerts of a long replay stay readable), and labelled anomalies as shaded intervals under

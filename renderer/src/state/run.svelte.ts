@@ -26,7 +26,7 @@ export class RunState {
   summary = $state.raw<PipelineSummary | undefined>(undefined);
   latest = $state.raw<WindowResult[]>([]);
   alerts = $state.raw<AlertEvent[]>([]);
-  /** the alerts grouped into episodes (docs/alerts.md#episodes), by start */
+  /** the alerts grouped into episodes (docs/alerts.md#alert-id), by start */
   episodes = $state.raw<AlertEpisode[]>([]);
   rowErrors = $state.raw<RowErrorEvent[]>([]);
   windowsShown = $state(0);

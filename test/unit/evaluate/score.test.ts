@@ -91,4 +91,28 @@ describe('EpisodeTracker', () => {
     ]);
     expect(t.alerts).toBe(5);
   });
+
+  it('a lifecycle rule notifying transitions: firing and resolved events of one alert_id are one episode, across the silent windows between them', () => {
+    // opened by window 2 (episode start = its end), fired at the end of window 3, resolved in window 7
+    const lifecycleAlert = (key: string, state: Alert['state'], episodeWindow: number, id = `${key}-${episodeWindow}`): Alert => ({
+      ...alert(key),
+      state,
+      lifecycle: true,
+      alertId: id,
+      episodeStartMs: (episodeWindow + 1) * W,
+    });
+    const t = new EpisodeTracker();
+    t.observe(win(3), [lifecycleAlert('a', 'firing', 2)]);
+    t.observe(win(4), [lifecycleAlert('b', 'firing', 4)]);
+    t.observe(win(7), [lifecycleAlert('a', 'resolved', 2)]);
+    t.observe(win(9), [lifecycleAlert('a', 'firing', 9)]);
+    const eps = t.episodes();
+    expect(eps.map((e) => [e.id, e.startMs / W, e.endMs / W, e.firedAtMs / W, e.alerts])).toEqual([
+      ["R/('a',)/v/1970-01-01T00:00:20.000Z", 2, 7, 4, 2],
+      ["R/('b',)/v/1970-01-01T00:00:40.000Z", 4, 5, 5, 1],
+      ["R/('a',)/v/1970-01-01T00:01:30.000Z", 9, 10, 10, 1],
+    ]);
+    // the consecutive-window rule would have cut episode a in two and lost its silent windows 4..6
+    expect(score(eps, [label('a', 55 * S, 56 * S)], W).tp).toBe(1);
+  });
 });
