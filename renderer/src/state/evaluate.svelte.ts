@@ -295,12 +295,7 @@ export class CompareState {
   get otherConfigs(): string[] {
     const p = this.wb.project;
     if (!p) return [];
-    // only the open config is of kind `config`: any other JSON file of the project but its companions may be one
-    const notConfig = /(^|\/)(package(-lock)?|tsconfig[^/]*|[^/]*\.tests)\.json$/;
-    return p.files
-      .filter((f) => f.kind === 'other' && /\.json$/i.test(f.path) && !notConfig.test(f.path))
-      .map((f) => f.path)
-      .filter((f) => f !== p.configFile && f !== p.dataStructureFile);
+    return p.configs.filter((f) => f !== p.configFile);
   }
 
   withSaved(): Promise<void> {

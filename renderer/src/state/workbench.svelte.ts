@@ -279,7 +279,7 @@ export class Workbench<M extends TextModel = TextModel> {
   async refreshFiles(): Promise<void> {
     if (!this.project) return;
     const p = await this.transport.invoke('project.open', { dir: this.project.dir });
-    this.project = { ...this.project, files: p.files, dataStructureFile: p.dataStructureFile, dataFile: p.dataFile, trust: p.trust };
+    this.project = { ...this.project, files: p.files, configs: p.configs, dataStructureFile: p.dataStructureFile, dataFile: p.dataFile, trust: p.trust };
   }
 
   // ---- documents -------------------------------------------------------------
