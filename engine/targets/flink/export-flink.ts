@@ -224,6 +224,15 @@ export function planFlinkExport(outcome: CheckOutcome): FlinkExport {
     let maxBack = 1;
     const rules = an.rules.map((r) => {
       const o = r.options as Record<string, unknown>;
+      if (r.lifecycle) {
+        const l = r.lifecycle;
+        const set = `for ${l.for}, keep_firing_for ${l.keepFiringFor}, recovery_band ${l.recoveryBand}${l.noData !== undefined ? `, no_data ${l.noData}` : ''}, notify ${l.notify}`;
+        change(
+          'lossy',
+          `analysis.rule[${r.index}]`,
+          `the alert lifecycle (${set}) is not exported: the Flink job alerts once per deviating window, with no states, no_data or alert_id`,
+        );
+      }
       const base = { index: r.index, module: r.module, name: r.name, builtin: r.builtin };
       if (r.builtin) {
         if (r.module === 'SimpleAnalysis') maxBack = Math.max(maxBack, Number(o.batch_number));

@@ -131,6 +131,32 @@ describe('export --target flink', () => {
     expect(exp.changes.some((c) => c.kind !== 'note')).toBe(false);
   });
 
+  it('lists a rule’s alert lifecycle as a lossy change: the job alerts once per deviating window', async () => {
+    const rule = (extra: Record<string, unknown>) => ({ module: 'SimpleAnalysis', name: 'S', options: { deviation: { m: 1 }, batch_number: 1 }, ...extra });
+    const cfg = project('lifecycle', {
+      'structure.json': STRUCTURE,
+      'config.json': {
+        ...config(),
+        outputs: [{ method: 'sqlite', main: true, options: { path: 'points.db', table: 'points' } }],
+        analysis: {
+          accuracy: 0,
+          alert: [{ method: 'stdout', option: { format: 'jsonl' } }],
+          rule: [rule({}), rule({ name: 'L', for: 2, no_data: 3 })],
+        },
+      },
+    });
+    const exp = await plan(cfg);
+    const lifecycle = exp.changes.filter((c) => c.message.includes('alert lifecycle'));
+    expect(lifecycle).toEqual([
+      {
+        kind: 'lossy',
+        path: 'analysis.rule[1]',
+        message:
+          'the alert lifecycle (for 2, keep_firing_for 0, recovery_band 1, no_data 3, notify transitions) is not exported: the Flink job alerts once per deviating window, with no states, no_data or alert_id',
+      },
+    ]);
+  });
+
   it('refuses JavaScript extension functions and analysis modules without a Python twin, naming each by JSON path', () => {
     const cfg = project('no-twin', {
       'structure.json': STRUCTURE,
