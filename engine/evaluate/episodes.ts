@@ -54,18 +54,7 @@ export class EpisodeTracker {
         continue;
       }
       if (ep) this.done.push(ep);
-      const startMs = w.startMs;
-      this.open.set(k, {
-        id: `${a.module}/${keyText(a.key, a.keyTypes)}/${a.field}/${isoUtc(startMs)}`,
-        rule: a.module,
-        key: a.key,
-        keyTypes: a.keyTypes,
-        field: a.field,
-        startMs,
-        endMs: w.endMs,
-        firedAtMs: w.endMs,
-        alerts: 1,
-      });
+      this.open.set(k, episodeOf(a, w.startMs, w.endMs, w.endMs));
     }
     // an episode that did not go on in this window has ended
     for (const [k, ep] of this.open) {
@@ -84,20 +73,10 @@ export class EpisodeTracker {
   private observeLifecycle(w: ClosedWindow, a: Alert): void {
     const ep = this.byAlertId.get(a.alertId);
     if (!ep) {
-      const windowMs = w.endMs - w.startMs;
-      const startMs = a.episodeStartMs - windowMs;
-      this.byAlertId.set(a.alertId, {
-        id: `${a.module}/${keyText(a.key, a.keyTypes)}/${a.field}/${isoUtc(startMs)}`,
-        rule: a.module,
-        key: a.key,
-        keyTypes: a.keyTypes,
-        field: a.field,
-        startMs,
-        // first seen resolved (a window that fired and recovered at once): it fired when it began
-        endMs: a.state === 'resolved' ? Math.max(w.startMs, a.episodeStartMs) : w.endMs,
-        firedAtMs: a.state === 'resolved' ? a.episodeStartMs : w.endMs,
-        alerts: 1,
-      });
+      const startMs = a.episodeStartMs - (w.endMs - w.startMs);
+      // first seen resolved (a window that fired and recovered at once): it fired when it began
+      const resolved = a.state === 'resolved';
+      this.byAlertId.set(a.alertId, episodeOf(a, startMs, resolved ? Math.max(w.startMs, a.episodeStartMs) : w.endMs, resolved ? a.episodeStartMs : w.endMs));
       return;
     }
     ep.alerts++;
@@ -109,4 +88,9 @@ export class EpisodeTracker {
   episodes(): Episode[] {
     return [...this.done, ...this.open.values(), ...this.byAlertId.values()].sort((a, b) => a.startMs - b.startMs || a.id.localeCompare(b.id));
   }
+}
+
+function episodeOf(a: Alert, startMs: number, endMs: number, firedAtMs: number): Episode {
+  const id = `${a.module}/${keyText(a.key, a.keyTypes)}/${a.field}/${isoUtc(startMs)}`;
+  return { id, rule: a.module, key: a.key, keyTypes: a.keyTypes, field: a.field, startMs, endMs, firedAtMs, alerts: 1 };
 }
