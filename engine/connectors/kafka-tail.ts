@@ -202,7 +202,23 @@ class Tail {
       joined = resolve;
       failed = reject;
     });
-    consumer.on(consumer.events.GROUP_JOIN, () => joined());
+    // The start offsets are set on the first join, not after run(): when the join fails retriably
+    // (a broker still loading its coordinator), run() resolves with the consumer torn down and a
+    // restart pending, and a seek then throws "Consumer group was not initialized". A seek made
+    // while the join is being reported applies to the first fetch, which comes after it.
+    let seeked = false;
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      if (!seeked) {
+        seeked = true;
+        try {
+          for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.start });
+        } catch (e) {
+          failed(e as Error);
+          return;
+        }
+      }
+      joined();
+    });
     consumer.on(consumer.events.CRASH, (e) => {
       if (e.payload.restart) return;
       const err = e.payload.error;
@@ -229,8 +245,6 @@ class Tail {
           }
         },
       });
-      // applied by kafkajs on the first fetch after the partitions are assigned
-      for (const p of partitions) consumer.seek({ topic, partition: p.partition, offset: p.start });
       await deadline(this.clock, join, joinTimeoutMs, limit('joining the tail consumer group'));
     } catch (e) {
       await this.end('error', kafkaProblem(address, e), false);
