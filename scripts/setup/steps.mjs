@@ -403,7 +403,10 @@ function influxdBuild({ name, target, version, why, optional, background, tests,
       }
       // the influxdata/pkg-config wrapper that builds libflux hands every other library to the system's pkg-config
       if (needsRust && !which('pkg-config', env.PATH)) {
-        throw new Unavailable('no pkg-config found (the wrapper that builds libflux for influxd 2.x calls it)', 'install it (Debian: apt-get install pkg-config)');
+        throw new Unavailable(
+          'no pkg-config found (the wrapper that builds libflux for influxd 2.x calls it)',
+          'install it (Debian: apt-get install pkg-config)',
+        );
       }
       ctx.fetching(
         `influxd ${version}: building it from source with ${ctx.result('go').summary}${needsRust ? ` and ${ctx.result('rust').summary}` : ''} (~${expected})`,
