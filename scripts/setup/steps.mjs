@@ -682,8 +682,12 @@ const flinkVenv = {
         await run(py.path, ['-m', 'venv', '--clear', tmp], { log: ctx.log, what: 'python -m venv' });
       } catch {
         await run(py.path, ['-m', 'venv', '--clear', '--without-pip', tmp], { log: ctx.log, what: 'python -m venv --without-pip' });
-        const wheel = await download(PIP_WHEEL.url, { sha256: PIP_WHEEL.sha256, log: ctx.log });
+        const downloaded = await download(PIP_WHEEL.url, { sha256: PIP_WHEEL.sha256, log: ctx.log });
+        // pip reads name and version from a wheel's file name, and the download cache prefixes it with the digest
+        const wheel = path.join(tmp, path.basename(new URL(PIP_WHEEL.url).pathname));
+        fs.copyFileSync(downloaded, wheel);
         await run(tmpPython, [path.join(wheel, 'pip'), 'install', '--no-index', wheel], { log: ctx.log, what: 'pip bootstrap' });
+        fs.rmSync(wheel);
       }
       await run(tmpPython, ['-m', 'pip', 'install', '--disable-pip-version-check', `apache-flink==${flink}`], {
         env: ctx.envOf('java'),
