@@ -5,7 +5,11 @@
 #   2. `npm test`, fully.
 # Not part of `npm test`; run as root on a Debian/Ubuntu host:
 #
-#   sudo bash scripts/fresh-machine-check.sh [--keep] [--dir <root dir>] [--ref <git ref>]
+#   sudo bash scripts/fresh-machine-check.sh [--keep] [--ci] [--dir <root dir>] [--ref <git ref>]
+#
+# --ci then runs `CI=true bash .ci/run` twice as root in the same root, each on a fresh clone, as CI
+# does: the first with root's caches empty (cold: apt packages, npm, Maven, Go, cargo, pip, the
+# influxd builds), the second reusing them (warm). Their times are the CI times docs/testing.md cites.
 #
 # The fresh machine gets only what a new Debian 12 machine of this kind has, plus what the
 # README names as prerequisites:
@@ -22,14 +26,16 @@
 set -euo pipefail
 
 KEEP=""
+CI_RUNS=""
 ROOT_DIR=""
 REF="HEAD"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --keep) KEEP=1 ;;
+    --ci) CI_RUNS=1 ;;
     --dir) ROOT_DIR="$2"; shift ;;
     --ref) REF="$2"; shift ;;
-    *) echo "usage: $0 [--keep] [--dir <root dir>] [--ref <git ref>]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--keep] [--ci] [--dir <root dir>] [--ref <git ref>]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -121,14 +127,17 @@ EOF
   ln -s ../lib/node_modules/npm/bin/npx-cli.js "$ROOT_DIR/usr/local/bin/npx"
   if [[ -d "$prefix/include/node" ]]; then cp -a "$prefix/include/node" "$ROOT_DIR/usr/local/include/"; fi
   in_root useradd -m -s /bin/bash dev
-  if [[ -f "$ROOT_DIR/usr/local/include/node/node.h" ]]; then echo 'nodedir=/usr/local' >"$ROOT_DIR/home/dev/.npmrc"; fi
+  if [[ -f "$ROOT_DIR/usr/local/include/node/node.h" ]]; then
+    for home in home/dev root; do echo 'nodedir=/usr/local' >"$ROOT_DIR/$home/.npmrc"; done
+  fi
   chown dev:dev "$ROOT_DIR/home/dev/.npmrc" 2>/dev/null || true
   say "node $(as_dev 'node --version'), npm $(as_dev 'npm --version'), $(as_dev 'git --version'); in the root: java=$(in_root sh -c 'command -v java || echo none'), go=$(in_root sh -c 'command -v go || echo none'), cargo=$(in_root sh -c 'command -v cargo || echo none'), chromium=$(in_root sh -c 'command -v chromium || echo none'), influxd=$(in_root sh -c 'command -v influxd || echo none')"
 }
 
+# a bundle carries refs, not bare commits: the commit gets a branch of its own for the clones
+BRANCH="fresh-machine-check-$$"
 clone() {
-  # a bundle carries refs, not bare commits: name the commit by a branch of its own for the clone
-  local branch="fresh-machine-check-$$"
+  local branch="$BRANCH"
   git -C "$REPO" branch -f "$branch" "$REF"
   git -C "$REPO" bundle create "$ROOT_DIR/tmp/ts-engine.bundle" "$branch" 2>&1 | grep -v '^Enumerating\|^Counting\|^Compressing\|^Writing\|^Total' || true
   git -C "$REPO" branch -D "$branch" >/dev/null
@@ -173,3 +182,19 @@ phase "a fresh machine of this kind (git, Node 20, CAs)" machine_kind
 phase "git clone" clone
 phase "npm install && npm start (until the URL answers)" first_command
 phase "npm test" second_command
+
+ci_run() {
+  # ci_run <label>: what CI does, as root (who has no caches of his own until the first run)
+  local label="$1" rc=0
+  chroot "$ROOT_DIR" /usr/bin/env -i HOME=/root USER=root LANG=C.UTF-8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt CI=true \
+    /bin/bash -c "cd /root && git -c advice.detachedHead=false clone -q -b $BRANCH /tmp/ts-engine.bundle ci-$label && cd ci-$label && bash .ci/run" \
+    >"$ROOT_DIR/root/ci-$label.log" 2>&1 || rc=$?
+  grep -E '^(setup |=== |== )|Test Files ' "$ROOT_DIR/root/ci-$label.log" | sed 's/^/  | /'
+  [[ $rc -eq 0 ]] || tail -80 "$ROOT_DIR/root/ci-$label.log"
+  return "$rc"
+}
+if [[ -n "$CI_RUNS" ]]; then
+  phase "CI=true bash .ci/run, cold (fresh clone, root's caches empty)" ci_run cold
+  phase "CI=true bash .ci/run, warm (a second fresh clone)" ci_run warm
+fi
