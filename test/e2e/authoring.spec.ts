@@ -31,7 +31,7 @@ test('a new CSV project from a template opens trusted, checks green and previews
     await page.reload();
     await expect(page.getByTestId('project-name')).toHaveText('readings');
   } finally {
-    await stopWorkbench(w);
+    await stopWorkbench(w, page);
   }
 });
 
@@ -158,6 +158,6 @@ test('a syntax error in an extension module is marked in the module file at its 
     await expect(page.getByTestId('editor').locator('.current-line ~ .line-numbers, .active-line-number').first()).toHaveText('2');
     await shot(page, '37-module-syntax-error');
   } finally {
-    await stopWorkbench(w);
+    await stopWorkbench(w, page);
   }
 });

@@ -71,7 +71,17 @@ export async function startWorkbench(opts: StartOptions = {}): Promise<Workbench
   return { url, tmp, project, server, log: () => out };
 }
 
-export async function stopWorkbench(w: Workbench): Promise<void> {
+/**
+ * Stops the server, after `page` has left it: a page still loading (a reload at the end of a test,
+ * Monaco's language modes loaded on demand) would otherwise see its requests refused and report the
+ * failures as page errors of the test.
+ */
+export async function stopWorkbench(w: Workbench, page?: Page): Promise<void> {
+  if (page && !page.isClosed()) {
+    // the WebSocket does not count: this waits for the page's lazy imports and API calls
+    await page.waitForLoadState('networkidle', { timeout: 15_000 }).catch(() => {});
+    await page.goto('about:blank');
+  }
   if (w.server.exitCode === null) {
     const exited = new Promise((r) => w.server.once('exit', r));
     w.server.kill('SIGTERM');
@@ -93,10 +103,10 @@ export const test = base.extend<{ wb: Workbench; errors: string[] }>({
     await use(errors);
     expect(errors, 'errors thrown in the page').toEqual([]);
   },
-  wb: async ({}, use) => {
+  wb: async ({ page }, use) => {
     const w = await startWorkbench();
     await use(w);
-    await stopWorkbench(w);
+    await stopWorkbench(w, page);
   },
 });
 

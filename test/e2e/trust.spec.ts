@@ -80,7 +80,7 @@ test('restricted mode: nothing from an untrusted project runs until "Trust folde
     await expect(page.getByTestId('trust-badge')).toHaveText('Restricted mode');
     await expect(page.getByTestId('run-start')).toBeDisabled();
   } finally {
-    await stopWorkbench(w);
+    await stopWorkbench(w, page);
   }
 });
 
@@ -101,6 +101,6 @@ test('a project made from a sample by the app is trusted; trusted folders are li
     await list.getByRole('button', { name: 'Remove' }).click();
     await expect(list).toHaveCount(0);
   } finally {
-    await stopWorkbench(w);
+    await stopWorkbench(w, page);
   }
 });

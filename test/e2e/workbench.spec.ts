@@ -77,7 +77,7 @@ test('open a sample from the start screen: preview tables fill', async ({ page, 
     expect(page.url()).not.toContain('token=');
     await shot(page, '02-preview');
   } finally {
-    await stopWorkbench(w);
+    await stopWorkbench(w, page);
   }
 });
 
