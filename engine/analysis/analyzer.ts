@@ -11,7 +11,8 @@ import type { FieldType, Value } from '../core/types.js';
 import type { AnalysisConfig, AnalysisRuleConfig } from '../config/model.js';
 import type { AggregationPlan } from '../aggregate/rules.js';
 import type { ClosedWindow } from '../core/window.js';
-import type { AlertMessage, AlertSender, UserAnalysis } from '../extensions/types.js';
+import type { AlertMessage, UserAnalysis } from '../extensions/types.js';
+import type { ImmediateAlertSender } from '../components/analyses/deviation.js';
 import type { Alert, AlertState } from '../components/types.js';
 import { analysisDescriptor } from '../components/registry.js';
 import { RecordHistory } from './history.js';
@@ -116,9 +117,10 @@ export class Analyzer {
         key: (p.key as Value[] | null) ?? null,
       });
     };
-    const sender: AlertSender = {
+    const sender: ImmediateAlertSender = {
       send: async (m) => report(m, true),
       observe: async (m) => report(m, false),
+      reportNow: report,
     };
     const fromWorker = async (m: ReportedMessage) => report(m, m.observed !== true);
     for (const g of w.groups) {
@@ -132,8 +134,9 @@ export class Analyzer {
         evaluations.length = 0;
         try {
           const builtin = this.builtins.get(rule.index);
-          if (builtin) await builtin.analysis(record, sender);
-          else await this.host!.call(rule.index, record, fromWorker);
+          // a built-in whose history is in memory finishes at once, with no promise to wait for
+          const pending = builtin ? builtin.analysis(record, sender) : this.host!.call(rule.index, record, fromWorker);
+          if (pending) await pending;
         } catch (e) {
           this.stats.failures++;
           const key = g.key ? ` key=${pyTuple(g.key, this.keyTypes)}` : '';

@@ -7,7 +7,7 @@
 import type { Value } from '../core/types.js';
 import type { ClosedWindow } from '../core/window.js';
 import type { HistoryQuery, HistorySource } from '../components/types.js';
-import { keyString, storedRecord } from './history-recent.js';
+import { keyString, pointTime, storedRecord } from './history-recent.js';
 
 interface KeySeries {
   /** window ends in increasing order (windows close in time order) */
@@ -38,6 +38,7 @@ export class WindowMemoryHistory implements HistorySource {
 
   /** called once per closed window, before the window is analysed (a run writes before it analyses) */
   observe(w: ClosedWindow): void {
+    const time = pointTime(w);
     for (const g of w.groups) {
       const k = keyString(g.key);
       let s = this.series.get(k);
@@ -47,7 +48,7 @@ export class WindowMemoryHistory implements HistorySource {
         this.lastKey = undefined;
       }
       s.ends.push(w.endMs);
-      const point: Record<string, Value | Value[] | null> = storedRecord(w, g, this.keyFields, this.valueNames);
+      const point: Record<string, Value | Value[] | null> = storedRecord(w, g, this.keyFields, this.valueNames, time);
       point.key = g.key;
       s.records.push(Object.freeze(point));
     }

@@ -46,7 +46,8 @@ export class RecentWindowsHistory implements HistorySource {
   /** called after a window was written to the output this history reads */
   observe(w: ClosedWindow): void {
     const rows = new Map<string, Record<string, Value>>();
-    for (const g of w.groups) rows.set(keyString(g.key), storedRecord(w, g, this.keyFields, this.valueNames));
+    const time = pointTime(w);
+    for (const g of w.groups) rows.set(keyString(g.key), storedRecord(w, g, this.keyFields, this.valueNames, time));
     this.windows.set(w.endMs, rows);
     if (w.endMs > this.newestEnd) this.newestEnd = w.endMs;
     const horizon = this.newestEnd - this.keepMs - this.batchMs;
@@ -72,10 +73,22 @@ function stored(v: Value): Value {
 }
 
 /** An aggregate row as a history store gives it back: window bounds, key fields, values and the point's time in ns. */
-export function storedRecord(w: ClosedWindow, g: Group, keyFields: readonly string[], valueNames: readonly string[]): Record<string, Value> {
+export function storedRecord(
+  w: ClosedWindow,
+  g: Group,
+  keyFields: readonly string[],
+  valueNames: readonly string[],
+  /** the window end in ns: one per window, shared by its records */
+  time: bigint = pointTime(w),
+): Record<string, Value> {
   const rec: Record<string, Value> = { window_start: w.startMs, window_end: w.endMs };
   if (g.key) for (let i = 0; i < keyFields.length; i++) rec[keyFields[i]!] = stored(g.key[i]!);
   for (let i = 0; i < valueNames.length; i++) rec[valueNames[i]!] = stored(g.acc[i]!);
-  rec.time = BigInt(w.endMs) * 1_000_000n;
+  rec.time = time;
   return rec;
+}
+
+/** The time a store gives a window's points: its end, in ns. */
+export function pointTime(w: ClosedWindow): bigint {
+  return BigInt(w.endMs) * 1_000_000n;
 }

@@ -10,10 +10,12 @@ import type { HistorySource } from '../components/types.js';
 export class RecordHistory implements HistoryAccessor {
   // made on the first lookup: a record whose rules read only history[0] needs none
   private cache: Map<number, Promise<HistoryPoint>> | undefined;
-  private points: Map<number, HistoryPoint> | undefined;
+  /** getNow's points by index */
+  private points: HistoryPoint[] | undefined;
   lookups = 0;
 
   constructor(
+    /** the record's aggregated values: history[0] is this object, with `key` added */
     private readonly values: Record<string, Value>,
     private readonly key: Value[] | null,
     private readonly keyFields: string[],
@@ -26,8 +28,11 @@ export class RecordHistory implements HistoryAccessor {
   private currentPoint: (HistoryPoint & { key: Value[] | null }) | undefined;
 
   current(): HistoryPoint & { key: Value[] | null } {
-    // built once per record: the built-ins read it once per checked column
-    this.currentPoint ??= { ...this.values, key: this.key };
+    if (!this.currentPoint) {
+      const point = this.values as HistoryPoint & { key: Value[] | null };
+      point.key = this.key;
+      this.currentPoint = point;
+    }
     return this.currentPoint;
   }
 
@@ -41,13 +46,12 @@ export class RecordHistory implements HistoryAccessor {
   getNow(n: number): HistoryPoint | undefined {
     if (!this.source.pointNow || !Number.isInteger(n) || n < 0) return undefined;
     if (n === 0) return this.current();
-    const offsetMs = n * this.batchMs;
-    this.points ??= new Map();
-    let p = this.points.get(offsetMs);
+    this.points ??= [];
+    let p = this.points[n];
     if (!p) {
       this.lookups++;
-      p = this.source.pointNow({ keyFields: this.keyFields, key: this.key, targetMs: this.windowEndMs - offsetMs, toleranceMs: this.accuracyMs }) ?? {};
-      this.points.set(offsetMs, p);
+      p = this.source.pointNow({ keyFields: this.keyFields, key: this.key, targetMs: this.windowEndMs - n * this.batchMs, toleranceMs: this.accuracyMs }) ?? {};
+      this.points[n] = p;
     }
     return p;
   }

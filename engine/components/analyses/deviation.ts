@@ -4,7 +4,7 @@
  * `deviation` option against the aggregated columns.
  */
 import type { Value } from '../../core/types.js';
-import type { AlertSender, HistoryAccessor, HistoryPoint, UserAnalysis } from '../../extensions/types.js';
+import type { AlertMessage, AlertSender, HistoryAccessor, HistoryPoint, UserAnalysis } from '../../extensions/types.js';
 import { int, num, obj, record } from '../../options/spec.js';
 import { toDouble } from '../../values/numeric.js';
 import type { AnalysisCheckContext, AnalysisDescriptor } from '../descriptor.js';
@@ -19,9 +19,26 @@ export interface ImmediateHistoryAccessor extends HistoryAccessor {
   getNow(n: number): HistoryPoint | undefined;
 }
 
+/** A sender that takes an evaluation at once (the analyzer's, for the built-ins: no promise per evaluation). */
+export interface ImmediateAlertSender extends AlertSender {
+  reportNow(message: AlertMessage, deviating: boolean): void;
+}
+
 /** history[n]: the point itself when the history has it at hand (no promise to wait for), else the lookup to await */
 export function pointAt(history: HistoryAccessor, n: number): HistoryPoint | Promise<HistoryPoint> {
   return (history as Partial<ImmediateHistoryAccessor>).getNow?.(n) ?? history.get(n);
+}
+
+/**
+ * Runs `step` on each item in order; a step that returns a promise is awaited before the next one.
+ * Undefined when every step finished at once: the built-ins then make no promise at all (docs/backtest.md#speed).
+ */
+export function inOrder<T>(items: readonly T[], step: (item: T) => Promise<void> | undefined, from = 0): Promise<void> | undefined {
+  for (let i = from; i < items.length; i++) {
+    const pending = step(items[i]!);
+    if (pending) return pending.then(() => inOrder(items, step, i + 1));
+  }
+  return undefined;
 }
 
 /** A history or current value as a double; missing, null, strings and lists mean "no value". */
@@ -56,7 +73,13 @@ export function checkDeviation(
   if (x === undefined) return undefined;
   const [lower, upper] = bounds(base, pct);
   const message = { module: name, timestamp: 0, param: { key: current.key, field, lower_bound: lower, upper_bound: upper, value: v as Value } };
-  return x < lower || x > upper ? alerts.send(message) : alerts.observe(message);
+  const deviating = x < lower || x > upper;
+  const immediate = alerts as Partial<ImmediateAlertSender>;
+  if (immediate.reportNow) {
+    immediate.reportNow(message, deviating);
+    return undefined;
+  }
+  return deviating ? alerts.send(message) : alerts.observe(message);
 }
 
 /** `deviation: {"<aggregated column>": <percent>, …}` of SimpleAnalysis and AverageAnalysis */
@@ -97,7 +120,15 @@ export abstract class DeviationAnalysis implements UserAnalysis {
   ) {
     this.deviation = Object.entries((options as { deviation: Record<string, number> }).deviation);
   }
-  abstract analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void>;
+  abstract analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> | undefined;
+
+  /** Checks each column against its value in one earlier point, reporting under `module`. */
+  protected compareWith(past: HistoryPoint, history: HistoryAccessor, alerts: AlertSender, module = this.name): Promise<void> | undefined {
+    return inOrder(this.deviation, ([field, pct]) => {
+      const base = numeric(past[field]);
+      return base === undefined ? undefined : checkDeviation(module, history, alerts, field, base, pct);
+    });
+  }
 }
 
 /** The descriptor of a deviation analysis: `deviation` plus one window count (`batch_number`, `num_average`). */

@@ -1,6 +1,6 @@
 /** SimpleAnalysis (docs/semantics.md#built-in-analyses): compares each value with the one `batch_number` windows back. */
 import type { AlertSender, HistoryAccessor } from '../../extensions/types.js';
-import { DeviationAnalysis, checkDeviation, deviationDescriptor, numeric, pointAt } from './deviation.js';
+import { DeviationAnalysis, deviationDescriptor, pointAt } from './deviation.js';
 
 export class SimpleAnalysis extends DeviationAnalysis {
   private readonly batchNumber: number;
@@ -8,15 +8,10 @@ export class SimpleAnalysis extends DeviationAnalysis {
     super(options, name);
     this.batchNumber = (options as { batch_number: number }).batch_number;
   }
-  async analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> {
-    for (const [field, pct] of this.deviation) {
-      const got = pointAt(history, this.batchNumber);
-      const h = got instanceof Promise ? await got : got;
-      const base = numeric(h[field]);
-      if (base === undefined) continue;
-      const sent = checkDeviation(this.name, history, alerts, field, base, pct);
-      if (sent) await sent;
-    }
+  analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> | undefined {
+    const got = pointAt(history, this.batchNumber);
+    if (got instanceof Promise) return got.then((past) => this.compareWith(past, history, alerts));
+    return this.compareWith(got, history, alerts);
   }
 }
 

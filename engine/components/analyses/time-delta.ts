@@ -6,7 +6,7 @@
 import type { AlertSender, HistoryAccessor } from '../../extensions/types.js';
 import { anything } from '../../options/spec.js';
 import type { AnalysisDescriptor } from '../descriptor.js';
-import { DeviationAnalysis, checkDeviation, numeric, type TimedHistoryAccessor } from './deviation.js';
+import { DeviationAnalysis, type TimedHistoryAccessor } from './deviation.js';
 
 interface TimeDeltaOptions {
   deviation: Record<string, number>;
@@ -19,14 +19,8 @@ export class TimeDeltaAnalysis extends DeviationAnalysis {
     super(options, name);
     this.offsetMs = Math.round((options as TimeDeltaOptions).time_delta * 1000);
   }
-  async analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> {
-    const h = await (history as TimedHistoryAccessor).at(this.offsetMs);
-    for (const [field, pct] of this.deviation) {
-      const base = numeric(h[field]);
-      if (base === undefined) continue;
-      const sent = checkDeviation('Analysis', history, alerts, field, base, pct);
-      if (sent) await sent;
-    }
+  analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> {
+    return (history as TimedHistoryAccessor).at(this.offsetMs).then((past) => this.compareWith(past, history, alerts, 'Analysis'));
   }
 }
 

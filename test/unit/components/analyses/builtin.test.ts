@@ -5,6 +5,8 @@ import { AverageAnalysis } from '../../../../engine/components/analyses/average.
 import { SimpleAnalysis } from '../../../../engine/components/analyses/simple.js';
 import { TimeDeltaAnalysis } from '../../../../engine/components/analyses/time-delta.js';
 import { RecordHistory } from '../../../../engine/analysis/history.js';
+import { WindowMemoryHistory } from '../../../../engine/analysis/history-memory.js';
+import type { ImmediateAlertSender } from '../../../../engine/components/analyses/deviation.js';
 import type { HistoryQuery, HistorySource } from '../../../../engine/components/types.js';
 import type { AlertMessage } from '../../../../engine/extensions/types.js';
 
@@ -143,5 +145,38 @@ describe('RecordHistory (10.2)', () => {
     expect(h.queries.map((q) => q.targetMs)).toEqual([ago(3), ago(4)]);
     await expect(rec.get(-1)).rejects.toThrow('history index must be a non-negative integer, got -1');
     await expect(rec.get(1.5)).rejects.toThrow(/non-negative integer/);
+  });
+});
+
+describe('built-ins on history held in memory (docs/backtest.md#speed)', () => {
+  // the windows ending 1…6 batches ago, value 100 + 10 × n for key [1, 't1']
+  const windows = [6, 5, 4, 3, 2, 1].map((n) => ({ startMs: ago(n) - BATCH, endMs: ago(n), groups: [{ key: [1, 't1'], acc: [100 + 10 * n] }] }));
+  const inMemory = () => {
+    const h = new WindowMemoryHistory(['sid', 'stype'], ['rsum'], Infinity);
+    for (const w of windows) h.observe(w);
+    return h;
+  };
+  const inStore = () => new FakeHistory(Object.fromEntries(windows.map((w) => [w.endMs, { rsum: w.groups[0]!.acc[0]! }])));
+  const rules = [new SimpleAnalysis({ deviation: { rsum: 5 }, batch_number: 2 }, 'S'), new AverageAnalysis({ deviation: { rsum: 5 }, num_average: 6 }, 'A')];
+
+  it('finish at once, with the reports a store-backed history gives', async () => {
+    for (const rule of rules) {
+      for (const current of [100, 135, 160]) {
+        const reports: [AlertMessage, boolean][] = [];
+        const sender: ImmediateAlertSender = {
+          send: async () => expect.fail('reported at once instead'),
+          observe: async () => expect.fail('reported at once instead'),
+          reportNow: (m, deviating) => void reports.push([m, deviating]),
+        };
+        const rec = new RecordHistory({ rsum: current }, [1, 't1'], ['sid', 'stype'], inMemory(), END, BATCH, ACC);
+        expect(rule.analysis(rec, sender), `${rule.name} at ${current}`).toBeUndefined();
+
+        const awaited: [AlertMessage, boolean][] = [];
+        const later = { send: async (m: AlertMessage) => void awaited.push([m, true]), observe: async (m: AlertMessage) => void awaited.push([m, false]) };
+        await rule.analysis(record({ rsum: current }, inStore()), later);
+        expect(reports, `${rule.name} at ${current}`).toEqual(awaited);
+        expect(reports).toHaveLength(1);
+      }
+    }
   });
 });
