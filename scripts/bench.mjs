@@ -1,5 +1,5 @@
 // `npm run bench [-- <replay options>]`: the replay benchmark (ts-engine beside DuckDB, a minimal JS loop
-// and PySpark, in one run), then the preview-latency benchmark, then the issue's targets checked
+// and PySpark, in one run), then the preview-latency, backtest and start-up benchmarks, then the issue's targets checked
 // against the printed ratios, then the exported Flink job beside ts-engine (test/bench/flink.mjs).
 // Pass --quick for the 1 M-row files only.
 import { spawnSync } from 'node:child_process';
@@ -43,10 +43,22 @@ const backtestLines = backtestRun.stdout.trim().split('\n');
 console.log(backtestLines.slice(0, -1).join('\n'));
 const backtestResult = JSON.parse(backtestLines.at(-1));
 
+// `ts-engine run` of the sample until its first row is out, beside `node -e 0` (docs/performance.md#start-up)
+const startupRun = spawnSync(node, [path.join(root, 'test/bench/startup.mjs'), '--json'], {
+  cwd: root,
+  encoding: 'utf8',
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+if (startupRun.status !== 0) process.exit(1);
+const startupLines = startupRun.stdout.trim().split('\n');
+console.log(startupLines.slice(0, -1).join('\n'));
+const startupResult = JSON.parse(startupLines.at(-1));
+
 const latestPath = path.join(root, 'test/bench/results/latest.json');
 const latest = JSON.parse(readFileSync(latestPath, 'utf8'));
 latest.preview = previewResult;
 latest.backtest = backtestResult;
+latest.startup = startupResult;
 const get = (peer, file) => latest.results.find((r) => r.peer === peer && r.file === file && r.status === 'ok');
 const checks = [];
 const ratio = (a, b) => (a && b ? a.rowsPerSec / b.rowsPerSec : NaN);
@@ -62,8 +74,9 @@ const rss10 = get('ts-engine-1', 'sensors-10m.csv')?.peakRssMB;
 checks.push(['peak RSS 10 M ÷ 1 M ≤ 1.2 (ts-engine-1)', rss1 && rss10 ? rss10 / rss1 : NaN, 1.2, true]);
 checks.push(['preview median ≤ 50 ms', previewResult.medianMs, 50, true]);
 checks.push(['backtest ÷ replay of 1 M rows ≤ 1.5', backtestResult.backtestOverReplay, 1.5, true]);
+checks.push(['run of the sample to first row ≤ 100 ms', startupResult.firstRowMs, 100, true]);
 
-console.log('\ntargets (issues 5 and 9):');
+console.log('\ntargets (issues 5, 9 and 12):');
 latest.targets = checks.map(([name, value, bound, atMost]) => {
   const met = Number.isNaN(value) ? null : atMost ? value <= bound : value >= bound;
   console.log(`  ${met === null ? 'n/a ' : met ? 'met ' : 'MISS'}  ${name}: ${Number.isNaN(value) ? 'no result' : value.toFixed(2)}`);

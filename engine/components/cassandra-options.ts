@@ -3,8 +3,7 @@
  * (docs/live.md#cassandra): contact points, local datacenter, keyspace and table, credentials, TLS
  * and the consistency level of reads and writes.
  */
-import { CONSISTENCIES, type CassandraConnection, type ConsistencyName } from '../connectors/cassandra/client.js';
-import { DEFAULT_DATACENTER } from '../connectors/cassandra/probe.js';
+import { CONSISTENCY_NAMES, DEFAULT_DATACENTER, type CassandraConnection } from '../connectors/cassandra/connection.js';
 import { type ObjectOf, type Place, type ParseEnv, array, ifThen, oneOf, obj, secret, str, StringSpec } from '../options/spec.js';
 import { sslSpec } from './kafka-options.js';
 
@@ -35,7 +34,7 @@ export const connectionFields = {
   username: str().describe('User name (PasswordAuthenticator).'),
   password: secret({ allowEmpty: true }).describe('Password (exported as ${ENV} placeholder).'),
   ssl: sslSpec,
-  consistency: oneOf(...(Object.keys(CONSISTENCIES) as ConsistencyName[]))
+  consistency: oneOf(...CONSISTENCY_NAMES)
     .default('LOCAL_QUORUM')
     .describe('Consistency level of writes and history reads (default LOCAL_QUORUM).'),
 };

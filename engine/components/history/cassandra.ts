@@ -1,6 +1,6 @@
 /** Cassandra history (`analysis.historical.method: "cassandra"`): the store lives in cassandra-store.ts, loaded only when configured. */
-import type { CassandraConnection } from '../../connectors/cassandra/client.js';
-import { contactText } from '../../connectors/cassandra/client.js';
+import type { CassandraConnection } from '../../connectors/cassandra/connection.js';
+import { contactText } from '../../connectors/cassandra/connection.js';
 import type { HistoryDescriptor } from '../descriptor.js';
 import { cassandraArgs, cassandraConnectionSpec } from '../cassandra-options.js';
 import { checkConnection } from '../health.js';

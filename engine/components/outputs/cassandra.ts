@@ -4,7 +4,7 @@
  * idempotent upserts in batches per partition, retried with backoff while the input waits. The
  * sink (cassandra-sink.ts) and the driver load only when one is configured.
  */
-import { contactText } from '../../connectors/cassandra/client.js';
+import { contactText } from '../../connectors/cassandra/connection.js';
 import { custom, int, isObj, obj, type JsonSchema } from '../../options/spec.js';
 import type { OutputDescriptor } from '../descriptor.js';
 import { cassandraArgs, connectionFields, connectionSchema, toConnection } from '../cassandra-options.js';

@@ -5,9 +5,12 @@
  * worded as one line that names the contact point (docs/live.md#cassandra).
  */
 import cassandra from 'cassandra-driver';
+import type { CassandraConnection, ConsistencyName } from './connection.js';
 
-/** Consistency levels by their CQL names (`LOCAL_QUORUM`). */
-export const CONSISTENCIES = {
+export { contactText, type CassandraConnection, type ConsistencyName } from './connection.js';
+
+/** The driver's consistency levels by their CQL names. */
+export const CONSISTENCIES: Record<ConsistencyName, number> = {
   ANY: cassandra.types.consistencies.any,
   ONE: cassandra.types.consistencies.one,
   TWO: cassandra.types.consistencies.two,
@@ -17,26 +20,7 @@ export const CONSISTENCIES = {
   LOCAL_QUORUM: cassandra.types.consistencies.localQuorum,
   EACH_QUORUM: cassandra.types.consistencies.eachQuorum,
   LOCAL_ONE: cassandra.types.consistencies.localOne,
-} as const;
-export type ConsistencyName = keyof typeof CONSISTENCIES;
-
-export interface CassandraConnection {
-  /** `host:port` (port 9042 when left out) */
-  contactPoints: string[];
-  localDataCenter: string;
-  keyspace: string;
-  table: string;
-  username?: string;
-  password?: string;
-  /** true, or Node TLS options (ca, cert, key, rejectUnauthorized, servername, …) */
-  ssl?: boolean | Record<string, unknown>;
-  consistency: ConsistencyName;
-}
-
-/** The contact points as the messages name them. */
-export function contactText(points: readonly string[]): string {
-  return points.join(',');
-}
+};
 
 export type CassandraClient = cassandra.Client;
 

@@ -7,11 +7,11 @@
 import { systemClock, type Clock } from '../../core/clock.js';
 import { ConnectionError, deadline, quietly } from '../probe-util.js';
 import { cassandraClient, contactText, describeCassandraError, type CassandraClient } from './client.js';
+import { DEFAULT_DATACENTER } from './connection.js';
 import { describeColumns, tableColumns } from './table.js';
 
 const DEFAULT_TIMEOUT_MS = 6000;
 /** the datacenter of a single-node Cassandra started with its default snitch */
-export const DEFAULT_DATACENTER = 'datacenter1';
 
 export interface CassandraConnectionArgs {
   /** `host:port` (9042 when the port is left out) */
