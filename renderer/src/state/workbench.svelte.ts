@@ -17,6 +17,7 @@ import type {
   TrustedFolder,
 } from '../../../main/api/contract';
 import type { EditorHost, Scheduler, Settings, StateDeps, TextModel, Transport } from './deps';
+import { parseTimeZoneChoice, TIME_ZONE_SETTING, type TimeZoneChoice } from '../lib/time-zone';
 
 export interface Tab {
   path: string;
@@ -62,6 +63,8 @@ export class Workbench<M extends TextModel = TextModel> {
   functions = $state.raw<FunctionCatalog | undefined>(undefined);
   toast = $state<Toast | null>(null);
   autosave = $state(true);
+  /** the zone every time is shown in (docs/workbench.md#time-zone) */
+  timeZone = $state<TimeZoneChoice>('utc');
   /** set to ask the editor to show a place */
   revealRequest = $state<{ path: string; line: number; column: number; seq: number } | null>(null);
   schemas: { config: object; dataStructure: object } | undefined;
@@ -86,6 +89,7 @@ export class Workbench<M extends TextModel = TextModel> {
     this.settings = deps.settings;
     this.editor = deps.editor;
     this.autosave = this.settings.get('ts-engine-autosave') !== 'off';
+    this.timeZone = parseTimeZoneChoice(this.settings.get(TIME_ZONE_SETTING));
   }
 
   /** Calls `listener` after a project opened or closed, or its trust changed (the run state loads history); returns its removal. */
@@ -333,6 +337,11 @@ export class Workbench<M extends TextModel = TextModel> {
       this.scheduler.clearTimeout(this.saveTimer);
       this.saveTimer = this.scheduler.setTimeout(() => void this.save(), AUTOSAVE_MS);
     }
+  }
+
+  setTimeZone(tz: TimeZoneChoice): void {
+    this.timeZone = tz;
+    this.settings.set(TIME_ZONE_SETTING, tz);
   }
 
   setAutosave(on: boolean): void {
