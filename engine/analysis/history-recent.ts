@@ -18,11 +18,13 @@ export function keyString(key: readonly Value[] | null): string {
 
 export class RecentWindowsHistory implements HistorySource {
   readonly description: string;
-  /** window end → key → the record as stored */
-  private readonly windows = new Map<number, Map<string, Record<string, Value>>>();
+  /** window end → key → the record as stored, plus `key` (what an analysis reads), frozen */
+  private readonly windows = new Map<number, Map<string, Readonly<Record<string, Value>>>>();
   private newestEnd = -Infinity;
   hits = 0;
   misses = 0;
+  private lastKey: Value[] | null | undefined;
+  private lastKeyText = '';
 
   constructor(
     private readonly inner: HistorySource,
@@ -45,9 +47,13 @@ export class RecentWindowsHistory implements HistorySource {
 
   /** called after a window was written to the output this history reads */
   observe(w: ClosedWindow): void {
-    const rows = new Map<string, Record<string, Value>>();
+    const rows = new Map<string, Readonly<Record<string, Value>>>();
     const time = pointTime(w);
-    for (const g of w.groups) rows.set(keyString(g.key), storedRecord(w, g, this.keyFields, this.valueNames, time));
+    for (const g of w.groups) {
+      const point: Record<string, Value | Value[] | null> = storedRecord(w, g, this.keyFields, this.valueNames, time);
+      point.key = g.key;
+      rows.set(keyString(g.key), Object.freeze(point) as Readonly<Record<string, Value>>);
+    }
     this.windows.set(w.endMs, rows);
     if (w.endMs > this.newestEnd) this.newestEnd = w.endMs;
     const horizon = this.newestEnd - this.keepMs - this.batchMs;
@@ -55,15 +61,26 @@ export class RecentWindowsHistory implements HistorySource {
   }
 
   async lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined> {
-    // Only an exact hit is answered here: a point stored at the target time itself is the
-    // closest one whatever else the store holds (earlier runs included); anything else asks the store.
-    const rec = this.windows.get(q.targetMs)?.get(keyString(q.key));
-    if (rec) {
-      this.hits++;
-      return rec;
+    const point = this.knownNow(q);
+    if (point) {
+      const { key: _key, ...stored } = point;
+      return stored;
     }
     this.misses++;
     return this.inner.lookup(q);
+  }
+
+  knownNow(q: HistoryQuery): Readonly<Record<string, Value>> | undefined {
+    // Only an exact hit is answered here: a point stored at the target time itself is the
+    // closest one whatever else the store holds (earlier runs included); anything else asks the store.
+    // an analysis asks for several points of one record in a row: its key array is the same object
+    if (q.key !== this.lastKey || q.key === null) {
+      this.lastKey = q.key;
+      this.lastKeyText = keyString(q.key);
+    }
+    const point = this.windows.get(q.targetMs)?.get(this.lastKeyText);
+    if (point) this.hits++;
+    return point;
   }
 }
 

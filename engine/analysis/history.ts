@@ -44,13 +44,20 @@ export class RecordHistory implements HistoryAccessor {
 
   /** history[n] at once when the source holds its points in memory (docs/backtest.md#speed), else undefined */
   getNow(n: number): HistoryPoint | undefined {
-    if (!this.source.pointNow || !Number.isInteger(n) || n < 0) return undefined;
+    const { pointNow, knownNow } = this.source;
+    if ((!pointNow && !knownNow) || !Number.isInteger(n) || n < 0) return undefined;
     if (n === 0) return this.current();
     this.points ??= [];
     let p = this.points[n];
     if (!p) {
+      const q = { keyFields: this.keyFields, key: this.key, targetMs: this.windowEndMs - n * this.batchMs, toleranceMs: this.accuracyMs };
+      if (pointNow) p = pointNow.call(this.source, q) ?? {};
+      else {
+        p = knownNow!.call(this.source, q);
+        // not known at once: get(n) asks the source, and counts the lookup
+        if (!p) return undefined;
+      }
       this.lookups++;
-      p = this.source.pointNow({ keyFields: this.keyFields, key: this.key, targetMs: this.windowEndMs - n * this.batchMs, toleranceMs: this.accuracyMs }) ?? {};
       this.points[n] = p;
     }
     return p;

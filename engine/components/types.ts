@@ -169,5 +169,10 @@ export interface HistorySource {
    * callers share it), which spares a backtest two promises and a copy per lookup (docs/backtest.md#speed).
    */
   pointNow?(q: HistoryQuery): Readonly<Record<string, Value | Value[] | null>> | undefined;
+  /**
+   * A source that holds some points in memory (the run's recent windows) may give one at once when
+   * it is surely the answer, complete and frozen as from pointNow; undefined means only lookup() can tell.
+   */
+  knownNow?(q: HistoryQuery): Readonly<Record<string, Value | Value[] | null>> | undefined;
   close(): Promise<void>;
 }

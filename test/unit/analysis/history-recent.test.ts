@@ -1,6 +1,7 @@
 // Recent windows of the run's own output answer exact history hits from memory; everything else asks the store.
 import { describe, expect, it } from 'vitest';
 import { RecentWindowsHistory } from '../../../engine/analysis/history-recent.js';
+import { RecordHistory } from '../../../engine/analysis/history.js';
 import type { HistoryQuery, HistorySource } from '../../../engine/components/types.js';
 import type { Value } from '../../../engine/core/types.js';
 
@@ -57,5 +58,33 @@ describe('RecentWindowsHistory', () => {
     );
     expect((await h.lookup({ keyFields: ['k'], key: ['1'], targetMs: 20_000, toleranceMs: 0 }))?.n).toBe(2);
     expect((await h.lookup({ keyFields: ['k'], key: [1], targetMs: 20_000, toleranceMs: 0 }))?.n).toBe(1);
+  });
+
+  it('a record reads a hit at once (no promise), and a miss through the store, each counted once', async () => {
+    const stored = { n: 99 };
+    const store = new RecordingSource(stored);
+    const h = new RecentWindowsHistory(store, ['sid'], ['n'], 60_000, 10_000);
+    h.observe(window(20_000, [{ key: [5], acc: [3] }]));
+    h.observe(window(30_000, [{ key: [5], acc: [4] }]));
+    const key = [5];
+    const rec = new RecordHistory({ n: 5 }, key, ['sid'], h, 40_000, 10_000, 0);
+    // the frozen point, with its key: shared, never copied
+    const hit = rec.getNow(1)!;
+    expect(hit).toMatchObject({ window_end: 30_000, sid: 5, n: 4, key: [5] });
+    expect(Object.isFrozen(hit)).toBe(true);
+    expect(rec.getNow(1)).toBe(hit);
+    // history[3] (10 000) was never observed: only the store can tell
+    expect(rec.getNow(3)).toBeUndefined();
+    expect(await rec.get(3)).toEqual({ n: 99, key: [5] });
+    expect(store.queries.map((q) => q.targetMs)).toEqual([10_000]);
+    expect([rec.lookups, h.hits, h.misses]).toEqual([2, 1, 1]);
+    // what lookup() gives is the point as stored, without the key
+    expect(await h.lookup({ keyFields: ['sid'], key, targetMs: 20_000, toleranceMs: 0 })).toEqual({
+      window_start: 10_000,
+      window_end: 20_000,
+      sid: 5,
+      n: 3,
+      time: 20_000_000_000n,
+    });
   });
 });
