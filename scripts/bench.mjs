@@ -32,27 +32,19 @@ console.log(
   `\npreview of ${previewResult.rows} rows after an edit: median ${previewResult.medianMs} ms (p90 ${previewResult.p90Ms} ms) over ${previewResult.edits} edits`,
 );
 
-// the backtest of the 1 M-row file beside a plain replay of it, measured in the same run (docs/backtest.md#speed)
-const backtestRun = spawnSync(node, [path.join(root, 'test/bench/backtest.mjs'), '--json'], {
-  cwd: root,
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-if (backtestRun.status !== 0) process.exit(1);
-const backtestLines = backtestRun.stdout.trim().split('\n');
-console.log(backtestLines.slice(0, -1).join('\n'));
-const backtestResult = JSON.parse(backtestLines.at(-1));
+/** Runs a benchmark that prints its table, then one JSON line (`--json`): shows the table, returns the JSON. */
+function tableThenJson(script) {
+  const r = spawnSync(node, [path.join(root, script), '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  if (r.status !== 0) process.exit(1);
+  const lines = r.stdout.trim().split('\n');
+  console.log(lines.slice(0, -1).join('\n'));
+  return JSON.parse(lines.at(-1));
+}
 
+// the backtest of the 1 M-row file beside a plain replay of it, measured in the same run (docs/backtest.md#speed)
+const backtestResult = tableThenJson('test/bench/backtest.mjs');
 // `ts-engine run` of the sample until its first row is out, beside `node -e 0` (docs/performance.md#start-up)
-const startupRun = spawnSync(node, [path.join(root, 'test/bench/startup.mjs'), '--json'], {
-  cwd: root,
-  encoding: 'utf8',
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-if (startupRun.status !== 0) process.exit(1);
-const startupLines = startupRun.stdout.trim().split('\n');
-console.log(startupLines.slice(0, -1).join('\n'));
-const startupResult = JSON.parse(startupLines.at(-1));
+const startupResult = tableThenJson('test/bench/startup.mjs');
 
 const latestPath = path.join(root, 'test/bench/results/latest.json');
 const latest = JSON.parse(readFileSync(latestPath, 'utf8'));
