@@ -15,6 +15,7 @@
 # README names as prerequisites:
 #   - debootstrap --variant=minbase (no Java, Go, Python, Rust, compiler, browser, InfluxDB);
 #   - its apt lists (a fresh machine has them; `apt-get download` needs them);
+#   - /etc/hostname and /etc/hosts as Debian's installer writes them (the machine's name resolves);
 #   - the host's DNS configuration and trusted CA certificates (an egress proxy here re-signs
 #     TLS; a machine of this kind trusts its CA, and NODE_EXTRA_CA_CERTS names the bundle);
 #   - git, and Node 20 copied from the host (Debian 12 ships Node 18), with its headers;
@@ -98,6 +99,10 @@ make_root() {
   mount -t sysfs sys "$ROOT_DIR/sys" && mounted+=("$ROOT_DIR/sys")
   mount --rbind /dev "$ROOT_DIR/dev" && mount --make-rslave "$ROOT_DIR/dev" && mounted+=("$ROOT_DIR/dev")
   cp /etc/resolv.conf "$ROOT_DIR/etc/resolv.conf"
+  # what Debian's installer writes: the machine's own name resolves (Java's InetAddress.getLocalHost, which Flink's
+  # local cluster calls, fails otherwise); the chroot shares the host's name
+  echo "$(hostname)" >"$ROOT_DIR/etc/hostname"
+  printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' "$(hostname)" >"$ROOT_DIR/etc/hosts"
 }
 
 machine_kind() {
