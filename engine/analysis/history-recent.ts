@@ -73,7 +73,7 @@ export class RecentWindowsHistory implements HistorySource {
   knownNow(q: HistoryQuery): Readonly<Record<string, Value>> | undefined {
     // Only an exact hit is answered here: a point stored at the target time itself is the
     // closest one whatever else the store holds (earlier runs included); anything else asks the store.
-    // an analysis asks for several points of one record in a row: its key array is the same object
+    // An analysis asks for several points of one record in a row, with the same key array object.
     if (q.key !== this.lastKey || q.key === null) {
       this.lastKey = q.key;
       this.lastKeyText = keyString(q.key);
