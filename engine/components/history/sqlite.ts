@@ -6,10 +6,19 @@ import { fromSqlValue, quoteIdent, tableColumns, toSqlValue, type Db, type Sqlit
 import { tableOptions } from '../outputs/sqlite.js';
 import type { HistoryDescriptor } from '../descriptor.js';
 
+interface LookupStatements {
+  /** the first stored window end in [from, to] */
+  firstWindowEnd: Statement;
+  /** the first stored window end in (after, to] */
+  nextWindowEnd: Statement;
+  /** the key's point of one window */
+  point: Statement;
+}
+
 export class SqliteHistory implements HistorySource {
   readonly description: string;
   private db: Db | undefined;
-  private stmt: Statement | undefined;
+  private stmts: LookupStatements | undefined;
   private stmtKeyCount = -1;
 
   constructor(
@@ -24,32 +33,46 @@ export class SqliteHistory implements HistorySource {
     this.db = this.stores.acquire(this.file);
   }
 
-  private async statement(keyFields: string[]): Promise<Statement | undefined> {
-    if (this.stmt && this.stmtKeyCount === keyFields.length) return this.stmt;
+  /**
+   * Lookups by the primary key (window_end, key fields) alone: the stored windows within ± tolerance, one seek
+   * each, then the key within each. A second index led by the key fields would make every window the run writes
+   * cost about half as much again (docs/performance.md#where-the-time-goes), for lookups that are few: the run's
+   * own recent windows are answered from memory (analysis/history-recent.ts).
+   */
+  private statements(keyFields: string[]): LookupStatements | undefined {
+    if (this.stmts && this.stmtKeyCount === keyFields.length) return this.stmts;
     const db = this.db!;
     if (!tableColumns(db, this.table)) return undefined; // nothing stored yet
-    if (keyFields.length > 0) {
-      // the primary key leads with window_end; lookups are by key first, then a narrow time range
-      const idx = quoteIdent(`${this.table}_history_lookup`);
-      const ddl = `CREATE INDEX IF NOT EXISTS ${idx} ON ${quoteIdent(this.table)} (${[...keyFields, 'window_end'].map(quoteIdent).join(', ')})`;
-      // another writer of this database may hold it: wait (outside our own batch, where we hold it already)
-      if (db.inTransaction) db.exec(ddl);
-      else await this.stores.whenUnlocked(db, () => db.exec(ddl));
-    }
+    const t = quoteIdent(this.table);
     const where = keyFields.map((k) => ` AND ${quoteIdent(k)} = ?`).join('');
-    // safe integers: int64 values beyond 2^53 keep every digit
-    this.stmt = db
-      .prepare(`SELECT * FROM ${quoteIdent(this.table)} WHERE window_end BETWEEN ? AND ?${where} ORDER BY ABS(window_end - ?) ASC, window_end DESC LIMIT 1`)
-      .safeIntegers(true);
+    this.stmts = {
+      firstWindowEnd: db.prepare(`SELECT window_end FROM ${t} WHERE window_end >= ? AND window_end <= ? ORDER BY window_end LIMIT 1`).pluck(),
+      nextWindowEnd: db.prepare(`SELECT window_end FROM ${t} WHERE window_end > ? AND window_end <= ? ORDER BY window_end LIMIT 1`).pluck(),
+      // safe integers: int64 values beyond 2^53 keep every digit
+      point: db.prepare(`SELECT * FROM ${t} WHERE window_end = ?${where} LIMIT 1`).safeIntegers(true),
+    };
     this.stmtKeyCount = keyFields.length;
-    return this.stmt;
+    return this.stmts;
   }
 
   async lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined> {
-    const stmt = await this.statement(q.key ? q.keyFields : []);
-    if (!stmt) return undefined;
+    const stmts = this.statements(q.key ? q.keyFields : []);
+    if (!stmts) return undefined;
     const keyParams = (q.key ?? []).map(toSqlValue);
-    const row = stmt.get(q.targetMs - q.toleranceMs, q.targetMs + q.toleranceMs, ...keyParams, q.targetMs) as Record<string, unknown> | undefined;
+    const last = q.targetMs + q.toleranceMs;
+    let row: Record<string, unknown> | undefined;
+    let rowDistance = Infinity;
+    // closest to the target first, the later one of two as close
+    for (let end = stmts.firstWindowEnd.get(q.targetMs - q.toleranceMs, last) as number | undefined; end !== undefined; ) {
+      const distance = Math.abs(end - q.targetMs);
+      if (distance > rowDistance) break;
+      const found = stmts.point.get(end, ...keyParams) as Record<string, unknown> | undefined;
+      if (found) {
+        row = found;
+        rowDistance = distance;
+      }
+      end = stmts.nextWindowEnd.get(end, last) as number | undefined;
+    }
     if (!row) return undefined;
     const out: Record<string, Value> = Object.create(null);
     for (const [k, v] of Object.entries(row)) out[k] = fromSqlValue(v);
@@ -60,7 +83,7 @@ export class SqliteHistory implements HistorySource {
   async close(): Promise<void> {
     if (this.db) this.stores.release(this.file);
     this.db = undefined;
-    this.stmt = undefined;
+    this.stmts = undefined;
   }
 }
 

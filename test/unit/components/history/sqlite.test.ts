@@ -63,6 +63,32 @@ describe('SqliteHistory', () => {
     await h.close();
     stores.closeAll();
   });
+  it('of two points as close, the later one; a point of another key in a closer window does not count', async () => {
+    const { file, stores } = store([
+      [960, 'k', 1, 1],
+      [970, 'other', 9, 9],
+      [980, 'k', 2, 2],
+    ]);
+    const h = new SqliteHistory(stores, file, 'points');
+    await h.open();
+    const q = (targetMs: number, toleranceMs: number) => h.lookup({ keyFields: ['ip'], key: ['k'], targetMs, toleranceMs });
+    expect((await q(970_000, 10_000))!.ip_size).toBe(2);
+    expect((await q(969_000, 20_000))!.ip_size).toBe(1);
+    expect(await q(970_000, 9_000)).toBeUndefined();
+    await h.close();
+    stores.closeAll();
+  });
+  it('reads by the primary key: creates no index on the table (every write would pay for it)', async () => {
+    const { file, stores } = store([[970, 'k', 1, 1]]);
+    const h = new SqliteHistory(stores, file, 'points');
+    await h.open();
+    expect((await h.lookup({ keyFields: ['ip'], key: ['k'], targetMs: 970_000, toleranceMs: 2_000 }))!.ip_size).toBe(1);
+    const db = stores.acquire(file);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL").all()).toEqual([]);
+    stores.release(file);
+    await h.close();
+    stores.closeAll();
+  });
   it('nothing stored yet (no table): empty history, no error', async () => {
     const stores = new SqliteStores();
     const h = new SqliteHistory(stores, path.join(tmp(), 'empty.db'), 'points');
