@@ -16,15 +16,39 @@ export function keyString(key: readonly Value[] | null): string {
   return s;
 }
 
+/** One key's recent points, in a ring indexed by window (slot = window end ÷ batchDuration, modulo the ring's size). */
+interface KeySeries {
+  /** frozen points as stored, plus `key` */
+  points: Readonly<Record<string, Value>>[];
+  /** the observation (see RecentWindowsHistory.observations) each point came with */
+  observedIn: number[];
+  /** the newest window end this key had a point in */
+  newestEnd: number;
+}
+
+/** A level of the key index: one Map per key field, so a lookup hashes the key's values, never a string made of them. */
+interface KeyNode {
+  next: Map<Value, KeyNode> | undefined;
+  series: KeySeries | undefined;
+}
+
 export class RecentWindowsHistory implements HistorySource {
   readonly description: string;
-  /** window end → key → the record as stored, plus `key` (what an analysis reads), frozen */
-  private readonly windows = new Map<number, Map<string, Readonly<Record<string, Value>>>>();
+  private readonly keys: KeyNode = { next: undefined, series: undefined };
+  /** a ring slot holds one window at a time: the windows reachable from the newest one all fit */
+  private readonly slots: number;
+  /** per slot: the end of the window observed there last, and which observation that was */
+  private readonly slotEnd: number[] = [];
+  private readonly slotObservation: number[] = [];
+  private observations = 0;
   private newestEnd = -Infinity;
+  /** windows ending before this are out of reach: they count as forgotten */
+  private horizon = -Infinity;
+  private sinceSweep = 0;
   hits = 0;
   misses = 0;
   private lastKey: Value[] | null | undefined;
-  private lastKeyText = '';
+  private lastSeries: KeySeries | undefined;
 
   constructor(
     private readonly inner: HistorySource,
@@ -35,6 +59,7 @@ export class RecentWindowsHistory implements HistorySource {
     private readonly batchMs: number,
   ) {
     this.description = `${inner.description} (recent windows cached)`;
+    this.slots = Math.floor((keepMs + batchMs) / batchMs) + 2;
   }
 
   open(): Promise<void> {
@@ -45,19 +70,64 @@ export class RecentWindowsHistory implements HistorySource {
     return this.inner.close();
   }
 
+  private slotOf(endMs: number): number {
+    const n = Math.floor(endMs / this.batchMs) % this.slots;
+    return n < 0 ? n + this.slots : n;
+  }
+
+  private seriesOf(key: readonly Value[] | null, create: boolean): KeySeries | undefined {
+    let node = this.keys;
+    if (key !== null) {
+      for (const v of key) {
+        let next = node.next?.get(v);
+        if (!next) {
+          if (!create) return undefined;
+          next = { next: undefined, series: undefined };
+          (node.next ??= new Map()).set(v, next);
+        }
+        node = next;
+      }
+    }
+    if (!node.series && create) {
+      node.series = { points: [], observedIn: [], newestEnd: -Infinity };
+      this.lastKey = undefined;
+    }
+    return node.series;
+  }
+
   /** called after a window was written to the output this history reads */
   observe(w: ClosedWindow): void {
-    const rows = new Map<string, Readonly<Record<string, Value>>>();
+    const observation = ++this.observations;
+    const slot = this.slotOf(w.endMs);
+    this.slotEnd[slot] = w.endMs;
+    this.slotObservation[slot] = observation;
     const time = pointTime(w);
     for (const g of w.groups) {
       const point: Record<string, Value | Value[] | null> = storedRecord(w, g, this.keyFields, this.valueNames, time);
       point.key = g.key;
-      rows.set(keyString(g.key), Object.freeze(point) as Readonly<Record<string, Value>>);
+      const series = this.seriesOf(g.key, true)!;
+      series.points[slot] = Object.freeze(point) as Readonly<Record<string, Value>>;
+      series.observedIn[slot] = observation;
+      if (w.endMs > series.newestEnd) series.newestEnd = w.endMs;
     }
-    this.windows.set(w.endMs, rows);
     if (w.endMs > this.newestEnd) this.newestEnd = w.endMs;
-    const horizon = this.newestEnd - this.keepMs - this.batchMs;
-    for (const end of this.windows.keys()) if (end < horizon) this.windows.delete(end);
+    this.horizon = this.newestEnd - this.keepMs - this.batchMs;
+    if (++this.sinceSweep >= this.slots) this.forgetGoneKeys();
+  }
+
+  /** drops the keys with no point in reach, so memory stays bounded by the keys of recent windows */
+  private forgetGoneKeys(): void {
+    this.sinceSweep = 0;
+    this.lastKey = undefined;
+    const sweep = (node: KeyNode): boolean => {
+      if (node.series && node.series.newestEnd < this.horizon) node.series = undefined;
+      if (node.next) {
+        for (const [v, child] of node.next) if (sweep(child)) node.next.delete(v);
+        if (node.next.size === 0) node.next = undefined;
+      }
+      return !node.series && !node.next;
+    };
+    sweep(this.keys);
   }
 
   async lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined> {
@@ -76,11 +146,14 @@ export class RecentWindowsHistory implements HistorySource {
     // An analysis asks for several points of one record in a row, with the same key array object.
     if (q.key !== this.lastKey || q.key === null) {
       this.lastKey = q.key;
-      this.lastKeyText = keyString(q.key);
+      this.lastSeries = this.seriesOf(q.key, false);
     }
-    const point = this.windows.get(q.targetMs)?.get(this.lastKeyText);
-    if (point) this.hits++;
-    return point;
+    const series = this.lastSeries;
+    if (!series || q.targetMs < this.horizon) return undefined;
+    const slot = this.slotOf(q.targetMs);
+    if (this.slotEnd[slot] !== q.targetMs || series.observedIn[slot] !== this.slotObservation[slot]) return undefined;
+    this.hits++;
+    return series.points[slot];
   }
 }
 

@@ -87,4 +87,51 @@ describe('RecentWindowsHistory', () => {
       time: 20_000_000_000n,
     });
   });
+
+  it('over many windows (its ring wraps round) hits every window in reach and asks the store beyond', async () => {
+    const store = new RecordingSource(undefined);
+    const h = new RecentWindowsHistory(store, ['sid'], ['n'], 30_000, 10_000);
+    for (let end = 10_000; end <= 500_000; end += 10_000) h.observe(window(end, [{ key: [end % 20_000 === 0 ? 1 : 2], acc: [end] }]));
+    // reach: 30 s of look-back and one window more, back from 500 s
+    for (const end of [460_000, 470_000, 480_000, 490_000, 500_000]) {
+      const key = end % 20_000 === 0 ? 1 : 2;
+      expect(h.knownNow({ keyFields: ['sid'], key: [key], targetMs: end, toleranceMs: 0 })?.n, `${end}`).toBe(end);
+      expect(h.knownNow({ keyFields: ['sid'], key: [3 - key], targetMs: end, toleranceMs: 0 }), `${end}, other key`).toBeUndefined();
+    }
+    expect(h.knownNow({ keyFields: ['sid'], key: [2], targetMs: 450_000, toleranceMs: 0 })).toBeUndefined();
+    expect(h.knownNow({ keyFields: ['sid'], key: [1], targetMs: 440_000, toleranceMs: 0 })).toBeUndefined();
+  });
+
+  it('a window observed again replaces the earlier one: keys it lacks now are asked from the store', async () => {
+    const store = new RecordingSource(undefined);
+    const h = new RecentWindowsHistory(store, ['sid'], ['n'], 60_000, 10_000);
+    h.observe(
+      window(20_000, [
+        { key: [1], acc: [1] },
+        { key: [2], acc: [2] },
+      ]),
+    );
+    h.observe(window(20_000, [{ key: [1], acc: [10] }]));
+    expect(h.knownNow({ keyFields: ['sid'], key: [1], targetMs: 20_000, toleranceMs: 0 })?.n).toBe(10);
+    expect(h.knownNow({ keyFields: ['sid'], key: [2], targetMs: 20_000, toleranceMs: 0 })).toBeUndefined();
+  });
+
+  it('forgets keys that left (memory bounded by the keys in reach), and knows them again when they come back', async () => {
+    const store = new RecordingSource(undefined);
+    const h = new RecentWindowsHistory(store, ['sid', 'stype'], ['n'], 20_000, 10_000);
+    h.observe(window(10_000, [{ key: [7, 'gone'], acc: [1] }]));
+    for (let end = 20_000; end <= 200_000; end += 10_000) h.observe(window(end, [{ key: [1, 'a'], acc: [end] }]));
+    const keys = (h as unknown as { keys: { next: Map<unknown, { next: Map<unknown, unknown> }> } }).keys;
+    expect([...keys.next.keys()]).toEqual([1]);
+    h.observe(window(210_000, [{ key: [7, 'gone'], acc: [2] }]));
+    expect(h.knownNow({ keyFields: ['sid', 'stype'], key: [7, 'gone'], targetMs: 210_000, toleranceMs: 0 })?.n).toBe(2);
+    expect(h.knownNow({ keyFields: ['sid', 'stype'], key: [7, 'gone'], targetMs: 10_000, toleranceMs: 0 })).toBeUndefined();
+  });
+
+  it('an unkeyed record (reduce) has its own series', async () => {
+    const store = new RecordingSource(undefined);
+    const h = new RecentWindowsHistory(store, [], ['n'], 60_000, 10_000);
+    h.observe({ startMs: 10_000, endMs: 20_000, groups: [{ key: null, acc: [4] }] });
+    expect(h.knownNow({ keyFields: [], key: null, targetMs: 20_000, toleranceMs: 0 })?.n).toBe(4);
+  });
 });
