@@ -117,10 +117,14 @@ export class Analyzer {
         key: (p.key as Value[] | null) ?? null,
       });
     };
+    /** the rule being run has a lifecycle: it needs its evaluations within bounds too (a rule without drops them) */
+    let observationsCount = false;
     const sender: ImmediateAlertSender = {
       send: async (m) => report(m, true),
       observe: async (m) => report(m, false),
-      reportNow: report,
+      reportNow: (module, key, field, value, lower, upper, deviating) => {
+        if (deviating || observationsCount) evaluations.push({ field, module, value, lower, upper, deviating, key });
+      },
     };
     const fromWorker = async (m: ReportedMessage) => report(m, m.observed !== true);
     for (const g of w.groups) {
@@ -132,6 +136,7 @@ export class Analyzer {
       for (let ri = 0; ri < this.cfg.rules.length; ri++) {
         const rule = this.cfg.rules[ri]!;
         evaluations.length = 0;
+        observationsCount = this.lifecycle.keepsObservations(ri);
         try {
           const builtin = this.builtins.get(rule.index);
           // a built-in whose history is in memory finishes at once, with no promise to wait for

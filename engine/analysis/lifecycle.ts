@@ -107,6 +107,11 @@ export class AlertLifecycle {
     return this.lifecycleRules.length > 0;
   }
 
+  /** true when rule `ruleIndex` reads evaluations within bounds too (a rule without lifecycle alerts on deviations only) */
+  keepsObservations(ruleIndex: number): boolean {
+    return this.rules[ruleIndex]!.lifecycle !== undefined;
+  }
+
   /** A record of `key` arrived in the window ending `windowEnd`. Returns its state (pass it to `evaluate`). */
   seen(key: Value[] | null, windowEnd: number): KeyState | undefined {
     if (!this.stateful) return undefined;

@@ -4,7 +4,7 @@
  * `deviation` option against the aggregated columns.
  */
 import type { Value } from '../../core/types.js';
-import type { AlertMessage, AlertSender, HistoryAccessor, HistoryPoint, UserAnalysis } from '../../extensions/types.js';
+import type { AlertSender, HistoryAccessor, HistoryPoint, UserAnalysis } from '../../extensions/types.js';
 import { int, num, obj, record } from '../../options/spec.js';
 import { toDouble } from '../../values/numeric.js';
 import type { AnalysisCheckContext, AnalysisDescriptor } from '../descriptor.js';
@@ -19,9 +19,12 @@ export interface ImmediateHistoryAccessor extends HistoryAccessor {
   getNow(n: number): HistoryPoint | undefined;
 }
 
-/** A sender that takes an evaluation at once (the analyzer's, for the built-ins: no promise per evaluation). */
+/**
+ * A sender that takes an evaluation at once (the analyzer's, for the built-ins): no promise and no message object per
+ * evaluation, since most evaluations are within bounds and a rule without lifecycle drops those.
+ */
 export interface ImmediateAlertSender extends AlertSender {
-  reportNow(message: AlertMessage, deviating: boolean): void;
+  reportNow(module: string, key: Value[] | null, field: string, value: Value, lower: number, upper: number, deviating: boolean): void;
 }
 
 /** history[n]: the point itself when the history has it at hand (no promise to wait for), else the lookup to await */
@@ -71,14 +74,17 @@ export function checkDeviation(
   const v = current[field];
   const x = numeric(v);
   if (x === undefined) return undefined;
-  const [lower, upper] = bounds(base, pct);
-  const message = { module: name, timestamp: 0, param: { key: current.key, field, lower_bound: lower, upper_bound: upper, value: v as Value } };
+  // bounds(base, pct), without its array (and as it orders a NaN: not with Math.min)
+  let lower = base * (1 - pct / 100);
+  let upper = base * (1 + pct / 100);
+  if (!(lower <= upper)) [lower, upper] = [upper, lower];
   const deviating = x < lower || x > upper;
   const immediate = alerts as Partial<ImmediateAlertSender>;
   if (immediate.reportNow) {
-    immediate.reportNow(message, deviating);
+    immediate.reportNow(name, current.key, field, v as Value, lower, upper, deviating);
     return undefined;
   }
+  const message = { module: name, timestamp: 0, param: { key: current.key, field, lower_bound: lower, upper_bound: upper, value: v as Value } };
   return deviating ? alerts.send(message) : alerts.observe(message);
 }
 

@@ -166,7 +166,8 @@ describe('built-ins on history held in memory (docs/backtest.md#speed)', () => {
         const sender: ImmediateAlertSender = {
           send: async () => expect.fail('reported at once instead'),
           observe: async () => expect.fail('reported at once instead'),
-          reportNow: (m, deviating) => void reports.push([m, deviating]),
+          reportNow: (module, key, field, value, lower_bound, upper_bound, deviating) =>
+            void reports.push([{ module, timestamp: 0, param: { key, field, lower_bound, upper_bound, value } }, deviating]),
         };
         const rec = new RecordHistory({ rsum: current }, [1, 't1'], ['sid', 'stype'], inMemory(), END, BATCH, ACC);
         expect(rule.analysis(rec, sender), `${rule.name} at ${current}`).toBeUndefined();
