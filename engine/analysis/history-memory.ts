@@ -5,9 +5,9 @@
  * exactly (closest point within ± accuracy, a tie to the later one), as the SQLite store answers them.
  */
 import type { Value } from '../core/types.js';
-import type { ClosedWindow } from '../core/window.js';
+import type { ClosedWindow, Group } from '../core/window.js';
 import type { HistoryQuery, HistorySource } from '../components/types.js';
-import { keyString, pointTime, storedRecord } from './history-recent.js';
+import { keyString, pointTime, storedPointMaker, type StoredPoint } from './history-recent.js';
 
 interface KeySeries {
   /** window ends in increasing order (windows close in time order) */
@@ -25,13 +25,16 @@ export class WindowMemoryHistory implements HistorySource {
   private sinceCompaction = 0;
   private lastKey: Value[] | null | undefined;
   private lastSeries: KeySeries | undefined;
+  private readonly makePoint: (w: ClosedWindow, g: Group, time: bigint) => StoredPoint;
 
   constructor(
-    private readonly keyFields: readonly string[],
-    private readonly valueNames: readonly string[],
+    keyFields: readonly string[],
+    valueNames: readonly string[],
     /** how far back lookups can reach (ms before the newest window end); Infinity keeps every window */
     private readonly keepMs: number,
-  ) {}
+  ) {
+    this.makePoint = storedPointMaker(keyFields, valueNames);
+  }
 
   async open(): Promise<void> {}
   async close(): Promise<void> {}
@@ -48,9 +51,7 @@ export class WindowMemoryHistory implements HistorySource {
         this.lastKey = undefined;
       }
       s.ends.push(w.endMs);
-      const point: Record<string, Value | Value[] | null> = storedRecord(w, g, this.keyFields, this.valueNames, time);
-      point.key = g.key;
-      s.records.push(Object.freeze(point));
+      s.records.push(Object.freeze(this.makePoint(w, g, time)));
     }
     if (w.endMs > this.newestEnd) this.newestEnd = w.endMs;
     if (this.keepMs !== Infinity && ++this.sinceCompaction >= 64) this.forgetOld();

@@ -1,6 +1,6 @@
 // Recent windows of the run's own output answer exact history hits from memory; everything else asks the store.
 import { describe, expect, it } from 'vitest';
-import { RecentWindowsHistory } from '../../../engine/analysis/history-recent.js';
+import { RecentWindowsHistory, storedPointMaker, storedRecord } from '../../../engine/analysis/history-recent.js';
 import { RecordHistory } from '../../../engine/analysis/history.js';
 import type { HistoryQuery, HistorySource } from '../../../engine/components/types.js';
 import type { Value } from '../../../engine/core/types.js';
@@ -133,5 +133,31 @@ describe('RecentWindowsHistory', () => {
     const h = new RecentWindowsHistory(store, [], ['n'], 60_000, 10_000);
     h.observe({ startMs: 10_000, endMs: 20_000, groups: [{ key: null, acc: [4] }] });
     expect(h.knownNow({ keyFields: [], key: null, targetMs: 20_000, toleranceMs: 0 })?.n).toBe(4);
+  });
+
+  it('makes points as storedRecord plus key does, property order and all (a name given twice, __proto__, no key)', () => {
+    const shapes: [string[], string[]][] = [
+      [
+        ['sid', 'stype'],
+        ['n', 'flag'],
+      ],
+      [['sid'], ['sid', 'time', 'key']],
+      [['k'], ['__proto__', 'n']],
+      [[], ['n']],
+    ];
+    for (const [keyFields, valueNames] of shapes) {
+      const make = storedPointMaker(keyFields, valueNames);
+      for (const g of [
+        { key: [5, 'a'], acc: [3, true, 7] },
+        { key: null, acc: [false, 2, 9] },
+      ]) {
+        const w = { startMs: 10_000, endMs: 20_000, groups: [g] };
+        const expected: Record<string, unknown> = storedRecord(w, g, keyFields, valueNames, 20_000_000_000n);
+        expected.key = g.key;
+        const point = make(w, g, 20_000_000_000n);
+        expect(Object.entries(point), `${keyFields} | ${valueNames}`).toEqual(Object.entries(expected));
+        expect(Object.getPrototypeOf(point)).toBe(Object.getPrototypeOf(expected));
+      }
+    }
   });
 });
