@@ -66,6 +66,7 @@ const rss10 = get('ts-engine-1', 'sensors-10m.csv')?.peakRssMB;
 checks.push(['peak RSS 10 M ÷ 1 M ≤ 1.2 (ts-engine-1)', rss1 && rss10 ? rss10 / rss1 : NaN, 1.2, true]);
 checks.push(['preview median ≤ 50 ms', previewResult.medianMs, 50, true]);
 checks.push(['backtest ÷ replay of 1 M rows ≤ 1.5', backtestResult.backtestOverReplay, 1.5, true]);
+checks.push(['replay of 1 M rows with both analyses, alerts to SQLite ÷ without ≤ 1.25', backtestResult.analysedOverReplay, 1.25, true]);
 checks.push(['run of the sample to first row ≤ 100 ms', startupResult.firstRowMs, 100, true]);
 
 console.log('\ntargets (issues 5, 9 and 12):');
