@@ -40,6 +40,9 @@ export type ReportedMessage = AlertMessage & { observed?: boolean };
 
 export class Analyzer {
   private readonly builtins = new Map<number, UserAnalysis>();
+  /** by the rule's position: its built-in (undefined for a user module), and whether it reads evaluations within bounds */
+  private readonly builtinByPosition: (UserAnalysis | undefined)[];
+  private readonly keepsObservations: boolean[];
   private readonly host: UserAnalysisHost | undefined;
   private readonly keyFields: string[];
   private readonly keyTypes: FieldType[];
@@ -79,6 +82,8 @@ export class Analyzer {
         userSpecs.push({ ruleIndex: rule.index, module: at.module, from: at.from, exportName: at.exportName, name: rule.name, options: rule.options });
       }
     }
+    this.builtinByPosition = cfg.rules.map((r) => this.builtins.get(r.index));
+    this.keepsObservations = cfg.rules.map((_r, ri) => this.lifecycle.keepsObservations(ri));
     const code = userCode;
     if (userSpecs.length > 0 && code) {
       // the check's sandbox, unless the rows took it already
@@ -137,10 +142,11 @@ export class Analyzer {
       const keyState = this.lifecycle.seen(g.key, w.endMs);
       for (let ri = 0; ri < this.cfg.rules.length; ri++) {
         const rule = this.cfg.rules[ri]!;
-        evaluations.length = 0;
-        observationsCount = this.lifecycle.keepsObservations(ri);
+        // most rules report nothing for most records: no length to reset then (a call into the runtime)
+        if (evaluations.length > 0) evaluations.length = 0;
+        observationsCount = this.keepsObservations[ri]!;
         try {
-          const builtin = this.builtins.get(rule.index);
+          const builtin = this.builtinByPosition[ri];
           // a built-in whose history is in memory finishes at once, with no promise to wait for
           const pending = builtin ? builtin.analysis(record, sender) : this.host!.call(rule.index, record, fromWorker);
           if (pending) await pending;

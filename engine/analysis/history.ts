@@ -5,13 +5,14 @@
  */
 import type { Value } from '../core/types.js';
 import type { HistoryAccessor, HistoryPoint } from '../extensions/types.js';
-import type { HistorySource } from '../components/types.js';
+import type { HistoryQuery, HistorySource } from '../components/types.js';
 
 export class RecordHistory implements HistoryAccessor {
   // made on the first lookup: a record whose rules read only history[0] needs none
   private cache: Map<number, Promise<HistoryPoint>> | undefined;
   /** getNow's points by index */
   private points: HistoryPoint[] | undefined;
+  private nowQuery: HistoryQuery | undefined;
   lookups = 0;
 
   constructor(
@@ -50,7 +51,9 @@ export class RecordHistory implements HistoryAccessor {
     this.points ??= [];
     let p = this.points[n];
     if (!p) {
-      const q = { keyFields: this.keyFields, key: this.key, targetMs: this.windowEndMs - n * this.batchMs, toleranceMs: this.accuracyMs };
+      // one query per record, its target moved for each index: the in-memory sources read it and keep nothing of it
+      const q = (this.nowQuery ??= { keyFields: this.keyFields, key: this.key, targetMs: 0, toleranceMs: this.accuracyMs });
+      q.targetMs = this.windowEndMs - n * this.batchMs;
       if (pointNow) p = pointNow.call(this.source, q) ?? {};
       else {
         p = knownNow!.call(this.source, q);

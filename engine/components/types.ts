@@ -172,6 +172,7 @@ export interface HistorySource {
   /**
    * A source that holds some points in memory (the run's recent windows) may give one at once when
    * it is surely the answer, complete and frozen as from pointNow; undefined means only lookup() can tell.
+   * Both read `q` during the call only: a caller may reuse it for its next question.
    */
   knownNow?(q: HistoryQuery): Readonly<Record<string, Value | Value[] | null>> | undefined;
   close(): Promise<void>;
