@@ -146,6 +146,8 @@ export class SqliteAlertSink implements AlertSink {
   readonly target: string;
   private insert: Statement | undefined;
   private db: Db | undefined;
+  private keyFieldsOf: readonly string[] | undefined;
+  private keyFieldsText = '';
   constructor(
     private readonly stores: SqliteStores,
     private readonly file: string,
@@ -171,16 +173,22 @@ export class SqliteAlertSink implements AlertSink {
   async deliver(alerts: readonly Alert[]): Promise<void> {
     const write = () => {
       for (const a of alerts) {
+        const valueText = pyRepr(a.value, a.valueType);
+        // the key fields are the run's, one array: its JSON once
+        if (a.keyFields !== this.keyFieldsOf) {
+          this.keyFieldsOf = a.keyFields;
+          this.keyFieldsText = JSON.stringify(a.keyFields);
+        }
         this.insert!.run(
           a.timeMs,
           a.module,
           alertKeyText(a),
           a.field,
           numericOf(a.value),
-          pyRepr(a.value, a.valueType),
+          valueText,
           a.lowerBound,
           a.upperBound,
-          JSON.stringify(a.keyFields),
+          this.keyFieldsText,
           this.now(),
           a.rule,
           a.state,
@@ -189,7 +197,8 @@ export class SqliteAlertSink implements AlertSink {
           a.episodeKind,
           a.lifecycle ? 1 : 0,
           numericOf(a.peakValue),
-          a.peakTimeMs === null ? null : pyRepr(a.peakValue, a.valueType),
+          // an alert of one window peaks at its own value (Object.is: -0.0 is not 0.0 in Python)
+          a.peakTimeMs === null ? null : Object.is(a.peakValue, a.value) ? valueText : pyRepr(a.peakValue, a.valueType),
           a.peakTimeMs,
         );
       }
