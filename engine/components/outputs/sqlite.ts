@@ -50,6 +50,12 @@ export class SqliteSink implements Sink {
       const ddl = `CREATE TABLE IF NOT EXISTS ${t} (${cols.map(([n, ty]) => `${quoteIdent(n)} ${ty}`).join(', ')}, PRIMARY KEY (${pk})) WITHOUT ROWID`;
       await this.ctx.stores.whenUnlocked(db, () => db.exec(ddl));
     }
+    // Earlier versions indexed the table for history lookups, which now read by the primary key: the index only
+    // made every upsert maintain a second B-tree (docs/performance.md#analysis). Its name is the engine's own.
+    const oldLookupIndex = `${this.table}_history_lookup`;
+    if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?").get(oldLookupIndex)) {
+      await this.ctx.stores.whenUnlocked(db, () => db.exec(`DROP INDEX IF EXISTS ${quoteIdent(oldLookupIndex)}`));
+    }
     const want = cols.map((c) => c[0]).join(', ');
     const have = (tableColumns(db, this.table) ?? []).map((c) => c.name).join(', ');
     if (want !== have) {
