@@ -46,6 +46,8 @@ export class RecentWindowsHistory implements HistorySource {
   private horizon = -Infinity;
   private sinceSweep = 0;
   private readonly makePoint: (w: ClosedWindow, g: Group, time: bigint) => StoredPoint;
+  /** every lookup at once, when the store behind reads synchronously (see the constructor) */
+  readonly pointNow?: (q: HistoryQuery) => Readonly<StoredPoint> | undefined;
   hits = 0;
   misses = 0;
   private lastKey: Value[] | null | undefined;
@@ -62,6 +64,19 @@ export class RecentWindowsHistory implements HistorySource {
     this.description = `${inner.description} (recent windows cached)`;
     this.slots = Math.floor((keepMs + batchMs) / batchMs) + 2;
     this.makePoint = storedPointMaker(keyFields, valueNames);
+    // a store read synchronously answers the misses at once too: no promise per lookup (history before the
+    // run's first windows is a miss for every key, 600 000 of them in a window of 100 000 keys)
+    const lookupNow = inner.lookupNow?.bind(inner);
+    if (lookupNow) {
+      this.pointNow = (q) => {
+        const hit = this.knownNow(q);
+        if (hit) return hit;
+        this.misses++;
+        const stored = lookupNow(q);
+        // as RecordHistory.at() gives a looked-up point: the stored columns, then the record's key
+        return stored ? Object.freeze({ ...stored, key: q.key }) : undefined;
+      };
+    }
   }
 
   open(): Promise<void> {

@@ -175,5 +175,7 @@ export interface HistorySource {
    * Both read `q` during the call only: a caller may reuse it for its next question.
    */
   knownNow?(q: HistoryQuery): Readonly<Record<string, Value | Value[] | null>> | undefined;
+  /** What lookup() resolves to, given at once by a source that reads synchronously (SQLite). */
+  lookupNow?(q: HistoryQuery): Record<string, Value> | undefined;
   close(): Promise<void>;
 }

@@ -56,6 +56,10 @@ export class SqliteHistory implements HistorySource {
   }
 
   async lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined> {
+    return this.lookupNow(q);
+  }
+
+  lookupNow(q: HistoryQuery): Record<string, Value> | undefined {
     const stmts = this.statements(q.key ? q.keyFields : []);
     if (!stmts) return undefined;
     const keyParams = (q.key ?? []).map(toSqlValue);

@@ -160,4 +160,24 @@ describe('RecentWindowsHistory', () => {
       }
     }
   });
+
+  it('over a store that reads synchronously, a miss is answered at once too, as get() gives it over one that does not', async () => {
+    const stored = { window_end: 10_000, n: 99 };
+    class SyncSource extends RecordingSource {
+      lookupNow(q: HistoryQuery) {
+        this.queries.push(q);
+        return stored;
+      }
+    }
+    const sync = new RecentWindowsHistory(new SyncSource(stored), ['sid'], ['n'], 60_000, 10_000);
+    const async = new RecentWindowsHistory(new RecordingSource(stored), ['sid'], ['n'], 60_000, 10_000);
+    for (const h of [sync, async]) h.observe(window(30_000, [{ key: [5], acc: [4] }]));
+    const key = [5];
+    const atOnce = new RecordHistory({ n: 5 }, key, ['sid'], sync, 40_000, 10_000, 0);
+    const awaited = new RecordHistory({ n: 5 }, key, ['sid'], async, 40_000, 10_000, 0);
+    expect(atOnce.getNow(3)).toEqual(await awaited.get(3));
+    expect(atOnce.getNow(3)).toEqual({ window_end: 10_000, n: 99, key: [5] });
+    expect(atOnce.getNow(1)).toEqual(await awaited.get(1));
+    expect([atOnce.lookups, sync.hits, sync.misses]).toEqual([2, 1, 1]);
+  });
 });
