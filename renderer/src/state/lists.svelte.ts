@@ -92,7 +92,9 @@ export class ListsState {
         () => this.windowsInMemory(req),
       ),
     );
-    this.rowErrors = new PagedList(s, (req) => {
+    this.rowErrors = new PagedList(s, (asked) => {
+      // bad rows read as a compiler's errors do: in input order
+      const req = { ...asked, order: 'oldest' as const };
       const { allRuns, ...f } = req.filters ?? {};
       const filters = { ...f, runId: allRuns ? undefined : this.badRowsRun };
       return this.storeOr(

@@ -63,8 +63,10 @@ export class PagedList<T, F extends object, P extends ListPage<T> = ListPage<T>>
     this.filters = filters;
     this.filterSeq++;
     this.generation++;
+    // the table scrolls back to its first row: fetch those, not the rows where it was
+    this.view = { first: 0, last: this.view.last - this.view.first };
+    // the total stays until the new one comes: the list shrinks once, it does not flash empty
     this.pages.clear();
-    this.total = 0;
     this.version++;
     this.loadView();
   }
