@@ -119,7 +119,7 @@ function stateCounts(db: Db, from: string, stateColumn: string, params: Param[])
   return { counts, sum: rows.reduce((a, r) => a + r.n, 0) };
 }
 
-/** A page of alert events, newest first: by window end, then rule, key, field and state. */
+/** A page of alert events, newest first: by window end (within a window, by alert id and state: the order of the table's key). */
 export function storedAlertsPage(
   plan: PipelinePlan,
   req: ListPageRequest<AlertFilters>,
@@ -134,8 +134,11 @@ export function storedAlertsPage(
     if (isState(f?.state)) w.add('state = ?', f.state);
     const total = isState(f?.state) ? counts[f.state] : sum;
     const dir = req.order === 'oldest' ? 'ASC' : 'DESC';
+    // in the primary key's order (within a window, by alert id): SQLite walks the key's index instead of sorting every row,
+    // and a deep page skips index entries, not whole rows
+    const order = `window_end ${dir}, alert_id ${dir}, state ${dir}`;
     const rows = db
-      .prepare(`SELECT * FROM ${t} ${w.sql} ORDER BY window_end ${dir}, rule, key, field, state LIMIT ? OFFSET ?`)
+      .prepare(`SELECT * FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} ${w.sql} ORDER BY ${order} LIMIT ? OFFSET ?) ORDER BY ${order}`)
       .all(...w.params, limit, offset) as Record<string, unknown>[];
     return { total, rows: rows.map((r) => eventOf(r)), counts, all, source };
   });
@@ -160,24 +163,30 @@ export function storedEpisodesPage(
     const { offset, limit } = bounds(req);
     const f = req.filters;
     const w = alertWhere(f);
-    const grouped = (where: string) =>
-      `(SELECT alert_id, MIN(episode_start) AS start, MIN(rule) AS rule, MIN(key) AS key, MIN(field) AS field, ${EPISODE_STATE} AS episode_state FROM ${t} ${where} GROUP BY alert_id)`;
-    const { counts, sum } = stateCounts(db, grouped(w.sql), 'episode_state', w.params);
-    const all = w.params.length === 0 ? sum : (db.prepare(`SELECT COUNT(DISTINCT alert_id) AS n FROM ${t}`).get() as { n: number }).n;
+    const grouped = `SELECT alert_id, MIN(episode_start) AS start, MIN(rule) AS rule, MIN(key) AS key, MIN(field) AS field, ${EPISODE_STATE} AS episode_state FROM ${t} ${w.sql} GROUP BY alert_id`;
     const state = isState(f?.state) ? f.state : undefined;
-    const total = state ? counts[state] : sum;
     const dir = req.order === 'oldest' ? 'ASC' : 'DESC';
-    const ids = (
-      db
-        .prepare(
-          `SELECT alert_id FROM ${grouped(w.sql)} ${state ? 'WHERE episode_state = ?' : ''} ORDER BY start ${dir}, rule, key, field, alert_id LIMIT ? OFFSET ?`,
-        )
-        .all(...w.params, ...(state ? [state] : []), limit, offset) as { alert_id: string }[]
-    ).map((r) => r.alert_id);
+    // grouping every event is the cost: the counts come with the page, from the same grouping (window sums over it)
+    const page = db
+      .prepare(
+        `SELECT alert_id, start, firing, resolved, nodata FROM (SELECT *, SUM(episode_state = 'firing') OVER () AS firing, SUM(episode_state = 'resolved') OVER () AS resolved, ` +
+          `SUM(episode_state = 'nodata') OVER () AS nodata FROM (${grouped})) ${state ? 'WHERE episode_state = ?' : ''} ORDER BY start ${dir}, rule, key, field, alert_id LIMIT ? OFFSET ?`,
+      )
+      .all(...w.params, ...(state ? [state] : []), limit, offset) as ({ alert_id: string; start: number } & Record<State, number>)[];
+    const counts =
+      page.length > 0
+        ? { firing: page[0]!.firing, resolved: page[0]!.resolved, nodata: page[0]!.nodata }
+        : stateCounts(db, `(${grouped})`, 'episode_state', w.params).counts;
+    const sum = counts.firing + counts.resolved + counts.nodata;
+    const all = w.params.length === 0 ? sum : (db.prepare(`SELECT COUNT(DISTINCT alert_id) AS n FROM ${t}`).get() as { n: number }).n;
+    const total = state ? counts[state] : sum;
+    const ids = page.map((r) => r.alert_id);
     if (ids.length === 0) return { total, rows: [], counts, all, source };
+    // an episode's events end at or after its start: the primary key's index narrows the search to those windows
+    const since = Math.min(...page.map((r) => r.start));
     const events = db
-      .prepare(`SELECT * FROM ${t} WHERE alert_id IN (${ids.map(() => '?').join(', ')}) ORDER BY window_end, rule, key, field, state`)
-      .all(...ids) as Record<string, unknown>[];
+      .prepare(`SELECT * FROM ${t} WHERE window_end >= ? AND alert_id IN (${ids.map(() => '?').join(', ')}) ORDER BY window_end, rule, key, field, state`)
+      .all(since, ...ids) as Record<string, unknown>[];
     const byId = new Map(alertEpisodes(events.map(eventOf)).map((e) => [e.alertId, e]));
     return { total, rows: ids.map((id) => byId.get(id)!), counts, all, source };
   });

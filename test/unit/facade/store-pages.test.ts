@@ -60,7 +60,9 @@ describe('lists paged from the store', () => {
 
   it('alert events: the pages together are the table, newest first; oldest first is the order history reads', () => {
     const oldest = allPages((r) => storedAlertsPage(plan, r), { order: 'oldest' });
-    expect(oldest).toEqual(alerts);
+    const byIdentity = (xs: AlertEvent[]) => [...xs].sort((a, b) => a.time - b.time || a.alertId.localeCompare(b.alertId) || a.state.localeCompare(b.state));
+    expect(byIdentity(oldest)).toEqual(byIdentity(alerts));
+    expect(oldest.map((a) => a.time)).toEqual(alerts.map((a) => a.time));
     const newest = allPages((r) => storedAlertsPage(plan, r), {});
     expect(newest.map((a) => a.time)).toEqual(alerts.map((a) => a.time).reverse());
     const first = storedAlertsPage(plan, { offset: 0, limit: 5 }, (f) => path.relative(dir, f));
