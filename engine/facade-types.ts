@@ -155,6 +155,72 @@ export interface HistoryResult {
   truncated: boolean;
 }
 
+/**
+ * A page of one of the lists a run leaves in the store (docs/workbench.md#lists): rows
+ * `offset`..`offset + limit` of those the filters keep, newest first unless `order` says otherwise.
+ */
+export interface ListPageRequest<F> {
+  offset: number;
+  limit: number;
+  filters?: F;
+  order?: 'newest' | 'oldest';
+}
+
+export interface ListPage<T> {
+  /** rows the filters keep (all of them, not only this page's) */
+  total: number;
+  rows: T[];
+  /** the store read, e.g. "data/sensors.db (alerts)"; absent when the config keeps no such list in an embedded store */
+  source?: string;
+}
+
+/** Alerts (events or episodes) of a rule, whose key text (`20 · gear.t3`) contains `key`, on a field, in a state. */
+export interface AlertFilters {
+  rule?: string;
+  key?: string;
+  field?: string;
+  state?: AlertEvent['state'];
+}
+
+export interface AlertListPage<T> extends ListPage<T> {
+  /** rows in each state under the other filters (the state buttons' counts) */
+  counts: Record<AlertEvent['state'], number>;
+  /** rows without any filter */
+  all: number;
+}
+
+/** Aggregate rows whose key text contains `key`, of windows that overlap `from`..`to` (epoch ms). */
+export interface WindowFilters {
+  key?: string;
+  from?: number;
+  to?: number;
+}
+
+/** One aggregate row of a stored window. */
+export interface WindowRow extends AggregateRow {
+  windowStart: number;
+  windowEnd: number;
+}
+
+/** Row errors of a reason, from a source whose name contains `source`, of one run. */
+export interface RowErrorFilters {
+  reason?: string;
+  source?: string;
+  runId?: string;
+}
+
+/** A row error as the store's dead-letter table keeps it. */
+export interface StoredRowError extends RowErrorEvent {
+  runId: string;
+  /** epoch ms */
+  recordedAt: number;
+}
+
+export interface RowErrorPage extends ListPage<StoredRowError> {
+  /** rows of each reason under the other filters, most first */
+  reasons: { reason: string; count: number }[];
+}
+
 /** Connection settings found in the config (editable in the connection panel). */
 export interface ConnectionDefaults {
   /** the config's input is Kafka: a live run reads `kafka.topic` */

@@ -39,6 +39,7 @@ export { formatChange, refusalOf, type ExportChange, type Refusal } from './expo
 export { verifyFlinkExport, type VerifyResult } from './export/verify.js';
 export { readHistory, alertsTableOf } from './facade/history.js';
 export { alertEpisodes, EpisodeTracker } from './facade/episodes.js';
+export { storedAlertsPage, storedEpisodesPage, storedRowErrorsPage, storedWindowsPage, MAX_PAGE_ROWS } from './facade/store-pages.js';
 export { runBacktest, type BacktestRunOptions } from './facade/backtest.js';
 export { runDiff } from './facade/diff.js';
 export { runConfigTests } from './facade/config-tests.js';

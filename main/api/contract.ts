@@ -7,6 +7,8 @@
 import type {
   AlertEpisode,
   AlertEvent,
+  AlertFilters,
+  AlertListPage,
   BacktestEpisode,
   BacktestLabel,
   BacktestMetrics,
@@ -35,20 +37,29 @@ import type {
   KafkaTestResult,
   KafkaTopicInfo,
   KafkaTopicList,
+  ListPage,
+  ListPageRequest,
   PipelineSummary,
   PreviewResult,
   RowErrorEvent,
+  RowErrorFilters,
+  RowErrorPage,
   RunProgress,
+  StoredRowError,
   TailInfo,
   TailMessage,
   TailStartArgs,
   VerifyResult,
+  WindowFilters,
   WindowResult,
+  WindowRow,
 } from '../../engine/index.js';
 
 export type {
   AlertEpisode,
   AlertEvent,
+  AlertFilters,
+  AlertListPage,
   BacktestEpisode,
   BacktestLabel,
   BacktestMetrics,
@@ -77,15 +88,22 @@ export type {
   KafkaTestResult,
   KafkaTopicInfo,
   KafkaTopicList,
+  ListPage,
+  ListPageRequest,
   PipelineSummary,
   PreviewResult,
   RowErrorEvent,
+  RowErrorFilters,
+  RowErrorPage,
   RunProgress,
+  StoredRowError,
   TailInfo,
   TailMessage,
   TailStartArgs,
   VerifyResult,
+  WindowFilters,
   WindowResult,
+  WindowRow,
 };
 
 /** A built-in or extension transformation function, for completion and hover. */
@@ -331,6 +349,14 @@ export interface Handlers {
   /** the project's past runs, newest first (kept in the state folder) */
   'run.history': (a: { dir: string }) => Promise<RunRecord[]>;
   'history.load': (a: { dir: string; maxWindows?: number }) => Promise<HistoryResult>;
+  /** a page of the alert events of the project's store, filtered (docs/workbench.md#lists); no `source` when the config has no store */
+  'store.alerts': (a: { dir: string } & ListPageRequest<AlertFilters>) => Promise<AlertListPage<AlertEvent>>;
+  /** a page of the alert episodes of the project's store, grouped by alert id */
+  'store.episodes': (a: { dir: string } & ListPageRequest<AlertFilters>) => Promise<AlertListPage<AlertEpisode>>;
+  /** a page of the rows of the windows of the config's store output */
+  'store.windows': (a: { dir: string } & ListPageRequest<WindowFilters>) => Promise<ListPage<WindowRow>>;
+  /** a page of the row errors (dead letters) the runs kept in the store */
+  'store.rowErrors': (a: { dir: string } & ListPageRequest<RowErrorFilters>) => Promise<RowErrorPage>;
   /** the export targets with one-line descriptions (ts-engine first: the default) */
   'export.targets': (a: Record<string, never>) => Promise<ExportTargetInfo[]>;
   /** the changes a target would make to the config on disk, and whether writing would be refused */
@@ -419,6 +445,10 @@ export const HANDLER_NAMES = [
   'run.status',
   'run.history',
   'history.load',
+  'store.alerts',
+  'store.episodes',
+  'store.windows',
+  'store.rowErrors',
   'export.targets',
   'export.plan',
   'export.write',

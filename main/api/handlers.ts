@@ -24,6 +24,10 @@ import {
   nodeIO,
   preview,
   readHistory,
+  storedAlertsPage,
+  storedEpisodesPage,
+  storedRowErrorsPage,
+  storedWindowsPage,
   summarize,
   systemClock,
   testsFileOf,
@@ -278,6 +282,19 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     return { root, configFile: configOf(root), io: overlayIO(root, overlay), overlay };
   };
   const needsModules = (t: ProjectTrust) => `it needs the config's user modules (${t.userCode.join(', ')}), which are not loaded until then`;
+  /**
+   * The plan of the project's config on disk, to read its store with (history, the lists): none when it does not compile;
+   * refused in restricted mode when its rows need user functions, which are only parsed there.
+   */
+  const storePlan = async (dir: string, what: string): Promise<{ root: string; result: CheckResult; plan?: PipelinePlan }> => {
+    const root = access.project(dir);
+    const { result, plan } = await checkProject(root, configOf(root), undefined, userModules(root));
+    if (plan && plan.untrusted !== 'rows') return { root, result, plan };
+    const t = trustOf(root);
+    if (result.ok && !t.trusted && t.userCode.length > 0) throw restricted(root, what, needsModules(t));
+    return { root, result };
+  };
+  const projectPath = (root: string) => (file: string) => toPosix(path.relative(root, file));
 
   const map: HandlerMap = {
     async 'app.info'() {
@@ -518,16 +535,30 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
     },
 
     async 'history.load'({ dir, maxWindows }) {
-      const root = access.project(dir);
-      const { result, plan } = await checkProject(root, configOf(root), undefined, userModules(root));
-      // restricted mode: a plan whose rows need user functions (only parsed) is not one to read history with
-      if (!plan || plan.untrusted === 'rows') {
-        const t = trustOf(root);
-        if (result.ok && !t.trusted && t.userCode.length > 0) throw restricted(root, 'history', needsModules(t));
-        return { windows: [], alerts: [], episodes: [], truncated: false, summary: result.summary };
-      }
+      const { root, result, plan } = await storePlan(dir, 'history');
+      if (!plan) return { windows: [], alerts: [], episodes: [], truncated: false, summary: result.summary };
       const h = await readHistory(plan, maxWindows ?? 5000, (f) => toPosix(path.relative(root, f)));
       return { ...h, summary: result.summary };
+    },
+
+    async 'store.alerts'({ dir, ...page }) {
+      const { root, plan } = await storePlan(dir, 'the alerts list');
+      return plan ? storedAlertsPage(plan, page, projectPath(root)) : { total: 0, rows: [], counts: { firing: 0, resolved: 0, nodata: 0 }, all: 0 };
+    },
+
+    async 'store.episodes'({ dir, ...page }) {
+      const { root, plan } = await storePlan(dir, 'the episodes list');
+      return plan ? storedEpisodesPage(plan, page, projectPath(root)) : { total: 0, rows: [], counts: { firing: 0, resolved: 0, nodata: 0 }, all: 0 };
+    },
+
+    async 'store.windows'({ dir, ...page }) {
+      const { root, plan } = await storePlan(dir, 'the windows list');
+      return plan ? storedWindowsPage(plan, page, projectPath(root)) : { total: 0, rows: [] };
+    },
+
+    async 'store.rowErrors'({ dir, ...page }) {
+      const { root, plan } = await storePlan(dir, 'the bad rows list');
+      return plan ? storedRowErrorsPage(plan, page, projectPath(root)) : { total: 0, rows: [], reasons: [] };
     },
 
     async 'export.targets'() {

@@ -108,30 +108,33 @@ export function readStoredAlerts(db: Db, table: string, sinceWindowEnd: number):
       `SELECT * FROM ${quoteIdent(table)} WHERE window_end >= ? ORDER BY window_end, ${current ? 'rule, key, field, state' : 'module, key, field'} LIMIT 20000`,
     )
     .all(sinceWindowEnd) as Record<string, unknown>[];
-  return rows.map((r): StoredAlert => {
-    const time = Number(r.window_end);
-    const value = storedValue(r.value, r.value_text);
-    const old = !current;
-    return {
-      module: String(r.module),
-      time,
-      key: parseJson<StoredAlert['key']>(r.key, null),
-      keyFields: parseJson<string[]>(r.key_fields, []),
-      field: String(r.field),
-      // a no-data or resolved event without a value keeps value_text 'None'
-      value: r.value === null && r.value_text === 'None' ? null : value,
-      lowerBound: Number(r.lower_bound),
-      upperBound: Number(r.upper_bound),
-      rule: old ? String(r.module) : String(r.rule),
-      state: old ? 'firing' : (String(r.state) as StoredAlert['state']),
-      alertId: old ? alertId(String(r.module), String(r.key), String(r.field), time) : String(r.alert_id),
-      episodeStart: old ? time : Number(r.episode_start),
-      episodeKind: old ? 'deviation' : (String(r.episode_kind) as StoredAlert['episodeKind']),
-      lifecycle: old ? false : Number(r.lifecycle) === 1,
-      peakValue: old ? value : storedValue(r.peak_value, r.peak_value_text),
-      peakTime: old ? time : r.peak_time === null ? null : Number(r.peak_time),
-    };
-  });
+  return rows.map((r) => storedAlertOf(r, current));
+}
+
+/** One row of the alerts table as an alert event; `current`: the table has the lifecycle columns (an older one has not). */
+export function storedAlertOf(r: Record<string, unknown>, current: boolean): StoredAlert {
+  const time = Number(r.window_end);
+  const value = storedValue(r.value, r.value_text);
+  const old = !current;
+  return {
+    module: String(r.module),
+    time,
+    key: parseJson<StoredAlert['key']>(r.key, null),
+    keyFields: parseJson<string[]>(r.key_fields, []),
+    field: String(r.field),
+    // a no-data or resolved event without a value keeps value_text 'None'
+    value: r.value === null && r.value_text === 'None' ? null : value,
+    lowerBound: Number(r.lower_bound),
+    upperBound: Number(r.upper_bound),
+    rule: old ? String(r.module) : String(r.rule),
+    state: old ? 'firing' : (String(r.state) as StoredAlert['state']),
+    alertId: old ? alertId(String(r.module), String(r.key), String(r.field), time) : String(r.alert_id),
+    episodeStart: old ? time : Number(r.episode_start),
+    episodeKind: old ? 'deviation' : (String(r.episode_kind) as StoredAlert['episodeKind']),
+    lifecycle: old ? false : Number(r.lifecycle) === 1,
+    peakValue: old ? value : storedValue(r.peak_value, r.peak_value_text),
+    peakTime: old ? time : r.peak_time === null ? null : Number(r.peak_time),
+  };
 }
 
 export function alertKeyText(a: Alert): string {

@@ -136,8 +136,6 @@ export function readStoredWindows(db: Db, table: string, shape: RowShape, keyed:
   if (!cols) return { windows: [], truncated: false };
   const names = new Set(cols.map((c) => c.name));
   const keys = shape.keyNames.filter((k) => names.has(k));
-  const values = shape.valueNames.filter((v) => names.has(v));
-  const bools = new Set(shape.valueNames.filter((_v, i) => shape.valueTypes[i] === 'BooleanType'));
   const t = quoteIdent(table);
   const total = (db.prepare(`SELECT COUNT(DISTINCT window_end) AS n FROM ${t}`).get() as { n: number }).n;
   const rows = db
@@ -148,6 +146,7 @@ export function readStoredWindows(db: Db, table: string, shape: RowShape, keyed:
     )
     .safeIntegers(true)
     .all(maxWindows) as Record<string, unknown>[];
+  const rowOf = storedRowReader(db, table, shape, keyed)!;
   const out: StoredWindow[] = [];
   let cur: StoredWindow | undefined;
   for (const r of rows) {
@@ -156,12 +155,32 @@ export function readStoredWindows(db: Db, table: string, shape: RowShape, keyed:
       cur = { startMs: Number(r.window_start), endMs: end, rows: [] };
       out.push(cur);
     }
-    cur.rows.push({
-      key: keyed ? Object.fromEntries(keys.map((k) => [k, fromSqlValue(r[k])])) : null,
-      values: Object.fromEntries(values.map((v) => [v, bools.has(v) ? fromSqlValue(r[v]) === 1 : fromSqlValue(r[v])])),
-    });
+    cur.rows.push(rowOf(r));
   }
   return { windows: out, truncated: total > maxWindows };
+}
+
+/**
+ * What turns a row of the table (read with safe integers) into an aggregate row, and the key
+ * columns the table has; undefined when the table does not exist.
+ */
+export function storedRowReader(
+  db: Db,
+  table: string,
+  shape: RowShape,
+  keyed: boolean,
+): (((r: Record<string, unknown>) => StoredWindow['rows'][number]) & { keys: string[] }) | undefined {
+  const cols = tableColumns(db, table);
+  if (!cols) return undefined;
+  const names = new Set(cols.map((c) => c.name));
+  const keys = shape.keyNames.filter((k) => names.has(k));
+  const values = shape.valueNames.filter((v) => names.has(v));
+  const bools = new Set(shape.valueNames.filter((_v, i) => shape.valueTypes[i] === 'BooleanType'));
+  const read = (r: Record<string, unknown>) => ({
+    key: keyed ? Object.fromEntries(keys.map((k) => [k, fromSqlValue(r[k])])) : null,
+    values: Object.fromEntries(values.map((v) => [v, bools.has(v) ? fromSqlValue(r[v]) === 1 : fromSqlValue(r[v])])),
+  });
+  return Object.assign(read, { keys });
 }
 
 /** `{path, table}` of a table in a SQLite file (the sqlite output, sqlite history) */

@@ -46,3 +46,15 @@ export function timeOfDayText(ms: number, tz: TimeZoneChoice, withMs = false): s
 export function zoneLabel(tz: TimeZoneChoice, atMs: number = Date.now()): string {
   return tz === 'utc' ? 'UTC' : `${localZoneName()} (UTC${offsetText(atMs, 'local').replace('+00:00', '')})`;
 }
+
+/** The instant a date-time field (`2018-04-15T13:46`, wall clock in the zone) names; undefined when empty or unreadable. */
+export function parseWallClock(text: string, tz: TimeZoneChoice): number | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?$/.test(text)) return undefined;
+  const ms = tz === 'utc' ? Date.parse(`${text}Z`) : new Date(text).getTime();
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/** What a date-time field shows for `ms` in the zone, to the second (`2018-04-15T13:46:40`). */
+export function wallClockField(ms: number, tz: TimeZoneChoice): string {
+  return wallClock(ms, tz).slice(0, 19);
+}

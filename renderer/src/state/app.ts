@@ -9,6 +9,7 @@ import { ConnectionsState } from './connections.svelte';
 import type { StateDeps, TextModel } from './deps';
 import { BacktestState, ChartRequests, CompareState, ConfigTestsState } from './evaluate.svelte';
 import { ExportState } from './export.svelte';
+import { ListsState } from './lists.svelte';
 import { RunState } from './run.svelte';
 import { RunOutputState } from './run-output.svelte';
 import { Workbench } from './workbench.svelte';
@@ -24,6 +25,7 @@ export class AppState<M extends TextModel = TextModel> {
   readonly authoring: AuthoringState;
   readonly output: RunOutputState;
   readonly exports: ExportState;
+  readonly lists: ListsState;
 
   constructor(deps: StateDeps<M>) {
     this.wb = new Workbench(deps);
@@ -36,5 +38,6 @@ export class AppState<M extends TextModel = TextModel> {
     this.authoring = new AuthoringState(deps, this.wb);
     this.output = new RunOutputState(deps, this.wb);
     this.exports = new ExportState(deps, this.wb);
+    this.lists = new ListsState(deps, this.wb, this.run);
   }
 }

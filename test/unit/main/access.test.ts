@@ -110,7 +110,16 @@ describe('the handlers refuse paths outside the open project', () => {
     await expect(h['file.read']({ dir: '/etc', path: 'passwd' })).rejects.toThrow(/\/etc is not an open project/);
     await expect(h['file.read']({ dir: outside, path: 'secret.txt' })).rejects.toThrow(/not an open project/);
     await expect(h['file.write']({ dir: outside, path: 'evil.txt', text: 'x' })).rejects.toThrow(/not an open project/);
-    for (const name of ['config.check', 'config.preview', 'history.load', 'connection.defaults', 'functions.list', 'run.start'] as const) {
+    for (const name of [
+      'config.check',
+      'config.preview',
+      'history.load',
+      'store.alerts',
+      'store.rowErrors',
+      'connection.defaults',
+      'functions.list',
+      'run.start',
+    ] as const) {
       await expect((h[name] as (a: unknown) => Promise<unknown>)({ dir: path.join(outside, 'elsewhere-project') }), name).rejects.toThrow(
         /not an open project/,
       );

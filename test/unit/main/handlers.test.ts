@@ -194,6 +194,29 @@ describe('workbench API handlers', () => {
     expect(some.windows[9]!.windowEnd).toBe(hist.windows[89]!.windowEnd);
   });
 
+  it('store.alerts, store.episodes, store.windows, store.rowErrors page what the run stored, filtered and counted', async () => {
+    const alerts = await h['store.alerts']({ dir, offset: 0, limit: 10 });
+    expect(alerts).toMatchObject({ total: 73, all: 73, source: 'data/sensors.db (alerts)' });
+    expect(alerts.rows).toHaveLength(10);
+    const last = await h['store.alerts']({ dir, offset: 70, limit: 10 });
+    expect(last.rows).toHaveLength(3);
+    expect(last.rows[2]!.time).toBeLessThanOrEqual(alerts.rows[0]!.time);
+    const avg = await h['store.alerts']({ dir, offset: 0, limit: 100, filters: { rule: 'Avg6', state: 'firing' } });
+    expect(avg.total).toBeGreaterThan(0);
+    expect(avg.total).toBeLessThan(73);
+    expect(avg.rows.every((a) => a.rule === 'Avg6')).toBe(true);
+    const episodes = await h['store.episodes']({ dir, offset: 0, limit: 1000 });
+    // rules without lifecycle options: one episode per alert
+    expect(episodes.total).toBe(73);
+    const windows = await h['store.windows']({ dir, offset: 0, limit: 20, filters: { key: 'gear' } });
+    expect(windows.source).toBe('data/sensors.db (points)');
+    expect(windows.rows.every((r) => String(r.key!.sensor_type).includes('gear'))).toBe(true);
+    expect((await h['store.windows']({ dir, offset: 0, limit: 1 })).total).toBe(90 * 20);
+    const bad = await h['store.rowErrors']({ dir, offset: 0, limit: 10 });
+    expect(bad).toMatchObject({ total: 0, rows: [], source: 'data/sensors.db (dead_letters)' });
+    await expect(h['store.alerts']({ dir: t.tmp, offset: 0, limit: 1 })).rejects.toThrow(/not an open project/);
+  });
+
   it('run controls: start paused, step exactly one window, stop', async () => {
     t.reset();
     const { runId } = await h['run.start']({ dir, speed: 0, startPaused: true });

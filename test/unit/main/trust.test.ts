@@ -99,6 +99,8 @@ describe('restricted mode in the handlers', () => {
     // names and signatures for completion come from parsing the module, not running it
     expect(fns.transform.find((f) => f.name === 'twice')?.signature).toBe('twice(DoubleType) → DoubleType');
     await expect(h['history.load']({ dir: p.dir })).rejects.toThrow(/history is off in restricted mode/);
+    await expect(h['store.alerts']({ dir: p.dir, offset: 0, limit: 10 })).rejects.toThrow(/the alerts list is off in restricted mode/);
+    await expect(h['store.windows']({ dir: p.dir, offset: 0, limit: 10 })).rejects.toThrow(/the windows list is off in restricted mode/);
     expect((await h['connection.defaults']({ dir: p.dir })).note).toBeUndefined();
     const exported = await h['export.write']({ dir: p.dir, outDir: path.join(tmp, 'hostile-export') });
     expect(exported.files).toContain('Notes.js');
