@@ -39,6 +39,16 @@ export { formatChange, refusalOf, type ExportChange, type Refusal } from './expo
 export { verifyFlinkExport, type VerifyResult } from './export/verify.js';
 export { readHistory, alertsTableOf } from './facade/history.js';
 export { alertEpisodes, EpisodeTracker } from './facade/episodes.js';
+export {
+  ChartSummary,
+  chartKeyLabel,
+  type ChartColumnView,
+  type ChartKeyStat,
+  type ChartView,
+  type KeyRanking,
+  type KeySelection,
+} from './facade/chart-summary.js';
+export { readChartRange, summarizeStore, type ChartRangeQuery } from './facade/chart-store.js';
 export { runBacktest, type BacktestRunOptions } from './facade/backtest.js';
 export { runDiff } from './facade/diff.js';
 export { runConfigTests } from './facade/config-tests.js';

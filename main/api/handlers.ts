@@ -39,6 +39,7 @@ import { ActiveConfigs, copySample, listSamples, openProject, RecentProjects, to
 import { Access, isWithin } from './access.js';
 import { TrustStore } from './trust.js';
 import { ActiveRun, type Emit } from './runs.js';
+import { ChartSources } from './charts.js';
 import { RunHistory } from './run-history.js';
 import { Evaluations, type EvaluationContext } from './evaluate.js';
 import { Tails, connectionDefaults, listKeyspaces, listTopics, testCassandra, testInflux, testKafka } from './connections.js';
@@ -227,6 +228,10 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
   const clock = opts.clock ?? systemClock;
   const tails = new Tails(opts.emit, undefined, clock);
   const evaluations = new Evaluations();
+  const charts = new ChartSources(
+    () => (run && runDir ? { root: runDir, run } : undefined),
+    (dir) => access.project(dir),
+  );
 
   if (opts.initialProject) {
     access.grant(opts.initialProject);
@@ -471,7 +476,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       };
     },
 
-    async 'run.start'({ dir, speed, startPaused }) {
+    async 'run.start'({ dir, speed, startPaused, chartKeys }) {
       if (run && !run.finished) throw new Error('a run is already in progress; stop it first');
       const root = access.project(dir);
       if (!trust.covering(root)) throw restricted(root, 'running', "a run loads the config's user modules and writes to its outputs");
@@ -487,6 +492,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
         onEnd: (record) => runHistory.add(root, record),
       });
       runDir = root;
+      charts.started(run, chartKeys);
       return { runId: run.runId, summary: result.summary };
     },
 
@@ -527,8 +533,11 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
         return { windows: [], alerts: [], episodes: [], truncated: false, summary: result.summary };
       }
       const h = await readHistory(plan, maxWindows ?? 5000, (f) => toPosix(path.relative(root, f)));
+      charts.setHistory(root, plan);
       return { ...h, summary: result.summary };
     },
+
+    ...charts.handlers(),
 
     async 'export.targets'() {
       return EXPORT_TARGETS.map((t) => ({ ...t }));
