@@ -99,9 +99,12 @@ function numberOf(v: Value): number {
   return Number.NaN;
 }
 
+/** 7 significant digits: more than a chart shows, and a third of the JSON of a double's 17 */
+const forDisplay = (v: number): number => (Number.isInteger(v) ? v : Number(v.toPrecision(7)));
+
 const nullable = (a: Float64Array, from: number, to: number): (number | null)[] => {
   const out = new Array<number | null>(to - from);
-  for (let i = from; i < to; i++) out[i - from] = Number.isNaN(a[i]!) ? null : a[i]!;
+  for (let i = from; i < to; i++) out[i - from] = Number.isNaN(a[i]!) ? null : forDisplay(a[i]!);
   return out;
 };
 
@@ -123,6 +126,7 @@ export class ChartSummary {
   /** anything added since the last view */
   private changed = false;
   private lastShown = '';
+  private lastPinned = '';
   private lastGeneration = -1;
 
   constructor(
@@ -317,14 +321,26 @@ export class ChartSummary {
 
   /**
    * What changed since the last delta: the buckets from the first one touched (all of them after
-   * a merge or when the shown keys changed); undefined when nothing did.
+   * a merge or when the shown keys changed); undefined when nothing did. The shown keys are ranked
+   * again only when `rerank` (a run ranks about once a second: ranks that change at every window
+   * would send every bucket again each time).
    */
-  delta(sel: KeySelection): ChartView | undefined {
-    const shown = this.shownKeys(sel);
+  delta(sel: KeySelection, rerank = true): ChartView | undefined {
+    const kept = rerank ? undefined : this.lastShownStats(sel);
+    const shown = kept ?? this.shownKeys(sel);
     const shownId = shown.map((s) => s.label).join('\n');
     const full = shownId !== this.lastShown || this.generation !== this.lastGeneration;
     if (!full && !this.changed) return undefined;
     return this.viewFrom(sel, full ? 0 : this.dirtyFrom, shown);
+  }
+
+  /** the keys of the last view, while the selection's pins are the same (undefined: rank again) */
+  private lastShownStats(sel: KeySelection): ChartKeyStat[] | undefined {
+    if (this.lastShown === '' || sel.pinned.join('\n') !== this.lastPinned) return undefined;
+    const stats = this.lastShown.split('\n').map((l) => this.keys.get(l)?.stat);
+    return stats.every((s) => s !== undefined) && stats.length >= Math.min(sel.top + sel.pinned.length, this.order.length)
+      ? (stats as ChartKeyStat[])
+      : undefined;
   }
 
   private viewFrom(sel: KeySelection, from: number, shown = this.shownKeys(sel)): ChartView {
@@ -359,6 +375,7 @@ export class ChartSummary {
       };
     });
     this.lastShown = shown.map((s) => s.label).join('\n');
+    this.lastPinned = sel.pinned.join('\n');
     this.lastGeneration = this.generation;
     this.changed = false;
     // the last bucket stays dirty: its window may not be the last one to fall in it

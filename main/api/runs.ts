@@ -30,6 +30,9 @@ export const LATEST_WINDOWS = 30;
 /** what the charts draw before the UI chose (as the UI's own default): the 10 keys with the most alerts */
 export const DEFAULT_SELECTION: KeySelection = { pinned: [], top: 10, rank: { by: 'alerts' } };
 
+/** the keys drawn as lines are ranked again at most this often during a run (a new set sends every bucket again) */
+const RERANK_MS = 1000;
+
 /** Row errors sent to the UI per run (all are counted, and dead-lettered by the engine). */
 const MAX_ROW_ERRORS_SENT = 1000;
 /** progress of a run with live connections goes out at least this often */
@@ -70,6 +73,7 @@ export class ActiveRun {
   private windows: ClosedWindow[] = [];
   private windowsClosed = 0;
   readonly chart: ChartSummary;
+  private rankedAt = Number.NEGATIVE_INFINITY;
   /** the keys the UI draws as lines (docs/workbench.md#charts-at-any-size) */
   selection: KeySelection;
   private alerts: AlertEvent[] = [];
@@ -243,7 +247,10 @@ export class ActiveRun {
       this.windows = [];
       this.emit('run.windows', { runId, windows, total: this.windowsClosed });
     }
-    const chart = this.chart.delta(this.selection);
+    const now = this.clock.now();
+    const rerank = now - this.rankedAt >= RERANK_MS;
+    if (rerank) this.rankedAt = now;
+    const chart = this.chart.delta(this.selection, rerank);
     if (chart) this.emit('run.chart', { runId, view: chart });
     if (this.alerts.length > 0) {
       const alerts = this.alerts;

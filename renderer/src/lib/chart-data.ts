@@ -28,7 +28,7 @@ export class ChartData {
   windows = 0;
   untrackedKeys = 0;
   private readonly perColumn = new Map<string, ChartColumnView>();
-  private readonly cache = new Map<string, AlignedColumn>();
+  private readonly cache = new Map<string, { data: AlignedColumn; pairs: boolean }>();
 
   get empty(): boolean {
     return this.buckets === 0;
@@ -90,32 +90,49 @@ export class ChartData {
     return true;
   }
 
-  /** The column's series for uPlot (cached until the next update). */
-  aligned(column: string, windowMs: number): AlignedColumn {
-    const hit = this.cache.get(column);
+  /**
+   * The column's series for uPlot (cached until the next update), at most `maxBuckets` buckets:
+   * adjacent ones merged (min of their minima, max of their maxima) to fit the chart's pixels.
+   * `pairs`: two points per bucket, its minimum then its maximum.
+   */
+  aligned(column: string, windowMs: number, maxBuckets = Number.POSITIVE_INFINITY): { data: AlignedColumn; pairs: boolean } {
+    const group = Math.max(1, Math.ceil(this.buckets / Math.max(1, maxBuckets)));
+    const cacheKey = `${column}\n${group}`;
+    const hit = this.cache.get(cacheKey);
     if (hit) return hit;
     const c = this.perColumn.get(column);
-    const n = this.buckets;
-    const both = this.bucketMs > windowMs;
+    const n = Math.ceil(this.buckets / group);
+    const width = this.bucketMs * group;
+    const pairs = width > windowMs;
     const xs: number[] = [];
     for (let i = 0; i < n; i++) {
-      const x = (this.origin + i * this.bucketMs) / 1000;
+      const x = (this.origin + i * width) / 1000;
       xs.push(x);
-      if (both) xs.push(x + this.bucketMs / 2000);
+      if (pairs) xs.push(x + width / 2000);
     }
+    const extreme = (values: (number | null)[] | undefined, i: number, pick: (a: number, b: number) => number): number | null => {
+      let out: number | null = null;
+      const end = Math.min(this.buckets, (i + 1) * group);
+      for (let b = i * group; b < end; b++) {
+        const v = values?.[b] ?? null;
+        if (v !== null) out = out === null ? v : pick(out, v);
+      }
+      return out;
+    };
     const series = (s: { min: (number | null)[]; max: (number | null)[] } | undefined, as: 'line' | 'lower' | 'upper'): (number | null)[] => {
       const out: (number | null)[] = [];
       for (let i = 0; i < n; i++) {
-        const lo = s?.min[i] ?? null;
-        const hi = s?.max[i] ?? null;
-        if (!both) out.push(as === 'lower' ? lo : hi);
+        const lo = extreme(s?.min, i, Math.min);
+        const hi = extreme(s?.max, i, Math.max);
+        if (!pairs) out.push(as === 'lower' ? lo : hi);
         else if (as === 'line') out.push(lo, hi);
         else out.push(as === 'lower' ? lo : hi, as === 'lower' ? lo : hi);
       }
       return out;
     };
-    const out: AlignedColumn = [xs, series(c?.others, 'lower'), series(c?.others, 'upper'), ...this.shown.map((_s, k) => series(c?.keys[k], 'line'))];
-    this.cache.set(column, out);
+    const data: AlignedColumn = [xs, series(c?.others, 'lower'), series(c?.others, 'upper'), ...this.shown.map((_s, k) => series(c?.keys[k], 'line'))];
+    const out = { data, pairs };
+    this.cache.set(cacheKey, out);
     return out;
   }
 

@@ -12,8 +12,8 @@ import type { Workbench } from './workbench.svelte';
 const SELECTION_SETTING = 'ts-engine-chart-keys';
 export const TOP_CHOICES = [0, 3, 5, 10, 20, 50] as const;
 const DEFAULT_TOP = 10;
-/** the charts redraw at most this often */
-const REDRAW_MS = 100;
+/** the charts redraw at most this often (the back end sends at most 10 views a second; 5 redraws leave a max-speed replay its CPU) */
+const REDRAW_MS = 200;
 /** keys listed by the picker's search */
 const PICKER_LIMIT = 50;
 /** a zoom settles this long before its range is read */

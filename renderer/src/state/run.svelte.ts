@@ -86,6 +86,8 @@ export class RunState {
         this.lastError = error ?? null;
         this.warnings = warnings;
         this.history = [record, ...this.history.filter((r) => r.runId !== record.runId)];
+        // the run ranks its keys about once a second: the final ranking
+        void this.chart.refresh();
         if (error) wb.notify('error', `run failed: ${error}`);
       }),
     );

@@ -19,7 +19,7 @@ describe('ChartState', () => {
     const finished = t.next('run.finished');
     await t.app.run.start();
     await finished;
-    await t.clock.advance(100);
+    await t.clock.advance(200);
   };
   afterEach(() => t.dispose());
 
@@ -37,7 +37,7 @@ describe('ChartState', () => {
     // the alerts of the run, each counted once for its key
     expect(d.shown.reduce((n, s) => n + s.alerts, 0)).toBeLessThanOrEqual(run.alerts.length);
     expect(alerts[0]).toBeGreaterThan(0);
-    const [xs, lower, upper, first] = d.aligned('rpm_max', 10_000);
+    const [xs, lower, upper, first] = d.aligned('rpm_max', 10_000).data;
     expect(xs).toHaveLength(90);
     expect(first!.some((v) => v !== null)).toBe(true);
     for (let i = 0; i < 90; i++) if (lower![i] !== null) expect(lower![i]!).toBeLessThanOrEqual(upper![i]!);
@@ -78,8 +78,8 @@ describe('ChartState', () => {
     const z = chart.zoom!.data!;
     expect(z.bucketMs).toBe(10_000);
     expect(z.buckets).toBe(21);
-    const whole = chart.data.aligned('rpm_max', 10_000);
-    const zoomed = z.aligned('rpm_max', 10_000);
+    const whole = chart.data.aligned('rpm_max', 10_000).data;
+    const zoomed = z.aligned('rpm_max', 10_000).data;
     const at = whole[0].indexOf(zoomed[0][0]!);
     expect(at).toBeGreaterThan(0);
     for (let k = 3; k < whole.length; k++) expect(zoomed[k]).toEqual(whole[k]!.slice(at, at + 21));

@@ -36,7 +36,7 @@ describe('RunState', () => {
     expect(run.summary?.aggregated.map((a) => a.name)).toContain('counter');
     // the charts redraw a while after the data changed, not at each batch
     const version = run.chart.version;
-    await t.clock.advance(100);
+    await t.clock.advance(200);
     expect(run.chart.version).toBe(version + 1);
     expect(run.chart.data.windows).toBe(90);
     expect(run.history).toHaveLength(1);
