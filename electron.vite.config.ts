@@ -51,7 +51,7 @@ export default defineConfig({
       outDir: path.join(root, 'out/renderer'),
       emptyOutDir: true,
       chunkSizeWarningLimit: 8000,
-      minify: true,
+      minify: process.env.TS_ENGINE_NO_MINIFY !== '1',
       rolldownOptions: { input: path.join(root, 'renderer/index.html') },
     },
   },

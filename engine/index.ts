@@ -40,6 +40,16 @@ export { verifyFlinkExport, type VerifyResult } from './export/verify.js';
 export { readHistory, alertsTableOf } from './facade/history.js';
 export { alertEpisodes, EpisodeTracker } from './facade/episodes.js';
 export { storedAlertsPage, storedEpisodesPage, storedRowErrorsPage, storedWindowsPage, MAX_PAGE_ROWS } from './facade/store-pages.js';
+export {
+  ChartSummary,
+  chartKeyLabel,
+  type ChartColumnView,
+  type ChartKeyStat,
+  type ChartView,
+  type KeyRanking,
+  type KeySelection,
+} from './facade/chart-summary.js';
+export { readChartRange, summarizeStore, type ChartRangeQuery } from './facade/chart-store.js';
 export { runBacktest, type BacktestRunOptions } from './facade/backtest.js';
 export { runDiff } from './facade/diff.js';
 export { runConfigTests } from './facade/config-tests.js';

@@ -22,6 +22,9 @@ import type {
   CassandraTestArgs,
   CassandraTestResult,
   CellValue,
+  ChartColumnView,
+  ChartKeyStat,
+  ChartView,
   CheckResult,
   ColumnInfo,
   ConnectionDefaults,
@@ -30,6 +33,8 @@ import type {
   ExportTargetInfo,
   ExportTargetName,
   HistoryResult,
+  KeyRanking,
+  KeySelection,
   InfluxTestArgs,
   InfluxTestResult,
   KafkaConnectionArgs,
@@ -73,6 +78,9 @@ export type {
   CassandraTestArgs,
   CassandraTestResult,
   CellValue,
+  ChartColumnView,
+  ChartKeyStat,
+  ChartView,
   CheckResult,
   ColumnInfo,
   ConnectionDefaults,
@@ -81,6 +89,8 @@ export type {
   ExportTargetInfo,
   ExportTargetName,
   HistoryResult,
+  KeyRanking,
+  KeySelection,
   InfluxTestArgs,
   InfluxTestResult,
   KafkaConnectionArgs,
@@ -214,6 +224,8 @@ export interface RunStartArgs {
   /** event-time replay speed: 1, 10, … or 0 = as fast as possible */
   speed?: number;
   startPaused?: boolean;
+  /** the keys the charts draw as lines (docs/workbench.md#charts-at-any-size); the last chosen, else the top 10 by alerts */
+  chartKeys?: KeySelection;
 }
 
 export interface RunInfo {
@@ -357,6 +369,16 @@ export interface Handlers {
   'store.windows': (a: { dir: string } & ListPageRequest<WindowFilters>) => Promise<ListPage<WindowRow>>;
   /** a page of the row errors (dead letters) the runs kept in the store */
   'store.rowErrors': (a: { dir: string } & ListPageRequest<RowErrorFilters>) => Promise<RowErrorPage>;
+  /**
+   * The charts' summary of the project's run (the active or last one, else its stored history):
+   * whole, with the keys `selection` picks as lines; later `run.chart` deltas follow it.
+   * Null when there is nothing to draw (docs/workbench.md#charts-at-any-size).
+   */
+  'chart.view': (a: { dir: string; selection: KeySelection }) => Promise<ChartView | null>;
+  /** the keys of that summary whose label contains `search`, best ranked first */
+  'chart.keys': (a: { dir: string; search?: string; rank: KeyRanking; limit: number }) => Promise<{ total: number; keys: ChartKeyStat[] }>;
+  /** a zoomed-in range read from the store, at most `buckets` buckets; null without a store */
+  'chart.range': (a: { dir: string; from: number; to: number; buckets: number; shown: ChartKeyStat[] }) => Promise<ChartView | null>;
   /** the export targets with one-line descriptions (ts-engine first: the default) */
   'export.targets': (a: Record<string, never>) => Promise<ExportTargetInfo[]>;
   /** the changes a target would make to the config on disk, and whether writing would be refused */
@@ -393,7 +415,10 @@ export interface Handlers {
 /** Live results of a run, batched (at "max" speed thousands of windows a second close). */
 export interface Events {
   'run.progress': RunProgress & { runId: string };
-  'run.windows': { runId: string; windows: WindowResult[] };
+  /** the latest windows closed since the last event (at most 30: the charts get `run.chart`), and how many closed in all */
+  'run.windows': { runId: string; windows: WindowResult[]; total: number };
+  /** what changed in the charts' summary, at most 10 times a second (ChartView: a delta from its `from` bucket) */
+  'run.chart': { runId: string; view: ChartView };
   'run.alerts': { runId: string; alerts: AlertEvent[] };
   /** the episodes the batch's alerts opened or changed (docs/alerts.md#alert-id), each whole: replace by alertId */
   'run.episodes': { runId: string; episodes: AlertEpisode[] };
@@ -449,6 +474,9 @@ export const HANDLER_NAMES = [
   'store.episodes',
   'store.windows',
   'store.rowErrors',
+  'chart.view',
+  'chart.keys',
+  'chart.range',
   'export.targets',
   'export.plan',
   'export.write',
@@ -471,6 +499,7 @@ export const HANDLER_NAMES = [
 export const EVENT_NAMES = [
   'run.progress',
   'run.windows',
+  'run.chart',
   'run.alerts',
   'run.episodes',
   'run.rowErrors',

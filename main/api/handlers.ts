@@ -43,6 +43,7 @@ import { ActiveConfigs, copySample, listSamples, openProject, RecentProjects, to
 import { Access, isWithin } from './access.js';
 import { TrustStore } from './trust.js';
 import { ActiveRun, type Emit } from './runs.js';
+import { ChartSources } from './charts.js';
 import { RunHistory } from './run-history.js';
 import { Evaluations, type EvaluationContext } from './evaluate.js';
 import { Tails, connectionDefaults, listKeyspaces, listTopics, testCassandra, testInflux, testKafka } from './connections.js';
@@ -231,6 +232,10 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
   const clock = opts.clock ?? systemClock;
   const tails = new Tails(opts.emit, undefined, clock);
   const evaluations = new Evaluations();
+  const charts = new ChartSources(
+    () => (run && runDir ? { root: runDir, run } : undefined),
+    (dir) => access.project(dir),
+  );
 
   if (opts.initialProject) {
     access.grant(opts.initialProject);
@@ -488,7 +493,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       };
     },
 
-    async 'run.start'({ dir, speed, startPaused }) {
+    async 'run.start'({ dir, speed, startPaused, chartKeys }) {
       if (run && !run.finished) throw new Error('a run is already in progress; stop it first');
       const root = access.project(dir);
       if (!trust.covering(root)) throw restricted(root, 'running', "a run loads the config's user modules and writes to its outputs");
@@ -504,6 +509,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
         onEnd: (record) => runHistory.add(root, record),
       });
       runDir = root;
+      charts.started(run, chartKeys);
       return { runId: run.runId, summary: result.summary };
     },
 
@@ -538,6 +544,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       const { root, result, plan } = await storePlan(dir, 'history');
       if (!plan) return { windows: [], alerts: [], episodes: [], truncated: false, summary: result.summary };
       const h = await readHistory(plan, maxWindows ?? 5000, (f) => toPosix(path.relative(root, f)));
+      charts.setHistory(root, plan);
       return { ...h, summary: result.summary };
     },
 
@@ -560,6 +567,8 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       const { root, plan } = await storePlan(dir, 'the bad rows list');
       return plan ? storedRowErrorsPage(plan, page, projectPath(root)) : { total: 0, rows: [], reasons: [] };
     },
+
+    ...charts.handlers(),
 
     async 'export.targets'() {
       return EXPORT_TARGETS.map((t) => ({ ...t }));

@@ -6,6 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import {
+  ChartSummary,
   EpisodeTracker,
   Runner,
   systemClock,
@@ -13,13 +14,24 @@ import {
   toRowErrorEvent,
   toWindowResult,
   type Alert,
+  type ClosedWindow,
   type Clock,
+  type KeySelection,
   type PipelinePlan,
   type RunStats,
 } from '../../engine/index.js';
-import type { AlertEpisode, AlertEvent, Events, RowErrorEvent, RunEnd, RunProgress, RunRecord, WindowResult } from './contract.js';
+import type { AlertEpisode, AlertEvent, Events, RowErrorEvent, RunEnd, RunProgress, RunRecord } from './contract.js';
 
 export type Emit = <E extends keyof Events>(event: E, payload: Events[E]) => void;
+
+/** windows sent as they are, for the latest-windows table; the charts get a summary of all (ChartSummary) */
+export const LATEST_WINDOWS = 30;
+
+/** what the charts draw before the UI chose (as the UI's own default): the 10 keys with the most alerts */
+export const DEFAULT_SELECTION: KeySelection = { pinned: [], top: 10, rank: { by: 'alerts' } };
+
+/** the keys drawn as lines are ranked again at most this often during a run (a new set sends every bucket again) */
+const RERANK_MS = 1000;
 
 /** Row errors sent to the UI per run (all are counted, and dead-lettered by the engine). */
 const MAX_ROW_ERRORS_SENT = 1000;
@@ -57,7 +69,13 @@ export function toProgress(s: RunStats): RunProgress & { runId: string } {
 export class ActiveRun {
   readonly runner: Runner;
   readonly done: Promise<void>;
-  private windows: WindowResult[] = [];
+  /** the latest closed windows not sent yet (at most LATEST_WINDOWS: older ones only reach the charts' summary) */
+  private windows: ClosedWindow[] = [];
+  private windowsClosed = 0;
+  readonly chart: ChartSummary;
+  private rankedAt = Number.NEGATIVE_INFINITY;
+  /** the keys the UI draws as lines (docs/workbench.md#charts-at-any-size) */
+  selection: KeySelection;
   private alerts: AlertEvent[] = [];
   /** every episode of the run; those the batch changed go out with it */
   private readonly episodes = new EpisodeTracker();
@@ -92,6 +110,9 @@ export class ActiveRun {
     this.clock = opts.clock ?? systemClock;
     this.startedAt = this.clock.now();
     this.lastProgressAt = this.clock.now();
+    const columns = plan.aggregation.values.map((v) => v.name);
+    this.chart = new ChartSummary(columns);
+    this.selection = DEFAULT_SELECTION;
     this.runner = new Runner(plan, {
       clock: this.clock,
       stdout: new Writable({
@@ -107,7 +128,7 @@ export class ActiveRun {
       // so reopening the project shows them (same schema as the sqlite alert sink)
       recordAlertsInStore: true,
       progressIntervalMs: 200,
-      onWindow: (w) => this.windows.push(toWindowResult(w, plan)),
+      onWindow: (w) => this.onWindow(w),
       onAlert: (a) => this.onAlert(a),
       onRowError: (d) => {
         if (d.reason === 'user function error') this.problem('user-code', d.message);
@@ -160,8 +181,16 @@ export class ActiveRun {
     this.problems.changed = true;
   }
 
+  private onWindow(w: ClosedWindow): void {
+    this.chart.addWindow(w);
+    this.windowsClosed++;
+    this.windows.push(w);
+    if (this.windows.length >= 2 * LATEST_WINDOWS) this.windows.splice(0, this.windows.length - LATEST_WINDOWS);
+  }
+
   private onAlert(a: Alert): void {
     const event = toAlertEvent(a);
+    this.chart.addAlert(event.time, event.key, event.field, event.value, !event.lifecycle);
     this.alerts.push(event);
     const episode = this.episodes.add(event);
     this.changedEpisodes.set(episode.alertId, episode);
@@ -214,10 +243,15 @@ export class ActiveRun {
   flush(): void {
     const runId = this.runId;
     if (this.windows.length > 0) {
-      const windows = this.windows;
+      const windows = this.windows.slice(-LATEST_WINDOWS).map((w) => toWindowResult(w, this.plan));
       this.windows = [];
-      this.emit('run.windows', { runId, windows });
+      this.emit('run.windows', { runId, windows, total: this.windowsClosed });
     }
+    const now = this.clock.now();
+    const rerank = now - this.rankedAt >= RERANK_MS;
+    if (rerank) this.rankedAt = now;
+    const chart = this.chart.delta(this.selection, rerank);
+    if (chart) this.emit('run.chart', { runId, view: chart });
     if (this.alerts.length > 0) {
       const alerts = this.alerts;
       this.alerts = [];

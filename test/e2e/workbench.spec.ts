@@ -158,7 +158,10 @@ test('replay: the chart draws, alerts appear, history is shown when the project 
   const charts = page.getByTestId('chart');
   await expect(charts).toHaveCount(6);
   const chart = page.locator('[data-testid="chart"][data-column="rpm_max"]');
-  await expect(chart.locator('.u-legend')).toContainText('gear.t3');
+  // the key picker is the legend: the 10 keys with the most alerts, the others as one band
+  await expect(page.getByTestId('chart-legend')).toContainText('gear.t3');
+  await expect(page.getByTestId('chart-legend')).toContainText('other keys (band)');
+  await expect(chart).toHaveAttribute('data-lines', '10');
   // count painted pixels (the root tsconfig has no DOM types: describe the canvas here)
   type Canvas = {
     width: number;

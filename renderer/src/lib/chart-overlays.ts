@@ -5,8 +5,7 @@
  * 5 000 alerts of a long replay stay readable), and labelled anomalies as shaded intervals under
  * the episodes. Pure geometry: Chart.svelte does the drawing.
  */
-import type { AlertEpisode, AlertEvent } from '../../../main/api/contract';
-import { cellNumber } from './series';
+import type { AlertEpisode } from '../../../main/api/contract';
 
 /** A labelled anomaly interval, epoch ms (the windows it touches). */
 export interface LabelInterval {
@@ -47,17 +46,6 @@ export function episodeBands(episodes: readonly AlertEpisode[], field: string, l
   return out;
 }
 
-/** The alerts of rules without lifecycle on this field, as data points (x in seconds). */
-export function markerPoints(alerts: readonly AlertEvent[], field: string): { x: number; y: number }[] {
-  const out: { x: number; y: number }[] = [];
-  for (const a of alerts) {
-    if (a.lifecycle || a.field !== field) continue;
-    const y = cellNumber(a.value);
-    if (y !== null) out.push({ x: a.time / 1000, y });
-  }
-  return out;
-}
-
 export interface MarkerBin {
   /** pixel column */
   x: number;
@@ -67,18 +55,20 @@ export interface MarkerBin {
 }
 
 /**
- * Points in pixels binned per column of `width` pixels: one marker per column, at its topmost
- * point, with how many it stands for. Points outside [left, right] are dropped.
+ * Points in pixels (each standing for `count` alerts, 1 by default) binned per column of `width`
+ * pixels: one marker per column, at its topmost point, with how many it stands for. Points
+ * outside [left, right] are dropped.
  */
-export function binMarkers(points: readonly { x: number; y: number }[], width: number, left: number, right: number): MarkerBin[] {
+export function binMarkers(points: readonly { x: number; y: number; count?: number }[], width: number, left: number, right: number): MarkerBin[] {
   const bins = new Map<number, MarkerBin>();
   for (const p of points) {
     if (!Number.isFinite(p.x) || !Number.isFinite(p.y) || p.x < left || p.x > right) continue;
     const col = Math.floor(p.x / width);
     const b = bins.get(col);
-    if (!b) bins.set(col, { x: col * width + width / 2, y: p.y, count: 1 });
+    const count = p.count ?? 1;
+    if (!b) bins.set(col, { x: col * width + width / 2, y: p.y, count });
     else {
-      b.count++;
+      b.count += count;
       b.y = Math.min(b.y, p.y);
     }
   }

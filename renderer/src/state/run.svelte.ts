@@ -1,17 +1,16 @@
 /**
- * Replays and what they produce: progress, the latest windows, alerts, bad rows, the chart
- * series (kept in a plain SeriesStore; `version` tells the charts to redraw, at most a few times
- * a second) and the project's past runs. Built with its dependencies and the workbench it
- * serves (docs/architecture.md#the-renderer).
+ * Replays and what they produce: progress, the latest windows, alerts, bad rows, the charts'
+ * summary (ChartState: the back end sends a bounded view, not every window) and the project's
+ * past runs. Built with its dependencies and the workbench it serves
+ * (docs/architecture.md#the-renderer).
  */
-import { SeriesStore } from '../lib/series';
+import { ChartState } from './chart.svelte';
 import type { AlertEpisode, AlertEvent, PipelineSummary, ProjectInfo, RowErrorEvent, RunProgress, RunRecord, WindowResult } from '../../../main/api/contract';
-import type { Scheduler, Settings, StateDeps, Transport } from './deps';
+import type { Settings, StateDeps, Transport } from './deps';
 import type { Workbench } from './workbench.svelte';
 
 const LATEST_WINDOWS = 30;
 const MAX_ALERTS = 5000;
-const REDRAW_MS = 200;
 
 export const SPEEDS = [
   { label: '1x', value: 1 },
@@ -37,10 +36,7 @@ export class RunState {
   warnings = $state.raw<string[]>([]);
   /** the project's past runs, newest first (the run that just ended included) */
   history = $state.raw<RunRecord[]>([]);
-  /** bumped when the series changed; charts redraw on it */
-  version = $state(0);
-  readonly series = new SeriesStore();
-  private redrawPending = false;
+  readonly chart: ChartState;
   private readonly episodeById = new Map<string, AlertEpisode>();
 
   get active(): boolean {
@@ -61,7 +57,6 @@ export class RunState {
   }
 
   private readonly transport: Transport;
-  private readonly scheduler: Scheduler;
   private readonly settings: Settings;
 
   constructor(
@@ -69,20 +64,20 @@ export class RunState {
     private readonly wb: Workbench,
   ) {
     this.transport = deps.transport;
-    this.scheduler = deps.scheduler;
     this.settings = deps.settings;
+    this.chart = new ChartState(deps, wb);
     const saved = Number(this.settings.get('ts-engine-speed') ?? '0');
     this.speed = Number.isFinite(saved) && saved >= 0 ? saved : 0;
     const on = this.transport.on.bind(this.transport);
     on('run.progress', (p) => this.accept(p.runId, () => (this.progress = p)));
-    on('run.windows', ({ runId, windows }) => this.accept(runId, () => this.addWindows(windows)));
-    on('run.alerts', ({ runId, alerts }) =>
+    on('run.windows', ({ runId, windows, total }) =>
       this.accept(runId, () => {
-        this.alerts = [...this.alerts, ...alerts].slice(-MAX_ALERTS);
-        this.series.alerts = this.alerts;
-        this.bump();
+        this.addWindows(windows);
+        this.windowsShown = total;
       }),
     );
+    on('run.chart', ({ runId, view }) => this.accept(runId, () => this.chart.take(view)));
+    on('run.alerts', ({ runId, alerts }) => this.accept(runId, () => (this.alerts = [...this.alerts, ...alerts].slice(-MAX_ALERTS))));
     on('run.episodes', ({ runId, episodes }) => this.accept(runId, () => this.setEpisodes(episodes)));
     on('run.rowErrors', ({ runId, errors }) => this.accept(runId, () => (this.rowErrors = [...this.rowErrors, ...errors])));
     on('run.finished', ({ runId, progress, error, warnings, record }) =>
@@ -91,6 +86,8 @@ export class RunState {
         this.lastError = error ?? null;
         this.warnings = warnings;
         this.history = [record, ...this.history.filter((r) => r.runId !== record.runId)];
+        // the run ranks its keys about once a second: the final ranking
+        void this.chart.refresh();
         if (error) wb.notify('error', `run failed: ${error}`);
       }),
     );
@@ -109,13 +106,11 @@ export class RunState {
       this.episodeById.delete(id);
     }
     this.episodes = [...this.episodeById.values()].sort((a, b) => a.start - b.start);
-    this.series.episodes = this.episodes;
-    this.bump();
   }
 
   private reset(summary: PipelineSummary | undefined): void {
     this.summary = summary;
-    this.series.reset(summary?.aggregated.map((a) => a.name) ?? []);
+    this.chart.clear();
     this.latest = [];
     this.alerts = [];
     this.episodes = [];
@@ -124,23 +119,10 @@ export class RunState {
     this.windowsShown = 0;
     this.lastError = null;
     this.warnings = [];
-    this.bump();
   }
 
   private addWindows(windows: WindowResult[]): void {
-    for (const w of windows) this.series.add(w);
-    this.windowsShown += windows.length;
     this.latest = [...windows.slice(-LATEST_WINDOWS).reverse(), ...this.latest].slice(0, LATEST_WINDOWS);
-    this.bump();
-  }
-
-  private bump(): void {
-    if (this.redrawPending) return;
-    this.redrawPending = true;
-    this.scheduler.setTimeout(() => {
-      this.redrawPending = false;
-      this.version++;
-    }, REDRAW_MS);
   }
 
   async loadHistory(p: ProjectInfo): Promise<void> {
@@ -155,8 +137,9 @@ export class RunState {
       if (h.windows.length > 0) {
         this.addWindows(h.windows);
         this.alerts = h.alerts;
-        this.series.alerts = h.alerts;
         this.setEpisodes(h.episodes);
+        await this.chart.refresh();
+        this.windowsShown = Math.max(this.chart.data.windows, h.windows.length);
         this.source = 'history';
         this.historyNote = `history from ${h.source}: ${h.windows.length} windows${h.truncated ? ' (latest only)' : ''}, ${h.alerts.length} alerts`;
       } else this.historyNote = h.source ? `no history yet in ${h.source}` : 'the config has no sqlite output: no history';
@@ -184,7 +167,12 @@ export class RunState {
     this.starting = true;
     this.early = [];
     try {
-      const r = await this.transport.invoke('run.start', { dir: wb.project.dir, speed: this.speed, startPaused: opts.startPaused });
+      const r = await this.transport.invoke('run.start', {
+        dir: wb.project.dir,
+        speed: this.speed,
+        startPaused: opts.startPaused,
+        chartKeys: this.chart.selection,
+      });
       this.reset(r.summary);
       this.runId = r.runId;
       this.source = 'run';

@@ -62,8 +62,10 @@ describe('the engine host process of the Electron app', () => {
     expect(info.trust.trusted).toBe(true);
     await api['run.start']({ dir: path.join(tmp, 'sensors'), speed: 0 });
     await expect.poll(() => events.some((e) => e.event === 'run.finished'), { timeout: 30_000 }).toBe(true);
-    const windows = events.filter((e) => e.event === 'run.windows').flatMap((e) => (e.payload as Events['run.windows']).windows);
-    expect(windows).toHaveLength(90);
+    const batches = events.filter((e) => e.event === 'run.windows').map((e) => e.payload as Events['run.windows']);
+    expect(batches.at(-1)!.total).toBe(90);
+    const views = events.filter((e) => e.event === 'run.chart').map((e) => (e.payload as Events['run.chart']).view);
+    expect(views.at(-1)!.windows).toBe(90);
   });
 
   it('exits when the main process disconnects', async () => {

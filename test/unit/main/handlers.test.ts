@@ -169,10 +169,17 @@ describe('workbench API handlers', () => {
     const fin = got['run.finished'][0]!;
     expect(fin).toMatchObject({ runId, state: 'finished' });
     expect(fin.progress).toMatchObject({ rowsRead: 18000, windowsClosed: 90, rowErrors: 0, fraction: 1 });
-    const windows = got['run.windows'].flatMap((b) => b.windows);
-    expect(windows).toHaveLength(90);
-    expect(got['run.windows'].length).toBeLessThan(90); // batched
+    // the latest windows (at most 30 a batch, for the table) and how many closed; the charts get the summary
+    const batches = got['run.windows'];
+    expect(batches.at(-1)!.total).toBe(90);
+    expect(batches.every((b) => b.windows.length > 0 && b.windows.length <= 30)).toBe(true);
+    const windows = batches.flatMap((b) => b.windows);
+    expect(windows.at(-1)!.windowEnd).toBe(windows[0]!.windowEnd + (windows.length - 1) * 10_000);
     expect(windows[0]!.rows).toHaveLength(20);
+    const views = got['run.chart'].map((c) => c.view);
+    expect(views[0]!.from).toBe(0);
+    expect(views.at(-1)!.windows).toBe(90);
+    expect(views.at(-1)!.keyCount).toBe(20);
     const alerts = got['run.alerts'].flatMap((b) => b.alerts);
     expect(alerts.length).toBe(73);
     expect(alerts[0]).toMatchObject({ module: 'Simple1', field: 'rpm_max', keyFields: ['sensor_id', 'sensor_type'] });

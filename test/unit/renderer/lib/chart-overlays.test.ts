@@ -2,8 +2,8 @@
 // the others binned per pixel column, and the range a jump shows.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { AlertEpisode, AlertEvent } from '../../../../main/api/contract.js';
-import { binMarkers, episodeBands, focusRange, markerPoints } from '../../../../renderer/src/lib/chart-overlays.js';
+import type { AlertEpisode } from '../../../../main/api/contract.js';
+import { binMarkers, episodeBands, focusRange } from '../../../../renderer/src/lib/chart-overlays.js';
 
 const episode = (over: Partial<AlertEpisode>): AlertEpisode => ({
   alertId: 'a',
@@ -38,11 +38,21 @@ describe('chart overlays', () => {
     ]);
   });
 
-  it('markers only for alerts of rules without lifecycle, with a numeric value', () => {
-    const a = (over: Partial<AlertEvent>) => ({ time: 30_000, field: 'rpm_max', value: 5, lifecycle: false, ...over }) as AlertEvent;
-    expect(markerPoints([a({}), a({ lifecycle: true }), a({ value: null }), a({ field: 'other' }), a({ value: { big: '12' } })], 'rpm_max')).toEqual([
-      { x: 30, y: 5 },
-      { x: 30, y: 12 },
+  it('a point that stands for several alerts (a bucket of the summary) counts them all', () => {
+    expect(
+      binMarkers(
+        [
+          { x: 10, y: 50, count: 7 },
+          { x: 11, y: 20, count: 2 },
+          { x: 40, y: 5 },
+        ],
+        6,
+        0,
+        600,
+      ),
+    ).toEqual([
+      { x: 9, y: 20, count: 9 },
+      { x: 39, y: 5, count: 1 },
     ]);
   });
 

@@ -35,9 +35,10 @@ describe('RunState', () => {
     expect(run.alerts).toHaveLength(73);
     expect(run.summary?.aggregated.map((a) => a.name)).toContain('counter');
     // the charts redraw a while after the data changed, not at each batch
-    const version = run.version;
+    const version = run.chart.version;
     await t.clock.advance(200);
-    expect(run.version).toBe(version + 1);
+    expect(run.chart.version).toBe(version + 1);
+    expect(run.chart.data.windows).toBe(90);
     expect(run.history).toHaveLength(1);
     expect(run.history[0]).toMatchObject({ state: 'finished', rowsRead: ROWS, windowsClosed: 90, alerts: 73, configFile: 'config.json' });
   });

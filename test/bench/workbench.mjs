@@ -1,0 +1,255 @@
+#!/usr/bin/env node
+// Workbench benchmark (docs/performance.md#the-workbench): the sensor sample's config (analysis on) over a 1 M-row copy of
+// its CSV, replayed at max speed by `ts-engine run` and by the workbench in Chromium (web mode), in the same run,
+// alternating, median of --repeat runs. During each UI replay a tab is clicked every 150 ms and the time from the click
+// to the next frame is recorded (input latency); the page's JS heap (after a forced GC) is taken before the run and
+// after it. Targets (issue 13): UI rows/s ≥ 0.8 × the CLI's; p95 click → frame ≤ 100 ms; heap at the end ≤ 1.3 × at
+// the start. Prints a table and, with --json, one JSON line at the end.
+//
+//   node test/bench/workbench.mjs [--rows N] [--repeat N] [--json]
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { generateSensors } from '../../samples/generate-sensors.mjs';
+import { ensureStep } from '../../scripts/setup/index.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const DATA = join(ROOT, 'test/bench/data');
+const CLI = join(ROOT, 'bin/ts-engine.mjs');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : dflt;
+};
+const repeat = Number(opt('repeat', 3));
+const rows = Number(opt('rows', 1_000_000));
+/** --click-every MS: a tab clicked this often during the replay (0: none, to profile the replay alone) */
+const CLICK_EVERY_MS = Number(opt('click-every', 150));
+/** --tabs a,b: the tabs clicked in turn (the latest windows and the charts by default) */
+const TABS = opt('tabs', 'windows,chart').split(',');
+/** --profile DIR: CPU profiles of the page (CDP) and of the web-mode server (--cpu-prof) of the last UI run */
+const profileDir = opt('profile', undefined);
+
+async function ensureData() {
+  const csv = join(DATA, `workbench-${rows}.csv`);
+  const generator = createHash('sha1')
+    .update(readFileSync(join(ROOT, 'samples/generate-sensors.mjs')))
+    .digest('hex')
+    .slice(0, 12);
+  const gen = { rows, sensors: 20, seed: 42 };
+  const wanted = JSON.stringify({ ...gen, generator });
+  const meta = `${csv}.meta.json`;
+  if (existsSync(csv) && existsSync(meta) && readFileSync(meta, 'utf8').trim() === wanted) return csv;
+  mkdirSync(DATA, { recursive: true });
+  process.stderr.write(`generating ${csv} ...\n`);
+  await generateSensors({ ...gen, out: `${csv}.tmp` });
+  renameSync(`${csv}.tmp`, csv);
+  writeFileSync(meta, `${wanted}\n`);
+  return csv;
+}
+
+/** a copy of the sample project reading `csv` */
+function project(csv, dir) {
+  cpSync(join(ROOT, 'samples/sensors'), dir, { recursive: true, filter: (s) => !/\.db(-wal|-shm)?$/.test(s) });
+  const configPath = join(dir, 'config.json');
+  const config = JSON.parse(readFileSync(configPath, 'utf8'));
+  config.input.options.path = csv;
+  writeFileSync(configPath, JSON.stringify(config, null, 2));
+  return configPath;
+}
+
+const clearStore = (dir) => rmSync(join(dir, 'data/sensors.db'), { force: true });
+
+function cliRun(configPath) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [CLI, 'run', configPath, '--no-progress'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`ts-engine run exited ${r.status}\n${r.stderr}`);
+  return seconds;
+}
+
+async function startServer(dir, home) {
+  const prof = profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : [];
+  const server = spawn(process.execPath, [...prof, join(ROOT, 'out/main/web-main.js'), '--port', '0', '--project', dir, '--trust'], {
+    cwd: ROOT,
+    env: { ...process.env, HOME: home, TS_ENGINE_STATE_DIR: join(home, 'state'), TS_ENGINE_PROJECTS: join(home, 'projects') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  server.stdout.on('data', (d) => (out += d));
+  server.stderr.on('data', (d) => (out += d));
+  const url = await new Promise((res, rej) => {
+    const poll = setInterval(() => {
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\S+)/.exec(out);
+      if (m) {
+        clearInterval(poll);
+        res(m[1]);
+      }
+    }, 50);
+    server.once('exit', (code) => {
+      clearInterval(poll);
+      rej(new Error(`web mode exited with ${code}:\n${out}`));
+    });
+  });
+  return { server, url };
+}
+
+async function heapMB(cdp) {
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  return metrics.find((m) => m.name === 'JSHeapUsedSize').value / 1e6;
+}
+
+/** one UI replay: seconds from the click on Run to "finished" on screen, the click → frame latencies, the heap before and after */
+async function uiRun(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await page.goto(url);
+  await page.getByTestId('problems-summary').filter({ hasText: '0 errors' }).waitFor({ timeout: 60_000 });
+  await page.getByTestId('run-speed').selectOption({ label: 'max' });
+  await page.getByTestId('tab-chart').click();
+  await page.waitForTimeout(500);
+  // the time from a click's event to the first task after the next frame (the click has been painted)
+  await page.evaluate(() => {
+    const w = /** @type {any} */ (globalThis);
+    w.__latencies = [];
+    document.addEventListener(
+      'pointerdown',
+      (e) => {
+        const at = e.timeStamp;
+        requestAnimationFrame(() => setTimeout(() => w.__latencies.push(performance.now() - at), 0));
+      },
+      { capture: true },
+    );
+  });
+  const heapStart = await heapMB(cdp);
+  const tabs = [];
+  for (const t of TABS) tabs.push(await page.getByTestId(`tab-${t}`).boundingBox());
+  const state = page.getByTestId('run-state');
+  if (profileDir) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.start');
+  }
+  const t0 = performance.now();
+  await page.getByTestId('run-start').click();
+  let clicks = 0;
+  for (;;) {
+    const text = await state.textContent();
+    if (text === 'finished' || text === 'failed' || text === 'stopped') {
+      if (text !== 'finished') throw new Error(`the UI replay ended ${text}`);
+      break;
+    }
+    if (CLICK_EVERY_MS === 0) {
+      await page.waitForTimeout(100);
+      continue;
+    }
+    const b = tabs[clicks++ % tabs.length];
+    await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2);
+    await page.waitForTimeout(CLICK_EVERY_MS);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (profileDir) {
+    const { profile } = await cdp.send('Profiler.stop');
+    mkdirSync(profileDir, { recursive: true });
+    writeFileSync(join(profileDir, 'page.cpuprofile'), JSON.stringify(profile));
+  }
+  const progress = await page.getByTestId('run-progress').textContent();
+  const latencies = await page.evaluate(() => /** @type {any} */ (globalThis).__latencies.splice(0));
+  // the same clicks with the run over: what the tabs cost by themselves
+  await page.waitForTimeout(500);
+  for (let i = 0; i < 10; i++) {
+    const b = tabs[i % tabs.length];
+    await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2);
+    await page.waitForTimeout(300);
+  }
+  const idleLatencies = await page.evaluate(() => /** @type {any} */ (globalThis).__latencies.splice(0));
+  await page.getByTestId('tab-chart').click();
+  await page.waitForTimeout(1000);
+  const heapEnd = await heapMB(cdp);
+  await page.goto('about:blank');
+  await page.close();
+  return { seconds, latencies, idleLatencies, heapStart, heapEnd, progress };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
+
+const csv = await ensureData();
+if (!existsSync(join(ROOT, 'out/main/web-main.js')) || args.includes('--build')) {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/electron-vite/bin/electron-vite.js'), 'build', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
+}
+const chromiumPath = (await ensureStep('chromium')).path;
+const tmp = mkdtempSync(join(tmpdir(), 'bench-workbench-'));
+const cliDir = join(tmp, 'cli');
+const uiDir = join(tmp, 'ui');
+const cliConfig = project(csv, cliDir);
+project(csv, uiDir);
+const { server, url } = await startServer(uiDir, join(tmp, 'home'));
+const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--no-sandbox', '--disable-gpu', '--no-first-run'] });
+try {
+  const load1AtStart = loadavg()[0];
+  const cli = [];
+  const ui = [];
+  for (let i = 0; i < repeat; i++) {
+    clearStore(cliDir);
+    cli.push(cliRun(cliConfig));
+    clearStore(uiDir);
+    ui.push(await uiRun(browser, url));
+  }
+  const uiSeconds = median(ui.map((u) => u.seconds));
+  const cliSeconds = median(cli);
+  const latencies = ui.flatMap((u) => u.latencies);
+  const idle = ui.flatMap((u) => u.idleLatencies);
+  const last = ui.at(-1);
+  const result = {
+    rows,
+    repeat,
+    cliSeconds,
+    uiSeconds,
+    uiOverCli: cliSeconds / uiSeconds,
+    clicks: latencies.length,
+    latencyP50Ms: percentile(latencies, 50),
+    latencyP95Ms: percentile(latencies, 95),
+    latencyMaxMs: Math.max(...latencies),
+    idleLatencyP50Ms: percentile(idle, 50),
+    idleLatencyP95Ms: percentile(idle, 95),
+    heapStartMB: median(ui.map((u) => u.heapStart)),
+    heapEndMB: median(ui.map((u) => u.heapEnd)),
+    heapEndOverStart: median(ui.map((u) => u.heapEnd / u.heapStart)),
+    uiProgress: last.progress,
+    load1AtStart,
+    load1AtEnd: loadavg()[0],
+  };
+  const fmt = (n) => n.toFixed(2);
+  console.log(
+    `\nworkbench replay of ${rows.toLocaleString('en-US')} rows, analysis on, max speed (median of ${repeat}, load ${fmt(load1AtStart)} → ${fmt(result.load1AtEnd)})`,
+  );
+  console.log(`  ts-engine run (CLI)           ${fmt(cliSeconds)} s   ${Math.round(rows / cliSeconds).toLocaleString('en-US')} rows/s`);
+  console.log(
+    `  workbench (Chromium, web)     ${fmt(uiSeconds)} s   ${Math.round(rows / uiSeconds).toLocaleString('en-US')} rows/s   ${fmt(result.uiOverCli)} × the CLI`,
+  );
+  console.log(
+    `  click → frame during the replay: p50 ${fmt(result.latencyP50Ms)} ms, p95 ${fmt(result.latencyP95Ms)} ms, max ${fmt(result.latencyMaxMs)} ms (${latencies.length} clicks)`,
+  );
+  console.log(`  the same clicks after the replay:  p50 ${fmt(result.idleLatencyP50Ms)} ms, p95 ${fmt(result.idleLatencyP95Ms)} ms (${idle.length} clicks)`);
+  console.log(`  page JS heap: ${fmt(result.heapStartMB)} MB before, ${fmt(result.heapEndMB)} MB after (${fmt(result.heapEndOverStart)} ×)`);
+  mkdirSync(join(ROOT, 'test/bench/results'), { recursive: true });
+  writeFileSync(
+    join(ROOT, 'test/bench/results/workbench-latest.json'),
+    `${JSON.stringify({ ...result, cli, ui: ui.map(({ latencies: _l, idleLatencies: _i, ...u }) => u) }, null, 2)}\n`,
+  );
+  if (args.includes('--json')) console.log(JSON.stringify(result));
+} finally {
+  await browser.close();
+  server.kill('SIGINT');
+  await new Promise((r) => server.once('exit', r));
+  rmSync(tmp, { recursive: true, force: true });
+}
