@@ -1,5 +1,5 @@
 // `npm run bench [-- <replay options>]`: the replay benchmark (ts-engine beside DuckDB, a minimal JS loop
-// and PySpark, in one run), then the preview-latency, backtest and start-up benchmarks, then the issue's targets checked
+// and PySpark, in one run), then the preview-latency, backtest, start-up and workbench benchmarks, then the issue's targets checked
 // against the printed ratios, then the exported Flink job beside ts-engine (test/bench/flink.mjs).
 // Pass --quick for the 1 M-row files only.
 import { spawnSync } from 'node:child_process';
@@ -45,20 +45,23 @@ function tableThenJson(script) {
 const backtestResult = tableThenJson('test/bench/backtest.mjs');
 // `ts-engine run` of the sample until its first row is out, beside `node -e 0` (docs/performance.md#start-up)
 const startupResult = tableThenJson('test/bench/startup.mjs');
+// the workbench (Chromium, web mode) replaying 1 M rows beside `ts-engine run`: rows/s, click → frame, heap (docs/performance.md#the-workbench)
+const workbenchResult = tableThenJson('test/bench/workbench.mjs');
 
 const latestPath = path.join(root, 'test/bench/results/latest.json');
 const latest = JSON.parse(readFileSync(latestPath, 'utf8'));
 latest.preview = previewResult;
 latest.backtest = backtestResult;
 latest.startup = startupResult;
+latest.workbench = workbenchResult;
 const get = (peer, file) => latest.results.find((r) => r.peer === peer && r.file === file && r.status === 'ok');
 const checks = [];
 const ratio = (a, b) => (a && b ? a.rowsPerSec / b.rowsPerSec : NaN);
 for (const f of latest.files) {
   const ts1 = get('ts-engine-1', f.name);
-  checks.push([`${f.id}: ts-engine-1 ÷ duckdb-1 ≥ 0.5`, ratio(ts1, get('duckdb-1', f.name)), 0.5]);
+  checks.push([`${f.id}: ts-engine-1 ÷ duckdb-1 ≥ 1.0`, ratio(ts1, get('duckdb-1', f.name)), 1.0]);
   checks.push([`${f.id}: ts-engine-1 ÷ minimal-loop ≥ 0.7`, ratio(ts1, get('minimal-loop', f.name)), 0.7]);
-  checks.push([`${f.id}: ts-engine-all ÷ ts-engine-1 ≥ 1.7`, ratio(get('ts-engine-all', f.name), ts1), 1.7]);
+  checks.push([`${f.id}: ts-engine-all ÷ ts-engine-1 ≥ 1.8`, ratio(get('ts-engine-all', f.name), ts1), 1.8]);
   checks.push([`${f.id}: ts-engine-1 ÷ pyspark-1 ≥ 20`, ratio(ts1, get('pyspark-1', f.name)), 20]);
 }
 const rss1 = get('ts-engine-1', 'sensors-1m.csv')?.peakRssMB;
@@ -68,8 +71,11 @@ checks.push(['preview median ≤ 50 ms', previewResult.medianMs, 50, true]);
 checks.push(['backtest ÷ replay of 1 M rows ≤ 1.5', backtestResult.backtestOverReplay, 1.5, true]);
 checks.push(['replay of 1 M rows with both analyses, alerts to SQLite ÷ without ≤ 1.25', backtestResult.analysedOverReplay, 1.25, true]);
 checks.push(['run of the sample to first row ≤ 100 ms', startupResult.firstRowMs, 100, true]);
+checks.push(['workbench replay of 1 M rows ÷ ts-engine run ≥ 0.8 (rows/s)', workbenchResult.uiOverCli, 0.8]);
+checks.push(['workbench click → frame during a max-speed replay, p95 ≤ 100 ms', workbenchResult.latencyP95Ms, 100, true]);
+checks.push(['workbench page heap after ÷ before a replay ≤ 1.3', workbenchResult.heapEndOverStart, 1.3, true]);
 
-console.log('\ntargets (issues 5, 9 and 12):');
+console.log('\ntargets (issues 5, 9, 12 and 13):');
 latest.targets = checks.map(([name, value, bound, atMost]) => {
   const met = Number.isNaN(value) ? null : atMost ? value <= bound : value >= bound;
   console.log(`  ${met === null ? 'n/a ' : met ? 'met ' : 'MISS'}  ${name}: ${Number.isNaN(value) ? 'no result' : value.toFixed(2)}`);

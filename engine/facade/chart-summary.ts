@@ -144,6 +144,11 @@ export class ChartSummary {
     return new Float64Array(this.columns.length * this.maxBuckets).fill(Number.NaN);
   }
 
+  /** bumped at every merge of the buckets (a view after one is whole) */
+  get mergeCount(): number {
+    return this.generation;
+  }
+
   get keyCount(): number {
     return this.order.length;
   }

@@ -419,7 +419,8 @@ export interface Events {
   'run.windows': { runId: string; windows: WindowResult[]; total: number };
   /** what changed in the charts' summary, at most 10 times a second (ChartView: a delta from its `from` bucket) */
   'run.chart': { runId: string; view: ChartView };
-  'run.alerts': { runId: string; alerts: AlertEvent[] };
+  /** the latest alerts since the last event (at most 250: the lists page all from the store), and how many the run raised */
+  'run.alerts': { runId: string; alerts: AlertEvent[]; total: number };
   /** the episodes the batch's alerts opened or changed (docs/alerts.md#alert-id), each whole: replace by alertId */
   'run.episodes': { runId: string; episodes: AlertEpisode[] };
   'run.rowErrors': { runId: string; errors: RowErrorEvent[] };

@@ -8,6 +8,7 @@ import { Writable } from 'node:stream';
 import {
   ChartSummary,
   EpisodeTracker,
+  storeOf,
   Runner,
   systemClock,
   toAlertEvent,
@@ -30,8 +31,13 @@ export const LATEST_WINDOWS = 30;
 /** what the charts draw before the UI chose (as the UI's own default): the 10 keys with the most alerts */
 export const DEFAULT_SELECTION: KeySelection = { pinned: [], top: 10, rank: { by: 'alerts' } };
 
-/** the keys drawn as lines are ranked again at most this often during a run (a new set sends every bucket again) */
-const RERANK_MS = 1000;
+/**
+ * The keys drawn as lines are ranked again during a run after 1 s, then after twice as long each
+ * time (at most every 30 s), and at every merge of the buckets: a new set of keys sends every
+ * bucket again, so a long run does it a few times, not once a second.
+ */
+const FIRST_RERANK_MS = 1000;
+const MAX_RERANK_MS = 30_000;
 
 /** Row errors sent to the UI per run (all are counted, and dead-lettered by the engine). */
 const MAX_ROW_ERRORS_SENT = 1000;
@@ -39,8 +45,25 @@ const MAX_ROW_ERRORS_SENT = 1000;
 const HEARTBEAT_MS = 1000;
 /** warnings kept in a run's record */
 const WARNINGS_KEPT = 10;
-/** stdout text sent to the UI per run (beyond it, only counted: a max-speed run can print hundreds of MB) */
-const MAX_OUTPUT_SENT = 4 * 1024 * 1024;
+/**
+ * stdout text: the first 256 KB of a run go to the UI whole (the Output tab keeps that much);
+ * after that each batch sends only the end of its text, at most 16 KB (about 160 KB a second at
+ * max speed, where a run can print hundreds of MB); the rest is counted as not shown.
+ */
+const OUTPUT_SENT_WHOLE = 256 * 1024;
+const OUTPUT_PER_BATCH = 16 * 1024;
+/**
+ * Alerts, and episodes of rules without lifecycle: the first 1 000 of a run all go to the UI
+ * (what the page holds); after that each batch sends only the latest (the lists page every one
+ * from the store, the charts count them in their summary). Lifecycle episodes always all go: the
+ * charts draw them as bands.
+ */
+const ALERTS_SENT_WHOLE = 1000;
+const ALERTS_PER_BATCH = 250;
+/** the same with a sqlite store to page from: the page holds only a sample of the latest */
+const ALERTS_PER_BATCH_WITH_STORE = 25;
+/** the latest windows (the table of a config without a store) go out at most this often */
+const LATEST_WINDOWS_EVERY_MS = 500;
 /** failure messages sent per event (all are counted) */
 const MAX_PROBLEMS_PER_EVENT = 5;
 
@@ -72,8 +95,15 @@ export class ActiveRun {
   /** the latest closed windows not sent yet (at most LATEST_WINDOWS: older ones only reach the charts' summary) */
   private windows: ClosedWindow[] = [];
   private windowsClosed = 0;
+  private windowsSentAt = Number.NEGATIVE_INFINITY;
+  private alertsRaised = 0;
+  private alertsSent = 0;
+  private plainEpisodesSent = 0;
+  private readonly alertsPerBatch: number;
   readonly chart: ChartSummary;
   private rankedAt = Number.NEGATIVE_INFINITY;
+  private rankedAtMerge = -1;
+  private rerankEvery = FIRST_RERANK_MS;
   /** the keys the UI draws as lines (docs/workbench.md#charts-at-any-size) */
   selection: KeySelection;
   private alerts: AlertEvent[] = [];
@@ -111,6 +141,7 @@ export class ActiveRun {
     this.startedAt = this.clock.now();
     this.lastProgressAt = this.clock.now();
     const columns = plan.aggregation.values.map((v) => v.name);
+    this.alertsPerBatch = storeOf(plan.config) ? ALERTS_PER_BATCH_WITH_STORE : ALERTS_PER_BATCH;
     this.chart = new ChartSummary(columns);
     this.selection = DEFAULT_SELECTION;
     this.runner = new Runner(plan, {
@@ -135,7 +166,8 @@ export class ActiveRun {
         if (this.rowErrorsSent++ < MAX_ROW_ERRORS_SENT) this.rowErrors.push(toRowErrorEvent(d));
       },
       onProgress: (s) => {
-        this.flush();
+        // a paused run (a step) shows where it stopped at once
+        this.flush(s.state !== 'running');
         this.lastProgressAt = this.clock.now();
         this.emit('run.progress', toProgress(s));
       },
@@ -157,12 +189,24 @@ export class ActiveRun {
     return this.runner.runId;
   }
 
+  /** how many of the alerts (or plain episodes) held the next batch sends, `sent` having gone before */
+  private alertBudget(sent: number): number {
+    return Math.max(ALERTS_SENT_WHOLE - sent, this.alertsPerBatch);
+  }
+
+  /** how much of the text printed since the last batch the next one sends */
+  private outputRoom(): number {
+    return Math.max(OUTPUT_SENT_WHOLE - this.outputSent, OUTPUT_PER_BATCH);
+  }
+
   private takeOutput(text: string): void {
-    const room = MAX_OUTPUT_SENT - this.outputSent - this.output.length;
-    if (room >= text.length) this.output += text;
-    else {
-      if (room > 0) this.output += text.slice(0, room);
-      this.outputDropped += text.length - Math.max(0, room);
+    this.output += text;
+    // between batches, no more than twice what the batch will send is kept
+    const keep = 2 * this.outputRoom();
+    if (this.output.length > keep) {
+      const cut = this.output.length - keep;
+      this.outputDropped += cut;
+      this.output = this.output.slice(cut);
     }
   }
 
@@ -192,6 +236,7 @@ export class ActiveRun {
     const event = toAlertEvent(a);
     this.chart.addAlert(event.time, event.key, event.field, event.value, !event.lifecycle);
     this.alerts.push(event);
+    this.alertsRaised++;
     const episode = this.episodes.add(event);
     this.changedEpisodes.set(episode.alertId, episode);
   }
@@ -204,7 +249,7 @@ export class ActiveRun {
       error = (e as Error).message;
     }
     this.clock.clearTimeout(this.timer);
-    this.flush();
+    this.flush(true);
     this.finished = true;
     const stats = this.runner.stats();
     const progress = toProgress(stats);
@@ -240,26 +285,37 @@ export class ActiveRun {
     };
   }
 
-  flush(): void {
+  /** `final`: the run has ended, everything held goes out */
+  flush(final = false): void {
     const runId = this.runId;
-    if (this.windows.length > 0) {
+    const now = this.clock.now();
+    if (this.windows.length > 0 && (final || now - this.windowsSentAt >= LATEST_WINDOWS_EVERY_MS)) {
       const windows = this.windows.slice(-LATEST_WINDOWS).map((w) => toWindowResult(w, this.plan));
       this.windows = [];
+      this.windowsSentAt = now;
       this.emit('run.windows', { runId, windows, total: this.windowsClosed });
     }
-    const now = this.clock.now();
-    const rerank = now - this.rankedAt >= RERANK_MS;
-    if (rerank) this.rankedAt = now;
+    const rerank = final || this.chart.mergeCount !== this.rankedAtMerge || now - this.rankedAt >= this.rerankEvery;
+    if (rerank) {
+      if (now - this.rankedAt >= this.rerankEvery) this.rerankEvery = Math.min(2 * this.rerankEvery, MAX_RERANK_MS);
+      this.rankedAt = now;
+      this.rankedAtMerge = this.chart.mergeCount;
+    }
     const chart = this.chart.delta(this.selection, rerank);
     if (chart) this.emit('run.chart', { runId, view: chart });
     if (this.alerts.length > 0) {
-      const alerts = this.alerts;
+      const alerts = this.alerts.slice(-this.alertBudget(this.alertsSent));
+      this.alertsSent += alerts.length;
       this.alerts = [];
-      this.emit('run.alerts', { runId, alerts });
+      this.emit('run.alerts', { runId, alerts, total: this.alertsRaised });
     }
     if (this.changedEpisodes.size > 0) {
+      const changed = [...this.changedEpisodes.values()];
+      const plain = changed.filter((e) => !e.lifecycle);
+      const latestPlain = new Set(plain.slice(-this.alertBudget(this.plainEpisodesSent)));
+      this.plainEpisodesSent += latestPlain.size;
       // copies: the tracker goes on changing these objects
-      const episodes = [...this.changedEpisodes.values()].map((e) => ({ ...e }));
+      const episodes = changed.filter((e) => e.lifecycle || latestPlain.has(e)).map((e) => ({ ...e }));
       this.changedEpisodes = new Map();
       this.emit('run.episodes', { runId, episodes });
     }
@@ -269,7 +325,15 @@ export class ActiveRun {
       this.emit('run.rowErrors', { runId, errors });
     }
     if (this.output.length > 0 || this.outputDropped > 0) {
-      const text = this.output;
+      let text = this.output;
+      const room = this.outputRoom();
+      if (text.length > room) {
+        // the end of the text, from a line's start
+        const cut = text.length - room;
+        const from = text.indexOf('\n', cut) + 1 || cut;
+        this.outputDropped += from;
+        text = text.slice(from);
+      }
       this.outputSent += text.length;
       this.output = '';
       this.emit('run.output', { runId, text, dropped: this.outputDropped });

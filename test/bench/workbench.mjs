@@ -134,6 +134,7 @@ async function uiRun(browser, url) {
   if (profileDir) {
     await cdp.send('Profiler.enable');
     await cdp.send('Profiler.start');
+    await browser.startTracing(page, { path: join(profileDir, 'page-trace.json'), categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
   }
   const t0 = performance.now();
   await page.getByTestId('run-start').click();
@@ -154,6 +155,7 @@ async function uiRun(browser, url) {
   }
   const seconds = (performance.now() - t0) / 1000;
   if (profileDir) {
+    await browser.stopTracing();
     const { profile } = await cdp.send('Profiler.stop');
     mkdirSync(profileDir, { recursive: true });
     writeFileSync(join(profileDir, 'page.cpuprofile'), JSON.stringify(profile));

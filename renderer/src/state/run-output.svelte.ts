@@ -8,7 +8,7 @@ import type { Scheduler, StateDeps } from './deps';
 import type { Workbench } from './workbench.svelte';
 
 /** the Output tab keeps the end of a run's text (a max-speed run can print far more) */
-export const OUTPUT_KEPT = 1024 * 1024;
+export const OUTPUT_KEPT = 256 * 1024;
 /** at most one failure toast this often, however many failures arrive */
 const TOAST_EVERY_MS = 3000;
 

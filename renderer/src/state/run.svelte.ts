@@ -10,7 +10,8 @@ import type { Settings, StateDeps, Transport } from './deps';
 import type { Workbench } from './workbench.svelte';
 
 const LATEST_WINDOWS = 30;
-const MAX_ALERTS = 5000;
+/** alerts and episodes the page holds (the lists page every one from the store; the charts draw the summary) */
+const MAX_ALERTS = 1000;
 
 export const SPEEDS = [
   { label: '1x', value: 1 },
@@ -25,6 +26,8 @@ export class RunState {
   summary = $state.raw<PipelineSummary | undefined>(undefined);
   latest = $state.raw<WindowResult[]>([]);
   alerts = $state.raw<AlertEvent[]>([]);
+  /** every alert of the run (or of the history read), beyond the latest the page holds */
+  alertCount = $state(0);
   /** the alerts grouped into episodes (docs/alerts.md#alert-id), by start */
   episodes = $state.raw<AlertEpisode[]>([]);
   rowErrors = $state.raw<RowErrorEvent[]>([]);
@@ -77,7 +80,12 @@ export class RunState {
       }),
     );
     on('run.chart', ({ runId, view }) => this.accept(runId, () => this.chart.take(view)));
-    on('run.alerts', ({ runId, alerts }) => this.accept(runId, () => (this.alerts = [...this.alerts, ...alerts].slice(-MAX_ALERTS))));
+    on('run.alerts', ({ runId, alerts, total }) =>
+      this.accept(runId, () => {
+        this.alertCount = total;
+        this.alerts = [...this.alerts, ...alerts].slice(-MAX_ALERTS);
+      }),
+    );
     on('run.episodes', ({ runId, episodes }) => this.accept(runId, () => this.setEpisodes(episodes)));
     on('run.rowErrors', ({ runId, errors }) => this.accept(runId, () => (this.rowErrors = [...this.rowErrors, ...errors])));
     on('run.finished', ({ runId, progress, error, warnings, record }) =>
@@ -113,6 +121,7 @@ export class RunState {
     this.chart.clear();
     this.latest = [];
     this.alerts = [];
+    this.alertCount = 0;
     this.episodes = [];
     this.episodeById.clear();
     this.rowErrors = [];
@@ -136,7 +145,8 @@ export class RunState {
       this.reset(h.summary);
       if (h.windows.length > 0) {
         this.addWindows(h.windows);
-        this.alerts = h.alerts;
+        this.alerts = h.alerts.slice(-MAX_ALERTS);
+        this.alertCount = h.alerts.length;
         this.setEpisodes(h.episodes);
         await this.chart.refresh();
         this.windowsShown = Math.max(this.chart.data.windows, h.windows.length);

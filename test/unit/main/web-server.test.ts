@@ -124,8 +124,8 @@ describe('web mode server', () => {
       ws.on('error', reject);
     });
     const got = new Promise<unknown>((resolve) => ws.on('message', (m) => resolve(JSON.parse(String(m)))));
-    hub.emit('run.alerts', { runId: 'r1', alerts: [] });
-    expect(await got).toEqual({ event: 'run.alerts', payload: { runId: 'r1', alerts: [] } });
+    hub.emit('run.alerts', { runId: 'r1', alerts: [], total: 0 });
+    expect(await got).toEqual({ event: 'run.alerts', payload: { runId: 'r1', alerts: [], total: 0 } });
     ws.close();
   });
 });
