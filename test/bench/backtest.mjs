@@ -9,45 +9,22 @@
 //
 //   node test/bench/backtest.mjs [--repeat N] [--rows N] [--json] [--before <path/to/bin/ts-engine.mjs>]
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSensors } from '../../samples/generate-sensors.mjs';
+import { optionReader, sensorsCsv } from './generated.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DATA = join(ROOT, 'test/bench/data');
 const CLI = join(ROOT, 'bin/ts-engine.mjs');
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const opt = optionReader(args);
 const repeat = Number(opt('repeat', 3));
 const rows = Number(opt('rows', 1_000_000));
 const before = opt('before', undefined);
 
 /** the CSV and its labels, regenerated when the options or the generator changed */
-async function ensureData() {
-  const base = join(DATA, `backtest-${rows}`);
-  const csv = `${base}.csv`;
-  const labels = `${base}.labels.csv`;
-  const generator = createHash('sha1')
-    .update(readFileSync(join(ROOT, 'samples/generate-sensors.mjs')))
-    .digest('hex')
-    .slice(0, 12);
-  const gen = { rows, sensors: 20, seed: 42 };
-  const wanted = JSON.stringify({ ...gen, generator });
-  const meta = `${base}.meta.json`;
-  if (existsSync(csv) && existsSync(labels) && existsSync(meta) && readFileSync(meta, 'utf8').trim() === wanted) return { csv, labels };
-  mkdirSync(DATA, { recursive: true });
-  process.stderr.write(`generating ${csv} with labels ...\n`);
-  await generateSensors({ ...gen, out: `${csv}.tmp`, labels });
-  renameSync(`${csv}.tmp`, csv);
-  writeFileSync(meta, `${wanted}\n`);
-  return { csv, labels };
-}
+const ensureData = () => sensorsCsv('backtest', rows, { labels: true });
 
 function configs(csv, tmp) {
   const sampleDir = join(ROOT, 'samples/sensors');

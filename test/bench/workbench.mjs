@@ -8,23 +8,18 @@
 //
 //   node test/bench/workbench.mjs [--rows N] [--repeat N] [--json]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { generateSensors } from '../../samples/generate-sensors.mjs';
+import { optionReader, sensorsCsv } from './generated.mjs';
 import { ensureStep } from '../../scripts/setup/index.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const DATA = join(ROOT, 'test/bench/data');
 const CLI = join(ROOT, 'bin/ts-engine.mjs');
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const opt = optionReader(args);
 const repeat = Number(opt('repeat', 3));
 const rows = Number(opt('rows', 1_000_000));
 /** --click-every MS: a tab clicked this often during the replay (0: none, to profile the replay alone) */
@@ -34,23 +29,7 @@ const TABS = opt('tabs', 'windows,chart').split(',');
 /** --profile DIR: CPU profiles of the page (CDP) and of the web-mode server (--cpu-prof) of the last UI run */
 const profileDir = opt('profile', undefined);
 
-async function ensureData() {
-  const csv = join(DATA, `workbench-${rows}.csv`);
-  const generator = createHash('sha1')
-    .update(readFileSync(join(ROOT, 'samples/generate-sensors.mjs')))
-    .digest('hex')
-    .slice(0, 12);
-  const gen = { rows, sensors: 20, seed: 42 };
-  const wanted = JSON.stringify({ ...gen, generator });
-  const meta = `${csv}.meta.json`;
-  if (existsSync(csv) && existsSync(meta) && readFileSync(meta, 'utf8').trim() === wanted) return csv;
-  mkdirSync(DATA, { recursive: true });
-  process.stderr.write(`generating ${csv} ...\n`);
-  await generateSensors({ ...gen, out: `${csv}.tmp` });
-  renameSync(`${csv}.tmp`, csv);
-  writeFileSync(meta, `${wanted}\n`);
-  return csv;
-}
+const ensureData = async () => (await sensorsCsv('workbench', rows)).csv;
 
 /** a copy of the sample project reading `csv` */
 function project(csv, dir) {
