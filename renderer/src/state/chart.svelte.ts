@@ -79,9 +79,9 @@ export class ChartState {
     this.bump();
   }
 
+  /** New data to come (a run starts, the project's history is read again): a zoom the user chose stays. */
   clear(): void {
     this.data.clear();
-    this.zoom = null;
     this.found = { total: 0, keys: [] };
     this.bump();
   }
