@@ -72,6 +72,9 @@ export interface ChartView {
 const DEFAULT_MAX_BUCKETS = 1024;
 const DEFAULT_MAX_TRACKED_KEYS = 256;
 
+/** one key field's level of ChartSummary.byRawKey: the next level, or (the last field) the key's track (an empty key: undefined) */
+type RawKeyLevel = Map<Value | undefined, RawKeyLevel | KeyTrack>;
+
 interface KeyTrack {
   stat: ChartKeyStat;
   /** [column × maxBuckets] min and max, NaN where the key has no value */
@@ -117,6 +120,10 @@ export class ChartSummary {
   private generation = 0;
   private windows = 0;
   private readonly keys = new Map<string, KeyTrack>();
+  /** the same tracks by the engine's raw key values, one level per key field (trackRaw) */
+  private readonly byRawKey: RawKeyLevel = new Map();
+  /** one group's values, in the order of `columns` */
+  private readonly scratch: Float64Array;
   private readonly order: KeyTrack[] = [];
   private readonly untracked: { min: Float64Array; max: Float64Array };
   private readonly alertCount: Uint32Array;
@@ -138,6 +145,7 @@ export class ChartSummary {
     this.untracked = { min: this.nanArray(), max: this.nanArray() };
     this.alertCount = new Uint32Array(columns.length * this.maxBuckets);
     this.alertTop = this.nanArray();
+    this.scratch = new Float64Array(columns.length);
   }
 
   private nanArray(): Float64Array {
@@ -218,30 +226,60 @@ export class ChartSummary {
     return t;
   }
 
+  /**
+   * The key of the engine's raw key values, found through one Map per key field as the engine
+   * groups them: a max-speed replay adds every group of every window here, and making its label
+   * each time cost a quarter of the replay's own time.
+   */
+  private trackRaw(key: readonly Value[]): KeyTrack {
+    let level = this.byRawKey;
+    const lastField = key.length - 1;
+    for (let i = 0; i < lastField; i++) {
+      let next = level.get(key[i]) as RawKeyLevel | undefined;
+      if (!next) {
+        next = new Map();
+        level.set(key[i], next);
+      }
+      level = next;
+    }
+    let t = level.get(key[lastField]) as KeyTrack | undefined;
+    if (!t) {
+      t = this.track(key.map(toCell));
+      level.set(key[lastField], t);
+    }
+    return t;
+  }
+
   /** A closed window of the engine: `acc` holds the values in the order of `columns`. */
   addWindow(w: ClosedWindow): void {
     const b = this.bucketOf(w.endMs, w.endMs - w.startMs);
     this.windows++;
-    for (const g of w.groups) this.addValues(b, g.key === null ? null : g.key.map(toCell), (c) => numberOf(g.acc[c]!));
+    const values = this.scratch;
+    for (const g of w.groups) {
+      for (let c = 0; c < values.length; c++) values[c] = numberOf(g.acc[c]!);
+      this.addValues(b, g.key === null ? this.track(null) : this.trackRaw(g.key), values);
+    }
   }
 
   /** A window as stored or as the facade has it (values by column name). */
   addStored(startMs: number, endMs: number, rows: readonly { key: CellValue[] | null; values: Record<string, CellValue> }[]): void {
     const b = this.bucketOf(endMs, endMs - startMs);
     this.windows++;
-    for (const r of rows)
-      this.addValues(b, r.key, (c) => {
+    const values = this.scratch;
+    for (const r of rows) {
+      for (let c = 0; c < values.length; c++) {
         const v = r.values[this.columns[c]!];
-        return v === undefined || v === null || typeof v === 'string' ? Number.NaN : typeof v === 'object' ? Number(v.big) : Number(v);
-      });
+        values[c] = v === undefined || v === null || typeof v === 'string' ? Number.NaN : typeof v === 'object' ? Number(v.big) : Number(v);
+      }
+      this.addValues(b, this.track(r.key), values);
+    }
   }
 
-  private addValues(b: number, key: CellValue[] | null, valueAt: (column: number) => number): void {
-    const t = this.track(key);
+  private addValues(b: number, t: KeyTrack, values: Float64Array): void {
     const s = t.stat;
     s.windows++;
     for (let c = 0; c < this.columns.length; c++) {
-      const v = valueAt(c);
+      const v = values[c]!;
       if (Number.isNaN(v)) {
         s.last[c] = null;
         continue;

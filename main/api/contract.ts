@@ -417,7 +417,7 @@ export interface Events {
   'run.progress': RunProgress & { runId: string };
   /** the latest windows closed since the last event (at most 30: the charts get `run.chart`), and how many closed in all */
   'run.windows': { runId: string; windows: WindowResult[]; total: number };
-  /** what changed in the charts' summary, at most 10 times a second (ChartView: a delta from its `from` bucket) */
+  /** what changed in the charts' summary, at most 5 times a second (ChartView: a delta from its `from` bucket) */
   'run.chart': { runId: string; view: ChartView };
   /** the latest alerts since the last event (at most 250: the lists page all from the store), and how many the run raised */
   'run.alerts': { runId: string; alerts: AlertEvent[]; total: number };

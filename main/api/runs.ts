@@ -47,7 +47,7 @@ const HEARTBEAT_MS = 1000;
 const WARNINGS_KEPT = 10;
 /**
  * stdout text: the first 256 KB of a run go to the UI whole (the Output tab keeps that much);
- * after that each batch sends only the end of its text, at most 16 KB (about 160 KB a second at
+ * after that each batch sends only the end of its text, at most 16 KB (about 80 KB a second at
  * max speed, where a run can print hundreds of MB); the rest is counted as not shown.
  */
 const OUTPUT_SENT_WHOLE = 256 * 1024;
@@ -62,6 +62,12 @@ const ALERTS_SENT_WHOLE = 1000;
 const ALERTS_PER_BATCH = 250;
 /** the same with a sqlite store to page from: the page holds only a sample of the latest */
 const ALERTS_PER_BATCH_WITH_STORE = 25;
+/**
+ * A running replay's batched results (chart deltas, alerts, episodes, output) go out at most this
+ * often: the charts redraw no more often than that, and each event is work for the page beside
+ * a max-speed replay on the same cores. A pause, a step or the end sends at once.
+ */
+const BATCH_EVERY_MS = 200;
 /** the latest windows (the table of a config without a store) go out at most this often */
 const LATEST_WINDOWS_EVERY_MS = 500;
 /** failure messages sent per event (all are counted) */
@@ -96,6 +102,7 @@ export class ActiveRun {
   private windows: ClosedWindow[] = [];
   private windowsClosed = 0;
   private windowsSentAt = Number.NEGATIVE_INFINITY;
+  private batchSentAt = Number.NEGATIVE_INFINITY;
   private alertsRaised = 0;
   private alertsSent = 0;
   private plainEpisodesSent = 0;
@@ -118,6 +125,9 @@ export class ActiveRun {
   private readonly startedAt: number;
   readonly warnings: string[] = [];
   finished = false;
+  /** the start of the run's text, sent whole (OUTPUT_SENT_WHOLE) */
+  private outputHead = '';
+  /** text printed after that start, since the last batch */
   private output = '';
   private outputSent = 0;
   private outputDropped = 0;
@@ -194,15 +204,21 @@ export class ActiveRun {
     return Math.max(ALERTS_SENT_WHOLE - sent, this.alertsPerBatch);
   }
 
-  /** how much of the text printed since the last batch the next one sends */
-  private outputRoom(): number {
-    return Math.max(OUTPUT_SENT_WHOLE - this.outputSent, OUTPUT_PER_BATCH);
-  }
-
+  /**
+   * Text a run printed: the first OUTPUT_SENT_WHOLE characters are kept whole for the next batch
+   * (however much is printed before it goes); after them only the end, at most twice what a
+   * batch sends, is kept between batches, the rest counted as not shown.
+   */
   private takeOutput(text: string): void {
-    this.output += text;
-    // between batches, no more than twice what the batch will send is kept
-    const keep = 2 * this.outputRoom();
+    const headRoom = OUTPUT_SENT_WHOLE - this.outputSent - this.outputHead.length;
+    let rest = text;
+    if (headRoom > 0) {
+      this.outputHead += text.slice(0, headRoom);
+      rest = text.slice(headRoom);
+    }
+    if (rest === '') return;
+    this.output += rest;
+    const keep = 2 * OUTPUT_PER_BATCH;
     if (this.output.length > keep) {
       const cut = this.output.length - keep;
       this.outputDropped += cut;
@@ -289,6 +305,8 @@ export class ActiveRun {
   flush(final = false): void {
     const runId = this.runId;
     const now = this.clock.now();
+    if (!final && now - this.batchSentAt < BATCH_EVERY_MS) return;
+    this.batchSentAt = now;
     if (this.windows.length > 0 && (final || now - this.windowsSentAt >= LATEST_WINDOWS_EVERY_MS)) {
       const windows = this.windows.slice(-LATEST_WINDOWS).map((w) => toWindowResult(w, this.plan));
       this.windows = [];
@@ -324,12 +342,17 @@ export class ActiveRun {
       this.rowErrors = [];
       this.emit('run.rowErrors', { runId, errors });
     }
+    if (this.outputHead.length > 0) {
+      const text = this.outputHead;
+      this.outputHead = '';
+      this.outputSent += text.length;
+      this.emit('run.output', { runId, text, dropped: 0 });
+    }
     if (this.output.length > 0 || this.outputDropped > 0) {
       let text = this.output;
-      const room = this.outputRoom();
-      if (text.length > room) {
+      if (text.length > OUTPUT_PER_BATCH) {
         // the end of the text, from a line's start
-        const cut = text.length - room;
+        const cut = text.length - OUTPUT_PER_BATCH;
         const from = text.indexOf('\n', cut) + 1 || cut;
         this.outputDropped += from;
         text = text.slice(from);

@@ -1,7 +1,7 @@
 /**
  * The charts (docs/workbench.md#charts-at-any-size): which keys are drawn as lines (pinned keys
  * and the top N by peak or by alerts, the others as one band), the summarised data the back end
- * sends (whole, then deltas at most 10 times a second during a run), the key picker's search,
+ * sends (whole, then deltas at most 5 times a second during a run), the key picker's search,
  * and the zoomed-in range, read from the store so a zoom shows every window again.
  */
 import { ChartData } from '../lib/chart-data';
@@ -12,7 +12,7 @@ import type { Workbench } from './workbench.svelte';
 const SELECTION_SETTING = 'ts-engine-chart-keys';
 export const TOP_CHOICES = [0, 3, 5, 10, 20, 50] as const;
 const DEFAULT_TOP = 10;
-/** the charts redraw at most this often (the back end sends at most 10 views a second; 5 redraws leave a max-speed replay its CPU) */
+/** the charts redraw at most this often (as often as the back end sends views during a run: fewer redraws leave a max-speed replay its CPU) */
 const REDRAW_MS = 200;
 /** keys listed by the picker's search */
 const PICKER_LIMIT = 50;

@@ -29,6 +29,9 @@ export interface BadRowFilters extends Omit<RowErrorFilters, 'runId'> {
   allRuns?: boolean;
 }
 
+/** how often a run refetches the alert count of the Alerts tab's badge while the tab is closed */
+const BADGE_REFRESH_MS = 2000;
+
 export type BadRowPage = ListPage<RowErrorEvent> & Pick<RowErrorPage, 'reasons'>;
 
 const newestFirst = <T>(items: readonly T[], order: ListPageRequest<unknown>['order']) => (order === 'oldest' ? [...items] : [...items].reverse());
@@ -68,17 +71,23 @@ export class ListsState {
     this.transport = deps.transport;
     const s = deps.scheduler;
     const t = this.transport;
-    this.alerts = new PagedList(s, (req) =>
-      this.storeOr(
-        (dir) => t.invoke('store.alerts', { dir, ...req }),
-        () =>
-          alertsInMemory(
-            run.alerts,
-            req,
-            (a) => a,
-            (a) => a.state,
-          ),
-      ),
+    // the Alerts tab's badge counts what the store holds: refetched while the tab is closed too, more slowly
+    this.alerts = new PagedList(
+      s,
+      (req) =>
+        this.storeOr(
+          (dir) => t.invoke('store.alerts', { dir, ...req }),
+          () =>
+            alertsInMemory(
+              run.alerts,
+              req,
+              (a) => a,
+              (a) => a.state,
+            ),
+        ),
+      undefined,
+      undefined,
+      BADGE_REFRESH_MS,
     );
     this.episodes = new PagedList(s, (req) =>
       this.storeOr(
@@ -110,7 +119,7 @@ export class ListsState {
     on('run.rowErrors', () => this.rowErrors.changed());
     // the last rows of a run, and a new run's first: whatever the run sent last
     on('run.finished', () => {
-      for (const l of lists) l.changed();
+      for (const l of lists) l.changed(true);
     });
     wb.onProject(() => {
       for (const l of lists) {

@@ -2,8 +2,11 @@
  * A long list the back end pages (docs/workbench.md#lists): the rows a virtualised table shows
  * are fetched a page at a time as it scrolls, and kept; a change of filters starts over; a run
  * adding rows marks the pages stale, and those in view are fetched again, at most every
- * `refreshMs` however often the run reports. Built with its scheduler and the function that
- * fetches a page, so it runs under Node in unit tests (docs/architecture.md#the-renderer).
+ * `refreshMs` however often the run reports. A list no table shows (its tab is not open) is not
+ * fetched while a run adds rows, or only every `hiddenRefreshMs` when a badge shows its count:
+ * each fetch is a query the back end answers beside the replay. Built with its scheduler and the
+ * function that fetches a page, so it runs under Node in unit tests
+ * (docs/architecture.md#the-renderer).
  */
 import type { ListPage, ListPageRequest } from '../../../main/api/contract';
 import type { Scheduler } from './deps';
@@ -36,14 +39,38 @@ export class PagedList<T, F extends object, P extends ListPage<T> = ListPage<T>>
   private filterSeq = 0;
   private view = { first: 0, last: 0 };
   private refreshTimer: unknown = undefined;
+  /** the delay the pending refresh was set with */
+  private refreshDelay = 0;
   private filterTimer: unknown = undefined;
+  /** the tables showing the list now */
+  private watchers = 0;
+  /** rows were added while no table showed the list: the first to show it fetches again */
+  private staleUnseen = false;
 
   constructor(
     private readonly scheduler: Scheduler,
     private readonly fetchPage: (req: ListPageRequest<F>) => Promise<P>,
     readonly pageSize = 100,
     private readonly refreshMs = 400,
+    /** while no table shows the list, a run's rows refetch it this often (undefined: not at all) */
+    private readonly hiddenRefreshMs: number | undefined = undefined,
   ) {}
+
+  /** A table shows the list from now until the returned function is called. */
+  watch(): () => void {
+    this.watchers++;
+    if (this.watchers === 1 && (this.staleUnseen || this.refreshTimer !== undefined)) {
+      this.staleUnseen = false;
+      this.scheduler.clearTimeout(this.refreshTimer);
+      this.refreshTimer = undefined;
+      this.refresh();
+    }
+    let watching = true;
+    return () => {
+      if (watching) this.watchers--;
+      watching = false;
+    };
+  }
 
   /** The row at `index` once its page came, else undefined (show shows it is coming). */
   rowAt(index: number): T | undefined {
@@ -77,17 +104,30 @@ export class PagedList<T, F extends object, P extends ListPage<T> = ListPage<T>>
     this.filterTimer = this.scheduler.setTimeout(() => this.setFilters(filters), ms);
   }
 
-  /** The rows may have changed (a run added some): the pages in view are fetched again, soon, at most every refreshMs. */
-  changed(): void {
-    if (this.refreshTimer !== undefined) return;
+  /**
+   * The rows may have changed (a run added some): the pages in view are fetched again, soon, at
+   * most every refreshMs; a list no table shows only every hiddenRefreshMs, or once shown again.
+   * `ended`: the run's last rows, fetched soon whether shown or not (the counts are final).
+   */
+  changed(ended = false): void {
+    const ms = ended || this.watchers > 0 ? this.refreshMs : this.hiddenRefreshMs;
+    if (ms === undefined) {
+      this.staleUnseen = true;
+      return;
+    }
+    // a sooner refresh replaces a later one (the run ended while a hidden list waited)
+    if (this.refreshTimer !== undefined && this.refreshDelay <= ms) return;
+    this.scheduler.clearTimeout(this.refreshTimer);
+    this.refreshDelay = ms;
     this.refreshTimer = this.scheduler.setTimeout(() => {
       this.refreshTimer = undefined;
       this.refresh();
-    }, this.refreshMs);
+    }, ms);
   }
 
   /** Everything is stale now: the pages in view are fetched again at once. */
   refresh(): void {
+    this.staleUnseen = false;
     this.generation++;
     this.loadView();
   }

@@ -17,6 +17,25 @@ function window(i: number, keys: number): ClosedWindow {
 const byPeak: KeySelection = { pinned: [], top: 2, rank: { by: 'peak', column: 'v' } };
 
 describe('ChartSummary', () => {
+  it('a key is one line whatever its raw values: 20 and "20" of two key fields, in new arrays each window, are the same key', () => {
+    const s = new ChartSummary(['v']);
+    const at = (i: number, key: (string | number | bigint)[], v: number): ClosedWindow => ({
+      startMs: T0 + i * WINDOW,
+      endMs: T0 + (i + 1) * WINDOW,
+      groups: [{ key, acc: [v] }],
+    });
+    s.addWindow(at(0, [20, 'gear'], 5));
+    s.addWindow(at(1, ['20', 'gear'], 7));
+    s.addWindow(at(2, [20n, 'gear'], 9));
+    s.addWindow(at(3, [21, 'gear'], 1));
+    const v = s.view({ pinned: [], top: 5, rank: { by: 'peak', column: 'v' } });
+    expect(v.shown.map((k) => [k.label, k.windows, k.peak[0]])).toEqual([
+      ['20 · gear', 3, 9],
+      ['21 · gear', 1, 1],
+    ]);
+    expect(v.perColumn[0]!.keys[0]!.max.slice(0, 3)).toEqual([5, 7, 9]);
+  });
+
   it('keeps one bucket per window until maxBuckets, then merges pairs: min and max survive, memory does not grow', () => {
     const s = new ChartSummary(['v', 'n'], { maxBuckets: 8 });
     for (let i = 0; i < 8; i++) s.addWindow(window(i, 3));

@@ -1,5 +1,6 @@
 // The paged lists (renderer/src/state/paged-list.svelte.ts, lists.svelte.ts): pages fetched as a table scrolls and
-// kept, filters that start over, replies for other filters dropped, a run's rows refetched at most every 400 ms;
+// kept, filters that start over, replies for other filters dropped, a run's rows refetched at most every 400 ms while
+// a table shows the list;
 // and, through the real handlers in-process, every alert, episode, window row and bad row a replay stored, or what
 // the renderer holds when the config has no store.
 import fs from 'node:fs';
@@ -74,6 +75,7 @@ describe('PagedList', () => {
 
   it('a run adding rows: the pages in view are fetched again at most every 400 ms, the old rows shown until then', async () => {
     const { list, asked, clock, answerAll } = numbers(300);
+    list.watch();
     list.show(0, 150);
     await answerAll();
     for (let i = 0; i < 10; i++) list.changed();
@@ -86,6 +88,52 @@ describe('PagedList', () => {
     list.changed();
     await clock.advance(400);
     expect(asked).toHaveLength(2);
+  });
+
+  it('a list no table shows is not fetched while a run adds rows, only once a table shows it again or the run ends', async () => {
+    const { list, asked, clock, answerAll } = numbers(300);
+    const unwatch = list.watch();
+    list.show(0, 30);
+    await answerAll();
+    unwatch();
+    for (let i = 0; i < 5; i++) {
+      list.changed();
+      await clock.advance(400);
+    }
+    expect(asked).toHaveLength(0);
+    // shown again: the stale page at once
+    const unwatchAgain = list.watch();
+    expect(asked.map((a) => a.req.offset)).toEqual([0]);
+    await answerAll();
+    unwatchAgain();
+    // the run's last rows: fetched soon, shown or not
+    list.changed(true);
+    await clock.advance(400);
+    expect(asked.map((a) => a.req.offset)).toEqual([0]);
+  });
+
+  it('a hidden list with a badge is fetched every hiddenRefreshMs; the run ending or a table showing it brings that forward', async () => {
+    const clock = new VirtualClock(0);
+    const fetch = vi.fn(async (req: ListPageRequest<object>) => ({ total: 10, rows: [req.offset], source: 'x.db' }));
+    const list = new PagedList<number, object>(clock, fetch, 100, 400, 2000);
+    list.show(0, 10);
+    await clock.advance(0);
+    expect(fetch).toHaveBeenCalledTimes(1);
+    list.changed();
+    await clock.advance(1999);
+    expect(fetch).toHaveBeenCalledTimes(1);
+    await clock.advance(1);
+    expect(fetch).toHaveBeenCalledTimes(2);
+    list.changed();
+    await clock.advance(100);
+    list.changed(true);
+    await clock.advance(400);
+    expect(fetch).toHaveBeenCalledTimes(3);
+    list.changed();
+    list.watch();
+    expect(fetch).toHaveBeenCalledTimes(4);
+    await clock.advance(2000);
+    expect(fetch).toHaveBeenCalledTimes(4);
   });
 
   it('a failed page says why and is not retried in a loop', async () => {
