@@ -8,8 +8,8 @@
 //
 //   node test/bench/workbench.mjs [--rows N] [--repeat N] [--json]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -84,7 +84,7 @@ async function heapMB(cdp) {
 }
 
 /** one UI replay: seconds from the click on Run to "finished" on screen, the click → frame latencies, the heap before and after */
-async function uiRun(browser, url) {
+async function uiRun(browser, url, server) {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
@@ -115,6 +115,30 @@ async function uiRun(browser, url) {
     await cdp.send('Profiler.start');
     await browser.startTracing(page, { path: join(profileDir, 'page-trace.json'), categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
   }
+  // the replay's time is taken in the page, from the click on Run to the frame "finished" appears in
+  // (the polling below would add up to a click interval to it)
+  await page.evaluate(() => {
+    const w = /** @type {any} */ (globalThis);
+    w.__runStart = null;
+    w.__runEnd = null;
+    const run = document.querySelector('[data-testid="run-start"]');
+    document.addEventListener(
+      'click',
+      (e) => {
+        if (w.__runStart === null && e.target instanceof Node && run?.contains(e.target)) w.__runStart = e.timeStamp;
+      },
+      { capture: true },
+    );
+    const ended = new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="run-state"]')?.textContent;
+      if (w.__runStart !== null && w.__runEnd === null && (text === 'finished' || text === 'failed' || text === 'stopped')) {
+        w.__runEnd = performance.now();
+        ended.disconnect();
+      }
+    });
+    ended.observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  const cpuAtStart = cpuSeconds(server.pid);
   const t0 = performance.now();
   await page.getByTestId('run-start').click();
   let clicks = 0;
@@ -132,7 +156,13 @@ async function uiRun(browser, url) {
     await page.mouse.click(b.x + b.width / 2, b.y + b.height / 2);
     await page.waitForTimeout(CLICK_EVERY_MS);
   }
-  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSpent(cpuAtStart, cpuSeconds(server.pid));
+  const polledSeconds = (performance.now() - t0) / 1000;
+  const inPage = await page.evaluate(() => {
+    const w = /** @type {any} */ (globalThis);
+    return w.__runStart !== null && w.__runEnd !== null ? (w.__runEnd - w.__runStart) / 1000 : null;
+  });
+  const seconds = inPage ?? polledSeconds;
   if (profileDir) {
     await browser.stopTracing();
     const { profile } = await cdp.send('Profiler.stop');
@@ -154,8 +184,36 @@ async function uiRun(browser, url) {
   const heapEnd = await heapMB(cdp);
   await page.goto('about:blank');
   await page.close();
-  return { seconds, latencies, idleLatencies, heapStart, heapEnd, progress };
+  return { seconds, polledSeconds, cpu, latencies, idleLatencies, heapStart, heapEnd, progress };
 }
+
+/**
+ * CPU seconds (user + system, from /proc) so far of the web-mode server and of each kind of
+ * Chromium process (browser, renderer, gpu-process, utility…): where the cores went during a UI
+ * replay. Empty where there is no /proc.
+ */
+function cpuSeconds(serverPid) {
+  const byKind = {};
+  if (!existsSync('/proc')) return byKind;
+  const ticks = 100;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const kind = Number(pid) === serverPid ? 'server' : /chrom/.test(cmd.split('\0')[0] ?? '') ? (/--type=([\w-]+)/.exec(cmd)?.[1] ?? 'browser') : null;
+      if (kind === null) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byKind[kind] = (byKind[kind] ?? 0) + (Number(f[11]) + Number(f[12])) / ticks;
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return byKind;
+}
+
+/** what each kind used between two cpuSeconds (a renderer started meanwhile counts whole) */
+const cpuSpent = (before, after) => Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Math.max(0, v - (before[k] ?? 0))]));
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))];
@@ -183,7 +241,7 @@ try {
     clearStore(cliDir);
     cli.push(cliRun(cliConfig));
     clearStore(uiDir);
-    ui.push(await uiRun(browser, url));
+    ui.push(await uiRun(browser, url, server));
   }
   const uiSeconds = median(ui.map((u) => u.seconds));
   const cliSeconds = median(cli);
@@ -209,6 +267,8 @@ try {
     load1AtStart,
     load1AtEnd: loadavg()[0],
   };
+  const kinds = [...new Set(ui.flatMap((u) => Object.keys(u.cpu)))].sort();
+  result.cpuSeconds = Object.fromEntries(kinds.map((k) => [k, median(ui.map((u) => u.cpu[k] ?? 0))]));
   const fmt = (n) => n.toFixed(2);
   console.log(
     `\nworkbench replay of ${rows.toLocaleString('en-US')} rows, analysis on, max speed (median of ${repeat}, load ${fmt(load1AtStart)} → ${fmt(result.load1AtEnd)})`,
@@ -221,6 +281,10 @@ try {
     `  click → frame during the replay: p50 ${fmt(result.latencyP50Ms)} ms, p95 ${fmt(result.latencyP95Ms)} ms, max ${fmt(result.latencyMaxMs)} ms (${latencies.length} clicks)`,
   );
   console.log(`  the same clicks after the replay:  p50 ${fmt(result.idleLatencyP50Ms)} ms, p95 ${fmt(result.idleLatencyP95Ms)} ms (${idle.length} clicks)`);
+  if (kinds.length > 0)
+    console.log(
+      `  CPU during the UI replay: ${kinds.map((k) => `${k} ${fmt(result.cpuSeconds[k])} s`).join(', ')} (${fmt(uiSeconds)} s on ${availableParallelism()} cores)`,
+    );
   console.log(`  page JS heap: ${fmt(result.heapStartMB)} MB before, ${fmt(result.heapEndMB)} MB after (${fmt(result.heapEndOverStart)} ×)`);
   mkdirSync(join(ROOT, 'test/bench/results'), { recursive: true });
   writeFileSync(
