@@ -6,12 +6,13 @@
 import { createHandlers } from './api/handlers.js';
 import { serveHandlers, type HostMessage } from './api/host.js';
 import { projectsHome, samplesDir, stateDir } from './paths.js';
-import { initialProject } from './startup.js';
+import { initialProject, yieldToThePage } from './startup.js';
 
 if (!process.send) {
   console.error('api-host runs as a child process of the Electron main process');
   process.exit(1);
 }
+yieldToThePage();
 const send = (m: HostMessage) => process.send!(m);
 const project = initialProject(process.argv.slice(2));
 const handlers = createHandlers({

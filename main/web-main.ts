@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHandlers } from './api/handlers.js';
-import { argValue, initialProject } from './startup.js';
+import { argValue, initialProject, yieldToThePage } from './startup.js';
 import { EventHub, startWebServer } from './web-server.js';
 import { projectsHome, rendererDir, samplesDir, stateDir } from './paths.js';
 
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
     console.error(`the renderer is not built (${rendererDir()} is missing): run "npm run build"`);
     process.exit(1);
   }
+  yieldToThePage();
   const hub = new EventHub();
   const handlers = createHandlers({
     mode: 'web',

@@ -169,6 +169,7 @@ async function uiRun(browser, url, server) {
     mkdirSync(profileDir, { recursive: true });
     writeFileSync(join(profileDir, 'page.cpuprofile'), JSON.stringify(profile));
   }
+  if (args.includes('--verbose')) console.log(`  click → frame, in order: ${(await page.evaluate(() => /** @type {any} */ (globalThis).__latencies)).map((l) => l.toFixed(0)).join(' ')}`);
   const progress = await page.getByTestId('run-progress').textContent();
   const latencies = await page.evaluate(() => /** @type {any} */ (globalThis).__latencies.splice(0));
   // the same clicks with the run over: what the tabs cost by themselves
