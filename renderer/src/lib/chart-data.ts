@@ -5,7 +5,7 @@
  * bucket while a bucket holds one window, else its minimum and maximum, so a spike narrower than a
  * pixel still reaches its height.
  */
-import type { ChartColumnView, ChartKeyStat, ChartView } from '../../../main/api/contract';
+import type { ChartKeyStat, ChartView } from '../../../main/api/contract';
 
 export interface AlertBin {
   /** seconds (bucket start) */
@@ -17,6 +17,40 @@ export interface AlertBin {
 /** uPlot's series of one column: x (seconds), the band's lower and upper edge, then one per shown key. */
 export type AlignedColumn = [number[], ...(number | null)[][]];
 
+/** a series of buckets: NaN where a bucket has no value */
+interface Buckets {
+  min: Float64Array;
+  max: Float64Array;
+}
+
+/**
+ * One column's buckets, held in typed arrays: a run's 1 024 buckets of 20 series of 6 columns as
+ * arrays of numbers and nulls were 3 to 4 MB of boxed doubles in the page's heap, a third of it.
+ */
+interface ColumnBuckets {
+  keys: Buckets[];
+  others: Buckets;
+  alertCount: Float64Array;
+  alertTop: Float64Array;
+}
+
+const newBuckets = (capacity: number): Buckets => ({
+  min: new Float64Array(capacity).fill(Number.NaN),
+  max: new Float64Array(capacity).fill(Number.NaN),
+});
+
+/** a copy of `a` with room for `capacity` values (the new ones NaN) */
+function grown(a: Float64Array, capacity: number): Float64Array {
+  const out = new Float64Array(capacity).fill(Number.NaN);
+  out.set(a.subarray(0, Math.min(a.length, capacity)));
+  return out;
+}
+
+/** writes `values` (null: none) into `into` from bucket `from` on */
+function put(into: Float64Array, from: number, values: readonly (number | null)[]): void {
+  for (let i = 0; i < values.length; i++) into[from + i] = values[i] ?? Number.NaN;
+}
+
 export class ChartData {
   generation = Number.NaN;
   origin = 0;
@@ -27,7 +61,9 @@ export class ChartData {
   keyCount = 0;
   windows = 0;
   untrackedKeys = 0;
-  private readonly perColumn = new Map<string, ChartColumnView>();
+  private readonly perColumn = new Map<string, ColumnBuckets>();
+  /** buckets each column's arrays have room for */
+  private capacity = 0;
   private readonly cache = new Map<string, { data: AlignedColumn; pairs: boolean }>();
 
   get empty(): boolean {
@@ -42,6 +78,7 @@ export class ChartData {
     this.windows = 0;
     this.untrackedKeys = 0;
     this.perColumn.clear();
+    this.capacity = 0;
     this.cache.clear();
   }
 
@@ -68,23 +105,41 @@ export class ChartData {
     this.keyCount = v.keyCount;
     this.windows = v.windows;
     this.untrackedKeys = v.untrackedKeys;
-    for (const c of v.perColumn) {
-      const held = this.perColumn.get(c.column);
-      if (v.from === 0 || !held) this.perColumn.set(c.column, c);
-      else {
-        const splice = (into: unknown[], from: readonly unknown[]) => {
-          into.length = v.from;
-          for (const x of from) into.push(x);
+    if (v.from === 0) {
+      this.perColumn.clear();
+      this.capacity = Math.max(64, v.buckets);
+    } else if (v.buckets > this.capacity) {
+      this.capacity = Math.max(v.buckets, 2 * this.capacity);
+      for (const held of this.perColumn.values()) {
+        const grow = (b: Buckets) => {
+          b.min = grown(b.min, this.capacity);
+          b.max = grown(b.max, this.capacity);
         };
-        c.keys.forEach((k, i) => {
-          splice(held.keys[i]!.min, k.min);
-          splice(held.keys[i]!.max, k.max);
-        });
-        splice(held.others.min, c.others.min);
-        splice(held.others.max, c.others.max);
-        splice(held.alerts.count, c.alerts.count);
-        splice(held.alerts.top, c.alerts.top);
+        held.keys.forEach(grow);
+        grow(held.others);
+        held.alertCount = grown(held.alertCount, this.capacity);
+        held.alertTop = grown(held.alertTop, this.capacity);
       }
+    }
+    for (const c of v.perColumn) {
+      let held = this.perColumn.get(c.column);
+      if (!held) {
+        held = {
+          keys: c.keys.map(() => newBuckets(this.capacity)),
+          others: newBuckets(this.capacity),
+          alertCount: new Float64Array(this.capacity).fill(Number.NaN),
+          alertTop: new Float64Array(this.capacity).fill(Number.NaN),
+        };
+        this.perColumn.set(c.column, held);
+      }
+      c.keys.forEach((k, i) => {
+        put(held.keys[i]!.min, v.from, k.min);
+        put(held.keys[i]!.max, v.from, k.max);
+      });
+      put(held.others.min, v.from, c.others.min);
+      put(held.others.max, v.from, c.others.max);
+      put(held.alertCount, v.from, c.alerts.count);
+      put(held.alertTop, v.from, c.alerts.top);
     }
     this.cache.clear();
     return true;
@@ -110,16 +165,17 @@ export class ChartData {
       xs.push(x);
       if (pairs) xs.push(x + width / 2000);
     }
-    const extreme = (values: (number | null)[] | undefined, i: number, pick: (a: number, b: number) => number): number | null => {
-      let out: number | null = null;
+    const extreme = (values: Float64Array | undefined, i: number, pick: (a: number, b: number) => number): number | null => {
+      if (!values) return null;
+      let out = Number.NaN;
       const end = Math.min(this.buckets, (i + 1) * group);
       for (let b = i * group; b < end; b++) {
-        const v = values?.[b] ?? null;
-        if (v !== null) out = out === null ? v : pick(out, v);
+        const v = values[b]!;
+        if (!Number.isNaN(v)) out = Number.isNaN(out) ? v : pick(out, v);
       }
-      return out;
+      return Number.isNaN(out) ? null : out;
     };
-    const series = (s: { min: (number | null)[]; max: (number | null)[] } | undefined, as: 'line' | 'lower' | 'upper'): (number | null)[] => {
+    const series = (s: Buckets | undefined, as: 'line' | 'lower' | 'upper'): (number | null)[] => {
       const out: (number | null)[] = [];
       for (let i = 0; i < n; i++) {
         const lo = extreme(s?.min, i, Math.min);
@@ -141,9 +197,13 @@ export class ChartData {
     const c = this.perColumn.get(column);
     if (!c) return [];
     const out: AlertBin[] = [];
-    c.alerts.count.forEach((count, i) => {
-      if (count > 0) out.push({ x: (this.origin + i * this.bucketMs) / 1000, count, top: c.alerts.top[i] ?? null });
-    });
+    for (let i = 0; i < this.buckets; i++) {
+      const count = c.alertCount[i]!;
+      if (count > 0) {
+        const top = c.alertTop[i]!;
+        out.push({ x: (this.origin + i * this.bucketMs) / 1000, count, top: Number.isNaN(top) ? null : top });
+      }
+    }
     return out;
   }
 

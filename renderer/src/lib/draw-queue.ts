@@ -8,7 +8,7 @@ export class DrawQueue {
   private readonly queue = new Set<() => void>();
   private posted = false;
 
-  /** `post` runs its function in a later task (a MessageChannel in the page, a timer in tests) */
+  /** `post` runs its function in a later task */
   constructor(private readonly post: (run: () => void) => void) {}
 
   add(draw: () => void): void {
@@ -43,13 +43,7 @@ export class DrawQueue {
   }
 }
 
-/** A task after the current one, without the 4 ms clamp nested timers get. */
-export function postTask(): (run: () => void) => void {
-  const channel = new MessageChannel();
-  const waiting: (() => void)[] = [];
-  channel.port1.onmessage = () => waiting.shift()?.();
-  return (run) => {
-    waiting.push(run);
-    channel.port2.postMessage(null);
-  };
-}
+/** A task after the current one (the page's input, queued meanwhile, goes first). */
+export const postTask = (run: () => void): void => {
+  setTimeout(run, 0);
+};
