@@ -17,6 +17,14 @@ function window(i: number, keys: number): ClosedWindow {
 const byPeak: KeySelection = { pinned: [], top: 2, rank: { by: 'peak', column: 'v' } };
 
 describe('ChartSummary', () => {
+  it('sends values to 7 significant digits, at any magnitude; integers as they are', () => {
+    const s = new ChartSummary(['v']);
+    const values = [1234.56789, -0.000123456789, 123456789.123, 98765432109, 2.5, 1e-30 * 1.23456789];
+    values.forEach((v, i) => s.addWindow({ startMs: T0 + i * WINDOW, endMs: T0 + (i + 1) * WINDOW, groups: [{ key: ['k'], acc: [v] }] }));
+    const sent = s.view({ pinned: ['k'], top: 0, rank: { by: 'alerts' } }).perColumn[0]!.keys[0]!.max;
+    expect(sent).toEqual([1234.568, -0.0001234568, 123456800, 98765432109, 2.5, 1.234568e-30]);
+  });
+
   it('a key is one line whatever its raw values: 20 and "20" of two key fields, in new arrays each window, are the same key', () => {
     const s = new ChartSummary(['v']);
     const at = (i: number, key: (string | number | bigint)[], v: number): ClosedWindow => ({
