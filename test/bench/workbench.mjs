@@ -6,7 +6,7 @@
 // after it. Targets (issue 13): UI rows/s ≥ 0.8 × the CLI's; p95 click → frame ≤ 100 ms; heap at the end ≤ 1.3 × at
 // the start. Prints a table and, with --json, one JSON line at the end.
 //
-//   node test/bench/workbench.mjs [--rows N] [--repeat N] [--json]
+//   node test/bench/workbench.mjs [--rows N] [--repeat N] [--json] [--verbose: each replay's click latencies in order]
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -169,7 +169,8 @@ async function uiRun(browser, url, server) {
     mkdirSync(profileDir, { recursive: true });
     writeFileSync(join(profileDir, 'page.cpuprofile'), JSON.stringify(profile));
   }
-  if (args.includes('--verbose')) console.log(`  click → frame, in order: ${(await page.evaluate(() => /** @type {any} */ (globalThis).__latencies)).map((l) => l.toFixed(0)).join(' ')}`);
+  if (args.includes('--verbose'))
+    console.log(`  click → frame, in order: ${(await page.evaluate(() => /** @type {any} */ (globalThis).__latencies)).map((l) => l.toFixed(0)).join(' ')}`);
   const progress = await page.getByTestId('run-progress').textContent();
   const latencies = await page.evaluate(() => /** @type {any} */ (globalThis).__latencies.splice(0));
   // the same clicks with the run over: what the tabs cost by themselves
