@@ -201,7 +201,7 @@ export class ActiveRun {
         this.emit('run.progress', toProgress(s));
       },
     });
-    this.tick(opts.flushMs ?? 100);
+    this.tick(opts.flushMs ?? BATCH_EVERY_MS);
     this.done = this.start();
   }
 

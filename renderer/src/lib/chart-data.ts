@@ -34,14 +34,14 @@ interface ColumnBuckets {
   alertTop: Float64Array;
 }
 
-const newBuckets = (capacity: number): Buckets => ({
-  min: new Float64Array(capacity).fill(Number.NaN),
-  max: new Float64Array(capacity).fill(Number.NaN),
-});
+/** `capacity` buckets without a value */
+const noValues = (capacity: number): Float64Array => new Float64Array(capacity).fill(Number.NaN);
+
+const newBuckets = (capacity: number): Buckets => ({ min: noValues(capacity), max: noValues(capacity) });
 
 /** a copy of `a` with room for `capacity` values (the new ones NaN) */
 function grown(a: Float64Array, capacity: number): Float64Array {
-  const out = new Float64Array(capacity).fill(Number.NaN);
+  const out = noValues(capacity);
   out.set(a.subarray(0, Math.min(a.length, capacity)));
   return out;
 }
@@ -127,8 +127,8 @@ export class ChartData {
         held = {
           keys: c.keys.map(() => newBuckets(this.capacity)),
           others: newBuckets(this.capacity),
-          alertCount: new Float64Array(this.capacity).fill(Number.NaN),
-          alertTop: new Float64Array(this.capacity).fill(Number.NaN),
+          alertCount: noValues(this.capacity),
+          alertTop: noValues(this.capacity),
         };
         this.perColumn.set(c.column, held);
       }

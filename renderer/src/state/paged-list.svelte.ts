@@ -60,7 +60,6 @@ export class PagedList<T, F extends object, P extends ListPage<T> = ListPage<T>>
   watch(): () => void {
     this.watchers++;
     if (this.watchers === 1 && (this.staleUnseen || this.refreshTimer !== undefined)) {
-      this.staleUnseen = false;
       this.scheduler.clearTimeout(this.refreshTimer);
       this.refreshTimer = undefined;
       this.refresh();
