@@ -1,0 +1,63 @@
+// The `csv` source's reads: the first batch comes from a small first read, so a replay's first windows close before
+// the file is read in full; later reads grow to the whole buffer; lines split across reads (and a long line that does
+// not fit the buffer) come out whole, with their line numbers, and a header is skipped once.
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { LineBatch } from '../../../../engine/components/types.js';
+import { CsvSource } from '../../../../engine/components/sources/csv.js';
+import { useTmpDir } from '../../helpers.js';
+
+const tmp = useTmpDir();
+
+/** `count` lines of varying length (so read boundaries fall mid-line), `i,<i repeated>` */
+function lines(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${i},${String(i).repeat(1 + (i % 7))}`);
+}
+
+async function drain(source: CsvSource): Promise<{ texts: string[]; lineNos: number[]; batchSizes: number[] }> {
+  const texts: string[] = [];
+  const lineNos: number[] = [];
+  const batchSizes: number[] = [];
+  for (let batch: LineBatch | null; (batch = await source.next()); ) {
+    batchSizes.push(batch.ends[batch.count - 1]! - batch.starts[0]!);
+    for (let i = 0; i < batch.count; i++) {
+      texts.push(batch.text(i));
+      lineNos.push(batch.position(i).line as number);
+    }
+  }
+  return { texts, lineNos, batchSizes };
+}
+
+describe('csv source reads', () => {
+  it('hands on a small first batch, then batches that grow to the buffer, every line whole', async () => {
+    const file = path.join(tmp(), 'rows.csv');
+    const all = lines(200_000); // ≈ 2.4 MB: several full 1 MiB reads after the small ones
+    fs.writeFileSync(file, `${all.join('\n')}\n`);
+    const source = new CsvSource({ path: file });
+    await source.open();
+    const first = await source.next();
+    expect(first!.ends[first!.count - 1]! - first!.starts[0]!).toBeLessThanOrEqual(64 << 10);
+    expect(source.progress()).toBeLessThan(0.05);
+    const firstTexts = Array.from({ length: first!.count }, (_, i) => first!.text(i)); // a batch is valid until next()
+    const rest = await drain(source);
+    await source.close();
+    const texts = [...firstTexts, ...rest.texts];
+    expect(texts).toEqual(all);
+    expect(rest.lineNos.at(-1)).toBe(all.length);
+    expect(Math.max(...rest.batchSizes)).toBeGreaterThan(512 << 10);
+    expect(rest.batchSizes.length).toBeLessThan(12);
+  });
+
+  it('keeps a line longer than the buffer whole and skips the header once', async () => {
+    const file = path.join(tmp(), 'long.csv');
+    const long = `1,${'x'.repeat(300_000)}`;
+    fs.writeFileSync(file, `header\r\n0,a\r\n${long}\r\n2,b`);
+    const source = new CsvSource({ path: file, header: true, chunkSize: 1 << 16 });
+    await source.open();
+    const { texts, lineNos } = await drain(source);
+    await source.close();
+    expect(texts).toEqual(['0,a', long, '2,b']);
+    expect(lineNos).toEqual([2, 3, 4]);
+  });
+});
