@@ -29,8 +29,9 @@ export interface LineBatch {
   bytes?(i: number): Uint8Array;
   /** where line i came from (dead letters, error messages) */
   position(i: number): SourcePosition;
-  /** committable sources: the partition of every line of the batch, and each line's offset */
+  /** committable sources: the partition of every line of the batch (`partitions` per line when they differ), and each line's offset */
   partition?: number;
+  partitions?: Int32Array;
   offsets?: string[];
   /** lines read from a file: the bytes [start, end) of `path`, the first of them on line `firstLine` */
   fileRange?: { path: string; start: number; end: number; firstLine: number };

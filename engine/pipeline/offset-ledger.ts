@@ -47,3 +47,81 @@ export class OffsetLedger {
     return safe;
   }
 }
+
+/** The rows of a committable batch: where each came from. */
+export interface OffsetRows {
+  count: number;
+  partition?: number;
+  partitions?: Int32Array;
+  offsets?: string[];
+}
+
+/**
+ * One batch's rows into the ledger. Offsets grow within a partition, so a window's smallest offset
+ * from a partition in the batch is that of its first row from it: only those rows are tracked (a
+ * merged batch alternates partitions every few rows, so the window last tracked is kept per
+ * partition), and at the end the last row of each partition is noted as read.
+ */
+export class BatchOffsets {
+  private window = Number.NaN;
+  private partition = -1;
+  /** partition → the window its rows were last tracked in (merged batches) */
+  private readonly windowOf = new Map<number, number>();
+
+  constructor(
+    private readonly ledger: OffsetLedger,
+    private readonly batch: OffsetRows,
+  ) {}
+
+  /** whether the batch's rows have offsets to commit */
+  static tracks(batch: OffsetRows): boolean {
+    return batch.offsets !== undefined && (batch.partition !== undefined || batch.partitions !== undefined);
+  }
+
+  partitionOf(i: number): number {
+    return this.batch.partitions ? this.batch.partitions[i]! : this.batch.partition!;
+  }
+
+  /** row i went into the window starting at `windowStart` */
+  row(i: number, windowStart: number): void {
+    const part = this.partitionOf(i);
+    if (windowStart === this.window && part === this.partition) return;
+    if (part !== this.partition && this.batch.partitions) {
+      this.partition = part;
+      this.window = this.windowOf.get(part) ?? Number.NaN;
+      if (windowStart === this.window) return;
+    }
+    this.ledger.track(windowStart, part, BigInt(this.batch.offsets![i]!));
+    this.window = windowStart;
+    this.partition = part;
+    if (this.batch.partitions) this.windowOf.set(part, windowStart);
+  }
+
+  /** row i went into no window (a bad or late row), or the batch stops at it */
+  read(i: number): void {
+    this.ledger.read(this.partitionOf(i), BigInt(this.batch.offsets![i]!));
+  }
+
+  /** windows were written meanwhile (a pause or stop between rows): the next rows are tracked again */
+  forget(): void {
+    this.window = Number.NaN;
+    this.partition = -1;
+    this.windowOf.clear();
+  }
+
+  /** rows [0, last] were handled: the last of each partition is read */
+  end(last: number): void {
+    if (last < 0) return;
+    if (!this.batch.partitions) {
+      this.read(last);
+      return;
+    }
+    const seen = new Set<number>();
+    for (let i = last; i >= 0; i--) {
+      const part = this.batch.partitions[i]!;
+      if (seen.has(part)) continue;
+      seen.add(part);
+      this.read(i);
+    }
+  }
+}

@@ -19,7 +19,7 @@ import type { Analyzer, AnalyzerStats } from '../analysis/analyzer.js';
 import type { SinkDeliveryStats } from '../analysis/delivery.js';
 import type { RecentWindowsHistory } from '../analysis/history-recent.js';
 import { createSource, openOutputs, type Assembly } from './assembly.js';
-import { OffsetLedger } from './offset-ledger.js';
+import { BatchOffsets, OffsetLedger } from './offset-ledger.js';
 import { EventPacer, RatePacer } from './pacing.js';
 import { RemoteProcessor, type SegmentView } from '../sandbox/remote-processor.js';
 import type { SegmentWant } from '../sandbox/protocol.js';
@@ -447,26 +447,20 @@ export class Runner {
   }
 
   private async processBatch(batch: LineBatch, p: Processor): Promise<void> {
-    const track = batch.offsets !== undefined && batch.partition !== undefined;
+    const track = BatchOffsets.tracks(batch) ? new BatchOffsets(this.offsets, batch) : undefined;
     const processing = p.mode === 'processing';
     const ratePacer = processing ? this.ratePacer : undefined;
     const eventPaced = p.mode === 'event';
     const { buf, starts, ends, lines } = batch;
     const bytes = buf !== undefined && p.parseBytes !== undefined;
-    // offsets grow within a batch (one partition): a window's smallest offset in it is that of its
-    // first row, so offsets are tracked when the row's window changes, and the last one at the end
-    let tracked = NaN;
     for (let i = 0; i < batch.count; i++) {
       this.rowsRead++;
       const now = processing ? this.clock.now() : 0;
       const ok = bytes ? p.processBytes(buf!, starts![i]!, ends![i]!, now) : p.processRow(lines ? lines[i]! : batch.text(i), now);
       if (!ok) this.rowFailed(batch, i);
       if (track) {
-        if (!ok) this.noteOffset(batch, i);
-        else if (p.lastWindowStart !== tracked) {
-          this.offsets.track(p.lastWindowStart, batch.partition!, BigInt(batch.offsets![i]!));
-          tracked = p.lastWindowStart;
-        }
+        if (ok) track.row(i, p.lastWindowStart);
+        else track.read(i);
       }
 
       // pacing (event-time speed, csv rate) and the step/pause/stop controls act between rows
@@ -475,13 +469,13 @@ export class Runner {
         if (p.closed.length > 0) await this.emitClosed();
       } else if (ratePacer) await this.paceRate(ratePacer);
       else if (eventPaced && this.eventPacer.speed > 0 && ok) await this.paceEvent();
-      const stop = await this.betweenRows(batch, i, track);
+      const stop = await this.betweenRows(i, track);
       if (stop !== undefined) {
-        tracked = NaN;
+        track?.forget();
         if (stop) return;
       }
     }
-    if (track && batch.count > 0) this.noteOffset(batch, batch.count - 1);
+    track?.end(batch.count - 1);
   }
 
   /**
@@ -493,12 +487,11 @@ export class Runner {
    * the sandbox at their next time slice; the rows it processed are accounted for.
    */
   private async processInSandbox(batch: LineBatch, p: RemoteProcessor): Promise<void> {
-    const track = batch.offsets !== undefined && batch.partition !== undefined;
+    const track = BatchOffsets.tracks(batch) ? new BatchOffsets(this.offsets, batch) : undefined;
     const processing = p.mode === 'processing';
     const ratePacer = processing ? this.ratePacer : undefined;
     const eventPaced = p.mode === 'event' && this.eventPacer.speed > 0;
-    const want = { windowStarts: track, eventTimes: eventPaced };
-    let tracked = NaN;
+    const want = { windowStarts: track !== undefined, eventTimes: eventPaced };
     let stopping = this.stopRequested;
     let last = -1;
     let pending = this.sent.get(batch);
@@ -533,11 +526,8 @@ export class Runner {
         const failure = view.failures[f]?.row === k ? view.failures[f++] : undefined;
         if (failure) this.recordRowError(this.deadLetterOf(batch, i, failure));
         if (track) {
-          if (failure) this.noteOffset(batch, i);
-          else if (view.windowStarts![k] !== tracked) {
-            tracked = view.windowStarts![k]!;
-            this.offsets.track(tracked, batch.partition!, BigInt(batch.offsets![i]!));
-          }
+          if (failure) track.read(i);
+          else track.row(i, view.windowStarts![k]!);
         }
         p.release(k);
         if (stopping) continue;
@@ -549,9 +539,9 @@ export class Runner {
           p.maxEventMs = view.eventTimes![k]!;
           await this.paceEvent();
         }
-        const stop = await this.betweenRows(batch, i, track);
+        const stop = await this.betweenRows(i, track);
         if (stop !== undefined) {
-          tracked = NaN;
+          track?.forget();
           stopping = stop;
         }
       }
@@ -560,7 +550,7 @@ export class Runner {
       from += view.processed;
       stopping ||= this.stopRequested;
     }
-    if (track && last >= 0) this.noteOffset(batch, last);
+    track?.end(last);
   }
 
   /** A failed row as a dead letter; the sandbox gives the text and line of rows it read from the file itself. */
@@ -603,9 +593,9 @@ export class Runner {
    * Step, pause and stop act between two rows: undefined when none of them
    * did, else whether the run stops (the windows closed so far are written first).
    */
-  private async betweenRows(batch: LineBatch, i: number, track: boolean): Promise<boolean | undefined> {
+  private async betweenRows(i: number, track: BatchOffsets | undefined): Promise<boolean | undefined> {
     if (!this.paused && !this.stopRequested) return undefined;
-    if (track) this.noteOffset(batch, i);
+    track?.end(i);
     await this.emitClosed();
     if (!this.stopRequested) await this.waitWhilePaused();
     return this.stopRequested;
@@ -631,10 +621,6 @@ export class Runner {
       const timer = this.clock.setTimeout(done, ms);
       this.interruptWait = done;
     });
-  }
-
-  private noteOffset(batch: LineBatch, i: number): void {
-    this.offsets.read(batch.partition!, BigInt(batch.offsets![i]!));
   }
 
   private async paceEvent(): Promise<void> {

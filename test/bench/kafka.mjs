@@ -121,8 +121,8 @@ function runPeer(peer, extra) {
 
 async function startBroker() {
   const { build } = await import('esbuild');
-  // the harness finds the repository root three folders above itself
-  const outDir = join(ROOT, '.tmp', 'bench', 'harness');
+  // the bundled setup steps (scripts/setup/lib.mjs) find the repository root two folders above the bundle
+  const outDir = join(ROOT, '.tmp', 'bench-harness');
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, 'kafka.mjs');
   await build({

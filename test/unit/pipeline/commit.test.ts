@@ -16,7 +16,10 @@ const tmp = useTmpDir();
 const T0 = 1523800000;
 const row = (dt: number, sid = 1) => `${T0 + dt},${sid},seal.t1,250,516,1000,500`;
 
-type Step = { partition: number; first: number; lines: string[]; advanceMs?: number };
+/** one partition's lines from offset `first` on; or, merged (`rows`), each line with its own partition and offset */
+type Step =
+  | { partition: number; first: number; lines: string[]; advanceMs?: number }
+  | { rows: [partition: number, offset: number, line: string][]; advanceMs?: number };
 
 class ScriptedKafka implements Source {
   readonly description = 'scripted kafka';
@@ -41,6 +44,12 @@ class ScriptedKafka implements Source {
       return new Promise(() => undefined); // an idle topic: only a stop ends the wait
     }
     if (s.advanceMs) await this.clock!.advance(s.advanceMs);
+    if ('rows' in s) {
+      const offsets = s.rows.map((r) => String(r[1]));
+      const partitions = Int32Array.from(s.rows, (r) => r[0]);
+      const lines = s.rows.map((r) => r[2]);
+      return stringBatch(lines, (i) => ({ source: 'topic', partition: partitions[i], offset: offsets[i] }), { partitions, offsets });
+    }
     const offsets = s.lines.map((_, i) => String(s.first + i));
     return stringBatch(s.lines, (i) => ({ source: 'topic', partition: s.partition, offset: offsets[i] }), { partition: s.partition, offsets });
   }
@@ -91,6 +100,39 @@ describe('offset commits (15.5)', () => {
       { 0: '105', 1: '9' }, // [10, 20) closed: 105 (row(21)) is the first row of [20, 30); partition 1 had only rows of [10, 20)
       { 0: '105', 1: '9' }, // 9 (row(22)) opens [20, 30) on partition 1
       { 0: '106', 1: '12' }, // the end of a finite input closes every window: all committed
+    ]);
+  });
+
+  it('event time: a batch merged from several partitions commits each partition up to its first row of the oldest open window', async () => {
+    const p = await plan({ time_field: 'timestamp' });
+    const source = new ScriptedKafka(
+      [
+        {
+          rows: [
+            [0, 100, row(1)],
+            [1, 7, row(2)],
+            [0, 101, row(3)], // partition 0 is back in window [0, 10): nothing new to track
+            [1, 8, row(11)], // opens [10, 20) on partition 1 and closes [0, 10)
+            [0, 102, 'garbage'],
+            [0, 103, row(12)], // partition 0's first row of [10, 20)
+          ],
+        },
+        {
+          rows: [
+            [1, 9, row(21)], // closes [10, 20)
+            [0, 104, row(22)],
+            [1, 10, 'bad'],
+          ],
+        },
+      ],
+      'finite',
+    );
+    const stats = await new Runner(p, { source, warn: () => undefined }).run();
+    expect(stats.rowErrors).toBe(2);
+    expect(source.commits).toEqual([
+      { 0: '103', 1: '8' },
+      { 0: '104', 1: '9' },
+      { 0: '105', 1: '11' },
     ]);
   });
 

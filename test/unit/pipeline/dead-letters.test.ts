@@ -78,7 +78,7 @@ describe('the raw row of a dead letter', () => {
 
   it('Kafka batches hand out the exact bytes of each line too', () => {
     const msgs = [LATIN1, UTF8].map((value, i) => ({ offset: String(i), value }) as unknown as KafkaMessage);
-    const b = buildBatch('t', 0, msgs, 0, 2);
+    const b = buildBatch('t', [{ partition: 0, msgs, start: 0, end: 2 }]);
     expect(b.count).toBe(2);
     expect(Buffer.from(b.bytes!(0))).toEqual(LATIN1);
     expect(Buffer.from(b.bytes!(1))).toEqual(UTF8);

@@ -1,12 +1,12 @@
 /**
- * Kafka messages as rows: the lines of a run of messages as byte ranges (no string per line), and
+ * Kafka messages as rows: the lines of runs of messages as byte ranges (no string per line), and
  * the event time of a message read straight from its bytes (the partition merge orders by it).
  */
-import type { KafkaMessage } from 'kafkajs';
 import { MS_PER_UNIT, type TimeUnit } from '../../../core/time.js';
 import type { SourcePosition } from '../../../core/types.js';
 import { bytesText } from '../../../values/numeric.js';
 import type { LineBatch } from '../../types.js';
+import type { Run } from './merge.js';
 
 const NL = 10;
 const CR = 13;
@@ -15,43 +15,51 @@ const CR = 13;
 export const EMPTY: LineBatch = { count: 0, text: () => '', position: () => ({ source: '' }) };
 
 /**
- * The lines of messages [start, end) of one partition as byte ranges: of the
- * fetch response buffer when every value is a view of it (no copy), else of
- * one concatenated buffer. A value holding several lines yields several rows
- * with the same offset; trailing newlines are dropped; an empty value is one
- * empty row (a row error, dead-lettered with its offset).
+ * The lines of the messages of `runs` (each [start, end) of one partition's fetched messages, in
+ * the order handed on) as byte ranges: of the fetch response buffer when every value is a view of
+ * it (no copy), else of one concatenated buffer. A value holding several lines yields several rows
+ * with the same offset; trailing newlines are dropped; an empty value is one empty row (a row error,
+ * dead-lettered with its offset). A batch of one partition has `partition`; a merged batch of
+ * several has `partitions`, one per row.
  */
-export function buildBatch(topic: string, partition: number, msgs: KafkaMessage[], start: number, end: number): LineBatch {
-  const n = end - start;
-  const first = msgs[start]!.value!;
+export function buildBatch(topic: string, runs: readonly Run[]): LineBatch {
+  let n = 0;
+  for (const r of runs) n += r.end - r.start;
+  const firstRun = runs[0]!;
+  const sharedBuffer = firstRun.msgs[firstRun.start]!.value!.buffer;
   let shared = true;
-  for (let i = start + 1; i < end; i++) {
-    if (msgs[i]!.value!.buffer !== first.buffer) {
-      shared = false;
-      break;
-    }
+  for (const r of runs) {
+    for (let i = r.start; i < r.end && shared; i++) shared = r.msgs[i]!.value!.buffer === sharedBuffer;
   }
   let buf: Buffer;
+  // where each message's value starts in buf: all copied before the newline search, which looks ahead
   const base = new Int32Array(n);
   if (shared) {
-    buf = Buffer.from(first.buffer, 0, first.buffer.byteLength);
-    for (let i = 0; i < n; i++) base[i] = msgs[start + i]!.value!.byteOffset;
+    buf = Buffer.from(sharedBuffer, 0, sharedBuffer.byteLength);
+    let k = 0;
+    for (const r of runs) for (let i = r.start; i < r.end; i++) base[k++] = r.msgs[i]!.value!.byteOffset;
   } else {
     let total = 0;
-    for (let i = start; i < end; i++) total += msgs[i]!.value!.length;
+    for (const r of runs) for (let i = r.start; i < r.end; i++) total += r.msgs[i]!.value!.length;
     buf = Buffer.allocUnsafe(total);
     let at = 0;
-    for (let i = 0; i < n; i++) {
-      const v = msgs[start + i]!.value!;
-      v.copy(buf, at);
-      base[i] = at;
-      at += v.length;
+    let k = 0;
+    for (const r of runs) {
+      for (let i = r.start; i < r.end; i++) {
+        const v = r.msgs[i]!.value!;
+        v.copy(buf, at);
+        base[k++] = at;
+        at += v.length;
+      }
     }
   }
+  const mixed = runs.length > 1 && runs.some((r) => r.partition !== firstRun.partition);
   let starts = new Int32Array(n);
   let ends = new Int32Array(n);
   let offsets: string[] = new Array(n);
+  let partitions = mixed ? new Int32Array(n) : undefined;
   let count = 0;
+  let runPartition = firstRun.partition;
   const push = (s: number, e: number, offset: string) => {
     if (count === starts.length) {
       const grow = (a: Int32Array) => {
@@ -61,50 +69,58 @@ export function buildBatch(topic: string, partition: number, msgs: KafkaMessage[
       };
       starts = grow(starts);
       ends = grow(ends);
+      if (partitions) partitions = grow(partitions);
       offsets = offsets.concat(new Array<string>(offsets.length));
     }
     starts[count] = s;
     ends[count] = e;
     offsets[count] = offset;
+    if (partitions) partitions[count] = runPartition;
     count++;
   };
   let nextNl = -2;
   let prevStart = -1;
-  for (let i = 0; i < n; i++) {
-    const m = msgs[start + i]!;
-    const s0 = base[i]!;
-    let e = s0 + m.value!.length;
-    while (e > s0 && (buf[e - 1] === NL || buf[e - 1] === CR)) e--;
-    // one native search serves many values: the next newline found is kept until passed
-    if (s0 < prevStart || (nextNl !== -1 && nextNl < s0)) nextNl = buf.indexOf(NL, s0);
-    prevStart = s0;
-    if (nextNl === -1 || nextNl >= e) {
-      push(s0, e, m.offset); // the usual case: one line
-      continue;
-    }
-    let s = s0;
-    let k = nextNl;
-    for (;;) {
-      let le = k;
-      if (le > s && buf[le - 1] === CR) le--;
-      if (le > s) push(s, le, m.offset);
-      if (k >= e) break;
-      s = k + 1;
-      k = s;
-      while (k < e && buf[k] !== NL) k++;
+  let msgIndex = 0;
+  for (const r of runs) {
+    runPartition = r.partition;
+    for (let m = r.start; m < r.end; m++) {
+      const msg = r.msgs[m]!;
+      const s0 = base[msgIndex++]!;
+      let e = s0 + msg.value!.length;
+      while (e > s0 && (buf[e - 1] === NL || buf[e - 1] === CR)) e--;
+      // one native search serves many values: the next newline found is kept until passed
+      if (s0 < prevStart || (nextNl !== -1 && nextNl < s0)) nextNl = buf.indexOf(NL, s0);
+      prevStart = s0;
+      if (nextNl === -1 || nextNl >= e) {
+        push(s0, e, msg.offset); // the usual case: one line
+        continue;
+      }
+      let s = s0;
+      let k = nextNl;
+      for (;;) {
+        let le = k;
+        if (le > s && buf[le - 1] === CR) le--;
+        if (le > s) push(s, le, msg.offset);
+        if (k >= e) break;
+        s = k + 1;
+        k = s;
+        while (k < e && buf[k] !== NL) k++;
+      }
     }
   }
   const source = topic;
+  const partition = mixed ? undefined : firstRun.partition;
   return {
     count,
     buf,
     starts,
     ends,
     partition,
+    partitions,
     offsets,
     text: (i) => bytesText(buf, starts[i]!, ends[i]!),
     bytes: (i) => Uint8Array.prototype.slice.call(buf, starts[i]!, ends[i]!),
-    position: (i): SourcePosition => ({ source, partition, offset: offsets[i] }),
+    position: (i): SourcePosition => ({ source, partition: partitions ? partitions[i] : partition, offset: offsets[i] }),
   };
 }
 

@@ -3,7 +3,9 @@
  * goes next. Without event time the partitions take turns. With event time (docs/semantics.md#
  * partition-merge) the partitions are merged in event-time order: a partition with nothing queued
  * holds the others back, at most `holdMs`, so a watermark taken over several partitions does not
- * run ahead of a lagging one. Pure: no consumer here, time from the injected clock.
+ * run ahead of a lagging one. The merge hands on one batch of many runs (a topic keyed by sensor
+ * alternates partitions every few rows), so the runner's cost per batch is not paid per run.
+ * Pure: no consumer here, time from the injected clock.
  */
 import type { KafkaMessage } from 'kafkajs';
 import type { Clock } from '../../../core/clock.js';
@@ -34,8 +36,8 @@ interface Partition {
   frontier: number;
 }
 
-/** Messages [start, end) of one partition's fetched run `msgs`, to hand on as one batch. */
-export interface Take {
+/** Messages [start, end) of one partition's fetched run `msgs`; a batch handed on is one or more of them. */
+export interface Run {
   partition: number;
   msgs: KafkaMessage[];
   start: number;
@@ -147,17 +149,25 @@ export class PartitionQueues {
     st.seen = true;
   }
 
-  /** the next messages to hand on, or undefined when nothing may go yet */
-  take(): Take | undefined {
+  /** the next runs to hand on as one batch (at most maxBatch messages), or undefined when nothing may go yet */
+  take(): Run[] | undefined {
     if (this.total === 0) return undefined;
-    return this.opts.eventTime && this.assigned.size > 1 ? this.takeMerged() : this.takeRoundRobin();
+    if (!this.opts.eventTime || this.assigned.size <= 1) return this.takeRoundRobin();
+    const runs: Run[] = [];
+    for (let room = this.opts.maxBatch; room > 0; ) {
+      const run = this.takeMerged(room);
+      if (!run) break;
+      runs.push(run);
+      room -= run.end - run.start;
+    }
+    return runs.length > 0 ? runs : undefined;
   }
 
-  private takeRoundRobin(): Take | undefined {
+  private takeRoundRobin(): Run[] | undefined {
     const ids = [...this.assigned].filter((p) => (this.parts.get(p)?.queued ?? 0) > 0).sort((a, b) => a - b);
     if (ids.length === 0) return undefined;
     const p = ids[this.rr++ % ids.length]!;
-    return this.emit(p, this.parts.get(p)!, Infinity);
+    return [this.emit(p, this.parts.get(p)!, Infinity, this.opts.maxBatch)];
   }
 
   private headTime(st: Partition): number {
@@ -180,7 +190,7 @@ export class PartitionQueues {
    * the one that brought the head has been queued (a burst of new rows reaches the partitions one
    * batch after the other), and longer while it is known to lag or has not had its first batch yet.
    */
-  private takeMerged(): Take | undefined {
+  private takeMerged(room: number): Run | undefined {
     const now = this.clock.now();
     const holdMs = this.opts.holdMs;
     let best = -1;
@@ -210,14 +220,14 @@ export class PartitionQueues {
       if (t < limit) limit = t;
     }
     if (bestT > limit) return undefined; // wait for the other partition (bounded by holdMs)
-    return this.emit(best, this.parts.get(best)!, limit);
+    return this.emit(best, this.parts.get(best)!, limit, room);
   }
 
-  /** Messages of one partition (one chunk at most), with times ≤ limit in merge mode. */
-  private emit(p: number, st: Partition, limit: number): Take {
+  /** At most `room` messages of one partition (one chunk at most), with times ≤ limit in merge mode. */
+  private emit(p: number, st: Partition, limit: number, room: number): Run {
     const c = st.chunks[0]!;
     const start = c.i;
-    let end = Math.min(c.msgs.length, start + this.opts.maxBatch);
+    let end = Math.min(c.msgs.length, start + room);
     if (c.times && limit !== Infinity) {
       let k = start + 1;
       while (k < end && c.times[k]! <= limit) k++;

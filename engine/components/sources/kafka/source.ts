@@ -1,8 +1,8 @@
 /**
  * The `kafka` input's consumer: a kafkajs consumer in a consumer group, auto-commit off.
  * `eachBatch` only queues messages (merge.ts; a partition whose queue is full is paused, flow.ts);
- * `next()` hands the runner one partition's messages at a time, or an empty batch after `pollMs`
- * without data so processing-time windows close on time. `commit()` stores, per partition, the
+ * `next()` hands the runner a batch of messages (with event time, merged across partitions), or an
+ * empty batch after `pollMs` without data so processing-time windows close on time. `commit()` stores, per partition, the
  * offsets the runner says every output has confirmed (commits.ts: coalesced, never blocking the
  * run loop). Lines and event times come from the message bytes (framing.ts).
  *
@@ -346,10 +346,10 @@ export class KafkaSource implements Source {
   }
 
   private take(): LineBatch | undefined {
-    const t = this.queues.take();
-    if (!t) return undefined;
-    this.flow.drained(t.partition, this.queues.queuedIn(t.partition));
-    return buildBatch(this.cfg.topic, t.partition, t.msgs, t.start, t.end);
+    const runs = this.queues.take();
+    if (!runs) return undefined;
+    for (const r of runs) this.flow.drained(r.partition, this.queues.queuedIn(r.partition));
+    return buildBatch(this.cfg.topic, runs);
   }
 
   progress(): number | null {

@@ -20,7 +20,7 @@ async function drain(source: CsvSource): Promise<{ texts: string[]; lineNos: num
   const lineNos: number[] = [];
   const batchSizes: number[] = [];
   for (let batch: LineBatch | null; (batch = await source.next()); ) {
-    batchSizes.push(batch.ends[batch.count - 1]! - batch.starts[0]!);
+    batchSizes.push(batch.ends![batch.count - 1]! - batch.starts![0]!);
     for (let i = 0; i < batch.count; i++) {
       texts.push(batch.text(i));
       lineNos.push(batch.position(i).line as number);
@@ -37,7 +37,7 @@ describe('csv source reads', () => {
     const source = new CsvSource({ path: file });
     await source.open();
     const first = await source.next();
-    expect(first!.ends[first!.count - 1]! - first!.starts[0]!).toBeLessThanOrEqual(64 << 10);
+    expect(first!.ends![first!.count - 1]! - first!.starts![0]!).toBeLessThanOrEqual(64 << 10);
     expect(source.progress()).toBeLessThan(0.05);
     const firstTexts = Array.from({ length: first!.count }, (_, i) => first!.text(i)); // a batch is valid until next()
     const rest = await drain(source);

@@ -4,13 +4,18 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { eventTimeReader } from '../../../../../engine/components/sources/kafka/framing.js';
-import { PartitionQueues, type Take } from '../../../../../engine/components/sources/kafka/merge.js';
+import { PartitionQueues, type Run } from '../../../../../engine/components/sources/kafka/merge.js';
 import { VirtualClock } from '../../../../../engine/core/clock.js';
 
 const msg = (offset: number, t: number): KafkaMessage =>
   ({ key: null, value: Buffer.from(`${t},x`), offset: String(offset), timestamp: '0', attributes: 0, headers: {} }) as KafkaMessage;
 const run = (first: number, times: number[]) => times.map((t, i) => msg(first + i, t));
-const taken = (t: Take | undefined) => (t ? { p: t.partition, offsets: t.msgs.slice(t.start, t.end).map((m) => Number(m.offset)) } : undefined);
+const runOf = (r: Run) => ({ p: r.partition, offsets: r.msgs.slice(r.start, r.end).map((m) => Number(m.offset)) });
+/** the one run of a batch (one partition), or undefined */
+const taken = (t: Run[] | undefined) => {
+  if (t) expect(t).toHaveLength(1);
+  return t ? runOf(t[0]!) : undefined;
+};
 const eventTime = eventTimeReader(0, ',', 's');
 
 describe('PartitionQueues', () => {
@@ -33,9 +38,8 @@ describe('PartitionQueues', () => {
     q.assign([0, 1]);
     q.enqueue(0, run(0, [1, 2, 5, 6]), '3', '4');
     q.enqueue(1, run(0, [3, 4, 7]), '2', '3');
-    const order: unknown[] = [];
-    for (let t = q.take(); t; t = q.take()) order.push(taken(t));
-    expect(order).toEqual([
+    // one batch of the runs in event-time order
+    expect(q.take()!.map(runOf)).toEqual([
       { p: 0, offsets: [0, 1] },
       { p: 1, offsets: [0, 1] },
       { p: 0, offsets: [2, 3] },
@@ -45,6 +49,26 @@ describe('PartitionQueues', () => {
     expect(q.take()).toBeUndefined();
     q.fetchStarted();
     expect(taken(q.take())).toEqual({ p: 1, offsets: [2] });
+  });
+
+  it('event time: a merged batch holds at most maxBatch messages, the rest goes in the next one', () => {
+    const q = new PartitionQueues(new VirtualClock(), { maxBatch: 3, holdMs: 1000, eventTime });
+    q.assign([0, 1]);
+    q.enqueue(0, run(0, [1, 3, 5]), '2', '3');
+    q.enqueue(1, run(0, [2, 4, 6]), '2', '3');
+    q.fetchStarted();
+    q.fetchStarted(); // both partitions are caught up and settled: nothing holds the merge back
+    expect(q.take()!.map(runOf)).toEqual([
+      { p: 0, offsets: [0] },
+      { p: 1, offsets: [0] },
+      { p: 0, offsets: [1] },
+    ]);
+    expect(q.take()!.map(runOf)).toEqual([
+      { p: 1, offsets: [1] },
+      { p: 0, offsets: [2] },
+      { p: 1, offsets: [2] },
+    ]);
+    expect(q.total).toBe(0);
   });
 
   it('event time: a lagging partition with nothing queued holds the others back at most holdMs (virtual time)', async () => {
