@@ -10,7 +10,7 @@ import path from 'node:path';
 import { runBacktest } from '../facade/backtest.js';
 import type { BacktestEpisode, BacktestLabel, BacktestMetrics, BacktestResult, BacktestRuleScore } from '../facade-types.js';
 import { parseArgs, UsageError } from './args.js';
-import { displayPath, interruptible, printDiagnostics } from './report.js';
+import { displayPath, grouped, interruptible, printDiagnostics } from './report.js';
 
 const TIME_UNITS = ['s', 'ms', 'us', 'ns'] as const;
 /** FP and FN lines listed per rule with --details before the rest are counted */
@@ -49,7 +49,7 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   }
   process.stdout.write(format === 'json' ? `${JSON.stringify(backtestJson(result), null, 2)}\n` : backtestText(result, options.has('details')));
   err.write(
-    `${result.stopped ? 'stopped' : 'finished'}: ${result.rowsRead.toLocaleString('en-US')} rows, ${result.windows.toLocaleString('en-US')} windows of ${result.batchDurationSec} s, ${result.rowErrors.toLocaleString('en-US')} row errors, ${result.labels} labels, in ${(result.elapsedMs / 1000).toFixed(2)} s\n`,
+    `${result.stopped ? 'stopped' : 'finished'}: ${grouped(result.rowsRead)} rows, ${grouped(result.windows)} windows of ${result.batchDurationSec} s, ${grouped(result.rowErrors)} row errors, ${result.labels} labels, in ${(result.elapsedMs / 1000).toFixed(2)} s\n`,
   );
   return interrupted ? 130 : 0;
 }
