@@ -23,8 +23,8 @@ export interface CsvSourceOptions {
 }
 
 /**
- * The first read is small: a replay's first rows (and first closed windows) come out after 64 KiB is parsed, not after
- * a whole chunk; five doublings later reads are full-sized, so a long replay makes as few reads as before.
+ * The first read of a file is small: a replay's first rows (and first closed windows) come out after 64 KiB is parsed,
+ * not after a whole chunk; five doublings later reads are full-sized, so a long replay makes as few reads as before.
  */
 const FIRST_READ_BYTES = 64 << 10;
 
@@ -48,13 +48,15 @@ export class CsvSource implements Source {
   private stdinIter: AsyncIterator<Buffer | string> | undefined;
   private stdinRest: Buffer | undefined;
   /** bytes the next file read may take: small at first so the first windows close early, then doubling up to the buffer's size */
-  private readAhead = FIRST_READ_BYTES;
+  private readAhead: number;
 
   constructor(private readonly opts: CsvSourceOptions) {
     this.description = opts.path === '-' ? 'csv from standard input' : `csv ${opts.path}`;
     this.lineNo = opts.range ? opts.range.firstLine - 1 : 0;
     this.headerPending = !!opts.header && (!opts.range || opts.range.start === 0);
     this.buf = Buffer.allocUnsafe(opts.chunkSize ?? 1 << 20);
+    // a byte range (a parallel replay's chunk, the sandbox's segment) is read whole: its reader sized the buffer for it
+    this.readAhead = opts.range ? this.buf.length : Math.min(FIRST_READ_BYTES, this.buf.length);
   }
 
   async open(): Promise<void> {

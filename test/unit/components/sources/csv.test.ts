@@ -1,6 +1,7 @@
-// The `csv` source's reads: the first batch comes from a small first read, so a replay's first windows close before
-// the file is read in full; later reads grow to the whole buffer; lines split across reads (and a long line that does
-// not fit the buffer) come out whole, with their line numbers, and a header is skipped once.
+// The `csv` source's reads: the first batch of a file comes from a small first read, so a replay's first windows close
+// before the file is read in full; later reads grow to the whole buffer; a byte range is read whole; lines split across
+// reads (and a long line that does not fit the buffer) come out whole, with their line numbers, and a header is skipped
+// once.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -47,6 +48,22 @@ describe('csv source reads', () => {
     expect(rest.lineNos.at(-1)).toBe(all.length);
     expect(Math.max(...rest.batchSizes)).toBeGreaterThan(512 << 10);
     expect(rest.batchSizes.length).toBeLessThan(12);
+  });
+
+  it("reads a byte range whole in one batch, as the sandbox and the parallel replay's workers size it", async () => {
+    const file = path.join(tmp(), 'range.csv');
+    const all = lines(20_000);
+    fs.writeFileSync(file, `${all.join('\n')}\n`);
+    const start = Buffer.byteLength(`${all.slice(0, 1000).join('\n')}\n`);
+    const end = Buffer.byteLength(`${all.slice(0, 19_000).join('\n')}\n`);
+    const source = new CsvSource({ path: file, range: { start, end, firstLine: 1001 }, chunkSize: end - start + 1 });
+    await source.open();
+    const batch = await source.next();
+    expect(batch!.count).toBe(18_000);
+    expect([batch!.text(0), batch!.text(17_999)]).toEqual([all[1000], all[18_999]]);
+    expect(batch!.position(0).line).toBe(1001);
+    expect(await source.next()).toBeNull();
+    await source.close();
   });
 
   it('keeps a line longer than the buffer whole and skips the header once', async () => {
