@@ -1,9 +1,10 @@
 // `npm run bench [-- <replay options>]`: the replay benchmark (ts-engine beside DuckDB, a minimal JS loop
-// and PySpark, in one run), then the preview-latency, backtest, start-up and workbench benchmarks, then the issue's targets checked
+// and PySpark, in one run), then the preview-latency, backtest, start-up, workbench and Kafka benchmarks, then the issue's targets checked
 // against the printed ratios, then the exported Flink job beside ts-engine (test/bench/flink.mjs).
 // Pass --quick for the 1 M-row files only.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,12 +49,23 @@ const startupResult = tableThenJson('test/bench/startup.mjs');
 // the workbench (Chromium, web mode) replaying 1 M rows beside `ts-engine run`: rows/s, click → frame, heap (docs/performance.md#the-workbench)
 const workbenchResult = tableThenJson('test/bench/workbench.mjs');
 
+// Kafka → SQLite beside a bare kafkajs consumer on a local broker the benchmark starts, on 3 partitions and on 1
+// (docs/performance.md#kafka); without Java or the broker's jars it fails, and its targets show as n/a
+const kafka = {};
+for (const partitions of [3, 1]) {
+  const out = path.join(mkdtempSync(path.join(tmpdir(), 'ts-engine-bench-kafka-')), 'result.json');
+  const r = run('test/bench/kafka.mjs', ['--partitions', String(partitions), '--repeat', '3', '--results', out]);
+  if (r.status === 0) kafka[partitions] = JSON.parse(readFileSync(out, 'utf8'));
+  else console.log(`kafka benchmark on ${partitions} partition(s) failed (exit ${r.status}): its target is not measured`);
+}
+
 const latestPath = path.join(root, 'test/bench/results/latest.json');
 const latest = JSON.parse(readFileSync(latestPath, 'utf8'));
 latest.preview = previewResult;
 latest.backtest = backtestResult;
 latest.startup = startupResult;
 latest.workbench = workbenchResult;
+latest.kafka = kafka;
 const get = (peer, file) => latest.results.find((r) => r.peer === peer && r.file === file && r.status === 'ok');
 const checks = [];
 const ratio = (a, b) => (a && b ? a.rowsPerSec / b.rowsPerSec : NaN);
@@ -71,6 +83,9 @@ checks.push(['preview median ≤ 50 ms', previewResult.medianMs, 50, true]);
 checks.push(['backtest ÷ replay of 1 M rows ≤ 1.5', backtestResult.backtestOverReplay, 1.5, true]);
 checks.push(['replay of 1 M rows with both analyses, alerts to SQLite ÷ without ≤ 1.25', backtestResult.analysedOverReplay, 1.25, true]);
 checks.push(['run of the sample to first row ≤ 100 ms', startupResult.firstRowMs, 100, true]);
+for (const partitions of [3, 1]) {
+  checks.push([`Kafka → SQLite ÷ a bare kafkajs consumer, 1 M messages on ${partitions} partition(s) ≥ 0.8`, kafka[partitions]?.median.ratio ?? NaN, 0.8]);
+}
 checks.push(['workbench replay of 1 M rows ÷ ts-engine run ≥ 0.8 (rows/s)', workbenchResult.uiOverCli, 0.8]);
 checks.push(['workbench click → frame during a max-speed replay, p95 ≤ 100 ms', workbenchResult.latencyP95Ms, 100, true]);
 checks.push(['workbench page heap after ÷ before a replay ≤ 1.3', workbenchResult.heapEndOverStart, 1.3, true]);

@@ -104,7 +104,7 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
     () =>
       new Worker(workerScript('replay-worker'), {
         workerData: { configPath: plan.config.configPath, configText: plan.config.text },
-        // rows are short-lived garbage: a small young generation keeps memory flat (see cli/entry.ts)
+        // rows are short-lived garbage: a small young generation keeps memory flat (docs/performance.md#memory)
         resourceLimits: { maxYoungGenerationSizeMb: 6 },
       }),
   );
