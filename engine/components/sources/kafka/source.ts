@@ -2,9 +2,10 @@
  * The `kafka` input's consumer: a kafkajs consumer in a consumer group, auto-commit off.
  * `eachBatch` only queues messages (merge.ts; a partition whose queue is full is paused, flow.ts);
  * `next()` hands the runner a batch of messages (with event time, merged across partitions), or an
- * empty batch after `pollMs` without data so processing-time windows close on time. `commit()` stores, per partition, the
- * offsets the runner says every output has confirmed (commits.ts: coalesced, never blocking the
- * run loop). Lines and event times come from the message bytes (framing.ts).
+ * empty batch after `pollMs` without data so processing-time windows close on time. `commit()`
+ * stores, per partition, the offsets the runner says every output has confirmed (commits.ts:
+ * coalesced, never blocking the run loop). Lines and event times come from the message bytes
+ * (framing.ts).
  *
  * Rebalances and reconnects: kafkajs restarts fetching from the committed
  * offsets after every re-join, which are behind what this process already
