@@ -3,7 +3,7 @@
 // against the printed ratios, then the exported Flink job beside ts-engine (test/bench/flink.mjs).
 // Pass --quick for the 1 M-row files only.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,12 +52,14 @@ const workbenchResult = tableThenJson('test/bench/workbench.mjs');
 // Kafka → SQLite beside a bare kafkajs consumer on a local broker the benchmark starts, on 3 partitions and on 1
 // (docs/performance.md#kafka); without Java or the broker's jars it fails, and its targets show as n/a
 const kafka = {};
+const kafkaResults = mkdtempSync(path.join(tmpdir(), 'ts-engine-bench-kafka-'));
 for (const partitions of [3, 1]) {
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'ts-engine-bench-kafka-')), 'result.json');
+  const out = path.join(kafkaResults, `${partitions}.json`);
   const r = run('test/bench/kafka.mjs', ['--partitions', String(partitions), '--repeat', '3', '--results', out]);
   if (r.status === 0) kafka[partitions] = JSON.parse(readFileSync(out, 'utf8'));
   else console.log(`kafka benchmark on ${partitions} partition(s) failed (exit ${r.status}): its target is not measured`);
 }
+rmSync(kafkaResults, { recursive: true, force: true });
 
 const latestPath = path.join(root, 'test/bench/results/latest.json');
 const latest = JSON.parse(readFileSync(latestPath, 'utf8'));

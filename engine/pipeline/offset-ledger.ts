@@ -3,6 +3,8 @@
  * the first offset still held by a window no output has confirmed yet, else everything read. The
  * runner tells it where each window's rows came from and which windows were written.
  */
+import type { LineBatch } from '../components/types.js';
+
 export class OffsetLedger {
   /** open window start → partition → smallest offset of a row in it */
   private readonly windowOffsets = new Map<number, Map<number, bigint>>();
@@ -49,23 +51,18 @@ export class OffsetLedger {
 }
 
 /** The rows of a committable batch: where each came from. */
-export interface OffsetRows {
-  count: number;
-  partition?: number;
-  partitions?: Int32Array;
-  offsets?: string[];
-}
+type OffsetRows = Pick<LineBatch, 'partition' | 'partitions' | 'offsets'>;
 
 /**
  * One batch's rows into the ledger. Offsets grow within a partition, so a window's smallest offset
- * from a partition in the batch is that of its first row from it: only those rows are tracked (a
- * merged batch alternates partitions every few rows, so the window last tracked is kept per
- * partition), and at the end the last row of each partition is noted as read.
+ * from a partition in the batch is that of its first row from it: only those rows are tracked, and
+ * at the end the last row of each partition is noted as read.
  */
 export class BatchOffsets {
+  /** the partition of the row before, and the window its rows were last tracked in */
   private window = Number.NaN;
   private partition = -1;
-  /** partition → the window its rows were last tracked in (merged batches) */
+  /** partition → the window its rows were last tracked in (a merged batch switches partitions every few rows) */
   private readonly windowOf = new Map<number, number>();
 
   constructor(
@@ -78,23 +75,21 @@ export class BatchOffsets {
     return batch.offsets !== undefined && (batch.partition !== undefined || batch.partitions !== undefined);
   }
 
-  partitionOf(i: number): number {
+  private partitionOf(i: number): number {
     return this.batch.partitions ? this.batch.partitions[i]! : this.batch.partition!;
   }
 
   /** row i went into the window starting at `windowStart` */
   row(i: number, windowStart: number): void {
     const part = this.partitionOf(i);
-    if (windowStart === this.window && part === this.partition) return;
-    if (part !== this.partition && this.batch.partitions) {
+    if (part !== this.partition) {
       this.partition = part;
       this.window = this.windowOf.get(part) ?? Number.NaN;
-      if (windowStart === this.window) return;
     }
+    if (windowStart === this.window) return;
     this.ledger.track(windowStart, part, BigInt(this.batch.offsets![i]!));
     this.window = windowStart;
-    this.partition = part;
-    if (this.batch.partitions) this.windowOf.set(part, windowStart);
+    this.windowOf.set(part, windowStart);
   }
 
   /** row i went into no window (a bad or late row), or the batch stops at it */
