@@ -5,7 +5,7 @@
  */
 import { RowError } from '../core/errors.js';
 import type { FieldType, InputField, Value } from '../core/types.js';
-import { bytesText, parseBoolText, parseFloatBytes, parseFloatRange, parseIntBytes, parseIntText, stringInterner } from '../values/numeric.js';
+import { bytesText, parseBoolText, parseFloatBytes, parseFloatRange, parseIntBytes, parseIntText, POW10, stringInterner } from '../values/numeric.js';
 import { pyStrRepr } from '../values/python.js';
 
 export type RowParser = (line: string, r: Value[]) => void;
@@ -100,31 +100,90 @@ export function compileRowParser(fields: readonly InputField[], slots: readonly 
   ) as RowParser;
 }
 
-const BYTE_CONVERT: Record<FieldType, string> = {
-  StringType: 'S[${slot}](b, s, e)',
-  IntegerType: 'P.intB(b, s, e)',
-  LongType: 'P.intB(b, s, e)',
-  ShortType: 'P.intB(b, s, e)',
-  ByteType: 'P.intB(b, s, e)',
-  FloatType: 'P.floatB(b, s, e)',
-  DoubleType: 'P.floatB(b, s, e)',
-  BooleanType: 'P.bool(P.text(b, s, e))',
+/** the general conversion of cell [s, p); strings are read through their column's intern table instead */
+const BYTE_CONVERT: Record<Exclude<FieldType, 'StringType'>, string> = {
+  IntegerType: 'P.intB(b, s, p)',
+  LongType: 'P.intB(b, s, p)',
+  ShortType: 'P.intB(b, s, p)',
+  ByteType: 'P.intB(b, s, p)',
+  FloatType: 'P.floatB(b, s, p)',
+  DoubleType: 'P.floatB(b, s, p)',
+  BooleanType: 'P.bool(P.text(b, s, p))',
 };
 
-const byteHelpers = { ...helpers, intB: parseIntBytes, floatB: parseFloatBytes, text: bytesText };
+const byteHelpers = { ...helpers, intB: parseIntBytes, floatB: parseFloatBytes, text: bytesText, POW10 };
+
+const INTEGER_TYPES = new Set<FieldType>(['IntegerType', 'LongType', 'ShortType', 'ByteType']);
+const FLOAT_TYPES = new Set<FieldType>(['FloatType', 'DoubleType']);
+
+/**
+ * Code for one column, from its first byte (`p`) to the separator or line end after it (`p` again, `s` its start).
+ * Numbers are converted while the separator is looked for, in one pass: the plain forms (sign, digits, one
+ * point) in line, where they give the same value as the general parser (the exact decimal fast path of
+ * parseFloatBytes, at most 15 digits for an integer); anything else goes to the general parser over the cell.
+ * A column only checked accepts any plain number at once: every one of them is valid.
+ */
+function byteFieldCode(w: ColumnStep, i: number, sepByte: number, numbersInLine: boolean): string {
+  const { type } = w.field;
+  const toSep = `while (p < end && b[p] !== ${sepByte}) p++;\n`;
+  const general = (cell: string) => `${toSep}v = ${cell}; if (v === undefined) P.badBytes(F[${i}], b, s, p);${w.slot >= 0 ? ` r[${w.slot}] = v;` : ''}\n`;
+  if (type === 'StringType') {
+    if (w.slot < 0) return `s = p; ${toSep}`;
+    // the intern table's hash is taken during the scan
+    return `s = p; h = 0; hi = 0;\nwhile (p < end && (c = b[p]) !== ${sepByte}) { h = (Math.imul(h, 31) + c) | 0; hi |= c; p++; }\nr[${w.slot}] = S[${w.slot}].hashed(b, s, p, h, hi);\n`;
+  }
+  const convert = BYTE_CONVERT[type];
+  const sign = `s = p; c = p < end ? b[p] : ${sepByte}; if (c === 45 || c === 43) p++;\n`;
+  const tail = `if ((p < end && c !== ${sepByte})`;
+  if (numbersInLine && INTEGER_TYPES.has(type)) {
+    if (w.slot < 0) return `${sign}d = p; while (p < end && (c = b[p]) >= 48 && c <= 57) p++;\n${tail} || p === d) { ${general(convert)} }\n`;
+    return (
+      `${sign}d = p; v = 0; while (p < end && (c = b[p]) >= 48 && c <= 57) { v = v * 10 + c - 48; p++; }\n` +
+      `${tail} || p === d || p - d > 15) { ${general(convert)} } else r[${w.slot}] = b[s] === 45 ? (v === 0 ? 0 : -v) : v;\n`
+    );
+  }
+  if (numbersInLine && FLOAT_TYPES.has(type)) {
+    const digit = w.slot < 0 ? 'nd++;' : 'm = m * 10 + c - 48; nd++; if (fr >= 0) fr++;';
+    const scan = `nd = 0; fr = -1;${w.slot < 0 ? '' : ' m = 0;'} for (; p < end; p++) { c = b[p]; if (c >= 48 && c <= 57) { ${digit} } else if (c === 46 && fr < 0) fr = 0; else break; }\n`;
+    if (w.slot < 0) return `${sign}${scan}${tail} || nd === 0) { ${general(convert)} }\n`;
+    return (
+      `${sign}${scan}${tail} || nd === 0 || nd > 15 || fr > 22) { ${general(convert)} }\n` +
+      `else { v = fr > 0 ? m / P.POW10[fr] : m; r[${w.slot}] = b[s] === 45 ? -v : v; }\n`
+    );
+  }
+  return `s = p; ${general(convert)}`;
+}
 
 /** Byte-level parser for a single-byte separator: fields are scanned in JS, no string per line. */
 export function compileByteRowParser(fields: readonly InputField[], slots: readonly number[], sepByte: number): ByteRowParser {
   const wanted = columnPlan(fields, slots);
   const maxIndex = wanted.length > 0 ? wanted[wanted.length - 1]!.field.index : -1;
-  // e = end of the current field; s = its start
-  const scan = `e = s; while (e < end && b[e] !== ${sepByte}) e++;\n`;
-  let code = `let s = start, e, v;\n${scan}`;
+  // a separator that can be part of a plain number (a digit, sign or point) leaves numbers to the general parser
+  const numbersInLine = !((sepByte >= 48 && sepByte <= 57) || sepByte === 43 || sepByte === 45 || sepByte === 46);
+  // p = the current position: the start of column `col` (atStart) or the end of it
+  let code = 'let p = start, s = start, d, c, v, m, nd, fr, h, hi;\n';
   let col = 0;
+  let atStart = true;
   wanted.forEach((w, i) => {
-    code += skipColumns(w.field.index - col, col, `if (e >= end) P.tooFew(F[${i}], ${maxIndex}, $COL);\ns = e + 1; ${scan}`);
-    col = w.field.index;
-    code += fieldCode(w, i, BYTE_CONVERT[w.field.type].replace('${slot}', String(w.slot)), 'P.badBytes(F[${i}], b, s, e)');
+    const index = w.field.index;
+    // from the end of column c to the start of the next one; c + 1 columns were seen
+    const next = (seen: string) => `if (p >= end) P.tooFew(F[${i}], ${maxIndex}, ${seen});\np++;\n`;
+    // one column into several slots: read again from its start
+    if (index === col && !atStart) code += 'p = s;\n';
+    else if (index > col) {
+      if (!atStart) {
+        code += next(String(col + 1));
+        col++;
+      }
+      // columns not declared in between: unrolled for the usual small gaps, a loop for wide ones
+      const gap = index - col;
+      const skip = (seen: string) => `while (p < end && b[p] !== ${sepByte}) p++;\n${next(seen)}`;
+      if (gap <= 8) for (let k = col; k < index; k++) code += skip(String(k + 1));
+      else if (gap > 0) code += `for (let k = ${col}; k < ${index}; k++) {\n${skip('k + 1')}}\n`;
+    }
+    code += byteFieldCode(w, i, sepByte, numbersInLine);
+    col = index;
+    atStart = false;
   });
   // one intern table per string column: keys repeat, a new string per row would be garbage
   const interners = fields.map((f) => (f.type === 'StringType' ? stringInterner() : undefined));

@@ -300,7 +300,7 @@ const SPECIAL_FLOATS: Record<string, number> = {
   '-nan': NaN,
 };
 
-const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+export const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 const MANTISSA_LIMIT = 900719925474098; // m * 10 + 9 stays below 2^53 (900719925474099 * 10 + 9 does not)
 
 /**
@@ -446,31 +446,37 @@ export function stringBytes(buf: Uint8Array, start: number, end: number): string
   return latin1 ? latin1.call(buf, start, end) : bytesText(buf, start, end);
 }
 
+/** A table of the strings a column has held: see stringInterner. */
+export interface StringInterner {
+  /**
+   * The string of bytes [start, end), given `hash` = the fold h = (h × 31 + byte) | 0 over them from 0 and `high`
+   * = the OR of them (so the caller computes both while it looks for the cell's end).
+   */
+  hashed(buf: Uint8Array, start: number, end: number, hash: number, high: number): string;
+}
+
 /**
  * A string field read through an intern table: repeated values (keys such as a
  * sensor type) come back as the same string instead of a new allocation per
  * row. Bounded: the table is emptied when it grows past `limit` entries.
  */
-export function stringInterner(limit = 1 << 16): (buf: Uint8Array, start: number, end: number) => string {
+export function stringInterner(limit = 1 << 16): StringInterner {
   const table = new Map<number, string>();
-  return (buf, start, end) => {
-    const n = end - start;
-    if (n > 48) return stringBytes(buf, start, end);
-    let h = n;
-    for (let i = start; i < end; i++) {
-      const c = buf[i]!;
-      if (c >= 0x80) return stringBytes(buf, start, end);
-      h = (Math.imul(h, 31) + c) | 0;
-    }
-    const hit = table.get(h);
-    if (hit !== undefined && hit.length === n) {
-      let i = 0;
-      while (i < n && hit.charCodeAt(i) === buf[start + i]) i++;
-      if (i === n) return hit;
-    }
-    const str = stringBytes(buf, start, end);
-    if (table.size >= limit) table.clear();
-    table.set(h, str);
-    return str;
+  return {
+    hashed(buf, start, end, hash, high) {
+      const n = end - start;
+      if (n > 48 || high >= 0x80) return stringBytes(buf, start, end);
+      const h = (hash + Math.imul(n, 0x9e3779b1)) | 0;
+      const hit = table.get(h);
+      if (hit !== undefined && hit.length === n) {
+        let i = 0;
+        while (i < n && hit.charCodeAt(i) === buf[start + i]) i++;
+        if (i === n) return hit;
+      }
+      const str = stringBytes(buf, start, end);
+      if (table.size >= limit) table.clear();
+      table.set(h, str);
+      return str;
+    },
   };
 }
