@@ -22,7 +22,11 @@ export function newWindowGroups(): WindowGroups {
 
 export interface GroupOps {
   add(w: WindowGroups, row: readonly Value[]): void;
-  merge(w: WindowGroups, other: Group): void;
+  /**
+   * Folds group `i` of a partial window in flat form (core/flat-window.ts: `nKeys` key values and `nValues`
+   * accumulators per group) into `w`, without a group object for it unless its key is new to `w`.
+   */
+  merge(w: WindowGroups, keys: readonly Value[], accs: ArrayLike<Value>, i: number): void;
   /** journaled ops: takes a group out of its window again (undoing an add that created it) */
   forget(w: WindowGroups, g: Group): void;
   source: string;
@@ -101,10 +105,12 @@ export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = [
         ].join('\n    ')
       : plan.values.map((v, j) => v.fn.combine(`s[${j}]`, `o[${v.position}]`, v.input)).join('\n    ');
   // partial accumulators already hold result-typed values (e.g. a boolean sum is already an integer)
-  const merge = plan.values.map((v, j) => v.fn.combine(`s[${j}]`, `t[${j}]`, v.type)).join('\n    ');
+  const nValues = plan.values.length;
+  const merge = plan.values.map((v, j) => v.fn.combine(`s[${j}]`, `t[ao + ${j}]`, v.type)).join('\n    ');
   const rowKeys = plan.keys.map((k) => `o[${k.position}]`);
   const keyValues = nKeys === 0 ? 'null' : `[${rowKeys.join(', ')}]`;
-  const groupKeys = plan.keys.map((_, i) => `other.key[${i}]`);
+  const flatKeys = plan.keys.map((_, i) => `keys[ko + ${i}]`);
+  const flatGroup = `{ key: ${nKeys === 0 ? 'null' : `keys.slice(ko, ko + ${nKeys})`}, acc: [${plan.values.map((_, j) => `t[ao + ${j}]`).join(', ')}] }`;
   // a Map treats 0 and -0 as one key, as Python does for 0.0 == -0.0; NaN keys also group together
   const source = `"use strict";
 return {
@@ -113,9 +119,10 @@ return {
     const s = g.acc;
     ${save}${combine}
   },
-  merge(w, other) {
-    ${lookupCode(nKeys, groupKeys, `{ key: other.key, acc: other.acc.slice() }`)}
-    const s = g.acc, t = other.acc;
+  merge(w, keys, t, i) {
+    const ko = i * ${nKeys}, ao = i * ${nValues};
+    ${lookupCode(nKeys, flatKeys, flatGroup)}
+    const s = g.acc;
     ${merge}
   },
   forget(w, g) {

@@ -173,27 +173,30 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
   // ---- merge in file order
   // A window seen in one range only is taken over as is; only windows that span
   // a range boundary (one or two per range) are merged group by group.
-  const pending = new Map<number, { window: ClosedWindow; index?: WindowGroups }>();
+  const pending = new Map<number, { window: ClosedWindow; first: FlatWindowData; index?: WindowGroups }>();
   let maxEventMs = -Infinity;
   let firstLine = 1;
   let bytesMerged = 0;
   let reruns = 0;
   const nKeys = plan.aggregation.keys.length;
   const nValues = plan.aggregation.values.length;
+  // merged from the flat data: with many keys, a group object per partial group was most of the merging thread's work
+  const mergeAll = (into: WindowGroups, data: FlatWindowData) => {
+    for (let i = 0; i < data.count; i++) merge(into, data.keys, data.accs, i);
+  };
   const foldIn = (windows: FlatWindowData[]) => {
     for (const data of windows) {
-      const w = new FlatWindow(data, nKeys, nValues);
-      const p = pending.get(w.startMs);
+      const p = pending.get(data.startMs);
       if (!p) {
-        pending.set(w.startMs, { window: w });
+        pending.set(data.startMs, { window: new FlatWindow(data, nKeys, nValues), first: data });
         continue;
       }
       if (!p.index) {
         p.index = newWindowGroups();
-        for (const g of p.window.groups) merge(p.index, g);
+        mergeAll(p.index, p.first);
       }
-      for (const g of w.groups) merge(p.index, g);
-      p.window = { startMs: w.startMs, endMs: w.startMs + durMs, groups: p.index.list };
+      mergeAll(p.index, data);
+      p.window = { startMs: data.startMs, endMs: data.startMs + durMs, groups: p.index.list };
     }
   };
   const takeWindows = (upToEnd: number): ClosedWindow[] => {

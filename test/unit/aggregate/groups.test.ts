@@ -5,6 +5,7 @@ import type { Column, FieldType, Value } from '../../../engine/core/types.js';
 import { planAggregation, type AggregationPlan } from '../../../engine/aggregate/rules.js';
 import { BUILTIN_AGGREGATE_MAP } from '../../../engine/aggregate/functions.js';
 import { compileGroupOps, newWindowGroups } from '../../../engine/aggregate/groups.js';
+import { flatten } from '../../../engine/core/flat-window.js';
 import type { Group } from '../../../engine/core/window.js';
 import { referenceLine, rowShape, sortedGroups } from '../../../engine/components/outputs/format.js';
 import { normBig } from '../../../engine/values/numeric.js';
@@ -258,8 +259,9 @@ describe('property: reduceByKey over any split of the rows gives the same result
           const b = (order[i]! * 7 + 3) % all.length;
           [all[a], all[b]] = [all[b]!, all[a]!];
         }
+        const flat = flatten({ startMs: 0, endMs: 1, groups: all }, plan.keys.length, plan.values.length);
         const merged = newWindowGroups();
-        for (const g of all) ops.merge(merged, g);
+        for (let i = 0; i < flat.count; i++) ops.merge(merged, flat.keys, flat.accs, i);
 
         const expected = naive(rowsV);
         expect(asMap(single.list)).toEqual(expected);
