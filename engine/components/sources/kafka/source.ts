@@ -17,7 +17,7 @@
  * order (a partition with a backlog is waited for, briefly), so a watermark
  * taken over several partitions does not run ahead of a lagging one.
  */
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { systemClock, type Clock } from '../../../core/clock.js';
 import type { ConnectionStatus } from '../../../core/connection.js';
 import { createKafka, kafkaCause, kafkaConnectError, probeBrokers, type KafkaConnection } from '../../../connectors/kafka-client.js';
@@ -151,8 +151,23 @@ export class KafkaSource implements Source {
         if (!this.closing && /connect|ECONNREFUSED|ECONNRESET|coordinator|timed? ?out|not available|leader/i.test(m)) this.setStatus('retrying', m);
       },
     });
+    // the admin client that reads the committed watermark connects while the consumer joins its group
+    const admin = this.opts.input?.timeField !== undefined ? this.kafka.admin() : undefined;
+    const adminReady = admin && this.connectAdmin(admin);
+    try {
+      await this.joinGroup(this.kafka, what, fromBeginning);
+    } catch (e) {
+      await admin?.disconnect().catch(() => undefined);
+      throw e;
+    }
+    if (admin) await this.readResumeWatermark(admin, await adminReady);
+  }
+
+  /** Connects the consumer and waits until it has joined its group. */
+  private async joinGroup(kafka: Kafka, what: Record<string, string>, fromBeginning: boolean): Promise<void> {
+    const cfg = this.cfg;
     const sessionTimeout = this.opts.sessionTimeoutMs ?? 10_000;
-    const consumer = this.kafka.consumer({
+    const consumer = kafka.consumer({
       groupId: cfg.consumerGroup,
       sessionTimeout,
       // eachBatch never blocks: a member that does not re-join within the session timeout is gone
@@ -212,17 +227,29 @@ export class KafkaSource implements Source {
       await consumer.disconnect().catch(() => undefined);
       throw e instanceof Error && e.name === 'KafkaConnectError' ? e : kafkaConnectError(cfg.brokers, what, e);
     }
-    if (this.opts.input?.timeField !== undefined) await this.readResumeWatermark();
   }
 
-  /** The watermark committed with the offsets of the partitions this process got (the latest of them). */
-  private async readResumeWatermark(): Promise<void> {
-    const admin = this.kafka!.admin();
+  /**
+   * An admin client that knows the topic's brokers. A fresh one knows none: without the metadata first,
+   * kafkajs finds no group coordinator and retries after ≈ 300 ms (the whole of a run's start-up here, measured).
+   */
+  private async connectAdmin(admin: Admin): Promise<{ failure?: unknown }> {
     try {
       await admin.connect();
-      // a fresh admin client knows no brokers yet: without the metadata first, kafkajs finds no group
-      // coordinator and retries after ≈ 300 ms (the whole of a run's start-up here, measured)
       await admin.fetchTopicMetadata({ topics: [this.cfg.topic] });
+      return {};
+    } catch (failure) {
+      return { failure };
+    }
+  }
+
+  /**
+   * The watermark committed with the offsets of the partitions this process got (the latest of them). Read once
+   * the group is joined: a member that had these partitions before commits on its way out of the rebalance.
+   */
+  private async readResumeWatermark(admin: Admin, connected: { failure?: unknown } | undefined): Promise<void> {
+    try {
+      if (connected?.failure) throw connected.failure;
       const r = await admin.fetchOffsets({ groupId: this.cfg.consumerGroup, topics: [this.cfg.topic] });
       for (const p of r[0]?.partitions ?? []) {
         if (!this.queues.isAssigned(p.partition) || !p.metadata) continue;
