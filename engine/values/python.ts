@@ -11,6 +11,13 @@ export function pyFloat(x: number): string {
   if (x === Infinity) return 'inf';
   if (x === -Infinity) return '-inf';
   if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const a = x < 0 ? -x : x;
+  if (a >= 1e-4 && a < 1e16) {
+    // Python's positional range, which JS also prints positionally (it takes exponents below 1e-6 and from 1e21),
+    // with the same shortest round-trip digits: only the fraction of an integral value is missing
+    const s = String(x);
+    return s.includes('.') ? s : `${s}.0`;
+  }
   // toExponential() without an argument yields the shortest digits that round-trip.
   const exp = x.toExponential();
   const ePos = exp.indexOf('e');

@@ -34,13 +34,16 @@ describe('pyFloat (Python float repr, Section 8)', () => {
 
   it('round-trips: parsing the rendering gives the same double (property)', () => {
     fc.assert(
-      fc.property(fc.double({ noNaN: true }), (x) => {
+      fc.property(fc.oneof(fc.double({ noNaN: true }), fc.double({ min: 1e-4, max: 1e16, noNaN: true })), (x) => {
         const s = pyFloat(x);
         const back = Number(s.replace(/^(-?)inf$/, '$1Infinity'));
         expect(Object.is(back, x)).toBe(true);
         // positional for 1e-4 <= |x| < 1e16, with a mandatory fraction part; otherwise a signed 2+ digit exponent
         if (Number.isFinite(x) && x !== 0) {
           const a = Math.abs(x);
+          // the same shortest digits as the exponent form (toExponential), leading and trailing zeros aside
+          const digits = (t: string) => t.replace(/e.*$/, '').replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
+          expect(digits(s)).toBe(digits(x.toExponential()));
           if (a >= 1e-4 && a < 1e16) expect(s).toMatch(/^-?\d+\.\d+$/);
           else expect(s).toMatch(/^-?\d(\.\d+)?e[+-]\d{2,3}$/);
         }
