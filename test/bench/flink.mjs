@@ -92,8 +92,13 @@ async function main() {
   if (env.missing) {
     const result = { status: 'skipped', reason: env.missing };
     console.log(`\nflink: skipped — ${env.missing}`);
-    mkdirSync(dirname(RESULTS), { recursive: true });
-    writeFileSync(RESULTS, `${JSON.stringify({ generatedAt: new Date().toISOString(), ...result }, null, 2)}\n`);
+    // a machine without Flink keeps the results measured where it was installed
+    const previous = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : undefined;
+    if (previous?.status === 'ok') console.log(`flink: ${RESULTS} keeps the results of ${previous.generatedAt}`);
+    else {
+      mkdirSync(dirname(RESULTS), { recursive: true });
+      writeFileSync(RESULTS, `${JSON.stringify({ generatedAt: new Date().toISOString(), ...result }, null, 2)}\n`);
+    }
     if (json) console.log(JSON.stringify(result));
     return;
   }
