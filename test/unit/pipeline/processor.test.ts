@@ -295,6 +295,15 @@ describe('row parsing (Section 4, D-10…D-13)', () => {
     expect(parse({ a: [0, 'LongType'], b: [1, 'StringType'] }, '1;x,y', ';')).toEqual([1, 'x,y']);
     expect(parse({ a: [0, 'LongType'], b: [1, 'StringType'] }, '1||x|y', '||')).toEqual([1, 'x|y']);
   });
+  /** what parsing a row gave, comparable across parsers: the values (-0 and bigints spelt out), or the row error */
+  const parseOutcome = (f: () => void, r: Value[]) => {
+    try {
+      f();
+      return { ok: r.map((v) => (typeof v === 'number' && Object.is(v, -0) ? '-0' : typeof v === 'bigint' ? `${v}n` : v)) };
+    } catch (e) {
+      return { error: (e as RowError).reason, message: (e as RowError).message };
+    }
+  };
   it('bytes and strings parse identically (property)', () => {
     const fields = fieldsOf(ALL);
     const slots = fields.map((_, i) => i);
@@ -307,21 +316,13 @@ describe('row parsing (Section 4, D-10…D-13)', () => {
       fc.constantFrom('', ' 7 ', '+3', '-0', '1e3', '1.', '.5', 'true', 'No', 'x', 'é', '9007199254740993', '900719925474099.7', 'inf', 'NaN', '0x10'),
       fc.string({ maxLength: 6 }).filter((s) => !s.includes(',') && !s.includes('\n')),
     );
-    const outcome = (f: () => void, r: Value[]) => {
-      try {
-        f();
-        return { ok: r.map((v) => (typeof v === 'number' && Object.is(v, -0) ? '-0' : typeof v === 'bigint' ? `${v}n` : v)) };
-      } catch (e) {
-        return { error: (e as RowError).reason, message: (e as RowError).message };
-      }
-    };
     fc.assert(
       fc.property(fc.array(cell, { minLength: 0, maxLength: 8 }), (cells) => {
         const line = cells.join(',');
         const a: Value[] = new Array(6).fill(null);
         const b: Value[] = new Array(6).fill(null);
         const bytes = enc.encode(`#${line}#`);
-        expect(outcome(() => fromBytes(bytes, 1, bytes.length - 1, b), b)).toEqual(outcome(() => fromString(line, a), a));
+        expect(parseOutcome(() => fromBytes(bytes, 1, bytes.length - 1, b), b)).toEqual(parseOutcome(() => fromString(line, a), a));
       }),
       { numRuns: 400 },
     );
@@ -341,14 +342,6 @@ describe('row parsing (Section 4, D-10…D-13)', () => {
       fc.double().map(String),
       fc.constantFrom('', '-0', '-0.0', '1.', '.5', '00000000000000001.5', '9007199254740993', '1e3', ' 7', 'x', 'é', 'inf', '1_000'),
     );
-    const outcome = (f: () => void, r: Value[]) => {
-      try {
-        f();
-        return { ok: r.map((v) => (typeof v === 'number' && Object.is(v, -0) ? '-0' : typeof v === 'bigint' ? `${v}n` : v)) };
-      } catch (e) {
-        return { error: (e as RowError).reason, message: (e as RowError).message };
-      }
-    };
     fc.assert(
       fc.property(
         fc.array(cell, { minLength: 0, maxLength: 11 }),
@@ -361,7 +354,7 @@ describe('row parsing (Section 4, D-10…D-13)', () => {
           const a: Value[] = new Array(fields.length).fill(null);
           const b: Value[] = new Array(fields.length).fill(null);
           const bytes = enc.encode(`#${line}#`);
-          expect(outcome(() => fromBytes(bytes, 1, bytes.length - 1, b), b)).toEqual(outcome(() => fromString(line, a), a));
+          expect(parseOutcome(() => fromBytes(bytes, 1, bytes.length - 1, b), b)).toEqual(parseOutcome(() => fromString(line, a), a));
         },
       ),
       { numRuns: 1000 },
