@@ -175,11 +175,8 @@ export function compileByteRowParser(fields: readonly InputField[], slots: reado
         code += next(String(col + 1));
         col++;
       }
-      // columns not declared in between: unrolled for the usual small gaps, a loop for wide ones
-      const gap = index - col;
-      const skip = (seen: string) => `while (p < end && b[p] !== ${sepByte}) p++;\n${next(seen)}`;
-      if (gap <= 8) for (let k = col; k < index; k++) code += skip(String(k + 1));
-      else if (gap > 0) code += `for (let k = ${col}; k < ${index}; k++) {\n${skip('k + 1')}}\n`;
+      // columns not declared in between
+      code += skipColumns(index - col, col, `while (p < end && b[p] !== ${sepByte}) p++;\n${next('$COL')}`);
     }
     code += byteFieldCode(w, i, sepByte, numbersInLine);
     col = index;
