@@ -16,6 +16,7 @@ import type { ImmediateAlertSender } from '../components/analyses/deviation.js';
 import type { Alert, AlertState } from '../components/types.js';
 import { analysisDescriptor } from '../components/registry.js';
 import { RecordHistory } from './history.js';
+import { ImmediateRules } from './immediate.js';
 import type { HistorySource } from '../components/types.js';
 import { UserAnalysisHost } from './user-host.js';
 import type { AnalysisModuleSpec } from '../sandbox/protocol.js';
@@ -47,8 +48,10 @@ export class Analyzer {
   private readonly keyFields: string[];
   private readonly keyTypes: FieldType[];
   private readonly valueNames: string[];
-  /** a record's values by name (history[0]) */
-  private readonly valuesOf: (acc: readonly Value[]) => Record<string, Value>;
+  /** a record's values by name, and its key (history[0]) */
+  private readonly valuesOf: (acc: readonly Value[], key: Value[] | null) => Record<string, Value>;
+  /** the rules run without a history accessor, when they all can (immediate.ts) */
+  private readonly immediate: ImmediateRules | undefined;
   readonly lifecycle: AlertLifecycle;
   readonly stats: AnalyzerStats = { records: 0, lookups: 0, alerts: 0, byState: { firing: 0, resolved: 0, nodata: 0 }, failures: 0 };
 
@@ -84,6 +87,7 @@ export class Analyzer {
     }
     this.builtinByPosition = cfg.rules.map((r) => this.builtins.get(r.index));
     this.keepsObservations = cfg.rules.map((_r, ri) => this.lifecycle.keepsObservations(ri));
+    this.immediate = ImmediateRules.of(this.builtinByPosition, history, this.valueNames, this.keyFields, batchMs, Math.round(cfg.accuracySec * 1000));
     const code = userCode;
     if (userSpecs.length > 0 && code) {
       // the check's sandbox, unless the rows took it already
@@ -135,10 +139,12 @@ export class Analyzer {
       },
     };
     const fromWorker = async (m: ReportedMessage) => report(m, m.observed !== true);
+    const immediate = this.immediate;
     for (const g of w.groups) {
       this.stats.records++;
-      const values = this.valuesOf(g.acc);
-      const record = new RecordHistory(values, g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs);
+      let record: RecordHistory | undefined;
+      if (immediate) immediate.startRow(g.acc, g.key, w.endMs);
+      else record = new RecordHistory(this.valuesOf(g.acc, g.key), g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs);
       const keyState = this.lifecycle.seen(g.key, w.endMs);
       for (let ri = 0; ri < this.cfg.rules.length; ri++) {
         const rule = this.cfg.rules[ri]!;
@@ -146,10 +152,13 @@ export class Analyzer {
         if (evaluations.length > 0) evaluations.length = 0;
         observationsCount = this.keepsObservations[ri]!;
         try {
-          const builtin = this.builtinByPosition[ri];
-          // a built-in whose history is in memory finishes at once, with no promise to wait for
-          const pending = builtin ? builtin.analysis(record, sender) : this.host!.call(rule.index, record, fromWorker);
-          if (pending) await pending;
+          if (immediate) immediate.evaluate(ri, sender);
+          else {
+            const builtin = this.builtinByPosition[ri];
+            // a built-in whose history is in memory finishes at once, with no promise to wait for
+            const pending = builtin ? builtin.analysis(record!, sender) : this.host!.call(rule.index, record!, fromWorker);
+            if (pending) await pending;
+          }
         } catch (e) {
           this.stats.failures++;
           const key = g.key ? ` key=${pyTuple(g.key, this.keyTypes)}` : '';
@@ -163,7 +172,7 @@ export class Analyzer {
         // the events are the rule's own, whatever module name it reports under
         while (raisedBy.length < events.length) raisedBy.push(rule);
       }
-      this.stats.lookups += record.lookups;
+      this.stats.lookups += immediate ? immediate.lookups : record!.lookups;
     }
     this.lifecycle.windowClosed(w.endMs, events);
     // no-data events name their rule (a rule with lifecycle reports under its own name)
@@ -190,10 +199,10 @@ export class Analyzer {
 }
 
 /**
- * Makes a record's values object, `{name: acc[i], …}` in column order: one object literal per shape (one
- * hidden class from the start), since every aggregate row of every window gets one.
+ * Makes a record's values object, `{name: acc[i], …, key}` in column order: one object literal per shape (one hidden
+ * class from the start, with room for the `key` history[0] carries), since every aggregate row of every window gets one.
  */
-function valuesMaker(names: readonly string[]): (acc: readonly Value[]) => Record<string, Value> {
+function valuesMaker(names: readonly string[]): (acc: readonly Value[], key: Value[] | null) => Record<string, Value> {
   // a "__proto__" entry in a literal would set the prototype: such names take the slow path
   if (names.includes('__proto__')) {
     return (acc) => {
@@ -202,6 +211,10 @@ function valuesMaker(names: readonly string[]): (acc: readonly Value[]) => Recor
       return values;
     };
   }
-  const fields = names.map((n, i) => `${JSON.stringify(n)}: a[${i}]`).join(', ');
-  return new Function(`"use strict";\nreturn function recordValues(a) {\n  return { ${fields} };\n};`)() as (acc: readonly Value[]) => Record<string, Value>;
+  // a value column named "key" is overwritten by the record's key, as history[0] always did
+  const fields = [...names.map((n, i) => `${JSON.stringify(n)}: a[${i}]`), '"key": k'].join(', ');
+  return new Function(`"use strict";\nreturn function recordValues(a, k) {\n  return { ${fields} };\n};`)() as (
+    acc: readonly Value[],
+    key: Value[] | null,
+  ) => Record<string, Value>;
 }

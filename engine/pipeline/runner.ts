@@ -463,12 +463,15 @@ export class Runner {
         else track.read(i);
       }
 
-      // pacing (event-time speed, csv rate) and the step/pause/stop controls act between rows
-      // (a step is not paced: it ends in emitClosed when its window closed)
-      if (this.stepping) {
-        if (p.closed.length > 0) await this.emitClosed();
-      } else if (ratePacer) await this.paceRate(ratePacer);
-      else if (eventPaced && this.eventPacer.speed > 0 && ok) await this.paceEvent();
+      // A window goes out as soon as it closes (a step ends there). Held until the end of the batch, the windows a
+      // 1 MB read closes (about 100 in the sample) outlive the young-generation GCs their outputs and analysis
+      // cause, which copy and then promote them: the analysed replay spent a third more on GC (docs/performance.md#analysis).
+      if (p.closed.length > 0) await this.emitClosed();
+      // pacing (event-time speed, csv rate) and the pause/stop controls act between rows; a step is not paced
+      if (!this.stepping) {
+        if (ratePacer) await this.paceRate(ratePacer);
+        else if (eventPaced && this.eventPacer.speed > 0 && ok) await this.paceEvent();
+      }
       // checked here, not in an async call: an await per row costs a microtask turn even when nothing waits
       if (this.paused || this.stopRequested) {
         const stop = await this.betweenRows(i, track);

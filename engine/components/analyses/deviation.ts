@@ -74,17 +74,30 @@ export function checkDeviation(
   const v = current[field];
   const x = numeric(v);
   if (x === undefined) return undefined;
-  // bounds(base, pct), without its array (and as it orders a NaN: not with Math.min)
+  return judgeDeviation(name, current.key, field, v as Value, x, base, pct, alerts);
+}
+
+/** Reports `value` (`x` as a double) of `field` as deviating or observed against the band of `pct` % around `base`. */
+export function judgeDeviation(
+  name: string,
+  key: Value[] | null,
+  field: string,
+  value: Value,
+  x: number,
+  base: number,
+  pct: number,
+  alerts: AlertSender,
+): Promise<void> | undefined {
   let lower = base * (1 - pct / 100);
   let upper = base * (1 + pct / 100);
   if (!(lower <= upper)) [lower, upper] = [upper, lower];
   const deviating = x < lower || x > upper;
   const immediate = alerts as Partial<ImmediateAlertSender>;
   if (immediate.reportNow) {
-    immediate.reportNow(name, current.key, field, v as Value, lower, upper, deviating);
+    immediate.reportNow(name, key, field, value, lower, upper, deviating);
     return undefined;
   }
-  const message = { module: name, timestamp: 0, param: { key: current.key, field, lower_bound: lower, upper_bound: upper, value: v as Value } };
+  const message = { module: name, timestamp: 0, param: { key, field, lower_bound: lower, upper_bound: upper, value } };
   return deviating ? alerts.send(message) : alerts.observe(message);
 }
 
@@ -119,7 +132,7 @@ export function checkDeviationColumns(deviation: unknown, ctx: AnalysisCheckCont
 
 /** What the deviation analyses share: the columns they check with their percentages, and the rule's name. */
 export abstract class DeviationAnalysis implements UserAnalysis {
-  protected readonly deviation: [string, number][];
+  readonly deviation: [string, number][];
   constructor(
     options: unknown,
     readonly name: string,
@@ -133,6 +146,45 @@ export abstract class DeviationAnalysis implements UserAnalysis {
     return inOrder(this.deviation, ([field, pct]) => {
       const base = numeric(past[field]);
       return base === undefined ? undefined : checkDeviation(module, history, alerts, field, base, pct);
+    });
+  }
+}
+
+/**
+ * A deviation analysis whose base values come from fixed history indices (SimpleAnalysis, AverageAnalysis): the
+ * points of `reads` are looked up in that order, once each, then every column is compared. The analyzer also runs
+ * `baseOf` itself, on points it reads straight from an in-memory history (engine/analysis/immediate.ts).
+ */
+export abstract class IndexedDeviationAnalysis extends DeviationAnalysis {
+  /** the history indices the base values are made of, in lookup order */
+  abstract readonly reads: readonly number[];
+  /** `field`'s base value from `past` (`past[i]` is history[reads[i]]); undefined when no point has a number for it */
+  abstract baseOf(field: string, past: readonly HistoryPoint[]): number | undefined;
+
+  analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> | undefined {
+    const past: HistoryPoint[] = [];
+    for (let i = 0; i < this.reads.length; i++) {
+      const got = pointAt(history, this.reads[i]!);
+      if (got instanceof Promise) return this.lookUpFrom(i, got, past, history, alerts);
+      past.push(got);
+    }
+    return this.compare(past, history, alerts);
+  }
+
+  /** the rest of the look-ups from reads[i] on, one after the other, when the history has to be asked */
+  private async lookUpFrom(i: number, pending: Promise<HistoryPoint>, past: HistoryPoint[], history: HistoryAccessor, alerts: AlertSender) {
+    past.push(await pending);
+    for (let j = i + 1; j < this.reads.length; j++) {
+      const got = pointAt(history, this.reads[j]!);
+      past.push(got instanceof Promise ? await got : got);
+    }
+    await this.compare(past, history, alerts);
+  }
+
+  private compare(past: readonly HistoryPoint[], history: HistoryAccessor, alerts: AlertSender): Promise<void> | undefined {
+    return inOrder(this.deviation, ([field, pct]) => {
+      const base = this.baseOf(field, past);
+      return base === undefined ? undefined : checkDeviation(this.name, history, alerts, field, base, pct);
     });
   }
 }

@@ -1,17 +1,15 @@
 /** SimpleAnalysis (docs/semantics.md#built-in-analyses): compares each value with the one `batch_number` windows back. */
-import type { AlertSender, HistoryAccessor } from '../../extensions/types.js';
-import { DeviationAnalysis, deviationDescriptor, pointAt } from './deviation.js';
+import type { HistoryPoint } from '../../extensions/types.js';
+import { IndexedDeviationAnalysis, deviationDescriptor, numeric } from './deviation.js';
 
-export class SimpleAnalysis extends DeviationAnalysis {
-  private readonly batchNumber: number;
+export class SimpleAnalysis extends IndexedDeviationAnalysis {
+  readonly reads: readonly number[];
   constructor(options: unknown, name: string) {
     super(options, name);
-    this.batchNumber = (options as { batch_number: number }).batch_number;
+    this.reads = [(options as { batch_number: number }).batch_number];
   }
-  analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> | undefined {
-    const got = pointAt(history, this.batchNumber);
-    if (got instanceof Promise) return got.then((past) => this.compareWith(past, history, alerts));
-    return this.compareWith(got, history, alerts);
+  baseOf(field: string, past: readonly HistoryPoint[]): number | undefined {
+    return numeric(past[0]![field]);
   }
 }
 
