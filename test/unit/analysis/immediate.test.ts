@@ -63,13 +63,20 @@ const rule = fc.oneof(
 );
 /** windows in time order, some skipped, each with some of the keys */
 const windows = fc.array(
-  fc.record({ gap: fc.integer({ min: 1, max: 2 }), rows: fc.subarray([0, 1, 2], { minLength: 1 }), values: fc.array(fc.array(value, { minLength: 3, maxLength: 3 }), { minLength: 3, maxLength: 3 }) }),
+  fc.record({
+    gap: fc.integer({ min: 1, max: 2 }),
+    rows: fc.subarray([0, 1, 2], { minLength: 1 }),
+    values: fc.array(fc.array(value, { minLength: 3, maxLength: 3 }), { minLength: 3, maxLength: 3 }),
+  }),
   { minLength: 1, maxLength: 10 },
 );
 /** points of earlier runs: (key, windows before the first one) → values */
-const earlier = fc.array(fc.record({ key: fc.integer({ min: 0, max: 2 }), back: fc.integer({ min: 0, max: 5 }), values: fc.array(value, { minLength: 3, maxLength: 3 }) }), {
-  maxLength: 6,
-});
+const earlier = fc.array(
+  fc.record({ key: fc.integer({ min: 0, max: 2 }), back: fc.integer({ min: 0, max: 5 }), values: fc.array(value, { minLength: 3, maxLength: 3 }) }),
+  {
+    maxLength: 6,
+  },
+);
 
 describe('ImmediateRules', () => {
   it('reports what the built-ins report through a RecordHistory, with the same lookups', () => {
