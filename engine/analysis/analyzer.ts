@@ -152,7 +152,7 @@ export class Analyzer {
         if (evaluations.length > 0) evaluations.length = 0;
         observationsCount = this.keepsObservations[ri]!;
         try {
-          if (immediate) immediate.evaluate(ri, sender);
+          if (immediate) immediate.evaluate(ri, sender, observationsCount);
           else {
             const builtin = this.builtinByPosition[ri];
             // a built-in whose history is in memory finishes at once, with no promise to wait for

@@ -18,8 +18,13 @@ export function keyString(key: readonly Value[] | null): string {
 
 /** One key's recent points, in a ring indexed by window (slot = window end ÷ batchDuration, modulo the ring's size). */
 interface KeySeries {
-  /** frozen points as stored, plus `key` */
-  points: Readonly<Record<string, Value>>[];
+  /** per slot, the key's aggregate row of that window */
+  groups: Group[];
+  /**
+   * frozen points as stored, plus `key`, made from `groups` when first asked for: the built-in rules read the rows
+   * themselves (rowNow), so most points are never made (docs/performance.md#analysis)
+   */
+  points: (Readonly<Record<string, Value>> | undefined)[];
   /** the observation (see RecentWindowsHistory.observations) each point came with */
   observedIn: number[];
   /** the newest window end this key had a point in */
@@ -37,9 +42,15 @@ export class RecentWindowsHistory implements HistorySource {
   private readonly keys: KeyNode = { next: undefined, series: undefined };
   /** a ring slot holds one window at a time: the windows reachable from the newest one all fit */
   private readonly slots: number;
-  /** per slot: the end of the window observed there last, and which observation that was */
-  private readonly slotEnd: number[] = [];
+  /**
+   * per slot: the end of the window observed there last (NaN: none yet), and which observation that was. A typed
+   * array: an element of a holey array of doubles reads as a number allocated per lookup (6 per aggregate row).
+   */
+  private readonly slotEnd: Float64Array;
   private readonly slotObservation: number[] = [];
+  /** per slot: the window observed there last (its bounds, for the points), and its time as a store gives it */
+  private readonly slotWindow: ClosedWindow[] = [];
+  private readonly slotTime: bigint[] = [];
   private observations = 0;
   private newestEnd = -Infinity;
   /** windows ending before this are out of reach: they count as forgotten */
@@ -63,6 +74,7 @@ export class RecentWindowsHistory implements HistorySource {
   ) {
     this.description = `${inner.description} (recent windows cached)`;
     this.slots = Math.floor((keepMs + batchMs) / batchMs) + 2;
+    this.slotEnd = new Float64Array(this.slots).fill(Number.NaN);
     this.makePoint = storedPointMaker(keyFields, valueNames);
     // a store read synchronously answers the misses at once too: no promise per lookup (history before the
     // run's first windows is a miss for every key, 600 000 of them in a window of 100 000 keys)
@@ -106,7 +118,7 @@ export class RecentWindowsHistory implements HistorySource {
       }
     }
     if (!node.series && create) {
-      node.series = { points: [], observedIn: [], newestEnd: -Infinity };
+      node.series = { groups: [], points: [], observedIn: [], newestEnd: -Infinity };
       this.lastKey = undefined;
     }
     return node.series;
@@ -118,11 +130,12 @@ export class RecentWindowsHistory implements HistorySource {
     const slot = this.slotOf(w.endMs);
     this.slotEnd[slot] = w.endMs;
     this.slotObservation[slot] = observation;
-    const time = pointTime(w);
+    this.slotWindow[slot] = w;
+    this.slotTime[slot] = pointTime(w);
     for (const g of w.groups) {
-      const point = this.makePoint(w, g, time);
       const series = this.seriesOf(g.key, true)!;
-      series.points[slot] = Object.freeze(point) as Readonly<Record<string, Value>>;
+      series.groups[slot] = g;
+      series.points[slot] = undefined;
       series.observedIn[slot] = observation;
       if (w.endMs > series.newestEnd) series.newestEnd = w.endMs;
     }
@@ -157,6 +170,21 @@ export class RecentWindowsHistory implements HistorySource {
   }
 
   knownNow(q: HistoryQuery): Readonly<Record<string, Value>> | undefined {
+    const slot = this.hitSlot(q);
+    if (slot < 0) return undefined;
+    const series = this.lastSeries!;
+    return (series.points[slot] ??= Object.freeze(this.makePoint(this.slotWindow[slot]!, series.groups[slot]!, this.slotTime[slot]!)) as Readonly<
+      Record<string, Value>
+    >);
+  }
+
+  rowNow(q: HistoryQuery): readonly Value[] | undefined {
+    const slot = this.hitSlot(q);
+    return slot < 0 ? undefined : this.lastSeries!.groups[slot]!.acc;
+  }
+
+  /** The ring slot of an exact hit for `q` (its key's series left in lastSeries), or −1. */
+  private hitSlot(q: HistoryQuery): number {
     // Only an exact hit is answered here: a point stored at the target time itself is the
     // closest one whatever else the store holds (earlier runs included); anything else asks the store.
     // An analysis asks for several points of one record in a row, with the same key array object.
@@ -165,11 +193,11 @@ export class RecentWindowsHistory implements HistorySource {
       this.lastSeries = this.seriesOf(q.key, false);
     }
     const series = this.lastSeries;
-    if (!series || q.targetMs < this.horizon) return undefined;
+    if (!series || q.targetMs < this.horizon) return -1;
     const slot = this.slotOf(q.targetMs);
-    if (this.slotEnd[slot] !== q.targetMs || series.observedIn[slot] !== this.slotObservation[slot]) return undefined;
+    if (this.slotEnd[slot] !== q.targetMs || series.observedIn[slot] !== this.slotObservation[slot]) return -1;
     this.hits++;
-    return series.points[slot];
+    return slot;
   }
 }
 

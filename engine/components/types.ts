@@ -178,5 +178,11 @@ export interface HistorySource {
   knownNow?(q: HistoryQuery): Readonly<Record<string, Value | Value[] | null>> | undefined;
   /** What lookup() resolves to, given at once by a source that reads synchronously (SQLite). */
   lookupNow?(q: HistoryQuery): Record<string, Value> | undefined;
+  /**
+   * When knownNow would give a point of the run's own windows: that aggregate row's accumulators instead, in the
+   * output's value order, as they were before stored (booleans as booleans). Read by index, they cost nothing per
+   * lookup: a point's fields read by name come out as newly allocated numbers (engine/analysis/immediate.ts).
+   */
+  rowNow?(q: HistoryQuery): readonly Value[] | undefined;
   close(): Promise<void>;
 }

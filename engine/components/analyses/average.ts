@@ -1,6 +1,5 @@
 /** AverageAnalysis (docs/semantics.md#built-in-analyses): compares each value with the average of the last `num_average` windows. */
-import type { HistoryPoint } from '../../extensions/types.js';
-import { IndexedDeviationAnalysis, deviationDescriptor, numeric } from './deviation.js';
+import { IndexedDeviationAnalysis, deviationDescriptor } from './deviation.js';
 
 export class AverageAnalysis extends IndexedDeviationAnalysis {
   readonly reads: readonly number[];
@@ -9,16 +8,11 @@ export class AverageAnalysis extends IndexedDeviationAnalysis {
     const numAverage = (options as { num_average: number }).num_average;
     this.reads = Array.from({ length: numAverage }, (_, i) => i + 1);
   }
-  baseOf(field: string, past: readonly HistoryPoint[]): number | undefined {
+  baseOf(numbers: Float64Array, count: number): number | undefined {
+    if (count === 0) return undefined;
     let sum = 0;
-    let count = 0;
-    for (let i = 0; i < past.length; i++) {
-      const x = numeric(past[i]![field]);
-      if (x === undefined) continue;
-      sum += x;
-      count++;
-    }
-    return count === 0 ? undefined : sum / count;
+    for (let i = 0; i < count; i++) sum += numbers[i]!;
+    return sum / count;
   }
 }
 

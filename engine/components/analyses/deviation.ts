@@ -50,11 +50,20 @@ export function numeric(v: Value | Value[] | undefined): number | undefined {
   return toDouble(v as number | bigint | boolean);
 }
 
-/** [base − pct %, base + pct %], ordered even for a negative base (docs/semantics.md#deviation-bounds) */
-export function bounds(base: number, pct: number): [number, number] {
+/** The lower end of [base − pct %, base + pct %], ordered even for a negative base (docs/semantics.md#deviation-bounds). */
+export function bandLower(base: number, pct: number): number {
   const a = base * (1 - pct / 100);
   const b = base * (1 + pct / 100);
-  return a <= b ? [a, b] : [b, a];
+  // biome-ignore lint/complexity/useMathMinMax: Math.min orders −0 before +0, the reference's swap does not (its bounds print)
+  return a <= b ? a : b;
+}
+
+/** The upper end of the band (see bandLower): two numbers, not a pair, so a row's check allocates nothing. */
+export function bandUpper(base: number, pct: number): number {
+  const a = base * (1 - pct / 100);
+  const b = base * (1 + pct / 100);
+  // biome-ignore lint/complexity/useMathMinMax: as in bandLower
+  return a <= b ? b : a;
 }
 
 /**
@@ -88,9 +97,8 @@ export function judgeDeviation(
   pct: number,
   alerts: AlertSender,
 ): Promise<void> | undefined {
-  let lower = base * (1 - pct / 100);
-  let upper = base * (1 + pct / 100);
-  if (!(lower <= upper)) [lower, upper] = [upper, lower];
+  const lower = bandLower(base, pct);
+  const upper = bandUpper(base, pct);
   const deviating = x < lower || x > upper;
   const immediate = alerts as Partial<ImmediateAlertSender>;
   if (immediate.reportNow) {
@@ -153,13 +161,17 @@ export abstract class DeviationAnalysis implements UserAnalysis {
 /**
  * A deviation analysis whose base values come from fixed history indices (SimpleAnalysis, AverageAnalysis): the
  * points of `reads` are looked up in that order, once each, then every column is compared. The analyzer also runs
- * `baseOf` itself, on points it reads straight from an in-memory history (engine/analysis/immediate.ts).
+ * `baseOf` itself, on numbers it reads straight from the run's recent windows (engine/analysis/immediate.ts).
  */
 export abstract class IndexedDeviationAnalysis extends DeviationAnalysis {
   /** the history indices the base values are made of, in lookup order */
   abstract readonly reads: readonly number[];
-  /** `field`'s base value from `past` (`past[i]` is history[reads[i]]); undefined when no point has a number for it */
-  abstract baseOf(field: string, past: readonly HistoryPoint[]): number | undefined;
+  /**
+   * A column's base value from `count` numbers: those the points of `reads` have for it, in that order, a point
+   * without one (missing, null, a string) left out. Undefined when there is no base.
+   */
+  abstract baseOf(numbers: Float64Array, count: number): number | undefined;
+  private scratch: Float64Array | undefined;
 
   analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> | undefined {
     const past: HistoryPoint[] = [];
@@ -183,7 +195,14 @@ export abstract class IndexedDeviationAnalysis extends DeviationAnalysis {
 
   private compare(past: readonly HistoryPoint[], history: HistoryAccessor, alerts: AlertSender): Promise<void> | undefined {
     return inOrder(this.deviation, ([field, pct]) => {
-      const base = this.baseOf(field, past);
+      // read and used at once: one array for every column (a comparison may await only after it)
+      const numbers = (this.scratch ??= new Float64Array(this.reads.length));
+      let count = 0;
+      for (const point of past) {
+        const x = numeric(point[field]);
+        if (x !== undefined) numbers[count++] = x;
+      }
+      const base = this.baseOf(numbers, count);
       return base === undefined ? undefined : checkDeviation(this.name, history, alerts, field, base, pct);
     });
   }

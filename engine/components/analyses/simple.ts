@@ -1,6 +1,5 @@
 /** SimpleAnalysis (docs/semantics.md#built-in-analyses): compares each value with the one `batch_number` windows back. */
-import type { HistoryPoint } from '../../extensions/types.js';
-import { IndexedDeviationAnalysis, deviationDescriptor, numeric } from './deviation.js';
+import { IndexedDeviationAnalysis, deviationDescriptor } from './deviation.js';
 
 export class SimpleAnalysis extends IndexedDeviationAnalysis {
   readonly reads: readonly number[];
@@ -8,8 +7,8 @@ export class SimpleAnalysis extends IndexedDeviationAnalysis {
     super(options, name);
     this.reads = [(options as { batch_number: number }).batch_number];
   }
-  baseOf(field: string, past: readonly HistoryPoint[]): number | undefined {
-    return numeric(past[0]![field]);
+  baseOf(numbers: Float64Array, count: number): number | undefined {
+    return count === 0 ? undefined : numbers[0];
   }
 }
 

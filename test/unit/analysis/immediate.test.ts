@@ -79,9 +79,9 @@ const earlier = fc.array(
 );
 
 describe('ImmediateRules', () => {
-  it('reports what the built-ins report through a RecordHistory, with the same lookups', () => {
+  it('reports what the built-ins report through a RecordHistory (deviations only, unless observations are kept), with the same lookups', () => {
     fc.assert(
-      fc.property(fc.array(rule, { minLength: 1, maxLength: 3 }), windows, earlier, (rules, ws, past) => {
+      fc.property(fc.array(rule, { minLength: 1, maxLength: 3 }), windows, earlier, fc.boolean(), (rules, ws, past, keepsObservations) => {
         const firstEnd = 100 * BATCH;
         const points = new Map<string, Record<string, Value>>();
         for (const p of past) {
@@ -105,14 +105,15 @@ describe('ImmediateRules', () => {
           for (const g of groups) {
             const viaAccessor = recorder();
             const direct = recorder();
-            const values = { ...Object.fromEntries(NAMES.map((n, i) => [n, g.acc[i]!])), key: g.key } as Record<string, Value>;
+            const values = { ...Object.fromEntries(NAMES.map((n, i) => [n, g.acc[i]!])), key: g.key } as unknown as Record<string, Value>;
             const record = new RecordHistory(values, g.key, KEY_FIELDS, history, end, BATCH, ACCURACY);
             immediate!.startRow(g.acc, g.key, end);
             for (let ri = 0; ri < analyses.length; ri++) {
               expect(analyses[ri]!.analysis(record, viaAccessor.sender)).toBeUndefined();
-              immediate!.evaluate(ri, direct.sender);
+              immediate!.evaluate(ri, direct.sender, keepsObservations);
             }
-            expect(direct.reports).toEqual(viaAccessor.reports);
+            // a rule without lifecycle keeps its deviations only (the analyzer's sender drops the rest)
+            expect(direct.reports).toEqual(keepsObservations ? viaAccessor.reports : viaAccessor.reports.filter((r) => r[6]));
             expect(immediate!.lookups).toBe(record.lookups);
           }
         }
@@ -135,5 +136,8 @@ describe('ImmediateRules', () => {
     // history[0].key is the row's key, whatever a column of that name holds
     const onKey = new SimpleAnalysis({ deviation: { key: 10 }, batch_number: 1 }, 'S');
     expect(ImmediateRules.of([onKey], recent, [...NAMES, 'key'], KEY_FIELDS, BATCH, ACCURACY)).toBeUndefined();
+    // a point's `time` is the window end in ns, whatever a column of that name holds
+    const onTime = new SimpleAnalysis({ deviation: { time: 10 }, batch_number: 1 }, 'S');
+    expect(ImmediateRules.of([onTime], recent, [...NAMES, 'time'], KEY_FIELDS, BATCH, ACCURACY)).toBeUndefined();
   });
 });
