@@ -140,12 +140,14 @@ export class Analyzer {
     };
     const fromWorker = async (m: ReportedMessage) => report(m, m.observed !== true);
     const immediate = this.immediate;
+    immediate?.startWindow(w.endMs);
+    const stateful = this.lifecycle.stateful;
     for (const g of w.groups) {
       this.stats.records++;
       let record: RecordHistory | undefined;
-      if (immediate) immediate.startRow(g.acc, g.key, w.endMs);
+      if (immediate) immediate.startRow(g.acc, g.key);
       else record = new RecordHistory(this.valuesOf(g.acc, g.key), g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs);
-      const keyState = this.lifecycle.seen(g.key, w.endMs);
+      const keyState = stateful ? this.lifecycle.seen(g.key, w.endMs) : undefined;
       for (let ri = 0; ri < this.cfg.rules.length; ri++) {
         const rule = this.cfg.rules[ri]!;
         // most rules report nothing for most records: no length to reset then (a call into the runtime)
@@ -168,7 +170,8 @@ export class Analyzer {
           );
           continue;
         }
-        this.lifecycle.evaluate(ri, keyState, w.endMs, evaluations, events);
+        // without state, only a deviation makes an event
+        if (keyState !== undefined || evaluations.length > 0) this.lifecycle.evaluate(ri, keyState, w.endMs, evaluations, events);
         // the events are the rule's own, whatever module name it reports under
         while (raisedBy.length < events.length) raisedBy.push(rule);
       }

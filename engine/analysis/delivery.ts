@@ -116,6 +116,8 @@ export class AlertDelivery {
   /** Delivers the alerts of the window ending `windowEnd` to every sink; resolves once each has them (or gave up on them for good). */
   async deliver(alerts: readonly Alert[], windowEnd: number): Promise<void> {
     if (alerts.length === 0) return;
+    // one sink (the usual case): its outcome is the delivery's, with no settling of a list of promises per window
+    if (this.channels.length === 1) return this.channels[0]!.deliver(alerts, windowEnd);
     const outcomes = await Promise.allSettled(this.channels.map((c) => c.deliver(alerts, windowEnd)));
     const failed = outcomes.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     if (failed) throw failed.reason;

@@ -34,7 +34,7 @@ export class ImmediateRules {
   lookups = 0;
   private acc: readonly Value[] = [];
   private key: Value[] | null = null;
-  private windowEndMs = 0;
+  private windowEndMs = Number.NaN;
   /**
    * this row's history by index: the aggregate row of one of the run's windows (read by index), or else the point the
    * store gave (read by name); `lookedUpIn` tells which entries belong to this row
@@ -85,11 +85,15 @@ export class ImmediateRules {
     return new ImmediateRules(immediate, history, keyFields, batchMs, accuracyMs);
   }
 
-  /** Starts on the aggregate row `acc` of `key` in the window ending `windowEndMs`. */
-  startRow(acc: readonly Value[], key: Value[] | null, windowEndMs: number): void {
+  /** Starts on the window ending `windowEndMs` (its rows follow). */
+  startWindow(windowEndMs: number): void {
+    this.windowEndMs = windowEndMs;
+  }
+
+  /** Starts on the aggregate row `acc` of `key`. */
+  startRow(acc: readonly Value[], key: Value[] | null): void {
     this.acc = acc;
     this.key = key;
-    this.windowEndMs = windowEndMs;
     this.query.key = key;
     this.lookups = 0;
     this.row++;

@@ -107,7 +107,8 @@ describe('ImmediateRules', () => {
             const direct = recorder();
             const values = { ...Object.fromEntries(NAMES.map((n, i) => [n, g.acc[i]!])), key: g.key } as unknown as Record<string, Value>;
             const record = new RecordHistory(values, g.key, KEY_FIELDS, history, end, BATCH, ACCURACY);
-            immediate!.startRow(g.acc, g.key, end);
+            immediate!.startWindow(end);
+            immediate!.startRow(g.acc, g.key);
             for (let ri = 0; ri < analyses.length; ri++) {
               expect(analyses[ri]!.analysis(record, viaAccessor.sender)).toBeUndefined();
               immediate!.evaluate(ri, direct.sender, keepsObservations);
