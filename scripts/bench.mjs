@@ -13,6 +13,8 @@ const args = process.argv.slice(2);
 const node = process.execPath;
 const run = (script, extra) => spawnSync(node, [path.join(root, script), ...extra], { stdio: ['ignore', 'inherit', 'inherit'], cwd: root });
 
+// the numbers are those of the sources as they are: dist/ (the CLI) is rebuilt here, out/ (the workbench) below
+if (run('scripts/build-engine.mjs', []).status !== 0) process.exit(1);
 if (existsSync(path.join(root, 'test/bench/peers/setup-pyspark.sh')) && !args.includes('--no-pyspark')) {
   // best effort: the PySpark peers are skipped (and reported as failed) when the venv cannot be made
   spawnSync('bash', [path.join(root, 'test/bench/peers/setup-pyspark.sh')], { stdio: 'inherit', cwd: root });
@@ -34,8 +36,8 @@ console.log(
 );
 
 /** Runs a benchmark that prints its table, then one JSON line (`--json`): shows the table, returns the JSON. */
-function tableThenJson(script) {
-  const r = spawnSync(node, [path.join(root, script), '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+function tableThenJson(script, extra = []) {
+  const r = spawnSync(node, [path.join(root, script), '--json', ...extra], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   if (r.status !== 0) process.exit(1);
   const lines = r.stdout.trim().split('\n');
   console.log(lines.slice(0, -1).join('\n'));
@@ -47,7 +49,8 @@ const backtestResult = tableThenJson('test/bench/backtest.mjs');
 // `ts-engine run` of the sample until its first row is out, beside `node -e 0` (docs/performance.md#start-up)
 const startupResult = tableThenJson('test/bench/startup.mjs');
 // the workbench (Chromium, web mode) replaying 1 M rows beside `ts-engine run`: rows/s, click → frame, heap (docs/performance.md#the-workbench)
-const workbenchResult = tableThenJson('test/bench/workbench.mjs');
+// (`--build`: a workbench built before the last change would be measured against the CLI built from it)
+const workbenchResult = tableThenJson('test/bench/workbench.mjs', ['--build']);
 
 // Kafka → SQLite beside a bare kafkajs consumer on a local broker the benchmark starts, on 3 partitions and on 1
 // (docs/performance.md#kafka); without Java or the broker's jars it fails, and its targets show as n/a
