@@ -134,7 +134,7 @@ export class ImmediateRules {
       const value = this.acc[valueIndex]!;
       const x = numeric(value);
       if (x === undefined) continue;
-      // judgeDeviation's decision, made here: an evaluation that will not be kept costs no call with its numbers
+      // checkDeviation's decision, made here: an evaluation that will not be kept costs no call with its numbers
       const lower = bandLower(base, pct);
       const upper = bandUpper(base, pct);
       const deviating = x < lower || x > upper;

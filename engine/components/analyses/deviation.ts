@@ -54,7 +54,7 @@ export function numeric(v: Value | Value[] | undefined): number | undefined {
 export function bandLower(base: number, pct: number): number {
   const a = base * (1 - pct / 100);
   const b = base * (1 + pct / 100);
-  // biome-ignore lint/complexity/useMathMinMax: Math.min orders −0 before +0, the reference's swap does not (its bounds print)
+  // biome-ignore lint/complexity/useMathMinMax: Math.min differs from the reference's swap on NaN and on −0 against +0 (both print)
   return a <= b ? a : b;
 }
 
@@ -83,29 +83,15 @@ export function checkDeviation(
   const v = current[field];
   const x = numeric(v);
   if (x === undefined) return undefined;
-  return judgeDeviation(name, current.key, field, v as Value, x, base, pct, alerts);
-}
-
-/** Reports `value` (`x` as a double) of `field` as deviating or observed against the band of `pct` % around `base`. */
-export function judgeDeviation(
-  name: string,
-  key: Value[] | null,
-  field: string,
-  value: Value,
-  x: number,
-  base: number,
-  pct: number,
-  alerts: AlertSender,
-): Promise<void> | undefined {
   const lower = bandLower(base, pct);
   const upper = bandUpper(base, pct);
   const deviating = x < lower || x > upper;
   const immediate = alerts as Partial<ImmediateAlertSender>;
   if (immediate.reportNow) {
-    immediate.reportNow(name, key, field, value, lower, upper, deviating);
+    immediate.reportNow(name, current.key, field, v as Value, lower, upper, deviating);
     return undefined;
   }
-  const message = { module: name, timestamp: 0, param: { key, field, lower_bound: lower, upper_bound: upper, value } };
+  const message = { module: name, timestamp: 0, param: { key: current.key, field, lower_bound: lower, upper_bound: upper, value: v as Value } };
   return deviating ? alerts.send(message) : alerts.observe(message);
 }
 
