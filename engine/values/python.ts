@@ -18,7 +18,8 @@ export function pyFloat(x: number): string {
     const s = String(x);
     return s.includes('.') ? s : `${s}.0`;
   }
-  // toExponential() without an argument yields the shortest digits that round-trip.
+  // Outside that range, toExponential() without an argument yields the shortest digits that round-trip, with an
+  // exponent below −4 or from 16 on (a double outside the range cannot round to digits inside it).
   const exp = x.toExponential();
   const ePos = exp.indexOf('e');
   let mantissa = exp.slice(0, ePos);
@@ -29,11 +30,6 @@ export function pyFloat(x: number): string {
     mantissa = mantissa.slice(1);
   }
   const digits = mantissa.replace('.', '');
-  if (e >= -4 && e < 16) {
-    if (e < 0) return sign + '0.' + '0'.repeat(-e - 1) + digits;
-    if (digits.length <= e + 1) return sign + digits + '0'.repeat(e + 1 - digits.length) + '.0';
-    return sign + digits.slice(0, e + 1) + '.' + digits.slice(e + 1);
-  }
   const frac = digits.length > 1 ? '.' + digits.slice(1) : '';
   const absE = Math.abs(e);
   return sign + digits[0] + frac + 'e' + (e < 0 ? '-' : '+') + (absE < 10 ? '0' + absE : String(absE));
