@@ -1,2 +1,3 @@
 #!/usr/bin/env node
-import '../dist/cli.mjs';
+// The CLI's first entry point, kept for the service units and scripts that name it: bin/ts-engine.cjs starts sooner.
+import './ts-engine.cjs';

@@ -3,11 +3,17 @@
  * heap limit and the Node permission model, sends requests, watches its
  * resident memory, and kills it when it exceeds its limits or the engine stops.
  */
-import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { workerScript } from '../paths.js';
 import type { FailureKind, Reply, Request, SandboxEvent, SandboxLimits } from './protocol.js';
+
+/**
+ * node:child_process, loaded when a sandbox first starts: with node:net and node:dgram it cost every command ≈ 4 ms of
+ * its start-up, and most runs have no user code (docs/performance.md#start-up).
+ */
+const childProcess = () => process.getBuiltinModule('node:child_process');
 
 /** Exit code of a sandbox that found itself over its memory limit (host.ts). */
 const MEMORY_EXIT_CODE = 86;
@@ -41,7 +47,7 @@ function permissionArgs(dist: string, readable: readonly string[]): string[] {
     permissionFlag = flags.has('--permission') ? '--permission' : flags.has('--experimental-permission') ? '--experimental-permission' : null;
     // Electron's Node may list a flag it does not accept when run as Node: try it once
     if (permissionFlag && process.versions.electron) {
-      const probe = spawnSync(process.execPath, [permissionFlag, '--no-warnings', '-e', '0'], {
+      const probe = childProcess().spawnSync(process.execPath, [permissionFlag, '--no-warnings', '-e', '0'], {
         env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
         timeout: 10_000,
       });
@@ -105,7 +111,7 @@ export class SandboxProcess {
     const script = workerScript('sandbox-host');
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '' };
     if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
-    const child = fork(script, [JSON.stringify(this.limits)], {
+    const child = childProcess().fork(script, [JSON.stringify(this.limits)], {
       execArgv: [`--max-old-space-size=${this.limits.memoryMb}`, ...permissionArgs(path.dirname(script), this.readable), '--no-warnings'],
       serialization: 'advanced',
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],

@@ -5,11 +5,10 @@
 import type { Statement } from 'better-sqlite3';
 import type { Alert, AlertSink } from '../types.js';
 import { quoteIdent, tableColumns, type Db, type SqliteStores } from '../../connectors/sqlite-store.js';
-import { jsonValue } from '../outputs/format.js';
 import { pyRepr } from '../../values/python.js';
 import { filePath, identifier, obj } from '../../options/spec.js';
 import type { AlertSinkDescriptor } from '../descriptor.js';
-import { alertId } from './alert-id.js';
+import { alertId, keyText } from './alert-id.js';
 
 /** The alerts table: one row per alert event (a replay replaces instead of duplicating). */
 export const ALERTS_DDL = (table: string) => `CREATE TABLE IF NOT EXISTS ${quoteIdent(table)} (
@@ -137,10 +136,6 @@ export function storedAlertOf(r: Record<string, unknown>, current: boolean): Sto
   };
 }
 
-export function alertKeyText(a: Alert): string {
-  return a.key === null ? 'null' : '[' + a.key.map((v, i) => jsonValue(v, a.keyTypes[i]!)).join(', ') + ']';
-}
-
 const numericOf = (v: Alert['value']): number | null =>
   typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : typeof v === 'boolean' ? (v ? 1 : 0) : null;
 
@@ -185,7 +180,7 @@ export class SqliteAlertSink implements AlertSink {
         this.insert!.run(
           a.timeMs,
           a.module,
-          alertKeyText(a),
+          keyText(a.key, a.keyTypes),
           a.field,
           numericOf(a.value),
           valueText,

@@ -6,6 +6,7 @@ import type { Alert, AlertSink } from '../types.js';
 import { pyFloat, pyRepr, pyTuple } from '../../values/python.js';
 import { jsonValue } from '../outputs/format.js';
 import { writeText } from '../outputs/stdout.js';
+import { keyText } from './alert-id.js';
 import { obj, oneOf } from '../../options/spec.js';
 import type { AlertSinkDescriptor } from '../descriptor.js';
 
@@ -45,7 +46,7 @@ const bound = (x: number) => (Number.isFinite(x) ? pyFloat(x) : 'null');
 const isoOrNull = (ms: number | null) => (ms === null ? 'null' : `"${new Date(ms).toISOString()}"`);
 
 export function jsonAlertLine(a: Alert): string {
-  const key = a.key === null ? 'null' : '[' + a.key.map((v, i) => jsonValue(v, a.keyTypes[i]!)).join(', ') + ']';
+  const key = keyText(a.key, a.keyTypes);
   const type = a.valueType ?? 'DoubleType';
   const line = `{"module": ${JSON.stringify(a.module)}, "time": "${new Date(a.timeMs).toISOString()}", "key": ${key}, "field": ${JSON.stringify(a.field)}, "value": ${jsonValue(a.value, type)}, "lower_bound": ${bound(a.lowerBound)}, "upper_bound": ${bound(a.upperBound)}`;
   if (!a.lifecycle) return line + '}';
