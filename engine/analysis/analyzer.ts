@@ -142,7 +142,10 @@ export class Analyzer {
     const immediate = this.immediate;
     immediate?.startWindow(w.endMs);
     const stateful = this.lifecycle.stateful;
-    for (const g of w.groups) {
+    // by index: in this async function a for-of made an iterator result per aggregate row
+    const groups = w.groups;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!;
       this.stats.records++;
       let record: RecordHistory | undefined;
       if (immediate) immediate.startRow(g.acc, g.key);

@@ -100,14 +100,16 @@ export class RecentWindowsHistory implements HistorySource {
   }
 
   private slotOf(endMs: number): number {
-    const n = Math.floor(endMs / this.batchMs) % this.slots;
-    return n < 0 ? n + this.slots : n;
+    const w = Math.floor(endMs / this.batchMs);
+    // w − ⌊w ÷ slots⌋ × slots: exact for |w| < 2⁵³, never negative, and without `%`, a call into the runtime on doubles
+    return w - Math.floor(w / this.slots) * this.slots;
   }
 
   private seriesOf(key: readonly Value[] | null, create: boolean): KeySeries | undefined {
     let node = this.keys;
     if (key !== null) {
-      for (const v of key) {
+      for (let i = 0; i < key.length; i++) {
+        const v = key[i]!;
         let next = node.next?.get(v);
         if (!next) {
           if (!create) return undefined;
@@ -132,7 +134,9 @@ export class RecentWindowsHistory implements HistorySource {
     this.slotObservation[slot] = observation;
     this.slotWindow[slot] = w;
     this.slotTime[slot] = pointTime(w);
-    for (const g of w.groups) {
+    const groups = w.groups;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!;
       const series = this.seriesOf(g.key, true)!;
       series.groups[slot] = g;
       series.points[slot] = undefined;
@@ -150,9 +154,13 @@ export class RecentWindowsHistory implements HistorySource {
     this.lastKey = undefined;
     const sweep = (node: KeyNode): boolean => {
       if (node.series && node.series.newestEnd < this.horizon) node.series = undefined;
-      if (node.next) {
-        for (const [v, child] of node.next) if (sweep(child)) node.next.delete(v);
-        if (node.next.size === 0) node.next = undefined;
+      const next = node.next;
+      if (next) {
+        // forEach, not for-of: no [value, child] pair per entry (a Map may drop the entry being visited)
+        next.forEach((child, v) => {
+          if (sweep(child)) next.delete(v);
+        });
+        if (next.size === 0) node.next = undefined;
       }
       return !node.series && !node.next;
     };

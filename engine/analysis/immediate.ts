@@ -13,7 +13,8 @@
 import type { Value } from '../core/types.js';
 import type { HistoryPoint, UserAnalysis } from '../extensions/types.js';
 import type { HistoryQuery, HistorySource } from '../components/types.js';
-import { IndexedDeviationAnalysis, bandLower, bandUpper, numeric, type ImmediateAlertSender } from '../components/analyses/deviation.js';
+import { IndexedDeviationAnalysis, bandLower, bandUpper, hasNumber, type ImmediateAlertSender } from '../components/analyses/deviation.js';
+import { toDouble } from '../values/numeric.js';
 
 /** a rule's column: its name, allowed deviation, and where the row's accumulators hold it */
 interface CheckedColumn {
@@ -122,18 +123,19 @@ export class ImmediateRules {
     const numbers = this.numbers;
     for (let c = 0; c < columns.length; c++) {
       const { field, pct, valueIndex } = columns[c]!;
+      // hasNumber, then toDouble: a number-or-undefined result would be boxed for every value read
       let count = 0;
       for (let i = 0; i < reads.length; i++) {
         const n = reads[i]!;
         const row = this.rows[n];
-        const x = numeric(row !== undefined ? row[valueIndex] : this.points[n]![field]);
-        if (x !== undefined) numbers[count++] = x;
+        const v = row !== undefined ? row[valueIndex] : this.points[n]![field];
+        if (hasNumber(v)) numbers[count++] = toDouble(v);
       }
+      if (count === 0) continue;
       const base = analysis.baseOf(numbers, count);
-      if (base === undefined) continue;
       const value = this.acc[valueIndex]!;
-      const x = numeric(value);
-      if (x === undefined) continue;
+      if (!hasNumber(value)) continue;
+      const x = toDouble(value);
       // checkDeviation's decision, made here: an evaluation that will not be kept costs no call with its numbers
       const lower = bandLower(base, pct);
       const upper = bandUpper(base, pct);

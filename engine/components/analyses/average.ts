@@ -8,8 +8,7 @@ export class AverageAnalysis extends IndexedDeviationAnalysis {
     const numAverage = (options as { num_average: number }).num_average;
     this.reads = Array.from({ length: numAverage }, (_, i) => i + 1);
   }
-  baseOf(numbers: Float64Array, count: number): number | undefined {
-    if (count === 0) return undefined;
+  baseOf(numbers: Float64Array, count: number): number {
     let sum = 0;
     for (let i = 0; i < count; i++) sum += numbers[i]!;
     return sum / count;

@@ -44,10 +44,14 @@ export function inOrder<T>(items: readonly T[], step: (item: T) => Promise<void>
   return undefined;
 }
 
+/** A history or current value that has a number (toDouble gives it); missing, null, strings and lists have none. */
+export function hasNumber(v: Value | Value[] | undefined): v is number | bigint | boolean {
+  return v !== null && v !== undefined && typeof v !== 'string' && !Array.isArray(v);
+}
+
 /** A history or current value as a double; missing, null, strings and lists mean "no value". */
 export function numeric(v: Value | Value[] | undefined): number | undefined {
-  if (v === null || v === undefined || typeof v === 'string' || Array.isArray(v)) return undefined;
-  return toDouble(v as number | bigint | boolean);
+  return hasNumber(v) ? toDouble(v) : undefined;
 }
 
 /** The lower end of [base − pct %, base + pct %], ordered even for a negative base (docs/semantics.md#deviation-bounds). */
@@ -153,10 +157,11 @@ export abstract class IndexedDeviationAnalysis extends DeviationAnalysis {
   /** the history indices the base values are made of, in lookup order */
   abstract readonly reads: readonly number[];
   /**
-   * A column's base value from `count` numbers: those the points of `reads` have for it, in that order, a point
-   * without one (missing, null, a string) left out. Undefined when there is no base.
+   * A column's base value from `count` ≥ 1 numbers: those the points of `reads` have for it, in that order, a point
+   * without one (missing, null, a string) left out. With no number there is no base, and no comparison. A number,
+   * never undefined: a result that may be either is boxed on every call in optimized code (docs/performance.md#analysis).
    */
-  abstract baseOf(numbers: Float64Array, count: number): number | undefined;
+  abstract baseOf(numbers: Float64Array, count: number): number;
   private scratch: Float64Array | undefined;
 
   analysis(history: HistoryAccessor, alerts: AlertSender): Promise<void> | undefined {
@@ -185,11 +190,10 @@ export abstract class IndexedDeviationAnalysis extends DeviationAnalysis {
       const numbers = (this.scratch ??= new Float64Array(this.reads.length));
       let count = 0;
       for (const point of past) {
-        const x = numeric(point[field]);
-        if (x !== undefined) numbers[count++] = x;
+        const v = point[field];
+        if (hasNumber(v)) numbers[count++] = toDouble(v);
       }
-      const base = this.baseOf(numbers, count);
-      return base === undefined ? undefined : checkDeviation(this.name, history, alerts, field, base, pct);
+      return count === 0 ? undefined : checkDeviation(this.name, history, alerts, field, this.baseOf(numbers, count), pct);
     });
   }
 }

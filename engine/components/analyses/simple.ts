@@ -7,8 +7,8 @@ export class SimpleAnalysis extends IndexedDeviationAnalysis {
     super(options, name);
     this.reads = [(options as { batch_number: number }).batch_number];
   }
-  baseOf(numbers: Float64Array, count: number): number | undefined {
-    return count === 0 ? undefined : numbers[0];
+  baseOf(numbers: Float64Array, _count: number): number {
+    return numbers[0]!;
   }
 }
 
