@@ -54,7 +54,7 @@ if (electron) {
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
   if (!webOnly) console.log('ts-engine: Electron is not installed on this machine (its binary could not be downloaded); starting the workbench in web mode.');
-  if (builtAt < sourcesAt || !fs.existsSync(path.join(root, 'dist/cli.cjs'))) {
+  if (builtAt < sourcesAt || !fs.existsSync(path.join(root, 'dist/cli.mjs'))) {
     console.log('ts-engine: building the workbench…');
     run(process.execPath, [path.join(root, 'scripts/build-engine.mjs')]);
     run(process.execPath, [electronVite, 'build', '--logLevel', 'warn']);

@@ -213,7 +213,7 @@ export function planBundle(configPath: string, configText?: string, grafana?: Gr
 function cliCommand(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    const bin = path.join(dir, 'bin', 'ts-engine.cjs');
+    const bin = path.join(dir, 'bin', 'ts-engine.mjs');
     if (fs.existsSync(bin)) return `${process.execPath} ${bin}`;
     dir = path.dirname(dir);
   }

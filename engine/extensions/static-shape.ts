@@ -9,7 +9,6 @@
 import fs from 'node:fs';
 import type { UnsavedSources } from '../core/files.js';
 import type { ModuleShape, RawAggregate, RawTransform } from '../sandbox/protocol.js';
-import { loadEsbuild } from '../sandbox/bundle.js';
 
 export interface StaticShape extends ModuleShape {
   /** false when a list is built by code, so names may be missing */
@@ -323,7 +322,7 @@ export async function staticShape(file: string, sources?: UnsavedSources): Promi
   } catch (e) {
     return { error: `cannot read ${file}: ${(e as Error).message}` };
   }
-  const esbuild = loadEsbuild();
+  const esbuild = await import('esbuild');
   const loader = /\.(m|c)?tsx?$/.test(file) ? (file.endsWith('x') ? 'tsx' : 'ts') : 'js';
   let js: string;
   try {

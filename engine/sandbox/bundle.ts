@@ -5,7 +5,7 @@
  * since nothing in the realm could serve them.
  */
 import fs from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
+import { builtinModules } from 'node:module';
 import path from 'node:path';
 import type { Plugin } from 'esbuild';
 import type { UnsavedSources } from '../core/files.js';
@@ -75,18 +75,12 @@ function unsavedPlugin(sources: UnsavedSources, used: Set<string>): Plugin {
  * One module as a script for the realm, or why it cannot be one (a one-line message). With
  * `sources`, files that have unsaved text are bundled from it (such a bundle is not remembered).
  */
-/**
- * esbuild, loaded on first use. Through `require`, not `import()`: the CLI is one CommonJS script compiled with V8's
- * code cache, and a function restored from that cache cannot call `import()` (docs/performance.md#start-up).
- */
-export const loadEsbuild = (): typeof import('esbuild') => createRequire(import.meta.url)('esbuild');
-
 export async function bundleModule(file: string, sources?: UnsavedSources): Promise<ModuleBundle | { file: string; error: string }> {
   const hit = cache.get(file);
   if (hit && unchanged(hit) && !hit.inputs.some((i) => sources?.(i.file) !== undefined) && sources?.(file) === undefined) return hit.result;
   cache.delete(file);
   const used = new Set<string>();
-  const esbuild = loadEsbuild();
+  const esbuild = await import('esbuild');
   const dir = path.dirname(file);
   let entry: Cached;
   try {

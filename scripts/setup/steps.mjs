@@ -729,14 +729,14 @@ const flinkJars = {
     const tmp = scratchDir(ctx.dir);
     try {
       // the pom.xml an export writes, so the jars are exactly the ones its README tells users to fetch
-      if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.cjs'))) {
+      if (!fs.existsSync(path.join(REPO_ROOT, 'dist', 'cli.mjs'))) {
         await run(process.execPath, [path.join(REPO_ROOT, 'scripts', 'build-engine.mjs')], { log: ctx.log, what: 'build the engine' });
       }
       const exported = path.join(tmp, 'export');
       await run(
         process.execPath,
         [
-          path.join(REPO_ROOT, 'bin', 'ts-engine.cjs'),
+          path.join(REPO_ROOT, 'bin', 'ts-engine.mjs'),
           'export',
           path.join(REPO_ROOT, 'samples', 'sensors', 'config-kafka.json'),
           exported,

@@ -7,7 +7,7 @@
 // `--before <bin>` adds that run by another ts-engine (e.g. a checkout from before a change), in the same rounds.
 // Prints a table and, with --json, one JSON line at the end.
 //
-//   node test/bench/backtest.mjs [--repeat N (7)] [--rows N] [--json] [--before <path/to/bin/ts-engine.cjs>]
+//   node test/bench/backtest.mjs [--repeat N (7)] [--rows N] [--json] [--before <path/to/bin/ts-engine.mjs>]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { optionReader, sensorsCsv } from './generated.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'bin/ts-engine.cjs');
+const CLI = join(ROOT, 'bin/ts-engine.mjs');
 const args = process.argv.slice(2);
 const opt = optionReader(args);
 // 7 rounds: on this machine single rounds swing by 10–20 %, and the target's margin is smaller than that

@@ -21,7 +21,7 @@ import { ensureFile, FILES } from './replay.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../..');
-const CLI = join(ROOT, 'bin/ts-engine.cjs');
+const CLI = join(ROOT, 'bin/ts-engine.mjs');
 const RESULTS = join(HERE, 'results/flink-latest.json');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {

@@ -6,7 +6,7 @@
 // user-function config run by another ts-engine (e.g. a checkout from before the sandbox, which called user
 // functions in process).
 //
-// usage: node test/bench/sandbox.mjs [--rows 1000000] [--repeat 3] [--before <path/to/bin/ts-engine.cjs>]
+// usage: node test/bench/sandbox.mjs [--rows 1000000] [--repeat 3] [--before <path/to/bin/ts-engine.mjs>]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,8 +46,8 @@ const configOf = (name, rpmMin, extensions) => {
   return file;
 };
 const peers = [
-  { name: 'in-process (built-in)', bin: join(ROOT, 'bin/ts-engine.cjs'), config: configOf('builtin', 'id(rotation_speed)') },
-  { name: 'sandbox (user clamp)', bin: join(ROOT, 'bin/ts-engine.cjs'), config: configOf('sandbox', 'clamp(rotation_speed, 0, 5000)', ['./ops.mjs']) },
+  { name: 'in-process (built-in)', bin: join(ROOT, 'bin/ts-engine.mjs'), config: configOf('builtin', 'id(rotation_speed)') },
+  { name: 'sandbox (user clamp)', bin: join(ROOT, 'bin/ts-engine.mjs'), config: configOf('sandbox', 'clamp(rotation_speed, 0, 5000)', ['./ops.mjs']) },
 ];
 if (args.before)
   peers.push({

@@ -17,7 +17,7 @@ import { optionReader, sensorsCsv } from './generated.mjs';
 import { ensureStep } from '../../scripts/setup/index.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'bin/ts-engine.cjs');
+const CLI = join(ROOT, 'bin/ts-engine.mjs');
 const args = process.argv.slice(2);
 const opt = optionReader(args);
 const repeat = Number(opt('repeat', 3));

@@ -15,7 +15,7 @@ import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { sensorChunks } from '../../samples/generate-sensors.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'bin/ts-engine.cjs');
+export const CLI = path.join(ROOT, 'bin/ts-engine.mjs');
 export const SENSOR_STRUCTURE = path.join(ROOT, 'samples/sensors/data_structure.json');
 
 const dirs: string[] = [];

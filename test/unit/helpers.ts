@@ -21,7 +21,7 @@ import { referenceLine, rowShape, SEPARATOR, sortedGroups } from '../../engine/c
 import { RemoteProcessor, type SegmentView } from '../../engine/sandbox/remote-processor.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = path.join(ROOT, 'bin/ts-engine.cjs');
+export const CLI = path.join(ROOT, 'bin/ts-engine.mjs');
 
 // ---- data structures ---------------------------------------------------------
 
@@ -242,7 +242,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `node bin/ts-engine.cjs <args>` synchronously. */
+/** Runs `node bin/ts-engine.mjs <args>` synchronously. */
 export function cli(args: readonly string[], opts: { cwd?: string; input?: string; timeoutMs?: number } = {}): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: opts.cwd ?? ROOT,

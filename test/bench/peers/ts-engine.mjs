@@ -2,11 +2,11 @@
 // Benchmark peer "ts-engine": runs the real headless runner on the bench file.
 // Builds a temporary config from samples/sensors/config.json (input path -> the bench file,
 // data_structure -> the sample's data_structure.json by absolute path, outputs -> only a sqlite output
-// into a temporary database, no analysis), runs `node bin/ts-engine.cjs run <config>` as a child
+// into a temporary database, no analysis), runs `node bin/ts-engine.mjs run <config>` as a child
 // process, then reads the SQLite table back for the checksum.
 //
 // usage: node test/bench/peers/ts-engine.mjs --file <csv> [--threads N] [--out <result.json>]
-//        [--name ts-engine-1] [--bin bin/ts-engine.cjs] [--keep]
+//        [--name ts-engine-1] [--bin bin/ts-engine.mjs] [--keep]
 // --threads N is passed to the runner as `--workers N` (only when given).
 // Wall time: from spawning the runner to its exit (process start-up included). peakRssMB: the
 // peak summed RSS of the runner's process tree, sampled from /proc every 100 ms.
@@ -21,11 +21,11 @@ import { createChecksumBuilder } from '../checksum.mjs';
 import { fail, parseArgs, report, sampleTreeRss } from './common.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const USAGE = 'usage: node test/bench/peers/ts-engine.mjs --file <csv> [--threads N] [--out <result.json>] [--name NAME] [--bin bin/ts-engine.cjs] [--keep]';
+const USAGE = 'usage: node test/bench/peers/ts-engine.mjs --file <csv> [--threads N] [--out <result.json>] [--name NAME] [--bin bin/ts-engine.mjs] [--keep]';
 const args = parseArgs(process.argv.slice(2), { file: 'string', threads: 'int', out: 'string', name: 'string', bin: 'string', keep: 'bool' }, USAGE);
 if (!args.file) fail(USAGE, 2);
 const name = args.name ?? (args.threads ? `ts-engine-${args.threads}` : 'ts-engine-1');
-const bin = resolve(ROOT, args.bin ?? 'bin/ts-engine.cjs');
+const bin = resolve(ROOT, args.bin ?? 'bin/ts-engine.mjs');
 if (!existsSync(bin)) fail(`${name}: ${bin} not found (the engine's CLI is not there yet)`, 1);
 
 const sampleDir = join(ROOT, 'samples/sensors');

@@ -180,13 +180,13 @@ describe('exportProject and `ts-engine export`', () => {
   it('the CLI refuses the sensors sample (event time would become processing time), exports it with --allow-lossy, refuses an invalid config', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'ts-export-cli-'));
     const sample = path.join(root, 'samples/sensors/config.json');
-    const refused = spawnSync(process.execPath, [path.join(root, 'bin/ts-engine.cjs'), 'export', sample, out, '--target', 'reference'], { encoding: 'utf8' });
+    const refused = spawnSync(process.execPath, [path.join(root, 'bin/ts-engine.mjs'), 'export', sample, out, '--target', 'reference'], { encoding: 'utf8' });
     expect(refused.status).toBe(2);
     expect(refused.stderr).toContain('input.options.time_field: [lossy] dropped input.options.time_field');
     expect(refused.stderr).toContain('event-time windows become processing-time windows');
     expect(refused.stderr).toContain('pass --allow-lossy');
     expect(fs.readdirSync(out)).toEqual([]);
-    const stdout = execFileSync(process.execPath, [path.join(root, 'bin/ts-engine.cjs'), 'export', sample, out, '--target', 'reference', '--allow-lossy'], {
+    const stdout = execFileSync(process.execPath, [path.join(root, 'bin/ts-engine.mjs'), 'export', sample, out, '--target', 'reference', '--allow-lossy'], {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -197,7 +197,7 @@ describe('exportProject and `ts-engine export`', () => {
 
     const bad = path.join(out, 'bad.json');
     fs.writeFileSync(bad, '{"input": {}}');
-    const r = spawnSync(process.execPath, [path.join(root, 'bin/ts-engine.cjs'), 'export', bad, path.join(out, 'x')], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(root, 'bin/ts-engine.mjs'), 'export', bad, path.join(out, 'x')], { encoding: 'utf8' });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('nothing written');
     expect(fs.existsSync(path.join(out, 'x'))).toBe(false);

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { jsonLineDifferences } from '../../../../engine/export/verify.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-export const CLI = path.join(REPO, 'bin/ts-engine.cjs');
+export const CLI = path.join(REPO, 'bin/ts-engine.mjs');
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 /** The virtual environment with apache-flink: TS_ENGINE_FLINK_VENV, else <project>/.cache/flink-venv. */
