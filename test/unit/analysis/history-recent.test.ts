@@ -47,6 +47,18 @@ describe('RecentWindowsHistory', () => {
     ]);
   });
 
+  it('windows before 1970 and across it have ring slots of their own (negative window ends)', async () => {
+    const store = new RecordingSource(undefined);
+    const h = new RecentWindowsHistory(store, ['sid'], ['n'], 40_000, 10_000);
+    const ends = [-50_000, -40_000, -30_000, -20_000, -10_000, 0, 10_000];
+    for (const end of ends) h.observe(window(end, [{ key: [5], acc: [end] }]));
+    // the look-back holds the last 5 windows: each is its own hit, none taken for another that shares its slot
+    for (const end of ends.slice(-5)) expect((await h.lookup({ keyFields: ['sid'], key: [5], targetMs: end, toleranceMs: 0 }))?.n).toBe(end);
+    expect(store.queries).toEqual([]);
+    expect(await h.lookup({ keyFields: ['sid'], key: [5], targetMs: -50_000, toleranceMs: 0 })).toBeUndefined();
+    expect(store.queries.map((q) => q.targetMs)).toEqual([-50_000]);
+  });
+
   it('keys of different types do not collide (1 vs "1")', async () => {
     const store = new RecordingSource(undefined);
     const h = new RecentWindowsHistory(store, ['k'], ['n'], 60_000, 10_000);
