@@ -458,24 +458,26 @@ export interface StringInterner {
 /**
  * A string field read through an intern table: repeated values (keys such as a
  * sensor type) come back as the same string instead of a new allocation per
- * row. Bounded: the table is emptied when it grows past `limit` entries.
+ * row. Bounded: one string per slot of a fixed table, a new string taking the
+ * slot of the one it collides with. An array indexed by the hash, not a Map,
+ * so a lookup hashes nothing again and never boxes the hash as a key.
  */
-export function stringInterner(limit = 1 << 16): StringInterner {
-  const table = new Map<number, string>();
+export function stringInterner(slotBits = 14): StringInterner {
+  const table: string[] = new Array<string>(1 << slotBits).fill('');
+  const shift = 32 - slotBits;
   return {
     hashed(buf, start, end, hash, high) {
       const n = end - start;
       if (n > 48 || high >= 0x80) return stringBytes(buf, start, end);
-      const h = (hash + Math.imul(n, 0x9e3779b1)) | 0;
-      const hit = table.get(h);
-      if (hit !== undefined && hit.length === n) {
+      const slot = Math.imul(hash ^ n, 0x9e3779b1) >>> shift;
+      const hit = table[slot]!;
+      if (hit.length === n) {
         let i = 0;
         while (i < n && hit.charCodeAt(i) === buf[start + i]) i++;
         if (i === n) return hit;
       }
       const str = stringBytes(buf, start, end);
-      if (table.size >= limit) table.clear();
-      table.set(h, str);
+      table[slot] = str;
       return str;
     },
   };

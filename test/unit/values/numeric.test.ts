@@ -20,6 +20,7 @@ import {
   parseIntBytes,
   parseIntText,
   stringBytes,
+  stringInterner,
   toDoubleChecked,
   truediv,
   truthy,
@@ -256,5 +257,37 @@ describe('fast converters give exactly what the general ones give', () => {
     expect(stringBytes(b, 36, 39)).toBe('abc');
     const long = enc.encode('a'.repeat(40));
     expect(stringBytes(long, 0, 40)).toBe('a'.repeat(40));
+  });
+});
+
+describe('stringInterner', () => {
+  const hashOf = (bytes: Uint8Array) => {
+    let h = 0;
+    let high = 0;
+    for (const c of bytes) {
+      h = (Math.imul(h, 31) + c) | 0;
+      high |= c;
+    }
+    return { h, high };
+  };
+  const read = (interner: ReturnType<typeof stringInterner>, text: string) => {
+    const bytes = Buffer.from(`,${text},`, 'utf8');
+    const { h, high } = hashOf(bytes.subarray(1, bytes.length - 1));
+    return interner.hashed(bytes, 1, bytes.length - 1, h, high);
+  };
+
+  it('gives back the text of the bytes, whatever shares or takes its slot', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom('seal.t1', 'seal.t2', 'gear', ''), fc.string({ maxLength: 60 }), fc.string({ unit: 'grapheme', maxLength: 8 })), {
+          maxLength: 200,
+        }),
+        (texts) => {
+          // two slots: almost every string collides with another
+          const interner = stringInterner(1);
+          for (const text of texts) expect(read(interner, text)).toBe(text);
+        },
+      ),
+    );
   });
 });
