@@ -24,6 +24,11 @@ export interface ChunkResult {
   failed: number;
   late: number;
   maxEventMs: number;
+  /**
+   * When merging partials depends on their order (refold.ts): for each window the range added rows to, the file offset
+   * where the last of those rows ends
+   */
+  rowEnds?: Map<number, number>;
   /** failed rows, with their line number inside the chunk */
   deadLetters: { line: number; reason: string; message: string; raw: string /** the exact bytes when not valid UTF-8 */; rawBase64?: string }[];
 }

@@ -5,6 +5,8 @@
  * map-side combine) and writes windows through the normal outputs and analysis.
  * Results are identical to a sequential run:
  *  - a window is final once the merged watermark has passed its end;
+ *  - where merging partials depends on their order (floating-point sums, refold.ts), the rows a range adds to a
+ *    window an earlier range began are folded into it again, in file order, instead of merging the range's partial;
  *  - a range whose rows fall into windows the earlier ranges already closed
  *    (out-of-order data across a boundary) is re-run with that watermark, so
  *    exactly the rows a sequential run calls late are dead-lettered.
@@ -21,6 +23,7 @@ import { newWindowGroups, type WindowGroups } from '../aggregate/groups.js';
 import { FlatWindow, type FlatWindowData } from '../core/flat-window.js';
 import { workerScript } from '../paths.js';
 import type { ChunkResult, ChunkTask, WorkerReply } from './protocol.js';
+import { mergeDependsOnOrder, refoldRows } from './refold.js';
 
 /** bytes per range: big enough that per-range costs vanish, small enough to keep memory low */
 const CHUNK_BYTES = 8 << 20;
@@ -33,6 +36,8 @@ export function parallelUnsupportedReason(plan: PipelinePlan): string | undefine
   if (mode === 'processing') return 'paced (rate) input uses processing time, which is sequential';
   if (inp.speed > 0) return 'a paced replay (speed > 0) is sequential';
   if (plan.userCode?.rows) return 'user functions run in one sandbox process';
+  // every range adds to the one window: folding its rows again in order would be the whole one-thread run (refold.ts)
+  if (mode === 'whole' && mergeDependsOnOrder(plan)) return 'a whole-input window of floating-point aggregates depends on the order of every row';
   return undefined;
 }
 
@@ -104,9 +109,9 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
     () =>
       new Worker(workerScript('replay-worker'), {
         workerData: { configPath: plan.config.configPath, configText: plan.config.text },
-        // rows are short-lived garbage: a young generation of 16 MB keeps memory flat, and one of 6 MB cost 15 % more
-        // CPU in scavenges and promotions (docs/performance.md#memory)
-        resourceLimits: { maxYoungGenerationSizeMb: 16 },
+        // rows are short-lived garbage: a bounded young generation keeps memory flat; 32 MB cost 8-10 % less CPU than
+        // 16 MB in scavenges for about 32 MB more at the peak, and 64 MB gained nothing more (docs/performance.md#memory)
+        resourceLimits: { maxYoungGenerationSizeMb: 32 },
       }),
   );
   const idle = [...pool];
@@ -184,20 +189,43 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
   const mergeAll = (into: WindowGroups, data: FlatWindowData) => {
     for (let i = 0; i < data.count; i++) merge(into, data.keys, data.accs, i);
   };
-  const foldIn = (windows: FlatWindowData[]) => {
+  const groupsOf = (p: { window: ClosedWindow; first: FlatWindowData; index?: WindowGroups }): WindowGroups => {
+    if (!p.index) {
+      p.index = newWindowGroups();
+      mergeAll(p.index, p.first);
+    }
+    return p.index;
+  };
+  const foldIn = (windows: FlatWindowData[], refolded?: ReadonlyMap<number, WindowGroups>) => {
     for (const data of windows) {
+      if (refolded?.has(data.startMs)) continue;
       const p = pending.get(data.startMs);
       if (!p) {
         pending.set(data.startMs, { window: new FlatWindow(data, nKeys, nValues), first: data });
         continue;
       }
-      if (!p.index) {
-        p.index = newWindowGroups();
-        mergeAll(p.index, p.first);
-      }
-      mergeAll(p.index, data);
-      p.window = { startMs: data.startMs, endMs: data.startMs + durMs, groups: p.index.list };
+      const groups = groupsOf(p);
+      mergeAll(groups, data);
+      p.window = { startMs: data.startMs, endMs: data.startMs + durMs, groups: groups.list };
     }
+  };
+  // the rows a range adds to windows an earlier range began, folded in file order (refold.ts); undefined: none
+  const orderMatters = mergeDependsOnOrder(plan);
+  const refold = async (r: ChunkResult): Promise<ReadonlyMap<number, WindowGroups> | undefined> => {
+    if (!orderMatters || mode !== 'event') return undefined;
+    const windows = new Map<number, WindowGroups>();
+    let end = 0;
+    for (const data of [...r.closed, ...r.partial]) {
+      const p = pending.get(data.startMs);
+      if (!p) continue;
+      windows.set(data.startMs, groupsOf(p));
+      end = Math.max(end, r.rowEnds?.get(data.startMs) ?? ranges[nextToMerge]!.end);
+    }
+    if (windows.size === 0) return undefined;
+    const range = ranges[nextToMerge]!;
+    await refoldRows(plan, { path: src.path, header: src.header, start: range.start, end }, windows);
+    for (const [start, groups] of windows) pending.get(start)!.window = { startMs: start, endMs: start + durMs, groups: groups.list };
+    return windows;
   };
   const takeWindows = (upToEnd: number): ClosedWindow[] => {
     const starts = [...pending.keys()].filter((s) => s + durMs <= upToEnd).sort((a, b) => a - b);
@@ -234,8 +262,9 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
         });
       await ctx.flushRowErrors();
       firstLine += r.lines;
-      foldIn(r.closed);
-      foldIn(r.partial);
+      const refolded = await refold(r);
+      foldIn(r.closed, refolded);
+      foldIn(r.partial, refolded);
       if (r.maxEventMs > maxEventMs) maxEventMs = r.maxEventMs;
       bytesMerged += ranges[nextToMerge]!.end - ranges[nextToMerge]!.start;
       ctx.setFraction(size > 0 ? bytesMerged / size : 1);

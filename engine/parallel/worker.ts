@@ -10,6 +10,7 @@ import { CsvSource } from '../components/sources/csv.js';
 import type { ChunkResult, ChunkTask } from './protocol.js';
 import { flatten } from '../core/flat-window.js';
 import { rawOf } from '../pipeline/dead-letters.js';
+import { mergeDependsOnOrder } from './refold.js';
 
 const { configPath, configText } = workerData as { configPath: string; configText: string };
 let planPromise: Promise<PipelinePlan> | undefined;
@@ -31,14 +32,35 @@ async function processChunk(task: ChunkTask): Promise<ChunkResult> {
   await source.open();
   const proc = new Processor(p, { initialWatermarkMs: task.initialWatermarkMs ?? undefined });
   const deadLetters: ChunkResult['deadLetters'] = [];
+  const nKeys = p.aggregation.keys.length;
+  const nValues = p.aggregation.values.length;
+  // Windows are flattened as they close, not when the chunk ends: held as group objects for the whole chunk they
+  // outlived the young generation's collections, which copied and promoted them (docs/performance.md#memory).
+  const closed: ChunkResult['closed'] = [];
+  const flattenClosed = () => {
+    for (const w of proc.drain()) closed.push(flatten(w, nKeys, nValues));
+  };
+  // where each window's last row ends, noted when the row's window changes (rows of a window mostly come together)
+  const rowEnds = mergeDependsOnOrder(p) ? new Map<number, number>() : undefined;
+  let window = Number.NaN;
+  let windowRowEnd = 0;
   let rowsRead = 0;
   try {
     for (let batch = await source.next(); batch !== null; batch = await source.next()) {
       const { buf, starts, ends } = batch;
       const bytes = buf !== undefined && proc.parseBytes !== undefined;
+      // the batch's buffer holds the file's bytes from this offset on
+      const at = batch.fileRange ? batch.fileRange.start - starts![0]! : 0;
       for (let i = 0; i < batch.count; i++) {
         rowsRead++;
         const ok = bytes ? proc.processBytes(buf!, starts![i]!, ends![i]!) : proc.processRow(batch.text(i));
+        if (ok && rowEnds) {
+          if (proc.lastWindowStart !== window) {
+            if (!Number.isNaN(window)) rowEnds.set(window, windowRowEnd);
+            window = proc.lastWindowStart;
+          }
+          windowRowEnd = at + ends![i]!;
+        }
         if (!ok) {
           const f = proc.lastFailure!;
           const { raw, rawBytes } = rawOf(batch.bytes?.(i), () => batch.text(i));
@@ -50,17 +72,18 @@ async function processChunk(task: ChunkTask): Promise<ChunkResult> {
             ...(rawBytes ? { rawBase64: Buffer.from(rawBytes).toString('base64') } : {}),
           });
         }
+        if (proc.closed.length > 0) flattenClosed();
       }
     }
   } finally {
     await source.close();
   }
-  const nKeys = p.aggregation.keys.length;
-  const nValues = p.aggregation.values.length;
+  flattenClosed();
+  if (rowEnds && !Number.isNaN(window)) rowEnds.set(window, windowRowEnd);
   return {
     type: 'result',
     index: task.index,
-    closed: proc.drain().map((w) => flatten(w, nKeys, nValues)),
+    closed,
     partial: proc.openPartials().map((w) => flatten(w, nKeys, nValues)),
     lines: source.linesRead,
     rowsRead,
@@ -68,6 +91,7 @@ async function processChunk(task: ChunkTask): Promise<ChunkResult> {
     failed: proc.failed,
     late: proc.lateRows,
     maxEventMs: proc.maxEventMs,
+    rowEnds,
     deadLetters,
   };
 }

@@ -338,6 +338,16 @@ export class Processor implements ProcessorState {
     return true;
   }
 
+  /**
+   * Event time: rows of window `start` go on into `groups`, which another processor began (a parallel replay folds
+   * the rows a range adds to a window an earlier range began, docs/performance.md#all-cores).
+   */
+  continueWindow(start: number, groups: WindowGroups): void {
+    this.open.set(start, groups);
+    const end = start + this.durMs;
+    if (end < this.minOpenEnd) this.minOpenEnd = end;
+  }
+
   /** Event time: close every open window whose end ≤ wm, in time order. */
   private closeUpTo(wm: number): void {
     const starts = [...this.open.keys()].sort((a, b) => a - b);
