@@ -90,10 +90,13 @@ function forgetCode(nKeys: number): string {
  * what they change, and a row is folded into its group all at once or not at
  * all — every new accumulator is computed first, then all are stored — so a
  * user aggregate that throws leaves its group as it was.
+ * `countRows` (parallel replay workers): every group counts the rows folded into it (`Group.rows`).
  */
-export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = [], options: { journaled?: boolean } = {}): GroupOps {
+export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = [], options: { journaled?: boolean; countRows?: boolean } = {}): GroupOps {
   const nKeys = plan.keys.length;
   const journaled = !!options.journaled;
+  const rowsField = options.countRows ? ', rows: 1' : '';
+  const countRow = options.countRows ? '\n    g.rows++;' : '';
   const initList = plan.values.map((v) => v.fn.init(`o[${v.position}]`, v.input)).join(', ');
   const save = journaled ? 'if (g.stamp !== j.stamp) { j.saved.push(g, s.slice()); g.stamp = j.stamp; }\n    ' : '';
   const combine =
@@ -115,9 +118,9 @@ export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = [
   const source = `"use strict";
 return {
   add(w, o) {
-    ${lookupCode(nKeys, rowKeys, journaled ? `{ key: ${keyValues}, acc: [${initList}], stamp: j.stamp }` : `{ key: ${keyValues}, acc: [${initList}] }`, journaled)}
+    ${lookupCode(nKeys, rowKeys, journaled ? `{ key: ${keyValues}, acc: [${initList}], stamp: j.stamp }` : `{ key: ${keyValues}, acc: [${initList}]${rowsField} }`, journaled)}
     const s = g.acc;
-    ${save}${combine}
+    ${save}${combine}${countRow}
   },
   merge(w, keys, t, i) {
     const ko = i * ${nKeys}, ao = i * ${nValues};

@@ -17,6 +17,8 @@ export interface FlatWindowData {
   accs: Value[] | Float64Array;
   /** reduce: the single group has no key */
   keyed: boolean;
+  /** the rows folded into each group, when the groups counted them (Group.rows) */
+  rows?: Int32Array;
 }
 
 export function flatten(w: ClosedWindow, nKeys: number, nValues: number): FlatWindowData {
@@ -39,7 +41,13 @@ export function flatten(w: ClosedWindow, nKeys: number, nValues: number): FlatWi
     for (let i = 0; i < nKeys; i++) keys[k++] = g.key![i]!;
     for (let i = 0; i < nValues; i++) accs[a++] = g.acc[i] as number;
   }
-  return { startMs: w.startMs, endMs: w.endMs, count: groups.length, keys, accs, keyed: nKeys > 0 };
+  const flat: FlatWindowData = { startMs: w.startMs, endMs: w.endMs, count: groups.length, keys, accs, keyed: nKeys > 0 };
+  if (groups.length > 0 && groups[0]!.rows !== undefined) {
+    const rows = new Int32Array(groups.length);
+    for (let g = 0; g < groups.length; g++) rows[g] = groups[g]!.rows!;
+    flat.rows = rows;
+  }
+  return flat;
 }
 
 /** A ClosedWindow over flat data; `groups` is built on first use. */

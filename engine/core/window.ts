@@ -9,6 +9,8 @@ import type { FieldType, Value } from './types.js';
 export interface Group {
   key: Value[] | null;
   acc: Value[];
+  /** the rows folded into the group, when its window counts them (a parallel replay's workers) */
+  rows?: number;
 }
 
 export interface ClosedWindow {

@@ -9,11 +9,41 @@ import type { PipelinePlan } from '../pipeline/plan.js';
 import { Processor } from '../pipeline/processor.js';
 import { CsvSource } from '../components/sources/csv.js';
 import { isFloatingType } from '../core/types.js';
-import type { WindowGroups } from '../aggregate/groups.js';
+import { compileGroupOps, type GroupOps, type WindowGroups } from '../aggregate/groups.js';
+import type { FlatWindowData } from '../core/flat-window.js';
+import type { Value } from '../core/types.js';
 
 /** true when merging partial aggregates may differ from folding the rows one by one */
 export function mergeDependsOnOrder(plan: PipelinePlan): boolean {
   return plan.aggregation.values.some((v) => v.fn.user === true || isFloatingType(v.input));
+}
+
+/** The plan's group operations, with every group counting its rows (the workers' partials carry the counts). */
+export function countingGroups(plan: PipelinePlan): GroupOps {
+  return compileGroupOps(plan.aggregation, plan.extensions.aggregateImpls, { countRows: true });
+}
+
+/**
+ * Whether merging the partial `data` into `groups` gives what folding its rows one by one would: so it does when every
+ * group of `data` that `groups` already has holds one row, since merging a group of one row is the same step as
+ * folding that row. Many keys with few rows each (a window longer than a range) merge without folding again.
+ */
+export function mergeIsExact(groups: WindowGroups, data: FlatWindowData, nKeys: number): boolean {
+  const rows = data.rows;
+  if (!rows) return false;
+  for (let g = 0; g < data.count; g++) if (rows[g]! > 1 && hasGroup(groups, data.keys, g * nKeys, nKeys)) return false;
+  return true;
+}
+
+/** whether `w` has the group of the key values keys[at…at + nKeys) (the nested maps of groups.ts) */
+function hasGroup(w: WindowGroups, keys: readonly Value[], at: number, nKeys: number): boolean {
+  if (nKeys === 0) return w.root.has(0);
+  let m: unknown = w.root;
+  for (let i = 0; i < nKeys; i++) {
+    m = (m as Map<unknown, unknown>).get(keys[at + i]);
+    if (m === undefined) return false;
+  }
+  return true;
 }
 
 export interface RefoldRange {

@@ -6,7 +6,8 @@
  * Results are identical to a sequential run:
  *  - a window is final once the merged watermark has passed its end;
  *  - where merging partials depends on their order (floating-point sums, refold.ts), the rows a range adds to a
- *    window an earlier range began are folded into it again, in file order, instead of merging the range's partial;
+ *    window an earlier range began are folded into it again, in file order, instead of merging the range's partial,
+ *    unless each group both ranges have holds one row of this range;
  *  - a range whose rows fall into windows the earlier ranges already closed
  *    (out-of-order data across a boundary) is re-run with that watermark, so
  *    exactly the rows a sequential run calls late are dead-lettered.
@@ -23,7 +24,7 @@ import { newWindowGroups, type WindowGroups } from '../aggregate/groups.js';
 import { FlatWindow, type FlatWindowData } from '../core/flat-window.js';
 import { workerScript } from '../paths.js';
 import type { ChunkResult, ChunkTask, WorkerReply } from './protocol.js';
-import { mergeDependsOnOrder, refoldRows } from './refold.js';
+import { mergeDependsOnOrder, mergeIsExact, refoldRows } from './refold.js';
 
 /** bytes per range: big enough that per-range costs vanish, small enough to keep memory low */
 const CHUNK_BYTES = 8 << 20;
@@ -209,7 +210,8 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
       p.window = { startMs: data.startMs, endMs: data.startMs + durMs, groups: groups.list };
     }
   };
-  // the rows a range adds to windows an earlier range began, folded in file order (refold.ts); undefined: none
+  // the rows a range adds to windows an earlier range began, folded in file order where merging the range's partial
+  // would not give the same bytes (refold.ts); returns those windows (undefined: none)
   const orderMatters = mergeDependsOnOrder(plan);
   const refold = async (r: ChunkResult): Promise<ReadonlyMap<number, WindowGroups> | undefined> => {
     if (!orderMatters || mode !== 'event') return undefined;
@@ -218,7 +220,9 @@ async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: Window
     for (const data of [...r.closed, ...r.partial]) {
       const p = pending.get(data.startMs);
       if (!p) continue;
-      windows.set(data.startMs, groupsOf(p));
+      const groups = groupsOf(p);
+      if (mergeIsExact(groups, data, nKeys)) continue;
+      windows.set(data.startMs, groups);
       end = Math.max(end, r.rowEnds?.get(data.startMs) ?? ranges[nextToMerge]!.end);
     }
     if (windows.size === 0) return undefined;

@@ -10,10 +10,11 @@ import { CsvSource } from '../components/sources/csv.js';
 import type { ChunkResult, ChunkTask } from './protocol.js';
 import { flatten } from '../core/flat-window.js';
 import { rawOf } from '../pipeline/dead-letters.js';
-import { mergeDependsOnOrder } from './refold.js';
+import { countingGroups, mergeDependsOnOrder } from './refold.js';
 
 const { configPath, configText } = workerData as { configPath: string; configText: string };
 let planPromise: Promise<PipelinePlan> | undefined;
+let countingPlan: PipelinePlan | undefined;
 
 function plan(): Promise<PipelinePlan> {
   // plans with user functions never run here (parallelUnsupportedReason): no module is loaded
@@ -30,7 +31,10 @@ async function processChunk(task: ChunkTask): Promise<ChunkResult> {
   if (src.type !== 'csv') throw new Error('replay workers only read CSV files');
   const source = new CsvSource({ path: src.path, header: src.header && task.start === 0, range: { start: task.start, end: task.end, firstLine: 1 } });
   await source.open();
-  const proc = new Processor(p, { initialWatermarkMs: task.initialWatermarkMs ?? undefined });
+  const orderMatters = mergeDependsOnOrder(p);
+  // groups count their rows where merging depends on order: a group with one row in a range merges exactly (refold.ts)
+  if (orderMatters) countingPlan ??= { ...p, groups: countingGroups(p) };
+  const proc = new Processor(countingPlan ?? p, { initialWatermarkMs: task.initialWatermarkMs ?? undefined });
   const deadLetters: ChunkResult['deadLetters'] = [];
   const nKeys = p.aggregation.keys.length;
   const nValues = p.aggregation.values.length;
@@ -41,7 +45,7 @@ async function processChunk(task: ChunkTask): Promise<ChunkResult> {
     for (const w of proc.drain()) closed.push(flatten(w, nKeys, nValues));
   };
   // where each window's last row ends, noted when the row's window changes (rows of a window mostly come together)
-  const rowEnds = mergeDependsOnOrder(p) ? new Map<number, number>() : undefined;
+  const rowEnds = orderMatters ? new Map<number, number>() : undefined;
   let window = Number.NaN;
   let windowRowEnd = 0;
   let rowsRead = 0;

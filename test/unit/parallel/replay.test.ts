@@ -94,6 +94,8 @@ describe('multi-core replay gives the one-thread result', () => {
     transformation: ['sensor_id', 'sensor_type', 'total: rotation_speed', 'product: torque', 'top: pressure', 'bottom: pressure'],
     rule: ['key: (sensor_id, sensor_type)', 'sum(total)', 'mul(product)', 'max(top)', 'min(bottom)'],
   };
+  /** the stored rows as text, every double with all its digits (NaN is stored as NULL by SQLite) */
+  const exact = (ps: unknown[]) => JSON.stringify(ps, (_k, v) => (typeof v === 'number' ? (Object.is(v, -0) ? '-0' : v.toString()) : v));
   /** rows with many decimals, and a NaN pressure now and then */
   const floatingRows = (n: number, disorder: number) =>
     rows(n, disorder).map((line, i) => {
@@ -118,12 +120,30 @@ describe('multi-core replay gives the one-thread result', () => {
       const a = dump(path.join(one.dir, 'one.db'));
       const b = dump(path.join(many.dir, 'many.db'));
       expect(a.points.length).toBeGreaterThan(100);
-      // NaN is stored as NULL by SQLite: compare what was written, value by value, as text of the doubles
-      const exact = (ps: unknown[]) => JSON.stringify(ps, (_k, v) => (typeof v === 'number' ? (Object.is(v, -0) ? '-0' : v.toString()) : v));
       expect(exact(b.points)).toBe(exact(a.points));
       expect(b.dead).toEqual(a.dead);
     }, 60_000);
   }
+
+  it('many keys with a row or two each per window: groups of one row merge, the others are folded again', async () => {
+    // 400 sensors, each every 4 to 6 s, in 10-second windows that span several ranges
+    let seed = 11;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const lines: string[] = [];
+    for (let t = 0; t < 120; t++) {
+      for (let s = 0; s < 400; s++) {
+        if ((t + s) % (4 + (s % 3)) !== 0) continue;
+        lines.push(`${1_700_000_000 + t},${s},type${s % 2},${(rnd() * 1000) / 7},2.5,${1000 + (rnd() * 3000) / 3},${1 + rnd() / 1e6}`);
+      }
+    }
+    const one = await project(lines, 0, 'one.db', FLOATING);
+    await new Runner(one.plan, quiet).run();
+    const many = await project(lines, 0, 'many.db', FLOATING);
+    await parallelReplay(many.plan, { ...quiet, workers: 2, chunkBytes: 8 << 10 }).run();
+    const a = dump(path.join(one.dir, 'one.db'));
+    expect(a.points.length).toBeGreaterThan(1000);
+    expect(exact(dump(path.join(many.dir, 'many.db')).points)).toBe(exact(a.points));
+  }, 60_000);
 
   it('a whole-input window of floating-point aggregates stays on one thread', async () => {
     const dir = tmp();
