@@ -24,9 +24,9 @@ export function countingGroups(plan: PipelinePlan): GroupOps {
 }
 
 /**
- * Whether merging the partial `data` into `groups` gives what folding its rows one by one would: so it does when every
- * group of `data` that `groups` already has holds one row, since merging a group of one row is the same step as
- * folding that row. Many keys with few rows each (a window longer than a range) merge without folding again.
+ * Whether merging the partial `data` into `groups` gives what folding its rows one by one would. It does when every
+ * group of `data` that `groups` already has holds one row: merging a group of one row is the same step as folding that
+ * row. So many keys with few rows each (a window longer than a range) merge without folding again.
  */
 export function mergeIsExact(groups: WindowGroups, data: FlatWindowData, nKeys: number): boolean {
   const rows = data.rows;

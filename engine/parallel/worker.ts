@@ -39,7 +39,7 @@ async function processChunk(task: ChunkTask): Promise<ChunkResult> {
   const nKeys = p.aggregation.keys.length;
   const nValues = p.aggregation.values.length;
   // Windows are flattened as they close, not when the chunk ends: held as group objects for the whole chunk they
-  // outlived the young generation's collections, which copied and promoted them (docs/performance.md#memory).
+  // outlived the young generation's collections, which copied and promoted them (docs/performance.md#all-cores).
   const closed: ChunkResult['closed'] = [];
   const flattenClosed = () => {
     for (const w of proc.drain()) closed.push(flatten(w, nKeys, nValues));
