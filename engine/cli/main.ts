@@ -1,6 +1,6 @@
 /**
  * `ts-engine` — the headless runner (docs/semantics.md#cli):
- *   ts-engine run <config.json>     exit 0 finished, 1 runtime failure, 2 invalid config, 130 Ctrl-C
+ *   ts-engine run <config.json>     exit 0 finished (a file read, or --until-end), 1 runtime failure, 2 invalid config, 130 Ctrl-C
  *   ts-engine check <config.json>   exit 0 "OK", 2 with one diagnostic per line on stderr
  *   ts-engine eval [--structure f] [--row line] [--sep c] [--config f] [--] <expr>
  */
@@ -11,7 +11,8 @@ import { UsageError } from './args.js';
 import { failureText, setDebug } from './report.js';
 
 export const USAGE = `Usage:
-  ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--progress | --no-progress] [--debug]
+  ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--until-end] [--progress | --no-progress] [--debug]
+      --until-end: a Kafka input stops at the end offsets its partitions have when the run starts
   ts-engine check <config.json> [--connect [--timeout <s>]] [--no-user-code] [--debug]
       --connect: also reach every broker and database it names; --no-user-code: only parse user modules, never load them
   ts-engine eval [--structure <file>] [--row <line>] [--sep <c>] [--config <file>] [--] <expr>

@@ -9,7 +9,7 @@ const MAX_ROW_ERROR_LINES = 10;
 const STOP_DEADLINE_MS = 10_000;
 
 export async function runCommand(argv: string[]): Promise<number> {
-  const { positionals, options } = parseArgs(argv, ['dead-letter', 'speed', 'workers'], ['progress', 'no-progress', 'quiet']);
+  const { positionals, options } = parseArgs(argv, ['dead-letter', 'speed', 'workers'], ['progress', 'no-progress', 'quiet', 'until-end']);
   if (positionals.length !== 1) throw new UsageError('Invalid amount of arguments: run takes exactly one config file');
   const speedOpt = options.get('speed');
   const speed = speedOpt === undefined ? undefined : Number(speedOpt);
@@ -42,6 +42,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     warn,
     deadLetterPath: options.get('dead-letter') as string | undefined,
     progressIntervalMs: 500,
+    untilEnd: options.has('until-end'),
     onProgress: showProgress
       ? (s) => {
           if (s.state !== 'running') return;

@@ -93,6 +93,8 @@ export interface SourceContext {
   pollMs: number;
   /** true once the run is being stopped (a source waiting for its topic gives up) */
   stopping?(): boolean;
+  /** live sources: a bounded read, ending at the end offsets of the moment the run starts (docs/live.md#until-end) */
+  untilEnd?: boolean;
 }
 
 export interface SourceDescriptor<Name extends string = string, Parsed extends { type: Name } = { type: Name }> extends Common<Name, Parsed> {

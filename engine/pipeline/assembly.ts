@@ -134,7 +134,10 @@ export function maxLookbackMs(a: AnalysisConfig, batchMs: number, userModuleMs =
 }
 
 /** The configured source (live ones poll every `pollMs` so processing-time windows close on time). */
-export async function createSource(plan: PipelinePlan, env: { clock: Clock; warn(m: string): void; pollMs?: number; stopping?(): boolean }): Promise<Source> {
+export async function createSource(
+  plan: PipelinePlan,
+  env: { clock: Clock; warn(m: string): void; pollMs?: number; stopping?(): boolean; untilEnd?: boolean },
+): Promise<Source> {
   const input = plan.config.input;
   return sourceDescriptor(input.source.type)!.create(input.source, {
     input: { fields: input.fields, sep: input.sep, timeField: input.timeField, timeUnit: input.timeUnit },
@@ -142,6 +145,7 @@ export async function createSource(plan: PipelinePlan, env: { clock: Clock; warn
     warn: env.warn,
     pollMs: env.pollMs ?? 200,
     stopping: env.stopping,
+    untilEnd: env.untilEnd,
   });
 }
 

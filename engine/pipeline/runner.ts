@@ -79,6 +79,8 @@ export interface RunnerOptions {
   progressIntervalMs?: number;
   /** start paused (workbench "step" from the beginning) */
   startPaused?: boolean;
+  /** a live input ends at the end offsets it has when the run starts (`run --until-end`, docs/live.md#until-end); a file ends anyway */
+  untilEnd?: boolean;
   /**
    * Also keep alerts in an `alerts` table of the main SQLite store when the
    * config has no sqlite alert sink (the workbench shows them when a project
@@ -291,7 +293,9 @@ export class Runner {
       );
     }
     if (!openSource) return;
-    this.source = this.options.source ?? (await createSource(this.plan, { clock: this.clock, warn: this.warn, stopping: () => this.stopRequested }));
+    this.source =
+      this.options.source ??
+      (await createSource(this.plan, { clock: this.clock, warn: this.warn, stopping: () => this.stopRequested, untilEnd: this.options.untilEnd }));
     try {
       await this.source.open();
     } catch (e) {
@@ -330,9 +334,9 @@ export class Runner {
       this.emitProgress(true);
       await this.loop();
       this.state = 'stopping';
-      // event time on a live source: windows a stop flushes early are incomplete, so their rows
-      // stay uncommitted and are read again next time (the complete window then replaces this one)
-      const early = this.stopRequested && this.processor.mode === 'event' && !!this.source?.committable;
+      // event time on a live source: windows a stop or the end of a bounded read flushes early are incomplete,
+      // so their rows stay uncommitted and are read again next time (the complete window then replaces this one)
+      const early = this.processor.mode === 'event' && !!this.source?.committable;
       if (early) await this.commit();
       if (this.remote) await this.remote.finish(this.startedAt, this.clock.now());
       else this.local!.finish(this.startedAt, this.clock.now());

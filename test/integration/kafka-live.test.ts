@@ -160,6 +160,68 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     expect(comparable(sqliteRows(db))).toEqual(comparable(expectedD));
   });
 
+  it('run --until-end reads to the end offsets of its start and exits 0; bounded runs one after another store what a CSV replay of all the rows stores', async () => {
+    await createTopic(kafka.brokers, 'bounded', 3);
+    await sendLines(kafka.brokers, 'bounded', LINES.slice(0, 1500));
+    const db = path.join(dir, 'bounded.db');
+    const cfg = writeJson(path.join(dir, 'bounded.json'), sensorConfig(kafkaInput('bounded', 'g-bounded'), sqliteOut(db)));
+    const first = runCli(['run', cfg, '--until-end']);
+    expect(await first.exited, first.stderr()).toBe(0);
+    // 75 s of rows: 7 complete windows and the first half of [70 s, 80 s), flushed at the end
+    expect(first.stderr()).toMatch(/finished: 1,500 rows read .* 8 windows closed, 160 aggregate rows/);
+    // as after Ctrl-C, the rows of the window the end flushed early stay uncommitted
+    expect(sum(await committedOffsets(kafka.brokers, 'g-bounded', 'bounded'))).toBe(1400);
+    await sendLines(kafka.brokers, 'bounded', LINES.slice(1500));
+    const second = runCli(['run', cfg, '--until-end']);
+    expect(await second.exited, second.stderr()).toBe(0);
+    expect(second.stderr()).toMatch(/finished: 1,600 rows read .* 8 windows closed, 160 aggregate rows/);
+    expect(comparable(sqliteRows(db))).toEqual(comparable(expected));
+    expect(sum(await committedOffsets(kafka.brokers, 'g-bounded', 'bounded'))).toBe(2800);
+    // a new group without from_beginning starts at the end: nothing to read, and the run ends at once
+    const none = runCli([
+      'run',
+      writeJson(
+        path.join(dir, 'bounded-new.json'),
+        sensorConfig(kafkaInput('bounded', 'g-bounded-new', { from_beginning: false }), sqliteOut(path.join(dir, 'none.db'))),
+      ),
+      '--until-end',
+    ]);
+    expect(await none.exited, none.stderr()).toBe(0);
+    expect(none.stderr()).toMatch(/finished: 0 rows read/);
+  });
+
+  it('a bounded read takes its end offsets before it fetches: messages produced after open() are not read, though fetched', async () => {
+    await createTopic(kafka.brokers, 'bounded-grow', 2);
+    await sendLines(kafka.brokers, 'bounded-grow', LINES.slice(0, 600), true, 100);
+    const cfgFile = writeJson(path.join(dir, 'bounded-grow.json'), sensorConfig(kafkaInput('bounded-grow', 'g-grow'), sqliteOut(path.join(dir, 'grow.db'))));
+    const outcome = await checkConfig(cfgFile);
+    expect(outcome.plan, JSON.stringify(outcome.diagnostics)).toBeDefined();
+    const source = new KafkaSource(outcome.plan!.config.input.source as never, {
+      warn: () => undefined,
+      pollMs: 200,
+      input: outcome.plan!.config.input,
+      maxBytesPerPartition: 8 * 1024, // several fetches per partition: later ones bring the messages sent below
+      untilEnd: true,
+    });
+    await source.open();
+    await sendLines(kafka.brokers, 'bounded-grow', LINES.slice(600, 1200), true, 100);
+    const offsets = new Map<number, number[]>();
+    let rows = 0;
+    for (let batch = await source.next(); batch !== null; batch = await source.next()) {
+      for (let i = 0; i < batch.count; i++) {
+        const at = batch.position(i);
+        (offsets.get(at.partition!) ?? offsets.set(at.partition!, []).get(at.partition!)!).push(Number(at.offset));
+      }
+      rows += batch.count;
+    }
+    expect(source.progress()).toBe(1);
+    await source.close();
+    expect(rows).toBe(600);
+    // each partition from offset 0 to its end at the start, once each, in order
+    for (const list of offsets.values()) expect(list).toEqual(list.map((_, i) => i));
+    expect(await readTopic(kafka.brokers, 'bounded-grow', 1200)).toHaveLength(1200);
+  });
+
   it('the broker killed (kill -9) and restarted mid-run: the run reconnects and goes on; the output is complete and nothing is counted twice', async () => {
     await createTopic(kafka.brokers, 'restart', 3);
     await sendLines(kafka.brokers, 'restart', LINES.slice(0, 1500));

@@ -1,8 +1,8 @@
 /**
  * Back-pressure of the Kafka input: a partition whose queue is full is paused in the consumer, so
  * a runner blocked on a slow or failing output stops the fetching and memory stays bounded; it is
- * resumed once half of it was handed on. The workbench's pause stops every partition. Pure: the
- * consumer is reached through a port.
+ * resumed once half of it was handed on. The workbench's pause stops every partition; a bounded read
+ * (--until-end) stops a partition for good at its end. Pure: the consumer is reached through a port.
  */
 
 /** Pauses and resumes the fetching of partitions (the kafkajs consumer). */
@@ -14,6 +14,8 @@ export interface PartitionSwitch {
 export class FlowControl {
   /** paused because their queue is full */
   private readonly full = new Set<number>();
+  /** paused for good: a bounded read reached their end */
+  private readonly ended = new Set<number>();
   private userPaused = false;
 
   constructor(
@@ -39,6 +41,14 @@ export class FlowControl {
     }
   }
 
+  /** a bounded read fetched everything of `p` it reads: stop fetching it */
+  reachedEnd(p: number): void {
+    if (this.ended.has(p)) return;
+    this.ended.add(p);
+    this.full.delete(p);
+    this.consumer.pause([p]);
+  }
+
   /** messages of `p` were handed on: resume it once half empty (unless the user paused) */
   drained(p: number, queued: number): void {
     if (this.full.has(p) && queued <= this.maxQueued / 2 && !this.userPaused) {
@@ -49,9 +59,14 @@ export class FlowControl {
 
   /** After a (re-)join: the consumer forgets pauses, so pause again what is still full, and everything while the user paused. */
   rejoined(assigned: number[], revoked: number[], queuedOf: (p: number) => number): void {
-    for (const p of revoked) this.full.delete(p);
+    // a partition that comes back is read again from what was handed on, which may be short of its end
+    for (const p of revoked) {
+      this.full.delete(p);
+      this.ended.delete(p);
+    }
     for (const p of assigned) {
-      if (this.full.has(p) || queuedOf(p) >= this.maxQueued) {
+      if (this.ended.has(p)) this.consumer.pause([p]);
+      else if (this.full.has(p) || queuedOf(p) >= this.maxQueued) {
         this.full.add(p);
         this.consumer.pause([p]);
       }
@@ -68,7 +83,7 @@ export class FlowControl {
   /** the workbench resumed: fetch again what is not full */
   resumeAll(assigned: number[]): void {
     this.userPaused = false;
-    const parts = assigned.filter((p) => !this.full.has(p));
+    const parts = assigned.filter((p) => !this.full.has(p) && !this.ended.has(p));
     if (parts.length) this.consumer.resume(parts);
   }
 }

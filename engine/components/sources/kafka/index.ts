@@ -38,7 +38,14 @@ export const kafkaSource: SourceDescriptor<'kafka', KafkaInputConfig> = {
   options,
   describe: (o) => `kafka topic ${o.topic} (group ${o.consumerGroup}, brokers ${o.brokers.join(',')})`,
   create: async (o, ctx) =>
-    new (await import('./source.js')).KafkaSource(o, { warn: ctx.warn, pollMs: ctx.pollMs, input: ctx.input, clock: ctx.clock, stopping: ctx.stopping }),
+    new (await import('./source.js')).KafkaSource(o, {
+      warn: ctx.warn,
+      pollMs: ctx.pollMs,
+      input: ctx.input,
+      clock: ctx.clock,
+      stopping: ctx.stopping,
+      untilEnd: ctx.untilEnd,
+    }),
   position: (o) => o.topic,
   connection: (o) => ({ kind: 'kafka', brokers: o.brokers, clientId: o.clientId, ssl: o.ssl, sasl: o.sasl, topic: o.topic, consumerGroup: o.consumerGroup }),
   healthcheck(o, ctx) {

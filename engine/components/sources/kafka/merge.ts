@@ -36,6 +36,12 @@ interface Partition {
   frontier: number;
 }
 
+/** A bounded read: per partition, the offset to stop at (its end when the run started) and where reading began. */
+interface Bound {
+  end: bigint;
+  start?: bigint;
+}
+
 /** Messages [start, end) of one partition's fetched run `msgs`; a batch handed on is one or more of them. */
 export interface Run {
   partition: number;
@@ -63,6 +69,8 @@ export class PartitionQueues {
   total = 0;
   /** messages skipped because they were queued before (a re-fetch after a re-join or restart) */
   skippedDuplicates = 0;
+  /** a bounded read (--until-end): the partitions' end offsets; a partition not in it ends where it starts */
+  private bounds: Map<number, Bound> | undefined;
 
   constructor(
     private readonly clock: Clock,
@@ -85,6 +93,74 @@ export class PartitionQueues {
 
   queuedIn(p: number): number {
     return this.parts.get(p)?.queued ?? 0;
+  }
+
+  /** Makes the read bounded: each partition ends at `ends` (partition → offset), the offsets it had when the run started. */
+  bound(ends: Map<number, bigint>): void {
+    this.bounds = new Map([...ends].map(([p, end]) => [p, { end }]));
+  }
+
+  get bounded(): boolean {
+    return this.bounds !== undefined;
+  }
+
+  /** A bounded read: partition `p` is read from `offset` on (its committed offset, or where an absent one resets to). */
+  startsAt(p: number, offset: bigint): void {
+    const b = this.bounds?.get(p);
+    if (b) b.start = offset;
+  }
+
+  /** A bounded read: the offset partition `p` ends at (0 for one created after the run started) */
+  endOf(p: number): bigint {
+    return this.bounds?.get(p)?.end ?? 0n;
+  }
+
+  /** A bounded read: the share of the assigned partitions' offsets from their start to their end handed on; null otherwise */
+  fractionRead(): number | null {
+    if (!this.bounds) return null;
+    let total = 0n;
+    let done = 0n;
+    for (const p of this.assigned) {
+      const b = this.bounds.get(p);
+      if (b?.start === undefined || b.start >= b.end) continue;
+      total += b.end - b.start;
+      const delivered = this.parts.get(p)?.delivered ?? b.start;
+      if (delivered >= b.end) done += b.end - b.start;
+      else if (delivered > b.start) done += delivered - b.start;
+    }
+    return total === 0n ? (this.finished() ? 1 : 0) : Number(done) / Number(total);
+  }
+
+  /** A bounded read: the assigned partitions whose start is not known yet (a re-join gave them to this process). */
+  unknownStarts(): number[] {
+    if (!this.bounds) return [];
+    return this.assignment().filter((p) => {
+      const b = this.bounds!.get(p);
+      return b !== undefined && b.start === undefined && !this.reachedEnd(p);
+    });
+  }
+
+  /** A bounded read: everything of `p` up to its end offset was fetched (or there was nothing to read). */
+  reachedEnd(p: number): boolean {
+    const b = this.bounds?.get(p);
+    if (!this.bounds) return false;
+    if (!b) return true; // created after the run started
+    const fetched = this.parts.get(p)?.fetched;
+    return (b.start !== undefined && b.start >= b.end) || (fetched !== undefined && fetched >= b.end);
+  }
+
+  /** A bounded read is over: every assigned partition reached its end and everything fetched was handed on. */
+  finished(): boolean {
+    if (!this.bounds || this.total > 0) return false;
+    for (const p of this.assigned) if (!this.reachedEnd(p)) return false;
+    return true;
+  }
+
+  /** A fetch of `p` brought only records that carry no row (transaction markers, aborted or compacted ones) up to `lastOffset`. */
+  skipped(p: number, lastOffset: string): void {
+    const st = this.part(p);
+    const next = BigInt(lastOffset) + 1n;
+    if (st.fetched === undefined || next > st.fetched) st.fetched = next;
   }
 
   private part(p: number): Partition {
@@ -136,14 +212,21 @@ export class PartitionQueues {
       while (first < all.length && BigInt(all[first]!.offset) < from) first++;
       this.skippedDuplicates += first;
     }
-    let msgs = first === 0 ? all : all.slice(first);
+    // a bounded read takes nothing at or beyond the partition's end
+    const end = this.bounds?.get(p)?.end ?? (this.bounds ? 0n : undefined);
+    let last = BigInt(lastOffset);
+    let stop = all.length;
+    if (end !== undefined && last >= end) {
+      while (stop > first && BigInt(all[stop - 1]!.offset) >= end) stop--;
+      last = end - 1n;
+    }
+    let msgs = first === 0 && stop === all.length ? all : all.slice(first, stop);
     if (msgs.some((m) => m.value === null)) msgs = msgs.filter((m) => m.value !== null);
     if (msgs.length > 0) {
       st.chunks.push({ msgs, i: 0, round: this.rounds, at: this.clock.now() });
       st.queued += msgs.length;
       this.total += msgs.length;
     }
-    const last = BigInt(lastOffset);
     if (st.fetched === undefined || last + 1n > st.fetched) st.fetched = last + 1n;
     st.caughtUp = BigInt(highWatermark) <= st.fetched;
     st.seen = true;
@@ -213,6 +296,7 @@ export class PartitionQueues {
       const st = this.parts.get(p)!;
       let t: number;
       if (st.queued > 0) t = this.headTime(st);
+      else if (this.reachedEnd(p)) t = Infinity;
       else if (!settled) t = st.frontier;
       else if (!st.seen) t = now - st.assignedAt > holdMs ? Infinity : st.frontier;
       else if (!st.caughtUp) t = now - st.emptySince > holdMs ? Infinity : st.frontier;

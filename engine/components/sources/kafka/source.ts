@@ -16,6 +16,10 @@
  * Event time (`time_field`): the partitions' queues are merged in event-time
  * order (a partition with a backlog is waited for, briefly), so a watermark
  * taken over several partitions does not run ahead of a lagging one.
+ *
+ * A bounded read (`untilEnd`, `ts-engine run --until-end`, docs/live.md#until-end)
+ * takes each partition's end offset before the consumer fetches anything and
+ * ends the input once every assigned partition was read up to it.
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { systemClock, type Clock } from '../../../core/clock.js';
@@ -61,6 +65,8 @@ export interface KafkaSourceOptions {
   maxBytesPerPartition?: number;
   /** true once the run is being stopped: open() stops waiting for a topic that does not exist yet */
   stopping?(): boolean;
+  /** a bounded read: the input ends at the end offsets the partitions had when open() began */
+  untilEnd?: boolean;
 }
 
 export class KafkaSource implements Source {
@@ -80,6 +86,9 @@ export class KafkaSource implements Source {
   private readonly flow: FlowControl;
   private readonly commits: CommitBatcher;
   private resumeWatermark: number | undefined;
+  /** a bounded read: kept connected to look up where partitions a re-join assigns start */
+  private admin: Admin | undefined;
+  private fromBeginning: boolean;
   rebalances = 0;
 
   constructor(
@@ -87,6 +96,7 @@ export class KafkaSource implements Source {
     private readonly opts: KafkaSourceOptions,
   ) {
     this.description = `kafka topic ${cfg.topic} (group ${cfg.consumerGroup}, brokers ${cfg.brokers.join(',')})`;
+    this.fromBeginning = cfg.fromBeginning;
     this.clock = opts.clock ?? systemClock;
     const inp = opts.input;
     const timeField = inp?.timeField !== undefined ? inp.fields.find((x) => x.name === inp.timeField) : undefined;
@@ -130,7 +140,6 @@ export class KafkaSource implements Source {
       throw kafkaConnectError(cfg.brokers, what, e);
     }
     // a run started before its producer waits for the topic, then reads it from its first message
-    let fromBeginning = cfg.fromBeginning;
     if (!topics.includes(cfg.topic)) {
       this.opts.warn(`waiting for kafka topic '${cfg.topic}' to be created on ${cfg.brokers.join(',')} (Ctrl-C to stop)`);
       const created = await waitForTopic(cfg, cfg.topic, {
@@ -140,7 +149,7 @@ export class KafkaSource implements Source {
         status: (d) => this.setStatus('connecting', d),
       });
       if (!created) return;
-      fromBeginning = true; // every message of a topic created after the start is new to this run
+      this.fromBeginning = true; // every message of a topic created after the start is new to this run
     }
 
     this.kafka = createKafka(cfg, {
@@ -151,20 +160,39 @@ export class KafkaSource implements Source {
         if (!this.closing && /connect|ECONNREFUSED|ECONNRESET|coordinator|timed? ?out|not available|leader/i.test(m)) this.setStatus('retrying', m);
       },
     });
-    // the admin client that reads the committed watermark connects while the consumer joins its group
-    const admin = this.opts.input?.timeField !== undefined ? this.kafka.admin() : undefined;
+    // the admin client that reads the committed watermark (and a bounded read's end offsets) connects while the consumer joins its group
+    const bounded = this.opts.untilEnd === true;
+    const admin = this.opts.input?.timeField !== undefined || bounded ? this.kafka.admin() : undefined;
     const adminReady = admin && this.connectAdmin(admin);
+    if (bounded) this.admin = admin;
     try {
-      await this.joinGroup(this.kafka, what, fromBeginning);
+      // a bounded read knows its ends before the first fetch: nothing beyond them is queued
+      await this.joinGroup(this.kafka, what, this.fromBeginning, bounded ? () => this.readEnds(adminReady!) : undefined);
     } catch (e) {
+      this.admin = undefined;
       await admin?.disconnect().catch(() => undefined);
       throw e;
     }
-    if (admin) await this.readResumeWatermark(admin, await adminReady);
+    if (admin) await this.readCommitted(admin, await adminReady);
   }
 
+  /** The partitions' end offsets now (a bounded read stops there), and their first offsets (where a new group starts from the beginning). */
+  private async readEnds(adminReady: Promise<{ failure?: unknown }>): Promise<void> {
+    const connected = await adminReady;
+    try {
+      if (connected.failure) throw connected.failure;
+      const offsets = await this.admin!.fetchTopicOffsets(this.cfg.topic);
+      this.queues.bound(new Map(offsets.map((o) => [o.partition, BigInt(o.high)])));
+      this.firstOffsets = new Map(offsets.map((o) => [o.partition, BigInt(o.low)]));
+    } catch (e) {
+      throw new Error(`could not read the end offsets of topic ${this.cfg.topic} for --until-end (${kafkaCause(e)})`);
+    }
+  }
+
+  private firstOffsets = new Map<number, bigint>();
+
   /** Connects the consumer and waits until it has joined its group. */
-  private async joinGroup(kafka: Kafka, what: Record<string, string>, fromBeginning: boolean): Promise<void> {
+  private async joinGroup(kafka: Kafka, what: Record<string, string>, fromBeginning: boolean, beforeFetching?: () => Promise<void>): Promise<void> {
     const cfg = this.cfg;
     const sessionTimeout = this.opts.sessionTimeoutMs ?? 10_000;
     const consumer = kafka.consumer({
@@ -197,6 +225,13 @@ export class KafkaSource implements Source {
       }
     });
     consumer.on(ev.FETCH_START, () => this.queues.fetchStarted());
+    // kafkajs passes over a fetch that brought only transaction markers or aborted records; a bounded read's end may lie past them
+    consumer.on(ev.START_BATCH_PROCESS, (e) => {
+      const b = e.payload;
+      if (b.batchSize !== 0 || !this.queues.bounded || !this.queues.isAssigned(b.partition)) return;
+      this.queues.skipped(b.partition, b.lastOffset);
+      this.noteEnds();
+    });
     consumer.on(ev.FETCH, () => {
       if (this.state !== 'ok' && this.joined && !this.closing) this.setStatus('ok', this.okDetail());
     });
@@ -207,6 +242,7 @@ export class KafkaSource implements Source {
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [cfg.topic], fromBeginning });
+      await beforeFetching?.();
     } catch (e) {
       this.setStatus('down', kafkaCause(e));
       await consumer.disconnect().catch(() => undefined);
@@ -244,13 +280,16 @@ export class KafkaSource implements Source {
   }
 
   /**
-   * The watermark committed with the offsets of the partitions this process got (the latest of them). Read once
-   * the group is joined: a member that had these partitions before commits on its way out of the rebalance.
+   * The watermark committed with the offsets of the partitions this process got (the latest of them), and for a
+   * bounded read where they start. Read once the group is joined: a member that had these partitions before commits
+   * on its way out of the rebalance.
    */
-  private async readResumeWatermark(admin: Admin, connected: { failure?: unknown } | undefined): Promise<void> {
+  private async readCommitted(admin: Admin, connected: { failure?: unknown } | undefined): Promise<void> {
     try {
       if (connected?.failure) throw connected.failure;
       const r = await admin.fetchOffsets({ groupId: this.cfg.consumerGroup, topics: [this.cfg.topic] });
+      this.noteStarts(r[0]?.partitions ?? []);
+      if (this.opts.input?.timeField === undefined) return;
       for (const p of r[0]?.partitions ?? []) {
         if (!this.queues.isAssigned(p.partition) || !p.metadata) continue;
         try {
@@ -261,10 +300,46 @@ export class KafkaSource implements Source {
         }
       }
     } catch (e) {
-      this.opts.warn(`kafka: could not read the committed watermark (${kafkaCause(e)}); rows of windows stored before a crash may be aggregated again`);
+      if (this.opts.input?.timeField !== undefined)
+        this.opts.warn(`kafka: could not read the committed watermark (${kafkaCause(e)}); rows of windows stored before a crash may be aggregated again`);
+      if (this.queues.bounded) this.opts.warn(`kafka: could not read the committed offsets (${kafkaCause(e)}); retried at the next re-join`);
     } finally {
-      await admin.disconnect().catch(() => undefined);
+      if (admin !== this.admin) await admin.disconnect().catch(() => undefined);
     }
+  }
+
+  /**
+   * A bounded read: where the assigned partitions start reading, which is where kafkajs starts them (the committed
+   * offset; without one, or one no longer in the log, the first or the end offset). A partition with nothing to read
+   * brings no batch at all, so this is how its end is known.
+   */
+  private noteStarts(committed: { partition: number; offset: string }[]): void {
+    if (!this.queues.bounded) return;
+    for (const { partition, offset } of committed) {
+      if (!this.queues.isAssigned(partition)) continue;
+      const first = this.firstOffsets.get(partition) ?? 0n;
+      const c = BigInt(offset);
+      this.queues.startsAt(partition, c >= 0n && c >= first ? c : this.fromBeginning ? first : this.queues.endOf(partition));
+    }
+    this.noteEnds();
+  }
+
+  /** A bounded read: the partitions a re-join gave this process start where their committed offsets are. */
+  private lookUpStarts(): void {
+    const admin = this.admin;
+    if (!admin || this.queues.unknownStarts().length === 0) return;
+    admin
+      .fetchOffsets({ groupId: this.cfg.consumerGroup, topics: [this.cfg.topic] })
+      .then((r) => this.noteStarts(r[0]?.partitions ?? []))
+      .catch((e) => {
+        if (!this.closing) this.opts.warn(`kafka: could not read the committed offsets (${kafkaCause(e)}); retried at the next re-join`);
+      });
+  }
+
+  /** A bounded read: partitions read up to their end are fetched no more; once all are and everything was handed on, next() ends the input. */
+  private noteEnds(): void {
+    for (const p of this.queues.assignment()) if (this.queues.reachedEnd(p)) this.flow.reachedEnd(p);
+    if (this.queues.finished()) this.wake();
   }
 
   resumeWatermarkMs(): number | undefined {
@@ -287,6 +362,8 @@ export class KafkaSource implements Source {
     await this.withTimeout(consumer.disconnect(), reachable ? 20_000 : 3000, () => new Error('kafka disconnect timed out')).catch((e) =>
       this.opts.warn(`kafka: ${kafkaCause(e)}`),
     );
+    await this.admin?.disconnect().catch(() => undefined);
+    this.admin = undefined;
     this.consumer = undefined;
     this.setStatus('down', 'closed');
   }
@@ -330,6 +407,8 @@ export class KafkaSource implements Source {
     const revoked = this.queues.assign(partitions);
     for (const p of revoked) this.commits.revoke(p);
     this.flow.rejoined(partitions, revoked, (p) => this.queues.queuedIn(p));
+    this.lookUpStarts();
+    this.noteEnds();
     this.joined = true;
     this.setStatus('ok', this.okDetail());
     for (const w of this.joinWaiters.splice(0)) w.resolve();
@@ -343,6 +422,7 @@ export class KafkaSource implements Source {
     this.queues.enqueue(p, batch.messages, batch.lastOffset(), batch.highWatermark);
     resolveOffset(batch.lastOffset());
     this.flow.filled(p, this.queues.queuedIn(p));
+    if (this.queues.bounded) this.noteEnds();
     if (this.state !== 'ok' && this.joined) this.setStatus('ok', this.okDetail());
     this.wake();
   }
@@ -363,6 +443,7 @@ export class KafkaSource implements Source {
       if (this.closing) return null;
       const b = this.flow.pausedByUser ? undefined : this.take();
       if (b) return b;
+      if (this.queues.finished()) return null;
       const left = deadline - this.clock.now();
       if (left <= 0) return EMPTY;
       // merging waits in short steps: a lagging partition's hold may end before new data arrives
@@ -383,8 +464,9 @@ export class KafkaSource implements Source {
     return buildBatch(this.cfg.topic, runs);
   }
 
+  /** a bounded read: the share of its offsets handed on */
   progress(): number | null {
-    return null;
+    return this.queues.fractionRead();
   }
 
   pause(): void {

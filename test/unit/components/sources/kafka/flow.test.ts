@@ -1,5 +1,6 @@
 // Back-pressure of the Kafka input without a broker: a full partition is paused, resumed at half;
-// the workbench's pause stops all; pauses are renewed after a re-join (the consumer forgets them).
+// the workbench's pause stops all; pauses are renewed after a re-join (the consumer forgets them);
+// a bounded read's partition at its end stays paused.
 import { describe, expect, it } from 'vitest';
 import { FlowControl } from '../../../../../engine/components/sources/kafka/flow.js';
 
@@ -45,5 +46,22 @@ describe('FlowControl', () => {
     calls.length = 0;
     f.rejoined([0, 1, 2], [], () => 0);
     expect(calls).toEqual(['pause 0', 'pause 1', 'pause 0,1,2']);
+  });
+
+  it('a partition a bounded read finished stays paused: not resumed when drained or by the user, paused again after a re-join unless it was revoked', () => {
+    const { calls, consumer } = recorder();
+    const f = new FlowControl(consumer, 10);
+    f.filled(0, 10);
+    f.reachedEnd(0);
+    f.reachedEnd(0);
+    f.drained(0, 0);
+    f.pauseAll([0, 1]);
+    f.resumeAll([0, 1]);
+    f.rejoined([0, 1], [], () => 0);
+    expect(calls).toEqual(['pause 0', 'pause 0', 'pause 0,1', 'resume 1', 'pause 0']);
+    calls.length = 0;
+    f.rejoined([1], [0], () => 0);
+    f.rejoined([0, 1], [], () => 0);
+    expect(calls).toEqual([]);
   });
 });

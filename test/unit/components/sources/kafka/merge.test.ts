@@ -1,6 +1,7 @@
 // The Kafka input's partition merge without a broker, on a virtual clock: turns without event
 // time; with event time, the oldest head goes first, a partition with nothing queued holds the
-// others back until its next fetch arrives or holdMs passes; re-fetched offsets are not queued twice.
+// others back until its next fetch arrives or holdMs passes; re-fetched offsets are not queued twice;
+// a bounded read (--until-end) takes nothing at or past each partition's end and knows when it is over.
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { eventTimeReader } from '../../../../../engine/components/sources/kafka/framing.js';
@@ -109,5 +110,99 @@ describe('PartitionQueues', () => {
     q.assign([0]);
     q.enqueue(0, [msg(0, 1), { ...msg(1, 1), value: null }, msg(2, 1)], '2', '3');
     expect(taken(q.take())).toEqual({ p: 0, offsets: [0, 2] });
+  });
+
+  describe('a bounded read (--until-end)', () => {
+    it('hands on nothing at or past a partition end, even from a fetch that brought more, and is finished once all was handed on', () => {
+      const q = new PartitionQueues(new VirtualClock(), { maxBatch: 100, holdMs: 1000 });
+      q.bound(
+        new Map([
+          [0, 4n],
+          [1, 2n],
+        ]),
+      );
+      q.assign([0, 1]);
+      q.startsAt(0, 0n);
+      q.startsAt(1, 0n);
+      expect(q.finished()).toBe(false);
+      q.enqueue(0, run(0, [1, 2, 3]), '2', '6');
+      expect([q.reachedEnd(0), q.fractionRead()]).toEqual([false, 0]);
+      q.enqueue(1, run(0, [1, 2, 3, 4]), '3', '4'); // offsets 2 and 3 came after the start
+      expect(q.reachedEnd(1)).toBe(true);
+      expect(taken(q.take())).toEqual({ p: 0, offsets: [0, 1, 2] });
+      expect(taken(q.take())).toEqual({ p: 1, offsets: [0, 1] });
+      expect(q.finished()).toBe(false); // offset 3 of partition 0 is not fetched yet
+      expect(q.fractionRead()).toBeCloseTo(5 / 6);
+      q.enqueue(0, run(3, [4, 5, 6]), '5', '6');
+      expect(q.reachedEnd(0)).toBe(true);
+      expect(q.finished()).toBe(false); // fetched, not handed on yet
+      expect(taken(q.take())).toEqual({ p: 0, offsets: [3] });
+      expect([q.take(), q.finished(), q.fractionRead()]).toEqual([undefined, true, 1]);
+    });
+
+    it('a partition with nothing to read ends where it starts; one created after the start is not read; records without rows at the end count', () => {
+      const q = new PartitionQueues(new VirtualClock(), { maxBatch: 100, holdMs: 1000 });
+      q.bound(
+        new Map([
+          [0, 7n],
+          [1, 3n],
+        ]),
+      );
+      q.assign([0, 1, 2]);
+      expect(q.unknownStarts()).toEqual([0, 1]);
+      q.startsAt(0, 7n); // committed at its end
+      q.startsAt(1, 1n);
+      expect([q.reachedEnd(0), q.reachedEnd(1), q.reachedEnd(2)]).toEqual([true, false, true]);
+      q.enqueue(2, run(0, [1]), '0', '1');
+      expect(q.total).toBe(0);
+      q.enqueue(1, run(1, [5]), '1', '3'); // offset 2: a transaction marker kafkajs passes over
+      expect(taken(q.take())).toEqual({ p: 1, offsets: [1] });
+      expect(q.finished()).toBe(false);
+      q.skipped(1, '2');
+      expect(q.finished()).toBe(true);
+    });
+
+    it('event time: a partition at its end holds nothing back, though its topic grew since the start', () => {
+      const q = new PartitionQueues(new VirtualClock(), { maxBatch: 100, holdMs: 1000, eventTime });
+      q.bound(
+        new Map([
+          [0, 2n],
+          [1, 2n],
+        ]),
+      );
+      q.assign([0, 1]);
+      q.enqueue(0, run(0, [1, 2]), '1', '50');
+      q.enqueue(1, run(0, [3, 4]), '1', '50');
+      expect(q.take()!.map(runOf)).toEqual([
+        { p: 0, offsets: [0, 1] },
+        { p: 1, offsets: [0, 1] },
+      ]);
+      expect(q.finished()).toBe(true);
+    });
+
+    it('a revoked partition is read again from what was handed on: not at its end any more until that is fetched', () => {
+      const q = new PartitionQueues(new VirtualClock(), { maxBatch: 1, holdMs: 1000 });
+      q.bound(new Map([[0, 3n]]));
+      q.assign([0]);
+      q.startsAt(0, 0n);
+      q.enqueue(0, run(0, [1, 2, 3]), '2', '3');
+      expect(taken(q.take())).toEqual({ p: 0, offsets: [0] });
+      expect(q.reachedEnd(0)).toBe(true);
+      q.assign([]);
+      q.assign([0]);
+      expect([q.reachedEnd(0), q.finished()]).toEqual([false, false]);
+      q.enqueue(0, run(1, [2, 3]), '2', '3');
+      expect(taken(q.take())).toEqual({ p: 0, offsets: [1] });
+      expect(taken(q.take())).toEqual({ p: 0, offsets: [2] });
+      expect(q.finished()).toBe(true);
+    });
+
+    it('without bound() nothing ends: a live read', () => {
+      const q = new PartitionQueues(new VirtualClock(), { maxBatch: 100, holdMs: 1000 });
+      q.assign([0]);
+      q.enqueue(0, run(0, [1]), '0', '1');
+      q.take();
+      expect([q.bounded, q.reachedEnd(0), q.finished(), q.fractionRead()]).toEqual([false, false, false, null]);
+    });
   });
 });
