@@ -12,8 +12,9 @@
 // * Peers, each in its own child process, each with a fresh consumer group reading from the start:
 //     kafkajs-bare   kafka.consumer + eachBatch that only counts the messages (autoCommit off)
 //     ts-engine      the engine's Runner (dist/engine.mjs) with the samples/sensors aggregation,
-//                    event-time 10 s windows, a SQLite output; done when every row is read, the
-//                    last window flushed to SQLite and the offsets committed (run() resolved)
+//                    event-time 10 s windows, a SQLite output, as a bounded read (`run --until-end`):
+//                    done when it read to the topic's end, flushed the last window to SQLite,
+//                    committed the offsets and left the group (run() resolved)
 //   Both clocks start before the consumer connects (group join included) and stop at the end.
 // * Prints msgs/s of both and the ratio ts-engine / kafkajs-bare; writes the results as JSON.
 import { spawn } from 'node:child_process';
@@ -73,14 +74,7 @@ async function peerEngine() {
   const outcome = await checkConfig(opts.config);
   if (!outcome.plan) throw new Error(`config: ${JSON.stringify(outcome.diagnostics)}`);
   const t0 = performance.now();
-  let runner;
-  runner = new Runner(outcome.plan, {
-    warn: (m) => process.stderr.write(`warning: ${m}\n`),
-    progressIntervalMs: 100,
-    onProgress: (s) => {
-      if (s.rowsRead >= opts.rows && s.state === 'running') runner.stop();
-    },
-  });
+  const runner = new Runner(outcome.plan, { warn: (m) => process.stderr.write(`warning: ${m}\n`), untilEnd: true });
   const stats = await runner.run();
   const seconds = (performance.now() - t0) / 1000;
   const db = new (require_('better-sqlite3'))(JSON.parse(readFileSync(opts.config, 'utf8')).outputs[0].options.path, { readonly: true });

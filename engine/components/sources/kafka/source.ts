@@ -201,7 +201,9 @@ export class KafkaSource implements Source {
       // eachBatch never blocks: a member that does not re-join within the session timeout is gone
       rebalanceTimeout: sessionTimeout,
       heartbeatInterval: Math.max(500, Math.floor(sessionTimeout / 10)),
-      maxWaitTimeInMs: Math.min(500, Math.max(50, this.opts.pollMs)),
+      // the broker holds a fetch this long when a partition has nothing new; a bounded read ends by waiting for that
+      // fetch, and while it catches up its fetches are answered at once anyway
+      maxWaitTimeInMs: this.opts.untilEnd ? 50 : Math.min(500, Math.max(50, this.opts.pollMs)),
       maxBytesPerPartition: this.opts.maxBytesPerPartition ?? 1 << 20,
       maxBytes: Math.max(8 << 20, this.opts.maxBytesPerPartition ?? 0),
       // a missing topic is waited for above; a consumer creating it would hide a misspelt name
