@@ -88,6 +88,10 @@ export class KafkaSource implements Source {
   private resumeWatermark: number | undefined;
   /** a bounded read: kept connected to look up where partitions a re-join assigns start */
   private admin: Admin | undefined;
+  /** a bounded read: the first look-up of the starts is done (later ones are made by re-joins and retries) */
+  private startsLookedUp = false;
+  private startsLookup: Promise<void> | undefined;
+  private startsWarned = false;
   private fromBeginning: boolean;
   rebalances = 0;
 
@@ -174,6 +178,7 @@ export class KafkaSource implements Source {
       throw e;
     }
     if (admin) await this.readCommitted(admin, await adminReady);
+    this.startsLookedUp = true;
   }
 
   /** The partitions' end offsets now (a bounded read stops there), and their first offsets (where a new group starts from the beginning). */
@@ -304,7 +309,7 @@ export class KafkaSource implements Source {
     } catch (e) {
       if (this.opts.input?.timeField !== undefined)
         this.opts.warn(`kafka: could not read the committed watermark (${kafkaCause(e)}); rows of windows stored before a crash may be aggregated again`);
-      if (this.queues.bounded) this.opts.warn(`kafka: could not read the committed offsets (${kafkaCause(e)}); retried at the next re-join`);
+      if (this.queues.bounded) this.warnStarts(e);
     } finally {
       if (admin !== this.admin) await admin.disconnect().catch(() => undefined);
     }
@@ -326,16 +331,23 @@ export class KafkaSource implements Source {
     this.noteEnds();
   }
 
-  /** A bounded read: the partitions a re-join gave this process start where their committed offsets are. */
+  /** A bounded read: the partitions a re-join gave this process (or a failed look-up left unknown) start where their committed offsets are. */
   private lookUpStarts(): void {
     const admin = this.admin;
-    if (!admin || this.queues.unknownStarts().length === 0) return;
-    admin
+    if (!admin || !this.startsLookedUp || this.startsLookup || this.closing || this.queues.unknownStarts().length === 0) return;
+    this.startsLookup = admin
       .fetchOffsets({ groupId: this.cfg.consumerGroup, topics: [this.cfg.topic] })
       .then((r) => this.noteStarts(r[0]?.partitions ?? []))
       .catch((e) => {
-        if (!this.closing) this.opts.warn(`kafka: could not read the committed offsets (${kafkaCause(e)}); retried at the next re-join`);
-      });
+        if (!this.closing) this.warnStarts(e);
+      })
+      .finally(() => (this.startsLookup = undefined));
+  }
+
+  private warnStarts(e: unknown): void {
+    if (this.startsWarned) return;
+    this.startsWarned = true;
+    this.opts.warn(`kafka: could not read the committed offsets (${kafkaCause(e)}); retried while the run waits for data`);
   }
 
   /** A bounded read: partitions read up to their end are fetched no more; once all are and everything was handed on, next() ends the input. */
@@ -447,7 +459,10 @@ export class KafkaSource implements Source {
       if (b) return b;
       if (this.queues.finished()) return null;
       const left = deadline - this.clock.now();
-      if (left <= 0) return EMPTY;
+      if (left <= 0) {
+        this.lookUpStarts();
+        return EMPTY;
+      }
       // merging waits in short steps: a lagging partition's hold may end before new data arrives
       await new Promise<void>((resolve) => {
         const t = this.clock.setTimeout(resolve, Math.min(left, merging ? 50 : left));
