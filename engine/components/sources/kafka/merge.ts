@@ -21,12 +21,15 @@ interface Chunk {
 }
 
 interface Partition {
+  id: number;
   chunks: Chunk[];
   queued: number;
   /** next offset expected from the consumer: smaller ones were queued already (a re-fetch after a re-join) */
   fetched?: bigint;
-  /** next offset after the last message handed to the runner */
+  /** next offset after the last message handed to the runner, up to `handed` (deliveredOf) */
   delivered?: bigint;
+  /** the offset of the last message handed on, not yet in `delivered`: a BigInt per run would cost more than the merge */
+  handed?: string;
   /** the last batch reached the partition's high watermark */
   caughtUp: boolean;
   seen: boolean;
@@ -62,6 +65,8 @@ export interface MergeOptions {
 export class PartitionQueues {
   private readonly parts = new Map<number, Partition>();
   private assigned = new Set<number>();
+  /** the assigned partitions' states, in partition order */
+  private active: Partition[] = [];
   private rr = 0;
   /** fetch requests started: once round k + 2 starts, every batch of response k + 1 is queued */
   private rounds = 0;
@@ -124,7 +129,8 @@ export class PartitionQueues {
       const b = this.bounds.get(p);
       if (b?.start === undefined || b.start >= b.end) continue;
       total += b.end - b.start;
-      const delivered = this.parts.get(p)?.delivered ?? b.start;
+      const st = this.parts.get(p);
+      const delivered = (st && this.deliveredOf(st)) ?? b.start;
       if (delivered >= b.end) done += b.end - b.start;
       else if (delivered > b.start) done += delivered - b.start;
     }
@@ -167,7 +173,7 @@ export class PartitionQueues {
     let st = this.parts.get(p);
     if (!st) {
       const now = this.clock.now();
-      st = { chunks: [], queued: 0, caughtUp: false, seen: false, assignedAt: now, emptySince: now, frontier: -Infinity };
+      st = { id: p, chunks: [], queued: 0, caughtUp: false, seen: false, assignedAt: now, emptySince: now, frontier: -Infinity };
       this.parts.set(p, st);
     }
     return st;
@@ -185,7 +191,7 @@ export class PartitionQueues {
         this.total -= st.queued;
         st.chunks = [];
         st.queued = 0;
-        st.fetched = st.delivered;
+        st.fetched = this.deliveredOf(st);
         st.caughtUp = false;
         st.seen = false;
       }
@@ -199,6 +205,7 @@ export class PartitionQueues {
       }
     }
     this.assigned = next;
+    this.active = [...next].sort((a, b) => a - b).map((p) => this.parts.get(p)!);
     return revoked;
   }
 
@@ -232,13 +239,24 @@ export class PartitionQueues {
     st.seen = true;
   }
 
+  private deliveredOf(st: Partition): bigint | undefined {
+    if (st.handed !== undefined) {
+      const next = BigInt(st.handed) + 1n;
+      if (st.delivered === undefined || next > st.delivered) st.delivered = next;
+      st.handed = undefined;
+    }
+    return st.delivered;
+  }
+
   /** the next runs to hand on as one batch (at most maxBatch messages), or undefined when nothing may go yet */
   take(): Run[] | undefined {
     if (this.total === 0) return undefined;
     if (!this.opts.eventTime || this.assigned.size <= 1) return this.takeRoundRobin();
+    // one reading of the clock for the batch: the merge takes a run every few rows on a topic keyed by sensor
+    const now = this.clock.now();
     const runs: Run[] = [];
     for (let room = this.opts.maxBatch; room > 0; ) {
-      const run = this.takeMerged(room);
+      const run = this.takeMerged(room, now);
       if (!run) break;
       runs.push(run);
       room -= run.end - run.start;
@@ -250,7 +268,7 @@ export class PartitionQueues {
     const ids = [...this.assigned].filter((p) => (this.parts.get(p)?.queued ?? 0) > 0).sort((a, b) => a - b);
     if (ids.length === 0) return undefined;
     const p = ids[this.rr++ % ids.length]!;
-    return [this.emit(p, this.parts.get(p)!, Infinity, this.opts.maxBatch)];
+    return [this.emit(this.parts.get(p)!, Infinity, this.opts.maxBatch, this.clock.now())];
   }
 
   private headTime(st: Partition): number {
@@ -273,30 +291,30 @@ export class PartitionQueues {
    * the one that brought the head has been queued (a burst of new rows reaches the partitions one
    * batch after the other), and longer while it is known to lag or has not had its first batch yet.
    */
-  private takeMerged(room: number): Run | undefined {
-    const now = this.clock.now();
+  private takeMerged(room: number, now: number): Run | undefined {
     const holdMs = this.opts.holdMs;
-    let best = -1;
+    const active = this.active;
+    let best: Partition | undefined;
     let bestT = Infinity;
-    for (const p of this.assigned) {
-      const st = this.parts.get(p);
-      if (!st || st.queued === 0) continue;
+    for (let i = 0; i < active.length; i++) {
+      const st = active[i]!;
+      if (st.queued === 0) continue;
       const t = this.headTime(st);
-      if (best < 0 || t < bestT) {
-        best = p;
+      if (best === undefined || t < bestT) {
+        best = st;
         bestT = t;
       }
     }
-    if (best < 0) return undefined;
-    const head = this.parts.get(best)!.chunks[0]!;
+    if (best === undefined) return undefined;
+    const head = best.chunks[0]!;
     const settled = this.rounds >= head.round + 2 || now - head.at > holdMs;
     let limit = Infinity;
-    for (const p of this.assigned) {
-      if (p === best) continue;
-      const st = this.parts.get(p)!;
+    for (let i = 0; i < active.length; i++) {
+      const st = active[i]!;
+      if (st === best) continue;
       let t: number;
       if (st.queued > 0) t = this.headTime(st);
-      else if (this.reachedEnd(p)) t = Infinity;
+      else if (this.reachedEnd(st.id)) t = Infinity;
       else if (!settled) t = st.frontier;
       else if (!st.seen) t = now - st.assignedAt > holdMs ? Infinity : st.frontier;
       else if (!st.caughtUp) t = now - st.emptySince > holdMs ? Infinity : st.frontier;
@@ -304,11 +322,11 @@ export class PartitionQueues {
       if (t < limit) limit = t;
     }
     if (bestT > limit) return undefined; // wait for the other partition (bounded by holdMs)
-    return this.emit(best, this.parts.get(best)!, limit, room);
+    return this.emit(best, limit, room, now);
   }
 
   /** At most `room` messages of one partition (one chunk at most), with times ≤ limit in merge mode. */
-  private emit(p: number, st: Partition, limit: number, room: number): Run {
+  private emit(st: Partition, limit: number, room: number, now: number): Run {
     const c = st.chunks[0]!;
     const start = c.i;
     let end = Math.min(c.msgs.length, start + room);
@@ -323,9 +341,8 @@ export class PartitionQueues {
     const n = end - start;
     st.queued -= n;
     this.total -= n;
-    if (st.queued === 0) st.emptySince = this.clock.now();
-    const lastOff = BigInt(c.msgs[end - 1]!.offset) + 1n;
-    if (st.delivered === undefined || lastOff > st.delivered) st.delivered = lastOff;
-    return { partition: p, msgs: c.msgs, start, end };
+    if (st.queued === 0) st.emptySince = now;
+    st.handed = c.msgs[end - 1]!.offset;
+    return { partition: st.id, msgs: c.msgs, start, end };
   }
 }
