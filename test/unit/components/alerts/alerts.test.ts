@@ -111,6 +111,40 @@ describe('SQLite alerts table', () => {
   });
 });
 
+describe('SQLite alerts table: constant columns in the statement', () => {
+  it('names with quotes, NUL characters or SQL in them are stored as they are, and every column lands in its place', async () => {
+    const file = path.join(tmp(), 'literal.db');
+    const stores = new SqliteStores();
+    const sink = new SqliteAlertSink(stores, file, 'alerts', () => 42);
+    await sink.open();
+    const odd = [
+      { ...keyed, module: "O'Brien", field: "it's", rule: "r'; DROP TABLE alerts; --" },
+      { ...keyed, module: 'nul\0inside', field: 'f\0', rule: 'r', timeMs: keyed.timeMs + 1 },
+      { ...keyed, module: '', field: "''", rule: '\\', state: 'resolved' as const, timeMs: keyed.timeMs + 2 },
+    ];
+    await sink.deliver(odd);
+    const columns =
+      'window_end, module, key, field, value, value_text, lower_bound, upper_bound, key_fields, recorded_at, rule, state, alert_id, episode_start, episode_kind, lifecycle, peak_value, peak_value_text, peak_time';
+    const rows = stores.acquire(file).prepare(`SELECT ${columns} FROM alerts ORDER BY window_end`).all();
+    // the same alerts through the statement that binds every column
+    const general = path.join(tmp(), 'general.db');
+    const stores2 = new SqliteStores();
+    const sink2 = new SqliteAlertSink(stores2, general, 'alerts', () => 42);
+    await sink2.open();
+    (sink2 as unknown as { literalInsert: () => undefined }).literalInsert = () => undefined;
+    await sink2.deliver(odd);
+    expect(rows).toEqual(stores2.acquire(general).prepare(`SELECT ${columns} FROM alerts ORDER BY window_end`).all());
+    expect(rows.map((r) => [(r as Alert & { module: string }).module, (r as { field: string }).field, (r as { rule: string }).rule])).toEqual(
+      odd.map((a) => [a.module, a.field, a.rule]),
+    );
+    expect((rows[2] as { state: string }).state).toBe('resolved');
+    await sink.close();
+    await sink2.close();
+    stores.closeAll();
+    stores2.closeAll();
+  });
+});
+
 describe('SQLite alerts table of an earlier version', () => {
   it('is migrated once: its rows become firing alerts without lifecycle, with the ids they would have had', async () => {
     const file = path.join(tmp(), 'old.db');
