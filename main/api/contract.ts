@@ -226,6 +226,8 @@ export interface RunStartArgs {
   startPaused?: boolean;
   /** the keys the charts draw as lines (docs/workbench.md#charts-at-any-size); the last chosen, else the top 10 by alerts */
   chartKeys?: KeySelection;
+  /** a live input is read up to the end offsets it has now, then the run finishes (docs/live.md#until-end); a file ends anyway */
+  untilEnd?: boolean;
 }
 
 export interface RunInfo {

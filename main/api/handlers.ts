@@ -493,7 +493,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
       };
     },
 
-    async 'run.start'({ dir, speed, startPaused, chartKeys }) {
+    async 'run.start'({ dir, speed, startPaused, chartKeys, untilEnd }) {
       if (run && !run.finished) throw new Error('a run is already in progress; stop it first');
       const root = access.project(dir);
       if (!trust.covering(root)) throw restricted(root, 'running', "a run loads the config's user modules and writes to its outputs");
@@ -505,6 +505,7 @@ export function createHandlers(opts: HandlerOptions): HandlerMap {
         configFile,
         speed: live ? 0 : speed,
         startPaused,
+        untilEnd: live && untilEnd === true,
         clock,
         onEnd: (record) => runHistory.add(root, record),
       });

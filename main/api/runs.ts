@@ -165,6 +165,8 @@ export class ActiveRun {
       configFile: string;
       speed?: number;
       startPaused?: boolean;
+      /** a bounded read of a live input (docs/live.md#until-end) */
+      untilEnd?: boolean;
       flushMs?: number;
       clock?: Clock;
       /** the run's record, once it ended (before run.finished goes out) */
@@ -184,6 +186,7 @@ export class ActiveRun {
       warn: (m) => this.onWarning(m),
       speed: opts.speed,
       startPaused: opts.startPaused,
+      untilEnd: opts.untilEnd,
       // alerts are kept in the store's `alerts` table even when the config has no sqlite alert sink,
       // so reopening the project shows them (same schema as the sqlite alert sink)
       recordAlertsInStore: true,

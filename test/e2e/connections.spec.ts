@@ -122,4 +122,10 @@ test('connections: test Kafka, list and tail a topic, test InfluxDB, start a liv
   // a live input ends only by a stop
   await expect(page.getByTestId('run-state')).toHaveText('stopped');
   await expect(page.getByTestId('run-connections')).toHaveCount(0);
+
+  // read to the end (docs/live.md#until-end): the rows the stop left uncommitted, up to the topic's end of now, then finished
+  await page.getByTestId('live-until-end').click();
+  await expect(page.getByTestId('run-state')).toHaveText('finished');
+  await expect(page.getByTestId('live-progress')).toContainText('finished');
+  await shot(page, '13b-live-read-to-the-end');
 });

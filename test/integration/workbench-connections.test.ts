@@ -348,6 +348,15 @@ describe('workbench connections against real Kafka and InfluxDB servers', () => 
     expect(fin).toMatchObject({ state: 'stopped', record: { state: 'stopped', fraction: null } });
     expect(fin.error).toBeUndefined();
     expect((await h['run.status']({}))!.state).toBe('stopped');
+
+    // read to the end (docs/live.md#until-end): from the committed offsets up to the end offsets of the start, then finished
+    await sendLines(kafka.brokers, 'conn-live', sensorLines(1600).slice(1200));
+    const bounded = await h['run.start']({ dir: p, untilEnd: true });
+    await waitFor(() => rec.list('run.finished').some((e) => e.runId === bounded.runId), 30_000, 'the bounded run finished by itself');
+    const end = rec.list('run.finished').find((e) => e.runId === bounded.runId)!;
+    expect(end).toMatchObject({ state: 'finished', record: { state: 'finished', fraction: 1 } });
+    expect(end.progress.rowsRead).toBeGreaterThanOrEqual(400);
+    expect(end.progress.rowsRead).toBeLessThanOrEqual(400 + 1200 - 1000); // the 400 new rows, and at most the windows the stop left open
   });
 
   it('run.start on a Kafka config whose broker is down: the connection shows as down and the run fails within seconds, naming the broker', async () => {

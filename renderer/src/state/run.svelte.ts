@@ -169,7 +169,8 @@ export class RunState {
     }
   }
 
-  async start(opts: { startPaused?: boolean } = {}): Promise<void> {
+  /** `untilEnd`: a live input is read to its end offsets of now, then the run finishes (docs/live.md#until-end) */
+  async start(opts: { startPaused?: boolean; untilEnd?: boolean } = {}): Promise<void> {
     const wb = this.wb;
     if (!wb.project || this.active) return;
     await wb.save();
@@ -181,6 +182,7 @@ export class RunState {
         dir: wb.project.dir,
         speed: this.speed,
         startPaused: opts.startPaused,
+        untilEnd: opts.untilEnd,
         chartKeys: this.chart.selection,
       });
       this.reset(r.summary);
