@@ -174,9 +174,7 @@ export class SqliteAlertSink implements AlertSink {
       migrateAlertsTable(db, this.table);
       db.exec(ALERTS_DDL(this.table));
     });
-    this.insert = db.prepare(
-      `INSERT OR REPLACE INTO ${quoteIdent(this.table)} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
+    this.insert = db.prepare(`INSERT OR REPLACE INTO ${quoteIdent(this.table)} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   }
 
   /** The insert with `a`'s constant columns as literals, or undefined (the general one binds them). */
