@@ -126,6 +126,10 @@ test('connections: test Kafka, list and tail a topic, test InfluxDB, start a liv
   // read to the end (docs/live.md#until-end): the rows the stop left uncommitted, up to the topic's end of now, then finished
   await page.getByTestId('live-until-end').click();
   await expect(page.getByTestId('run-state')).toHaveText('finished');
-  await expect(page.getByTestId('live-progress')).toContainText('finished');
+  // the last window's 25 rows, which the stop flushed early and left uncommitted
+  await expect(page.getByTestId('rows-read')).toHaveText('25 rows');
+  await page.getByTestId('tab-connections').click();
+  await expect(page.getByTestId('live-progress')).toContainText('finished · 25 rows · 1 windows');
+  await page.getByTestId('live-until-end').scrollIntoViewIfNeeded();
   await shot(page, '13b-live-read-to-the-end');
 });
