@@ -148,8 +148,8 @@ export class PartitionQueues {
 
   /** A bounded read: everything of `p` up to its end offset was fetched (or there was nothing to read). */
   reachedEnd(p: number): boolean {
-    const b = this.bounds?.get(p);
     if (!this.bounds) return false;
+    const b = this.bounds.get(p);
     if (!b) return true; // created after the run started
     const fetched = this.parts.get(p)?.fetched;
     return (b.start !== undefined && b.start >= b.end) || (fetched !== undefined && fetched >= b.end);
@@ -220,7 +220,7 @@ export class PartitionQueues {
       this.skippedDuplicates += first;
     }
     // a bounded read takes nothing at or beyond the partition's end
-    const end = this.bounds?.get(p)?.end ?? (this.bounds ? 0n : undefined);
+    const end = this.bounds ? this.endOf(p) : undefined;
     let last = BigInt(lastOffset);
     let stop = all.length;
     if (end !== undefined && last >= end) {
