@@ -93,6 +93,8 @@ export class KafkaSource implements Source {
   private startsLookup: Promise<void> | undefined;
   private startsWarned = false;
   private fromBeginning: boolean;
+  /** a bounded read: the partitions' first offsets at the start (where a group without a committed offset begins from the beginning) */
+  private firstOffsets = new Map<number, bigint>();
   rebalances = 0;
 
   constructor(
@@ -193,8 +195,6 @@ export class KafkaSource implements Source {
       throw new Error(`could not read the end offsets of topic ${this.cfg.topic} for --until-end (${kafkaCause(e)})`);
     }
   }
-
-  private firstOffsets = new Map<number, bigint>();
 
   /** Connects the consumer and waits until it has joined its group. */
   private async joinGroup(kafka: Kafka, what: Record<string, string>, fromBeginning: boolean, beforeFetching?: () => Promise<void>): Promise<void> {
