@@ -49,6 +49,12 @@ export class CsvSource implements Source {
   private stdinRest: Buffer | undefined;
   /** bytes the next file read may take: small at first so the first windows close early, then doubling up to the buffer's size */
   private readAhead: number;
+  /**
+   * The next file read, started into `spare` (after room for the current batch's partial last line) when a batch is
+   * handed on, so the disk or page cache works while the batch is processed instead of the thread waiting for it.
+   */
+  private ahead: { into: Buffer; at: number; bytes: Promise<number> } | undefined;
+  private spare: Buffer | undefined;
 
   constructor(private readonly opts: CsvSourceOptions) {
     this.description = opts.path === '-' ? 'csv from standard input' : `csv ${opts.path}`;
@@ -118,23 +124,63 @@ export class CsvSource implements Source {
   async next(): Promise<LineBatch | null> {
     for (;;) {
       if (this.eof && this.consumed >= this.fill) return null;
-      // keep the partial last line, drop what the previous batch used
-      if (this.consumed > 0) {
-        this.buf.copy(this.buf, 0, this.consumed, this.fill);
-        this.fill -= this.consumed;
-        this.consumed = 0;
-      }
-      if (!this.eof) {
-        if (this.fill === this.buf.length) {
-          const bigger = Buffer.allocUnsafe(this.buf.length * 2); // a line longer than the buffer
-          this.buf.copy(bigger, 0, 0, this.fill);
-          this.buf = bigger;
+      if (this.ahead) await this.takeReadAhead();
+      else {
+        // keep the partial last line, drop what the previous batch used
+        if (this.consumed > 0) {
+          this.buf.copy(this.buf, 0, this.consumed, this.fill);
+          this.fill -= this.consumed;
+          this.consumed = 0;
         }
-        if ((await this.read()) === 0) this.eof = true;
+        if (!this.eof) {
+          if (this.fill === this.buf.length) {
+            const bigger = Buffer.allocUnsafe(this.buf.length * 2); // a line longer than the buffer
+            this.buf.copy(bigger, 0, 0, this.fill);
+            this.buf = bigger;
+          }
+          if ((await this.read()) === 0) this.eof = true;
+        }
       }
       const batch = this.split();
-      if (batch.count > 0) return batch;
+      if (batch.count > 0) {
+        this.startReadAhead();
+        return batch;
+      }
     }
+  }
+
+  /**
+   * Starts reading the bytes after `pos` into the spare buffer, behind room for the partial last line, which is copied
+   * there when the next batch is asked for (the batch just handed on may still read it until then). Not for standard
+   * input. A batch was handed on, so the partial line is shorter than the buffer and there is room to read into.
+   */
+  private startReadAhead(): void {
+    if (this.fd === undefined || this.eof || this.pos >= this.end) return;
+    const partial = this.fill - this.consumed;
+    if (this.spare?.length !== this.buf.length) this.spare = Buffer.allocUnsafe(this.buf.length);
+    const into = this.spare;
+    const want = Math.min(into.length - partial, this.end - this.pos, this.readAhead);
+    this.readAhead = Math.min(this.readAhead * 2, this.buf.length);
+    const fd = this.fd;
+    const at = this.pos;
+    const bytes = new Promise<number>((resolve, reject) => fs.read(fd, into, partial, want, at, (err, n) => (err ? reject(err) : resolve(n))));
+    // a failure is reported by the next() that takes the read; until then it must not count as unhandled
+    bytes.catch(() => {});
+    this.ahead = { into, at: partial, bytes };
+  }
+
+  /** the read started by startReadAhead becomes the buffer: the partial line first, then the bytes read */
+  private async takeReadAhead(): Promise<void> {
+    const { into, at, bytes } = this.ahead!;
+    this.ahead = undefined;
+    this.buf.copy(into, 0, this.consumed, this.fill);
+    const n = await bytes;
+    this.spare = this.buf;
+    this.buf = into;
+    this.fill = at + n;
+    this.consumed = 0;
+    this.pos += n;
+    if (n === 0) this.eof = true;
   }
 
   private ensure(n: number): void {
@@ -206,6 +252,9 @@ export class CsvSource implements Source {
   }
 
   async close(): Promise<void> {
+    // the descriptor must outlive a read still in flight: closed under it, its number could be reused meanwhile
+    await this.ahead?.bytes.catch(() => {});
+    this.ahead = undefined;
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
     if (this.stdinIter) {

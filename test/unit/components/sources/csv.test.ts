@@ -1,7 +1,7 @@
 // The `csv` source's reads: the first batch of a file comes from a small first read, so a replay's first windows close
 // before the file is read in full; later reads grow to the whole buffer; a byte range is read whole; lines split across
 // reads (and a long line that does not fit the buffer) come out whole, with their line numbers, and a header is skipped
-// once.
+// once; the next read is started when a batch is handed on, into a second buffer.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -76,5 +76,46 @@ describe('csv source reads', () => {
     await source.close();
     expect(texts).toEqual(['0,a', long, '2,b']);
     expect(lineNos).toEqual([2, 3, 4]);
+  });
+
+  it('reads ahead while a batch is processed: the batch stays intact, lines of every length come out whole and in place', async () => {
+    const file = path.join(tmp(), 'ahead.csv');
+    // lines from 1 to 700 bytes against a 512-byte buffer, some longer than it (it grows), with a fixed seed
+    let seed = 12345;
+    const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) % 1000) / 1000;
+    const all = Array.from({ length: 3000 }, (_, i) => `${i},${'y'.repeat(Math.floor(random() ** 3 * 700))}`);
+    const bytes = Buffer.from(`${all.join('\n')}\n`);
+    fs.writeFileSync(file, bytes);
+    const source = new CsvSource({ path: file, chunkSize: 512 });
+    await source.open();
+    const texts: string[] = [];
+    let progress = 0;
+    for (let batch: LineBatch | null; (batch = await source.next()); ) {
+      const before = Array.from({ length: batch.count }, (_, i) => batch!.text(i));
+      await new Promise((resolve) => setTimeout(resolve, 1)); // the read ahead lands meanwhile
+      expect(Array.from({ length: batch.count }, (_, i) => batch!.text(i))).toEqual(before);
+      const range = batch.fileRange!;
+      expect(bytes.subarray(range.start, range.end).toString()).toBe(`${before.join('\n')}\n`);
+      expect(range.firstLine).toBe(texts.length + 1);
+      expect(source.progress()).toBeGreaterThanOrEqual(progress);
+      progress = source.progress()!;
+      texts.push(...before);
+    }
+    expect(texts).toEqual(all);
+    expect(source.progress()).toBe(1);
+    await source.close();
+  });
+
+  it('closes with a read ahead still in flight', async () => {
+    const file = path.join(tmp(), 'close.csv');
+    fs.writeFileSync(file, `${lines(50_000).join('\n')}\n`);
+    const source = new CsvSource({ path: file });
+    await source.open();
+    expect((await source.next())!.count).toBeGreaterThan(0);
+    await source.close();
+    const again = new CsvSource({ path: file });
+    await again.open();
+    expect((await drain(again)).texts).toEqual(lines(50_000));
+    await again.close();
   });
 });
