@@ -50,39 +50,100 @@ export function newGroupJournal(): GroupJournal {
   return { stamp: 0, saved: [], created: [] };
 }
 
-/** Code that finds (or creates) the group for key values `k0..kn` and leaves it in `g` (or undefined when created). */
+/**
+ * A map is keyed by one key field: the root by the first, a map under it by the second, and so on. An entry is a
+ * deeper map, or a group, which then is the only one under its key prefix: a map per prefix is made only when a second
+ * group shares it. With many keys each prefix usually has one group (a sensor id with its one sensor type), and a map
+ * per prefix was most of the window's memory and of the young-generation GC copying it (docs/performance.md).
+ */
+export type GroupTree = Map<unknown, GroupTree | Group>;
+
+/**
+ * Code that finds (or creates) the group for key values `k0..kn` and leaves it in `g` (returning when it created it).
+ * `keyExprs` are evaluated once each, before the lookup.
+ */
 function lookupCode(nKeys: number, keyExprs: string[], createGroup: string, journaled = false): string {
   // journaled: the new group is in the journal before anywhere else, and in the list before the map (see forget)
-  const create = (map: string, key: string) =>
-    journaled
-      ? `if (g === undefined) { const n = ${createGroup}; j.created.push(w, n); w.list.push(n); ${map}.set(${key}, n); return; }`
-      : `if (g === undefined) { const n = ${createGroup}; ${map}.set(${key}, n); w.list.push(n); return; }`;
+  const created = (place: string) =>
+    journaled ? `const n = ${createGroup}; j.created.push(w, n); w.list.push(n); ${place};` : `const n = ${createGroup}; ${place}; w.list.push(n);`;
+  const create = (map: string, key: string) => `{ ${created(`${map}.set(${key}, n)`)} return; }`;
   if (nKeys <= 1) {
     const k = nKeys === 0 ? '0' : keyExprs[0]!;
     return `const k0 = ${k};
     let g = w.root.get(k0);
-    ${create('w.root', 'k0')}`;
+    if (g === undefined) ${create('w.root', 'k0')}`;
   }
-  let code = `let m = w.root;\n`;
-  for (let i = 0; i < nKeys - 1; i++) {
-    code += `    const k${i} = ${keyExprs[i]};
-    let m${i} = m.get(k${i});
-    if (m${i} === undefined) { m${i} = new Map(); m.set(k${i}, m${i}); }
-    m = m${i};\n`;
-  }
-  const last = nKeys - 1;
-  code += `    const k${last} = ${keyExprs[last]};
-    let g = m.get(k${last});
-    ${create('m', `k${last}`)}`;
-  return code;
+  const keys = keyExprs.map((e, i) => `const k${i} = ${e};`).join(' ');
+  // depth d: `e` is the entry of map `m` (keyed by field d) under k{d}
+  const level = (d: number): string => {
+    if (d === nKeys - 1)
+      return `g = m.get(k${d});
+    if (g === undefined) ${create('m', `k${d}`)}`;
+    const rest = Array.from({ length: nKeys - 1 - d }, (_, i) => d + 1 + i);
+    const leafMatches = rest.map((i) => `sameKey(e.key[${i}], k${i})`).join(' && ');
+    return `e = m.get(k${d});
+    if (e === undefined) ${create('m', `k${d}`)}
+    if (e instanceof Map) {
+    m = e;
+    ${level(d + 1)}
+    } else if (${leafMatches}) g = e;
+    else { ${created(`nest(m, k${d}, e, n, ${d + 1})`)} return; }`;
+  };
+  return `${keys}
+    let m = w.root, e, g;
+    ${level(0)}`;
 }
 
-/** Code that takes group `g` out of window `w`: out of the list if it is the last one, and out of its key map. */
+/** Runtime of the generated lookups: what a leaf group makes when a second group shares its key prefix. */
+const NESTING_CODE = `// a Map's key equality (SameValueZero): 0 and -0 are one key, and so are all NaNs
+function sameKey(a, b) { return a === b || (a !== a && b !== b); }
+function nest(m, k, leaf, fresh, d) {
+  // leaf and fresh agree on the key fields before d: maps for the fields they still share, then both
+  let sub = new Map();
+  m.set(k, sub);
+  for (;; d++) {
+    const a = leaf.key[d], b = fresh.key[d];
+    if (!sameKey(a, b)) { sub.set(a, leaf); sub.set(b, fresh); return; }
+    const deeper = new Map();
+    sub.set(a, deeper);
+    sub = deeper;
+  }
+}`;
+
+/** Code that takes group `g` out of window `w`: out of the list if it is the last one, and out of the tree. */
 function forgetCode(nKeys: number): string {
-  let code = 'if (w.list[w.list.length - 1] === g) w.list.pop();\n    let m = w.root;\n';
-  for (let i = 0; i < nKeys - 1; i++) code += `    m = m.get(g.key[${i}]);\n    if (m === undefined) return;\n`;
   const last = nKeys === 0 ? '0' : `g.key[${nKeys - 1}]`;
-  return `${code}    if (m.get(${last}) === g) m.delete(${last});`;
+  if (nKeys <= 1)
+    return `if (w.list[w.list.length - 1] === g) w.list.pop();
+    if (w.root.get(${last}) === g) w.root.delete(${last});`;
+  return `if (w.list[w.list.length - 1] === g) w.list.pop();
+    let m = w.root;
+    for (let d = 0; d < ${nKeys}; d++) {
+      const e = m.get(g.key[d]);
+      if (e === g) { m.delete(g.key[d]); return; }
+      if (!(e instanceof Map)) return;
+      m = e;
+    }`;
+}
+
+/** The group of key values keys[at…at + nKeys) in `w`, if it has one. */
+export function findGroup(w: WindowGroups, keys: readonly Value[], at: number, nKeys: number): Group | undefined {
+  if (nKeys <= 1) return w.root.get(nKeys === 0 ? 0 : keys[at]) as Group | undefined;
+  let m = w.root as GroupTree;
+  for (let d = 0; d < nKeys; d++) {
+    const e = m.get(keys[at + d]);
+    if (e === undefined) return undefined;
+    if (!(e instanceof Map)) {
+      for (let i = d + 1; i < nKeys; i++) {
+        const a = e.key![i],
+          b = keys[at + i];
+        if (!(a === b || (a !== a && b !== b))) return undefined;
+      }
+      return e;
+    }
+    m = e;
+  }
+  return undefined;
 }
 
 /**
@@ -116,6 +177,7 @@ export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = [
   const flatGroup = `{ key: ${nKeys === 0 ? 'null' : `keys.slice(ko, ko + ${nKeys})`}, acc: [${plan.values.map((_, j) => `t[ao + ${j}]`).join(', ')}] }`;
   // a Map treats 0 and -0 as one key, as Python does for 0.0 == -0.0; NaN keys also group together
   const source = `"use strict";
+${NESTING_CODE}
 return {
   add(w, o) {
     ${lookupCode(nKeys, rowKeys, journaled ? `{ key: ${keyValues}, acc: [${initList}], stamp: j.stamp }` : `{ key: ${keyValues}, acc: [${initList}]${rowsField} }`, journaled)}

@@ -9,9 +9,8 @@ import type { PipelinePlan } from '../pipeline/plan.js';
 import { Processor } from '../pipeline/processor.js';
 import { CsvSource } from '../components/sources/csv.js';
 import { isFloatingType } from '../core/types.js';
-import { compileGroupOps, type GroupOps, type WindowGroups } from '../aggregate/groups.js';
+import { compileGroupOps, findGroup, type GroupOps, type WindowGroups } from '../aggregate/groups.js';
 import type { FlatWindowData } from '../core/flat-window.js';
-import type { Value } from '../core/types.js';
 
 /** true when merging partial aggregates may differ from folding the rows one by one */
 export function mergeDependsOnOrder(plan: PipelinePlan): boolean {
@@ -31,18 +30,7 @@ export function countingGroups(plan: PipelinePlan): GroupOps {
 export function mergeIsExact(groups: WindowGroups, data: FlatWindowData, nKeys: number): boolean {
   const rows = data.rows;
   if (!rows) return false;
-  for (let g = 0; g < data.count; g++) if (rows[g]! > 1 && hasGroup(groups, data.keys, g * nKeys, nKeys)) return false;
-  return true;
-}
-
-/** whether `w` has the group of the key values keys[at…at + nKeys) (the nested maps of groups.ts) */
-function hasGroup(w: WindowGroups, keys: readonly Value[], at: number, nKeys: number): boolean {
-  if (nKeys === 0) return w.root.has(0);
-  let m: unknown = w.root;
-  for (let i = 0; i < nKeys; i++) {
-    m = (m as Map<unknown, unknown>).get(keys[at + i]);
-    if (m === undefined) return false;
-  }
+  for (let g = 0; g < data.count; g++) if (rows[g]! > 1 && findGroup(groups, data.keys, g * nKeys, nKeys) !== undefined) return false;
   return true;
 }
 

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import type { Column, FieldType, Value } from '../../../engine/core/types.js';
 import { planAggregation, type AggregationPlan } from '../../../engine/aggregate/rules.js';
 import { BUILTIN_AGGREGATE_MAP } from '../../../engine/aggregate/functions.js';
-import { compileGroupOps, newWindowGroups } from '../../../engine/aggregate/groups.js';
+import { buildGroupOps, compileGroupOps, findGroup, newGroupJournal, newWindowGroups } from '../../../engine/aggregate/groups.js';
 import { flatten } from '../../../engine/core/flat-window.js';
 import type { Group } from '../../../engine/core/window.js';
 import { referenceLine, rowShape, sortedGroups } from '../../../engine/components/outputs/format.js';
@@ -268,6 +268,69 @@ describe('property: reduceByKey over any split of the rows gives the same result
         expect(asMap(merged.list)).toEqual(expected);
         expect(merged.list).toHaveLength(expected.size);
         expect(single.list).toHaveLength(expected.size);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('key tree: a group sits alone under its key prefix until a second group shares it', () => {
+  // few values per field, so prefixes are shared in every order; 0 and -0, NaNs, 1 and 1n, '1' and 1 are all there
+  const keyValue = fc.constantFrom<Value>(0, -0, 1, 1n, '1', NaN, 'a', null, true);
+  const sameKey = (a: Value, b: Value) => a === b || (a !== a && b !== b);
+  const rowsOf = (nKeys: number) =>
+    fc.array(fc.tuple(fc.array(keyValue, { minLength: nKeys, maxLength: nKeys }), fc.integer({ min: -5, max: 5 })), { maxLength: 40 });
+
+  for (const nKeys of [2, 3, 4]) {
+    it(`${nKeys} key fields: the groups of a flat list of keys, in first-seen order, each found by findGroup`, () => {
+      // the lookup never looks at the declared types: mixed values in one key field test its key equality alone
+      const spec: Record<string, FieldType> = { v: 'LongType' };
+      for (let i = 0; i < nKeys; i++) spec[`k${i}`] = 'StringType';
+      const plan = planFor('reduceByKey', [`key: (${Array.from({ length: nKeys }, (_, i) => `k${i}`).join(', ')})`, 'sum(v)'], spec);
+      const ops = compileGroupOps(plan);
+      const keyAt = plan.keys.map((k) => k.position);
+      fc.assert(
+        fc.property(rowsOf(nKeys), (rows) => {
+          const w = newWindowGroups();
+          const expected: { key: Value[]; sum: number }[] = [];
+          for (const [keys, v] of rows) {
+            const row: Value[] = [];
+            keys.forEach((k, i) => (row[keyAt[i]!] = k));
+            row[plan.values[0]!.position] = v;
+            ops.add(w, row);
+            const same = expected.find((e) => e.key.every((k, i) => sameKey(k, keys[i]!)));
+            if (same) same.sum += v;
+            else expected.push({ key: keys, sum: v });
+          }
+          expect(w.list.map((g) => ({ key: g.key, sum: g.acc[0] }))).toEqual(expected);
+          for (const g of w.list) expect(findGroup(w, g.key!, 0, nKeys)).toBe(g);
+          // a key that differs from every group's in its last field only is not found
+          for (const g of w.list) {
+            const other = [...g.key!.slice(0, -1), 'no such key'];
+            expect(findGroup(w, other, 0, nKeys)).toBeUndefined();
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+  }
+
+  it('journaled: forgetting the groups created since a point leaves the window as it was then', () => {
+    const plan = planFor('reduceByKey', ['key: (a, b, c)', 'sum(v)'], { a: 'StringType', b: 'StringType', c: 'StringType', v: 'LongType' });
+    fc.assert(
+      fc.property(rowsOf(3), rowsOf(3), (before, after) => {
+        const journal = newGroupJournal();
+        const ops = buildGroupOps(compileGroupOps(plan, [], { journaled: true }).source, [], journal);
+        const toRow = ([keys, v]: [Value[], number]) => [...keys, v];
+        const w = newWindowGroups();
+        for (const r of before) ops.add(w, toRow(r));
+        const kept = [...w.list];
+        journal.created.length = 0;
+        for (const r of after) ops.add(w, toRow(r));
+        for (let i = journal.created.length - 2; i >= 0; i -= 2) ops.forget(w, journal.created[i + 1] as Group);
+        expect(w.list).toEqual(kept);
+        for (const g of kept) expect(findGroup(w, g.key!, 0, 3)).toBe(g);
+        for (const [keys] of after) if (!kept.some((g) => g.key!.every((k, i) => sameKey(k, keys[i]!)))) expect(findGroup(w, keys, 0, 3)).toBeUndefined();
       }),
       { numRuns: 300 },
     );
