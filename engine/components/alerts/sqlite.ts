@@ -141,8 +141,12 @@ const numericOf = (v: Alert['value']): number | null =>
 
 /** Statements with the constant columns as literals, per sink; beyond this many combinations the others bind them. */
 const MAX_LITERAL_STATEMENTS = 256;
+/** the columns every alert binds, then the ones a literal statement has in its SQL (in the order of deliver's `constants`) */
 const COLUMNS =
-  'window_end, module, key, field, value, value_text, lower_bound, upper_bound, key_fields, recorded_at, rule, state, alert_id, episode_start, episode_kind, lifecycle, peak_value, peak_value_text, peak_time';
+  'window_end, key, value, value_text, lower_bound, upper_bound, recorded_at, alert_id, episode_start, lifecycle, peak_value, peak_value_text, peak_time, ' +
+  'module, field, rule, state, episode_kind, key_fields';
+const BOUND_EVERY_TIME = '?, '.repeat(12) + '?';
+const NO_CONSTANTS: string[] = [];
 const sqlText = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
 export class SqliteAlertSink implements AlertSink {
@@ -174,19 +178,15 @@ export class SqliteAlertSink implements AlertSink {
       migrateAlertsTable(db, this.table);
       db.exec(ALERTS_DDL(this.table));
     });
-    this.insert = db.prepare(`INSERT OR REPLACE INTO ${quoteIdent(this.table)} (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+    this.insert = db.prepare(`INSERT OR REPLACE INTO ${quoteIdent(this.table)} (${COLUMNS}) VALUES (${BOUND_EVERY_TIME}, ?, ?, ?, ?, ?, ?)`);
   }
 
-  /** The insert with `a`'s constant columns as literals, or undefined (the general one binds them). */
-  private literalInsert(a: Alert): Statement | undefined {
-    const constants = [a.module, a.field, a.rule, a.state, a.episodeKind, this.keyFieldsText];
+  /** The insert with these constant columns as literals, or undefined (the general one binds them). */
+  private literalInsert(constants: string[]): Statement | undefined {
     const id = constants.join('\0');
     let st = this.literalInserts.get(id);
     if (st || this.literalInserts.size >= MAX_LITERAL_STATEMENTS || constants.some((c) => c.includes('\0'))) return st;
-    const [module, field, rule, state, kind, keyFields] = constants.map(sqlText);
-    st = this.db!.prepare(
-      `INSERT OR REPLACE INTO ${quoteIdent(this.table)} (${COLUMNS}) VALUES (?, ${module}, ?, ${field}, ?, ?, ?, ?, ${keyFields}, ?, ${rule}, ${state}, ?, ?, ${kind}, ?, ?, ?, ?)`,
-    );
+    st = this.db!.prepare(`INSERT OR REPLACE INTO ${quoteIdent(this.table)} (${COLUMNS}) VALUES (${BOUND_EVERY_TIME}, ${constants.map(sqlText).join(', ')})`);
     this.literalInserts.set(id, st);
     return st;
   }
@@ -202,45 +202,23 @@ export class SqliteAlertSink implements AlertSink {
         }
         // an alert of one window peaks at its own value (Object.is: -0.0 is not 0.0 in Python)
         const peakText = a.peakTimeMs === null ? null : Object.is(a.peakValue, a.value) ? valueText : pyRepr(a.peakValue, a.valueType);
-        const literal = this.literalInsert(a);
-        if (literal) {
-          literal.run(
-            a.timeMs,
-            keyText(a.key, a.keyTypes),
-            numericOf(a.value),
-            valueText,
-            a.lowerBound,
-            a.upperBound,
-            this.now(),
-            a.alertId,
-            a.episodeStartMs,
-            a.lifecycle ? 1 : 0,
-            numericOf(a.peakValue),
-            peakText,
-            a.peakTimeMs,
-          );
-          continue;
-        }
-        this.insert!.run(
+        const constants = [a.module, a.field, a.rule, a.state, a.episodeKind, this.keyFieldsText];
+        const literal = this.literalInsert(constants);
+        (literal ?? this.insert!).run(
           a.timeMs,
-          a.module,
           keyText(a.key, a.keyTypes),
-          a.field,
           numericOf(a.value),
           valueText,
           a.lowerBound,
           a.upperBound,
-          this.keyFieldsText,
           this.now(),
-          a.rule,
-          a.state,
           a.alertId,
           a.episodeStartMs,
-          a.episodeKind,
           a.lifecycle ? 1 : 0,
           numericOf(a.peakValue),
           peakText,
           a.peakTimeMs,
+          ...(literal ? NO_CONSTANTS : constants),
         );
       }
     };
