@@ -62,6 +62,14 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     options: { brokers: kafka.brokers, topic, consumer_group: group, from_beginning: true, batchDuration: 10, time_field: 'timestamp', ...extra },
   });
   const sqliteOut = (file: string) => [{ method: 'sqlite', options: { path: file, table: 'points' } }];
+  /** Topic `name` holding `lines` (keyed by sensor_id unless `keyed` is false), and a config that reads it as group g-<name> into <name>.db. */
+  async function topicWithConfig(name: string, partitions: number, lines: string[], opts: { keyed?: boolean; input?: Record<string, unknown> } = {}) {
+    await createTopic(kafka.brokers, name, partitions);
+    await sendLines(kafka.brokers, name, lines, opts.keyed);
+    const db = path.join(dir, `${name}.db`);
+    const cfg = writeJson(path.join(dir, `${name}.json`), sensorConfig(kafkaInput(name, `g-${name}`, opts.input), sqliteOut(db)));
+    return { db, cfg };
+  }
 
   it('produce keys messages by a field (one key, one partition); run reads the topic under event time into SQLite exactly like a CSV replay; Ctrl-C exits 130 after committing what is complete', async () => {
     const p = runCli([
@@ -118,10 +126,7 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
   });
 
   it('the engine killed (SIGKILL) mid-stream and restarted: nothing is lost and the stored aggregates are the same', async () => {
-    await createTopic(kafka.brokers, 'crash', 2);
-    await sendLines(kafka.brokers, 'crash', LINES.slice(0, 1700));
-    const db = path.join(dir, 'crash.db');
-    const cfg = writeJson(path.join(dir, 'crash.json'), sensorConfig(kafkaInput('crash', 'g-crash'), sqliteOut(db)));
+    const { db, cfg } = await topicWithConfig('crash', 2, LINES.slice(0, 1700));
     const first = runCli(['run', cfg, '--progress']);
     await first.waitFor(() => first.rowsRead() >= 1700, 90_000, 'the first 1700 rows read');
     await waitFor(async () => sum(await committedOffsets(kafka.brokers, 'g-crash', 'crash')) >= 1400, 20_000, 'commits of the closed windows');
@@ -142,10 +147,8 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
   it('out-of-order rows, a crash and a restart: the restarted run resumes from the committed watermark, so rows of windows stored before the crash do not open them again', async () => {
     const lines = sensorLines(3000, { disorder: 8 }); // timestamps moved back by up to 8 s; lateness 2 s: some rows are late
     const expectedD = await expectedSensorRows(dir, lines, 'disorder', { allowed_lateness: 2 });
-    await createTopic(kafka.brokers, 'disorder', 1); // one partition: the CSV order, so the same rows are late
-    await sendLines(kafka.brokers, 'disorder', lines.slice(0, 1700), false);
-    const db = path.join(dir, 'disorder.db');
-    const cfg = writeJson(path.join(dir, 'disorder.json'), sensorConfig(kafkaInput('disorder', 'g-disorder', { allowed_lateness: 2 }), sqliteOut(db)));
+    // one partition: the CSV order, so the same rows are late
+    const { db, cfg } = await topicWithConfig('disorder', 1, lines.slice(0, 1700), { keyed: false, input: { allowed_lateness: 2 } });
     const first = runCli(['run', cfg, '--progress']);
     await first.waitFor(() => first.rowsRead() >= 1700, 90_000, 'the first 1700 rows read');
     await waitFor(async () => sum(await committedOffsets(kafka.brokers, 'g-disorder', 'disorder')) >= 1300, 20_000, 'commits of the closed windows');
@@ -161,10 +164,7 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
   });
 
   it('run --until-end reads to the end offsets of its start and exits 0; bounded runs one after another store what a CSV replay of all the rows stores', async () => {
-    await createTopic(kafka.brokers, 'bounded', 3);
-    await sendLines(kafka.brokers, 'bounded', LINES.slice(0, 1500));
-    const db = path.join(dir, 'bounded.db');
-    const cfg = writeJson(path.join(dir, 'bounded.json'), sensorConfig(kafkaInput('bounded', 'g-bounded'), sqliteOut(db)));
+    const { db, cfg } = await topicWithConfig('bounded', 3, LINES.slice(0, 1500));
     const first = runCli(['run', cfg, '--until-end']);
     expect(await first.exited, first.stderr()).toBe(0);
     // 75 s of rows: 7 complete windows and the first half of [70 s, 80 s), flushed at the end
@@ -244,10 +244,8 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
   });
 
   it('the broker killed (kill -9) and restarted mid-run: the run reconnects and goes on; the output is complete and nothing is counted twice', async () => {
-    await createTopic(kafka.brokers, 'restart', 3);
-    await sendLines(kafka.brokers, 'restart', LINES.slice(0, 1500));
-    const db = path.join(dir, 'restart.db');
-    const outcome = await checkConfig(writeJson(path.join(dir, 'restart.json'), sensorConfig(kafkaInput('restart', 'g-restart'), sqliteOut(db))));
+    const { db, cfg } = await topicWithConfig('restart', 3, LINES.slice(0, 1500));
+    const outcome = await checkConfig(cfg);
     expect(outcome.plan, JSON.stringify(outcome.diagnostics)).toBeDefined();
     const warnings: string[] = [];
     const runner = new Runner(outcome.plan!, { warn: (m) => warnings.push(m) });

@@ -5,7 +5,7 @@
 import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { eventTimeReader } from '../../../../../engine/components/sources/kafka/framing.js';
-import { PartitionQueues, type Run } from '../../../../../engine/components/sources/kafka/merge.js';
+import { type MergeOptions, PartitionQueues, type Run } from '../../../../../engine/components/sources/kafka/merge.js';
 import { VirtualClock } from '../../../../../engine/core/clock.js';
 
 const msg = (offset: number, t: number): KafkaMessage =>
@@ -113,14 +113,18 @@ describe('PartitionQueues', () => {
   });
 
   describe('a bounded read (--until-end)', () => {
+    /** queues of a bounded read that ends each partition at its offset in `ends` */
+    const boundedQueues = (ends: [number, bigint][], options: MergeOptions = { maxBatch: 100, holdMs: 1000 }) => {
+      const q = new PartitionQueues(new VirtualClock(), options);
+      q.bound(new Map(ends));
+      return q;
+    };
+
     it('hands on nothing at or past a partition end, even from a fetch that brought more, and is finished once all was handed on', () => {
-      const q = new PartitionQueues(new VirtualClock(), { maxBatch: 100, holdMs: 1000 });
-      q.bound(
-        new Map([
-          [0, 4n],
-          [1, 2n],
-        ]),
-      );
+      const q = boundedQueues([
+        [0, 4n],
+        [1, 2n],
+      ]);
       q.assign([0, 1]);
       q.startsAt(0, 0n);
       q.startsAt(1, 0n);
@@ -141,13 +145,10 @@ describe('PartitionQueues', () => {
     });
 
     it('a partition with nothing to read ends where it starts; one created after the start is not read; records without rows at the end count', () => {
-      const q = new PartitionQueues(new VirtualClock(), { maxBatch: 100, holdMs: 1000 });
-      q.bound(
-        new Map([
-          [0, 7n],
-          [1, 3n],
-        ]),
-      );
+      const q = boundedQueues([
+        [0, 7n],
+        [1, 3n],
+      ]);
       q.assign([0, 1, 2]);
       expect(q.unknownStarts()).toEqual([0, 1]);
       q.startsAt(0, 7n); // committed at its end
@@ -163,12 +164,12 @@ describe('PartitionQueues', () => {
     });
 
     it('event time: a partition at its end holds nothing back, though its topic grew since the start', () => {
-      const q = new PartitionQueues(new VirtualClock(), { maxBatch: 100, holdMs: 1000, eventTime });
-      q.bound(
-        new Map([
+      const q = boundedQueues(
+        [
           [0, 2n],
           [1, 2n],
-        ]),
+        ],
+        { maxBatch: 100, holdMs: 1000, eventTime },
       );
       q.assign([0, 1]);
       q.enqueue(0, run(0, [1, 2]), '1', '50');
@@ -181,8 +182,7 @@ describe('PartitionQueues', () => {
     });
 
     it('a revoked partition is read again from what was handed on: not at its end any more until that is fetched', () => {
-      const q = new PartitionQueues(new VirtualClock(), { maxBatch: 1, holdMs: 1000 });
-      q.bound(new Map([[0, 3n]]));
+      const q = boundedQueues([[0, 3n]], { maxBatch: 1, holdMs: 1000 });
       q.assign([0]);
       q.startsAt(0, 0n);
       q.enqueue(0, run(0, [1, 2, 3]), '2', '3');
