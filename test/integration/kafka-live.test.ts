@@ -33,7 +33,7 @@ import {
 } from './live-helpers.js';
 import { checkConfig } from '../../engine/pipeline/plan.js';
 import { Runner } from '../../engine/pipeline/runner.js';
-import { KafkaSource } from '../../engine/components/sources/kafka/source.js';
+import { KafkaSource, type KafkaSourceOptions } from '../../engine/components/sources/kafka/source.js';
 import { InfluxV1 } from '../../engine/connectors/influx/index.js';
 
 const MIN = 60_000;
@@ -69,6 +69,14 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     const db = path.join(dir, `${name}.db`);
     const cfg = writeJson(path.join(dir, `${name}.json`), sensorConfig(kafkaInput(name, `g-${name}`, opts.input), sqliteOut(db)));
     return { db, cfg };
+  }
+  /** The plan of `cfgFile` and a KafkaSource of its input built in the test, with `options` (limits, a bounded read) beside the defaults. */
+  async function planWithSource(cfgFile: string, options: Partial<KafkaSourceOptions>) {
+    const outcome = await checkConfig(cfgFile);
+    expect(outcome.plan, JSON.stringify(outcome.diagnostics)).toBeDefined();
+    const plan = outcome.plan!;
+    const source = new KafkaSource(plan.config.input.source as never, { warn: () => undefined, pollMs: 200, input: plan.config.input, ...options });
+    return { plan, source };
   }
 
   it('produce keys messages by a field (one key, one partition); run reads the topic under event time into SQLite exactly like a CSV replay; Ctrl-C exits 130 after committing what is complete', async () => {
@@ -215,12 +223,7 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     await createTopic(kafka.brokers, 'bounded-grow', 2);
     await sendLines(kafka.brokers, 'bounded-grow', LINES.slice(0, 600), true, 100);
     const cfgFile = writeJson(path.join(dir, 'bounded-grow.json'), sensorConfig(kafkaInput('bounded-grow', 'g-grow'), sqliteOut(path.join(dir, 'grow.db'))));
-    const outcome = await checkConfig(cfgFile);
-    expect(outcome.plan, JSON.stringify(outcome.diagnostics)).toBeDefined();
-    const source = new KafkaSource(outcome.plan!.config.input.source as never, {
-      warn: () => undefined,
-      pollMs: 200,
-      input: outcome.plan!.config.input,
+    const { source } = await planWithSource(cfgFile, {
       maxBytesPerPartition: 8 * 1024, // several fetches per partition: later ones bring the messages sent below
       untilEnd: true,
     });
@@ -577,17 +580,8 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
           { method: 'influx', options: { influx: { host: '127.0.0.1', port: influx.port, database: 'bp', measurement: 'points' }, max_retries: 40 } },
         ]),
       );
-      const outcome = await checkConfig(cfgFile);
-      expect(outcome.plan, JSON.stringify(outcome.diagnostics)).toBeDefined();
-      const source = new KafkaSource(outcome.plan!.config.input.source as never, {
-        warn: () => undefined,
-        pollMs: 200,
-        input: outcome.plan!.config.input,
-        maxQueuedPerPartition: 100,
-        maxBatch: 50,
-        maxBytesPerPartition: 8 * 1024,
-      });
-      const runner = new Runner(outcome.plan!, { source, warn: () => undefined });
+      const { plan, source } = await planWithSource(cfgFile, { maxQueuedPerPartition: 100, maxBatch: 50, maxBytesPerPartition: 8 * 1024 });
+      const runner = new Runner(plan, { source, warn: () => undefined });
       const done = runner.run();
       await waitFor(() => source.status().status === 'ok', 60_000, 'joined');
       await influx.kill();
