@@ -7,6 +7,7 @@
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import { EngineError } from '../core/errors.js';
 import { Throttle } from './backoff.js';
+import { installFastRecordBatchDecoder } from './kafka-record-batch.js';
 
 export interface KafkaConnection {
   brokers: string[];
@@ -33,6 +34,7 @@ const ROUTINE = [/Connection error/i, /Crash: KafkaJSNumberOfRetriesExceeded/i, 
 export function createKafka(conn: KafkaConnection, o: KafkaClientOptions): Kafka {
   const throttle = new Throttle(o.warn, 15_000);
   const level = o.level ?? logLevel.ERROR;
+  installFastRecordBatchDecoder();
   return new Kafka({
     clientId: conn.clientId,
     brokers: conn.brokers,

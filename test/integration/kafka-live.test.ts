@@ -35,6 +35,7 @@ import { checkConfig } from '../../engine/pipeline/plan.js';
 import { Runner } from '../../engine/pipeline/runner.js';
 import { KafkaSource, type KafkaSourceOptions } from '../../engine/components/sources/kafka/source.js';
 import { InfluxV1 } from '../../engine/connectors/influx/index.js';
+import { recordBatchStats } from '../../engine/connectors/kafka-record-batch.js';
 
 const MIN = 60_000;
 const LINES = sensorLines(3000); // 20 sensors at 1 Hz for 150 s: 15 windows of 10 s, 200 rows each
@@ -227,6 +228,7 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
       maxBytesPerPartition: 8 * 1024, // several fetches per partition: later ones bring the messages sent below
       untilEnd: true,
     });
+    const fastBefore = recordBatchStats.fast;
     await source.open();
     await sendLines(kafka.brokers, 'bounded-grow', LINES.slice(600, 1200), true, 100);
     const offsets = new Map<number, number[]>();
@@ -243,6 +245,8 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     expect(rows).toBe(600);
     // each partition from offset 0 to its end at the start, once each, in order
     for (const list of offsets.values()) expect(list).toEqual(list.map((_, i) => i));
+    // the broker's record batches went through the engine's decoder (engine/connectors/kafka-record-batch.ts)
+    expect(recordBatchStats.fast).toBeGreaterThan(fastBefore);
     expect(await readTopic(kafka.brokers, 'bounded-grow', 1200)).toHaveLength(1200);
   });
 
