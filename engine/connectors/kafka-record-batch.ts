@@ -291,15 +291,15 @@ export function fastRecordBatchDecoder(original: RecordBatchDecoder, codecOf: (c
   };
 }
 
-const require = createRequire(import.meta.url);
+const kafkajsRequire = createRequire(import.meta.url);
 
 let decoders: { original: RecordBatchDecoder; fast: RecordBatchDecoder } | undefined;
 
 /** kafkajs's record batch decoder and the fast one in front of it */
 export function kafkajsRecordBatchDecoders(): { original: RecordBatchDecoder; fast: RecordBatchDecoder } {
   if (decoders) return decoders;
-  const original = require('kafkajs/src/protocol/recordBatch/v0/decoder.js') as RecordBatchDecoder;
-  const { Codecs } = require('kafkajs/src/protocol/message/compression/index.js') as { Codecs: Record<number, (() => Codec) | undefined> };
+  const original = kafkajsRequire('kafkajs/src/protocol/recordBatch/v0/decoder.js') as RecordBatchDecoder;
+  const { Codecs } = kafkajsRequire('kafkajs/src/protocol/message/compression/index.js') as { Codecs: Record<number, (() => Codec) | undefined> };
   // kafkajs's lookup throws for a codec it has none for: its own decoder then throws that
   const codecOf = (codecId: number) => {
     const make = Codecs[codecId];
@@ -324,11 +324,11 @@ let installed = false;
 export function installFastRecordBatchDecoder(): void {
   if (installed) return;
   const { fast } = kafkajsRecordBatchDecoders();
-  require.cache[require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js')]!.exports = fast;
-  const fetchDir = path.dirname(require.resolve('kafkajs/src/protocol/requests/fetch/index.js'));
-  for (const file of Object.keys(require.cache)) {
+  kafkajsRequire.cache[kafkajsRequire.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js')]!.exports = fast;
+  const fetchDir = path.dirname(kafkajsRequire.resolve('kafkajs/src/protocol/requests/fetch/index.js'));
+  for (const file of Object.keys(kafkajsRequire.cache)) {
     if (file.startsWith(fetchDir + path.sep) && (file.endsWith(`${path.sep}response.js`) || file.endsWith(`${path.sep}decodeMessages.js`)))
-      delete require.cache[file];
+      delete kafkajsRequire.cache[file];
   }
   installed = true;
 }
