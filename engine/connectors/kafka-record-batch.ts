@@ -314,21 +314,29 @@ export function kafkajsRecordBatchDecoders(): { original: RecordBatchDecoder; fa
   return decoders;
 }
 
-let installed = false;
+let installed: boolean | undefined;
 
 /**
- * Puts the fast decoder in kafkajs's module cache. The fetch responses' modules bind the record batch decoder when
- * they are loaded, and a fetch request requires its response module anew each time: the ones loaded already are
- * dropped from the cache, so the next fetch loads them again, bound to this decoder.
+ * Puts the fast decoder in kafkajs's module cache; false when it stays out. The fetch responses' modules bind the
+ * record batch decoder when they are loaded, and a fetch request requires its response module anew each time: the
+ * ones loaded already are dropped from the cache, so the next fetch loads them again, bound to this decoder.
  */
-export function installFastRecordBatchDecoder(): void {
-  if (installed) return;
-  const { fast } = kafkajsRecordBatchDecoders();
-  kafkajsRequire.cache[kafkajsRequire.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js')]!.exports = fast;
-  const fetchDir = path.dirname(kafkajsRequire.resolve('kafkajs/src/protocol/requests/fetch/index.js'));
-  for (const file of Object.keys(kafkajsRequire.cache)) {
-    if (file.startsWith(fetchDir + path.sep) && (file.endsWith(`${path.sep}response.js`) || file.endsWith(`${path.sep}decodeMessages.js`)))
-      delete kafkajsRequire.cache[file];
+export function installFastRecordBatchDecoder(): boolean {
+  if (installed !== undefined) return installed;
+  installed = false;
+  try {
+    // the records it makes are those of the kafkajs its tests compare it with: another one keeps its own decoder
+    if (!(kafkajsRequire('kafkajs/package.json') as { version: string }).version.startsWith('2.2.')) return false;
+    const { fast } = kafkajsRecordBatchDecoders();
+    kafkajsRequire.cache[kafkajsRequire.resolve('kafkajs/src/protocol/recordBatch/v0/decoder.js')]!.exports = fast;
+    const fetchDir = path.dirname(kafkajsRequire.resolve('kafkajs/src/protocol/requests/fetch/index.js'));
+    for (const file of Object.keys(kafkajsRequire.cache)) {
+      if (file.startsWith(fetchDir + path.sep) && (file.endsWith(`${path.sep}response.js`) || file.endsWith(`${path.sep}decodeMessages.js`)))
+        delete kafkajsRequire.cache[file];
+    }
+    installed = true;
+  } catch {
+    // kafkajs's files laid out otherwise: it decodes with its own decoder, slower, to the same records
   }
-  installed = true;
+  return installed;
 }

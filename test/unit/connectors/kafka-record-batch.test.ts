@@ -281,7 +281,7 @@ describe('the fast Kafka record batch decoder', () => {
     const decodeMessagesPath = require.resolve('kafkajs/src/protocol/requests/fetch/v4/decodeMessages.js');
     // loaded (and bound to kafkajs's decoder) before the installation, as a consumer's first fetch would
     require('kafkajs/src/protocol/requests/fetch/v11/response.js');
-    installFastRecordBatchDecoder();
+    expect(installFastRecordBatchDecoder()).toBe(true);
     const decodeMessages = require(decodeMessagesPath) as (d: ProtocolDecoder) => Promise<unknown[]>;
     const spec = fc.sample(batchSpec([0]), { numRuns: 1, seed: 11 })[0]!;
     const batch = encodeBatch(spec);
