@@ -293,12 +293,17 @@ export function fastRecordBatchDecoder(original: RecordBatchDecoder, codecOf: (c
 
 const kafkajsRequire = createRequire(import.meta.url);
 
+/** on an installed fast decoder: the kafkajs decoder it stands in front of */
+const KAFKAJS_DECODER = Symbol.for('ts-engine.kafkajs-record-batch-decoder');
+
 let decoders: { original: RecordBatchDecoder; fast: RecordBatchDecoder } | undefined;
 
 /** kafkajs's record batch decoder and the fast one in front of it */
 export function kafkajsRecordBatchDecoders(): { original: RecordBatchDecoder; fast: RecordBatchDecoder } {
   if (decoders) return decoders;
-  const original = kafkajsRequire('kafkajs/src/protocol/recordBatch/v0/decoder.js') as RecordBatchDecoder;
+  const cached = kafkajsRequire('kafkajs/src/protocol/recordBatch/v0/decoder.js') as RecordBatchDecoder & { [KAFKAJS_DECODER]?: RecordBatchDecoder };
+  // a fast decoder another copy of this module installed (tests load modules anew; kafkajs's cache stays)
+  const original = cached[KAFKAJS_DECODER] ?? cached;
   const { Codecs } = kafkajsRequire('kafkajs/src/protocol/message/compression/index.js') as { Codecs: Record<number, (() => Codec) | undefined> };
   // kafkajs's lookup throws for a codec it has none for: its own decoder then throws that
   const codecOf = (codecId: number) => {
@@ -310,7 +315,7 @@ export function kafkajsRecordBatchDecoders(): { original: RecordBatchDecoder; fa
       return null;
     }
   };
-  decoders = { original, fast: fastRecordBatchDecoder(original, codecOf) };
+  decoders = { original, fast: Object.assign(fastRecordBatchDecoder(original, codecOf), { [KAFKAJS_DECODER]: original }) };
   return decoders;
 }
 
