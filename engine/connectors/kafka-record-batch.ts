@@ -240,7 +240,7 @@ function readRecords(r: RecordReader, count: number, batch: BatchFields): Decode
  * The batch at `decoder.offset`, with the decoder moved past it; FALL_BACK (thrown) when kafkajs's decoder must
  * decode it. A compressed batch's records are decompressed by kafkajs's codec first.
  */
-async function decodeBatch(decoder: ProtocolDecoder, codecOf: (attributes: number) => Codec | null): Promise<BatchContext & { records: DecodedRecord[] }> {
+async function decodeBatch(decoder: ProtocolDecoder, codecOf: (codecId: number) => Codec | null): Promise<BatchContext & { records: DecodedRecord[] }> {
   const buf = decoder.buffer;
   const s = decoder.offset;
   if (s + BATCH_PREFIX > buf.length) throw FALL_BACK;
