@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import { AssignerProtocol } from 'kafkajs';
+import { AssignerProtocol, CompressionTypes } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKafka, type KafkaServer } from './servers/kafka.js';
 import { startInflux } from './servers/influx.js';
@@ -248,6 +248,35 @@ describe('Kafka input, Kafka alerts and ts-engine produce against a real broker'
     // the broker's record batches went through the engine's decoder (engine/connectors/kafka-record-batch.ts)
     expect(recordBatchStats.fast).toBeGreaterThan(fastBefore);
     expect(await readTopic(kafka.brokers, 'bounded-grow', 1200)).toHaveLength(1200);
+  });
+
+  it('a transactional producer with gzip: a bounded read gets the committed messages only, once each, in order, and ends', async () => {
+    await createTopic(kafka.brokers, 'txn', 1);
+    const producer = kafkaClient(kafka.brokers).producer({ transactionalId: 'txn-test', idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const send = async (lines: string[], compression: CompressionTypes, commit: boolean) => {
+      const t = await producer.transaction();
+      await t.send({ topic: 'txn', compression, messages: lines.map((l) => ({ key: l.split(',')[1]!, value: l })) });
+      await (commit ? t.commit() : t.abort());
+    };
+    try {
+      await send(LINES.slice(0, 300), CompressionTypes.GZIP, true);
+      await send(LINES.slice(300, 400), CompressionTypes.GZIP, false);
+      await send(LINES.slice(400, 600), CompressionTypes.None, true);
+    } finally {
+      await producer.disconnect();
+    }
+    const cfgFile = writeJson(path.join(dir, 'txn.json'), sensorConfig(kafkaInput('txn', 'g-txn'), sqliteOut(path.join(dir, 'txn.db'))));
+    const { source } = await planWithSource(cfgFile, { untilEnd: true });
+    const fastBefore = recordBatchStats.fast;
+    await source.open();
+    const values: string[] = [];
+    for (let batch = await source.next(); batch !== null; batch = await source.next()) {
+      for (let i = 0; i < batch.count; i++) values.push(batch.text(i));
+    }
+    await source.close();
+    expect(values).toEqual([...LINES.slice(0, 300), ...LINES.slice(400, 600)]);
+    expect(recordBatchStats.fast).toBeGreaterThan(fastBefore);
   });
 
   it('the broker killed (kill -9) and restarted mid-run: the run reconnects and goes on; the output is complete and nothing is counted twice', async () => {
