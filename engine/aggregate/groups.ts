@@ -95,21 +95,34 @@ function lookupCode(nKeys: number, keyExprs: string[], createGroup: string, jour
     ${level(0)}`;
 }
 
-/** Runtime of the generated lookups: what a leaf group makes when a second group shares its key prefix. */
-const NESTING_CODE = `// a Map's key equality (SameValueZero): 0 and -0 are one key, and so are all NaNs
-function sameKey(a, b) { return a === b || (a !== a && b !== b); }
-function nest(m, k, leaf, fresh, d) {
-  // leaf and fresh agree on the key fields before d: maps for the fields they still share, then both
-  let sub = new Map();
+/** A Map's key equality (SameValueZero): 0 and -0 are one key, and so are all NaNs. */
+function sameKey(a: unknown, b: unknown): boolean {
+  return a === b || (a !== a && b !== b);
+}
+
+/**
+ * What a leaf group makes when a second group (`fresh`) shares its key prefix: under `k` of `m`, maps for the key
+ * fields from `d` on that both still share, then both groups.
+ */
+function nest(m: GroupTree, k: unknown, leaf: Group, fresh: Group, d: number): void {
+  let sub: GroupTree = new Map();
   m.set(k, sub);
-  for (;; d++) {
-    const a = leaf.key[d], b = fresh.key[d];
-    if (!sameKey(a, b)) { sub.set(a, leaf); sub.set(b, fresh); return; }
-    const deeper = new Map();
+  for (; ; d++) {
+    const a = leaf.key![d];
+    const b = fresh.key![d];
+    if (!sameKey(a, b)) {
+      sub.set(a, leaf);
+      sub.set(b, fresh);
+      return;
+    }
+    const deeper: GroupTree = new Map();
     sub.set(a, deeper);
     sub = deeper;
   }
-}`;
+}
+
+/** what the generated lookups call (`tree` in their source) */
+const groupTree = { sameKey, nest };
 
 /** Code that takes group `g` out of window `w`: out of the list if it is the last one, and out of the tree. */
 function forgetCode(nKeys: number): string {
@@ -135,11 +148,7 @@ export function findGroup(w: WindowGroups, keys: readonly Value[], at: number, n
     const e = m.get(keys[at + d]);
     if (e === undefined) return undefined;
     if (!(e instanceof Map)) {
-      for (let i = d + 1; i < nKeys; i++) {
-        const a = e.key![i],
-          b = keys[at + i];
-        if (!(a === b || (a !== a && b !== b))) return undefined;
-      }
+      for (let i = d + 1; i < nKeys; i++) if (!sameKey(e.key![i], keys[at + i])) return undefined;
       return e;
     }
     m = e;
@@ -178,7 +187,7 @@ export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = [
   const flatGroup = `{ key: ${nKeys === 0 ? 'null' : `keys.slice(ko, ko + ${nKeys})`}, acc: [${plan.values.map((_, j) => `t[ao + ${j}]`).join(', ')}] }`;
   // a Map treats 0 and -0 as one key, as Python does for 0.0 == -0.0; NaN keys also group together
   const source = `"use strict";
-${NESTING_CODE}
+const { sameKey, nest } = tree;
 return {
   add(w, o) {
     ${lookupCode(nKeys, rowKeys, journaled ? `{ key: ${keyValues}, acc: [${initList}], stamp: j.stamp }` : `{ key: ${keyValues}, acc: [${initList}]${rowsField} }`, journaled)}
@@ -200,6 +209,6 @@ return {
 
 /** The group operations of a generated source (also built inside the sandbox, with its journal). */
 export function buildGroupOps(source: string, extensions: readonly unknown[], journal?: GroupJournal): GroupOps {
-  const ops = new Function('h', 'x', 'j', source)(runtime, extensions, journal) as Omit<GroupOps, 'source'>;
+  const ops = new Function('h', 'x', 'j', 'tree', source)(runtime, extensions, journal, groupTree) as Omit<GroupOps, 'source'>;
   return { ...ops, source };
 }
