@@ -19,6 +19,9 @@ import type {
 import type { EditorHost, Scheduler, Settings, StateDeps, TextModel, Transport } from './deps';
 import { parseTimeZoneChoice, TIME_ZONE_SETTING, type TimeZoneChoice } from '../lib/time-zone';
 
+/** why a run cannot start in restricted mode (the run buttons' tooltip) */
+export const RESTRICTED_RUN = "Restricted mode: runs are off until you trust this folder (a run loads the config's modules and writes its outputs)";
+
 export interface Tab {
   path: string;
   dirty: boolean;
