@@ -38,7 +38,7 @@ export function knownSecretPaths(): string[] {
 
 /** A secret-looking key ts-engine does not read is a misspelling or a stray secret: a positioned warning. */
 export function warnUnknownSecrets(doc: ParsedJson, sink: DiagnosticSink): void {
-  for (const { path, key, known } of unknownSecretKeys(doc.value, knownSecretPaths())) {
+  for (const { path, key, known } of unknownSecretKeys(doc.value, knownSecretPaths)) {
     const hint = known ? `keys are case-sensitive: did you mean '${known}'? ` : '';
     sink.report(
       path,

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type BetterSqlite3 from 'better-sqlite3';
 import { type Clock, systemClock } from '../core/clock.js';
 import { EngineError } from '../core/errors.js';
 import { ensureDirectory } from '../core/files.js';
@@ -14,8 +14,9 @@ import type { FieldType, Value } from '../core/types.js';
 import { isFloatingType, isIntegerType } from '../core/types.js';
 import { normBig } from '../values/numeric.js';
 import { backoffDelay, Throttle } from './backoff.js';
+import { sqliteDriver } from './sqlite-driver.js';
 
-export type Db = Database.Database;
+export type Db = BetterSqlite3.Database;
 
 export function quoteIdent(name: string): string {
   return '"' + name.replace(/"/g, '""') + '"';
@@ -87,7 +88,9 @@ export function openDatabase(file: string, readonly = false): Db {
   let db: Db | undefined;
   try {
     if (!readonly) ensureDirectory(path.dirname(file));
-    db = new Database(file, { readonly, fileMustExist: readonly });
+    const { Database, nativeBinding } = sqliteDriver();
+    // the typings list only the path form of `nativeBinding`; the driver takes a loaded addon as well
+    db = new Database(file, { readonly, fileMustExist: readonly, nativeBinding: nativeBinding as string });
     // before switching to WAL: the switch needs a lock that a concurrent opener may hold for a moment
     db.pragma('busy_timeout = 5000');
     if (!readonly) {

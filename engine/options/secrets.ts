@@ -157,9 +157,15 @@ function matches(pattern: string[], segs: string[]): boolean {
  * Secret-looking keys of a config that are none of the `known` secret keys (JSON path patterns
  * with dots: `*` = one segment, `**` = any depth), with their JSON path (as diagnostics write it)
  * and, when the key is a known one spelled in another case (`Password`), the known spelling.
+ * `knownPatterns` may be a function: it is called only if the config has a secret-looking key (the engine's list is
+ * built from every component's option schema, a millisecond and more of each `check`).
  */
-export function unknownSecretKeys(root: unknown, knownPatterns: readonly string[]): { path: string; key: string; known?: string }[] {
-  const known = knownPatterns.map((p) => p.split('.'));
+export function unknownSecretKeys(
+  root: unknown,
+  knownPatterns: readonly string[] | (() => readonly string[]),
+): { path: string; key: string; known?: string }[] {
+  let knownSplit: string[][] | undefined;
+  const knownPaths = () => (knownSplit ??= (typeof knownPatterns === 'function' ? knownPatterns() : knownPatterns).map((p) => p.split('.')));
   const found: { path: string; key: string; known?: string }[] = [];
   const walk = (v: unknown, segs: string[], path: string, inTls: boolean) => {
     if (Array.isArray(v)) {
@@ -170,9 +176,9 @@ export function unknownSecretKeys(root: unknown, knownPatterns: readonly string[
     for (const k of Object.keys(v)) {
       const childSegs = [...segs, k];
       const childPath = pathKey(path, k);
-      if (isSecretKey(k, inTls) && !known.some((p) => matches(p, childSegs))) {
+      if (isSecretKey(k, inTls) && !knownPaths().some((p) => matches(p, childSegs))) {
         const lower = k.toLowerCase();
-        const spelled = lower !== k && known.some((p) => matches(p, [...segs, lower])) ? lower : undefined;
+        const spelled = lower !== k && knownPaths().some((p) => matches(p, [...segs, lower])) ? lower : undefined;
         found.push({ path: childPath, key: k, known: spelled });
       }
       walk(v[k], childSegs, childPath, inTls || TLS_CONTAINER.test(k));

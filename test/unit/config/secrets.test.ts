@@ -169,6 +169,19 @@ describe('where ts-engine reads secrets', () => {
       { path: 'outputs[0].options.influx.Token', key: 'Token', known: 'token' },
     ]);
   });
+  it('the known secrets, given as a function, are listed only for a config with a secret-looking key, and once', () => {
+    let listed = 0;
+    const known = () => {
+      listed++;
+      return knownSecretPaths();
+    };
+    expect(unknownSecretKeys({ input: { options: { path: 'a.csv' } }, outputs: [{ options: { table: 't' } }] }, known)).toEqual([]);
+    expect(listed).toBe(0);
+    const config = { input: { options: { sasl: { password: 'x' }, apiToken: 't' } }, outputs: [{ options: { influx: { Token: 'c' } } }] };
+    expect(unknownSecretKeys(config, known)).toEqual(unknownSecretKeys(config, knownSecretPaths()));
+    expect(unknownSecretKeys(config, known).map((k) => k.key)).toEqual(['apiToken', 'Token']);
+    expect(listed).toBe(2);
+  });
   it('every secret a component reads is named by the rule, so export and check agree on it', () => {
     const known = knownSecretPaths();
     expect(known).toContain('input.options.sasl.password');
