@@ -17,7 +17,7 @@ const JSONC_PARSER_ESM = path.join(root, 'node_modules/jsonc-parser/lib/esm/main
 
 /**
  * Every module the CLI imports statically goes into one chunk: Node 20's ES module loader resolves, reads, compiles
- * and links each file on its own, and the CLI's start-up loaded 20 chunks, which cost ≈ 6 ms more than one
+ * and links each file on its own, and the CLI's start-up read 21 files, which cost ≈ 6 ms more than 2
  * (docs/performance.md#start-up). What the CLI imports lazily (Kafka, InfluxDB, export, the parallel replay…) stays
  * in chunks of its own, loaded by the commands that need them. The engine's other entries share the chunk.
  */
@@ -36,6 +36,7 @@ function cliStartup(getModuleInfo) {
   }
   return cliStartupModules;
 }
+
 /**
  * better-sqlite3's JavaScript, as one CommonJS file the engine requires when it opens its first database: its 13 files
  * through Node's loader, and `bindings` looking for the addon, cost 7–9 ms of a run's start-up
