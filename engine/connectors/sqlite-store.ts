@@ -14,7 +14,7 @@ import type { FieldType, Value } from '../core/types.js';
 import { isFloatingType, isIntegerType } from '../core/types.js';
 import { normBig } from '../values/numeric.js';
 import { backoffDelay, Throttle } from './backoff.js';
-import { sqliteDriver } from './sqlite-driver.js';
+import { Database, sqliteAddon } from './sqlite-driver.js';
 
 export type Db = BetterSqlite3.Database;
 
@@ -88,9 +88,8 @@ export function openDatabase(file: string, readonly = false): Db {
   let db: Db | undefined;
   try {
     if (!readonly) ensureDirectory(path.dirname(file));
-    const { Database, nativeBinding } = sqliteDriver();
     // the typings list only the path form of `nativeBinding`; the driver takes a loaded addon as well
-    db = new Database(file, { readonly, fileMustExist: readonly, nativeBinding: nativeBinding as string });
+    db = new Database(file, { readonly, fileMustExist: readonly, nativeBinding: sqliteAddon() as string });
     // before switching to WAL: the switch needs a lock that a concurrent opener may hold for a moment
     db.pragma('busy_timeout = 5000');
     if (!readonly) {

@@ -1,12 +1,12 @@
 // How the engine loads better-sqlite3 (engine/connectors/sqlite-driver.ts, docs/performance.md#start-up): unbundled,
-// the package with its addon given by path; from the built CLI, the bundled copy of its JavaScript beside the chunks,
-// never the package's own files nor `bindings`, and the CLI's start-up reads one chunk of the engine.
+// the package with its addon given by path; from the built CLI, its JavaScript bundled with the engine, never the
+// package's own files nor `bindings`, and the CLI's start-up reads one chunk of the engine.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sqliteDriver } from '../../../engine/connectors/sqlite-driver.js';
+import { Database, sqliteAddon } from '../../../engine/connectors/sqlite-driver.js';
 import { openDatabase } from '../../../engine/connectors/sqlite-store.js';
 import { CLI, makeConfig, ROOT, SECTION14_ROWS, SECTION14_RULE, SECTION14_TRANSFORMATION, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
 
@@ -16,10 +16,8 @@ const DIST = path.join(ROOT, 'dist');
 
 describe('the SQLite driver', () => {
   it('unbundled, it is the package, given the addon its install built', () => {
-    const driver = sqliteDriver();
-    expect(driver.Database).toBe(createRequire(import.meta.url)('better-sqlite3'));
-    expect(driver.nativeBinding).toBe(path.join(packageDir, 'build', 'Release', 'better_sqlite3.node'));
-    expect(sqliteDriver()).toBe(driver);
+    expect(Database).toBe(createRequire(import.meta.url)('better-sqlite3'));
+    expect(sqliteAddon()).toBe(path.join(packageDir, 'build', 'Release', 'better_sqlite3.node'));
     const db = openDatabase(path.join(tmp(), 'a.db'));
     try {
       expect(db.prepare('select sqlite_version() as v').get()).toMatchObject({ v: expect.stringMatching(/^3\./) });
@@ -29,7 +27,7 @@ describe('the SQLite driver', () => {
     }
   });
 
-  it('a run of the built CLI loads the bundled copy and the addon, none of the package’s JavaScript', () => {
+  it('a run of the built CLI loads the addon, none of the package’s JavaScript', () => {
     const dir = tmp();
     writeFiles(dir, {
       'config.json': makeConfig({
@@ -46,17 +44,16 @@ describe('the SQLite driver', () => {
     const r = spawnSync(process.execPath, ['--require', path.join(dir, 'loaded.cjs'), CLI, 'run', 'config.json'], { cwd: dir, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const loaded = JSON.parse(fs.readFileSync(path.join(dir, 'loaded.json'), 'utf8')) as string[];
-    expect(loaded).toContain(path.join(DIST, 'better-sqlite3.cjs'));
     expect(loaded).toContain(path.join(packageDir, 'build', 'Release', 'better_sqlite3.node'));
     expect(loaded.filter((f) => f.startsWith(path.join(packageDir, 'lib')) || f.includes(`${path.sep}bindings${path.sep}`))).toEqual([]);
   });
 
-  it('the built CLI imports one chunk of the engine at start-up, and node built-ins', () => {
+  it('the built CLI imports one chunk of the engine at start-up, and node built-ins and the bundler’s helpers', () => {
     const imports = (file: string) => [...fs.readFileSync(path.join(DIST, file), 'utf8').matchAll(/^import\s[^;]*?["']([^"']+)["']/gm)].map((m) => m[1]!);
     const local = imports('cli.mjs').filter((s) => s.startsWith('./'));
     expect(local).toHaveLength(1);
     const startup = local[0]!.slice(2);
     expect(startup).toMatch(/^cli-startup-/);
-    expect(imports(startup).filter((s) => !s.startsWith('node:'))).toEqual([]);
+    expect(imports(startup).filter((s) => !s.startsWith('node:') && !/^\.\/rolldown-runtime-[\w-]+\.mjs$/.test(s))).toEqual([]);
   });
 });
