@@ -34,7 +34,7 @@ export class ModuleInspector {
   /** the bundles the sandbox loaded, in order */
   private loadedBundles: ModuleBundle[] = [];
   private readonly bundles = new Map<string, ModuleBundle | { file: string; error: string }>();
-  private readonly context: string;
+  private contextHash: string | undefined;
 
   constructor(
     private readonly limits: SandboxLimits,
@@ -43,10 +43,19 @@ export class ModuleInspector {
     private readonly input?: string,
     /** editor buffers not saved yet: modules are checked as they are there */
     private readonly sources?: UnsavedSources,
-  ) {
-    const h = createHash('sha256').update(JSON.stringify(limits));
-    for (const [name, text] of Object.entries(files)) h.update(name).update('\0').update(text).update('\0');
-    this.context = h.digest('hex');
+  ) {}
+
+  /**
+   * The limits and granted files, part of every cached shape's key. Hashed when the first module is looked at: a
+   * config without user code never needs it, and SHA-256's first use costs about a millisecond of its `check`.
+   */
+  private get context(): string {
+    if (this.contextHash === undefined) {
+      const h = createHash('sha256').update(JSON.stringify(this.limits));
+      for (const [name, text] of Object.entries(this.files)) h.update(name).update('\0').update(text).update('\0');
+      this.contextHash = h.digest('hex');
+    }
+    return this.contextHash;
   }
 
   private async bundle(file: string): Promise<ModuleBundle | { file: string; error: string }> {

@@ -3,6 +3,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { ModuleInspector } from '../../../engine/sandbox/inspect.js';
+import { DEFAULT_LIMITS } from '../../../engine/sandbox/protocol.js';
 import { cli, makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
 
 const tmp = useTmpDir();
@@ -142,4 +144,31 @@ export const transformFunctions = [
       ),
     ]);
   });
+
+  it('remember a module’s shape per module text, granted files and limits: a granted file that changes is read again', async () => {
+    const dir = tmp();
+    // the module's function is named after the first line of a granted file
+    writeFiles(dir, {
+      'named.mjs': "export const transformFunctions = [{ name: tsEngine.readFile('names.txt').split('\\n')[0], arity: 1, returns: 'arg0', apply: (a) => a }];",
+    });
+    const named = async (files: Record<string, string>, limits = DEFAULT_LIMITS) => {
+      const inspector = new ModuleInspector(limits, files);
+      try {
+        const r = await inspector.shapeOf(path.join(dir, 'named.mjs'));
+        return 'error' in r ? r.error : r.shape.transform.map((f) => ('problem' in f ? f.problem : f.name));
+      } finally {
+        await inspector.close();
+      }
+    };
+    expect(await named({ 'names.txt': 'first\n' })).toEqual(['first']);
+    expect(await named({ 'names.txt': 'second\n' })).toEqual(['second']);
+    expect(await named({ 'names.txt': 'first\n' })).toEqual(['first']);
+    // other limits: loaded again, not answered from the load under the defaults (200 MB fit in 512 MB, not in 128 MB)
+    writeFiles(dir, {
+      'named.mjs': `globalThis.keep = Array.from({ length: 25 }, () => new Float64Array(1 << 20).fill(1));\n${fs.readFileSync(path.join(dir, 'named.mjs'), 'utf8')}`,
+    });
+    expect(await named({ 'names.txt': 'big\n' })).toEqual(['big']);
+    expect(await named({ 'names.txt': 'big\n' }, { ...DEFAULT_LIMITS, memoryMb: 128 })).toEqual(expect.stringContaining('memory limit of 128 MB'));
+    expect(await named({})).toEqual(expect.stringContaining('not granted'));
+  }, 30_000);
 });
