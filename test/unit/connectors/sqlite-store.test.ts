@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SqliteDeadLetters } from '../../../engine/pipeline/dead-letters.js';
-import { fromSqlValue, SqliteStores, toSqlValue } from '../../../engine/connectors/sqlite-store.js';
+import { fromSqlValue, openDatabase, SqliteStores, toSqlValue } from '../../../engine/connectors/sqlite-store.js';
 import { summary } from '../../../engine/cli/report.js';
 import type { RunStats } from '../../../engine/pipeline/runner.js';
 import { cliAsync, SECTION14_RULE, SECTION14_TRANSFORMATION, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
@@ -15,6 +15,25 @@ import { cliAsync, SECTION14_RULE, SECTION14_TRANSFORMATION, SENSOR_SPEC, struct
 const tmp = useTmpDir('ts-engine-store-');
 const INT64_MAX = 2n ** 63n - 1n;
 const letter = (n: number) => ({ position: { source: 'x.csv', line: n }, reason: 'bad LongType', message: 'm', raw: `row ${n}` });
+
+describe('openDatabase', () => {
+  it('a writer: WAL, normal syncs, and a page cache of 2 MiB whatever the driver was built with; a reader keeps its default', () => {
+    const file = path.join(tmp(), 'a.db');
+    const writer = openDatabase(file);
+    const reader = openDatabase(file, true);
+    const unconfigured = new Database(':memory:');
+    try {
+      expect(writer.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(writer.pragma('synchronous', { simple: true })).toBe(1);
+      expect(writer.pragma('cache_size', { simple: true })).toBe(-2000);
+      expect(reader.pragma('cache_size', { simple: true })).toBe(unconfigured.pragma('cache_size', { simple: true }));
+    } finally {
+      unconfigured.close();
+      reader.close();
+      writer.close();
+    }
+  });
+});
 
 describe('toSqlValue / fromSqlValue', () => {
   it('every integer survives an INTEGER column exactly: int64 as INTEGER, beyond it as a BLOB of digits', () => {
