@@ -85,10 +85,10 @@ function openFailure(file: string, readonly: boolean, e: unknown): EngineError {
 const WRITE_BUSY_TIMEOUT_MS = 200;
 
 /**
- * The page cache of a writing connection, in KiB: SQLite's own default. better-sqlite3 builds SQLite with 16 MiB, which
+ * The page cache of a writing connection, in KiB: SQLite's own default. better-sqlite3 builds SQLite with 16 000 KiB, which
  * a long replay fills, so a run's memory grew with its input (10 M rows peaked 15 MB above 1 M rows), and the pages
  * cost time to fill: the writes append at the end of their tables and the history the analysis asks for is the
- * latest windows, so 2 MiB hold what is used (docs/performance.md#memory: 10 M rows 3.49 → 3.37 s, 84 → 70 MB).
+ * latest windows, so 2 000 KiB hold what is used (docs/performance.md#memory: 10 M rows 3.49 → 3.37 s, 84 → 70 MB).
  */
 const WRITE_CACHE_KIB = 2000;
 

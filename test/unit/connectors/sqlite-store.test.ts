@@ -17,7 +17,7 @@ const INT64_MAX = 2n ** 63n - 1n;
 const letter = (n: number) => ({ position: { source: 'x.csv', line: n }, reason: 'bad LongType', message: 'm', raw: `row ${n}` });
 
 describe('openDatabase', () => {
-  it('a writer: WAL, normal syncs, and a page cache of 2 MiB whatever the driver was built with; a reader keeps its default', () => {
+  it('a writer: WAL, normal syncs, and a page cache of 2 000 KiB (SQLite’s default) whatever the driver was built with; a reader keeps its default', () => {
     const file = path.join(tmp(), 'a.db');
     const writer = openDatabase(file);
     const reader = openDatabase(file, true);
