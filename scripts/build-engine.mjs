@@ -13,8 +13,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * - jsonc-parser: every command reads a config with it, and its CommonJS build alone cost ≈ 20 ms; its ES module build
  *   is bundled instead;
  * - better-sqlite3's JavaScript: as an external CommonJS package it cost 10–12 ms (Node's export lexer, 13 files
- *   through the CommonJS loader, `bindings` looking for the addon), which engine/connectors/sqlite-driver.ts gives
- *   every database it opens; `bindings` is needed only when no addon is given.
+ *   through the CommonJS loader, `bindings` looking for the addon). The addon stays where its install built it:
+ *   engine/connectors/sqlite-driver.ts gives its path to every database it opens, so the bundled copy never needs
+ *   `bindings` to find it.
  */
 const BUNDLED_PACKAGES = ['jsonc-parser', 'better-sqlite3'];
 const JSONC_PARSER_ESM = path.join(root, 'node_modules/jsonc-parser/lib/esm/main.js');
