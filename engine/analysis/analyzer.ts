@@ -18,7 +18,7 @@ import { analysisDescriptor } from '../components/registry.js';
 import { RecordHistory } from './history.js';
 import { ImmediateRules } from './immediate.js';
 import type { HistorySource } from '../components/types.js';
-import { UserAnalysisHost } from './user-host.js';
+import { UserAnalysisHost, type WindowOutcomes } from './user-host.js';
 import type { AnalysisModuleSpec } from '../sandbox/protocol.js';
 import type { SandboxPlan } from '../sandbox/plan.js';
 import { pyTuple } from '../values/python.js';
@@ -44,6 +44,8 @@ export class Analyzer {
   /** by the rule's position: its built-in (undefined for a user module), and whether it reads evaluations within bounds */
   private readonly builtinByPosition: (UserAnalysis | undefined)[];
   private readonly keepsObservations: boolean[];
+  /** by the rule's position: its place among the user modules (−1 for a built-in) */
+  private readonly userOrdinal: number[];
   private readonly host: UserAnalysisHost | undefined;
   private readonly keyFields: string[];
   private readonly keyTypes: FieldType[];
@@ -86,6 +88,8 @@ export class Analyzer {
       }
     }
     this.builtinByPosition = cfg.rules.map((r) => this.builtins.get(r.index));
+    let user = 0;
+    this.userOrdinal = cfg.rules.map((r) => (r.builtin ? -1 : user++));
     this.keepsObservations = cfg.rules.map((_r, ri) => this.lifecycle.keepsObservations(ri));
     this.immediate = ImmediateRules.of(this.builtinByPosition, history, this.valueNames, this.keyFields, batchMs, Math.round(cfg.accuracySec * 1000));
     const code = userCode;
@@ -93,7 +97,14 @@ export class Analyzer {
       // the check's sandbox, unless the rows took it already
       const adopted = code.sandbox;
       code.sandbox = undefined;
-      this.host = new UserAnalysisHost(code.bundles, code.files, userSpecs, { ...code.limits, timeoutMs: code.analysisTimeoutMs }, adopted);
+      this.host = new UserAnalysisHost(
+        code.bundles,
+        code.files,
+        userSpecs,
+        { valueNames: this.valueNames, keyFields: this.keyFields, batchMs, remember: history.answersAnalysedWindows === true },
+        { ...code.limits, timeoutMs: code.analysisTimeoutMs },
+        adopted,
+      );
     }
   }
 
@@ -138,18 +149,26 @@ export class Analyzer {
         if (deviating || observationsCount) evaluations.push({ field, module, value, lower, upper, deviating, key });
       },
     };
-    const fromWorker = async (m: ReportedMessage) => report(m, m.observed !== true);
     const immediate = this.immediate;
     immediate?.startWindow(w.endMs);
     const stateful = this.lifecycle.stateful;
     // by index: in this async function a for-of made an iterator result per aggregate row
     const groups = w.groups;
+    let records: RecordHistory[] | undefined;
+    let userCalls: WindowOutcomes | undefined;
+    const userRules = this.host ? this.userOrdinal.filter((u) => u >= 0).length : 0;
+    if (this.host) {
+      // the user modules run on the whole window at once, in the sandbox; their outcomes join the built-ins' below
+      records = groups.map((g) => new RecordHistory(this.valuesOf(g.acc, g.key), g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs));
+      userCalls = await this.host.analyzeWindow(w.startMs, w.endMs, groups, records);
+      this.stats.lookups += userCalls.localLookups;
+    }
     for (let gi = 0; gi < groups.length; gi++) {
       const g = groups[gi]!;
       this.stats.records++;
       let record: RecordHistory | undefined;
       if (immediate) immediate.startRow(g.acc, g.key);
-      else record = new RecordHistory(this.valuesOf(g.acc, g.key), g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs);
+      else record = records?.[gi] ?? new RecordHistory(this.valuesOf(g.acc, g.key), g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs);
       const keyState = stateful ? this.lifecycle.seen(g.key, w.endMs) : undefined;
       for (let ri = 0; ri < this.cfg.rules.length; ri++) {
         const rule = this.cfg.rules[ri]!;
@@ -160,9 +179,15 @@ export class Analyzer {
           if (immediate) immediate.evaluate(ri, sender, observationsCount);
           else {
             const builtin = this.builtinByPosition[ri];
-            // a built-in whose history is in memory finishes at once, with no promise to wait for
-            const pending = builtin ? builtin.analysis(record!, sender) : this.host!.call(rule.index, record!, fromWorker);
-            if (pending) await pending;
+            if (builtin) {
+              // a built-in whose history is in memory finishes at once, with no promise to wait for
+              const pending = builtin.analysis(record!, sender);
+              if (pending) await pending;
+            } else {
+              const outcome = userCalls!.outcomes[gi * userRules + this.userOrdinal[ri]!];
+              if (outcome?.error) throw outcome.error;
+              if (outcome) for (const m of outcome.messages) report(m as ReportedMessage, m.observed !== true);
+            }
           }
         } catch (e) {
           this.stats.failures++;

@@ -20,6 +20,8 @@ interface KeySeries {
 
 export class WindowMemoryHistory implements HistorySource {
   readonly description = 'the windows of this replay (in memory)';
+  /** the replay observes each window before it analyses it */
+  readonly answersAnalysedWindows = true;
   private readonly series = new Map<string, KeySeries>();
   private newestEnd = -Infinity;
   private sinceCompaction = 0;

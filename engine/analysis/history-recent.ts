@@ -39,6 +39,8 @@ interface KeyNode {
 
 export class RecentWindowsHistory implements HistorySource {
   readonly description: string;
+  /** the run observes a window as it writes it, before it analyses it; an exact hit is the stored point itself */
+  readonly answersAnalysedWindows = true;
   private readonly keys: KeyNode = { next: undefined, series: undefined };
   /** a ring slot holds one window at a time: the windows reachable from the newest one all fit */
   private readonly slots: number;

@@ -1,30 +1,60 @@
 /**
- * The engine's side of user analysis modules (docs/semantics.md#user-code, docs/sandbox.md): they run
+ * The engine's side of user analysis modules (docs/semantics.md#user-code, docs/sandbox.md#analyses): they run
  * in a sandbox process with a time limit per call and at start-up and a memory
- * limit. This side forwards calls, answers history requests from the record's
- * cached accessor and passes alerts on. A call that fails or runs out of time
- * is that module's failure for that record; a sandbox that dies (memory) or
- * stops answering is replaced for the next call.
+ * limit. A window's rows go to the sandbox in one request, which runs every
+ * call; this side answers the history lookups the sandbox cannot answer itself
+ * from the row's cached accessor. A call that fails or runs out of time is that
+ * module's failure for that record; a sandbox that dies (memory) or stops
+ * answering is replaced, and the calls it had not reported run again, one at a
+ * time, so that exactly the call that killed it fails.
  */
-import type { AlertMessage } from '../extensions/types.js';
 import type { Value } from '../core/types.js';
+import type { Group } from '../core/window.js';
 import type { RecordHistory } from './history.js';
 import { SandboxError, SandboxProcess } from '../sandbox/client.js';
-import type { AnalysisModuleSpec, ModuleBundle, SandboxEvent, SandboxLimits } from '../sandbox/protocol.js';
+import type {
+  AlertEventMessage,
+  AnalysisModuleSpec,
+  AnalysisOutcome,
+  AnalysisRowShape,
+  AnalysisWindowResult,
+  ModuleBundle,
+  SandboxEvent,
+  SandboxLimits,
+} from '../sandbox/protocol.js';
+import type { AnalysisWindow } from '../sandbox/realm-bootstrap.js';
+import { taggedJson } from '../sandbox/tagged-json.js';
 import path from 'node:path';
 
-/** How long past its own limit a sandbox may take to report a call that ran out of time before it is killed. */
+/** How long past its own limits a sandbox may take to report progress before it is killed. */
 const GRACE_MS = 2000;
+
+/** What one call gave: its alerts and evaluations, or why it failed (then it gave nothing). */
+export interface CallOutcome {
+  messages: AlertEventMessage[];
+  error?: Error;
+}
+
+/** A window's calls, row × modules + module; undefined: done, and it reported nothing. */
+export interface WindowOutcomes {
+  outcomes: (CallOutcome | undefined)[];
+  /** history lookups the sandbox answered itself */
+  localLookups: number;
+}
+
+const codec = taggedJson();
 
 export class UserAnalysisHost {
   private sandbox: SandboxProcess | undefined;
   private ready: Promise<void> | undefined;
-  private current: { record: RecordHistory; onAlert: (m: AlertMessage) => Promise<void>; alerts: Promise<void>[]; failure?: Error } | undefined;
+  /** the window being analysed: where the sandbox's events go */
+  private current: WindowCall | undefined;
 
   constructor(
     private readonly bundles: ModuleBundle[],
     private readonly files: Record<string, string>,
     private readonly modules: AnalysisModuleSpec[],
+    private readonly rows: AnalysisRowShape,
     private readonly limits: SandboxLimits,
     /** a sandbox that has loaded `bundles` already (the check's), for the first start */
     private adopted?: SandboxProcess,
@@ -53,7 +83,7 @@ export class UserAnalysisHost {
         const failed = loaded.modules.findIndex((m) => 'error' in m);
         if (failed >= 0) throw new Error(`${this.bundles[failed]!.file}: ${(loaded.modules[failed] as { error: string }).error}`);
       }
-      await sandbox.request({ op: 'analysis.open', modules: this.modules }, startup);
+      await sandbox.request({ op: 'analysis.open', modules: this.modules, rows: this.rows }, startup);
     })().catch((e) => {
       this.discard(sandbox);
       throw new Error(`Missing required analysis module: ${(e as Error).message}`);
@@ -72,14 +102,17 @@ export class UserAnalysisHost {
   private onEvent(sandbox: SandboxProcess, e: SandboxEvent): void {
     const call = this.current;
     if (!call || sandbox !== this.sandbox) return;
-    if (e.event === 'alert') {
-      call.alerts.push(call.onAlert(e.message as AlertMessage));
+    call.heard();
+    if (e.event === 'analysis.progress') {
+      call.progress(e.next, e.outcomes);
       return;
     }
-    call.record.get(e.n).then(
+    const n = this.modules.length;
+    call.records[Math.floor(e.call / n)]!.get(e.n).then(
       (value) => sandbox.notify({ op: 'history-result', request: e.request, value }),
       (err) => {
-        call.failure ??= err as Error;
+        // the call goes on with an empty point, and fails once it is done (as when its history failed in process)
+        if (!call.historyFailures.has(e.call)) call.historyFailures.set(e.call, err as Error);
         sandbox.notify({ op: 'history-result', request: e.request, value: {} });
       },
     );
@@ -90,30 +123,56 @@ export class UserAnalysisHost {
     if (this.modules.length > 0) await this.start();
   }
 
-  async call(ruleIndex: number, record: RecordHistory, onAlert: (m: AlertMessage) => Promise<void>): Promise<void> {
-    if (!this.ready) this.start();
-    await this.ready;
-    const sandbox = this.sandbox!;
-    const current = record.current();
-    const { key, ...values } = current;
-    const call = { record, onAlert, alerts: [] as Promise<void>[], failure: undefined as Error | undefined };
-    this.current = call;
-    try {
-      await sandbox.request(
-        { op: 'analysis.call', ruleIndex, values: values as Record<string, Value>, key },
-        {
-          deadlineMs: this.limits.timeoutMs + GRACE_MS,
-          deadlineMessage: `timed out after ${this.limits.timeoutMs} ms; the sandbox was restarted`,
-        },
-      );
-      await Promise.all(call.alerts);
-      if (call.failure) throw call.failure;
-    } catch (e) {
-      if (e instanceof SandboxError && (e.kind === 'memory' || e.kind === 'crash' || !sandbox.alive)) this.discard(sandbox);
-      throw e;
-    } finally {
-      this.current = undefined;
+  /**
+   * Runs every module on every row of a window: calls numbered row × modules + module, in that order, as the rows
+   * come (docs/sandbox.md#analyses).
+   */
+  async analyzeWindow(startMs: number, endMs: number, groups: readonly Group[], records: readonly RecordHistory[]): Promise<WindowOutcomes> {
+    const nValues = this.rows.valueNames.length;
+    const rows: AnalysisWindow['rows'] = groups.map((g) => [g.acc.length === nValues ? g.acc : g.acc.slice(0, nValues), g.key]);
+    const text = codec.encode({ startMs, endMs, rows } satisfies AnalysisWindow);
+    const total = groups.length * this.modules.length;
+    const call = new WindowCall(records, total);
+    let localLookups = 0;
+    /** after a sandbox died: its calls not reported run one at a time, so that the next death names its call */
+    let oneCall = false;
+    let sentTo: SandboxProcess | undefined;
+    while (call.next < total) {
+      try {
+        if (!this.ready) this.start();
+        await this.ready;
+      } catch (e) {
+        // no sandbox to run them: the window's remaining calls fail with why (the next window tries again)
+        for (let c = call.next; c < total; c++) call.outcomes[c] = { messages: [], error: e as Error };
+        break;
+      }
+      const sandbox = this.sandbox!;
+      const from = call.next;
+      this.current = call;
+      call.watch(sandbox, this.limits);
+      try {
+        const r = await sandbox.request<AnalysisWindowResult>({ op: 'analysis.window', window: sentTo === sandbox ? null : text, from, oneCall });
+        sentTo = sandbox;
+        call.progress(r.next, r.outcomes);
+        localLookups += r.localLookups;
+      } catch (e) {
+        sentTo = undefined;
+        if (e instanceof SandboxError && (e.kind === 'memory' || e.kind === 'crash' || e.kind === 'timeout' || !sandbox.alive)) this.discard(sandbox);
+        // what it did after its last report is lost: those calls run again
+        for (const c of call.historyFailures.keys()) if (c >= call.next) call.historyFailures.delete(c);
+        if (oneCall) {
+          const message =
+            e instanceof SandboxError && e.kind === 'timeout' ? `timed out after ${this.limits.timeoutMs} ms; the sandbox was restarted` : (e as Error).message;
+          call.outcomes[call.next] = { messages: [], error: e instanceof SandboxError ? new SandboxError(e.kind, message) : (e as Error) };
+          call.next++;
+        } else oneCall = true;
+      } finally {
+        call.unwatch();
+        this.current = undefined;
+      }
     }
+    for (const [c, err] of call.historyFailures) call.outcomes[c] = { messages: [], error: err };
+    return { outcomes: call.outcomes, localLookups };
   }
 
   async close(): Promise<void> {
@@ -121,5 +180,47 @@ export class UserAnalysisHost {
     this.sandbox = undefined;
     this.ready = undefined;
     await s?.close();
+  }
+}
+
+/** One window's request to the sandbox: its outcomes so far, and a watchdog that kills a sandbox gone silent. */
+class WindowCall {
+  readonly outcomes: (CallOutcome | undefined)[];
+  /** calls before this are reported */
+  next = 0;
+  /** calls whose history lookup failed: they fail with it */
+  readonly historyFailures = new Map<number, Error>();
+  private timer: NodeJS.Timeout | undefined;
+  private rearm: (() => void) | undefined;
+
+  constructor(
+    readonly records: readonly RecordHistory[],
+    total: number,
+  ) {
+    this.outcomes = new Array<CallOutcome | undefined>(total);
+  }
+
+  /** A sandbox reports after every slice of calls (or call), each slice ending by the call's own limit: silence past that ends it. */
+  watch(sandbox: SandboxProcess, limits: SandboxLimits): void {
+    const silentMs = Math.max(limits.startupTimeoutMs, limits.timeoutMs) + (limits.sliceMs ?? 100) + limits.timeoutMs + GRACE_MS;
+    this.rearm = () => {
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => sandbox.kill(new SandboxError('timeout', `did not answer within ${silentMs} ms`)), silentMs);
+    };
+    this.rearm();
+  }
+
+  progress(next: number, outcomes: AnalysisOutcome[]): void {
+    for (const o of outcomes) this.outcomes[o.call] = { messages: o.alerts, error: o.error ? new SandboxError(o.error.kind, o.error.message) : undefined };
+    this.next = next;
+  }
+
+  heard(): void {
+    this.rearm?.();
+  }
+
+  unwatch(): void {
+    clearTimeout(this.timer);
+    this.rearm = undefined;
   }
 }

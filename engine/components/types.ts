@@ -176,6 +176,12 @@ export interface HistorySource {
    * Both read `q` during the call only: a caller may reuse it for its next question.
    */
   knownNow?(q: HistoryQuery): Readonly<Record<string, Value | Value[] | null>> | undefined;
+  /**
+   * Every window the analysis is given was observed here before it, and a lookup at exactly such a window's end, for a
+   * key that window holds, answers that window's row (as storedPointMaker makes it): the sandbox may then answer such
+   * lookups of user modules from the windows it was given (docs/sandbox.md#analyses).
+   */
+  readonly answersAnalysedWindows?: boolean;
   /** What lookup() resolves to, given at once by a source that reads synchronously (SQLite). */
   lookupNow?(q: HistoryQuery): Record<string, Value> | undefined;
   /**

@@ -15,11 +15,13 @@ import { buildGroupOps, newGroupJournal } from '../aggregate/groups.js';
 import { Processor, type ProcessorPlan, type RowLog } from '../pipeline/processor.js';
 import { flatten } from '../core/flat-window.js';
 import { CsvSource } from '../components/sources/csv.js';
-import { realmBootstrap, type RealmHelpers } from './realm-bootstrap.js';
+import { realmBootstrap, type AnalysisReport, type AnalysisRunState, type AnalysisSetup, type RealmHelpers } from './realm-bootstrap.js';
 import { taggedJson } from './tagged-json.js';
 import {
   BUNDLE_GLOBAL,
-  type AnalysisModuleSpec,
+  type AlertEventMessage,
+  type AnalysisOutcome,
+  type AnalysisWindowResult,
   type ClosedAfter,
   type FailureKind,
   type LoadResult,
@@ -60,6 +62,8 @@ process.on('SIGTERM', () => undefined);
 /** the engine stops the run: the segment running ends at its next slice, the queued ones at once (until `finish`) */
 let stopPending = false;
 process.on('disconnect', () => process.exit(0));
+// a promise user code rejected and left alone is no part of any result (as a job that throws): it must not end the process
+process.on('unhandledRejection', () => undefined);
 
 const context = vm.createContext(Object.create(null), {
   name: 'ts-engine user code',
@@ -359,8 +363,7 @@ function windows(run: (p: Processor) => void): WindowsResult {
 
 // ---- analyses ---------------------------------------------------------------------
 
-const instances = new Map<number, number>();
-let nextCall = 0;
+const nextRequest = 0;
 /** answers of the engine to history requests, until the running call hands them to the realm */
 const historyAnswers = new Map<number, Record<string, unknown>>();
 let answerArrived: (() => void) | undefined;
@@ -369,63 +372,144 @@ function send(m: Reply | SandboxEvent): void {
   process.send!(m);
 }
 
-function openAnalyses(modules: AnalysisModuleSpec[]): void {
+function openAnalyses(req: Extract<Request, { op: 'analysis.open' }>): void {
   const startup = limits.startupTimeoutMs;
-  for (const s of modules) {
-    const k = guarded(
-      () => helpers.analysisNew(realmIndex(s.module), s.from, s.exportName, codec.encode(s.options ?? {}), s.name),
-      startup,
-      `starting ${s.exportName} (${moduleFiles[s.module]})`,
+  const rules: number[] = [];
+  for (const s of req.modules) {
+    rules.push(
+      guarded(
+        () => helpers.analysisNew(realmIndex(s.module), s.from, s.exportName, codec.encode(s.options ?? {}), s.name),
+        startup,
+        `starting ${s.exportName} (${moduleFiles[s.module]})`,
+      ),
     );
-    instances.set(s.ruleIndex, k);
   }
+  const setup: AnalysisSetup = { rules, ...req.rows };
+  guarded(() => helpers.analysisSetup(codec.encode(setup)), startup, 'setting up the analyses', false);
 }
 
-async function callAnalysis(req: Extract<Request, { op: 'analysis.call' }>): Promise<void> {
-  const instance = instances.get(req.ruleIndex);
-  if (instance === undefined) throw new SandboxFailure('internal', `no analysis for rule ${req.ruleIndex}`);
-  const call = nextCall++;
-  const deadline = Date.now() + limits.timeoutMs;
-  const left = () => {
-    const ms = deadline - Date.now();
-    if (ms <= 0) throw new SandboxFailure('timeout', `timed out after ${limits.timeoutMs} ms`);
-    return ms;
-  };
-  const step = <T>(fn: () => T): T => {
-    const ms = left();
+/** Runs the promise jobs of user code under a time limit (the slices of analysis calls run there), then checks memory. */
+function drain(ms: number): void {
+  DRAIN.runInContext(context, { timeout: Math.max(1, Math.ceil(ms)) });
+  checkMemory();
+}
+
+/**
+ * Runs a window's analysis calls in slices (docs/sandbox.md#analyses): the realm runs call after call, and a slice
+ * starts no call after SLICE_MS, so its vm limit of SLICE_MS + timeout_ms ends only a call that has run for at least
+ * timeout_ms. A call that waits for a history point the realm does not hold gets it from the engine within what is
+ * left of its limit. After each slice the outcomes so far go to the engine, so a sandbox that dies (memory) loses
+ * only the slice it was in. A slice that all runs in the realm's promise jobs costs one time-limited evaluation.
+ */
+async function analyseWindow(req: Extract<Request, { op: 'analysis.window' }>): Promise<AnalysisWindowResult> {
+  const ms = limits.timeoutMs;
+  const sliceMs = limits.sliceMs ?? SLICE_MS;
+  let windowText = req.window ?? '';
+  let from = req.from;
+  let localLookups = 0;
+  for (;;) {
+    const outcomes = new Map<number, AnalysisOutcome>();
+    const ended = new Set<number>();
+    /** calls end in order: a slice cut short resumes after the last that ended, whatever the realm's cursor says */
+    let lastEnded = from - 1;
+    const outcome = (call: number) => {
+      let o = outcomes.get(call);
+      if (!o) outcomes.set(call, (o = { call, alerts: [] }));
+      return o;
+    };
+    const end = (call: number) => {
+      ended.add(call);
+      if (call > lastEnded) lastEnded = call;
+    };
+    const fail = (call: number, kind: FailureKind, message: string) => {
+      end(call);
+      const o = outcome(call);
+      o.alerts = [];
+      o.error = { kind, message };
+    };
+    /** requests of the running call still unanswered */
+    const outstanding = new Set<number>();
+    const take = (text: string): AnalysisRunState => {
+      const r = codec.decode(text) as AnalysisReport;
+      localLookups += r.state.localLookups;
+      for (const ev of r.events) {
+        const call = ev[1];
+        // what a call's leftover promise jobs do after it ended is no part of its outcome
+        if (ended.has(call)) continue;
+        if (ev[0] === 'done') end(call);
+        else if (ev[0] === 'error') fail(call, 'user', String(ev[2]));
+        else if (ev[0] === 'alert') outcome(call).alerts.push(ev[2] as AlertEventMessage);
+        else if (ev[0] === 'history') {
+          const request = ev[2] as number;
+          outstanding.add(request);
+          send({ event: 'history', call, request, n: ev[3] as number });
+        }
+      }
+      return r.state;
+    };
+    let interrupted = false;
+    const text = windowText;
+    windowText = '';
+    // no time limit: it only queues the slice (see RealmHelpers.analysisQueue), which the drain runs under one
+    helpers.analysisQueue(text, from, sliceMs, req.oneCall);
     try {
-      return timed(fn, ms);
+      drain(sliceMs + ms);
     } catch (e) {
       const f = failureOf(e, ms, 'analysis');
-      throw f.kind === 'timeout' ? new SandboxFailure('timeout', `timed out after ${limits.timeoutMs} ms`) : f;
+      if (f.kind !== 'timeout') throw f;
+      interrupted = true;
     }
-  };
-  step(() => helpers.analysisStart(instance, call, codec.encode({ values: req.values, key: req.key })));
-  const outstanding = new Set<number>();
-  for (;;) {
-    const events = codec.decode(step(() => helpers.takeOutbox())) as [string, number, ...unknown[]][];
-    for (const ev of events) {
-      if (ev[1] !== call) continue;
-      if (ev[0] === 'done') return;
-      if (ev[0] === 'error') throw new SandboxFailure('user', String(ev[2]));
-      if (ev[0] === 'alert') send({ event: 'alert', call, message: ev[2] as Extract<SandboxEvent, { event: 'alert' }>['message'] });
-      if (ev[0] === 'history') {
-        const request = ev[2] as number;
-        outstanding.add(request);
-        send({ event: 'history', call, request, n: ev[3] as number });
+    let finished = false;
+    for (;;) {
+      // a slice that ended by itself made its report inside its limit; otherwise it is read now, under one
+      const prepared = interrupted ? '' : helpers.analysisPrepared();
+      const st = take(prepared !== '' ? prepared : guarded(() => helpers.analysisReport(), ms, "reading the analyses' outcomes", false));
+      const running = st.current >= 0 && !ended.has(st.current) ? st.current : -1;
+      if (interrupted || (st.state === 'waiting' && running >= 0 && outstanding.size === 0)) {
+        // the limit ended the slice inside this call, or it awaits something that never comes: it fails, the next goes on
+        if (running >= 0) {
+          if (interrupted) fail(running, 'timeout', `timed out after ${ms} ms`);
+          else fail(running, 'user', 'analysis() returned a promise that never settles (it awaits something other than history.get or alerts.send)');
+        }
+        from = Math.max(st.next, running + 1, lastEnded + 1);
+        break;
       }
+      if (st.state !== 'waiting' || running < 0) {
+        from = Math.max(st.next, lastEnded + 1);
+        finished = st.state === 'finished';
+        break;
+      }
+      const left = () => st.startedAt + ms - Date.now();
+      while (left() > 0 && ![...outstanding].some((r) => historyAnswers.has(r))) {
+        await new Promise<void>((resolve) => {
+          answerArrived = resolve;
+          setTimeout(resolve, Math.max(1, left())).unref();
+        });
+      }
+      answerArrived = undefined;
+      try {
+        for (const request of [...outstanding]) {
+          const value = historyAnswers.get(request);
+          if (value === undefined) continue;
+          if (left() <= 0) break;
+          historyAnswers.delete(request);
+          outstanding.delete(request);
+          timed(() => helpers.answer(request, codec.encode(value)), left());
+        }
+      } catch (e) {
+        const f = failureOf(e, ms, 'analysis');
+        if (f.kind !== 'timeout') throw f;
+        interrupted = true;
+        continue;
+      }
+      if (left() <= 0) interrupted = true;
     }
-    if (outstanding.size === 0) {
-      throw new SandboxFailure('user', 'analysis() returned a promise that never settles (it awaits something other than history.get or alerts.send)');
-    }
-    while (![...outstanding].some((r) => historyAnswers.has(r))) await new Promise<void>((resolve) => (answerArrived = resolve));
-    for (const request of [...outstanding]) {
-      const value = historyAnswers.get(request);
-      if (value === undefined) continue;
-      historyAnswers.delete(request);
-      outstanding.delete(request);
-      step(() => helpers.answer(request, codec.encode(value)));
-    }
+    for (const r of outstanding) historyAnswers.delete(r);
+    const reported = [...outcomes.values()].filter((o) => o.alerts.length > 0 || o.error);
+    if (finished) return { next: from, localLookups, outcomes: reported };
+    send({ event: 'analysis.progress', next: from, outcomes: reported });
+    // messages get in between slices
+    await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 
@@ -453,11 +537,10 @@ async function handle(req: Request): Promise<unknown> {
       stopPending = false;
       return windows((p) => p.finish(req.runStartMs, req.nowMs));
     case 'analysis.open':
-      openAnalyses(req.modules);
+      openAnalyses(req);
       return null;
-    case 'analysis.call':
-      await callAnalysis(req);
-      return null;
+    case 'analysis.window':
+      return analyseWindow(req);
     case 'history-result':
     case 'stop':
       return null;

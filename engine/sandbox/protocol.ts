@@ -70,6 +70,33 @@ export interface AnalysisModuleSpec {
   options: unknown;
 }
 
+/** What the sandbox needs to know of the aggregate rows analysed, and of the history behind them. */
+export interface AnalysisRowShape {
+  valueNames: string[];
+  keyFields: string[];
+  batchMs: number;
+  /** the history source answers a lookup at exactly an analysed window's end from that window (HistorySource.answersAnalysedWindows) */
+  remember: boolean;
+}
+
+/** What became of one analysis call, sent only for calls that alerted or failed. */
+export interface AnalysisOutcome {
+  call: number;
+  alerts: AlertEventMessage[];
+  error?: { kind: FailureKind; message: string };
+}
+
+export type AlertEventMessage = { module: string; timestamp: number; param: Record<string, unknown>; observed?: boolean };
+
+export interface AnalysisWindowResult {
+  /** calls before this are done (every call, unless the request failed) */
+  next: number;
+  /** history lookups the sandbox answered itself */
+  localLookups: number;
+  /** the last slice's outcomes (those before came as progress events) */
+  outcomes: AnalysisOutcome[];
+}
+
 export type SegmentRows =
   | { buf: Uint8Array; starts: Int32Array; ends: Int32Array }
   | { lines: string[] }
@@ -158,8 +185,13 @@ export type Request =
   | { op: 'startAt'; now: number }
   | { op: 'advanceTo'; now: number }
   | { op: 'finish'; runStartMs: number; nowMs: number }
-  | { op: 'analysis.open'; modules: AnalysisModuleSpec[] }
-  | { op: 'analysis.call'; ruleIndex: number; values: Record<string, Value>; key: Value[] | null }
+  | { op: 'analysis.open'; modules: AnalysisModuleSpec[]; rows: AnalysisRowShape }
+  /**
+   * Runs every module on every row of a window (docs/sandbox.md#analyses), calls numbered row × modules + module, from
+   * `from`; `window` is tagged JSON of its rows (null: the window sent last, again). Progress comes as
+   * `analysis.progress` events; the answer is {@link AnalysisWindowResult}. `oneCall`: progress after every call.
+   */
+  | { op: 'analysis.window'; window: string | null; from: number; oneCall: boolean }
   | { op: 'history-result'; request: number; value: Record<string, unknown> }
   /** the run stops: no answer; the segment running ends at its next slice, queued ones at once */
   | { op: 'stop' };
@@ -171,4 +203,5 @@ export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok
 
 export type SandboxEvent =
   | { event: 'history'; call: number; request: number; n: number }
-  | { event: 'alert'; call: number; message: { module: string; timestamp: number; param: Record<string, unknown>; observed?: boolean } };
+  /** calls before `next` are done; the outcomes of those that alerted or failed */
+  | { event: 'analysis.progress'; next: number; outcomes: AnalysisOutcome[] };

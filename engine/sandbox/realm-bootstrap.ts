@@ -20,12 +20,72 @@ export interface RealmHelpers {
   resultType(moduleIndex: number, index: number, typesJson: string): string;
   describeError(e: unknown): string;
   analysisNew(moduleIndex: number, from: 'export' | 'analyses', name: string, optionsJson: string, ruleName: string): number;
-  /** starts instance.analysis(history, alerts) on a record (tagged JSON of its values and key) */
-  analysisStart(instance: number, call: number, recordJson: string): void;
-  /** answers a history request with a point (tagged JSON) */
+  /**
+   * The run's analyses, tagged JSON of {@link AnalysisSetup}: calls are numbered row × rules + rule, rows in the
+   * window's order and rules in the config's.
+   */
+  analysisSetup(setupJson: string): void;
+  /**
+   * Queues a slice of a window's calls, from `from`, one after the other: until every call is done, a call waits for
+   * the host (a history point the realm does not hold), or `sliceMs` have passed (`oneCall`: after one call).
+   * `windowJson` is the window's rows (tagged JSON of {@link AnalysisWindow}), or '' for the window queued last.
+   * It runs no user code and looks up nothing user code could have changed, so it needs no time limit: the work
+   * runs in the promise jobs the host then drains under its limit.
+   */
+  analysisQueue(windowJson: string, from: number, sliceMs: number, oneCall: boolean): void;
+  /** a finished or paused slice's report (JSON of {@link AnalysisReport}), made as the slice ended; '' when there is none */
+  analysisPrepared(): string;
+  /** JSON of {@link AnalysisReport} now, the outbox emptied */
+  analysisReport(): string;
+  /** answers a history request with a point (tagged JSON); the waiting call goes on, and no other starts */
   answer(request: number, pointJson: string): void;
   /** tagged JSON of the events since the last call: [kind, call, …] */
   takeOutbox(): string;
+}
+
+export interface AnalysisSetup {
+  /** the instance of each rule run here, in the config's order */
+  rules: number[];
+  valueNames: string[];
+  keyFields: string[];
+  batchMs: number;
+  /**
+   * whether the history source answers a lookup at exactly an analysed window's end with that window's row
+   * (HistorySource.answersAnalysedWindows): then such lookups are answered here, without asking the engine
+   */
+  remember: boolean;
+}
+
+export interface AnalysisWindow {
+  startMs: number;
+  endMs: number;
+  /** per aggregate row: its values in the output's order, and its key */
+  rows: [unknown[], unknown[] | null][];
+}
+
+/** A window analysed here, kept for history lookups: its rows, and its keys as text (made when first asked). */
+interface Remembered {
+  w: AnalysisWindow;
+  byKey: Record<string, number> | undefined;
+  keyTexts: (string | undefined)[];
+}
+
+export interface AnalysisReport {
+  /** [kind, call, …]: done, error, alert, history */
+  events: [string, number, ...unknown[]][];
+  state: AnalysisRunState;
+}
+
+export interface AnalysisRunState {
+  /** finished: every call of the window is done; paused: its slice ended; waiting: the running call awaits the host */
+  state: 'finished' | 'paused' | 'waiting';
+  /** the call running (−1: none) and when it started (Date.now) */
+  current: number;
+  startedAt: number;
+  /** calls before this are done */
+  next: number;
+  /** history lookups answered here since the last report (once per row and index) */
+  localLookups: number;
 }
 
 export function realmBootstrap(codec: { encode(v: unknown): string; decode(text: string): unknown }): RealmHelpers {
@@ -103,6 +163,274 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
         value: primitive(p.value, 'param.value'),
       },
     };
+  };
+
+  // ---- analyses: a window's calls run one after the other in this realm (docs/sandbox.md#analyses)
+  const now = Date.now;
+  const isInteger = Number.isInteger;
+  const floor = Math.floor;
+  const big = BigInt;
+  const resolved = (v: unknown) => Promise.resolve(v);
+  const then = Promise.prototype.then;
+  const slice = Array.prototype.slice;
+  /** windows kept for history at most (lookups further back ask the engine) */
+  const MAX_REMEMBERED = 64;
+  let analyses: AnalysisSetup | undefined;
+  let win: AnalysisWindow | undefined;
+  /** per row of the window: its values by name (history.current() copies it), made when a call first needs it */
+  let rowValues: (Record<string, unknown> | undefined)[] = [];
+  /** the row the history index below is for */
+  let rowIndex: number | undefined;
+  /** history indices this row was answered here (a lookup counts once per row, as the engine counts its own) */
+  let rowLooked: Record<number, true> = Object.create(null);
+  let localLookups = 0;
+  /** windows analysed here, by end: their rows and, made at their first lookup, the row of each key */
+  let remembered: Remembered[] = [];
+  /** how many windows back the rules have asked so far (what `remember` keeps) */
+  let reach = 1;
+  let generation = 0;
+  let cursor = 0;
+  let current = -1;
+  let startedAt = 0;
+  let state: AnalysisRunState['state'] = 'finished';
+  let sliceEnd = 0;
+  let ran = 0;
+  let runOne = false;
+  /** set by answer(): the call that waited goes on, then the run pauses */
+  let hold = false;
+
+  /** the report of the slice that just ended, made inside the host's time limit (encoding may meet user code) */
+  let prepared = '';
+  const report = (): string => {
+    const r = codec.encode({
+      events: outbox as AnalysisReport['events'],
+      state: { state, current, startedAt, next: cursor, localLookups },
+    } satisfies AnalysisReport);
+    outbox = [];
+    localLookups = 0;
+    return r;
+  };
+  const prepareReport = () => {
+    try {
+      prepared = report();
+    } catch {
+      // user code made the encoding throw (a toJSON of its own): the host asks for the report itself
+      prepared = '';
+    }
+  };
+  /** an async function: its first await queues a job without looking up anything user code may have replaced */
+  const startSlice = async (g: number, windowJson: string, from: number, sliceMs: number, oneCall: boolean) => {
+    await undefined;
+    if (g !== generation) return;
+    sliceEnd = now() + sliceMs;
+    if (windowJson !== '') {
+      const w = codec.decode(windowJson) as AnalysisWindow;
+      win = w;
+      rowIndex = undefined;
+      if (analyses!.remember) remember(w);
+      // the calls of a slice start within its first sliceMs: reading a large window may take that
+      if (now() >= sliceEnd) {
+        cursor = from;
+        prepareReport();
+        return;
+      }
+    }
+    cursor = from;
+    ran = 0;
+    hold = false;
+    runOne = oneCall;
+    runCalls(g);
+  };
+  const remember = (w: AnalysisWindow) => {
+    apply(push, remembered, [{ w, byKey: undefined, keyTexts: [] }]);
+    const oldest = w.endMs - reach * analyses!.batchMs;
+    let drop = 0;
+    while (drop < remembered.length && remembered[drop]!.w.endMs < oldest) drop++;
+    if (drop > 0) {
+      const kept: Remembered[] = [];
+      for (let i = drop; i < remembered.length; i++) apply(push, kept, [remembered[i]]);
+      remembered = kept;
+    }
+  };
+  const toText = String;
+  /**
+   * A key as text, equal for keys the engine's groups hold as one (0 and −0, NaN and NaN: SameValueZero), different
+   * otherwise: each value's type, and a string's length before it.
+   */
+  const keyText = (key: unknown[] | null): string => {
+    if (key === null) return '';
+    let t = '';
+    for (let i = 0; i < key.length; i++) {
+      const v = key[i];
+      t += typeof v === 'string' ? `s${v.length}:${v};` : `${typeof v}:${toText(v)};`;
+    }
+    return t;
+  };
+  const keyTextOf = (r: Remembered, row: number) => (r.keyTexts[row] ??= keyText(r.w.rows[row]![1]));
+  /** the remembered window ending at `endMs` (windows come in time order: n windows back is most often n places back) */
+  const rememberedAt = (endMs: number, n: number): Remembered | undefined => {
+    const guess = remembered[remembered.length - 1 - n];
+    if (guess && guess.w.endMs === endMs) return guess;
+    for (let i = remembered.length - 1; i >= 0; i--) if (remembered[i]!.w.endMs === endMs) return remembered[i];
+    return undefined;
+  };
+  const stored = (v: unknown) => (v === true ? 1 : v === false ? 0 : v);
+  /**
+   * The point the engine's history gives for a lookup at exactly a remembered window's end (engine/analysis/
+   * history-recent.ts, storedPointMaker): window bounds, key fields and values as stored (booleans as 0/1), the time
+   * in ns, the key. A name given twice keeps its first place and its last value; `__proto__` is never a field there.
+   */
+  const pointOf = (w: AnalysisWindow, row: [unknown[], unknown[] | null]) => {
+    const s = analyses!;
+    const [values, key] = row;
+    const p: Record<string, unknown> = { window_start: w.startMs, window_end: w.endMs };
+    if (key !== null) for (let i = 0; i < s.keyFields.length; i++) if (s.keyFields[i] !== '__proto__') p[s.keyFields[i]!] = stored(key[i]);
+    for (let i = 0; i < s.valueNames.length; i++) if (s.valueNames[i] !== '__proto__') p[s.valueNames[i]!] = stored(values[i]);
+    p.time = big(w.endMs) * 1000000n;
+    p.key = key === null ? null : apply(slice, key, []);
+    return p;
+  };
+  /** history[n] of a row when this realm holds it: an analysed window ending exactly n windows back, with the row's key */
+  const localPoint = (row: number, n: number) => {
+    const here = remembered[remembered.length - 1]!;
+    const at = rememberedAt(here.w.endMs - n * analyses!.batchMs, n);
+    if (!at) return undefined;
+    if (!at.byKey) {
+      const byKey: Record<string, number> = Object.create(null);
+      for (let i = 0; i < at.w.rows.length; i++) byKey[keyTextOf(at, i)] = i;
+      at.byKey = byKey;
+    }
+    const i = at.byKey[keyTextOf(here, row)];
+    return i === undefined ? undefined : pointOf(at.w, at.w.rows[i]!);
+  };
+  const valuesOf = (row: number) => {
+    let o = rowValues[row];
+    if (!o) {
+      const names = analyses!.valueNames;
+      const values = win!.rows[row]![0];
+      o = {};
+      // as the engine's record: a value named "key" is the key's place, and `__proto__` no field
+      for (let i = 0; i < names.length; i++) if (names[i] !== 'key' && names[i] !== '__proto__') o[names[i]!] = values[i];
+      rowValues[row] = o;
+    }
+    return o;
+  };
+  const invoke = (call: number): unknown => {
+    const s = analyses!;
+    const w = win!;
+    const nRules = s.rules.length;
+    const row = floor(call / nRules);
+    if (rowIndex !== row) {
+      if (rowIndex === undefined || row < rowIndex) rowValues = [];
+      rowIndex = row;
+      rowLooked = Object.create(null);
+    }
+    const key = w.rows[row]![1];
+    const currentPoint = () => {
+      const values = valuesOf(row);
+      const o: Record<string, unknown> = {};
+      const names = keys(values);
+      for (let i = 0; i < names.length; i++) o[names[i]!] = values[names[i]!];
+      o.key = key === null ? null : apply(slice, key, []);
+      return o;
+    };
+    const cache: Record<number, Promise<unknown>> = Object.create(null);
+    const history = freeze({
+      current: currentPoint,
+      get(n: unknown) {
+        const i = Number(n);
+        if (i === 0) return resolved(currentPoint());
+        let p = cache[i];
+        if (!p) {
+          let point: unknown;
+          if (isInteger(i) && i > 0) {
+            if (i + 1 > reach) reach = i + 1 > MAX_REMEMBERED ? MAX_REMEMBERED : i + 1;
+            if (s.remember) point = localPoint(row, i);
+          }
+          if (point !== undefined) {
+            if (!rowLooked[i]) {
+              rowLooked[i] = true;
+              localLookups++;
+            }
+            p = resolved(point);
+          } else {
+            const req = nextRequest++;
+            p = new Promise((resolve) => {
+              pending[req] = resolve;
+            });
+            apply(push, outbox, [['history', call, req, i]]);
+          }
+          cache[i] = p;
+        }
+        return p;
+      },
+    });
+    const send = (m: unknown) => {
+      apply(push, outbox, [['alert', call, sanitize(m)]]);
+      return resolved(undefined);
+    };
+    const alerts = freeze({
+      send,
+      // an evaluation that did not deviate (docs/alerts.md#observe)
+      observe: (m: unknown) => {
+        const observed = sanitize(m) as Record<string, unknown>;
+        observed.observed = true;
+        apply(push, outbox, [['alert', call, observed]]);
+        return resolved(undefined);
+      },
+      // the reference's keyword form: send_message(AnalysisModule=…, timestamp=…, param={…})
+      send_message: (kw: { AnalysisModule?: unknown; timestamp?: unknown; param?: unknown }) =>
+        send({ module: kw?.AnalysisModule, timestamp: kw?.timestamp, param: kw?.param }),
+    });
+    return instances[s.rules[call % nRules]!]!.analysis(history, alerts);
+  };
+  /** Ends `call` (false when it is no longer the one running: a later run abandoned it). */
+  const settle = (g: number, call: number, failed: boolean, e: unknown): boolean => {
+    if (g !== generation || current !== call) return false;
+    apply(push, outbox, [failed ? ['error', call, describeError(e)] : ['done', call]]);
+    cursor = call + 1;
+    current = -1;
+    return true;
+  };
+  const runCalls = (g: number): void => {
+    const total = win!.rows.length * analyses!.rules.length;
+    while (g === generation) {
+      if (cursor >= total) {
+        state = 'finished';
+        prepareReport();
+        return;
+      }
+      if (ran > 0 && (hold || runOne || now() >= sliceEnd)) {
+        state = 'paused';
+        prepareReport();
+        return;
+      }
+      const call = cursor;
+      current = call;
+      startedAt = now();
+      ran++;
+      let result: unknown;
+      try {
+        result = invoke(call);
+      } catch (e) {
+        settle(g, call, true, e);
+        continue;
+      }
+      if ((typeof result !== 'object' && typeof result !== 'function') || result === null) {
+        settle(g, call, false, undefined);
+        continue;
+      }
+      state = 'waiting';
+      apply(then, resolved(result), [
+        () => {
+          if (settle(g, call, false, undefined)) runCalls(g);
+        },
+        (e: unknown) => {
+          if (settle(g, call, true, e)) runCalls(g);
+        },
+      ]);
+      return;
+    }
   };
 
   return freeze({
@@ -197,60 +525,27 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
       apply(push, instances, [inst]);
       return instances.length - 1;
     },
-    analysisStart(k: number, call: number, recordJson: string) {
-      const rec = codec.decode(recordJson) as { values: Record<string, unknown>; key: unknown[] | null };
-      const current = () => {
-        const o: Record<string, unknown> = {};
-        for (const f of keys(rec.values)) o[f] = rec.values[f];
-        o.key = rec.key === null ? null : rec.key.slice();
-        return o;
-      };
-      const cache: Record<number, Promise<unknown>> = Object.create(null);
-      const history = freeze({
-        current,
-        get(n: unknown) {
-          const i = Number(n);
-          if (i === 0) return Promise.resolve(current());
-          let p = cache[i];
-          if (!p) {
-            const req = nextRequest++;
-            p = new Promise((resolve) => {
-              pending[req] = resolve;
-            });
-            cache[i] = p;
-            apply(push, outbox, [['history', call, req, i]]);
-          }
-          return p;
-        },
-      });
-      const send = (m: unknown) => {
-        apply(push, outbox, [['alert', call, sanitize(m)]]);
-        return Promise.resolve();
-      };
-      const alerts = freeze({
-        send,
-        // an evaluation that did not deviate (docs/alerts.md#observe)
-        observe: (m: unknown) => {
-          const observed = sanitize(m) as Record<string, unknown>;
-          observed.observed = true;
-          apply(push, outbox, [['alert', call, observed]]);
-          return Promise.resolve();
-        },
-        // the reference's keyword form: send_message(AnalysisModule=…, timestamp=…, param={…})
-        send_message: (kw: { AnalysisModule?: unknown; timestamp?: unknown; param?: unknown }) =>
-          send({ module: kw?.AnalysisModule, timestamp: kw?.timestamp, param: kw?.param }),
-      });
-      const done = () => apply(push, outbox, [['done', call]]);
-      const failed = (e: unknown) => apply(push, outbox, [['error', call, describeError(e)]]);
-      try {
-        Promise.resolve(instances[k]!.analysis(history, alerts)).then(done, failed);
-      } catch (e) {
-        failed(e);
-      }
+    analysisSetup(setupJson: string) {
+      analyses = codec.decode(setupJson) as AnalysisSetup;
     },
+    analysisQueue(windowJson: string, from: number, sliceMs: number, oneCall: boolean) {
+      const g = ++generation;
+      current = -1;
+      prepared = '';
+      state = 'paused';
+      void startSlice(g, windowJson, from, sliceMs, oneCall);
+    },
+    analysisPrepared() {
+      const r = prepared;
+      prepared = '';
+      return r;
+    },
+    analysisReport: report,
     answer(req: number, pointJson: string) {
       const resolve = pending[req];
       delete pending[req];
+      // the call goes on within what is left of its own limit: no new call may start in this evaluation
+      hold = true;
       resolve?.(codec.decode(pointJson));
     },
     takeOutbox() {
