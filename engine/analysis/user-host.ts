@@ -8,7 +8,6 @@
  * answering is replaced, and the calls it had not reported run again, one at a
  * time, so that exactly the call that killed it fails.
  */
-import type { Value } from '../core/types.js';
 import type { Group } from '../core/window.js';
 import type { RecordHistory } from './history.js';
 import { SandboxError, SandboxProcess } from '../sandbox/client.js';
