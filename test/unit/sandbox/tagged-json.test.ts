@@ -16,6 +16,13 @@ describe('tagged JSON', () => {
       }),
     );
   });
+  it('reads a text without tags as plain JSON, and one whose strings only spell a tag as strings', () => {
+    const plain = { values: { a: 1.5, b: 'x', c: [true, null] }, key: [1, 'k'] };
+    expect(encode(plain)).not.toMatch(/"\$(big|num)"/);
+    expect(decode(encode(plain))).toEqual(plain);
+    const spelled = { s: '"$big"', t: '$num', u: ['{"$big":"1"}'], n: 2n };
+    expect(decode(encode(spelled))).toEqual(spelled);
+  });
   it('is self-contained, so its source can be evaluated in the realm', () => {
     const again = new Function(`return (${taggedJson.toString()})();`)() as ReturnType<typeof taggedJson>;
     expect(again.decode(encode([1n, -0, Number.NaN]))).toEqual([1n, -0, Number.NaN]);
