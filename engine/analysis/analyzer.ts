@@ -114,6 +114,11 @@ export class Analyzer {
     await this.host?.open();
   }
 
+  /** true when user modules run in a sandbox, which can work on windows ahead of their analysis (lookahead) */
+  get runsAhead(): boolean {
+    return this.host !== undefined;
+  }
+
   /** true when a window without records still matters (no-data alerts) */
   get watchesEmptyWindows(): boolean {
     return this.lifecycle.stateful;
@@ -157,11 +162,15 @@ export class Analyzer {
     let records: RecordHistory[] | undefined;
     let userCalls: WindowOutcomes | undefined;
     const userRules = this.host ? this.userOrdinal.filter((u) => u >= 0).length : 0;
-    if (this.host) {
-      // the user modules run on the whole window at once, in the sandbox; their outcomes join the built-ins' below
-      records = groups.map((g) => new RecordHistory(this.valuesOf(g.acc, g.key), g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs));
-      userCalls = await this.host.analyzeWindow(w.startMs, w.endMs, groups, records);
-      this.stats.lookups += userCalls.localLookups;
+    if (this.host && groups.length > 0) {
+      // the user modules run on whole windows in the sandbox, handed on ahead or now; their outcomes join the built-ins' below
+      userCalls = await this.host.outcomesOf(w);
+      if (!userCalls) {
+        this.host.ahead([{ w, records: this.recordsOf(w, batchMs) }]);
+        userCalls = (await this.host.outcomesOf(w))!;
+      }
+      records = userCalls.records;
+      this.stats.lookups += this.host.takeLocalLookups();
     }
     for (let gi = 0; gi < groups.length; gi++) {
       const g = groups[gi]!;
@@ -213,6 +222,22 @@ export class Analyzer {
     for (const a of events) this.stats.byState[a.state]++;
     await this.delivery.deliver(events, w.endMs);
     for (let i = 0; i < events.length; i++) this.hooks.onAlert?.(events[i]!, raisedBy[i]!);
+  }
+
+  /**
+   * Hands the windows the run is about to write and analyse, in that order, to the user modules' sandbox, which runs
+   * their calls ahead of the analysis (docs/sandbox.md#analyses).
+   */
+  lookahead(windows: readonly ClosedWindow[], batchMs: number): void {
+    const host = this.host;
+    if (!host) return;
+    const ahead = windows.filter((w) => w.endMs > this.lifecycle.restoredThrough && w.groups.length > 0);
+    if (ahead.length > 0) host.ahead(ahead.map((w) => ({ w, records: this.recordsOf(w, batchMs) })));
+  }
+
+  private recordsOf(w: ClosedWindow, batchMs: number): RecordHistory[] {
+    const accuracyMs = Math.round(this.cfg.accuracySec * 1000);
+    return w.groups.map((g) => new RecordHistory(this.valuesOf(g.acc, g.key), g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs));
   }
 
   /** The lifecycle state to keep with committed offsets (docs/alerts.md#restart); undefined when nothing changed since the last one. */

@@ -8,7 +8,7 @@
  * answering is replaced, and the calls it had not reported run again, one at a
  * time, so that exactly the call that killed it fails.
  */
-import type { Group } from '../core/window.js';
+import type { ClosedWindow } from '../core/window.js';
 import type { RecordHistory } from './history.js';
 import { SandboxError, SandboxProcess } from '../sandbox/client.js';
 import type {
@@ -37,8 +37,8 @@ export interface CallOutcome {
 /** A window's calls, row × modules + module; undefined: done, and it reported nothing. */
 export interface WindowOutcomes {
   outcomes: (CallOutcome | undefined)[];
-  /** history lookups the sandbox answered itself */
-  localLookups: number;
+  /** the rows' history accessors the sandbox's other lookups were answered from */
+  records: RecordHistory[];
 }
 
 const codec = taggedJson();
@@ -46,8 +46,15 @@ const codec = taggedJson();
 export class UserAnalysisHost {
   private sandbox: SandboxProcess | undefined;
   private ready: Promise<void> | undefined;
-  /** the window being analysed: where the sandbox's events go */
-  private current: WindowCall | undefined;
+  /** windows handed on, in the order the analysis will ask for them */
+  private queue: PendingWindow[] = [];
+  /** the request in flight: its windows, and the first call of each (calls are numbered across them) */
+  private inFlight: { sandbox: SandboxProcess; windows: PendingWindow[]; bases: number[] } | undefined;
+  private driving: Promise<void> | undefined;
+  private closed = false;
+  private silence: NodeJS.Timeout | undefined;
+  /** history lookups the sandbox answered itself, since takeLocalLookups() */
+  private localLookups = 0;
 
   constructor(
     private readonly bundles: ModuleBundle[],
@@ -99,22 +106,52 @@ export class UserAnalysisHost {
   }
 
   private onEvent(sandbox: SandboxProcess, e: SandboxEvent): void {
-    const call = this.current;
-    if (!call || sandbox !== this.sandbox) return;
-    call.heard();
+    const flight = this.inFlight;
+    if (!flight || flight.sandbox !== sandbox) return;
     if (e.event === 'analysis.progress') {
-      call.progress(e.next, e.outcomes);
+      this.progress(flight, e.next, e.outcomes, e.localLookups);
+      this.heard();
       return;
     }
-    const n = this.modules.length;
-    call.records[Math.floor(e.call / n)]!.get(e.n).then(
-      (value) => sandbox.notify({ op: 'history-result', request: e.request, value }),
+    const [p, call] = at(flight, e.call);
+    if (p.active) this.answer(p, sandbox, call, e.request, e.n);
+    else {
+      // the sandbox runs ahead of the analysis: it gets the point once the run has written what comes before this window
+      p.held.push({ sandbox, call, request: e.request, n: e.n });
+      sandbox.notify({ op: 'history-held', request: e.request });
+    }
+    this.heard();
+  }
+
+  /** Calls before `next` (numbered across the request's windows) are done; these are the outcomes of some. */
+  private progress(flight: NonNullable<UserAnalysisHost['inFlight']>, next: number, outcomes: AnalysisOutcome[], localLookups: number): void {
+    for (const o of outcomes) {
+      const [p, call] = at(flight, o.call);
+      p.outcomes[call] = { messages: o.alerts, error: o.error ? new SandboxError(o.error.kind, o.error.message) : undefined };
+    }
+    this.localLookups += localLookups;
+    for (let j = 0; j < flight.windows.length; j++) flight.windows[j]!.progress(Math.min(next - flight.bases[j]!, flight.windows[j]!.total));
+  }
+
+  private answer(p: PendingWindow, sandbox: SandboxProcess, call: number, request: number, n: number): void {
+    p.records[Math.floor(call / this.modules.length)]!.get(n).then(
+      (value) => sandbox.notify({ op: 'history-result', request, value }),
       (err) => {
         // the call goes on with an empty point, and fails once it is done (as when its history failed in process)
-        if (!call.historyFailures.has(e.call)) call.historyFailures.set(e.call, err as Error);
-        sandbox.notify({ op: 'history-result', request: e.request, value: {} });
+        if (!p.historyFailures.has(call)) p.historyFailures.set(call, err as Error);
+        sandbox.notify({ op: 'history-result', request, value: {} });
       },
     );
+  }
+
+  /** A sandbox reports after every slice, a slice ending by its call's limit: silence past that ends it, unless we hold it waiting. */
+  private heard(): void {
+    clearTimeout(this.silence);
+    const flight = this.inFlight;
+    if (!flight || flight.windows.some((p) => p.held.length > 0)) return;
+    const l = this.limits;
+    const silentMs = Math.max(l.startupTimeoutMs, l.timeoutMs) + (l.sliceMs ?? 100) + l.timeoutMs + GRACE_MS;
+    this.silence = setTimeout(() => flight.sandbox.kill(new SandboxError('timeout', `did not answer within ${silentMs} ms`)), silentMs);
   }
 
   /** Loads every module once (start-up check); throws ImportError-worthy messages. */
@@ -123,103 +160,169 @@ export class UserAnalysisHost {
   }
 
   /**
-   * Runs every module on every row of a window: calls numbered row × modules + module, in that order, as the rows
-   * come (docs/sandbox.md#analyses).
+   * Hands windows to the sandbox ahead of their analysis, in the order analyze() will ask for them
+   * (docs/sandbox.md#analyses): it runs their calls while the run writes and analyses the windows before, and the
+   * history lookups it cannot answer itself wait until the analysis reaches their window, so they see the store as
+   * they would without running ahead.
    */
-  async analyzeWindow(startMs: number, endMs: number, groups: readonly Group[], records: readonly RecordHistory[]): Promise<WindowOutcomes> {
+  ahead(windows: readonly { w: ClosedWindow; records: RecordHistory[] }[]): void {
     const nValues = this.rows.valueNames.length;
-    const rows: AnalysisWindow['rows'] = groups.map((g) => [g.acc.length === nValues ? g.acc : g.acc.slice(0, nValues), g.key]);
-    const text = codec.encode({ startMs, endMs, rows } satisfies AnalysisWindow);
-    const total = groups.length * this.modules.length;
-    const call = new WindowCall(records, total);
-    let localLookups = 0;
-    /** after a sandbox died: its calls not reported run one at a time, so that the next death names its call */
-    let oneCall = false;
-    let sentTo: SandboxProcess | undefined;
-    while (call.next < total) {
+    for (const { w, records } of windows) {
+      const rows: AnalysisWindow['rows'] = w.groups.map((g) => [g.acc.length === nValues ? g.acc : g.acc.slice(0, nValues), g.key]);
+      const text = codec.encode({ startMs: w.startMs, endMs: w.endMs, rows } satisfies AnalysisWindow);
+      this.queue.push(new PendingWindow(w, records, text, w.groups.length * this.modules.length));
+    }
+    this.drive();
+  }
+
+  /**
+   * The outcomes of every module on every row of a window handed on before: calls numbered row × modules + module.
+   * Undefined when the window was not handed on.
+   */
+  async outcomesOf(w: ClosedWindow): Promise<WindowOutcomes | undefined> {
+    const i = this.queue.findIndex((p) => p.w === w);
+    if (i < 0) return undefined;
+    // windows before it that the analysis skipped wait no longer (what they gave is dropped)
+    for (let j = 0; j <= i; j++) this.activate(this.queue[j]!);
+    const p = this.queue[i]!;
+    await p.done;
+    this.queue.splice(0, i + 1);
+    for (const [c, err] of p.historyFailures) p.outcomes[c] = { messages: [], error: err };
+    return { outcomes: p.outcomes, records: p.records };
+  }
+
+  /** the history lookups the sandbox answered itself since the last call */
+  takeLocalLookups(): number {
+    const n = this.localLookups;
+    this.localLookups = 0;
+    return n;
+  }
+
+  private activate(p: PendingWindow): void {
+    if (p.active) return;
+    p.active = true;
+    const held = p.held;
+    p.held = [];
+    for (const h of held) if (h.sandbox === this.inFlight?.sandbox) this.answer(p, h.sandbox, h.call, h.request, h.n);
+    this.heard();
+  }
+
+  private drive(): void {
+    if (this.driving || this.closed) return;
+    this.driving = this.run().finally(() => {
+      this.driving = undefined;
+      if (this.queue.some((p) => !p.finished)) this.drive();
+    });
+  }
+
+  /** Sends the windows not done to the sandbox until all are; a sandbox that dies is replaced (see the module comment). */
+  private async run(): Promise<void> {
+    /** after a sandbox died in this window: its calls not reported run one at a time, so that the next death names its call */
+    let oneCallIn: PendingWindow | undefined;
+    for (;;) {
+      const todo = this.queue.filter((p) => !p.finished);
+      if (todo.length === 0 || this.closed) return;
       try {
         if (!this.ready) this.start();
         await this.ready;
       } catch (e) {
-        // no sandbox to run them: the window's remaining calls fail with why (the next window tries again)
-        for (let c = call.next; c < total; c++) call.outcomes[c] = { messages: [], error: e as Error };
-        break;
+        // no sandbox to run them: their remaining calls fail with why (the next windows try again)
+        for (const p of todo) p.failRest(e as Error);
+        return;
       }
       const sandbox = this.sandbox!;
-      const from = call.next;
-      this.current = call;
-      call.watch(sandbox, this.limits);
+      const windows = oneCallIn === todo[0] ? [todo[0]!] : todo;
+      const oneCall = windows.length === 1 && oneCallIn === todo[0];
+      const bases = [0];
+      for (const p of windows) bases.push(bases.at(-1)! + p.total);
+      const flight = { sandbox, windows, bases };
+      this.inFlight = flight;
+      this.heard();
       try {
-        const r = await sandbox.request<AnalysisWindowResult>({ op: 'analysis.window', window: sentTo === sandbox ? null : text, from, oneCall });
-        sentTo = sandbox;
-        call.progress(r.next, r.outcomes);
-        localLookups += r.localLookups;
+        const text = `[${windows.map((p) => p.text).join(',')}]`;
+        const r = await sandbox.request<AnalysisWindowResult>({ op: 'analysis.windows', windows: text, from: windows[0]!.next, oneCall });
+        this.progress(flight, r.next, r.outcomes, r.localLookups);
+        if (oneCall) oneCallIn = undefined;
       } catch (e) {
-        sentTo = undefined;
+        if (this.closed) return;
         if (e instanceof SandboxError && (e.kind === 'memory' || e.kind === 'crash' || e.kind === 'timeout' || !sandbox.alive)) this.discard(sandbox);
+        const p = windows.find((q) => !q.finished);
+        if (!p) continue;
         // what it did after its last report is lost: those calls run again
-        for (const c of call.historyFailures.keys()) if (c >= call.next) call.historyFailures.delete(c);
-        if (oneCall) {
+        for (const c of p.historyFailures.keys()) if (c >= p.next) p.historyFailures.delete(c);
+        for (const q of windows) q.held = [];
+        if (oneCallIn === p) {
           const message =
             e instanceof SandboxError && e.kind === 'timeout' ? `timed out after ${this.limits.timeoutMs} ms; the sandbox was restarted` : (e as Error).message;
-          call.outcomes[call.next] = { messages: [], error: e instanceof SandboxError ? new SandboxError(e.kind, message) : (e as Error) };
-          call.next++;
-        } else oneCall = true;
+          p.fail(p.next, e instanceof SandboxError ? new SandboxError(e.kind, message) : (e as Error));
+        } else oneCallIn = p;
       } finally {
-        call.unwatch();
-        this.current = undefined;
+        clearTimeout(this.silence);
+        this.inFlight = undefined;
       }
     }
-    for (const [c, err] of call.historyFailures) call.outcomes[c] = { messages: [], error: err };
-    return { outcomes: call.outcomes, localLookups };
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.silence);
     const s = this.sandbox;
     this.sandbox = undefined;
     this.ready = undefined;
     await s?.close();
+    await this.driving;
   }
 }
 
-/** One window's request to the sandbox: its outcomes so far, and a watchdog that kills a sandbox gone silent. */
-class WindowCall {
+/** The window of a call numbered across a request's windows, and the call's number in it. */
+function at(flight: { windows: PendingWindow[]; bases: number[] }, call: number): [PendingWindow, number] {
+  let j = 0;
+  while (j < flight.windows.length - 1 && call >= flight.bases[j + 1]!) j++;
+  return [flight.windows[j]!, call - flight.bases[j]!];
+}
+
+/** A window handed to the sandbox: the outcomes of its calls so far, and the history requests it holds until it is analysed. */
+class PendingWindow {
   readonly outcomes: (CallOutcome | undefined)[];
   /** calls before this are reported */
   next = 0;
   /** calls whose history lookup failed: they fail with it */
   readonly historyFailures = new Map<number, Error>();
-  private timer: NodeJS.Timeout | undefined;
-  private rearm: (() => void) | undefined;
+  /** the analysis has reached it: its history requests are answered at once */
+  active = false;
+  /** its history requests from before that */
+  held: { sandbox: SandboxProcess; call: number; request: number; n: number }[] = [];
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
 
   constructor(
-    readonly records: readonly RecordHistory[],
-    total: number,
+    readonly w: ClosedWindow,
+    readonly records: RecordHistory[],
+    readonly text: string,
+    readonly total: number,
   ) {
     this.outcomes = new Array<CallOutcome | undefined>(total);
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    if (total === 0) this.resolveDone();
   }
 
-  /** A sandbox reports after every slice of calls (or call), each slice ending by the call's own limit: silence past that ends it. */
-  watch(sandbox: SandboxProcess, limits: SandboxLimits): void {
-    const silentMs = Math.max(limits.startupTimeoutMs, limits.timeoutMs) + (limits.sliceMs ?? 100) + limits.timeoutMs + GRACE_MS;
-    this.rearm = () => {
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => sandbox.kill(new SandboxError('timeout', `did not answer within ${silentMs} ms`)), silentMs);
-    };
-    this.rearm();
+  get finished(): boolean {
+    return this.next >= this.total;
   }
 
-  progress(next: number, outcomes: AnalysisOutcome[]): void {
-    for (const o of outcomes) this.outcomes[o.call] = { messages: o.alerts, error: o.error ? new SandboxError(o.error.kind, o.error.message) : undefined };
+  progress(next: number): void {
+    if (next <= this.next) return;
     this.next = next;
+    if (this.finished) this.resolveDone();
   }
 
-  heard(): void {
-    this.rearm?.();
+  fail(call: number, error: Error): void {
+    this.outcomes[call] = { messages: [], error };
+    this.progress(call + 1);
   }
 
-  unwatch(): void {
-    clearTimeout(this.timer);
-    this.rearm = undefined;
+  failRest(error: Error): void {
+    for (let c = this.next; c < this.total; c++) this.outcomes[c] = { messages: [], error };
+    this.progress(this.total);
   }
 }

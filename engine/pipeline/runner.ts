@@ -457,6 +457,7 @@ export class Runner {
     const eventPaced = p.mode === 'event';
     const { buf, starts, ends, lines } = batch;
     const bytes = buf !== undefined && p.parseBytes !== undefined;
+    const holdClosed = this.analyzer?.runsAhead === true && !processing && !this.stepping && !(eventPaced && this.eventPacer.speed > 0);
     for (let i = 0; i < batch.count; i++) {
       this.rowsRead++;
       const now = processing ? this.clock.now() : 0;
@@ -470,7 +471,9 @@ export class Runner {
       // A window goes out as soon as it closes (a step ends there). Held until the end of the batch, the windows a
       // 1 MB read closes (about 100 in the sample) outlive the young-generation GCs their outputs and analysis
       // cause, which copy and then promote them: the analysed replay spent a third more on GC (docs/performance.md#analysis).
-      if (p.closed.length > 0) await this.emitClosed();
+      // With user analysis modules they are held, unless paced: the sandbox then runs a whole batch's windows ahead of
+      // their analysis, instead of one window per request and answer (docs/sandbox.md#analyses).
+      if (p.closed.length > 0 && !holdClosed) await this.emitClosed();
       // pacing (event-time speed, csv rate) and the pause/stop controls act between rows; a step is not paced
       if (!this.stepping) {
         if (ratePacer) await this.paceRate(ratePacer);
@@ -483,6 +486,7 @@ export class Runner {
         if (stop) return;
       }
     }
+    if (p.closed.length > 0) await this.emitClosed();
     track?.end(batch.count - 1);
   }
 
@@ -701,6 +705,8 @@ export class Runner {
     if (closed.length === 0) return;
     await this.deadLetters?.flush();
     const batchMs = this.processor.durMs;
+    // user analysis modules work on these windows while the run writes and analyses the ones before
+    this.analyzer?.lookahead(closed, batchMs);
     for (const w of closed) {
       for (const s of this.sinks) {
         try {

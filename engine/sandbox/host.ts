@@ -367,6 +367,17 @@ const nextRequest = 0;
 /** answers of the engine to history requests, until the running call hands them to the realm */
 const historyAnswers = new Map<number, Record<string, unknown>>();
 let answerArrived: (() => void) | undefined;
+/** requests the engine holds (history-held): since when, and how long those answered since were held */
+const heldSince = new Map<number, number>();
+const heldFor = new Map<number, number>();
+
+/** how long the engine held these requests so far: time that does not count against their call's limit */
+function heldMs(requests: Set<number>): number {
+  let total = 0;
+  const now = Date.now();
+  for (const r of requests) total += heldFor.get(r) ?? (heldSince.has(r) ? now - heldSince.get(r)! : 0);
+  return total;
+}
 
 function send(m: Reply | SandboxEvent): void {
   process.send!(m);
@@ -407,18 +418,21 @@ function drain(ms: number, oneCall: boolean): void {
 }
 
 /**
- * Runs a window's analysis calls in slices (docs/sandbox.md#analyses): the realm runs call after call, and a slice
+ * Runs the analysis calls of a request's windows in slices (docs/sandbox.md#analyses): the realm runs call after call, window after window, and a slice
  * starts no call after SLICE_MS, so its vm limit of SLICE_MS + timeout_ms ends only a call that has run for at least
  * timeout_ms. A call that waits for a history point the realm does not hold gets it from the engine within what is
- * left of its limit. After each slice the outcomes so far go to the engine, so a sandbox that dies (memory) loses
- * only the slice it was in. A slice that all runs in the realm's promise jobs costs one time-limited evaluation.
+ * left of its limit (the engine may hold it until it analyses the window: that time is not counted). After each slice
+ * the outcomes so far go to the engine, so a sandbox that dies (memory) loses only the slice it was in. A slice that
+ * all runs in the realm's promise jobs costs one time-limited evaluation.
  */
-async function analyseWindow(req: Extract<Request, { op: 'analysis.window' }>): Promise<AnalysisWindowResult> {
+async function analyseWindows(req: Extract<Request, { op: 'analysis.windows' }>): Promise<AnalysisWindowResult> {
   const ms = limits.timeoutMs;
   const sliceMs = limits.sliceMs ?? SLICE_MS;
-  let windowText = req.window ?? '';
+  const oneCall = req.oneCall;
+  let windowText = req.windows;
   let from = req.from;
-  let localLookups = 0;
+  /** the calls before this were reported done */
+  let reportedUpTo = from;
   for (;;) {
     const outcomes = new Map<number, AnalysisOutcome>();
     const ended = new Set<number>();
@@ -441,6 +455,7 @@ async function analyseWindow(req: Extract<Request, { op: 'analysis.window' }>): 
     };
     /** requests of the running call still unanswered */
     const outstanding = new Set<number>();
+    let localLookups = 0;
     const take = (text: string): AnalysisRunState => {
       const r = codec.decode(text) as AnalysisReport;
       localLookups += r.state.localLookups;
@@ -460,12 +475,15 @@ async function analyseWindow(req: Extract<Request, { op: 'analysis.window' }>): 
       return r.state;
     };
     let interrupted = false;
+    /** the time the engine held the running call's answered requests */
+    let credit = 0;
+    let creditCall = -1;
     const text = windowText;
     windowText = '';
     // no time limit: it only queues the slice (see RealmHelpers.analysisQueue), which the drain runs under one
-    helpers.analysisQueue(text, from, sliceMs, req.oneCall);
+    helpers.analysisQueue(text, from, sliceMs, oneCall);
     try {
-      drain(sliceMs + ms, req.oneCall);
+      drain(sliceMs + ms, oneCall);
     } catch (e) {
       const f = failureOf(e, ms, 'analysis');
       if (f.kind !== 'timeout') throw f;
@@ -491,7 +509,19 @@ async function analyseWindow(req: Extract<Request, { op: 'analysis.window' }>): 
         finished = st.state === 'finished';
         break;
       }
-      const left = () => st.startedAt + ms - Date.now();
+      if (running !== creditCall) {
+        creditCall = running;
+        credit = 0;
+      }
+      const left = () => st.startedAt + ms + credit + heldMs(outstanding) - Date.now();
+      // the calls before it are done: the engine may be waiting for them to analyse their window before it answers
+      if (running > reportedUpTo) {
+        const done = [...outcomes.values()].filter((o) => o.call < running);
+        for (const o of done) outcomes.delete(o.call);
+        send({ event: 'analysis.progress', next: running, outcomes: done.filter((o) => o.alerts.length > 0 || o.error), localLookups });
+        localLookups = 0;
+        reportedUpTo = running;
+      }
       while (left() > 0 && ![...outstanding].some((r) => historyAnswers.has(r))) {
         await new Promise<void>((resolve) => {
           answerArrived = resolve;
@@ -506,6 +536,8 @@ async function analyseWindow(req: Extract<Request, { op: 'analysis.window' }>): 
           if (left() <= 0) break;
           historyAnswers.delete(request);
           outstanding.delete(request);
+          credit += heldFor.get(request) ?? 0;
+          heldFor.delete(request);
           timed(() => helpers.answer(request, codec.encode(value)), left());
         }
       } catch (e) {
@@ -516,10 +548,14 @@ async function analyseWindow(req: Extract<Request, { op: 'analysis.window' }>): 
       }
       if (left() <= 0) interrupted = true;
     }
-    for (const r of outstanding) historyAnswers.delete(r);
+    for (const r of outstanding) {
+      historyAnswers.delete(r);
+      heldSince.delete(r);
+      heldFor.delete(r);
+    }
     const reported = [...outcomes.values()].filter((o) => o.alerts.length > 0 || o.error);
     if (finished) return { next: from, localLookups, outcomes: reported };
-    send({ event: 'analysis.progress', next: from, outcomes: reported });
+    send({ event: 'analysis.progress', next: from, outcomes: reported, localLookups });
     // messages get in between slices
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
@@ -551,9 +587,10 @@ async function handle(req: Request): Promise<unknown> {
     case 'analysis.open':
       openAnalyses(req);
       return null;
-    case 'analysis.window':
-      return analyseWindow(req);
+    case 'analysis.windows':
+      return analyseWindows(req);
     case 'history-result':
+    case 'history-held':
     case 'stop':
       return null;
   }
@@ -563,7 +600,16 @@ async function handle(req: Request): Promise<unknown> {
 let queue: Promise<unknown> = Promise.resolve();
 
 process.on('message', (m: Request & { id: number }) => {
+  if (m.op === 'history-held') {
+    heldSince.set(m.request, Date.now());
+    return;
+  }
   if (m.op === 'history-result') {
+    const since = heldSince.get(m.request);
+    if (since !== undefined) {
+      heldSince.delete(m.request);
+      heldFor.set(m.request, Date.now() - since);
+    }
     historyAnswers.set(m.request, m.value);
     answerArrived?.();
     answerArrived = undefined;

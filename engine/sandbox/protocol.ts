@@ -89,7 +89,7 @@ export interface AnalysisOutcome {
 export type AlertEventMessage = { module: string; timestamp: number; param: Record<string, unknown>; observed?: boolean };
 
 export interface AnalysisWindowResult {
-  /** calls before this are done (every call, unless the request failed) */
+  /** calls before this are done (all of them) */
   next: number;
   /** history lookups the sandbox answered itself */
   localLookups: number;
@@ -187,12 +187,18 @@ export type Request =
   | { op: 'finish'; runStartMs: number; nowMs: number }
   | { op: 'analysis.open'; modules: AnalysisModuleSpec[]; rows: AnalysisRowShape }
   /**
-   * Runs every module on every row of a window (docs/sandbox.md#analyses), calls numbered row × modules + module, from
-   * `from`; `window` is tagged JSON of its rows (null: the window sent last, again). Progress comes as
-   * `analysis.progress` events; the answer is {@link AnalysisWindowResult}. `oneCall`: progress after every call.
+   * Runs every module on every row of each window, in order (docs/sandbox.md#analyses): calls are numbered across the
+   * windows, each window's row × modules + module, and run from `from`. `windows` is tagged JSON of their rows
+   * ({@link AnalysisWindow}[]). Progress comes as `analysis.progress` events; the answer is
+   * {@link AnalysisWindowResult}. `oneCall`: progress after every call.
    */
-  | { op: 'analysis.window'; window: string | null; from: number; oneCall: boolean }
+  | { op: 'analysis.windows'; windows: string; from: number; oneCall: boolean }
   | { op: 'history-result'; request: number; value: Record<string, unknown> }
+  /**
+   * The engine holds a history request until it analyses the request's window (the sandbox runs ahead of it), so that
+   * the store is as it would be then: the time until the answer does not count against the call's limit.
+   */
+  | { op: 'history-held'; request: number }
   /** the run stops: no answer; the segment running ends at its next slice, queued ones at once */
   | { op: 'stop' };
 
@@ -204,4 +210,4 @@ export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok
 export type SandboxEvent =
   | { event: 'history'; call: number; request: number; n: number }
   /** calls before `next` are done; the outcomes of those that alerted or failed */
-  | { event: 'analysis.progress'; next: number; outcomes: AnalysisOutcome[] };
+  | { event: 'analysis.progress'; next: number; outcomes: AnalysisOutcome[]; localLookups: number };

@@ -26,13 +26,13 @@ export interface RealmHelpers {
    */
   analysisSetup(setupJson: string): void;
   /**
-   * Queues a slice of a window's calls, from `from`, one after the other: until every call is done, a call waits for
-   * the host (a history point the realm does not hold), or `sliceMs` have passed (`oneCall`: after one call).
-   * `windowJson` is the window's rows (tagged JSON of {@link AnalysisWindow}), or '' for the window queued last.
-   * It runs no user code and looks up nothing user code could have changed, so it needs no time limit: the work
-   * runs in the promise jobs the host then drains under its limit.
+   * Queues a slice of calls, from `from`, one after the other: until every call is done, a call waits for the host (a
+   * history point the realm does not hold), or `sliceMs` have passed (`oneCall`: after one call). Calls are numbered
+   * across the windows queued, each window's row × rules + rule. `windowsJson` is the windows (tagged JSON of
+   * {@link AnalysisWindow}[]), or '' for those queued last. It runs no user code and looks up nothing user code could
+   * have changed, so it needs no time limit: the work runs in the promise jobs the host then drains under its limit.
    */
-  analysisQueue(windowJson: string, from: number, sliceMs: number, oneCall: boolean): void;
+  analysisQueue(windowsJson: string, from: number, sliceMs: number, oneCall: boolean): void;
   /** a finished or paused slice's report (JSON of {@link AnalysisReport}), made as the slice ended; '' when there is none */
   analysisPrepared(): string;
   /** JSON of {@link AnalysisReport} now, the outbox emptied */
@@ -176,6 +176,10 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
   /** windows kept for history at most (lookups further back ask the engine) */
   const MAX_REMEMBERED = 64;
   let analyses: AnalysisSetup | undefined;
+  /** the windows queued last, the first call of each (calls are numbered across them), and the one the calls are in */
+  let queued: AnalysisWindow[] = [];
+  let bases: number[] = [0];
+  let entered = -1;
   let win: AnalysisWindow | undefined;
   /** per row of the window: its values by name (history.current() copies it), made when a call first needs it */
   let rowValues: (Record<string, unknown> | undefined)[] = [];
@@ -224,11 +228,12 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
     if (g !== generation) return;
     sliceEnd = now() + sliceMs;
     if (windowJson !== '') {
-      const w = codec.decode(windowJson) as AnalysisWindow;
-      win = w;
-      rowIndex = undefined;
-      if (analyses!.remember) remember(w);
-      // the calls of a slice start within its first sliceMs: reading a large window may take that
+      queued = codec.decode(windowJson) as AnalysisWindow[];
+      bases = [0];
+      const nRules = analyses!.rules.length;
+      for (let i = 0; i < queued.length; i++) apply(push, bases, [bases[i]! + queued[i]!.rows.length * nRules]);
+      entered = -1;
+      // the calls of a slice start within its first sliceMs: reading large windows may take that
       if (now() >= sliceEnd) {
         cursor = from;
         prepareReport();
@@ -315,13 +320,27 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
     }
     return o;
   };
-  const invoke = (call: number): unknown => {
+  /** the window of a call, entered (its rows current, remembered for history) when the calls first reach it */
+  const windowOf = (call: number): number => {
+    let i = entered < 0 || call < bases[entered]! ? 0 : entered;
+    while (call >= bases[i + 1]!) i++;
+    if (i !== entered) {
+      entered = i;
+      win = queued[i]!;
+      rowIndex = undefined;
+      rowValues = [];
+      if (analyses!.remember) remember(win);
+    }
+    return i;
+  };
+  const invoke = (globalCall: number): unknown => {
     const s = analyses!;
+    const call = globalCall - bases[windowOf(globalCall)]!;
     const w = win!;
     const nRules = s.rules.length;
     const row = floor(call / nRules);
     if (rowIndex !== row) {
-      if (rowIndex === undefined || row < rowIndex) rowValues = [];
+      if (rowIndex !== undefined && row < rowIndex) rowValues = [];
       rowIndex = row;
       rowLooked = Object.create(null);
     }
@@ -358,7 +377,7 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
             p = new Promise((resolve) => {
               pending[req] = resolve;
             });
-            apply(push, outbox, [['history', call, req, i]]);
+            apply(push, outbox, [['history', globalCall, req, i]]);
           }
           cache[i] = p;
         }
@@ -366,7 +385,7 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
       },
     });
     const send = (m: unknown) => {
-      apply(push, outbox, [['alert', call, sanitize(m)]]);
+      apply(push, outbox, [['alert', globalCall, sanitize(m)]]);
       return resolved(undefined);
     };
     const alerts = freeze({
@@ -375,7 +394,7 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
       observe: (m: unknown) => {
         const observed = sanitize(m) as Record<string, unknown>;
         observed.observed = true;
-        apply(push, outbox, [['alert', call, observed]]);
+        apply(push, outbox, [['alert', globalCall, observed]]);
         return resolved(undefined);
       },
       // the reference's keyword form: send_message(AnalysisModule=…, timestamp=…, param={…})
@@ -393,7 +412,7 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
     return true;
   };
   const runCalls = (g: number): void => {
-    const total = win!.rows.length * analyses!.rules.length;
+    const total = bases[queued.length]!;
     while (g === generation) {
       if (cursor >= total) {
         state = 'finished';

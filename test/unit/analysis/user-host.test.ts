@@ -97,7 +97,10 @@ function windows(count: number): ClosedWindow[] {
 }
 
 /** The same history, counting what the engine is asked, with or without the promise that the sandbox may answer exact hits. */
-function counted(inner: WindowMemoryHistory, answersAnalysedWindows: boolean): HistorySource & { asked: number } {
+function counted(
+  inner: WindowMemoryHistory,
+  answersAnalysedWindows: boolean,
+): HistorySource & { asked: number; pointNow: NonNullable<HistorySource['pointNow']> } {
   const h = {
     description: inner.description,
     answersAnalysedWindows,
@@ -116,7 +119,7 @@ function counted(inner: WindowMemoryHistory, answersAnalysedWindows: boolean): H
   return h;
 }
 
-async function analyse(plan: PipelinePlan, ws: ClosedWindow[], answersAnalysedWindows: boolean) {
+async function analyse(plan: PipelinePlan, ws: ClosedWindow[], answersAnalysedWindows: boolean, ahead = false) {
   const memory = new WindowMemoryHistory(['sensor_id', 'sensor_type'], ['rpm_max', 'slow'], Number.POSITIVE_INFINITY);
   const history = counted(memory, answersAnalysedWindows);
   const alerts: Alert[] = [];
@@ -132,6 +135,8 @@ async function analyse(plan: PipelinePlan, ws: ClosedWindow[], answersAnalysedWi
   );
   await analyzer.open();
   try {
+    // as a replay does: the windows a batch closed, handed on before they are written and analysed one by one
+    if (ahead) analyzer.lookahead(ws, BATCH_MS);
     for (const w of ws) {
       memory.observe(w);
       await analyzer.analyze(w, BATCH_MS);
@@ -147,6 +152,10 @@ describe('user analyses, a window per request', () => {
     const ws = windows(40);
     const local = await analyse(await planOf({ 'Probe.mjs': PROBE }, [{ module: './Probe.mjs', name: 'P' }]), ws, true);
     const engine = await analyse(await planOf({ 'Probe.mjs': PROBE }, [{ module: './Probe.mjs', name: 'P' }]), ws, false);
+    // handed on ahead of their analysis, all at once, as a replay's batch
+    const ahead = await analyse(await planOf({ 'Probe.mjs': PROBE }, [{ module: './Probe.mjs', name: 'P' }]), ws, true, true);
+    expect(ahead.fields).toEqual(engine.fields);
+    expect(ahead.lookups).toBe(engine.lookups);
     expect(local.warnings).toEqual([]);
     expect(engine.warnings).toEqual([]);
     const rows = ws.reduce((n, w) => n + w.groups.length, 0);
@@ -157,6 +166,54 @@ describe('user analyses, a window per request', () => {
     // the sandbox answered most lookups, and counted them as the engine counts its own
     expect(local.asked).toBeLessThan(engine.asked / 2);
     expect(local.lookups).toBe(engine.lookups);
+  }, 60_000);
+
+  it('handed a batch of windows ahead, the sandbox asks the engine what it cannot answer only as the analysis reaches each window', async () => {
+    const ws = windows(30);
+    const plan = await planOf({ 'Probe.mjs': PROBE }, [{ module: './Probe.mjs', name: 'P' }]);
+    const memory = new WindowMemoryHistory(['sensor_id', 'sensor_type'], ['rpm_max', 'slow'], Number.POSITIVE_INFINITY);
+    /** the window being analysed, and the one each lookup the engine answered was for (Probe asks 1, 2, 3 and 5 windows back) */
+    let analysing = -1;
+    const early: string[] = [];
+    const inner = counted(memory, false);
+    const history: HistorySource = {
+      ...inner,
+      pointNow(q: HistoryQuery) {
+        const asking = ws.findIndex((w) => [1, 2, 3, 5].some((n) => w.endMs - n * BATCH_MS === q.targetMs));
+        if (asking > analysing) early.push(`window ${asking} answered while analysing ${analysing}`);
+        return inner.pointNow(q);
+      },
+    };
+    const alerts: Alert[] = [];
+    const analyzer = new Analyzer(
+      plan.aggregation,
+      plan.userCode,
+      plan.config.analysis!,
+      history,
+      new AlertDelivery([], { clock: systemClock, warn: () => {}, stopping: () => false }),
+      BATCH_MS,
+      {
+        warn: () => {},
+        onAlert: (a) => alerts.push(a),
+      },
+    );
+    await analyzer.open();
+    try {
+      analyzer.lookahead(ws, BATCH_MS);
+      for (let i = 0; i < ws.length; i++) {
+        // time for the sandbox to run ahead, and to ask for what it cannot answer
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        memory.observe(ws[i]!);
+        analysing = i;
+        await analyzer.analyze(ws[i]!, BATCH_MS);
+      }
+    } finally {
+      await analyzer.close();
+    }
+    expect(early).toEqual([]);
+    // and what it gave is what one window at a time gives
+    const serial = await analyse(plan, ws, false);
+    expect(alerts.map((a) => a.field)).toEqual(serial.fields);
   }, 60_000);
 
   /** a module alerting on every record, after running `bad` */
