@@ -84,7 +84,15 @@ export class Analyzer {
       else {
         const at = userCode?.analyses.get(rule.index);
         if (!at) throw new Error(`analysis ${rule.name} (${rule.module}) was not loaded`);
-        userSpecs.push({ ruleIndex: rule.index, module: at.module, from: at.from, exportName: at.exportName, name: rule.name, options: rule.options });
+        userSpecs.push({
+          ruleIndex: rule.index,
+          observations: this.lifecycle.keepsObservations(cfg.rules.indexOf(rule)),
+          module: at.module,
+          from: at.from,
+          exportName: at.exportName,
+          name: rule.name,
+          options: rule.options,
+        });
       }
     }
     this.builtinByPosition = cfg.rules.map((r) => this.builtins.get(r.index));

@@ -395,7 +395,7 @@ function openAnalyses(req: Extract<Request, { op: 'analysis.open' }>): void {
       ),
     );
   }
-  const setup: AnalysisSetup = { rules, ...req.rows };
+  const setup: AnalysisSetup = { rules, observations: req.modules.map((m) => m.observations), ...req.rows };
   guarded(() => helpers.analysisSetup(codec.encode(setup)), startup, 'setting up the analyses', false);
 }
 

@@ -62,6 +62,8 @@ export interface SandboxProcessorSpec {
 
 export interface AnalysisModuleSpec {
   ruleIndex: number;
+  /** whether the rule reads evaluations within bounds (alerts.observe); a rule without lifecycle reads deviations only */
+  observations: boolean;
   /** index into the loaded bundles */
   module: number;
   from: 'export' | 'analyses';

@@ -46,6 +46,8 @@ export interface RealmHelpers {
 export interface AnalysisSetup {
   /** the instance of each rule run here, in the config's order */
   rules: number[];
+  /** per rule: whether it reads evaluations within bounds; a rule that does not drops them here (docs/alerts.md#observe) */
+  observations: boolean[];
   valueNames: string[];
   keyFields: string[];
   batchMs: number;
@@ -345,6 +347,7 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
       rowLooked = Object.create(null);
     }
     const key = w.rows[row]![1];
+    const observes = s.observations[call % nRules]!;
     const currentPoint = () => {
       const values = valuesOf(row);
       const o: Record<string, unknown> = {};
@@ -393,6 +396,8 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
       // an evaluation that did not deviate (docs/alerts.md#observe)
       observe: (m: unknown) => {
         const observed = sanitize(m) as Record<string, unknown>;
+        // checked all the same: a message that is no message fails the call whether or not the rule reads it
+        if (!observes) return resolved(undefined);
         observed.observed = true;
         apply(push, outbox, [['alert', globalCall, observed]]);
         return resolved(undefined);
