@@ -363,7 +363,6 @@ function windows(run: (p: Processor) => void): WindowsResult {
 
 // ---- analyses ---------------------------------------------------------------------
 
-const nextRequest = 0;
 /** answers of the engine to history requests, until the running call hands them to the realm */
 const historyAnswers = new Map<number, Record<string, unknown>>();
 let answerArrived: (() => void) | undefined;

@@ -171,6 +171,7 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
   const now = Date.now;
   const isInteger = Number.isInteger;
   const floor = Math.floor;
+  const min = Math.min;
   const big = BigInt;
   const resolved = (v: unknown) => Promise.resolve(v);
   const then = Promise.prototype.then;
@@ -366,7 +367,7 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
         if (!p) {
           let point: unknown;
           if (isInteger(i) && i > 0) {
-            if (i + 1 > reach) reach = i + 1 > MAX_REMEMBERED ? MAX_REMEMBERED : i + 1;
+            if (i + 1 > reach) reach = min(i + 1, MAX_REMEMBERED);
             if (s.remember) point = localPoint(row, i);
           }
           if (point !== undefined) {
