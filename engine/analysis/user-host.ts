@@ -114,13 +114,28 @@ export class UserAnalysisHost {
       return;
     }
     const [p, call] = at(flight, e.call);
-    if (p.active) this.answer(p, sandbox, call, e.request, e.n);
+    const answer = e.event === 'history' ? () => this.answer(p, sandbox, call, e.request, e.n) : () => this.answerMany(p, sandbox, e.request, e.wants);
+    if (p.active) answer();
     else {
       // the sandbox runs ahead of the analysis: it gets the point once the run has written what comes before this window
-      p.held.push({ sandbox, call, request: e.request, n: e.n });
-      sandbox.notify({ op: 'history-held', request: e.request });
+      p.held.push({ sandbox, answer });
+      if (e.event === 'history') sandbox.notify({ op: 'history-held', request: e.request });
     }
     this.heard();
+  }
+
+  /** history[n] of several rows, each as its own lookup gives it (null where that lookup failed: the call asking for it fails) */
+  private answerMany(p: PendingWindow, sandbox: SandboxProcess, request: number, wants: number[]): void {
+    const points: Promise<Record<string, unknown> | null>[] = [];
+    for (let j = 0; j < wants.length; j += 2) {
+      points.push(
+        p.records[wants[j]!]!.get(wants[j + 1]!).then(
+          (value) => value as Record<string, unknown>,
+          () => null,
+        ),
+      );
+    }
+    void Promise.all(points).then((values) => sandbox.notify({ op: 'history-many-result', request, values }));
   }
 
   /** Calls before `next` (numbered across the request's windows) are done; these are the outcomes of some. */
@@ -203,7 +218,7 @@ export class UserAnalysisHost {
     p.active = true;
     const held = p.held;
     p.held = [];
-    for (const h of held) if (h.sandbox === this.inFlight?.sandbox) this.answer(p, h.sandbox, h.call, h.request, h.n);
+    for (const h of held) if (h.sandbox === this.inFlight?.sandbox) h.answer();
     this.heard();
   }
 
@@ -291,7 +306,7 @@ class PendingWindow {
   /** the analysis has reached it: its history requests are answered at once */
   active = false;
   /** its history requests from before that */
-  held: { sandbox: SandboxProcess; call: number; request: number; n: number }[] = [];
+  held: { sandbox: SandboxProcess; answer: () => void }[] = [];
   readonly done: Promise<void>;
   private resolveDone!: () => void;
 

@@ -366,6 +366,9 @@ function windows(run: (p: Processor) => void): WindowsResult {
 /** answers of the engine to history requests, until the running call hands them to the realm */
 const historyAnswers = new Map<number, Record<string, unknown>>();
 let answerArrived: (() => void) | undefined;
+/** answers to prefetches (history-many), by request */
+const prefetchAnswers = new Map<number, (Record<string, unknown> | null)[]>();
+let nextPrefetch = 0;
 /** requests the engine holds (history-held): since when, and how long those answered since were held */
 const heldSince = new Map<number, number>();
 const heldFor = new Map<number, number>();
@@ -469,9 +472,20 @@ async function analyseWindows(req: Extract<Request, { op: 'analysis.windows' }>)
           const request = ev[2] as number;
           outstanding.add(request);
           send({ event: 'history', call, request, n: ev[3] as number });
-        }
+        } else if (ev[0] === 'prefetch') prefetch = { call, wants: ev[2] as number[] };
       }
       return r.state;
+    };
+    /** the points the next rows will likely ask for (see RealmHelpers.answerPrefetch) */
+    let prefetch: { call: number; wants: number[] } | undefined;
+    /** reports the calls before `next` as done: the engine may be waiting for them to analyse their window before it answers */
+    const reportDone = (next: number) => {
+      if (next <= reportedUpTo) return;
+      const done = [...outcomes.values()].filter((o) => o.call < next);
+      for (const o of done) outcomes.delete(o.call);
+      send({ event: 'analysis.progress', next, outcomes: done.filter((o) => o.alerts.length > 0 || o.error), localLookups });
+      localLookups = 0;
+      reportedUpTo = next;
     };
     let interrupted = false;
     /** the time the engine held the running call's answered requests */
@@ -503,6 +517,26 @@ async function analyseWindows(req: Extract<Request, { op: 'analysis.windows' }>)
         from = Math.max(st.next, running + 1, lastEnded + 1);
         break;
       }
+      if (st.state === 'prefetch' && prefetch) {
+        // no call runs: the points are waited for without a limit (the engine answers once the analysis reaches their window)
+        reportDone(st.next);
+        const request = nextPrefetch++;
+        send({ event: 'history-many', call: prefetch.call, request, wants: prefetch.wants });
+        while (!prefetchAnswers.has(request)) await new Promise<void>((resolve) => (answerArrived = resolve));
+        answerArrived = undefined;
+        const points = prefetchAnswers.get(request)!;
+        prefetchAnswers.delete(request);
+        const wants = prefetch.wants;
+        prefetch = undefined;
+        guarded(
+          () => helpers.answerPrefetch(codec.encode(wants), codec.encode(points)),
+          Math.max(limits.startupTimeoutMs, ms),
+          'reading history points',
+          false,
+        );
+        from = st.next;
+        break;
+      }
       if (st.state !== 'waiting' || running < 0) {
         from = Math.max(st.next, lastEnded + 1);
         finished = st.state === 'finished';
@@ -513,14 +547,7 @@ async function analyseWindows(req: Extract<Request, { op: 'analysis.windows' }>)
         credit = 0;
       }
       const left = () => st.startedAt + ms + credit + heldMs(outstanding) - Date.now();
-      // the calls before it are done: the engine may be waiting for them to analyse their window before it answers
-      if (running > reportedUpTo) {
-        const done = [...outcomes.values()].filter((o) => o.call < running);
-        for (const o of done) outcomes.delete(o.call);
-        send({ event: 'analysis.progress', next: running, outcomes: done.filter((o) => o.alerts.length > 0 || o.error), localLookups });
-        localLookups = 0;
-        reportedUpTo = running;
-      }
+      reportDone(running);
       while (left() > 0 && ![...outstanding].some((r) => historyAnswers.has(r))) {
         await new Promise<void>((resolve) => {
           answerArrived = resolve;
@@ -589,6 +616,7 @@ async function handle(req: Request): Promise<unknown> {
     case 'analysis.windows':
       return analyseWindows(req);
     case 'history-result':
+    case 'history-many-result':
     case 'history-held':
     case 'stop':
       return null;
@@ -599,6 +627,11 @@ async function handle(req: Request): Promise<unknown> {
 let queue: Promise<unknown> = Promise.resolve();
 
 process.on('message', (m: Request & { id: number }) => {
+  if (m.op === 'history-many-result') {
+    prefetchAnswers.set(m.request, m.values);
+    answerArrived?.();
+    return;
+  }
   if (m.op === 'history-held') {
     heldSince.set(m.request, Date.now());
     return;

@@ -196,6 +196,8 @@ export type Request =
    */
   | { op: 'analysis.windows'; windows: string; from: number; oneCall: boolean }
   | { op: 'history-result'; request: number; value: Record<string, unknown> }
+  /** the points a history-many event asked for, in its order: null where the lookup failed */
+  | { op: 'history-many-result'; request: number; values: (Record<string, unknown> | null)[] }
   /**
    * The engine holds a history request until it analyses the request's window (the sandbox runs ahead of it), so that
    * the store is as it would be then: the time until the answer does not count against the call's limit.
@@ -211,5 +213,7 @@ export type Reply = { id: number; ok: true; result: unknown } | { id: number; ok
 
 export type SandboxEvent =
   | { event: 'history'; call: number; request: number; n: number }
+  /** history[n] of several rows at once, before their calls run: `wants` is [row, n, row, n, …], rows of the window of `call` */
+  | { event: 'history-many'; call: number; request: number; wants: number[] }
   /** calls before `next` are done; the outcomes of those that alerted or failed */
   | { event: 'analysis.progress'; next: number; outcomes: AnalysisOutcome[]; localLookups: number };

@@ -37,6 +37,8 @@ export interface RealmHelpers {
   analysisPrepared(): string;
   /** JSON of {@link AnalysisReport} now, the outbox emptied */
   analysisReport(): string;
+  /** the points a 'prefetch' event asked for (tagged JSON of [row, n, …] and of the points, null where the lookup failed) */
+  answerPrefetch(wantsJson: string, pointsJson: string): void;
   /** answers a history request with a point (tagged JSON); the waiting call goes on, and no other starts */
   answer(request: number, pointJson: string): void;
   /** tagged JSON of the events since the last call: [kind, call, …] */
@@ -79,8 +81,11 @@ export interface AnalysisReport {
 }
 
 export interface AnalysisRunState {
-  /** finished: every call of the window is done; paused: its slice ended; waiting: the running call awaits the host */
-  state: 'finished' | 'paused' | 'waiting';
+  /**
+   * finished: every call is done; paused: the slice ended; waiting: the running call awaits the host; prefetch: the
+   * next window's calls wait for the history points its rows will likely ask for (a 'prefetch' event)
+   */
+  state: 'finished' | 'paused' | 'waiting' | 'prefetch';
   /** the call running (−1: none) and when it started (Date.now) */
   current: number;
   startedAt: number;
@@ -176,6 +181,7 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
   const resolved = (v: unknown) => Promise.resolve(v);
   const then = Promise.prototype.then;
   const slice = Array.prototype.slice;
+  const indexOf = Array.prototype.indexOf;
   /** windows kept for history at most (lookups further back ask the engine) */
   const MAX_REMEMBERED = 64;
   let analyses: AnalysisSetup | undefined;
@@ -299,7 +305,8 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
     return p;
   };
   /** history[n] of a row when this realm holds it: an analysed window ending exactly n windows back, with the row's key */
-  const localPoint = (row: number, n: number) => {
+  /** the window and row holding history[n] of a row in this realm, if any */
+  const localRow = (row: number, n: number): [AnalysisWindow, number] | undefined => {
     const here = remembered[remembered.length - 1]!;
     const at = rememberedAt(here.w.endMs - n * analyses!.batchMs, n);
     if (!at) return undefined;
@@ -309,7 +316,35 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
       at.byKey = byKey;
     }
     const i = at.byKey[keyTextOf(here, row)];
-    return i === undefined ? undefined : pointOf(at.w, at.w.rows[i]!);
+    return i === undefined ? undefined : [at.w, i];
+  };
+  const localPoint = (row: number, n: number) => {
+    const hit = localRow(row, n);
+    return hit ? pointOf(hit[0], hit[0].rows[hit[1]]!) : undefined;
+  };
+  /**
+   * Points the engine gave for the entered window before its calls ran, by row and index: those its rows' calls will
+   * likely ask (the indices asked before) and the realm does not hold. Handed out once as they came, then as copies:
+   * a call never sees what another did to its point.
+   */
+  let prefetched: Record<string, { point: unknown; given: boolean }> | undefined;
+  /** history indices asked so far, by any rule (what the next windows prefetch), at most MAX_LEARNED */
+  const learned: number[] = [];
+  const MAX_LEARNED = 16;
+  /** points were asked for and have not come yet */
+  let prefetchPending = false;
+  /** the rows of the entered window before this had their points asked for */
+  let prefetchEnd = 0;
+  /** rows per prefetch: the points of a window of 100 000 keys would not all fit the sandbox's memory at once */
+  const PREFETCH_ROWS = 4096;
+  const fromPrefetch = (row: number, n: number): unknown => {
+    const entry = prefetched?.[`${row}:${n}`];
+    if (!entry) return undefined;
+    if (!entry.given) {
+      entry.given = true;
+      return entry.point;
+    }
+    return codec.decode(codec.encode(entry.point));
   };
   const valuesOf = (row: number) => {
     let o = rowValues[row];
@@ -332,9 +367,35 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
       win = queued[i]!;
       rowIndex = undefined;
       rowValues = [];
+      prefetched = undefined;
+      prefetchEnd = 0;
       if (analyses!.remember) remember(win);
     }
     return i;
+  };
+  /**
+   * Before the calls of a row past those prefetched: asks the engine, in one event, for the points the next
+   * PREFETCH_ROWS rows will likely ask and this realm does not hold. True when the calls must wait for them.
+   */
+  const prefetchFor = (call: number): boolean => {
+    if (learned.length === 0) return false;
+    const i = windowOf(call);
+    const nRules = analyses!.rules.length;
+    const first = floor((call - bases[i]!) / nRules);
+    if (first < prefetchEnd) return false;
+    const w = win!;
+    prefetchEnd = min(first + PREFETCH_ROWS, w.rows.length);
+    const wants: number[] = [];
+    for (let row = first; row < prefetchEnd; row++) {
+      for (let k = 0; k < learned.length; k++) {
+        const n = learned[k]!;
+        if (!analyses!.remember || !localRow(row, n)) apply(push, wants, [row, n]);
+      }
+    }
+    if (wants.length === 0) return false;
+    prefetchPending = true;
+    apply(push, outbox, [['prefetch', bases[i]! + first * nRules, wants]]);
+    return true;
   };
   const invoke = (globalCall: number): unknown => {
     const s = analyses!;
@@ -368,13 +429,18 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
           let point: unknown;
           if (isInteger(i) && i > 0) {
             if (i + 1 > reach) reach = min(i + 1, MAX_REMEMBERED);
-            if (s.remember) point = localPoint(row, i);
+            if (learned.length < MAX_LEARNED && apply(indexOf, learned, [i]) < 0) apply(push, learned, [i]);
+            // a prefetched point the engine counted as its lookup; one this realm holds, it counts
+            point = fromPrefetch(row, i);
+            if (point === undefined && s.remember) {
+              point = localPoint(row, i);
+              if (point !== undefined && !rowLooked[i]) {
+                rowLooked[i] = true;
+                localLookups++;
+              }
+            }
           }
           if (point !== undefined) {
-            if (!rowLooked[i]) {
-              rowLooked[i] = true;
-              localLookups++;
-            }
             p = resolved(point);
           } else {
             const req = nextRequest++;
@@ -431,6 +497,11 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
         return;
       }
       const call = cursor;
+      if (prefetchPending || prefetchFor(call)) {
+        state = 'prefetch';
+        prepareReport();
+        return;
+      }
       current = call;
       startedAt = now();
       ran++;
@@ -566,6 +637,17 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
       return r;
     },
     analysisReport: report,
+    answerPrefetch(wantsJson: string, pointsJson: string) {
+      const wants = codec.decode(wantsJson) as number[];
+      const points = codec.decode(pointsJson) as unknown[];
+      const byRowAndIndex: Record<string, { point: unknown; given: boolean }> = Object.create(null);
+      for (let j = 0; j < points.length; j++) {
+        // a lookup that failed is left to the call that asks for it (it fails with it)
+        if (points[j] !== null) byRowAndIndex[`${wants[2 * j]}:${wants[2 * j + 1]}`] = { point: points[j], given: false };
+      }
+      prefetched = byRowAndIndex;
+      prefetchPending = false;
+    },
     answer(req: number, pointJson: string) {
       const resolve = pending[req];
       delete pending[req];
