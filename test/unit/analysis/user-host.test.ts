@@ -216,6 +216,52 @@ describe('user analyses, a window per request', () => {
     expect(alerts.map((a) => a.field)).toEqual(serial.fields);
   }, 60_000);
 
+  it('a history lookup that fails is the failure of the call that asked for it, prefetched or not', async () => {
+    const ws = windows(12);
+    const plan = await planOf({ 'Probe.mjs': PROBE }, [{ module: './Probe.mjs', name: 'P' }]);
+    const broken = ws[4]!.endMs;
+    for (const ahead of [false, true]) {
+      const memory = new WindowMemoryHistory(['sensor_id', 'sensor_type'], ['rpm_max', 'slow'], Number.POSITIVE_INFINITY);
+      // a store that fails for one window's points (no answer at once: every lookup goes through lookup())
+      const history: HistorySource = {
+        description: 'a store failing for one window',
+        open: () => memory.open(),
+        close: () => memory.close(),
+        lookup: (q) => (q.targetMs === broken ? Promise.reject(new Error('disk I/O error')) : memory.lookup(q)),
+      };
+      const warnings: string[] = [];
+      const alerts: Alert[] = [];
+      const analyzer = new Analyzer(
+        plan.aggregation,
+        plan.userCode,
+        plan.config.analysis!,
+        history,
+        new AlertDelivery([], { clock: systemClock, warn: () => {}, stopping: () => false }),
+        BATCH_MS,
+        {
+          warn: (m) => warnings.push(m),
+          onAlert: (a) => alerts.push(a),
+        },
+      );
+      await analyzer.open();
+      try {
+        if (ahead) analyzer.lookahead(ws, BATCH_MS);
+        for (const w of ws) {
+          memory.observe(w);
+          await analyzer.analyze(w, BATCH_MS);
+        }
+      } finally {
+        await analyzer.close();
+      }
+      // Probe reads 1, 2, 3 and 5 windows back: the rows of the windows after the broken one that reach it fail
+      const failing = ws.flatMap((w, i) => ([1, 2, 3, 5].includes(i - 4) ? w.groups.map(() => i) : []));
+      expect(warnings).toHaveLength(failing.length);
+      for (const m of warnings)
+        expect(m).toMatch(/^analysis P \(.*Probe\.mjs\) failed for window ending .*: disk I\/O error; its alerts for this row are lost$/);
+      expect(alerts).toHaveLength(ws.reduce((n, w) => n + w.groups.length, 0) - failing.length);
+    }
+  }, 60_000);
+
   /** a module alerting on every record, after running `bad` */
   const everyRecord = (bad: string) => `export class Mod {
     async analysis(history, alerts) {
