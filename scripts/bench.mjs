@@ -1,5 +1,5 @@
 // `npm run bench [-- <replay options>]`: the replay benchmark (ts-engine beside DuckDB, a minimal JS loop
-// and PySpark, in one run), then the preview-latency, backtest, start-up, workbench and Kafka benchmarks, then the issue's targets checked
+// and PySpark, in one run), then the preview-latency, backtest, user-analysis, start-up, workbench and Kafka benchmarks, then the issue's targets checked
 // against the printed ratios, then the exported Flink job beside ts-engine (test/bench/flink.mjs).
 // Pass --quick for the 1 M-row files only.
 import { spawnSync } from 'node:child_process';
@@ -46,6 +46,8 @@ function tableThenJson(script, extra = []) {
 
 // the backtest of the 1 M-row file beside a plain replay of it, measured in the same run (docs/backtest.md#speed)
 const backtestResult = tableThenJson('test/bench/backtest.mjs');
+// a user analysis module beside the built-in rule it imitates, same alerts checked (no target: docs/performance.md#user-analysis-modules)
+const userAnalysisResult = tableThenJson('test/bench/user-analysis.mjs');
 // `ts-engine run` of the sample until its first row is out, beside `node -e 0` (docs/performance.md#start-up)
 const startupResult = tableThenJson('test/bench/startup.mjs');
 // the workbench (Chromium, web mode) replaying 1 M rows beside `ts-engine run`: rows/s, click → frame, heap (docs/performance.md#the-workbench)
@@ -68,6 +70,7 @@ const latestPath = path.join(root, 'test/bench/results/latest.json');
 const latest = JSON.parse(readFileSync(latestPath, 'utf8'));
 latest.preview = previewResult;
 latest.backtest = backtestResult;
+latest.userAnalysis = userAnalysisResult;
 latest.startup = startupResult;
 latest.workbench = workbenchResult;
 latest.kafka = kafka;
