@@ -1,9 +1,11 @@
 /**
  * The engine's side of user analysis modules (docs/semantics.md#user-code, docs/sandbox.md#analyses): they run
  * in a sandbox process with a time limit per call and at start-up and a memory
- * limit. A window's rows go to the sandbox in one request, which runs every
- * call; this side answers the history lookups the sandbox cannot answer itself
- * from the row's cached accessor. A call that fails or runs out of time is that
+ * limit. Whole windows go to the sandbox in one request (a replay's batch of
+ * them ahead of their analysis), which runs every call; this side answers the
+ * history lookups the sandbox cannot answer itself from the row's cached
+ * accessor, one by one or many rows at once, each only once the analysis has
+ * reached its window. A call that fails or runs out of time is that
  * module's failure for that record; a sandbox that dies (memory) or stops
  * answering is replaced, and the calls it had not reported run again, one at a
  * time, so that exactly the call that killed it fails.
