@@ -119,9 +119,10 @@ function counted(
   return h;
 }
 
-async function analyse(plan: PipelinePlan, ws: ClosedWindow[], answersAnalysedWindows: boolean, ahead = false) {
+/** Analyses the windows as a run does (each observed, then analysed), with the history `historyOf` makes of them. */
+async function analyse<H extends HistorySource>(plan: PipelinePlan, ws: ClosedWindow[], historyOf: (memory: WindowMemoryHistory) => H, ahead = false) {
   const memory = new WindowMemoryHistory(['sensor_id', 'sensor_type'], ['rpm_max', 'slow'], Number.POSITIVE_INFINITY);
-  const history = counted(memory, answersAnalysedWindows);
+  const history = historyOf(memory);
   const alerts: Alert[] = [];
   const warnings: string[] = [];
   const analyzer = new Analyzer(
@@ -144,16 +145,17 @@ async function analyse(plan: PipelinePlan, ws: ClosedWindow[], answersAnalysedWi
   } finally {
     await analyzer.close();
   }
-  return { fields: alerts.map((a) => a.field), warnings, asked: history.asked, lookups: analyzer.stats.lookups };
+  return { fields: alerts.map((a) => a.field), alerts, warnings, history, lookups: analyzer.stats.lookups };
 }
 
 describe('user analyses, a window per request', () => {
   it('history the sandbox answers itself is what the engine answers, point for point', async () => {
     const ws = windows(40);
-    const local = await analyse(await planOf({ 'Probe.mjs': PROBE }, [{ module: './Probe.mjs', name: 'P' }]), ws, true);
-    const engine = await analyse(await planOf({ 'Probe.mjs': PROBE }, [{ module: './Probe.mjs', name: 'P' }]), ws, false);
+    const plan = await planOf({ 'Probe.mjs': PROBE }, [{ module: './Probe.mjs', name: 'P' }]);
+    const local = await analyse(plan, ws, (m) => counted(m, true));
+    const engine = await analyse(plan, ws, (m) => counted(m, false));
     // handed on ahead of their analysis, all at once, as a replay's batch
-    const ahead = await analyse(await planOf({ 'Probe.mjs': PROBE }, [{ module: './Probe.mjs', name: 'P' }]), ws, true, true);
+    const ahead = await analyse(plan, ws, (m) => counted(m, true), true);
     expect(ahead.fields).toEqual(engine.fields);
     expect(ahead.lookups).toBe(engine.lookups);
     expect(local.warnings).toEqual([]);
@@ -164,7 +166,7 @@ describe('user analyses, a window per request', () => {
     // the points are real ones: a stored boolean reads 0 or 1, the time is a bigint of ns
     expect(local.fields.some((f) => f.includes('"window_end"') && f.includes('"time":"big:'))).toBe(true);
     // the sandbox answered most lookups, and counted them as the engine counts its own
-    expect(local.asked).toBeLessThan(engine.asked / 2);
+    expect(local.history.asked).toBeLessThan(engine.history.asked / 2);
     expect(local.lookups).toBe(engine.lookups);
   }, 60_000);
 
@@ -212,7 +214,7 @@ describe('user analyses, a window per request', () => {
     }
     expect(early).toEqual([]);
     // and what it gave is what one window at a time gives
-    const serial = await analyse(plan, ws, false);
+    const serial = await analyse(plan, ws, (m) => counted(m, false));
     expect(alerts.map((a) => a.field)).toEqual(serial.fields);
   }, 60_000);
 
@@ -221,38 +223,18 @@ describe('user analyses, a window per request', () => {
     const plan = await planOf({ 'Probe.mjs': PROBE }, [{ module: './Probe.mjs', name: 'P' }]);
     const broken = ws[4]!.endMs;
     for (const ahead of [false, true]) {
-      const memory = new WindowMemoryHistory(['sensor_id', 'sensor_type'], ['rpm_max', 'slow'], Number.POSITIVE_INFINITY);
       // a store that fails for one window's points (no answer at once: every lookup goes through lookup())
-      const history: HistorySource = {
-        description: 'a store failing for one window',
-        open: () => memory.open(),
-        close: () => memory.close(),
-        lookup: (q) => (q.targetMs === broken ? Promise.reject(new Error('disk I/O error')) : memory.lookup(q)),
-      };
-      const warnings: string[] = [];
-      const alerts: Alert[] = [];
-      const analyzer = new Analyzer(
-        plan.aggregation,
-        plan.userCode,
-        plan.config.analysis!,
-        history,
-        new AlertDelivery([], { clock: systemClock, warn: () => {}, stopping: () => false }),
-        BATCH_MS,
-        {
-          warn: (m) => warnings.push(m),
-          onAlert: (a) => alerts.push(a),
-        },
+      const { warnings, alerts } = await analyse(
+        plan,
+        ws,
+        (memory): HistorySource => ({
+          description: 'a store failing for one window',
+          open: () => memory.open(),
+          close: () => memory.close(),
+          lookup: (q) => (q.targetMs === broken ? Promise.reject(new Error('disk I/O error')) : memory.lookup(q)),
+        }),
+        ahead,
       );
-      await analyzer.open();
-      try {
-        if (ahead) analyzer.lookahead(ws, BATCH_MS);
-        for (const w of ws) {
-          memory.observe(w);
-          await analyzer.analyze(w, BATCH_MS);
-        }
-      } finally {
-        await analyzer.close();
-      }
       // Probe reads 1, 2, 3 and 5 windows back: the rows of the windows after the broken one that reach it fail
       const failing = ws.flatMap((w, i) => ([1, 2, 3, 5].includes(i - 4) ? w.groups.map(() => i) : []));
       expect(warnings).toHaveLength(failing.length);
