@@ -46,6 +46,8 @@ export class Analyzer {
   private readonly keepsObservations: boolean[];
   /** by the rule's position: its place among the user modules (−1 for a built-in) */
   private readonly userOrdinal: number[];
+  /** the user modules' calls of a row: a window's outcomes are row × this + ordinal */
+  private readonly userRuleCount: number;
   private readonly host: UserAnalysisHost | undefined;
   private readonly keyFields: string[];
   private readonly keyTypes: FieldType[];
@@ -98,6 +100,7 @@ export class Analyzer {
     this.builtinByPosition = cfg.rules.map((r) => this.builtins.get(r.index));
     let user = 0;
     this.userOrdinal = cfg.rules.map((r) => (r.builtin ? -1 : user++));
+    this.userRuleCount = user;
     this.keepsObservations = cfg.rules.map((_r, ri) => this.lifecycle.keepsObservations(ri));
     this.immediate = ImmediateRules.of(this.builtinByPosition, history, this.valueNames, this.keyFields, batchMs, Math.round(cfg.accuracySec * 1000));
     const code = userCode;
@@ -169,7 +172,6 @@ export class Analyzer {
     const groups = w.groups;
     let records: RecordHistory[] | undefined;
     let userCalls: WindowOutcomes | undefined;
-    const userRules = this.host ? this.userOrdinal.filter((u) => u >= 0).length : 0;
     if (this.host && groups.length > 0) {
       // the user modules run on whole windows in the sandbox, handed on ahead or now; their outcomes join the built-ins' below
       userCalls = await this.host.outcomesOf(w);
@@ -201,7 +203,7 @@ export class Analyzer {
               const pending = builtin.analysis(record!, sender);
               if (pending) await pending;
             } else {
-              const outcome = userCalls!.outcomes[gi * userRules + this.userOrdinal[ri]!];
+              const outcome = userCalls!.outcomes[gi * this.userRuleCount + this.userOrdinal[ri]!];
               if (outcome?.error) throw outcome.error;
               if (outcome) for (const m of outcome.messages) report(m as ReportedMessage, m.observed !== true);
             }

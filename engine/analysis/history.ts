@@ -73,8 +73,13 @@ export class RecordHistory implements HistoryAccessor {
     if (!p) {
       this.lookups++;
       const q = { keyFields: this.keyFields, key: this.key, targetMs: this.windowEndMs - offsetMs, toleranceMs: this.accuracyMs };
-      if (this.source.pointNow) p = Promise.resolve(this.source.pointNow(q) ?? {});
-      else p = this.source.lookup(q).then((r): HistoryPoint => (r ? { ...r, key: this.key } : {}));
+      try {
+        if (this.source.pointNow) p = Promise.resolve(this.source.pointNow(q) ?? {});
+        else p = this.source.lookup(q).then((r): HistoryPoint => (r ? { ...r, key: this.key } : {}));
+      } catch (e) {
+        // get() answers with a promise whatever the source does: a lookup that throws at once rejects it
+        p = Promise.reject(e as Error);
+      }
       this.cache.set(offsetMs, p);
     }
     return p;

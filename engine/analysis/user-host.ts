@@ -131,7 +131,7 @@ export class UserAnalysisHost {
     const points: Promise<Record<string, unknown> | null>[] = [];
     for (let j = 0; j < wants.length; j += 2) {
       points.push(
-        lookup(p.records[wants[j]!]!, wants[j + 1]!).then(
+        p.records[wants[j]!]!.get(wants[j + 1]!).then(
           (value) => value as Record<string, unknown>,
           () => null,
         ),
@@ -151,7 +151,7 @@ export class UserAnalysisHost {
   }
 
   private answer(p: PendingWindow, sandbox: SandboxProcess, call: number, request: number, n: number): void {
-    lookup(p.records[Math.floor(call / this.modules.length)]!, n).then(
+    p.records[Math.floor(call / this.modules.length)]!.get(n).then(
       (value) => sandbox.notify({ op: 'history-result', request, value }),
       (err) => {
         // the call goes on with an empty point, and fails once it is done (as when its history failed in process)
@@ -288,15 +288,6 @@ export class UserAnalysisHost {
     this.ready = undefined;
     await s?.close();
     await this.driving;
-  }
-}
-
-/** history[n] of a record, a source that throws at once included (a failed lookup is the asking call's failure) */
-function lookup(record: RecordHistory, n: number): Promise<Record<string, unknown>> {
-  try {
-    return record.get(n) as Promise<Record<string, unknown>>;
-  } catch (e) {
-    return Promise.reject(e);
   }
 }
 

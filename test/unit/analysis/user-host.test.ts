@@ -222,19 +222,27 @@ describe('user analyses, a window per request', () => {
     const ws = windows(12);
     const plan = await planOf({ 'Probe.mjs': PROBE }, [{ module: './Probe.mjs', name: 'P' }]);
     const broken = ws[4]!.endMs;
-    for (const ahead of [false, true]) {
-      // a store that fails for one window's points (no answer at once: every lookup goes through lookup())
-      const { warnings, alerts } = await analyse(
-        plan,
-        ws,
-        (memory): HistorySource => ({
-          description: 'a store failing for one window',
-          open: () => memory.open(),
-          close: () => memory.close(),
-          lookup: (q) => (q.targetMs === broken ? Promise.reject(new Error('disk I/O error')) : memory.lookup(q)),
-        }),
-        ahead,
-      );
+    // a store that fails for one window's points: its lookup() rejects, or its answer at once (pointNow) throws
+    const stores = [
+      (memory: WindowMemoryHistory): HistorySource => ({
+        description: 'a store failing for one window',
+        open: () => memory.open(),
+        close: () => memory.close(),
+        lookup: (q) => (q.targetMs === broken ? Promise.reject(new Error('disk I/O error')) : memory.lookup(q)),
+      }),
+      (memory: WindowMemoryHistory): HistorySource => ({
+        description: 'a store failing at once for one window',
+        open: () => memory.open(),
+        close: () => memory.close(),
+        lookup: (q) => memory.lookup(q),
+        pointNow: (q) => {
+          if (q.targetMs === broken) throw new Error('disk I/O error');
+          return memory.pointNow(q);
+        },
+      }),
+    ];
+    for (const [ahead, store] of [false, true].flatMap((a) => stores.map((s) => [a, s] as const))) {
+      const { warnings, alerts } = await analyse(plan, ws, store, ahead);
       // Probe reads 1, 2, 3 and 5 windows back: the rows of the windows after the broken one that reach it fail
       const failing = ws.flatMap((w, i) => ([1, 2, 3, 5].includes(i - 4) ? w.groups.map(() => i) : []));
       expect(warnings).toHaveLength(failing.length);
