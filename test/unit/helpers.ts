@@ -8,7 +8,7 @@ import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Writable } from 'node:stream';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import type { Diagnostic } from '../../engine/core/errors.js';
 import type { FieldType, InputField, Value } from '../../engine/core/types.js';
 import { checkConfig, type PipelinePlan } from '../../engine/pipeline/plan.js';
@@ -234,6 +234,33 @@ export function writeFiles(dir: string, files: Record<string, string | object>):
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2) + '\n');
   }
+}
+
+/**
+ * A project of the sensor data keyed by sensor_id with max(rpm_max) per 10 s window, written to a SQLite main output
+ * (store.db), with the given rows, files (analysis modules) and analysis, written to `dir` and checked (no errors): what
+ * the analysis tests run.
+ */
+export async function rpmAnalysisPlan(
+  dir: string,
+  p: { files: Record<string, string>; rows: readonly string[]; analysis: Record<string, unknown>; sandbox?: Record<string, unknown> },
+): Promise<PipelinePlan> {
+  writeFiles(dir, {
+    ...p.files,
+    'ds.json': structure(SENSOR_SPEC),
+    'data.csv': p.rows.join('\n') + '\n',
+    'config.json': makeConfig({
+      transformation: ['sensor_id', 'rpm_max: rotation_speed'],
+      rule: ['key: sensor_id', 'max(rpm_max)'],
+      options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 },
+      outputs: [{ method: 'sqlite', main: true, options: { path: 'store.db' } }],
+      analysis: p.analysis,
+      ...(p.sandbox ? { extra: { sandbox: p.sandbox } } : {}),
+    }),
+  });
+  const outcome = await checkConfig(path.join(dir, 'config.json'));
+  expect(outcome.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([]);
+  return outcome.plan!;
 }
 
 export interface CliResult {

@@ -1,13 +1,12 @@
 // The analyzer runs each rule's evaluations through the alert lifecycle (docs/alerts.md) and delivers a window's events to every
 // sink: a whole run over a CSV, a user module reporting with alerts.send/alerts.observe, episodes read back from the store.
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { Runner } from '../../../engine/pipeline/runner.js';
-import { checkConfig, type PipelinePlan } from '../../../engine/pipeline/plan.js';
+import type { PipelinePlan } from '../../../engine/pipeline/plan.js';
 import { readHistory } from '../../../engine/facade/history.js';
 import { summary } from '../../../engine/cli/report.js';
-import { Collect, makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
+import { Collect, useTmpDir, rpmAnalysisPlan } from '../helpers.js';
 
 const tmp = useTmpDir();
 const T0 = 1523800000;
@@ -29,22 +28,7 @@ const rows = KEY1.flatMap((rpm, i) => [...(rpm === null ? [] : [`${T0 + 10 * i},
 const end = (i: number) => (T0 + 10 * i + 10) * 1000;
 
 async function setup(rule: Record<string, unknown>[], alert: Record<string, unknown> = { method: 'stdout', format: 'jsonl' }): Promise<PipelinePlan> {
-  const dir = tmp();
-  writeFiles(dir, {
-    'Fixed.mjs': FIXED,
-    'ds.json': structure(SENSOR_SPEC),
-    'data.csv': rows.join('\n') + '\n',
-    'config.json': makeConfig({
-      transformation: ['sensor_id', 'rpm_max: rotation_speed'],
-      rule: ['key: sensor_id', 'max(rpm_max)'],
-      options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 },
-      outputs: [{ method: 'sqlite', main: true, options: { path: 'store.db' } }],
-      analysis: { alert, accuracy: 1, rule },
-    }),
-  });
-  const outcome = await checkConfig(path.join(dir, 'config.json'));
-  expect(outcome.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([]);
-  return outcome.plan!;
+  return rpmAnalysisPlan(tmp(), { files: { 'Fixed.mjs': FIXED }, rows, analysis: { alert, accuracy: 1, rule } });
 }
 
 async function run(plan: PipelinePlan) {

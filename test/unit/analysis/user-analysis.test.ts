@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Runner } from '../../../engine/pipeline/runner.js';
 import { checkConfig } from '../../../engine/pipeline/plan.js';
 import type { Alert } from '../../../engine/components/types.js';
-import { Collect, makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
+import { Collect, makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles, rpmAnalysisPlan } from '../helpers.js';
 
 const tmp = useTmpDir();
 
@@ -40,33 +40,23 @@ describe('user analysis in the sandbox', () => {
     const dir = tmp();
     const T0 = 1523800000;
     const rpms = [1000, 9999, -5, 1000, 1050];
-    writeFiles(dir, {
-      'Watch.mjs': WATCH,
-      'keyword.mjs': KEYWORD,
-      'ds.json': structure(SENSOR_SPEC),
-      'data.csv': rpms.map((rpm, i) => `${T0 + 10 * i},1,a,0,0,${rpm},0`).join('\n') + '\n',
-      'config.json': makeConfig({
-        transformation: ['sensor_id', 'rpm_max: rotation_speed'],
-        rule: ['key: sensor_id', 'max(rpm_max)'],
-        options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 },
-        outputs: [{ method: 'sqlite', main: true, options: { path: 'store.db' } }],
-        analysis: {
-          alert: { method: 'stdout' },
-          accuracy: 1,
-          timeout_ms: 1000,
-          rule: [
-            { module: './Watch.mjs', name: 'W', options: { limit: 100 } },
-            { module: './keyword.mjs', name: 'K', options: {} },
-          ],
-        },
-      }),
+    const plan = await rpmAnalysisPlan(dir, {
+      files: { 'Watch.mjs': WATCH, 'keyword.mjs': KEYWORD },
+      rows: rpms.map((rpm, i) => `${T0 + 10 * i},1,a,0,0,${rpm},0`),
+      analysis: {
+        alert: { method: 'stdout' },
+        accuracy: 1,
+        timeout_ms: 1000,
+        rule: [
+          { module: './Watch.mjs', name: 'W', options: { limit: 100 } },
+          { module: './keyword.mjs', name: 'K', options: {} },
+        ],
+      },
     });
-    const outcome = await checkConfig(path.join(dir, 'config.json'));
-    expect(outcome.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const stdout = new Collect();
     const warnings: string[] = [];
     const alerts: Alert[] = [];
-    const stats = await new Runner(outcome.plan!, { stdout, warn: (m) => warnings.push(m), onAlert: (a) => alerts.push(a) }).run();
+    const stats = await new Runner(plan, { stdout, warn: (m) => warnings.push(m), onAlert: (a) => alerts.push(a) }).run();
 
     expect(stats.state).toBe('finished');
     expect(warnings).toEqual([
@@ -123,24 +113,15 @@ describe('user analysis in the sandbox', () => {
   async function runAnalysis(module: string, sandbox: Record<string, unknown> = {}) {
     const dir = tmp();
     const T = 1523800000;
-    writeFiles(dir, {
-      'Mod.mjs': module,
-      'ds.json': structure(SENSOR_SPEC),
-      'data.csv': [100, 200, 300, 400, 500].map((rpm, i) => `${T + 10 * i},1,a,0,0,${rpm},0`).join('\n') + '\n',
-      'config.json': makeConfig({
-        transformation: ['sensor_id', 'rpm_max: rotation_speed'],
-        rule: ['key: sensor_id', 'max(rpm_max)'],
-        options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 },
-        outputs: [{ method: 'sqlite', main: true, options: { path: 'store.db' } }],
-        analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [{ module: './Mod.mjs', name: 'M', options: {} }] },
-        extra: { sandbox },
-      }),
+    const plan = await rpmAnalysisPlan(dir, {
+      files: { 'Mod.mjs': module },
+      rows: [100, 200, 300, 400, 500].map((rpm, i) => `${T + 10 * i},1,a,0,0,${rpm},0`),
+      analysis: { alert: { method: 'stdout' }, accuracy: 1, rule: [{ module: './Mod.mjs', name: 'M', options: {} }] },
+      sandbox,
     });
-    const outcome = await checkConfig(path.join(dir, 'config.json'));
-    expect(outcome.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
     const warnings: string[] = [];
     const stdout = new Collect();
-    const runner = new Runner(outcome.plan!, { stdout, warn: (m) => warnings.push(m) });
+    const runner = new Runner(plan, { stdout, warn: (m) => warnings.push(m) });
     const result = await runner.run().then(
       (stats) => ({ stats, error: undefined }),
       (e: Error) => ({ stats: runner.stats(), error: e.message }),

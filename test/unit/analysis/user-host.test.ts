@@ -12,7 +12,7 @@ import type { Value } from '../../../engine/core/types.js';
 import { systemClock } from '../../../engine/core/clock.js';
 import type { ClosedWindow } from '../../../engine/core/window.js';
 import type { Alert, HistoryQuery, HistorySource } from '../../../engine/components/types.js';
-import { Collect, makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
+import { Collect, makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles, rpmAnalysisPlan } from '../helpers.js';
 
 const tmp = useTmpDir();
 const T0 = 1523800000;
@@ -267,22 +267,12 @@ describe('user analyses, a window per request', () => {
     const dir = tmp();
     const rows: string[] = [];
     for (let w = 0; w < 3; w++) for (let k = 0; k < 6; k++) rows.push(`${T0 + 10 * w},${k},a,0,0,${1000 + w * 10 + k},0`);
-    writeFiles(dir, {
-      'Mod.mjs': everyRecord(bad),
-      'ds.json': structure(SENSOR_SPEC),
-      'data.csv': rows.join('\n') + '\n',
-      'config.json': makeConfig({
-        transformation: ['sensor_id', 'rpm_max: rotation_speed'],
-        rule: ['key: sensor_id', 'max(rpm_max)'],
-        options: { path: 'data.csv', time_field: 'timestamp', batchDuration: 10 },
-        outputs: [{ method: 'sqlite', main: true, options: { path: 'store.db' } }],
-        analysis: { alert: { method: 'stdout', format: 'jsonl' }, accuracy: 1, rule: [{ module: './Mod.mjs', name: 'M' }] },
-        extra: { sandbox },
-      }),
+    const plan = await rpmAnalysisPlan(dir, {
+      files: { 'Mod.mjs': everyRecord(bad) },
+      rows,
+      analysis: { alert: { method: 'stdout', format: 'jsonl' }, accuracy: 1, rule: [{ module: './Mod.mjs', name: 'M' }] },
+      sandbox,
     });
-    const outcome = await checkConfig(path.join(dir, 'config.json'));
-    expect(outcome.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message)).toEqual([]);
-    const plan = outcome.plan!;
     // slices of one call each: every call reported on its own, the window resumed between them
     if (sliceMs !== undefined) plan.userCode!.limits = { ...plan.userCode!.limits, sliceMs };
     const stdout = new Collect();
