@@ -7,13 +7,20 @@
 import type { Value } from '../core/types.js';
 import type { ClosedWindow, Group } from '../core/window.js';
 import type { HistoryQuery, HistorySource } from '../components/types.js';
-import { keyString, pointTime, storedPointMaker, type StoredPoint } from './history-recent.js';
+import { pointTime, storedPointMaker, type StoredPoint } from './history-recent.js';
+import { KeyIndex } from './key-index.js';
 
+/**
+ * One key's points, oldest first. A point is kept as its window and aggregate row, and made (frozen, with `key`) only
+ * when something asks for it: the built-in rules read the rows by index (rowNow), so most points are never made, and
+ * a point per aggregate row of every window was most of a backtest's garbage (docs/backtest.md#speed).
+ */
 interface KeySeries {
   /** window ends in increasing order (windows close in time order) */
   ends: number[];
-  /** as stored, plus `key` (what an analysis reads), frozen */
-  records: Readonly<Record<string, Value | Value[] | null>>[];
+  windows: ClosedWindow[];
+  groups: Group[];
+  points: (Readonly<StoredPoint> | undefined)[];
   /** entries before this index are past the horizon */
   first: number;
 }
@@ -22,7 +29,7 @@ export class WindowMemoryHistory implements HistorySource {
   readonly description = 'the windows of this replay (in memory)';
   /** the replay observes each window before it analyses it */
   readonly answersAnalysedWindows = true;
-  private readonly series = new Map<string, KeySeries>();
+  private readonly keys = new KeyIndex<KeySeries>();
   private newestEnd = -Infinity;
   private sinceCompaction = 0;
   private lastKey: Value[] | null | undefined;
@@ -43,17 +50,20 @@ export class WindowMemoryHistory implements HistorySource {
 
   /** called once per closed window, before the window is analysed (a run writes before it analyses) */
   observe(w: ClosedWindow): void {
-    const time = pointTime(w);
-    for (const g of w.groups) {
-      const k = keyString(g.key);
-      let s = this.series.get(k);
+    const groups = w.groups;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!;
+      let s = this.keys.get(g.key);
       if (!s) {
-        s = { ends: [], records: [], first: 0 };
-        this.series.set(k, s);
+        s = { ends: [], windows: [], groups: [], points: [], first: 0 };
+        this.keys.set(g.key, s);
+        // a lookup may have remembered this key as absent
         this.lastKey = undefined;
       }
       s.ends.push(w.endMs);
-      s.records.push(Object.freeze(this.makePoint(w, g, time)));
+      s.windows.push(w);
+      s.groups.push(g);
+      s.points.push(undefined);
     }
     if (w.endMs > this.newestEnd) this.newestEnd = w.endMs;
     if (this.keepMs !== Infinity && ++this.sinceCompaction >= 64) this.forgetOld();
@@ -62,18 +72,20 @@ export class WindowMemoryHistory implements HistorySource {
   /** drops points no lookup can reach any more, so memory stays bounded by keys × look-back */
   private forgetOld(): void {
     this.sinceCompaction = 0;
+    this.lastKey = undefined;
     const horizon = this.newestEnd - this.keepMs;
-    for (const [k, s] of this.series) {
+    this.keys.retain((s) => {
       while (s.first < s.ends.length && s.ends[s.first]! < horizon) s.first++;
-      if (s.first === s.ends.length) {
-        this.series.delete(k);
-        this.lastKey = undefined;
-      } else if (s.first > 1024 && s.first * 2 > s.ends.length) {
+      if (s.first === s.ends.length) return false;
+      if (s.first > 1024 && s.first * 2 > s.ends.length) {
         s.ends.splice(0, s.first);
-        s.records.splice(0, s.first);
+        s.windows.splice(0, s.first);
+        s.groups.splice(0, s.first);
+        s.points.splice(0, s.first);
         s.first = 0;
       }
-    }
+      return true;
+    });
   }
 
   async lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined> {
@@ -83,14 +95,29 @@ export class WindowMemoryHistory implements HistorySource {
     return stored as Record<string, Value>;
   }
 
-  pointNow(q: HistoryQuery): Readonly<Record<string, Value | Value[] | null>> | undefined {
+  pointNow(q: HistoryQuery): Readonly<StoredPoint> | undefined {
+    const i = this.closest(q);
+    if (i < 0) return undefined;
+    const s = this.lastSeries!;
+    const w = s.windows[i]!;
+    return (s.points[i] ??= Object.freeze(this.makePoint(w, s.groups[i]!, pointTime(w))));
+  }
+
+  /** the answer's aggregate row, as it was before stored (booleans as booleans), in the output's value order */
+  rowNow(q: HistoryQuery): readonly Value[] | undefined {
+    const i = this.closest(q);
+    return i < 0 ? undefined : this.lastSeries!.groups[i]!.acc;
+  }
+
+  /** The index of the answer to `q` in its key's series (the series left in lastSeries), or −1. */
+  private closest(q: HistoryQuery): number {
     // an analysis asks for several points of one record in a row: its key array is the same object
     if (q.key !== this.lastKey || q.key === null) {
       this.lastKey = q.key;
-      this.lastSeries = this.series.get(keyString(q.key));
+      this.lastSeries = this.keys.get(q.key);
     }
     const s = this.lastSeries;
-    if (!s) return undefined;
+    if (!s) return -1;
     const { ends } = s;
     // first point at or after the target: lookups reach a few windows back, so walk back from the
     // newest point, and search the rest by halves
@@ -108,10 +135,11 @@ export class WindowMemoryHistory implements HistorySource {
     }
     const later = lo < ends.length ? lo : -1;
     const earlier = lo - 1 >= s.first ? lo - 1 : -1;
-    const distance = (i: number) => (i < 0 ? Infinity : Math.abs(ends[i]! - q.targetMs));
+    const laterDistance = later < 0 ? Infinity : ends[later]! - q.targetMs;
+    const earlierDistance = earlier < 0 ? Infinity : q.targetMs - ends[earlier]!;
     // the closest point first, a tie goes to the later one
-    const best = distance(later) <= distance(earlier) ? later : earlier;
-    if (best < 0 || distance(best) > q.toleranceMs) return undefined;
-    return s.records[best];
+    const best = laterDistance <= earlierDistance ? later : earlier;
+    if (best < 0 || Math.min(laterDistance, earlierDistance) > q.toleranceMs) return -1;
+    return best;
   }
 }

@@ -8,6 +8,7 @@
 import type { Value } from '../core/types.js';
 import type { ClosedWindow, Group } from '../core/window.js';
 import type { HistoryQuery, HistorySource } from '../components/types.js';
+import { KeyIndex } from './key-index.js';
 
 export function keyString(key: readonly Value[] | null): string {
   if (key === null) return '';
@@ -31,17 +32,11 @@ interface KeySeries {
   newestEnd: number;
 }
 
-/** A level of the key index: one Map per key field, so a lookup hashes the key's values, never a string made of them. */
-interface KeyNode {
-  next: Map<Value, KeyNode> | undefined;
-  series: KeySeries | undefined;
-}
-
 export class RecentWindowsHistory implements HistorySource {
   readonly description: string;
   /** the run observes a window as it writes it, before it analyses it; an exact hit is the stored point itself */
   readonly answersAnalysedWindows = true;
-  private readonly keys: KeyNode = { next: undefined, series: undefined };
+  private readonly keys = new KeyIndex<KeySeries>();
   /** a ring slot holds one window at a time: the windows reachable from the newest one all fit */
   private readonly slots: number;
   /**
@@ -108,24 +103,14 @@ export class RecentWindowsHistory implements HistorySource {
   }
 
   private seriesOf(key: readonly Value[] | null, create: boolean): KeySeries | undefined {
-    let node = this.keys;
-    if (key !== null) {
-      for (let i = 0; i < key.length; i++) {
-        const v = key[i]!;
-        let next = node.next?.get(v);
-        if (!next) {
-          if (!create) return undefined;
-          next = { next: undefined, series: undefined };
-          (node.next ??= new Map()).set(v, next);
-        }
-        node = next;
-      }
-    }
-    if (!node.series && create) {
-      node.series = { groups: [], points: [], observedIn: [], newestEnd: -Infinity };
+    let series = this.keys.get(key);
+    if (!series && create) {
+      series = { groups: [], points: [], observedIn: [], newestEnd: -Infinity };
+      this.keys.set(key, series);
+      // a lookup may have remembered this key as absent
       this.lastKey = undefined;
     }
-    return node.series;
+    return series;
   }
 
   /** called after a window was written to the output this history reads */
@@ -154,19 +139,7 @@ export class RecentWindowsHistory implements HistorySource {
   private forgetGoneKeys(): void {
     this.sinceSweep = 0;
     this.lastKey = undefined;
-    const sweep = (node: KeyNode): boolean => {
-      if (node.series && node.series.newestEnd < this.horizon) node.series = undefined;
-      const next = node.next;
-      if (next) {
-        // forEach, not for-of: no [value, child] pair per entry (a Map may drop the entry being visited)
-        next.forEach((child, v) => {
-          if (sweep(child)) next.delete(v);
-        });
-        if (next.size === 0) node.next = undefined;
-      }
-      return !node.series && !node.next;
-    };
-    sweep(this.keys);
+    this.keys.retain((series) => series.newestEnd >= this.horizon);
   }
 
   async lookup(q: HistoryQuery): Promise<Record<string, Value> | undefined> {

@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { WindowMemoryHistory } from '../../../engine/analysis/history-memory.js';
+import type { KeyIndex } from '../../../engine/analysis/key-index.js';
 import type { Value } from '../../../engine/core/types.js';
 
 const window = (endMs: number, groups: { key: Value[]; acc: Value[] }[]) => ({ startMs: endMs - 10_000, endMs, groups });
@@ -47,16 +48,50 @@ describe('WindowMemoryHistory', () => {
           const ends = [...slots].sort((a, b) => a - b).map((s) => s * 1000);
           const h = new WindowMemoryHistory(['k'], ['v'], Infinity);
           for (const e of ends) h.observe(window(e, [{ key: ['a'], acc: [e] }]));
-          const got = h.pointNow({ keyFields: ['k'], key: ['a'], targetMs: targetSlot * 1000, toleranceMs: tolerance * 1000 });
+          const q = { keyFields: ['k'], key: ['a'], targetMs: targetSlot * 1000, toleranceMs: tolerance * 1000 };
+          const got = h.pointNow(q);
           expect(got?.v).toBe(expected(ends, targetSlot * 1000, tolerance * 1000));
+          // the rules read the same answer as its aggregate row
+          expect(h.rowNow(q)?.[0]).toBe(got?.v);
         },
       ),
     );
   });
 
+  it('tells keys apart by type and value (0 and −0 alike), and makes a point once, when first asked for', () => {
+    const h = new WindowMemoryHistory(['a', 'b'], ['v'], Infinity);
+    const keys: Value[][] = [
+      [1, 'x'],
+      [1n, 'x'],
+      ['1', 'x'],
+      [0, null],
+      [0, 'null'],
+      [Number.NaN, true],
+    ];
+    for (let end = 10_000; end <= 50_000; end += 10_000)
+      h.observe(
+        window(
+          end,
+          keys.map((key, i) => ({ key, acc: [end + i] })),
+        ),
+      );
+    h.observe(window(60_000, [{ key: [-0, null], acc: [-1] }]));
+    const at = (key: Value[], targetMs: number) => ({ keyFields: ['a', 'b'], key, targetMs, toleranceMs: 0 });
+    keys.forEach((key, i) => {
+      expect(h.rowNow(at([...key], 30_000))).toEqual([30_000 + i]);
+      expect(h.pointNow(at([...key], 30_000))?.v).toBe(30_000 + i);
+    });
+    expect(h.rowNow(at([0, null], 60_000))).toEqual([-1]);
+    expect(h.rowNow(at([Number.NaN, true], 60_000))).toBeUndefined();
+    expect(h.pointNow(at([1, 'x'], 40_000))).toBe(h.pointNow(at([1, 'x'], 40_000)));
+  });
+
   it('keeps only what lookups can reach: points older than the look-back are forgotten', () => {
     const h = new WindowMemoryHistory(['k'], ['v'], 30_000);
+    h.observe(window(0, [{ key: ['left early'], acc: [0] }]));
     for (let i = 1; i <= 200; i++) h.observe(window(i * 10_000, [{ key: ['a'], acc: [i] }]));
+    // a key with no point in reach is forgotten whole
+    expect((h as unknown as { keys: KeyIndex<unknown> }).keys.valueCount()).toBe(1);
     expect(h.pointNow({ keyFields: ['k'], key: ['a'], targetMs: 2_000_000, toleranceMs: 0 })?.v).toBe(200);
     expect(h.pointNow({ keyFields: ['k'], key: ['a'], targetMs: 1_970_000, toleranceMs: 0 })?.v).toBe(197);
     expect(h.pointNow({ keyFields: ['k'], key: ['a'], targetMs: 100_000, toleranceMs: 0 })).toBeUndefined();

@@ -2,6 +2,7 @@
 // report exactly what the same rules report through a RecordHistory, with the same lookups.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { WindowMemoryHistory } from '../../../engine/analysis/history-memory.js';
 import { RecentWindowsHistory } from '../../../engine/analysis/history-recent.js';
 import { RecordHistory } from '../../../engine/analysis/history.js';
 import { ImmediateRules } from '../../../engine/analysis/immediate.js';
@@ -65,6 +66,7 @@ const rule = fc.oneof(
 const windows = fc.array(
   fc.record({
     gap: fc.integer({ min: 1, max: 2 }),
+    shift: fc.constantFrom(0, 0, -1_000, 2_000, 2_500),
     rows: fc.subarray([0, 1, 2], { minLength: 1 }),
     values: fc.array(fc.array(value, { minLength: 3, maxLength: 3 }), { minLength: 3, maxLength: 3 }),
   }),
@@ -81,44 +83,56 @@ const earlier = fc.array(
 describe('ImmediateRules', () => {
   it('reports what the built-ins report through a RecordHistory (deviations only, unless observations are kept), with the same lookups', () => {
     fc.assert(
-      fc.property(fc.array(rule, { minLength: 1, maxLength: 3 }), windows, earlier, fc.boolean(), (rules, ws, past, keepsObservations) => {
-        const firstEnd = 100 * BATCH;
-        const points = new Map<string, Record<string, Value>>();
-        for (const p of past) {
-          const end = firstEnd - p.back * BATCH;
-          points.set(`${JSON.stringify(KEYS[p.key])}@${end}`, Object.fromEntries(NAMES.map((n, i) => [n, p.values[i]!])));
-        }
-        const analyses = rules.map((r, i) =>
-          r.kind === 'simple'
-            ? new SimpleAnalysis({ deviation: r.deviation, batch_number: r.n }, `S${i}`)
-            : new AverageAnalysis({ deviation: r.deviation, num_average: r.n }, `A${i}`),
-        );
-        const keepMs = Math.max(...rules.map((r) => r.n)) * BATCH + ACCURACY;
-        const history = new RecentWindowsHistory(new EarlierRuns(points), KEY_FIELDS, NAMES, keepMs, BATCH);
-        const immediate = ImmediateRules.of(analyses, history, NAMES, KEY_FIELDS, BATCH, ACCURACY);
-        expect(immediate).toBeDefined();
-        let end = firstEnd - BATCH;
-        for (const w of ws) {
-          end += w.gap * BATCH;
-          const groups = w.rows.map((k) => ({ key: [...KEYS[k]!], acc: w.values[k]! }));
-          history.observe({ startMs: end - BATCH, endMs: end, groups });
-          for (const g of groups) {
-            const viaAccessor = recorder();
-            const direct = recorder();
-            const values = { ...Object.fromEntries(NAMES.map((n, i) => [n, g.acc[i]!])), key: g.key } as unknown as Record<string, Value>;
-            const record = new RecordHistory(values, g.key, KEY_FIELDS, history, end, BATCH, ACCURACY);
-            immediate!.startWindow(end);
-            immediate!.startRow(g.acc, g.key);
-            for (let ri = 0; ri < analyses.length; ri++) {
-              expect(analyses[ri]!.analysis(record, viaAccessor.sender)).toBeUndefined();
-              immediate!.evaluate(ri, direct.sender, keepsObservations);
-            }
-            // a rule without lifecycle keeps its deviations only (the analyzer's sender drops the rest)
-            expect(direct.reports).toEqual(keepsObservations ? viaAccessor.reports : viaAccessor.reports.filter((r) => r[6]));
-            expect(immediate!.lookups).toBe(record.lookups);
+      fc.property(
+        fc.array(rule, { minLength: 1, maxLength: 3 }),
+        windows,
+        earlier,
+        fc.boolean(),
+        fc.boolean(),
+        (rules, ws, past, keepsObservations, inMemory) => {
+          const firstEnd = 100 * BATCH;
+          const points = new Map<string, Record<string, Value>>();
+          for (const p of past) {
+            const end = firstEnd - p.back * BATCH;
+            points.set(`${JSON.stringify(KEYS[p.key])}@${end}`, Object.fromEntries(NAMES.map((n, i) => [n, p.values[i]!])));
           }
-        }
-      }),
+          const analyses = rules.map((r, i) =>
+            r.kind === 'simple'
+              ? new SimpleAnalysis({ deviation: r.deviation, batch_number: r.n }, `S${i}`)
+              : new AverageAnalysis({ deviation: r.deviation, num_average: r.n }, `A${i}`),
+          );
+          const keepMs = Math.max(...rules.map((r) => r.n)) * BATCH + ACCURACY;
+          // the run's recent windows before a store, or a backtest's windows in memory (closest point within ± accuracy)
+          const history = inMemory
+            ? new WindowMemoryHistory(KEY_FIELDS, NAMES, keepMs + BATCH)
+            : new RecentWindowsHistory(new EarlierRuns(points), KEY_FIELDS, NAMES, keepMs, BATCH);
+          const immediate = ImmediateRules.of(analyses, history, NAMES, KEY_FIELDS, BATCH, ACCURACY);
+          expect(immediate).toBeDefined();
+          let end = firstEnd - BATCH;
+          for (const w of ws) {
+            end += w.gap * BATCH;
+            // windows off the batch grid: lookups land between them, within the accuracy or not
+            end += w.shift;
+            const groups = w.rows.map((k) => ({ key: [...KEYS[k]!], acc: w.values[k]! }));
+            history.observe({ startMs: end - BATCH, endMs: end, groups });
+            for (const g of groups) {
+              const viaAccessor = recorder();
+              const direct = recorder();
+              const values = { ...Object.fromEntries(NAMES.map((n, i) => [n, g.acc[i]!])), key: g.key } as unknown as Record<string, Value>;
+              const record = new RecordHistory(values, g.key, KEY_FIELDS, history, end, BATCH, ACCURACY);
+              immediate!.startWindow(end);
+              immediate!.startRow(g.acc, g.key);
+              for (let ri = 0; ri < analyses.length; ri++) {
+                expect(analyses[ri]!.analysis(record, viaAccessor.sender)).toBeUndefined();
+                immediate!.evaluate(ri, direct.sender, keepsObservations);
+              }
+              // a rule without lifecycle keeps its deviations only (the analyzer's sender drops the rest)
+              expect(direct.reports).toEqual(keepsObservations ? viaAccessor.reports : viaAccessor.reports.filter((r) => r[6]));
+              expect(immediate!.lookups).toBe(record.lookups);
+            }
+          }
+        },
+      ),
     );
   });
 
