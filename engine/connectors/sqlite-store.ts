@@ -148,6 +148,8 @@ export class SqliteStores {
   private readonly beginning = new Map<Db, Promise<void>>();
   private readonly committed = new Map<Db, Set<() => void>>();
   private batchSince: number | undefined;
+  /** per handle: bumped by every write and every write lock taken through this class (see writeGeneration) */
+  private readonly generations = new Map<Db, number>();
   /** until then, batches commit at once: another writer was waiting for this file a moment ago */
   private contendedUntil = 0;
   private readonly clock: Clock;
@@ -168,6 +170,7 @@ export class SqliteStores {
     const started = this.clock.now();
     for (let attempt = 1; ; attempt++) {
       try {
+        this.bump(db);
         return fn();
       } catch (e) {
         if (!isBusy(e)) throw e;
@@ -201,7 +204,22 @@ export class SqliteStores {
     }
     this.inBatch.add(db);
     this.batchSince ??= this.clock.now();
+    this.bump(db);
     write();
+  }
+
+  /**
+   * Changes whenever this class writes to `db` or takes its write lock (a batch's BEGIN IMMEDIATE, DDL). While it
+   * stays the same and `db.inTransaction`, nothing in the file changed: the transaction is a batch's, begun IMMEDIATE,
+   * so it holds the write lock and no other connection can commit meanwhile. Readers of this handle may keep what they
+   * read until then (SqliteHistory's window ends).
+   */
+  writeGeneration(db: Db): number {
+    return this.generations.get(db) ?? 0;
+  }
+
+  private bump(db: Db): void {
+    this.generations.set(db, (this.generations.get(db) ?? 0) + 1);
   }
 
   /** `then` runs each time what was written to `db` so far is committed (dead letters count as kept only then). */
@@ -258,6 +276,7 @@ export class SqliteStores {
         this.dbs.delete(abs);
         this.files.delete(e.db);
         this.committed.delete(e.db);
+        this.generations.delete(e.db);
       }
     }
   }
@@ -270,6 +289,7 @@ export class SqliteStores {
       this.dbs.clear();
       this.files.clear();
       this.committed.clear();
+      this.generations.clear();
     }
   }
 }

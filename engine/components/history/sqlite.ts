@@ -15,11 +15,27 @@ interface LookupStatements {
   point: Statement;
 }
 
+/** The stored window ends in [from, last], oldest first, read one seek at a time as far as a lookup needed them. */
+interface WindowEnds {
+  first: number;
+  last: number;
+  ends: number[];
+  /** every end in the range is in `ends` */
+  complete: boolean;
+}
+
 export class SqliteHistory implements HistorySource {
   readonly description: string;
   private db: Db | undefined;
   private stmts: LookupStatements | undefined;
   private stmtKeyCount = -1;
+  /**
+   * The window ends of the ranges asked, by their start, while the store's write generation stays (see windowEndsIn):
+   * every key of a window asks the same few ranges, and with 100 000 keys a range with no window at all (history from
+   * before the run) was a query per key and index, 3 million per 1 M rows (docs/performance.md#analysis).
+   */
+  private readonly windowEnds = new Map<number, WindowEnds>();
+  private windowEndsGeneration = -1;
 
   constructor(
     private readonly stores: SqliteStores,
@@ -62,20 +78,20 @@ export class SqliteHistory implements HistorySource {
   lookupNow(q: HistoryQuery): Record<string, Value> | undefined {
     const stmts = this.statements(q.key ? q.keyFields : []);
     if (!stmts) return undefined;
-    const keyParams = (q.key ?? []).map(toSqlValue);
-    const last = q.targetMs + q.toleranceMs;
+    const range = this.windowEndsIn(q.targetMs - q.toleranceMs, q.targetMs + q.toleranceMs);
+    let keyParams: unknown[] | undefined;
     let row: Record<string, unknown> | undefined;
     let rowDistance = Infinity;
     // closest to the target first, the later one of two as close
-    for (let end = stmts.firstWindowEnd.get(q.targetMs - q.toleranceMs, last) as number | undefined; end !== undefined; ) {
+    for (let i = 0, end = this.windowEndAt(stmts, range, 0); end !== undefined; end = this.windowEndAt(stmts, range, ++i)) {
       const distance = Math.abs(end - q.targetMs);
       if (distance > rowDistance) break;
+      keyParams ??= (q.key ?? []).map(toSqlValue);
       const found = stmts.point.get(end, ...keyParams) as Record<string, unknown> | undefined;
       if (found) {
         row = found;
         rowDistance = distance;
       }
-      end = stmts.nextWindowEnd.get(end, last) as number | undefined;
     }
     if (!row) return undefined;
     const out: Record<string, Value> = Object.create(null);
@@ -84,10 +100,41 @@ export class SqliteHistory implements HistorySource {
     return out;
   }
 
+  /**
+   * The window ends of [from, last] known so far. They are kept while the store's write generation stays and its
+   * handle is in a transaction: a batch's transaction holds the write lock, so no other connection can have written
+   * since (SqliteStores.writeGeneration); this run's own writes change the generation.
+   */
+  private windowEndsIn(from: number, last: number): WindowEnds {
+    const db = this.db!;
+    const generation = this.stores.writeGeneration(db);
+    if (generation !== this.windowEndsGeneration || !db.inTransaction) {
+      this.windowEnds.clear();
+      this.windowEndsGeneration = generation;
+    }
+    let range = this.windowEnds.get(from);
+    if (range === undefined || range.last !== last) {
+      range = { first: from, last, ends: [], complete: false };
+      this.windowEnds.set(from, range);
+    }
+    return range;
+  }
+
+  /** the i-th stored window end of `range`, read from the store when not known yet */
+  private windowEndAt(stmts: LookupStatements, range: WindowEnds, i: number): number | undefined {
+    if (i < range.ends.length) return range.ends[i];
+    if (range.complete) return undefined;
+    const end = (i === 0 ? stmts.firstWindowEnd.get(range.first, range.last) : stmts.nextWindowEnd.get(range.ends[i - 1], range.last)) as number | undefined;
+    if (end === undefined) range.complete = true;
+    else range.ends.push(end);
+    return end;
+  }
+
   async close(): Promise<void> {
     if (this.db) this.stores.release(this.file);
     this.db = undefined;
     this.stmts = undefined;
+    this.windowEnds.clear();
   }
 }
 

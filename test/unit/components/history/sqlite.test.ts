@@ -1,5 +1,7 @@
 // History read back from the embedded store (docs/semantics.md#history-lookups: closest point within ± accuracy, same key).
 import path from 'node:path';
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SqliteHistory } from '../../../../engine/components/history/sqlite.js';
 import { RecordHistory } from '../../../../engine/analysis/history.js';
@@ -96,5 +98,59 @@ describe('SqliteHistory', () => {
     expect(await h.lookup({ keyFields: ['ip'], key: ['x'], targetMs: 1, toleranceMs: 1 })).toBeUndefined();
     await h.close();
     stores.closeAll();
+  });
+
+  it('answers from what the file holds at that moment: its own writes in a batch, and what another connection committed between batches', async () => {
+    // the window ends a range holds are kept while nothing can have changed (SqliteStores.writeGeneration)
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('write' as const), endS: fc.integer({ min: 1, max: 12 }), ip: fc.constantFrom('a', 'b'), v: fc.integer() }),
+      fc.record({ kind: fc.constant('other' as const), endS: fc.integer({ min: 1, max: 12 }), ip: fc.constantFrom('a', 'b'), v: fc.integer() }),
+      fc.record({ kind: fc.constant('commit' as const) }),
+      fc.record({
+        kind: fc.constant('lookup' as const),
+        // few ranges: a range asked again is where kept window ends could be stale
+        targetS: fc.constantFrom(2, 6, 10),
+        toleranceS: fc.constantFrom(0, 1, 3),
+        ip: fc.constantFrom('a', 'b'),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 40, size: 'max' }), async (ops) => {
+        const { file, stores } = store([]);
+        const db = stores.acquire(file);
+        const other = new Database(file);
+        const h = new SqliteHistory(stores, file, 'points');
+        await h.open();
+        const held = new Map<string, number>();
+        const upsert = (into: Database.Database, endS: number, ip: string, v: number) => {
+          into.prepare('INSERT OR REPLACE INTO points VALUES (?, ?, ?, ?, ?)').run(endS * 1000 - 10_000, endS * 1000, ip, v, v);
+          held.set(`${endS}/${ip}`, v);
+        };
+        try {
+          for (const o of ops) {
+            if (o.kind === 'write') await stores.batch(db, () => upsert(db, o.endS, o.ip, o.v));
+            // another writer gets the file between this one's batches only
+            else if (o.kind === 'other') db.inTransaction ? undefined : upsert(other, o.endS, o.ip, o.v);
+            else if (o.kind === 'commit') stores.flush();
+            else {
+              let expected: number | undefined;
+              let best = Infinity;
+              for (let endS = o.targetS - o.toleranceS; endS <= o.targetS + o.toleranceS; endS++) {
+                const v = held.get(`${endS}/${o.ip}`);
+                if (v !== undefined && Math.abs(endS - o.targetS) <= best) [expected, best] = [v, Math.abs(endS - o.targetS)];
+              }
+              const got = h.lookupNow({ keyFields: ['ip'], key: [o.ip], targetMs: o.targetS * 1000, toleranceMs: o.toleranceS * 1000 });
+              expect(got?.ip_size, JSON.stringify(o)).toBe(expected);
+            }
+          }
+        } finally {
+          other.close();
+          await h.close();
+          stores.release(file);
+          stores.closeAll();
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });
