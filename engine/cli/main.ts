@@ -11,7 +11,7 @@ import { UsageError } from './args.js';
 import { failureText, setDebug } from './report.js';
 
 export const USAGE = `Usage:
-  ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>] [--until-end] [--progress | --no-progress] [--debug]
+  ts-engine run <config.json> [--dead-letter <file.jsonl>] [--speed <x>] [--workers <n>|auto] [--until-end] [--progress | --no-progress] [--debug]
       --until-end: a Kafka input stops at the end offsets its partitions have when the run starts
   ts-engine check <config.json> [--connect [--timeout <s>]] [--no-user-code] [--debug]
       --connect: also reach every broker and database it names; --no-user-code: only parse user modules, never load them

@@ -1,4 +1,5 @@
 /** `ts-engine run`: validate everything, then run; progress and the summary go to stderr. */
+import os from 'node:os';
 import { checkConfig } from '../pipeline/plan.js';
 import { Runner, type RunnerOptions, type RunStats } from '../pipeline/runner.js';
 import { parseArgs, UsageError } from './args.js';
@@ -66,9 +67,12 @@ export async function runCommand(argv: string[]): Promise<number> {
   const parallel = workers !== 1 ? await import('../parallel/replay.js') : undefined;
   const why = parallel?.parallelUnsupportedReason(plan);
   if (why) warn(`--workers ignored: ${why}; running on one thread`);
+  // auto: as many workers as pay off here, which may be none (a one-line note says why)
+  const chosen = parallel && !why && workers === 0 ? parallel.autoWorkers(plan, os.availableParallelism()) : undefined;
+  if (chosen?.why && !options.has('quiet')) err.write(`note: --workers auto runs on one thread: ${chosen.why}\n`);
   try {
-    if (parallel && !why) {
-      ({ runner, run } = parallel.parallelReplay(plan, { ...runnerOptions, workers: workers === 0 ? undefined : workers }));
+    if (parallel && !why && (chosen?.workers ?? workers) !== 1) {
+      ({ runner, run } = parallel.parallelReplay(plan, { ...runnerOptions, workers: chosen?.workers ?? workers }));
     } else {
       const r = new Runner(plan, runnerOptions);
       runner = r;

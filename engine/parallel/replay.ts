@@ -42,6 +42,24 @@ export function parallelUnsupportedReason(plan: PipelinePlan): string | undefine
   return undefined;
 }
 
+/** below this a replay is over before workers pay for their start and the merging (docs/performance.md#all-cores) */
+export const AUTO_MIN_FILE_BYTES = 64 << 20;
+
+/**
+ * The workers `--workers auto` runs `plan`'s replay with on `cores` cores, 1 meaning this thread alone, and why when it
+ * is 1. Measured on 2 cores, workers never paid off: two were 0.6 × one thread on files of 50 MB and 1.0 × on 500 MB
+ * (the merging and writing thread shares the cores with them), and one beside the merging thread was slower still.
+ * The plan must be one parallelUnsupportedReason accepts (a CSV file).
+ */
+export function autoWorkers(plan: PipelinePlan, cores: number): { workers: number; why?: string } {
+  if (cores <= 2) return { workers: 1, why: `${cores} core${cores === 1 ? '' : 's'}: workers would share them with the thread that merges and writes` };
+  const src = plan.config.input.source;
+  const bytes = src.type === 'csv' ? fs.statSync(src.path).size : 0;
+  if (bytes < AUTO_MIN_FILE_BYTES)
+    return { workers: 1, why: `the file is under ${AUTO_MIN_FILE_BYTES >> 20} MiB: starting workers and merging would cost more than they save` };
+  return { workers: cores };
+}
+
 export interface ParallelOptions extends RunnerOptions {
   workers?: number;
   /** bytes per range (default 8 MiB, less for small files so every worker gets work) */

@@ -76,6 +76,14 @@ describe('empty windows print their separator in the reference format', () => {
       }
     });
   }
+  it('--workers auto says in a note why it runs on one thread (a small file), and prints what one thread prints', () => {
+    const dir = project({ ...parts, options: { path: 'data/rows.csv', time_field: 'timestamp', batchDuration: 10 } }, SECTION14_ROWS);
+    const one = cli(['run', 'config.json'], { cwd: dir });
+    const auto = cli(['run', 'config.json', '--workers', 'auto'], { cwd: dir });
+    expect([auto.status, auto.stdout]).toEqual([0, one.stdout]);
+    expect(auto.stderr).toMatch(/^note: --workers auto runs on one thread: (\d+ cores?: workers would share|the file is under 64 MiB)/m);
+    expect(cli(['run', 'config.json', '--workers', 'auto', '--quiet'], { cwd: dir }).stderr).not.toMatch(/note:/);
+  });
   it('event-time windows exist only when they received rows: an all-bad file prints nothing', () => {
     const dir = project({ ...parts, options: { path: 'data/rows.csv', time_field: 'timestamp', batchDuration: 10 } }, ['garbage', 'x,1,a,0,0,0,0']);
     const r = cli(['run', 'config.json'], { cwd: dir });

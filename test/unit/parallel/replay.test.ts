@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { checkConfig } from '../../../engine/pipeline/plan.js';
 import { Runner } from '../../../engine/pipeline/runner.js';
-import { chunkBoundaries, parallelReplay, parallelUnsupportedReason } from '../../../engine/parallel/replay.js';
+import { AUTO_MIN_FILE_BYTES, autoWorkers, chunkBoundaries, parallelReplay, parallelUnsupportedReason } from '../../../engine/parallel/replay.js';
 import { makeConfig, SENSOR_SPEC, structure, useTmpDir, writeFiles } from '../helpers.js';
 
 const tmp = useTmpDir();
@@ -159,6 +159,18 @@ describe('multi-core replay gives the one-thread result', () => {
     });
     writeFiles(dir, { 'config.json': JSON.stringify(integers) });
     expect(parallelUnsupportedReason((await checkConfig(path.join(dir, 'config.json'))).plan!)).toBeUndefined();
+  });
+
+  it('--workers auto: one thread on 2 cores or fewer and for files under 64 MiB, else a worker per core', async () => {
+    const { dir, plan } = await project(rows(100, 0), 0, 'auto.db');
+    expect(autoWorkers(plan, 1)).toEqual({ workers: 1, why: expect.stringMatching(/^1 core: /) });
+    expect(autoWorkers(plan, 2)).toEqual({ workers: 1, why: expect.stringMatching(/^2 cores: workers would share them/) });
+    expect(autoWorkers(plan, 8)).toEqual({ workers: 1, why: expect.stringMatching(/under 64 MiB/) });
+    // the size is the file's, as it is when the run starts (a sparse file of exactly the limit)
+    fs.truncateSync(path.join(dir, 'data.csv'), AUTO_MIN_FILE_BYTES);
+    expect(autoWorkers(plan, 8)).toEqual({ workers: 8 });
+    fs.truncateSync(path.join(dir, 'data.csv'), AUTO_MIN_FILE_BYTES - 1);
+    expect(autoWorkers(plan, 8).workers).toBe(1);
   });
 
   it('range boundaries fall on line starts and cover the file', () => {
