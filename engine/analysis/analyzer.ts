@@ -15,7 +15,7 @@ import type { AlertMessage, UserAnalysis } from '../extensions/types.js';
 import type { ImmediateAlertSender } from '../components/analyses/deviation.js';
 import type { Alert, AlertState } from '../components/types.js';
 import { analysisDescriptor } from '../components/registry.js';
-import { RecordHistory } from './history.js';
+import { RecordHistory, WindowRecords } from './history.js';
 import { ImmediateRules } from './immediate.js';
 import type { HistorySource } from '../components/types.js';
 import { UserAnalysisHost, type WindowOutcomes } from './user-host.js';
@@ -170,7 +170,7 @@ export class Analyzer {
     const stateful = this.lifecycle.stateful;
     // by index: in this async function a for-of made an iterator result per aggregate row
     const groups = w.groups;
-    let records: RecordHistory[] | undefined;
+    let records: WindowRecords | undefined;
     let userCalls: WindowOutcomes | undefined;
     if (this.host && groups.length > 0) {
       // the user modules run on whole windows in the sandbox, handed on ahead or now; their outcomes join the built-ins' below
@@ -187,7 +187,9 @@ export class Analyzer {
       this.stats.records++;
       let record: RecordHistory | undefined;
       if (immediate) immediate.startRow(g.acc, g.key);
-      else record = records?.[gi] ?? new RecordHistory(this.valuesOf(g.acc, g.key), g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs);
+      // with user modules only, the sandbox's results need no accessor here (the engine's answers to it made their own)
+      else if (!records) record = new RecordHistory(this.valuesOf(g.acc, g.key), g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs);
+      else if (this.userRuleCount < this.cfg.rules.length) record = records.of(gi);
       const keyState = stateful ? this.lifecycle.seen(g.key, w.endMs) : undefined;
       for (let ri = 0; ri < this.cfg.rules.length; ri++) {
         const rule = this.cfg.rules[ri]!;
@@ -222,7 +224,7 @@ export class Analyzer {
         // the events are the rule's own, whatever module name it reports under
         while (raisedBy.length < events.length) raisedBy.push(rule);
       }
-      this.stats.lookups += immediate ? immediate.lookups : record!.lookups;
+      this.stats.lookups += immediate ? immediate.lookups : record ? record.lookups : records!.lookupsOf(gi);
     }
     this.lifecycle.windowClosed(w.endMs, events);
     // no-data events name their rule (a rule with lifecycle reports under its own name)
@@ -245,9 +247,12 @@ export class Analyzer {
     if (ahead.length > 0) host.ahead(ahead.map((w) => ({ w, records: this.recordsOf(w, batchMs) })));
   }
 
-  private recordsOf(w: ClosedWindow, batchMs: number): RecordHistory[] {
+  private recordsOf(w: ClosedWindow, batchMs: number): WindowRecords {
     const accuracyMs = Math.round(this.cfg.accuracySec * 1000);
-    return w.groups.map((g) => new RecordHistory(this.valuesOf(g.acc, g.key), g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs));
+    return new WindowRecords(
+      w.groups,
+      (acc, key) => new RecordHistory(this.valuesOf(acc, key), key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs),
+    );
   }
 
   /** The lifecycle state to keep with committed offsets (docs/alerts.md#restart); undefined when nothing changed since the last one. */

@@ -40,6 +40,9 @@ export class RecordHistory implements HistoryAccessor {
   get(n: number): Promise<HistoryPoint> {
     if (!Number.isInteger(n) || n < 0) return Promise.reject(new Error(`history index must be a non-negative integer, got ${n}`));
     if (n === 0) return Promise.resolve(this.current());
+    // a point getNow gave is this lookup's answer, counted once
+    const known = this.points?.[n];
+    if (known) return Promise.resolve(known);
     return this.at(n * this.batchMs);
   }
 
@@ -83,5 +86,35 @@ export class RecordHistory implements HistoryAccessor {
       this.cache.set(offsetMs, p);
     }
     return p;
+  }
+}
+
+/**
+ * The history accessors of a window's aggregate rows, each made when first needed. User modules run in the sandbox,
+ * which answers most of their lookups itself: the engine needs a row's accessor only to answer one of the others,
+ * and one per row made up front (with its values object) was most of what the engine kept of a window with 100 000
+ * keys (docs/performance.md#user-analysis-modules).
+ */
+export class WindowRecords {
+  private readonly made: (RecordHistory | undefined)[] = [];
+
+  constructor(
+    private readonly groups: readonly { acc: readonly Value[]; key: Value[] | null }[],
+    private readonly make: (acc: readonly Value[], key: Value[] | null) => RecordHistory,
+  ) {}
+
+  /** the accessor of row `i` */
+  of(i: number): RecordHistory {
+    let r = this.made[i];
+    if (r === undefined) {
+      const g = this.groups[i]!;
+      r = this.made[i] = this.make(g.acc, g.key);
+    }
+    return r;
+  }
+
+  /** the lookups row `i`'s accessor has made (none when it was never needed) */
+  lookupsOf(i: number): number {
+    return this.made[i]?.lookups ?? 0;
   }
 }

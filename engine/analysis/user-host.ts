@@ -11,7 +11,7 @@
  * time, so that exactly the call that killed it fails.
  */
 import type { ClosedWindow } from '../core/window.js';
-import type { RecordHistory } from './history.js';
+import type { WindowRecords } from './history.js';
 import { SandboxError, SandboxProcess } from '../sandbox/client.js';
 import type {
   AlertEventMessage,
@@ -40,7 +40,7 @@ export interface CallOutcome {
 export interface WindowOutcomes {
   outcomes: (CallOutcome | undefined)[];
   /** the rows' history accessors the sandbox's other lookups were answered from */
-  records: RecordHistory[];
+  records: WindowRecords;
 }
 
 const codec = taggedJson();
@@ -57,6 +57,8 @@ export class UserAnalysisHost {
   private silence: NodeJS.Timeout | undefined;
   /** history lookups the sandbox answered itself, since takeLocalLookups() */
   private localLookups = 0;
+  /** lookups the engine answered one request each, and those it answered ahead, many to a request (prefetch) */
+  readonly answered = { singly: 0, ahead: 0 };
 
   constructor(
     private readonly bundles: ModuleBundle[],
@@ -128,16 +130,31 @@ export class UserAnalysisHost {
 
   /** history[n] of several rows, each as its own lookup gives it (null where that lookup failed: the call asking for it fails) */
   private answerMany(p: PendingWindow, sandbox: SandboxProcess, request: number, wants: number[]): void {
-    const points: Promise<Record<string, unknown> | null>[] = [];
+    this.answered.ahead += wants.length >> 1;
+    const values: (Record<string, unknown> | null | Promise<Record<string, unknown> | null>)[] = new Array(wants.length >> 1);
+    let waits = false;
     for (let j = 0; j < wants.length; j += 2) {
-      points.push(
-        p.records[wants[j]!]!.get(wants[j + 1]!).then(
+      const record = p.records.of(wants[j]!);
+      const n = wants[j + 1]!;
+      // a history held in memory, or read synchronously (SQLite), answers at once: no promise per point, which with
+      // 100 000 keys were millions, all kept until the whole answer went out
+      let now: Record<string, unknown> | null | undefined;
+      try {
+        now = record.getNow(n) as Record<string, unknown> | undefined;
+      } catch {
+        now = null;
+      }
+      if (now !== undefined) values[j >> 1] = now;
+      else {
+        waits = true;
+        values[j >> 1] = record.get(n).then(
           (value) => value as Record<string, unknown>,
           () => null,
-        ),
-      );
+        );
+      }
     }
-    void Promise.all(points).then((values) => sandbox.notify({ op: 'history-many-result', request, values }));
+    if (!waits) sandbox.notify({ op: 'history-many-result', request, values: values as (Record<string, unknown> | null)[] });
+    else void Promise.all(values).then((settled) => sandbox.notify({ op: 'history-many-result', request, values: settled }));
   }
 
   /** Calls before `next` (numbered across the request's windows) are done; these are the outcomes of some. */
@@ -151,14 +168,18 @@ export class UserAnalysisHost {
   }
 
   private answer(p: PendingWindow, sandbox: SandboxProcess, call: number, request: number, n: number): void {
-    p.records[Math.floor(call / this.modules.length)]!.get(n).then(
-      (value) => sandbox.notify({ op: 'history-result', request, value }),
-      (err) => {
-        // the call goes on with an empty point, and fails once it is done (as when its history failed in process)
-        if (!p.historyFailures.has(call)) p.historyFailures.set(call, err as Error);
-        sandbox.notify({ op: 'history-result', request, value: {} });
-      },
-    );
+    this.answered.singly++;
+    p.records
+      .of(Math.floor(call / this.modules.length))
+      .get(n)
+      .then(
+        (value) => sandbox.notify({ op: 'history-result', request, value }),
+        (err) => {
+          // the call goes on with an empty point, and fails once it is done (as when its history failed in process)
+          if (!p.historyFailures.has(call)) p.historyFailures.set(call, err as Error);
+          sandbox.notify({ op: 'history-result', request, value: {} });
+        },
+      );
   }
 
   /** A sandbox reports after every slice, a slice ending by its call's limit: silence past that ends it, unless we hold it waiting. */
@@ -182,11 +203,11 @@ export class UserAnalysisHost {
    * history lookups it cannot answer itself wait until the analysis reaches their window, so they see the store as
    * they would without running ahead.
    */
-  ahead(windows: readonly { w: ClosedWindow; records: RecordHistory[] }[]): void {
+  ahead(windows: readonly { w: ClosedWindow; records: WindowRecords }[]): void {
     const nValues = this.rows.valueNames.length;
     for (const { w, records } of windows) {
       const rows: AnalysisWindow['rows'] = w.groups.map((g) => [g.acc.length === nValues ? g.acc : g.acc.slice(0, nValues), g.key]);
-      const text = codec.encode({ startMs: w.startMs, endMs: w.endMs, rows } satisfies AnalysisWindow);
+      const text = codec.encodeData({ startMs: w.startMs, endMs: w.endMs, rows } satisfies AnalysisWindow);
       this.queue.push(new PendingWindow(w, records, text, w.groups.length * this.modules.length));
     }
     this.drive();
@@ -314,7 +335,7 @@ class PendingWindow {
 
   constructor(
     readonly w: ClosedWindow,
-    readonly records: RecordHistory[],
+    readonly records: WindowRecords,
     readonly text: string,
     readonly total: number,
   ) {

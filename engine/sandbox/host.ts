@@ -529,7 +529,7 @@ async function analyseWindows(req: Extract<Request, { op: 'analysis.windows' }>)
         const wants = prefetch.wants;
         prefetch = undefined;
         guarded(
-          () => helpers.answerPrefetch(codec.encode(wants), codec.encode(points)),
+          () => helpers.answerPrefetch(codec.encodeData(wants), codec.encodeData(points)),
           Math.max(limits.startupTimeoutMs, ms),
           'reading history points',
           false,
@@ -564,7 +564,7 @@ async function analyseWindows(req: Extract<Request, { op: 'analysis.windows' }>)
           outstanding.delete(request);
           credit += heldFor.get(request) ?? 0;
           heldFor.delete(request);
-          timed(() => helpers.answer(request, codec.encode(value)), left());
+          timed(() => helpers.answer(request, codec.encodeData(value)), left());
         }
       } catch (e) {
         const f = failureOf(e, ms, 'analysis');

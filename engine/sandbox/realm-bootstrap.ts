@@ -95,6 +95,9 @@ export interface AnalysisRunState {
   localLookups: number;
 }
 
+/** Points the engine gave ahead, by history index and row (its place after the first row asked); `given` marks those handed out once already. */
+type PrefetchedPoints = Record<number, { points: Record<number, unknown>; given: Record<number, true> }>;
+
 export function realmBootstrap(codec: { encode(v: unknown): string; decode(text: string): unknown }): RealmHelpers {
   const g = globalThis as Record<string, unknown>;
   const isArray = Array.isArray;
@@ -104,6 +107,7 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
   const construct = Reflect.construct;
   const bind = Function.prototype.bind;
   const push = Array.prototype.push;
+  const create = Object.create;
   const TYPES = ['BooleanType', 'ByteType', 'ShortType', 'IntegerType', 'LongType', 'FloatType', 'DoubleType', 'StringType'];
 
   // callbacks that V8 would run outside the host's time limits: garbage-collection finalisers
@@ -327,7 +331,9 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
    * likely ask (the indices asked before) and the realm does not hold. Handed out once as they came, then as copies:
    * a call never sees what another did to its point.
    */
-  let prefetched: Record<string, { point: unknown; given: boolean }> | undefined;
+  let prefetched: PrefetchedPoints | undefined;
+  /** the first row of those prefetched: rows are kept by their place after it, so that they are dense elements */
+  let prefetchedFrom = 0;
   /** history indices asked so far, by any rule (what the next windows prefetch), at most MAX_LEARNED */
   const learned: number[] = [];
   const MAX_LEARNED = 16;
@@ -338,13 +344,16 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
   /** rows per prefetch: the points of a window of 100 000 keys would not all fit the sandbox's memory at once */
   const PREFETCH_ROWS = 4096;
   const fromPrefetch = (row: number, n: number): unknown => {
-    const entry = prefetched?.[`${row}:${n}`];
-    if (!entry) return undefined;
-    if (!entry.given) {
-      entry.given = true;
-      return entry.point;
+    const of = prefetched?.[n];
+    if (of === undefined) return undefined;
+    const at = row - prefetchedFrom;
+    const point = of.points[at];
+    if (point === undefined) return undefined;
+    if (of.given[at] === undefined) {
+      of.given[at] = true;
+      return point;
     }
-    return codec.decode(codec.encode(entry.point));
+    return codec.decode(codec.encode(point));
   };
   const valuesOf = (row: number) => {
     let o = rowValues[row];
@@ -640,12 +649,20 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
     answerPrefetch(wantsJson: string, pointsJson: string) {
       const wants = codec.decode(wantsJson) as number[];
       const points = codec.decode(pointsJson) as unknown[];
-      const byRowAndIndex: Record<string, { point: unknown; given: boolean }> = Object.create(null);
+      // by index, then row: objects without a prototype keyed by integers, read as elements (a text key per point
+      // cost more than the lookups themselves with 100 000 keys), and never through anything user code can replace
+      const byIndex: PrefetchedPoints = create(null);
+      // the wants are in row order
+      const from = wants.length > 0 ? wants[0]! : 0;
       for (let j = 0; j < points.length; j++) {
         // a lookup that failed is left to the call that asks for it (it fails with it)
-        if (points[j] !== null) byRowAndIndex[`${wants[2 * j]}:${wants[2 * j + 1]}`] = { point: points[j], given: false };
+        if (points[j] === null) continue;
+        const n = wants[2 * j + 1]!;
+        const of = (byIndex[n] ??= { points: create(null), given: create(null) });
+        of.points[wants[2 * j]! - from] = points[j];
       }
-      prefetched = byRowAndIndex;
+      prefetched = byIndex;
+      prefetchedFrom = from;
       prefetchPending = false;
     },
     answer(req: number, pointJson: string) {

@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Analyzer } from '../../../engine/analysis/analyzer.js';
 import { AlertDelivery } from '../../../engine/analysis/delivery.js';
 import { WindowMemoryHistory } from '../../../engine/analysis/history-memory.js';
+import type { UserAnalysisHost } from '../../../engine/analysis/user-host.js';
 import { Runner } from '../../../engine/pipeline/runner.js';
 import { checkConfig, type PipelinePlan } from '../../../engine/pipeline/plan.js';
 import type { Value } from '../../../engine/core/types.js';
@@ -145,7 +146,8 @@ async function analyse<H extends HistorySource>(plan: PipelinePlan, ws: ClosedWi
   } finally {
     await analyzer.close();
   }
-  return { fields: alerts.map((a) => a.field), alerts, warnings, history, lookups: analyzer.stats.lookups };
+  const { answered } = (analyzer as unknown as { host: UserAnalysisHost }).host;
+  return { fields: alerts.map((a) => a.field), alerts, warnings, history, lookups: analyzer.stats.lookups, answered };
 }
 
 describe('user analyses, a window per request', () => {
@@ -168,6 +170,9 @@ describe('user analyses, a window per request', () => {
     // the sandbox answered most lookups, and counted them as the engine counts its own
     expect(local.history.asked).toBeLessThan(engine.history.asked / 2);
     expect(local.lookups).toBe(engine.lookups);
+    // what the engine answers, it answers ahead, many points to a request, once the rules' indices are known
+    expect(engine.answered.ahead).toBeGreaterThan(0);
+    expect(engine.answered.singly).toBeLessThan(engine.answered.ahead / 10);
   }, 60_000);
 
   it('handed a batch of windows ahead, the sandbox asks the engine what it cannot answer only as the analysis reaches each window', async () => {
