@@ -185,7 +185,6 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
   const resolved = (v: unknown) => Promise.resolve(v);
   const then = Promise.prototype.then;
   const slice = Array.prototype.slice;
-  const indexOf = Array.prototype.indexOf;
   /** windows kept for history at most (lookups further back ask the engine) */
   const MAX_REMEMBERED = 64;
   let analyses: AnalysisSetup | undefined;
@@ -284,6 +283,17 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
     }
     return t;
   };
+  const sameKey = (a: unknown[] | null, b: unknown[] | null): boolean => {
+    if (a === null || b === null) return a === b;
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) {
+      const x = a[i];
+      const y = b[i];
+      // NaN is one key, as in the engine's groups
+      if (x !== y && (x === x || y === y)) return false;
+    }
+    return true;
+  };
   const keyTextOf = (r: Remembered, row: number) => (r.keyTexts[row] ??= keyText(r.w.rows[row]![1]));
   /** the remembered window ending at `endMs` (windows come in time order: n windows back is most often n places back) */
   const rememberedAt = (endMs: number, n: number): Remembered | undefined => {
@@ -314,6 +324,11 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
     const here = remembered[remembered.length - 1]!;
     const at = rememberedAt(here.w.endMs - n * analyses!.batchMs, n);
     if (!at) return undefined;
+    // windows mostly list their keys in the same order: the same place first, compared value by value as the
+    // key texts below would (SameValueZero, types apart), before a text and a lookup among every key of the window
+    const key = here.w.rows[row]![1];
+    const there = at.w.rows[row];
+    if (there !== undefined && sameKey(key, there[1])) return [at.w, row];
     if (!at.byKey) {
       const byKey: Record<string, number> = Object.create(null);
       for (let i = 0; i < at.w.rows.length; i++) byKey[keyTextOf(at, i)] = i;
@@ -337,6 +352,11 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
   /** history indices asked so far, by any rule (what the next windows prefetch), at most MAX_LEARNED */
   const learned: number[] = [];
   const MAX_LEARNED = 16;
+  /** a loop, not indexOf: every lookup asks, and indexOf's argument list was an array made per lookup */
+  const isLearned = (n: number): boolean => {
+    for (let k = 0; k < learned.length; k++) if (learned[k] === n) return true;
+    return false;
+  };
   /** points were asked for and have not come yet */
   let prefetchPending = false;
   /** the rows of the entered window before this had their points asked for */
@@ -438,7 +458,7 @@ export function realmBootstrap(codec: { encode(v: unknown): string; decode(text:
           let point: unknown;
           if (isInteger(i) && i > 0) {
             if (i + 1 > reach) reach = min(i + 1, MAX_REMEMBERED);
-            if (learned.length < MAX_LEARNED && apply(indexOf, learned, [i]) < 0) apply(push, learned, [i]);
+            if (learned.length < MAX_LEARNED && !isLearned(i)) apply(push, learned, [i]);
             // a prefetched point the engine counted as its lookup; one this realm holds, it counts
             point = fromPrefetch(row, i);
             if (point === undefined && s.remember) {

@@ -42,6 +42,17 @@ describe('tagged JSON', () => {
         expect(encodeData(v)).toBe(encode(v));
       }),
     );
+    // and what is tagged at any depth comes back (JSON has no undefined: those are left out)
+    const tagged = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, value, fc.constantFrom(-0, Number.NaN, Number.NEGATIVE_INFINITY), tie('list'), tie('record')),
+      list: fc.array(tie('node'), { maxLength: 5 }),
+      record: fc.dictionary(fc.string(), tie('node'), { maxKeys: 5 }),
+    })).node;
+    fc.assert(
+      fc.property(tagged, (v) => {
+        expect(decode(encodeData(v))).toEqual(v);
+      }),
+    );
     // a tag deep down is still found
     expect(
       encodeData({
