@@ -1,24 +1,41 @@
 /**
  * Per-key state of the analysis histories (the run's recent windows, a replay's windows in memory), found through one
- * Map per key field: a lookup hashes the key's values, never a string made of them. Map keys compare as SameValueZero,
- * so 0 and −0 are one key, NaN is one key, 1 and 1n and "1" are three, as the stores keep them apart
- * (docs/performance.md#analysis).
+ * level per key field: a lookup compares or hashes the key's values, never a string made of them. Values compare as
+ * SameValueZero (a Map's keys), so 0 and −0 are one key, NaN is one key, 1 and 1n and "1" are three, as the stores keep
+ * them apart (docs/performance.md#analysis).
  */
 import type { Value } from '../core/types.js';
 
+/**
+ * A level holds its one value and child inline until a second value comes, and only then a Map: with 100 000 sensors of
+ * one type each, the second field's levels would otherwise be 100 000 Maps of one entry (as the aggregator's groups do,
+ * engine/aggregate/groups.ts).
+ */
 interface KeyNode<T> {
+  onlyValue: Value;
+  only: KeyNode<T> | undefined;
   next: Map<Value, KeyNode<T>> | undefined;
   entry: T | undefined;
 }
 
+const newNode = <T>(): KeyNode<T> => ({ onlyValue: null, only: undefined, next: undefined, entry: undefined });
+
+/** SameValueZero, as a Map compares its keys */
+const same = (a: Value, b: Value): boolean => a === b || (a !== a && b !== b);
+
+function childOf<T>(node: KeyNode<T>, v: Value): KeyNode<T> | undefined {
+  if (node.only !== undefined) return same(node.onlyValue, v) ? node.only : undefined;
+  return node.next?.get(v);
+}
+
 export class KeyIndex<T> {
-  private readonly root: KeyNode<T> = { next: undefined, entry: undefined };
+  private readonly root: KeyNode<T> = newNode();
 
   /** the entry of `key` (null: the key of an aggregation without key fields) */
   get(key: readonly Value[] | null): T | undefined {
     let node: KeyNode<T> | undefined = this.root;
     if (key !== null) {
-      for (let i = 0; i < key.length && node; i++) node = node.next?.get(key[i]!);
+      for (let i = 0; i < key.length && node !== undefined; i++) node = childOf(node, key[i]!);
     }
     return node?.entry;
   }
@@ -28,12 +45,22 @@ export class KeyIndex<T> {
     if (key !== null) {
       for (let i = 0; i < key.length; i++) {
         const v = key[i]!;
-        let next = node.next?.get(v);
-        if (!next) {
-          next = { next: undefined, entry: undefined };
-          (node.next ??= new Map()).set(v, next);
+        let child = childOf(node, v);
+        if (child === undefined) {
+          child = newNode();
+          if (node.only === undefined && node.next === undefined) {
+            node.onlyValue = v;
+            node.only = child;
+          } else {
+            if (node.only !== undefined) {
+              node.next = new Map([[node.onlyValue, node.only]]);
+              node.onlyValue = null;
+              node.only = undefined;
+            }
+            node.next!.set(v, child);
+          }
         }
-        node = next;
+        node = child;
       }
     }
     node.entry = entry;
@@ -43,6 +70,10 @@ export class KeyIndex<T> {
   valueCount(): number {
     let n = 0;
     const count = (node: KeyNode<T>): void => {
+      if (node.only !== undefined) {
+        n++;
+        count(node.only);
+      }
       node.next?.forEach((child) => {
         n++;
         count(child);
@@ -56,6 +87,10 @@ export class KeyIndex<T> {
   retain(keep: (entry: T) => boolean): void {
     const sweep = (node: KeyNode<T>): boolean => {
       if (node.entry !== undefined && !keep(node.entry)) node.entry = undefined;
+      if (node.only !== undefined && sweep(node.only)) {
+        node.onlyValue = null;
+        node.only = undefined;
+      }
       const next = node.next;
       if (next) {
         // forEach, not for-of: no [value, child] pair per entry (a Map may drop the entry being visited)
@@ -64,7 +99,7 @@ export class KeyIndex<T> {
         });
         if (next.size === 0) node.next = undefined;
       }
-      return node.entry === undefined && !node.next;
+      return node.entry === undefined && node.only === undefined && node.next === undefined;
     };
     sweep(this.root);
   }
