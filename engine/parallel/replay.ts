@@ -23,6 +23,7 @@ import type { ClosedWindow } from '../core/window.js';
 import { newWindowGroups, type WindowGroups } from '../aggregate/groups.js';
 import { FlatWindow, type FlatWindowData } from '../core/flat-window.js';
 import { workerScript } from '../paths.js';
+import { CsvSource } from '../components/sources/csv.js';
 import type { ChunkResult, ChunkTask, WorkerReply } from './protocol.js';
 import { mergeDependsOnOrder, mergeIsExact, refoldRows } from './refold.js';
 
@@ -54,7 +55,8 @@ export const AUTO_MIN_FILE_BYTES = 64 << 20;
 export function autoWorkers(plan: PipelinePlan, cores: number): { workers: number; why?: string } {
   if (cores <= 2) return { workers: 1, why: `${cores} core${cores === 1 ? '' : 's'}: workers would share them with the thread that merges and writes` };
   const src = plan.config.input.source;
-  const bytes = src.type === 'csv' ? fs.statSync(src.path).size : 0;
+  // a file not there (yet) is for the run to report, on one thread
+  const bytes = src.type === 'csv' ? (fs.statSync(src.path, { throwIfNoEntry: false })?.size ?? 0) : 0;
   if (bytes < AUTO_MIN_FILE_BYTES)
     return { workers: 1, why: `the file is under ${AUTO_MIN_FILE_BYTES >> 20} MiB: starting workers and merging would cost more than they save` };
   return { workers: cores };
@@ -112,6 +114,10 @@ export function parallelReplay(plan: PipelinePlan, opts: ParallelOptions = {}): 
 async function coordinate(plan: PipelinePlan, opts: ParallelOptions, ctx: WindowDriverContext): Promise<void> {
   const src = plan.config.input.source;
   if (src.type !== 'csv') throw new Error('unreachable');
+  // opened as a one-thread replay opens it, so that a file missing, unreadable or not a file fails with the same line
+  const probe = new CsvSource({ path: src.path, chunkSize: 1 });
+  await probe.open();
+  await probe.close();
   const size = fs.statSync(src.path).size;
   const workers = Math.max(1, opts.workers ?? os.availableParallelism());
   // a fixed range size keeps memory independent of the file size (ranges in flight × range size)

@@ -173,6 +173,19 @@ describe('multi-core replay gives the one-thread result', () => {
     expect(autoWorkers(plan, 8).workers).toBe(1);
   });
 
+  it('a file missing or not a file fails as one thread fails: one line naming it, no errno text', async () => {
+    const { dir, plan } = await project(rows(100, 0), 0, 'gone.db');
+    for (const [make, why] of [
+      [() => fs.rmSync(path.join(dir, 'data.csv')), 'no such file'],
+      [() => fs.mkdirSync(path.join(dir, 'data.csv')), 'it is a directory'],
+    ] as const) {
+      make();
+      const expected = `cannot open input file ${path.join(dir, 'data.csv')}: ${why}`;
+      await expect(new Runner(plan, quiet).run()).rejects.toThrow(expected);
+      await expect(parallelReplay(plan, { ...quiet, workers: 2 }).run()).rejects.toThrow(expected);
+    }
+  });
+
   it('range boundaries fall on line starts and cover the file', () => {
     const dir = tmp();
     const text = rows(3000, 0).join('\n') + '\n';
