@@ -66,9 +66,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   let run: () => Promise<RunStats>;
   const parallel = workers !== 1 ? await import('../parallel/replay.js') : undefined;
   const why = parallel?.parallelUnsupportedReason(plan);
-  if (why) warn(`--workers ignored: ${why}; running on one thread`);
-  // auto: as many workers as pay off here, which may be none (a one-line note says why)
-  const chosen = parallel && !why && workers === 0 ? parallel.autoWorkers(plan, os.availableParallelism()) : undefined;
+  if (why && workers !== 0) warn(`--workers ignored: ${why}; running on one thread`);
+  // auto: as many workers as pay off here, which may be none (a one-line note says why: choosing is what auto asked for)
+  const chosen = parallel && workers === 0 ? (why ? { workers: 1, why } : parallel.autoWorkers(plan, os.availableParallelism())) : undefined;
   if (chosen?.why && !options.has('quiet')) err.write(`note: --workers auto runs on one thread: ${chosen.why}\n`);
   try {
     if (parallel && !why && (chosen?.workers ?? workers) !== 1) {

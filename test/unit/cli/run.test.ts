@@ -83,6 +83,16 @@ describe('empty windows print their separator in the reference format', () => {
     expect([auto.status, auto.stdout]).toEqual([0, one.stdout]);
     expect(auto.stderr).toMatch(/^note: --workers auto runs on one thread: (\d+ cores?: workers would share|the file is under 64 MiB)/m);
     expect(cli(['run', 'config.json', '--workers', 'auto', '--quiet'], { cwd: dir }).stderr).not.toMatch(/note:/);
+    // an input workers cannot split: auto chose one thread, which is a note; a number of workers asked for is a warning
+    const stdin = project({ ...parts, options: { path: '-', time_field: 'timestamp', batchDuration: 10 } }, undefined);
+    const input = SECTION14_ROWS.join('\n') + '\n';
+    const piped = cli(['run', 'config.json', '--workers', 'auto'], { cwd: stdin, input });
+    expect([piped.status, piped.stdout]).toEqual([0, one.stdout]);
+    expect(piped.stderr).toMatch(/^note: --workers auto runs on one thread: standard input cannot be split across workers$/m);
+    expect(piped.stderr).not.toMatch(/warning: --workers/);
+    expect(cli(['run', 'config.json', '--workers', '2'], { cwd: stdin, input }).stderr).toMatch(
+      /^warning: --workers ignored: standard input cannot be split across workers; running on one thread$/m,
+    );
   });
   it('event-time windows exist only when they received rows: an all-bad file prints nothing', () => {
     const dir = project({ ...parts, options: { path: 'data/rows.csv', time_field: 'timestamp', batchDuration: 10 } }, ['garbage', 'x,1,a,0,0,0,0']);
