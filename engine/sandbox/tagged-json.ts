@@ -14,15 +14,17 @@ export function taggedJson(): { encode(v: unknown): string; encodeData(v: unknow
   const apply = Reflect.apply;
   const includes = String.prototype.includes;
   const isArray = Array.isArray;
+  /** a number JSON writes as it is: finite, and not −0 */
+  const plainNumber = (x: number): boolean => finite(x) && (x !== 0 || 1 / x > 0);
   const encode = (v: unknown): string =>
     stringify(v, (_k, x) => {
       if (typeof x === 'bigint') return { $big: `${x}` };
-      if (typeof x === 'number' && (!finite(x) || (x === 0 && 1 / x < 0))) return { $num: x === 0 ? '-0' : `${x}` };
+      if (typeof x === 'number' && !plainNumber(x)) return { $num: x === 0 ? '-0' : `${x}` };
       return x;
     });
   /** true when nothing in `x` needs a tag: no bigint, no non-finite number, no −0 */
   const untagged = (x: unknown): boolean => {
-    if (typeof x === 'number') return finite(x) && (x !== 0 || 1 / x > 0);
+    if (typeof x === 'number') return plainNumber(x);
     if (typeof x === 'bigint') return false;
     if (x === null || typeof x !== 'object') return true;
     if (isArray(x)) {
