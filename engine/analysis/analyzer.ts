@@ -48,6 +48,8 @@ export class Analyzer {
   private readonly userOrdinal: number[];
   /** the user modules' calls of a row: a window's outcomes are row × this + ordinal */
   private readonly userRuleCount: number;
+  /** ± how far a history point may lie from its target */
+  private readonly accuracyMs: number;
   private readonly host: UserAnalysisHost | undefined;
   private readonly keyFields: string[];
   private readonly keyTypes: FieldType[];
@@ -102,7 +104,8 @@ export class Analyzer {
     this.userOrdinal = cfg.rules.map((r) => (r.builtin ? -1 : user++));
     this.userRuleCount = user;
     this.keepsObservations = cfg.rules.map((_r, ri) => this.lifecycle.keepsObservations(ri));
-    this.immediate = ImmediateRules.of(this.builtinByPosition, history, this.valueNames, this.keyFields, batchMs, Math.round(cfg.accuracySec * 1000));
+    this.accuracyMs = Math.round(cfg.accuracySec * 1000);
+    this.immediate = ImmediateRules.of(this.builtinByPosition, history, this.valueNames, this.keyFields, batchMs, this.accuracyMs);
     const code = userCode;
     if (userSpecs.length > 0 && code) {
       // the check's sandbox, unless the rows took it already
@@ -139,7 +142,6 @@ export class Analyzer {
   async analyze(w: ClosedWindow, batchMs: number): Promise<void> {
     // restored state already includes this window, and its alerts were delivered (docs/alerts.md#restart)
     if (w.endMs <= this.lifecycle.restoredThrough) return;
-    const accuracyMs = Math.round(this.cfg.accuracySec * 1000);
     const events: Alert[] = [];
     const evaluations: Evaluation[] = [];
     /** the rule that raised each event, by position */
@@ -188,7 +190,7 @@ export class Analyzer {
       let record: RecordHistory | undefined;
       if (immediate) immediate.startRow(g.acc, g.key);
       // with user modules only, the sandbox's results need no accessor here (the engine's answers to it made their own)
-      else if (!records) record = new RecordHistory(this.valuesOf(g.acc, g.key), g.key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs);
+      else if (!records) record = this.recordOf(g.acc, g.key, w.endMs, batchMs);
       else if (this.userRuleCount < this.cfg.rules.length) record = records.of(gi);
       const keyState = stateful ? this.lifecycle.seen(g.key, w.endMs) : undefined;
       for (let ri = 0; ri < this.cfg.rules.length; ri++) {
@@ -248,11 +250,12 @@ export class Analyzer {
   }
 
   private recordsOf(w: ClosedWindow, batchMs: number): WindowRecords {
-    const accuracyMs = Math.round(this.cfg.accuracySec * 1000);
-    return new WindowRecords(
-      w.groups,
-      (acc, key) => new RecordHistory(this.valuesOf(acc, key), key, this.keyFields, this.history, w.endMs, batchMs, accuracyMs),
-    );
+    return new WindowRecords(w.groups, (acc, key) => this.recordOf(acc, key, w.endMs, batchMs));
+  }
+
+  /** the history accessor of an aggregate row of the window ending `windowEndMs` */
+  private recordOf(acc: readonly Value[], key: Value[] | null, windowEndMs: number, batchMs: number): RecordHistory {
+    return new RecordHistory(this.valuesOf(acc, key), key, this.keyFields, this.history, windowEndMs, batchMs, this.accuracyMs);
   }
 
   /** The lifecycle state to keep with committed offsets (docs/alerts.md#restart); undefined when nothing changed since the last one. */
