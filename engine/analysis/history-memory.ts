@@ -77,6 +77,8 @@ class KeySeries {
   }
 }
 
+const newSeries = () => new KeySeries();
+
 export class WindowMemoryHistory implements HistorySource {
   readonly description = 'the windows of this replay (in memory)';
   /** the replay observes each window before it analyses it */
@@ -107,13 +109,7 @@ export class WindowMemoryHistory implements HistorySource {
     const groups = w.groups;
     for (let gi = 0; gi < groups.length; gi++) {
       const g = groups[gi]!;
-      let s = this.keys.get(g.key);
-      if (!s) {
-        s = new KeySeries();
-        this.keys.set(g.key, s);
-        // a lookup may have remembered this key as absent
-        this.lastKey = undefined;
-      }
+      const s = this.keys.getOrAdd(g.key, newSeries);
       s.forgetBefore(horizon);
       s.push(w, g);
     }
@@ -152,7 +148,8 @@ export class WindowMemoryHistory implements HistorySource {
   /** The ring index of the answer to `q` in its key's series (the series left in lastSeries), or −1. */
   private closest(q: HistoryQuery): number {
     // an analysis asks for several points of one record in a row: its key array is the same object
-    if (q.key !== this.lastKey || q.key === null) {
+    // a key found absent is looked up again: a window observed since may have brought it
+    if (q.key !== this.lastKey || this.lastSeries === undefined || q.key === null) {
       this.lastKey = q.key;
       this.lastSeries = this.keys.get(q.key);
     }

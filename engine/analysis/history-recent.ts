@@ -32,6 +32,8 @@ interface KeySeries {
   newestEnd: number;
 }
 
+const newSeries = (): KeySeries => ({ groups: [], points: [], observedIn: [], newestEnd: -Infinity });
+
 export class RecentWindowsHistory implements HistorySource {
   readonly description: string;
   /** the run observes a window as it writes it, before it analyses it; an exact hit is the stored point itself */
@@ -102,17 +104,6 @@ export class RecentWindowsHistory implements HistorySource {
     return w - Math.floor(w / this.slots) * this.slots;
   }
 
-  private seriesOf(key: readonly Value[] | null, create: boolean): KeySeries | undefined {
-    let series = this.keys.get(key);
-    if (!series && create) {
-      series = { groups: [], points: [], observedIn: [], newestEnd: -Infinity };
-      this.keys.set(key, series);
-      // a lookup may have remembered this key as absent
-      this.lastKey = undefined;
-    }
-    return series;
-  }
-
   /** called after a window was written to the output this history reads */
   observe(w: ClosedWindow): void {
     const observation = ++this.observations;
@@ -124,7 +115,7 @@ export class RecentWindowsHistory implements HistorySource {
     const groups = w.groups;
     for (let gi = 0; gi < groups.length; gi++) {
       const g = groups[gi]!;
-      const series = this.seriesOf(g.key, true)!;
+      const series = this.keys.getOrAdd(g.key, newSeries);
       series.groups[slot] = g;
       series.points[slot] = undefined;
       series.observedIn[slot] = observation;
@@ -171,9 +162,10 @@ export class RecentWindowsHistory implements HistorySource {
     // Only an exact hit is answered here: a point stored at the target time itself is the
     // closest one whatever else the store holds (earlier runs included); anything else asks the store.
     // An analysis asks for several points of one record in a row, with the same key array object.
-    if (q.key !== this.lastKey || q.key === null) {
+    // a key found absent is looked up again: a window observed since may have brought it
+    if (q.key !== this.lastKey || this.lastSeries === undefined || q.key === null) {
       this.lastKey = q.key;
-      this.lastSeries = this.seriesOf(q.key, false);
+      this.lastSeries = this.keys.get(q.key);
     }
     const series = this.lastSeries;
     if (!series || q.targetMs < this.horizon) return -1;

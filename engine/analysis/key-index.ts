@@ -41,6 +41,17 @@ export class KeyIndex<T> {
   }
 
   set(key: readonly Value[] | null, entry: T): void {
+    this.nodeOf(key).entry = entry;
+  }
+
+  /** the entry of `key`, made by `make` when there is none: one walk down the levels either way */
+  getOrAdd(key: readonly Value[] | null, make: () => T): T {
+    const node = this.nodeOf(key);
+    return (node.entry ??= make());
+  }
+
+  /** the node of `key`, its levels made where missing */
+  private nodeOf(key: readonly Value[] | null): KeyNode<T> {
     let node = this.root;
     if (key !== null) {
       for (let i = 0; i < key.length; i++) {
@@ -63,7 +74,7 @@ export class KeyIndex<T> {
         node = child;
       }
     }
-    node.entry = entry;
+    return node;
   }
 
   /** how many key values the index holds, over all its levels: what its memory is bounded by */

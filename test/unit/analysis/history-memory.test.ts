@@ -89,6 +89,14 @@ describe('WindowMemoryHistory', () => {
     expect(h.pointNow(at([1, 'x'], 40_000))).toBe(h.pointNow(at([1, 'x'], 40_000)));
   });
 
+  it('a key asked for before any window held it is found once one does (the same key array asking again)', () => {
+    const h = new WindowMemoryHistory(['k'], ['v'], Infinity);
+    const q = { keyFields: ['k'], key: ['late'], targetMs: 20_000, toleranceMs: 0 };
+    expect(h.rowNow(q)).toBeUndefined();
+    h.observe(window(20_000, [{ key: ['late'], acc: [7] }]));
+    expect(h.rowNow(q)).toEqual([7]);
+  });
+
   it('keeps only what lookups can reach: points older than the look-back are forgotten', () => {
     const h = new WindowMemoryHistory(['k'], ['v'], 30_000);
     h.observe(window(0, [{ key: ['left early'], acc: [0] }]));

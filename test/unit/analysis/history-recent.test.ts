@@ -141,6 +141,14 @@ describe('RecentWindowsHistory', () => {
     expect(h.knownNow({ keyFields: ['sid', 'stype'], key: [7, 'gone'], targetMs: 10_000, toleranceMs: 0 })).toBeUndefined();
   });
 
+  it('a key asked for before any window held it is found once one does (the same key array asking again)', () => {
+    const h = new RecentWindowsHistory(new RecordingSource(undefined), ['sid'], ['n'], 60_000, 10_000);
+    const q = { keyFields: ['sid'], key: [3], targetMs: 20_000, toleranceMs: 0 };
+    expect(h.knownNow(q)).toBeUndefined();
+    h.observe(window(20_000, [{ key: [3], acc: [9] }]));
+    expect(h.knownNow(q)?.n).toBe(9);
+  });
+
   it('an unkeyed record (reduce) has its own series', async () => {
     const store = new RecordingSource(undefined);
     const h = new RecentWindowsHistory(store, [], ['n'], 60_000, 10_000);

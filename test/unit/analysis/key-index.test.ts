@@ -55,5 +55,9 @@ describe('KeyIndex', () => {
     expect(index.get([-0])).toBeUndefined();
     index.set([0], 'zero');
     expect(index.get([-0])).toBe('zero');
+    // getOrAdd makes an entry only where there is none
+    expect(index.getOrAdd([-0], () => 'made')).toBe('zero');
+    expect(index.getOrAdd([1, 2], () => 'made')).toBe('made');
+    expect(index.get([1, 2])).toBe('made');
   });
 });
