@@ -120,20 +120,30 @@ function counted(
   return h;
 }
 
+/** The plan's analyzer as a run makes it, on `history`, with no alert sink: its alerts go to `onAlert`. */
+function analyzerOf(plan: PipelinePlan, history: HistorySource, onAlert: (a: Alert) => void, warn: (m: string) => void = () => {}): Analyzer {
+  return new Analyzer(
+    plan.aggregation,
+    plan.userCode,
+    plan.config.analysis!,
+    history,
+    new AlertDelivery([], { clock: systemClock, warn, stopping: () => false }),
+    BATCH_MS,
+    { warn, onAlert },
+  );
+}
+
 /** Analyses the windows as a run does (each observed, then analysed), with the history `historyOf` makes of them. */
 async function analyse<H extends HistorySource>(plan: PipelinePlan, ws: ClosedWindow[], historyOf: (memory: WindowMemoryHistory) => H, ahead = false) {
   const memory = new WindowMemoryHistory(['sensor_id', 'sensor_type'], ['rpm_max', 'slow'], Number.POSITIVE_INFINITY);
   const history = historyOf(memory);
   const alerts: Alert[] = [];
   const warnings: string[] = [];
-  const analyzer = new Analyzer(
-    plan.aggregation,
-    plan.userCode,
-    plan.config.analysis!,
+  const analyzer = analyzerOf(
+    plan,
     history,
-    new AlertDelivery([], { clock: systemClock, warn: (m) => warnings.push(m), stopping: () => false }),
-    BATCH_MS,
-    { warn: (m) => warnings.push(m), onAlert: (a) => alerts.push(a) },
+    (a) => alerts.push(a),
+    (m) => warnings.push(m),
   );
   await analyzer.open();
   try {
@@ -192,18 +202,7 @@ describe('user analyses, a window per request', () => {
       },
     };
     const alerts: Alert[] = [];
-    const analyzer = new Analyzer(
-      plan.aggregation,
-      plan.userCode,
-      plan.config.analysis!,
-      history,
-      new AlertDelivery([], { clock: systemClock, warn: () => {}, stopping: () => false }),
-      BATCH_MS,
-      {
-        warn: () => {},
-        onAlert: (a) => alerts.push(a),
-      },
-    );
+    const analyzer = analyzerOf(plan, history, (a) => alerts.push(a));
     await analyzer.open();
     try {
       analyzer.lookahead(ws, BATCH_MS);
