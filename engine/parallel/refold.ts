@@ -59,8 +59,10 @@ export async function refoldRows(plan: PipelinePlan, range: RefoldRange, windows
       const { buf, starts, ends } = batch;
       const bytes = buf !== undefined && proc.parseBytes !== undefined;
       for (let i = 0; i < batch.count; i++) {
-        if (bytes) proc.processBytes(buf!, starts![i]!, ends![i]!);
-        else proc.processRow(batch.text(i));
+        if (bytes) {
+          i = proc.takeRows(buf!, starts!, ends!, i, batch.count);
+          if (i < batch.count && !proc.takenFailed) proc.processBytes(buf!, starts![i]!, ends![i]!);
+        } else proc.processRow(batch.text(i));
       }
       proc.drain();
     }

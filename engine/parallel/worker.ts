@@ -48,6 +48,13 @@ async function processChunk(task: ChunkTask): Promise<ChunkResult> {
   const rowEnds = orderMatters ? new Map<number, number>() : undefined;
   let window = Number.NaN;
   let windowRowEnd = 0;
+  const rowWentIn = (rowEnd: number) => {
+    if (proc.lastWindowStart !== window) {
+      if (!Number.isNaN(window)) rowEnds!.set(window, windowRowEnd);
+      window = proc.lastWindowStart;
+    }
+    windowRowEnd = rowEnd;
+  };
   let rowsRead = 0;
   try {
     for (let batch = await source.next(); batch !== null; batch = await source.next()) {
@@ -56,15 +63,16 @@ async function processChunk(task: ChunkTask): Promise<ChunkResult> {
       // the batch's buffer holds the file's bytes from this offset on
       const at = batch.fileRange ? batch.fileRange.start - starts![0]! : 0;
       for (let i = 0; i < batch.count; i++) {
-        rowsRead++;
-        const ok = bytes ? proc.processBytes(buf!, starts![i]!, ends![i]!) : proc.processRow(batch.text(i));
-        if (ok && rowEnds) {
-          if (proc.lastWindowStart !== window) {
-            if (!Number.isNaN(window)) rowEnds.set(window, windowRowEnd);
-            window = proc.lastWindowStart;
-          }
-          windowRowEnd = at + ends![i]!;
+        if (bytes) {
+          const from = i;
+          i = proc.takeRows(buf!, starts!, ends!, from, batch.count);
+          rowsRead += i - from;
+          if (i > from && rowEnds) rowWentIn(at + ends![i - 1]!);
+          if (i === batch.count) break;
         }
+        rowsRead++;
+        const ok = bytes ? !proc.takenFailed && proc.processBytes(buf!, starts![i]!, ends![i]!) : proc.processRow(batch.text(i));
+        if (ok && rowEnds) rowWentIn(at + ends![i]!);
         if (!ok) {
           const f = proc.lastFailure!;
           const { raw, rawBytes } = rawOf(batch.bytes?.(i), () => batch.text(i));

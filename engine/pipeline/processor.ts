@@ -11,7 +11,7 @@ import { newWindowGroups, type GroupJournal, type GroupOps, type WindowGroups } 
 import type { ClosedWindow, Group } from '../core/window.js';
 import type { CompiledTransform } from '../expr/compile.js';
 import type { InputConfig } from '../config/model.js';
-import { compileByteRowParser, compileRowParser, type ByteRowParser, type RowParser } from './row-parser.js';
+import { compileByteRowParsers, compileRowParser, type ByteRowParser, type ByteRowTry, type RowParser } from './row-parser.js';
 import { timeToMsFn, windowStart } from '../core/time.js';
 
 export type TimeMode = 'event' | 'processing' | 'whole';
@@ -106,6 +106,8 @@ export class Processor implements ProcessorState {
   private readonly parse: RowParser;
   /** set when the separator is one ASCII byte: rows can be parsed straight from bytes */
   readonly parseBytes: ByteRowParser | undefined;
+  /** parseBytes' plain forms only (takeRows) */
+  private readonly tryParseBytes: ByteRowTry | undefined;
   private readonly transform: (r: Value[], o: Value[]) => void;
   private readonly add: (w: WindowGroups, o: readonly Value[]) => void;
   private readonly toMs: (v: Value) => number;
@@ -127,6 +129,8 @@ export class Processor implements ProcessorState {
   failed = 0;
   /** the failure of the last processRow call that returned false */
   lastFailure: RowFailure | undefined;
+  /** the row takeRows returned failed in its group's update (see takeRows) */
+  takenFailed = false;
   keptRows: Value[][] | undefined;
   /** the window of the previous row: consecutive rows mostly share one */
   private curStart = NaN;
@@ -152,7 +156,9 @@ export class Processor implements ProcessorState {
     this.latenessMs = Math.round(inp.allowedLatenessSec * 1000);
     this.parse = compileRowParser(inp.fields, plan.parseSlots, inp.sep);
     const sepCode = inp.sep.charCodeAt(0);
-    this.parseBytes = inp.sep.length === 1 && sepCode < 0x80 ? compileByteRowParser(inp.fields, plan.parseSlots, sepCode) : undefined;
+    const byteParsers = inp.sep.length === 1 && sepCode < 0x80 ? compileByteRowParsers(inp.fields, plan.parseSlots, sepCode) : undefined;
+    this.parseBytes = byteParsers?.parse;
+    this.tryParseBytes = byteParsers?.tryParse;
     this.transform = plan.transform.run;
     this.add = plan.groups.add;
     this.toMs = timeToMsFn(inp.timeUnit);
@@ -264,6 +270,65 @@ export class Processor implements ProcessorState {
       throw e;
     }
     return this.accept(nowMs);
+  }
+
+  /**
+   * Rows [from, to) of a batch, in event-time or whole-input mode, as processBytes would take them, for as long as
+   * each is the common case: read by the parser's plain forms, in the window of the row before, closing nothing.
+   * Returns the index of the first row not taken (`to` when all were), which the caller gives to processBytes: it
+   * handles everything else (bad rows, a new window, a watermark that closes windows). A run of rows taken here
+   * skips, for each row, the calls and checks of processBytes → accept → evaluate
+   * (docs/performance.md#where-the-time-goes).
+   * A row that fails in its group's update (a user aggregate) is failed here, as evaluate fails it, and
+   * `takenFailed` is set: its index is returned, and the caller goes on after it.
+   */
+  takeRows(buf: Uint8Array, starts: ArrayLike<number>, ends: ArrayLike<number>, from: number, to: number): number {
+    this.takenFailed = false;
+    const tryParse = this.tryParseBytes;
+    const groups = this.curGroups;
+    if (tryParse === undefined || groups === undefined || this.mode === 'processing' || this.rowLog !== undefined || this.keptRows !== undefined) return from;
+    const { r, o, transform, add, toMs, timeSlot, durMs, latenessMs, minOpenEnd } = this;
+    const event = this.mode === 'event';
+    // the current window is open, so its end is after the watermark: none of its rows is late
+    const start = this.curStart;
+    let maxEventMs = this.maxEventMs;
+    let watermarkMs = this.watermarkMs;
+    let i = from;
+    let adding = false;
+    try {
+      for (; i < to; i++) {
+        if (!tryParse(buf, starts[i]!, ends[i]!, r)) break;
+        let t = -Infinity;
+        let watermarkAfter = watermarkMs;
+        if (event) {
+          t = toMs(r[timeSlot]!);
+          // NaN fails both comparisons and ±Infinity one: processBytes rejects such a row
+          if (!(t >= -MAX_EVENT_MS && t <= MAX_EVENT_MS - durMs) || windowStart(t, durMs) !== start) break;
+          if (t > maxEventMs && t - latenessMs > watermarkMs) watermarkAfter = t - latenessMs;
+          // a watermark at an open window's end closes it: processBytes does that
+          if (watermarkAfter >= minOpenEnd) break;
+        }
+        transform(r, o);
+        adding = true;
+        add(groups, o);
+        adding = false;
+        if (t > maxEventMs) maxEventMs = t;
+        watermarkMs = watermarkAfter;
+      }
+    } catch (e) {
+      // a transformation that throws has changed nothing: processBytes takes the row again and fails it
+      if (!(e instanceof RowError)) throw e;
+      if (adding) {
+        this.fail(e.reason, e.message, e.field);
+        this.takenFailed = true;
+      }
+    } finally {
+      this.rowsOk += i - from;
+      this.maxEventMs = maxEventMs;
+      this.watermarkMs = watermarkMs;
+      if (i > from) this.lastWindowStart = start;
+    }
+    return i;
   }
 
   private accept(nowMs: number): boolean {

@@ -11,6 +11,12 @@ import { pyStrRepr } from '../values/python.js';
 export type RowParser = (line: string, r: Value[]) => void;
 /** the same over bytes [start, end) of a buffer */
 export type ByteRowParser = (buf: Uint8Array, start: number, end: number, r: Value[]) => void;
+/**
+ * The same parser for good rows only: true when the row was read, with `r` filled exactly as the ByteRowParser
+ * fills it; false, with `r` partly written, where the ByteRowParser throws its row error (a bad cell, too few
+ * columns), without making that error.
+ */
+export type ByteRowTry = (buf: Uint8Array, start: number, end: number, r: Value[]) => boolean;
 
 const CONVERT: Record<FieldType, string> = {
   StringType: 'line.slice(s, e)',
@@ -123,10 +129,12 @@ const FLOAT_TYPES = new Set<FieldType>(['FloatType', 'DoubleType']);
  * parseFloatBytes, at most 15 digits for an integer); anything else goes to the general parser over the cell.
  * A column only checked accepts any plain number at once: every one of them is valid.
  */
-function byteFieldCode(w: ColumnStep, i: number, sepByte: number, numbersInLine: boolean): string {
+/** `quiet`: a bad cell makes the parser return false instead of throwing its row error */
+function byteFieldCode(w: ColumnStep, i: number, sepByte: number, numbersInLine: boolean, quiet: boolean): string {
   const { type } = w.field;
   const toSep = `while (p < end && b[p] !== ${sepByte}) p++;\n`;
-  const general = (cell: string) => `${toSep}v = ${cell}; if (v === undefined) P.badBytes(F[${i}], b, s, p);${w.slot >= 0 ? ` r[${w.slot}] = v;` : ''}\n`;
+  const bad = quiet ? 'return false' : `P.badBytes(F[${i}], b, s, p)`;
+  const general = (cell: string) => `${toSep}v = ${cell}; if (v === undefined) ${bad};${w.slot >= 0 ? ` r[${w.slot}] = v;` : ''}\n`;
   if (type === 'StringType') {
     if (w.slot < 0) return `s = p; ${toSep}`;
     // the intern table's hash is taken during the scan
@@ -156,6 +164,30 @@ function byteFieldCode(w: ColumnStep, i: number, sepByte: number, numbersInLine:
 
 /** Byte-level parser for a single-byte separator: fields are scanned in JS, no string per line. */
 export function compileByteRowParser(fields: readonly InputField[], slots: readonly number[], sepByte: number): ByteRowParser {
+  return compileByteRowParsers(fields, slots, sepByte).parse;
+}
+
+/**
+ * The byte-level parser and its twin for good rows (`tryParse`, for the processor's runs of rows,
+ * docs/performance.md#where-the-time-goes), generated from the same column code and sharing the intern tables.
+ */
+export function compileByteRowParsers(
+  fields: readonly InputField[],
+  slots: readonly number[],
+  sepByte: number,
+): { parse: ByteRowParser; tryParse: ByteRowTry } {
+  // one intern table per string column: keys repeat, a new string per row would be garbage
+  const interners = fields.map((f) => (f.type === 'StringType' ? stringInterner() : undefined));
+  const wantedFields = columnPlan(fields, slots).map((w) => w.field);
+  const build = (name: string, quiet: boolean) => {
+    const code = byteParserCode(fields, slots, sepByte, quiet);
+    const factory = new Function('P', 'F', 'S', `"use strict";\nreturn function ${name}(b, start, end, r) {\n${code}};`);
+    return factory(byteHelpers, wantedFields, interners);
+  };
+  return { parse: build('parseRowBytes', false) as ByteRowParser, tryParse: build('tryRowBytes', true) as ByteRowTry };
+}
+
+function byteParserCode(fields: readonly InputField[], slots: readonly number[], sepByte: number, quiet: boolean): string {
   const wanted = columnPlan(fields, slots);
   const maxIndex = wanted.length > 0 ? wanted[wanted.length - 1]!.field.index : -1;
   // a separator that can be part of a plain number (a digit, sign or point) leaves numbers to the general parser
@@ -167,7 +199,7 @@ export function compileByteRowParser(fields: readonly InputField[], slots: reado
   wanted.forEach((w, i) => {
     const index = w.field.index;
     // from the end of column c to the start of the next one; c + 1 columns were seen
-    const next = (seen: string) => `if (p >= end) P.tooFew(F[${i}], ${maxIndex}, ${seen});\np++;\n`;
+    const next = (seen: string) => `if (p >= end) ${quiet ? 'return false' : `P.tooFew(F[${i}], ${maxIndex}, ${seen})`};\np++;\n`;
     // one column into several slots: read again from its start
     if (index === col && !atStart) code += 'p = s;\n';
     else if (index > col) {
@@ -178,16 +210,9 @@ export function compileByteRowParser(fields: readonly InputField[], slots: reado
       // columns not declared in between
       code += skipColumns(index - col, col, `while (p < end && b[p] !== ${sepByte}) p++;\n${next('$COL')}`);
     }
-    code += byteFieldCode(w, i, sepByte, numbersInLine);
+    code += byteFieldCode(w, i, sepByte, numbersInLine, quiet);
     col = index;
     atStart = false;
   });
-  // one intern table per string column: keys repeat, a new string per row would be garbage
-  const interners = fields.map((f) => (f.type === 'StringType' ? stringInterner() : undefined));
-  const factory = new Function('P', 'F', 'S', `"use strict";\nreturn function parseRowBytes(b, start, end, r) {\n${code}};`);
-  return factory(
-    byteHelpers,
-    wanted.map((w) => w.field),
-    interners,
-  ) as ByteRowParser;
+  return quiet ? `${code}return true;\n` : code;
 }

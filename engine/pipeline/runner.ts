@@ -458,10 +458,20 @@ export class Runner {
     const { buf, starts, ends, lines } = batch;
     const bytes = buf !== undefined && p.parseBytes !== undefined;
     const holdClosed = this.analyzer?.runsAhead === true && !processing && !this.stepping && !(eventPaced && this.eventPacer.speed > 0);
+    // runs of rows that close no window go through takeRows: nothing is paced, emitted or tracked apart between them
+    const runs = bytes && !processing && !(eventPaced && this.eventPacer.speed > 0);
     for (let i = 0; i < batch.count; i++) {
+      if (runs) {
+        const from = i;
+        i = p.takeRows(buf!, starts!, ends!, from, batch.count);
+        this.rowsRead += i - from;
+        if (track) for (let k = from; k < i; k++) track.row(k, p.lastWindowStart);
+        if (i === batch.count) break;
+      }
       this.rowsRead++;
       const now = processing ? this.clock.now() : 0;
-      const ok = bytes ? p.processBytes(buf!, starts![i]!, ends![i]!, now) : p.processRow(lines ? lines[i]! : batch.text(i), now);
+      const ok =
+        runs && p.takenFailed ? false : bytes ? p.processBytes(buf!, starts![i]!, ends![i]!, now) : p.processRow(lines ? lines[i]! : batch.text(i), now);
       if (!ok) this.rowFailed(batch, i);
       if (track) {
         if (ok) track.row(i, p.lastWindowStart);
