@@ -30,6 +30,12 @@ export interface GroupOps {
   /** journaled ops: takes a group out of its window again (undoing an add that created it) */
   forget(w: WindowGroups, g: Group): void;
   source: string;
+  /**
+   * The body of `add` for a row whose values are read by `value(position)` (locals of code that runs it inline,
+   * pipeline/row-runs.ts), with `done` where it created the group; it needs `h`, `w` and `sameKey`, `nest` besides.
+   * Only for ops that are neither journaled nor call extension aggregates.
+   */
+  inlineAdd?: (value: (position: number) => string, done: string) => string;
 }
 
 /**
@@ -63,11 +69,11 @@ export type GroupTree = Map<unknown, GroupTree | Group>;
  * Code that finds (or creates) the group for key values `k0..kn` and leaves it in `g` (returning when it created it).
  * `keyExprs` are evaluated once each, before the lookup.
  */
-function lookupCode(nKeys: number, keyExprs: string[], createGroup: string, journaled = false): string {
+function lookupCode(nKeys: number, keyExprs: string[], createGroup: string, journaled = false, done = 'return;'): string {
   // journaled: the new group is in the journal before anywhere else, and in the list before the map (see forget)
   const created = (place: string) =>
     journaled ? `const n = ${createGroup}; j.created.push(w, n); w.list.push(n); ${place};` : `const n = ${createGroup}; ${place}; w.list.push(n);`;
-  const create = (map: string, key: string) => `{ ${created(`${map}.set(${key}, n)`)} return; }`;
+  const create = (map: string, key: string) => `{ ${created(`${map}.set(${key}, n)`)} ${done} }`;
   if (nKeys <= 1) {
     const k = nKeys === 0 ? '0' : keyExprs[0]!;
     return `const k0 = ${k};
@@ -88,7 +94,7 @@ function lookupCode(nKeys: number, keyExprs: string[], createGroup: string, jour
     m = e;
     ${level(d + 1)}
     } else if (${leafMatches}) g = e;
-    else { ${created(`nest(m, k${d}, e, n, ${d + 1})`)} return; }`;
+    else { ${created(`nest(m, k${d}, e, n, ${d + 1})`)} ${done} }`;
   };
   return `${keys}
     let m = w.root, e, g;
@@ -122,7 +128,7 @@ function nest(m: GroupTree, k: unknown, leaf: Group, fresh: Group, d: number): v
 }
 
 /** what the generated lookups call (`tree` in their source) */
-const groupTree = { sameKey, nest };
+export const groupTree = { sameKey, nest };
 
 /** Code that takes group `g` out of window `w`: out of the list if it is the last one, and out of the tree. */
 function forgetCode(nKeys: number): string {
@@ -168,21 +174,27 @@ export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = [
   const journaled = !!options.journaled;
   const rowsField = options.countRows ? ', rows: 1' : '';
   const countRow = options.countRows ? '\n    g.rows++;' : '';
-  const initList = plan.values.map((v) => v.fn.init(`o[${v.position}]`, v.input)).join(', ');
   const save = journaled ? 'if (g.stamp !== j.stamp) { j.saved.push(g, s.slice()); g.stamp = j.stamp; }\n    ' : '';
-  const combine =
-    journaled && plan.values.length > 0
-      ? [
-          `let ${plan.values.map((_, j) => `t${j} = s[${j}]`).join(', ')};`,
-          ...plan.values.map((v, j) => v.fn.combine(`t${j}`, `o[${v.position}]`, v.input)),
-          plan.values.map((_, j) => `s[${j}] = t${j};`).join(' '),
-        ].join('\n    ')
-      : plan.values.map((v, j) => v.fn.combine(`s[${j}]`, `o[${v.position}]`, v.input)).join('\n    ');
+  const addCode = (value: (position: number) => string, done: string) => {
+    const initList = plan.values.map((v) => v.fn.init(value(v.position), v.input)).join(', ');
+    const combine =
+      journaled && plan.values.length > 0
+        ? [
+            `let ${plan.values.map((_, j) => `t${j} = s[${j}]`).join(', ')};`,
+            ...plan.values.map((v, j) => v.fn.combine(`t${j}`, value(v.position), v.input)),
+            plan.values.map((_, j) => `s[${j}] = t${j};`).join(' '),
+          ].join('\n    ')
+        : plan.values.map((v, j) => v.fn.combine(`s[${j}]`, value(v.position), v.input)).join('\n    ');
+    const rowKeys = plan.keys.map((k) => value(k.position));
+    const keyValues = nKeys === 0 ? 'null' : `[${rowKeys.join(', ')}]`;
+    const group = journaled ? `{ key: ${keyValues}, acc: [${initList}], stamp: j.stamp }` : `{ key: ${keyValues}, acc: [${initList}]${rowsField} }`;
+    return `${lookupCode(nKeys, rowKeys, group, journaled, done)}
+    const s = g.acc;
+    ${save}${combine}${countRow}`;
+  };
   // partial accumulators already hold result-typed values (e.g. a boolean sum is already an integer)
   const nValues = plan.values.length;
   const merge = plan.values.map((v, j) => v.fn.combine(`s[${j}]`, `t[ao + ${j}]`, v.type)).join('\n    ');
-  const rowKeys = plan.keys.map((k) => `o[${k.position}]`);
-  const keyValues = nKeys === 0 ? 'null' : `[${rowKeys.join(', ')}]`;
   const flatKeys = plan.keys.map((_, i) => `keys[ko + ${i}]`);
   const flatGroup = `{ key: ${nKeys === 0 ? 'null' : `keys.slice(ko, ko + ${nKeys})`}, acc: [${plan.values.map((_, j) => `t[ao + ${j}]`).join(', ')}] }`;
   // a Map treats 0 and -0 as one key, as Python does for 0.0 == -0.0; NaN keys also group together
@@ -190,9 +202,7 @@ export function compileGroupOps(plan: AggregationPlan, extensions: unknown[] = [
 const { sameKey, nest } = tree;
 return {
   add(w, o) {
-    ${lookupCode(nKeys, rowKeys, journaled ? `{ key: ${keyValues}, acc: [${initList}], stamp: j.stamp }` : `{ key: ${keyValues}, acc: [${initList}]${rowsField} }`, journaled)}
-    const s = g.acc;
-    ${save}${combine}${countRow}
+    ${addCode((position) => `o[${position}]`, 'return;')}
   },
   merge(w, keys, t, i) {
     const ko = i * ${nKeys}, ao = i * ${nValues};
@@ -204,7 +214,8 @@ return {
     ${forgetCode(nKeys)}
   },
 };`;
-  return buildGroupOps(source, extensions);
+  const ops = buildGroupOps(source, extensions);
+  return journaled || plan.values.some((v) => v.fn.user) ? ops : { ...ops, inlineAdd: addCode };
 }
 
 /** The group operations of a generated source (also built inside the sandbox, with its journal). */

@@ -17,6 +17,9 @@ export function timeToMsFn(unit: TimeUnit): (v: Value) => number {
   return (v) => (typeof v === 'number' ? v / div : typeof v === 'bigint' ? Number(v) / div : NaN);
 }
 
+/** Largest epoch time (ms) a JavaScript Date holds. */
+export const MAX_EVENT_MS = 8.64e15;
+
 export function windowStart(tMs: number, durMs: number): number {
   return Math.floor(tMs / durMs) * durMs;
 }

@@ -34,6 +34,11 @@ export interface CompiledTransform {
   source: string;
   /** constants the source reads as k[i] */
   consts: unknown[];
+  /**
+   * Each column's expression with field reads as locals (`r<slot>`), for code that runs the transformation inline
+   * (pipeline/row-runs.ts); only when it calls no extension function, so that it needs only `h` and `k` besides.
+   */
+  inline?: string[];
 }
 
 export interface EntryError {
@@ -43,11 +48,14 @@ export interface EntryError {
 
 interface Ctx {
   fields: Map<string, { slot: number; type: FieldType }>;
+  fieldCode: (slot: number) => string;
   functions: ReadonlyMap<string, FunctionDef>;
   configLookup?: ConfigLookup;
   unknownFunction?: UnknownFunction;
   consts: unknown[];
   used: Set<number>;
+  /** some expression calls a function that is not built in (an extension's, through `x`) */
+  callsExtension: boolean;
   /** warnings of the entry being compiled */
   notes: EngineError[];
 }
@@ -81,24 +89,38 @@ function literalValue(ctx: Ctx, value: unknown, isInteger: boolean, path: string
   }
 }
 
-/** A field reference as `r[slot]` (the row array of every compiled form), noting the slot as used. */
-export function fieldRead(node: Expr & { kind: 'field' }, fields: ReadonlyMap<string, { slot: number; type: FieldType }>, used: Set<number>): Typed {
+/** A field reference, as `r[slot]` (the row array of every compiled form) unless said otherwise, noting the slot as used. */
+export function fieldRead(
+  node: Expr & { kind: 'field' },
+  fields: ReadonlyMap<string, { slot: number; type: FieldType }>,
+  used: Set<number>,
+  code: (slot: number) => string = (slot) => `r[${slot}]`,
+): Typed {
   const f = fields.get(node.name);
   if (!f) throw new EngineError('FieldNotExists', `Field with name '${node.name}' does not exists`, node);
   used.add(f.slot);
-  return { type: f.type, code: `r[${f.slot}]` };
+  return { type: f.type, code: code(f.slot) };
 }
+
+/**
+ * How a transformation's field reads are first written: a mark no generated code holds otherwise (text goes
+ * through the constants, and the names quoted in messages are identifiers), so that the same code can then be
+ * written with the row array or with locals.
+ */
+const markedField = (slot: number) => `«${slot}»`;
+const writeFieldReads = (code: string, field: (slot: string) => string) => code.replace(/«(\d+)»/g, (_, slot: string) => field(slot));
 
 function compileExpr(node: Expr, ctx: Ctx): Typed {
   switch (node.kind) {
     case 'field':
-      return fieldRead(node, ctx.fields, ctx.used);
+      return fieldRead(node, ctx.fields, ctx.used, ctx.fieldCode);
     case 'literal':
       return { type: node.type, code: constRef(ctx, node.value) };
     case 'call': {
       const target = resolveCall(node, ctx.functions, ctx.configLookup, ctx.unknownFunction);
       if (target.kind === 'config') return literalValue(ctx, target.value, target.isInteger, target.path, target.arg);
       if (target.fn.unchecked) ctx.notes.push(new EngineError('ImportError', target.fn.unchecked, node.nameSpan));
+      if (BUILTIN_MAP.get(node.name) !== target.fn) ctx.callsExtension = true;
       const { args, code } = typedArgs(node, (a) => compileExpr(a, ctx));
       const type = target.fn.resultType(args);
       return { type, code: target.fn.emit(code, args, type) };
@@ -159,18 +181,20 @@ export function compileTransformations(
   input.forEach((f, slot) => fields.set(f.name, { slot, type: f.type }));
   const ctx: Ctx = {
     fields,
+    fieldCode: markedField,
     functions: options.functions ?? BUILTIN_MAP,
     configLookup: options.configLookup,
     unknownFunction: options.unknownFunction,
     consts: [],
     used: new Set(),
+    callsExtension: false,
     notes: [],
   };
   const errors: EntryError[] = [];
   const warnings: EntryError[] = [];
   const entries: TransformEntry[] = [];
   const columns: Column[] = [];
-  const lines: string[] = [];
+  const expressions: string[] = [];
   texts.forEach((text, index) => {
     ctx.notes = [];
     try {
@@ -187,16 +211,17 @@ export function compileTransformations(
       for (const error of ctx.notes) warnings.push({ index, error });
       entries.push(entry);
       columns.push({ name: entry.name, type: typed.type });
-      lines.push(`o[${columns.length - 1}] = ${typed.code};`);
+      expressions.push(typed.code);
     } catch (e) {
       if (e instanceof EngineError) errors.push({ index, error: e });
       else throw e;
     }
   });
   if (errors.length > 0) return { errors, warnings };
-  const source = lines.join('\n');
+  const source = expressions.map((code, column) => `o[${column}] = ${writeFieldReads(code, (slot) => `r[${slot}]`)};`).join('\n');
   const run = buildTransform(source, ctx.consts, options.extensionImpls ?? []);
-  return { transform: { entries, columns, usedSlots: [...ctx.used].sort((a, b) => a - b), run, source, consts: ctx.consts }, errors, warnings };
+  const inline = ctx.callsExtension ? undefined : expressions.map((code) => writeFieldReads(code, (slot) => `r${slot}`));
+  return { transform: { entries, columns, usedSlots: [...ctx.used].sort((a, b) => a - b), run, source, consts: ctx.consts, inline }, errors, warnings };
 }
 
 /** The transformation function of a generated source (also built inside the sandbox, docs/sandbox.md). */

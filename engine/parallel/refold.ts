@@ -61,7 +61,7 @@ export async function refoldRows(plan: PipelinePlan, range: RefoldRange, windows
       for (let i = 0; i < batch.count; i++) {
         if (bytes) {
           i = proc.takeRows(buf!, starts!, ends!, i, batch.count);
-          if (i < batch.count && !proc.takenFailed) proc.processBytes(buf!, starts![i]!, ends![i]!);
+          if (i < batch.count) proc.processBytes(buf!, starts![i]!, ends![i]!);
         } else proc.processRow(batch.text(i));
       }
       proc.drain();

@@ -71,7 +71,7 @@ async function processChunk(task: ChunkTask): Promise<ChunkResult> {
           if (i === batch.count) break;
         }
         rowsRead++;
-        const ok = bytes ? !proc.takenFailed && proc.processBytes(buf!, starts![i]!, ends![i]!) : proc.processRow(batch.text(i));
+        const ok = bytes ? proc.processBytes(buf!, starts![i]!, ends![i]!) : proc.processRow(batch.text(i));
         if (ok && rowEnds) rowWentIn(at + ends![i]!);
         if (!ok) {
           const f = proc.lastFailure!;

@@ -11,13 +11,11 @@ import { newWindowGroups, type GroupJournal, type GroupOps, type WindowGroups } 
 import type { ClosedWindow, Group } from '../core/window.js';
 import type { CompiledTransform } from '../expr/compile.js';
 import type { InputConfig } from '../config/model.js';
-import { compileByteRowParsers, compileRowParser, type ByteRowParser, type ByteRowTry, type RowParser } from './row-parser.js';
-import { timeToMsFn, windowStart } from '../core/time.js';
+import { compileByteRowParser, compileRowParser, internTables, type ByteRowParser, type RowParser } from './row-parser.js';
+import { compileRowRun, RUN_STATE, type RowRun } from './row-runs.js';
+import { MAX_EVENT_MS, timeToMsFn, windowStart } from '../core/time.js';
 
 export type TimeMode = 'event' | 'processing' | 'whole';
-
-/** Largest epoch time (ms) a JavaScript Date holds. */
-const MAX_EVENT_MS = 8.64e15;
 
 export interface RowFailure {
   reason: string;
@@ -64,8 +62,8 @@ export interface ProcessorPlan {
   };
   parseSlots: number[];
   timeSlot?: number;
-  transform: Pick<CompiledTransform, 'run' | 'columns'>;
-  groups: Pick<GroupOps, 'add' | 'forget'>;
+  transform: Pick<CompiledTransform, 'run' | 'columns'> & Partial<Pick<CompiledTransform, 'inline' | 'consts'>>;
+  groups: Pick<GroupOps, 'add' | 'forget' | 'inlineAdd'>;
 }
 
 /** What the sandbox's batch driver learns about each row (indexes are `rowIndex` values). */
@@ -106,8 +104,9 @@ export class Processor implements ProcessorState {
   private readonly parse: RowParser;
   /** set when the separator is one ASCII byte: rows can be parsed straight from bytes */
   readonly parseBytes: ByteRowParser | undefined;
-  /** parseBytes' plain forms only (takeRows) */
-  private readonly tryParseBytes: ByteRowTry | undefined;
+  /** takeRows' generated loop, when the plan's transformation and group update can run inline */
+  private readonly runRows: RowRun | undefined;
+  private readonly runState = new Float64Array(5);
   private readonly transform: (r: Value[], o: Value[]) => void;
   private readonly add: (w: WindowGroups, o: readonly Value[]) => void;
   private readonly toMs: (v: Value) => number;
@@ -129,8 +128,6 @@ export class Processor implements ProcessorState {
   failed = 0;
   /** the failure of the last processRow call that returned false */
   lastFailure: RowFailure | undefined;
-  /** the row takeRows returned failed in its group's update (see takeRows) */
-  takenFailed = false;
   keptRows: Value[][] | undefined;
   /** the window of the previous row: consecutive rows mostly share one */
   private curStart = NaN;
@@ -156,9 +153,8 @@ export class Processor implements ProcessorState {
     this.latenessMs = Math.round(inp.allowedLatenessSec * 1000);
     this.parse = compileRowParser(inp.fields, plan.parseSlots, inp.sep);
     const sepCode = inp.sep.charCodeAt(0);
-    const byteParsers = inp.sep.length === 1 && sepCode < 0x80 ? compileByteRowParsers(inp.fields, plan.parseSlots, sepCode) : undefined;
-    this.parseBytes = byteParsers?.parse;
-    this.tryParseBytes = byteParsers?.tryParse;
+    const interners = internTables(inp.fields);
+    this.parseBytes = inp.sep.length === 1 && sepCode < 0x80 ? compileByteRowParser(inp.fields, plan.parseSlots, sepCode, interners) : undefined;
     this.transform = plan.transform.run;
     this.add = plan.groups.add;
     this.toMs = timeToMsFn(inp.timeUnit);
@@ -169,6 +165,17 @@ export class Processor implements ProcessorState {
     if (options.keepRows) this.keptRows = [];
     this.journal = options.journal;
     this.forget = plan.groups.forget;
+    const { inline, consts } = plan.transform;
+    if (this.parseBytes !== undefined && this.mode !== 'processing' && this.journal === undefined && consts !== undefined)
+      this.runRows = compileRowRun({
+        fields: inp.fields,
+        slots: plan.parseSlots,
+        sepByte: sepCode,
+        interners,
+        eventTime: this.mode === 'event' ? { slot: this.timeSlot, toMs: this.toMs, durMs: this.durMs, latenessMs: this.latenessMs } : undefined,
+        transform: { inline, consts },
+        inlineAdd: plan.groups.inlineAdd,
+      });
   }
 
   /**
@@ -274,61 +281,32 @@ export class Processor implements ProcessorState {
 
   /**
    * Rows [from, to) of a batch, in event-time or whole-input mode, as processBytes would take them, for as long as
-   * each is the common case: read by the parser's plain forms, in the window of the row before, closing nothing.
-   * Returns the index of the first row not taken (`to` when all were), which the caller gives to processBytes: it
-   * handles everything else (bad rows, a new window, a watermark that closes windows). A run of rows taken here
-   * skips, for each row, the calls and checks of processBytes → accept → evaluate
-   * (docs/performance.md#where-the-time-goes).
-   * A row that fails in its group's update (a user aggregate) is failed here, as evaluate fails it, and
-   * `takenFailed` is set: its index is returned, and the caller goes on after it.
+   * each is the common case: a good row, in the window of the row before, closing nothing (row-runs.ts). Returns
+   * the index of the first row not taken (`to` when all were), which the caller gives to processBytes: it handles
+   * everything else (bad rows, a new window, a watermark that closes windows).
    */
   takeRows(buf: Uint8Array, starts: ArrayLike<number>, ends: ArrayLike<number>, from: number, to: number): number {
-    this.takenFailed = false;
-    const tryParse = this.tryParseBytes;
+    const run = this.runRows;
     const groups = this.curGroups;
-    if (tryParse === undefined || groups === undefined || this.mode === 'processing' || this.rowLog !== undefined || this.keptRows !== undefined) return from;
-    const { r, o, transform, add, toMs, timeSlot, durMs, latenessMs, minOpenEnd } = this;
-    const event = this.mode === 'event';
-    // the current window is open, so its end is after the watermark: none of its rows is late
-    const start = this.curStart;
-    let maxEventMs = this.maxEventMs;
-    let watermarkMs = this.watermarkMs;
-    let i = from;
-    let adding = false;
+    if (run === undefined || groups === undefined || this.rowLog !== undefined || this.keptRows !== undefined) return from;
+    const st = this.runState;
+    st[RUN_STATE.start] = this.curStart;
+    st[RUN_STATE.maxEventMs] = this.maxEventMs;
+    st[RUN_STATE.watermarkMs] = this.watermarkMs;
+    st[RUN_STATE.minOpenEnd] = this.minOpenEnd;
     try {
-      for (; i < to; i++) {
-        if (!tryParse(buf, starts[i]!, ends[i]!, r)) break;
-        let t = -Infinity;
-        let watermarkAfter = watermarkMs;
-        if (event) {
-          t = toMs(r[timeSlot]!);
-          // NaN fails both comparisons and ±Infinity one: processBytes rejects such a row
-          if (!(t >= -MAX_EVENT_MS && t <= MAX_EVENT_MS - durMs) || windowStart(t, durMs) !== start) break;
-          if (t > maxEventMs && t - latenessMs > watermarkMs) watermarkAfter = t - latenessMs;
-          // a watermark at an open window's end closes it: processBytes does that
-          if (watermarkAfter >= minOpenEnd) break;
-        }
-        transform(r, o);
-        adding = true;
-        add(groups, o);
-        adding = false;
-        if (t > maxEventMs) maxEventMs = t;
-        watermarkMs = watermarkAfter;
-      }
+      run(buf, starts, ends, from, to, groups, st);
     } catch (e) {
-      // a transformation that throws has changed nothing: processBytes takes the row again and fails it
+      // a transformation that threw has folded nothing of its row: processBytes takes the row again and fails it
       if (!(e instanceof RowError)) throw e;
-      if (adding) {
-        this.fail(e.reason, e.message, e.field);
-        this.takenFailed = true;
-      }
     } finally {
-      this.rowsOk += i - from;
-      this.maxEventMs = maxEventMs;
-      this.watermarkMs = watermarkMs;
-      if (i > from) this.lastWindowStart = start;
+      const taken = st[RUN_STATE.stoppedAt]! - from;
+      this.rowsOk += taken;
+      this.maxEventMs = st[RUN_STATE.maxEventMs]!;
+      this.watermarkMs = st[RUN_STATE.watermarkMs]!;
+      if (taken > 0) this.lastWindowStart = this.curStart;
     }
-    return i;
+    return st[RUN_STATE.stoppedAt]!;
   }
 
   private accept(nowMs: number): boolean {

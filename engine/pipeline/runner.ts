@@ -470,8 +470,7 @@ export class Runner {
       }
       this.rowsRead++;
       const now = processing ? this.clock.now() : 0;
-      const ok =
-        runs && p.takenFailed ? false : bytes ? p.processBytes(buf!, starts![i]!, ends![i]!, now) : p.processRow(lines ? lines[i]! : batch.text(i), now);
+      const ok = bytes ? p.processBytes(buf!, starts![i]!, ends![i]!, now) : p.processRow(lines ? lines[i]! : batch.text(i), now);
       if (!ok) this.rowFailed(batch, i);
       if (track) {
         if (ok) track.row(i, p.lastWindowStart);

@@ -6,6 +6,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { compileTransformations } from '../../../engine/expr/compile.js';
+import { BUILTIN_MAP, type FunctionDef } from '../../../engine/expr/functions.js';
+import { runtime } from '../../../engine/expr/runtime.js';
 import { toReferenceConfig } from '../../../engine/export/reference.js';
 import { cli, fieldsOf, planOf, positionOf, useTmpDir, writeFiles } from '../helpers.js';
 
@@ -82,5 +84,39 @@ describe('keys named __proto__, constructor, toString, hasOwnProperty', () => {
     expect(Object.getOwnPropertyDescriptor(options, '__proto__')?.value).toEqual({ polluted: 'input' });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+  });
+});
+
+describe('the inline form of a transformation (pipeline/row-runs.ts)', () => {
+  const fields = fieldsOf({ a: [0, 'LongType'], s: [1, 'StringType'], d: [2, 'DoubleType'] });
+
+  it('is the same code with field reads as locals, text and odd numbers still read from the constants', () => {
+    const r = compileTransformations(["t: concat(s, 'r[0] «1»')", 'x: add(a, d)', 'n: gt(d, -0.5)', 'z: mathdiv(d, a)'], fields);
+    const { source, inline, run, consts } = r.transform!;
+    expect(inline).toHaveLength(4);
+    expect(source).toBe(inline!.map((code, column) => `o[${column}] = ${code.replace(/\br(\d+)/g, 'r[$1]')};`).join('\n'));
+    expect(inline!.join(' ')).not.toMatch(/r\[|«/);
+    expect(consts).toContain('r[0] «1»');
+    // and it computes what run computes
+    const rowValues = [3, 'q', 2.5];
+    const o: unknown[] = [];
+    run(rowValues, o as never);
+    const inlineRun = new Function('h', 'k', 'r0', 'r1', 'r2', `"use strict"; return [${inline!.join(', ')}];`);
+    expect(inlineRun(runtime, consts, ...rowValues)).toEqual(o);
+  });
+
+  it('is not made when an expression calls an extension function (its `x` is not in the inline code)', () => {
+    const ext: FunctionDef = {
+      name: 'twice',
+      arity: 1,
+      signature: 'twice(a) → LongType',
+      doc: '',
+      resultType: () => 'LongType',
+      emit: (code) => `x[0](${code[0]})`,
+    };
+    const functions = new Map([...BUILTIN_MAP, ['twice', ext]]);
+    const withExtension = compileTransformations(['y: twice(a)', 'a'], fields, { functions, extensionImpls: [(v: number) => v * 2] });
+    expect(withExtension.transform!.inline).toBeUndefined();
+    expect(compileTransformations(['a'], fields, { functions }).transform!.inline).toEqual(['r0']);
   });
 });

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { Processor } from '../../../engine/pipeline/processor.js';
 import type { ClosedWindow } from '../../../engine/core/window.js';
 import { VirtualClock } from '../../../engine/core/clock.js';
-import { compileByteRowParser, compileByteRowParsers, compileRowParser } from '../../../engine/pipeline/row-parser.js';
+import { compileByteRowParser, compileRowParser } from '../../../engine/pipeline/row-parser.js';
 import { RowError } from '../../../engine/core/errors.js';
 import { buildGroupOps, compileGroupOps, newGroupJournal } from '../../../engine/aggregate/groups.js';
 import type { Value } from '../../../engine/core/types.js';
@@ -360,69 +360,6 @@ describe('row parsing (Section 4, D-10…D-13)', () => {
       { numRuns: 1000 },
     );
   });
-  it('the parser for good rows reads a row as the whole parser does, and rejects the rows that one throws on (property)', () => {
-    // columns of every kind, read or only checked, with cells mostly good: plain, or forms only the general parser reads
-    // a string last: an empty cell is a good string, so a row that ends before it must still be too short
-    const spec: StructureSpec = {
-      l: [0, 'LongType'],
-      d: [1, 'DoubleType'],
-      s: [2, 'StringType'],
-      i: [3, 'IntegerType'],
-      f: [5, 'FloatType'],
-      b: [6, 'BooleanType'],
-      s2: [7, 'StringType'],
-    };
-    const fields = fieldsOf(spec);
-    const enc = new TextEncoder();
-    const sign = fc.constantFrom('', '', '-', '+');
-    const odd = fc.constantFrom('1e3', '-0.0', '.5', '5.', 'inf', ' 7', '', 'x', '1.2.3', '9007199254740993', '99999999999');
-    const integer = fc.oneof({ weight: 8, arbitrary: fc.tuple(sign, fc.stringMatching(/^[0-9]{1,9}$/)).map((p) => p.join('')) }, { weight: 1, arbitrary: odd });
-    const decimal = fc.oneof(
-      {
-        weight: 8,
-        arbitrary: fc.tuple(sign, fc.stringMatching(/^[0-9]{1,18}$/), fc.constantFrom('', '.'), fc.stringMatching(/^[0-9]{0,8}$/)).map((p) => p.join('')),
-      },
-      { weight: 1, arbitrary: odd },
-    );
-    const cellOf = (type: string) =>
-      type === 'StringType'
-        ? fc.constantFrom('a', 'bb', 'é', '')
-        : type === 'BooleanType'
-          ? fc.constantFrom('true', 'False', 'true', 'x')
-          : type === 'LongType' || type === 'IntegerType'
-            ? integer
-            : decimal;
-    const columns = [0, 1, 2, 3, 4, 5, 6, 7].map((c) => {
-      const field = fields.find((f) => f.index === c);
-      return field ? cellOf(field.type) : fc.constantFrom('any', '');
-    });
-    let good = 0;
-    let bad = 0;
-    fc.assert(
-      fc.property(
-        fc.tuple(...columns),
-        fc.oneof({ weight: 5, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 7 }) }),
-        fc.subarray(fields.map((_, i) => i)),
-        (cells, cut, slots) => {
-          const line = cells.slice(0, cut === 0 ? 8 : cut).join(',');
-          const bytes = enc.encode(`#${line}#`);
-          const { parse, tryParse } = compileByteRowParsers(fields, slots, 44);
-          const a: Value[] = new Array(fields.length).fill(null);
-          const b: Value[] = new Array(fields.length).fill(null);
-          const outcome = parseOutcome(() => parse(bytes, 1, bytes.length - 1, a), a);
-          const read = tryParse(bytes, 1, bytes.length - 1, b);
-          expect(read).toBe('ok' in outcome);
-          if (read) {
-            good++;
-            expect(parseOutcome(() => {}, b)).toEqual(outcome);
-          } else bad++;
-        },
-      ),
-      { numRuns: 2000 },
-    );
-    expect(good).toBeGreaterThan(400);
-    expect(bad).toBeGreaterThan(400);
-  });
 });
 
 describe('row errors never stop the window (D-09, D-10)', () => {
@@ -532,25 +469,15 @@ describe('attempts are rolled back as a whole (the sandbox time limit, docs/sand
 });
 
 describe('runs of rows (takeRows, docs/performance.md#where-the-time-goes)', () => {
-  const failsInItsGroup = 13;
-  const planOf = async (options: Record<string, unknown>) => {
-    const plan = await mustPlan(
+  // a transformation that throws on some rows (long('x')), after other columns were computed
+  const planOf = (options: Record<string, unknown>) =>
+    mustPlan(
       makeConfig({
-        transformation: ['sensor_id', 'sensor_type', 'p: pressure', 'q: pressure', 'n: long(sensor_type)'],
-        rule: ['key: (sensor_id, sensor_type)', 'sum(p)', 'max(q)', 'sum(n)'],
+        transformation: ['sensor_id', 'sensor_type', 'p: pressure', 'q: pressure', 'n: long(sensor_type)', 'big: gt(pressure, 10)'],
+        rule: ['key: (sensor_id, sensor_type)', 'sum(p)', 'max(q)', 'sum(n)', 'sum(big)'],
         options,
       }),
     );
-    // a group update that fails after it changed its group, as a user aggregate may: the row must not be folded twice
-    const groups = {
-      add: (w: Parameters<typeof plan.groups.add>[0], o: readonly Value[]) => {
-        plan.groups.add(w, o);
-        if (o[2] === failsInItsGroup) throw new RowError('bad aggregate', `p is ${failsInItsGroup}`);
-      },
-      forget: plan.groups.forget,
-    };
-    return { ...plan, groups };
-  };
 
   it('rows taken in runs give what processBytes gives row by row: windows, failures, counters (property)', async () => {
     const plans = [
@@ -562,11 +489,11 @@ describe('runs of rows (takeRows, docs/performance.md#where-the-time-goes)', () 
     const enc = new TextEncoder();
     const pressure = fc.oneof(
       { weight: 8, arbitrary: fc.integer({ min: -20, max: 20 }).map(String) },
-      { weight: 3, arbitrary: fc.constantFrom('1e1', '+3', '-0', '2.5', '13', ' 7', 'x', '') },
+      { weight: 3, arbitrary: fc.constantFrom('1e1', '+3', '-0', '2.5', '9007199254740993', ' 7', 'x', '') },
     );
     const row = fc.record({
       step: fc.integer({ min: -3, max: 4 }),
-      id: fc.integer({ min: 1, max: 3 }),
+      id: fc.constantFrom('1', '2', '3', '9007199254740993'),
       type: fc.constantFrom('1', '2', 'x'),
       pressure,
       unread: fc.constantFrom('0', '0', '0', '1e1', 'y'),
@@ -575,7 +502,6 @@ describe('runs of rows (takeRows, docs/performance.md#where-the-time-goes)', () 
     type Event = [row: number, what: string];
     const windowsOf = (p: Processor) => p.drain().map((w) => [w.startMs, w.endMs, w.groups.map((g) => [g.key, g.acc])]);
     let taken = 0;
-    let takenFailed = 0;
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: plans.length - 1 }),
@@ -628,8 +554,7 @@ describe('runs of rows (takeRows, docs/performance.md#where-the-time-goes)', () 
               }
               taken += i - run;
               if (i === batch.length) break;
-              if (p.takenFailed) takenFailed++;
-              const ok = !p.takenFailed && p.processBytes(bytes, starts[i]!, ends[i]!);
+              const ok = p.processBytes(bytes, starts[i]!, ends[i]!);
               events.push([from + i, ok ? 'ok' : failure(p)]);
               windows.push(from + i, windowsOf(p));
             }
@@ -647,8 +572,7 @@ describe('runs of rows (takeRows, docs/performance.md#where-the-time-goes)', () 
       ),
       { numRuns: 400 },
     );
-    // worth something only if most rows were taken in runs and some failed in their group there
+    // worth something only if many rows were taken in runs
     expect(taken).toBeGreaterThan(2_500);
-    expect(takenFailed).toBeGreaterThan(100);
   });
 });
