@@ -97,6 +97,52 @@ export function timeModeOf(plan: ProcessorPlan): TimeMode {
   return 'whole';
 }
 
+function windowMsOf(inp: ProcessorPlan['config']['input']): { durMs: number; latenessMs: number } {
+  return { durMs: Math.round(inp.batchDurationSec * 1000), latenessMs: Math.round(inp.allowedLatenessSec * 1000) };
+}
+
+/** A plan's generated row code (the row parsers share their intern tables with the run). */
+interface RowCode {
+  parse: RowParser;
+  parseBytes: ByteRowParser | undefined;
+  runRows: RowRun | undefined;
+}
+
+/**
+ * Made once per plan and time mode, not per processor: V8 compiles every new function again, and a parallel
+ * replay's worker makes a processor per byte range, so each range's row code was compiled anew (25–50 ms of
+ * optimising compile per range for the row run alone, docs/performance.md#all-cores).
+ */
+const rowCodes = new WeakMap<ProcessorPlan, Map<TimeMode, RowCode>>();
+
+function rowCodeOf(plan: ProcessorPlan, mode: TimeMode): RowCode {
+  let byMode = rowCodes.get(plan);
+  if (byMode === undefined) rowCodes.set(plan, (byMode = new Map()));
+  const known = byMode.get(mode);
+  if (known !== undefined) return known;
+  const inp = plan.config.input;
+  const sepCode = inp.sep.charCodeAt(0);
+  const interners = internTables(inp.fields);
+  const parseBytes = inp.sep.length === 1 && sepCode < 0x80 ? compileByteRowParser(inp.fields, plan.parseSlots, sepCode, interners) : undefined;
+  const { inline, consts } = plan.transform;
+  const eventTime = mode === 'event' ? { slot: plan.timeSlot ?? -1, toMs: timeToMsFn(inp.timeUnit), ...windowMsOf(inp) } : undefined;
+  const runRows =
+    parseBytes !== undefined && mode !== 'processing' && consts !== undefined
+      ? compileRowRun({
+          fields: inp.fields,
+          slots: plan.parseSlots,
+          sepByte: sepCode,
+          interners,
+          eventTime,
+          transform: { inline, consts },
+          inlineAdd: plan.groups.inlineAdd,
+        })
+      : undefined;
+  const code = { parse: compileRowParser(inp.fields, plan.parseSlots, inp.sep), parseBytes, runRows };
+  byMode.set(mode, code);
+  return code;
+}
+
 export class Processor implements ProcessorState {
   readonly mode: TimeMode;
   readonly durMs: number;
@@ -149,12 +195,11 @@ export class Processor implements ProcessorState {
   ) {
     const inp = plan.config.input;
     this.mode = options.mode ?? timeModeOf(plan);
-    this.durMs = Math.round(inp.batchDurationSec * 1000);
-    this.latenessMs = Math.round(inp.allowedLatenessSec * 1000);
-    this.parse = compileRowParser(inp.fields, plan.parseSlots, inp.sep);
-    const sepCode = inp.sep.charCodeAt(0);
-    const interners = internTables(inp.fields);
-    this.parseBytes = inp.sep.length === 1 && sepCode < 0x80 ? compileByteRowParser(inp.fields, plan.parseSlots, sepCode, interners) : undefined;
+    ({ durMs: this.durMs, latenessMs: this.latenessMs } = windowMsOf(inp));
+    const code = rowCodeOf(plan, this.mode);
+    this.parse = code.parse;
+    this.parseBytes = code.parseBytes;
+    this.runRows = options.journal === undefined ? code.runRows : undefined;
     this.transform = plan.transform.run;
     this.add = plan.groups.add;
     this.toMs = timeToMsFn(inp.timeUnit);
@@ -165,17 +210,6 @@ export class Processor implements ProcessorState {
     if (options.keepRows) this.keptRows = [];
     this.journal = options.journal;
     this.forget = plan.groups.forget;
-    const { inline, consts } = plan.transform;
-    if (this.parseBytes !== undefined && this.mode !== 'processing' && this.journal === undefined && consts !== undefined)
-      this.runRows = compileRowRun({
-        fields: inp.fields,
-        slots: plan.parseSlots,
-        sepByte: sepCode,
-        interners,
-        eventTime: this.mode === 'event' ? { slot: this.timeSlot, toMs: this.toMs, durMs: this.durMs, latenessMs: this.latenessMs } : undefined,
-        transform: { inline, consts },
-        inlineAdd: plan.groups.inlineAdd,
-      });
   }
 
   /**

@@ -576,3 +576,20 @@ describe('runs of rows (takeRows, docs/performance.md#where-the-time-goes)', () 
     expect(taken).toBeGreaterThan(2_500);
   });
 });
+
+describe('generated row code', () => {
+  it('is made once per plan and time mode: a parallel replay makes a processor per byte range (docs/performance.md#all-cores)', async () => {
+    const plan = await mustPlan(
+      makeConfig({ transformation: ['sensor_id', 'n: one(timestamp)'], rule: ['key: sensor_id', 'sum(n)'], options: eventOptions() }),
+    );
+    const [a, b] = [new Processor(plan), new Processor(plan, { initialWatermarkMs: 0 })];
+    expect(a.parseBytes).toBeDefined();
+    expect(b.parseBytes).toBe(a.parseBytes);
+    // a preview of the same plan puts every row into one window: its row run differs, so its code is its own
+    expect(new Processor(plan, { mode: 'whole' }).parseBytes).not.toBe(a.parseBytes);
+    const other = await mustPlan(
+      makeConfig({ transformation: ['sensor_id', 'n: one(timestamp)'], rule: ['key: sensor_id', 'sum(n)'], options: eventOptions() }),
+    );
+    expect(new Processor(other).parseBytes).not.toBe(a.parseBytes);
+  });
+});
