@@ -152,7 +152,7 @@ export class Processor implements ProcessorState {
   readonly parseBytes: ByteRowParser | undefined;
   /** takeRows' generated loop, when the plan's transformation and group update can run inline */
   private readonly runRows: RowRun | undefined;
-  private readonly runState = new Float64Array(5);
+  private readonly runState = new Float64Array(Object.keys(RUN_STATE).length);
   private readonly transform: (r: Value[], o: Value[]) => void;
   private readonly add: (w: WindowGroups, o: readonly Value[]) => void;
   private readonly toMs: (v: Value) => number;

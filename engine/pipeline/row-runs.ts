@@ -1,5 +1,5 @@
 /**
- * A processor's runs of rows (Processor.takeRows, docs/performance.md#where-the-time-goes): one generated loop that
+ * A processor's runs of rows (Processor.takeRows, docs/performance.md#row-runs): one generated loop that
  * reads each row from bytes, transforms it and folds it into the current window's groups, with every value in a
  * local of its own, for as long as rows are the common case: a good row, of the current window, whose event time
  * closes no window. At the first row that is not, it stops, and the processor's row-by-row path takes that row.
