@@ -4,7 +4,7 @@
  * local of its own, for as long as rows are the common case: a good row, of the current window, whose event time
  * closes no window. At the first row that is not, it stops, and the processor's row-by-row path takes that row.
  *
- * Row by row, a row's values go through two arrays (the parsed row, the transformed row) and five calls; doubles
+ * Row by row, a row's values go through two arrays (the parsed row, the transformed row) and six calls; doubles
  * stored in an array are boxed. In locals they are not, and the parser, the transformation and the group update are
  * one function that V8 compiles as a whole.
  */
