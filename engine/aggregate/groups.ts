@@ -102,7 +102,7 @@ function lookupCode(nKeys: number, keyExprs: string[], createGroup: string, jour
 }
 
 /** A Map's key equality (SameValueZero): 0 and -0 are one key, and so are all NaNs. */
-function sameKey(a: unknown, b: unknown): boolean {
+export function sameKey(a: unknown, b: unknown): boolean {
   return a === b || (a !== a && b !== b);
 }
 

@@ -5,6 +5,7 @@
  * them apart (docs/performance.md#analysis).
  */
 import type { Value } from '../core/types.js';
+import { sameKey } from '../aggregate/groups.js';
 
 /**
  * A level holds its one value and child inline until a second value comes, and only then a Map: with 100 000 sensors of
@@ -20,11 +21,8 @@ interface KeyNode<T> {
 
 const newNode = <T>(): KeyNode<T> => ({ onlyValue: null, only: undefined, next: undefined, entry: undefined });
 
-/** SameValueZero, as a Map compares its keys */
-const same = (a: Value, b: Value): boolean => a === b || (a !== a && b !== b);
-
 function childOf<T>(node: KeyNode<T>, v: Value): KeyNode<T> | undefined {
-  if (node.only !== undefined) return same(node.onlyValue, v) ? node.only : undefined;
+  if (node.only !== undefined) return sameKey(node.onlyValue, v) ? node.only : undefined;
   return node.next?.get(v);
 }
 
